@@ -1,0 +1,54 @@
+// The shape of an environment file (environments/<name>.yml and base.yml): one schema for all.
+import * as z from "zod/mini";
+
+const section = (description: string) =>
+  z.optional(
+    z
+      .record(z.string(), z.unknown(), { error: "expected a mapping of keys to values" })
+      .check(z.describe(description)),
+  );
+
+/**
+ * Every environment file, and the result of layering base.yml under it, has this shape. Sections
+ * are read by the actions named in their descriptions; all are optional so a file can hold only
+ * what differs from base.yml.
+ */
+export const EnvironmentFileSchema = z
+  .strictObject({
+    $schema: z.optional(z.string()),
+    service: z.optional(
+      z.string().check(z.minLength(1), z.describe("Name of the service this environment runs (used in labels and reports).")),
+    ),
+    description: z.optional(z.string().check(z.describe("What this environment is for."))),
+    url: z.optional(
+      z.url({ error: "expected an absolute URL such as https://staging.example.com" }).check(
+        z.describe("Public URL of the environment; shown on GitHub deployments as environment_url."),
+      ),
+    ),
+    production: z.optional(
+      z.boolean({ error: "expected true or false" }).check(
+        z.describe("Whether this is a production environment (GitHub deployment production_environment)."),
+      ),
+    ),
+    transient: z.optional(
+      z.boolean({ error: "expected true or false" }).check(
+        z.describe("Whether the environment is short-lived, such as a preview (GitHub deployment transient_environment)."),
+      ),
+    ),
+    config: section(
+      "Application configuration rendered by env-config. Strings may reference ${env:NAME} and ${secret:NAME}; null deletes a key inherited from base.yml.",
+    ),
+    deploy: section("How deploy reaches this environment: strategy, hooks and timeouts (actions/deploy)."),
+    health: section("Post-deploy health and smoke checks (actions/health-verify)."),
+    analysis: section("Metrics and thresholds that judge a canary (actions/canary-gate)."),
+    resources: section("What this environment runs, priced by actions/cost-report."),
+    protection: section("Required reviewers, wait timer and branch policies for the GitHub environment."),
+  })
+  .check(
+    z.describe("A shipgate environment file: environments/<name>.yml layered over environments/base.yml."),
+  );
+
+export type EnvironmentFile = z.infer<typeof EnvironmentFileSchema>;
+
+/** The sections an environment file may have, for messages and docs. */
+export const ENVIRONMENT_SECTIONS = Object.keys(EnvironmentFileSchema.shape);
