@@ -1,0 +1,74 @@
+// Workflow runs and their jobs, as seeded by tests: listed with GitHub's filters, read one by one.
+import {
+  notFound,
+  paginate,
+  pathNumber,
+  queryString,
+  repositoryOf,
+  type Handler,
+  type StandInRequest,
+} from "../http.js";
+import type { JsonObject } from "../spec.js";
+import type { RepositoryState } from "../state.js";
+
+/** The list filters GitHub applies, each against the field it names in a run. */
+const RUN_FILTERS: Record<string, (run: JsonObject, wanted: string) => boolean> = {
+  actor: (run, wanted) => (run.actor as JsonObject | null)?.login === wanted,
+  branch: (run, wanted) => run.head_branch === wanted,
+  event: (run, wanted) => run.event === wanted,
+  // `status` matches either the status or the conclusion (`?status=success`).
+  status: (run, wanted) => run.status === wanted || run.conclusion === wanted,
+  head_sha: (run, wanted) => run.head_sha === wanted,
+  check_suite_id: (run, wanted) => String(run.check_suite_id) === wanted,
+};
+
+/** Newest first, in GitHub's `{ total_count, workflow_runs }` envelope. */
+const listRuns: Handler = (request, state) => {
+  const repository = repositoryOf(request, state);
+  const matching = [...repository.workflowRuns.values()]
+    .filter((run) =>
+      Object.entries(RUN_FILTERS).every(([name, matches]) => {
+        const wanted = queryString(request, name);
+        return wanted === undefined || matches(run, wanted);
+      }),
+    )
+    .sort((a, b) => Number(b.id) - Number(a.id));
+  const page = paginate(matching, request);
+  const withoutPullRequests = request.query.exclude_pull_requests === true;
+  return {
+    status: 200,
+    body: {
+      total_count: matching.length,
+      workflow_runs: page.items.map((run) => (withoutPullRequests ? { ...run, pull_requests: [] } : run)),
+    },
+    headers: page.headers,
+  };
+};
+
+const getRun: Handler = (request, state) => {
+  const repository = repositoryOf(request, state);
+  return { status: 200, body: runOf(request, repository) };
+};
+
+/** Oldest first, in GitHub's `{ total_count, jobs }` envelope. */
+const listJobs: Handler = (request, state) => {
+  const repository = repositoryOf(request, state);
+  const run = runOf(request, repository);
+  const jobs = [...repository.jobs.values()]
+    .filter((job) => job.run_id === run.id)
+    .sort((a, b) => Number(a.id) - Number(b.id));
+  const page = paginate(jobs, request);
+  return { status: 200, body: { total_count: jobs.length, jobs: page.items }, headers: page.headers };
+};
+
+function runOf(request: StandInRequest, repository: RepositoryState): JsonObject {
+  const run = repository.workflowRuns.get(pathNumber(request, "run_id"));
+  if (!run) throw notFound();
+  return run;
+}
+
+export const actionsHandlers: Record<string, Handler> = {
+  "actions/list-workflow-runs-for-repo": listRuns,
+  "actions/get-workflow-run": getRun,
+  "actions/list-jobs-for-workflow-run": listJobs,
+};

@@ -1,0 +1,229 @@
+// The stand-in for api.github.com: a real HTTP server on 127.0.0.1, and what a test does with it
+// (seed data, inject faults, override a handler, read the recorded calls).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { CallLog, type RecordedCall } from "./calls.js";
+import { FaultPlan, RateLimitWindow, type CallMatcher } from "./faults.js";
+import { handlers } from "./handlers/index.js";
+import { errorBody, type Handler } from "./http.js";
+import { answerRequest } from "./pipeline.js";
+import { buildJob, buildWorkflowRun, renderComment, renderRepository, renderUser } from "./render.js";
+import { loadSpec, type JsonObject } from "./spec.js";
+import { GitHubState, type CommentRecord, type RepositoryState, type UserRecord } from "./state.js";
+
+export interface StartOptions {
+  /** Repositories (`owner/name`) seeded with defaults at start, and again on every `reset()`. */
+  repositories?: readonly string[];
+}
+
+export class GitHubStandIn {
+  private state: GitHubState;
+  private readonly faults = new FaultPlan();
+  private readonly log = new CallLog();
+  private readonly overrides = new Map<string, Handler>();
+  private readonly rateLimit = new RateLimitWindow();
+
+  private constructor(
+    private readonly server: Server,
+    /** Base URL (`http://127.0.0.1:PORT`), to be used as GITHUB_API_URL. */
+    readonly url: string,
+    private readonly options: StartOptions,
+  ) {
+    this.state = this.freshState();
+  }
+
+  /** Starts a server on a port the OS picks. The description is loaded once per module registry. */
+  static async start(options: StartOptions = {}): Promise<GitHubStandIn> {
+    loadSpec();
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    const standIn = new GitHubStandIn(server, `http://127.0.0.1:${port}`, options);
+    server.on("request", (incoming, outgoing) => {
+      answerRequest(incoming, outgoing, {
+        state: () => standIn.state,
+        faults: standIn.faults,
+        calls: standIn.log,
+        rateLimit: standIn.rateLimit,
+        handlerFor: (operationId) => standIn.overrides.get(operationId) ?? handlers[operationId],
+      }).catch((error: unknown) => {
+        // Only a broken connection gets here; the pipeline answers every other failure itself.
+        if (!outgoing.headersSent) outgoing.writeHead(500).end(JSON.stringify(errorBody(500, String(error))));
+      });
+    });
+    return standIn;
+  }
+
+  /** How long reading the OpenAPI description took in this module registry, in milliseconds. */
+  static get specLoadMs(): number {
+    return loadSpec().loadMs;
+  }
+
+  /** Closes the server, dropping kept-alive connections so the test process can exit. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve, reject) =>
+      this.server.close((error) => (error ? reject(error) : resolve())),
+    );
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  /** Forgets all data, calls, pending faults and overrides; start-time repositories are seeded again. */
+  reset(): void {
+    this.state = this.freshState();
+    this.faults.clear();
+    this.log.clear();
+    this.overrides.clear();
+  }
+
+  // --- Seeding --------------------------------------------------------------------------------
+
+  /** Adds a user (reviewers, assignees, comment authors); returns it as GitHub renders users. */
+  seedUser(login: string, type: UserRecord["type"] = "User"): JsonObject {
+    return renderUser(this.state, this.state.addUser(login, type));
+  }
+
+  /** Adds a repository; `overrides` replace fields of `GET /repos/{owner}/{repo}` (e.g. `default_branch`). */
+  seedRepository(fullName: string, overrides: JsonObject = {}): JsonObject {
+    const [owner, name] = splitFullName(fullName);
+    if (this.state.repository(owner, name)) throw new Error(`The stand-in already has ${fullName}`);
+    return renderRepository(this.state, this.state.addRepository(owner, name, overrides));
+  }
+
+  /** Adds a workflow run (status, conclusion, head_sha, event, head_branch... through `overrides`). */
+  seedWorkflowRun(fullName: string, overrides: JsonObject = {}): JsonObject {
+    const repository = this.repository(fullName);
+    const run = buildWorkflowRun(this.state, repository, this.state.nextId(), overrides);
+    repository.workflowRuns.set(Number(run.id), run);
+    return run;
+  }
+
+  /** Changes a seeded run, e.g. to complete it while the code under test polls. */
+  updateWorkflowRun(fullName: string, runId: number, changes: JsonObject): JsonObject {
+    const repository = this.repository(fullName);
+    const run = repository.workflowRuns.get(runId);
+    if (!run) throw new Error(`${fullName} has no workflow run ${runId}`);
+    const updated = { ...run, ...changes, updated_at: this.state.now() };
+    repository.workflowRuns.set(runId, updated);
+    return updated;
+  }
+
+  /** Adds a job to a seeded run. */
+  seedJob(fullName: string, runId: number, overrides: JsonObject = {}): JsonObject {
+    const repository = this.repository(fullName);
+    const run = repository.workflowRuns.get(runId);
+    if (!run) throw new Error(`${fullName} has no workflow run ${runId}`);
+    const job = buildJob(this.state, repository, run, this.state.nextId(), overrides);
+    repository.jobs.set(Number(job.id), job);
+    return job;
+  }
+
+  /** Adds a comment on an issue or pull request, by default from the Actions bot. */
+  seedIssueComment(fullName: string, issueNumber: number, body: string, author = this.state.actor.login): JsonObject {
+    const repository = this.repository(fullName);
+    const now = this.state.now();
+    const comment: CommentRecord = {
+      id: this.state.nextId(),
+      issueNumber,
+      body,
+      author: this.state.addUser(author).login,
+      createdAt: now,
+      updatedAt: now,
+    };
+    repository.comments.set(comment.id, comment);
+    return renderComment(this.state, repository, comment);
+  }
+
+  // --- Faults and overrides -------------------------------------------------------------------
+
+  /** The next `times` matching requests fail with a server error (502 by default). */
+  failNext(matcher: CallMatcher, options: { status?: 500 | 502 | 503; times?: number } = {}): void {
+    this.faults.add(matcher, { kind: "server-error", status: options.status ?? 502 }, options.times ?? 1);
+  }
+
+  /** GitHub's secondary rate limit: 403, `retry-after`, and a message naming it. */
+  secondaryRateLimitNext(matcher: CallMatcher, options: { retryAfterSeconds?: number; times?: number } = {}): void {
+    this.faults.add(
+      matcher,
+      { kind: "secondary-rate-limit", retryAfterSeconds: options.retryAfterSeconds ?? 1 },
+      options.times ?? 1,
+    );
+  }
+
+  /** GitHub's primary rate limit: 403 (or 429) with `x-ratelimit-remaining: 0` and the reset time. */
+  primaryRateLimitNext(
+    matcher: CallMatcher,
+    options: { status?: 403 | 429; resetAfterSeconds?: number; times?: number } = {},
+  ): void {
+    const fault = {
+      kind: "primary-rate-limit",
+      status: options.status ?? 403,
+      resetAfterSeconds: options.resetAfterSeconds ?? 1,
+    } as const;
+    this.faults.add(matcher, fault, options.times ?? 1);
+  }
+
+  /** The next `times` matching requests are answered `ms` later (combines with a failure). */
+  delayNext(matcher: CallMatcher, ms: number, options: { times?: number } = {}): void {
+    this.faults.add(matcher, { kind: "delay", ms }, options.times ?? 1);
+  }
+
+  /**
+   * Test-only: answers an operation with `handler` instead of the stand-in's own (until `reset()`).
+   * Its replies are still checked against the description, which is how a test proves that check.
+   */
+  override(operationId: string, handler: Handler): void {
+    this.overrides.set(operationId, handler);
+  }
+
+  // --- What happened --------------------------------------------------------------------------
+
+  get calls(): readonly RecordedCall[] {
+    return this.log.all;
+  }
+
+  callsTo(operationId: string): RecordedCall[] {
+    return this.log.to(operationId);
+  }
+
+  /** Every way a request broke the description, one line each; a correct client leaves this empty. */
+  get requestViolations(): string[] {
+    return this.log.describe("requestViolations");
+  }
+
+  /** Every way the stand-in's own answers broke the description; must stay empty. */
+  get responseViolations(): string[] {
+    return this.log.describe("responseViolations");
+  }
+
+  /** Calls to operations the description has but the stand-in does not implement (answered 501). */
+  get unimplementedCalls(): RecordedCall[] {
+    return this.log.all.filter((call) => call.status === 501);
+  }
+
+  private repository(fullName: string): RepositoryState {
+    const repository = this.state.repository(...splitFullName(fullName));
+    if (!repository) throw new Error(`Seed ${fullName} first (seedRepository)`);
+    return repository;
+  }
+
+  private freshState(): GitHubState {
+    const state = new GitHubState(this.url);
+    for (const fullName of this.options.repositories ?? []) state.addRepository(...splitFullName(fullName), {});
+    return state;
+  }
+}
+
+function splitFullName(fullName: string): [owner: string, name: string] {
+  const [owner, name, ...rest] = fullName.split("/");
+  if (!owner || !name || rest.length > 0) throw new Error(`Expected owner/name, got ${fullName}`);
+  return [owner, name];
+}
+
+/** Starts a stand-in: `const github = await startGitHubStandIn({ repositories: ["octo/app"] })`. */
+export function startGitHubStandIn(options?: StartOptions): Promise<GitHubStandIn> {
+  return GitHubStandIn.start(options);
+}

@@ -1,0 +1,186 @@
+// What the stand-in remembers: users, repositories and each repository's issues, comments,
+// deployments, environments and seeded workflow runs, with one id sequence and one clock.
+import type { JsonObject } from "./spec.js";
+
+export interface UserRecord {
+  login: string;
+  id: number;
+  type: "User" | "Bot" | "Organization";
+}
+
+export interface LabelRecord {
+  id: number;
+  name: string;
+  color: string;
+  description: string | null;
+}
+
+export interface IssueRecord {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  stateReason: "completed" | "not_planned" | "reopened" | "duplicate" | null;
+  /** Label names, in the order they were added. */
+  labels: string[];
+  assignees: string[];
+  author: string;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  closedBy: string | null;
+}
+
+export interface CommentRecord {
+  id: number;
+  /** An issue or pull request number: pull request conversation comments are issue comments. */
+  issueNumber: number;
+  body: string;
+  author: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const DEPLOYMENT_STATES = [
+  "error",
+  "failure",
+  "inactive",
+  "in_progress",
+  "queued",
+  "pending",
+  "success",
+] as const;
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
+
+export interface DeploymentStatusRecord {
+  id: number;
+  state: DeploymentState;
+  description: string;
+  environment: string;
+  targetUrl: string;
+  logUrl: string;
+  environmentUrl: string;
+  creator: string;
+  createdAt: string;
+}
+
+export interface DeploymentRecord {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: unknown;
+  environment: string;
+  originalEnvironment: string;
+  description: string | null;
+  transient: boolean;
+  production: boolean;
+  creator: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Oldest first. */
+  statuses: DeploymentStatusRecord[];
+}
+
+export interface BranchPolicy {
+  protected_branches: boolean;
+  custom_branch_policies: boolean;
+}
+
+export interface EnvironmentRecord {
+  id: number;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Protection rules keep their ids across updates, as GitHub's do. */
+  waitTimer: { ruleId: number; minutes: number } | null;
+  reviewers: { ruleId: number; preventSelfReview: boolean; users: string[] } | null;
+  branchPolicy: { ruleId: number; policy: BranchPolicy } | null;
+}
+
+export class RepositoryState {
+  readonly issues = new Map<number, IssueRecord>();
+  readonly comments = new Map<number, CommentRecord>();
+  /** Keyed by lower-cased name: GitHub's label names are case-insensitive. */
+  readonly labels = new Map<string, LabelRecord>();
+  readonly deployments = new Map<number, DeploymentRecord>();
+  /** Keyed by lower-cased name: environment names are case-insensitive too. */
+  readonly environments = new Map<string, EnvironmentRecord>();
+  /** Seeded by tests as finished representations: the API only reads them. */
+  readonly workflowRuns = new Map<number, JsonObject>();
+  readonly jobs = new Map<number, JsonObject>();
+  private lastIssueNumber = 0;
+
+  constructor(
+    readonly id: number,
+    readonly owner: UserRecord,
+    readonly name: string,
+    readonly createdAt: string,
+    /** Fields that replace the defaults of `GET /repos/{owner}/{repo}` (e.g. `default_branch`). */
+    readonly overrides: JsonObject,
+  ) {}
+
+  get fullName(): string {
+    return `${this.owner.login}/${this.name}`;
+  }
+
+  nextIssueNumber(): number {
+    return ++this.lastIssueNumber;
+  }
+}
+
+/** The default actor: requests made with `GITHUB_TOKEN` act as this bot. */
+const ACTIONS_BOT: UserRecord = { login: "github-actions[bot]", id: 41898282, type: "Bot" };
+
+export class GitHubState {
+  private readonly users = new Map<string, UserRecord>([[ACTIONS_BOT.login.toLowerCase(), ACTIONS_BOT]]);
+  private readonly repositories = new Map<string, RepositoryState>();
+  private lastId = 0;
+
+  /** Who every request acts as. */
+  readonly actor = ACTIONS_BOT;
+
+  /** The server's own address (`http://127.0.0.1:PORT`): every URL in a representation starts with it. */
+  constructor(readonly baseUrl: string) {}
+
+  nextId(): number {
+    return ++this.lastId;
+  }
+
+  /** Now, the way GitHub writes times: ISO 8601 in UTC without fractions of a second. */
+  now(): string {
+    return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
+  addUser(login: string, type: UserRecord["type"] = "User"): UserRecord {
+    const existing = this.user(login);
+    if (existing) return existing;
+    const user: UserRecord = { login, id: this.nextId(), type };
+    this.users.set(login.toLowerCase(), user);
+    return user;
+  }
+
+  user(login: string): UserRecord | undefined {
+    return this.users.get(login.toLowerCase());
+  }
+
+  userById(id: number): UserRecord | undefined {
+    return [...this.users.values()].find((user) => user.id === id);
+  }
+
+  addRepository(owner: string, name: string, overrides: JsonObject): RepositoryState {
+    const repository = new RepositoryState(this.nextId(), this.addUser(owner), name, this.now(), overrides);
+    this.repositories.set(repositoryKey(owner, name), repository);
+    return repository;
+  }
+
+  /** Owner and name are case-insensitive on GitHub. */
+  repository(owner: string, name: string): RepositoryState | undefined {
+    return this.repositories.get(repositoryKey(owner, name));
+  }
+}
+
+function repositoryKey(owner: string, name: string): string {
+  return `${owner}/${name}`.toLowerCase();
+}
