@@ -1,6 +1,7 @@
 // Bundles every action (src/actions/<name>.ts -> actions/<name>/dist) with ncc, and regenerates
 // environments/schema.json from the zod schema. `--out DIR` bundles into DIR/<name> instead (the
-// dist check builds there and compares); `--schema-only` only regenerates the schema.
+// dist check builds there and compares); `--schema-only` only regenerates the schema (into
+// DIR/schema.json with `--out DIR`).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,19 +27,19 @@ function bundle(entry, outDir) {
   });
 }
 
-function buildSchema() {
+function buildSchema(target = join(root, "environments", "schema.json")) {
   const temp = mkdtempSync(join(tmpdir(), "shipgate-schema-"));
   try {
     bundle(join(root, "scripts", "environment-schema.ts"), temp);
     const schema = execFileSync(process.execPath, [join(temp, "index.js")], { encoding: "utf8" });
-    writeFileSync(join(root, "environments", "schema.json"), schema);
+    writeFileSync(target, schema);
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
 }
 
 if (args.includes("--schema-only")) {
-  buildSchema();
+  buildSchema(outRoot ? join(outRoot, "schema.json") : undefined);
 } else {
   for (const name of actionNames()) {
     const entry = join(root, "src", "actions", `${name}.ts`);
