@@ -1,0 +1,72 @@
+// Benchmarks, printed as figures with a baseline measured in the same run.
+// 1. Cold start of each action bundle (process start to exit on a trivial input) against a bare
+//    `node -e 0`, runs interleaved so machine noise hits both alike. Target: at most 1.5x.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const WARMUP = 5;
+
+/** A trivial, valid input for each action, in its own workspace. */
+const TRIVIAL = {
+  "env-config": (workspace) => {
+    mkdirSync(join(workspace, "environments"));
+    writeFileSync(join(workspace, "environments", "base.yml"), "service: bench\nconfig:\n  logLevel: info\n");
+    writeFileSync(join(workspace, "environments", "dev.yml"), "config:\n  logLevel: debug\n");
+    return { INPUT_ENVIRONMENT: "dev" };
+  },
+};
+
+function time(command, args, env) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+const stats = (samples) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median: at(0.5), p90: at(0.9), min: sorted[0] };
+};
+
+console.log(`cold start, ${RUNS} runs each after ${WARMUP} warm-up runs, node ${process.version}`);
+console.log("action            median ms   p90 ms   baseline median ms   ratio (target <= 1.5x)");
+for (const [action, setup] of Object.entries(TRIVIAL)) {
+  const bundle = join(root, "actions", action, "dist", "index.js");
+  if (!existsSync(bundle)) continue;
+  const workspace = mkdtempSync(join(tmpdir(), `bench-${action}-`));
+  try {
+    const files = Object.fromEntries(
+      ["GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"].map((name) => {
+        const path = join(workspace, name.toLowerCase());
+        writeFileSync(path, "");
+        return [name, path];
+      }),
+    );
+    const env = { PATH: process.env.PATH, GITHUB_WORKSPACE: workspace, ...files, ...setup(workspace) };
+    const bare = [];
+    const cold = [];
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      const b = time(process.execPath, ["-e", "0"], env);
+      const c = time(process.execPath, [bundle], env);
+      if (i >= WARMUP) {
+        bare.push(b);
+        cold.push(c);
+      }
+    }
+    const a = stats(cold);
+    const base = stats(bare);
+    const ratio = a.median / base.median;
+    console.log(
+      `${action.padEnd(18)}${a.median.toFixed(1).padStart(9)}${a.p90.toFixed(1).padStart(9)}${base.median.toFixed(1).padStart(21)}   ${ratio.toFixed(2)}x ${ratio <= 1.5 ? "(met)" : "(over target)"}`,
+    );
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}

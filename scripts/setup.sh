@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the suite needs on a fresh machine: npm packages (from the lockfile) and the
+# Debian packages the tests and the lab run for real. Idempotent: quick when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+# Debian packages the tests start on 127.0.0.1; empty until an action needs one.
+DEBIAN_PACKAGES=()
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "setup: need root to install: ${missing[*]}" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
