@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `npm install` rather than `npm ci`: npm 11.19 leaves other platforms' optional bindings (of
+# unrs-resolver, under jest) out of the lockfile and then refuses `npm ci` as out of sync. With a
+# lockfile present, `npm install` still installs the locked versions.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 
 # Debian packages the tests start on 127.0.0.1; empty until an action needs one.

