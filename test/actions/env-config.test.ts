@@ -287,3 +287,27 @@ describe("errors: one clear message with file, line and key path, exit 1, nothin
     expect(result.annotations[0]?.message).toBe('input "config-dir": directory nowhere does not exist');
   });
 });
+
+describe("secret scan", () => {
+  it("no secret value appears anywhere but the requested output-file", async () => {
+    const runs = [
+      await run({ environment: "staging", "compare-to": "production", "export-env": "true", "output-file": "out/config.env", format: "dotenv" }, { DB_PASSWORD: SECRET, API_KEY: OTHER_SECRET }),
+      await run({ environment: "production", "compare-to": "staging", "output-file": "out/config.yml", format: "yaml" }, { DB_PASSWORD: SECRET, API_KEY: OTHER_SECRET }),
+      await run({ environment: "production", "config-dir": "missing" }, { DB_PASSWORD: SECRET }),
+    ];
+    for (const result of runs) {
+      const everything = [result.stdout, result.stderr, result.summary, JSON.stringify(result.outputs), JSON.stringify(result.env), JSON.stringify(result.state)]
+        .join("\n")
+        .split("\n")
+        .filter((line) => !line.startsWith("::add-mask::"))
+        .join("\n");
+      for (const secret of [SECRET, OTHER_SECRET]) expect(everything).not.toContain(secret);
+    }
+    expect(runs.map((result) => result.exitCode)).toEqual([0, 0, 1]);
+    for (const file of await ws.files()) {
+      const text = await ws.read(file);
+      if (file.startsWith("out/")) expect(text).toContain(SECRET);
+      else for (const secret of [SECRET, OTHER_SECRET]) expect({ file, leaked: text.includes(secret) }).toEqual({ file, leaked: false });
+    }
+  });
+});
