@@ -58,6 +58,12 @@ export function pathNumber(request: StandInRequest, name: string): number {
   return Number(request.path[name]);
 }
 
+/** The record a path names, or GitHub's 404 when there is none. */
+export function found<T>(record: T | undefined): T {
+  if (record === undefined) throw notFound();
+  return record;
+}
+
 /** Optional string query parameter. */
 export function queryString(request: StandInRequest, name: string): string | undefined {
   const value = request.query[name];

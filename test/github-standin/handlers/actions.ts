@@ -1,6 +1,6 @@
 // Workflow runs and their jobs, as seeded by tests: listed with GitHub's filters, read one by one.
 import {
-  notFound,
+  found,
   paginate,
   pathNumber,
   queryString,
@@ -62,9 +62,7 @@ const listJobs: Handler = (request, state) => {
 };
 
 function runOf(request: StandInRequest, repository: RepositoryState): JsonObject {
-  const run = repository.workflowRuns.get(pathNumber(request, "run_id"));
-  if (!run) throw notFound();
-  return run;
+  return found(repository.workflowRuns.get(pathNumber(request, "run_id")));
 }
 
 export const actionsHandlers: Record<string, Handler> = {

@@ -1,6 +1,6 @@
 // Issue comments, which are also pull requests' conversation comments: list, create, get, update, delete.
 import {
-  notFound,
+  found,
   paginate,
   pathNumber,
   queryString,
@@ -68,9 +68,7 @@ const deleteComment: Handler = (request, state) => {
 };
 
 function commentOf(request: StandInRequest, repository: RepositoryState): CommentRecord {
-  const comment = repository.comments.get(pathNumber(request, "comment_id"));
-  if (!comment) throw notFound();
-  return comment;
+  return found(repository.comments.get(pathNumber(request, "comment_id")));
 }
 
 export const commentHandlers: Record<string, Handler> = {

@@ -1,5 +1,6 @@
 // Deployments and their statuses, with GitHub's rules for deleting and for `auto_inactive`.
 import {
+  found,
   notFound,
   paginate,
   pathNumber,
@@ -190,9 +191,7 @@ function latestState(deployment: DeploymentRecord): DeploymentState | undefined 
 }
 
 function deploymentOf(request: StandInRequest, repository: RepositoryState): DeploymentRecord {
-  const deployment = repository.deployments.get(pathNumber(request, "deployment_id"));
-  if (!deployment) throw notFound();
-  return deployment;
+  return found(repository.deployments.get(pathNumber(request, "deployment_id")));
 }
 
 export const deploymentHandlers: Record<string, Handler> = {

@@ -1,7 +1,7 @@
 // Deployment environments and their protection rules (wait timer, required reviewers, branch policy).
 import {
+  found,
   errorBody,
-  notFound,
   paginate,
   ReplyError,
   repositoryOf,
@@ -134,9 +134,7 @@ function applyBranchPolicy(
 }
 
 function environmentOf(request: StandInRequest, repository: RepositoryState): EnvironmentRecord {
-  const environment = repository.environments.get(String(request.path.environment_name).toLowerCase());
-  if (!environment) throw notFound();
-  return environment;
+  return found(repository.environments.get(String(request.path.environment_name).toLowerCase()));
 }
 
 export const environmentHandlers: Record<string, Handler> = {

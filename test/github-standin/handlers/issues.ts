@@ -1,6 +1,6 @@
 // Issues and their labels: create, read, update (state, labels, assignees), list with filters, add labels.
 import {
-  notFound,
+  found,
   paginate,
   pathNumber,
   queryString,
@@ -113,9 +113,7 @@ function labelInputs(body: unknown): LabelInput[] {
 }
 
 function issueOf(request: StandInRequest, repository: RepositoryState): IssueRecord {
-  const issue = repository.issues.get(pathNumber(request, "issue_number"));
-  if (!issue) throw notFound();
-  return issue;
+  return found(repository.issues.get(pathNumber(request, "issue_number")));
 }
 
 /** Label names, each created in the repository when new, with GitHub's canonical spelling kept. */
