@@ -1,7 +1,10 @@
 // Benchmarks, printed as figures with a baseline measured in the same run.
 // 1. Cold start of each action bundle (process start to exit on a trivial input) against a bare
 //    `node -e 0`, runs interleaved so machine noise hits both alike. Target: at most 1.5x.
-import { spawnSync } from "node:child_process";
+// 2. health-verify throughput: 200 checks against loopback endpoints that answer in 200 ms, with
+//    concurrency 20, against the ideal of 10 rounds x 200 ms. Target: within 1.2x.
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +16,9 @@ const WARMUP = 5;
 
 /** A trivial, valid input for each action, in its own workspace. */
 const TRIVIAL = {
+  "health-verify": (workspace) => {
+    return { INPUT_CHECKS: JSON.stringify([{ name: "noop", url: "http://127.0.0.1:9/", conditions: ["[CONNECTED] == false"] }]), GITHUB_WORKSPACE: workspace };
+  },
   "env-config": (workspace) => {
     mkdirSync(join(workspace, "environments"));
     writeFileSync(join(workspace, "environments", "base.yml"), "service: bench\nconfig:\n  logLevel: info\n");
@@ -70,3 +76,61 @@ for (const [action, setup] of Object.entries(TRIVIAL)) {
     rmSync(workspace, { recursive: true, force: true });
   }
 }
+
+/** Runs a bundle asynchronously (the endpoints it probes live in this process) and times it. */
+function timeAsync(bundle, env) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, [bundle], { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (code) => {
+      if (code !== 0) reject(new Error(`health-verify exited ${code}: ${stderr}`));
+      else resolve(Number(process.hrtime.bigint() - start) / 1e6);
+    });
+  });
+}
+
+async function benchHealthVerify() {
+  const bundle = join(root, "actions", "health-verify", "dist", "index.js");
+  if (!existsSync(bundle)) return;
+  const LATENCY = 200;
+  const CHECKS = 200;
+  const CONCURRENCY = 20;
+  const server = createServer((_request, response) => {
+    setTimeout(() => response.writeHead(200, { "content-type": "application/json" }).end('{"status":"UP"}'), LATENCY);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}/healthz`;
+  const workspace = mkdtempSync(join(tmpdir(), "bench-health-"));
+  try {
+    const runEnv = (count) => {
+      const files = Object.fromEntries(
+        ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"].map((name) => {
+          const path = join(workspace, name.toLowerCase());
+          writeFileSync(path, "");
+          return [name, path];
+        }),
+      );
+      const checks = Array.from({ length: count }, (_, i) => ({ name: `check-${i}`, url, conditions: ["[STATUS] == 200"] }));
+      return { PATH: process.env.PATH, GITHUB_WORKSPACE: workspace, ...files, INPUT_CHECKS: JSON.stringify(checks), INPUT_CONCURRENCY: String(CONCURRENCY) };
+    };
+    const single = [];
+    const full = [];
+    for (let i = 0; i < 5; i++) {
+      single.push(await timeAsync(bundle, runEnv(1)));
+      full.push(await timeAsync(bundle, runEnv(CHECKS)));
+    }
+    const ideal = Math.ceil(CHECKS / CONCURRENCY) * LATENCY;
+    const median = stats(full).median;
+    console.log(`\nhealth-verify: ${CHECKS} checks, endpoints answering in ${LATENCY} ms, concurrency ${CONCURRENCY}, 5 runs`);
+    console.log(`  whole run median ${median.toFixed(0)} ms (p90 ${stats(full).p90.toFixed(0)} ms)`);
+    console.log(`  baseline: one check, same endpoint, median ${stats(single).median.toFixed(0)} ms (process start + one 200 ms request)`);
+    console.log(`  ideal ${Math.ceil(CHECKS / CONCURRENCY)} rounds x ${LATENCY} ms = ${ideal} ms; ratio ${(median / ideal).toFixed(2)}x ${median / ideal <= 1.2 ? "(met)" : "(over target)"} (target <= 1.2x)`);
+  } finally {
+    server.close();
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+await benchHealthVerify();

@@ -1,0 +1,131 @@
+// Health check definitions: their schema, defaults, references and conditions, checked at start.
+import * as z from "zod/mini";
+import type { Problem, SourcePosition } from "../runtime/errors.js";
+import { issuesToProblems } from "../runtime/validation.js";
+import { resolveReferences, type VariableLookup } from "../config/references.js";
+import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
+import { ConditionSyntaxError, DEFAULT_CONDITIONS, parseCondition, type Condition } from "./conditions.js";
+import { parseDuration } from "./duration.js";
+import type { ProbeSettings } from "./probe.js";
+
+const duration = z.string({ error: "expected a duration with a unit, such as 500ms, 5s or 2m" });
+const threshold = z.int({ error: "expected a whole number" }).check(z.gte(1));
+
+/** One check as written in `health.checks` of an environment file or the `checks` input. */
+export const CheckSchema = z.strictObject({
+  name: z.string().check(z.minLength(1)),
+  url: z.string().check(z.minLength(1)),
+  method: z._default(z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]), "GET"),
+  headers: z._default(z.record(z.string(), z.string({ error: "expected a string (quote numbers)" })), {}),
+  body: z.optional(z.string()),
+  timeout: z._default(duration, "5s"),
+  conditions: z._default(z.array(z.string()), []),
+  "initial-delay": z._default(duration, "0s"),
+  interval: z._default(duration, "5s"),
+  "success-threshold": z._default(threshold, 1),
+  "failure-threshold": z._default(threshold, 3),
+  deadline: z._default(duration, "5m"),
+  "version-path": z.optional(z.string().check(z.minLength(1))),
+});
+
+export const ChecksSchema = z.array(CheckSchema);
+
+export interface HealthCheck {
+  name: string;
+  url: string;
+  method: string;
+  /** Header values with references resolved: may hold secrets, never to be printed. */
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  conditions: Condition[];
+  probe: ProbeSettings;
+  versionPath?: string;
+}
+
+export interface CheckSource {
+  /** Raw check definitions. */
+  checks: unknown;
+  /** Where `checks` sits, for messages: e.g. ["health", "checks"] or ["input checks"]. */
+  path: KeyPath;
+  locate?: (path: KeyPath) => SourcePosition | undefined;
+}
+
+export interface PreparedChecks {
+  checks: HealthCheck[];
+  secrets: string[];
+}
+
+/**
+ * Validates check definitions, applies defaults, resolves `${env:}`/`${secret:}` references in URLs,
+ * headers and bodies, and parses every condition. Every problem in every check is returned, each
+ * naming the check, the key and (for conditions) the condition text.
+ */
+export function prepareChecks(sources: readonly CheckSource[], lookup: VariableLookup): PreparedChecks | { problems: Problem[] } {
+  const problems: Problem[] = [];
+  const checks: HealthCheck[] = [];
+  const secrets = new Set<string>();
+  const names = new Set<string>();
+  for (const source of sources) {
+    const at = (path: KeyPath) => source.locate?.([...source.path, ...path]);
+    const parsed = ChecksSchema.safeParse(source.checks);
+    if (!parsed.success) {
+      problems.push(...issuesToProblems(parsed.error.issues, (path) => formatKeyPath([...source.path, ...path]), at));
+      continue;
+    }
+    parsed.data.forEach((check, index) => {
+      const where = (key: string | number, ...rest: (string | number)[]): Pick<Problem, "path" | "at"> => ({
+        path: `${formatKeyPath([...source.path, index, key, ...rest])} (check "${check.name}")`,
+        at: at([index, key, ...rest]),
+      });
+      if (names.has(check.name)) problems.push({ ...where("name"), message: `duplicate check name "${check.name}"` });
+      names.add(check.name);
+      const resolved = resolveReferences({ url: check.url, headers: check.headers, body: check.body }, lookup, (path) =>
+        where(String(path[0]), ...path.slice(1)),
+      );
+      problems.push(...resolved.problems);
+      resolved.secrets.forEach((secret) => secrets.add(secret));
+      const { url, headers, body } = resolved.value as { url: string; headers: Record<string, string>; body?: string };
+      if (resolved.problems.length === 0 && !/^https?:\/\/[^/]/.test(url)) {
+        problems.push({ ...where("url"), message: "expected an http:// or https:// URL" });
+      }
+      const durations: Record<string, number> = {};
+      for (const key of ["timeout", "initial-delay", "interval", "deadline"] as const) {
+        try {
+          durations[key] = parseDuration(check[key]);
+        } catch (error) {
+          problems.push({ ...where(key), message: (error as Error).message });
+        }
+      }
+      const conditions: Condition[] = [];
+      const texts = check.conditions.length > 0 ? check.conditions : DEFAULT_CONDITIONS;
+      texts.forEach((text, conditionIndex) => {
+        try {
+          conditions.push(parseCondition(text));
+        } catch (error) {
+          if (!(error instanceof ConditionSyntaxError)) throw error;
+          problems.push({ ...where("conditions", conditionIndex), message: `cannot parse condition ${JSON.stringify(text)}: ${error.message}` });
+        }
+      });
+      checks.push({
+        name: check.name,
+        url,
+        method: check.method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        timeoutMs: durations.timeout ?? 0,
+        conditions,
+        probe: {
+          initialDelayMs: durations["initial-delay"] ?? 0,
+          intervalMs: durations.interval ?? 0,
+          successThreshold: check["success-threshold"],
+          failureThreshold: check["failure-threshold"],
+          deadlineMs: durations.deadline ?? 0,
+        },
+        ...(check["version-path"] ? { versionPath: check["version-path"] } : {}),
+      });
+    });
+  }
+  if (problems.length > 0) return { problems };
+  return { checks, secrets: [...secrets] };
+}

@@ -1,0 +1,594 @@
+// Health-check conditions in Gatus's grammar: parsed once into a typed AST, evaluated against a response snapshot.
+import { formatSteps, parseBodyPath, parseJsonBody, resolveSteps, type BodyPathStep } from "./body-path.js";
+import { formatDuration, parseDuration } from "./duration.js";
+
+/** What one request produced; the only thing evaluation reads. */
+export interface ResponseSnapshot {
+  connected: boolean; // false on refused connection, DNS error, TLS error, timeout
+  status: number; // 0 when not connected
+  responseTimeMs: number;
+  headers: Record<string, string>; // names lower-cased
+  body: string; // raw text (may be empty)
+  certificateExpiresInMs?: number; // present for https responses
+  error?: string; // why not connected
+}
+
+export type Operator = "==" | "!=" | "<" | "<=" | ">" | ">=";
+const OPERATORS: readonly string[] = ["==", "!=", "<", "<=", ">", ">="];
+const OPERATOR_LIST = "expected one of ==, !=, <, <=, >, >=";
+
+/** A value as conditions compare it; `unit: "ms"` marks a duration, which renders as one. */
+export type Value =
+  | { type: "number"; value: number; unit?: "ms" }
+  | { type: "boolean"; value: boolean }
+  | { type: "string"; value: string }
+  | { type: "json"; value: unknown }; // null, an object or an array from the body
+
+/** A literal as written (`text`, starting at `position`), typed at parse time: milliseconds against a duration placeholder. */
+export interface Literal {
+  kind: "literal";
+  text: string;
+  position: number;
+  value: Exclude<Value, { type: "json" }>;
+}
+
+/** `[BODY]` with `path` "" is the whole raw body; otherwise the JSON value at `steps`. */
+export interface BodyOperand {
+  kind: "body";
+  path: string;
+  steps: readonly BodyPathStep[];
+}
+export interface HeaderOperand {
+  kind: "header";
+  name: string; // lower-cased
+}
+
+export type Operand =
+  | { kind: "status" | "responseTime" | "certificateExpiration" | "connected" }
+  | BodyOperand
+  | HeaderOperand
+  | { kind: "len" | "has"; of: BodyOperand | HeaderOperand }
+  | Literal;
+
+/** Right-side-only forms, with == or != alone: equality with any of a list, or a whole-string glob. */
+export type Matcher = { kind: "any"; options: readonly Literal[] } | { kind: "pattern"; glob: string };
+
+export interface Condition {
+  source: string;
+  left: Operand;
+  operator: Operator;
+  right: Operand | Matcher;
+}
+
+/** A condition the user wrote wrongly; `position` is the 0-based offset into `condition` (shown 1-based as a column). */
+export class ConditionSyntaxError extends Error {
+  readonly condition: string;
+  readonly position?: number;
+
+  constructor(condition: string, problem: string, position?: number) {
+    super(position === undefined ? problem : `${problem} (column ${position + 1})`);
+    this.name = "ConditionSyntaxError";
+    this.condition = condition;
+    this.position = position;
+  }
+}
+
+export interface ConditionResult {
+  condition: string; // the source text
+  success: boolean;
+  actual: string; // what was seen, rendered for humans, e.g. "503", "742ms", "\"DOWN\"", "(not found)"
+  expected: string; // e.g. "== 200", "< 500ms", "any(200, 204)", "pat(2.*)"
+  reason?: string; // when it could not be evaluated: unresolvable path, not a number, no certificate, not connected
+}
+
+/** The default when a check has no conditions: connected and [STATUS] < 400. */
+export const DEFAULT_CONDITIONS: readonly string[] = Object.freeze(["[CONNECTED] == true", "[STATUS] < 400"]);
+
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const SIMPLE_PLACEHOLDERS: Readonly<Record<string, Operand>> = {
+  STATUS: { kind: "status" },
+  RESPONSE_TIME: { kind: "responseTime" },
+  CERTIFICATE_EXPIRATION: { kind: "certificateExpiration" },
+  CONNECTED: { kind: "connected" },
+};
+const PLACEHOLDER_NAMES = [...Object.keys(SIMPLE_PLACEHOLDERS), "BODY", "HEADER"];
+const FUNCTION_NAMES = ["len", "has", "any", "pat"];
+const CALL = /([A-Za-z_]\w*)\s*\(/y;
+
+export function parseCondition(text: string): Condition {
+  return new ConditionParser(text).condition();
+}
+
+/** Renders an operand the canonical way it is written, for messages and `expected`. */
+function describeOperand(operand: Operand): string {
+  switch (operand.kind) {
+    case "status":
+      return "[STATUS]";
+    case "responseTime":
+      return "[RESPONSE_TIME]";
+    case "certificateExpiration":
+      return "[CERTIFICATE_EXPIRATION]";
+    case "connected":
+      return "[CONNECTED]";
+    case "body":
+      return operand.path === "" ? "[BODY]" : `[BODY]${operand.path.startsWith("[") ? "" : "."}${operand.path}`;
+    case "header":
+      return `[HEADER].${operand.name}`;
+    case "len":
+    case "has":
+      return `${operand.kind}(${describeOperand(operand.of)})`;
+    case "literal":
+      return operand.text;
+  }
+}
+
+const isDuration = (side: Operand | Matcher) => side.kind === "responseTime" || side.kind === "certificateExpiration";
+const isBoolean = (side: Operand | Matcher) => side.kind === "connected" || side.kind === "has";
+
+function didYouMean(word: string, candidates: readonly string[], wrap: (name: string) => string): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toUpperCase(), candidate.toUpperCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best === undefined ? "" : `; did you mean ${wrap(best)}?`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * Whole-string glob match ("*" any run, "?" one character). A loop rather than a RegExp: a regular
+ * expression with several stars backtracks exponentially on a long body that almost matches.
+ */
+function matchesGlob(glob: string, text: string): boolean {
+  const [pattern, input] = [[...glob], [...text]];
+  let [g, t] = [0, 0];
+  // Where the last "*" was, and from which input position it is retried taking one more character.
+  let [star, retryFrom] = [-1, 0];
+  while (t < input.length) {
+    if (pattern[g] === "*") [star, retryFrom, g] = [g, t, g + 1];
+    else if (g < pattern.length && (pattern[g] === "?" || pattern[g] === input[t])) [g, t] = [g + 1, t + 1];
+    else if (star >= 0) [g, t, retryFrom] = [star + 1, retryFrom + 1, retryFrom + 1];
+    else return false;
+  }
+  while (pattern[g] === "*") g += 1;
+  return g === pattern.length;
+}
+
+/** Reads one condition left to right; every error names what is wrong and where. */
+class ConditionParser {
+  private pos = 0;
+
+  constructor(private readonly text: string) {}
+
+  condition(): Condition {
+    this.skipSpace();
+    if (this.pos === this.text.length) throw this.error("the condition is empty");
+    const left = this.operand("left");
+    this.skipSpace();
+    const operatorAt = this.pos;
+    const operator = this.operator(left);
+    this.skipSpace();
+    const rightAt = this.pos;
+    const right = this.rightSide(operator, operatorAt);
+    this.skipSpace();
+    this.expectEnd();
+    return this.typed({ source: this.text, left, operator, right }, rightAt);
+  }
+
+  /** Types literals by what they meet and rejects comparisons that can never mean anything. */
+  private typed(condition: Condition, rightAt: number): Condition {
+    const { left, operator, right } = condition;
+    const ordering = operator !== "==" && operator !== "!=";
+    const durationAgainst = isDuration(left) ? left : isDuration(right) ? right : undefined;
+    const typeLiteral = (literal: Literal, against: Operand | Matcher): Literal => {
+      if (durationAgainst !== undefined && durationAgainst !== literal) {
+        const written = literal.value.type === "string" ? literal.value.value : literal.text;
+        try {
+          return { ...literal, value: { type: "number", value: parseDuration(written), unit: "ms" } };
+        } catch (error) {
+          throw this.error(`${(error as Error).message} (compared with ${describeOperand(durationAgainst as Operand)})`, literal.position);
+        }
+      }
+      if (isBoolean(against) && literal.value.type !== "boolean") {
+        throw this.error(`${describeOperand(against as Operand)} is true or false, so comparing it with ${literal.text} never holds`, literal.position);
+      }
+      if (ordering && literal.value.type !== "number") {
+        throw this.error(`${literal.text} is not a number; ${operator} compares numbers`, literal.position);
+      }
+      return literal;
+    };
+    if (ordering) {
+      for (const [side, at] of [[left, 0], [right, rightAt]] as const) {
+        if (isBoolean(side)) throw this.error(`${describeOperand(side as Operand)} is true or false; compare it with == or !=`, at);
+      }
+    }
+    const typedLeft = left.kind === "literal" ? typeLiteral(left, right) : left;
+    if (right.kind === "any") return { ...condition, left: typedLeft, right: { ...right, options: right.options.map((option) => typeLiteral(option, left)) } };
+    return { ...condition, left: typedLeft, right: right.kind === "literal" ? typeLiteral(right, left) : right };
+  }
+
+  private error(problem: string, position?: number): ConditionSyntaxError {
+    return new ConditionSyntaxError(this.text, problem, position);
+  }
+
+  private peek(ahead = 0): string | undefined {
+    return this.text[this.pos + ahead];
+  }
+
+  private skipSpace(): void {
+    while (/\s/.test(this.peek() ?? "")) this.pos += 1;
+  }
+
+  private atOperator(): boolean {
+    const char = this.peek();
+    return char === "=" || char === "<" || char === ">" || (char === "!" && this.peek(1) === "=");
+  }
+
+  private operator(left: Operand): Operator {
+    const start = this.pos;
+    const char = this.peek();
+    if (char === ")" || char === "]") throw this.error(`unbalanced "${char}"`, start);
+    while (/[=!<>]/.test(this.peek() ?? "")) this.pos += 1;
+    const written = this.text.slice(start, this.pos);
+    if (written === "") throw this.error(`missing operator after ${describeOperand(left)}; ${OPERATOR_LIST}`, start);
+    if (!OPERATORS.includes(written)) throw this.error(`unknown operator "${written}"; ${OPERATOR_LIST}`, start);
+    return written as Operator;
+  }
+
+  private expectEnd(): void {
+    const char = this.peek();
+    if (char === undefined) return;
+    if (char === ")" || char === "]") throw this.error(`unbalanced "${char}"`, this.pos);
+    if (this.atOperator()) throw this.error("a condition has one operator; found a second one", this.pos);
+    throw this.error(`unexpected ${JSON.stringify(this.text.slice(this.pos))} after the right side`, this.pos);
+  }
+
+  /** The name and the offset just past "(" when a function call starts here. */
+  private call(): { name: string; open: number } | undefined {
+    CALL.lastIndex = this.pos;
+    const match = CALL.exec(this.text);
+    return match ? { name: match[1] ?? "", open: CALL.lastIndex } : undefined;
+  }
+
+  private rightSide(operator: Operator, operatorAt: number): Operand | Matcher {
+    const start = this.pos;
+    const call = this.call();
+    if (call?.name !== "any" && call?.name !== "pat") return this.operand("right", operator);
+    if (operator !== "==" && operator !== "!=") {
+      throw this.error(`${call.name}() works with == or != only, not ${operator}`, operatorAt);
+    }
+    this.pos = call.open;
+    return call.name === "any" ? this.anyOf(start) : this.pattern(start);
+  }
+
+  private operand(side: "left" | "right", operator?: Operator): Operand {
+    const start = this.pos;
+    const char = this.peek();
+    if (char === undefined || this.atOperator()) {
+      throw this.error(side === "left" ? "missing the left side before the operator" : `missing the right side after ${operator}`, start);
+    }
+    if (char === "[") return this.placeholder();
+    if (char === "]" || char === ")") throw this.error(`unbalanced "${char}"`, start);
+    const call = this.call();
+    if (call === undefined) {
+      if (char === "(") throw this.error('unexpected "("; only len(), has(), any() and pat() take parentheses', start);
+      return this.literal("");
+    }
+    if (call.name === "any" || call.name === "pat") {
+      throw this.error(`${call.name}() belongs on the right side of == or !=`, start);
+    }
+    if (call.name !== "len" && call.name !== "has") {
+      throw this.error(`unknown function ${call.name}()${didYouMean(call.name, FUNCTION_NAMES, (name) => `${name}()`)}`, start);
+    }
+    this.pos = call.open;
+    this.skipSpace();
+    const argumentAt = this.pos;
+    const of = this.peek() === "[" ? this.placeholder() : undefined;
+    if (of?.kind !== "body" && of?.kind !== "header") {
+      throw this.error(`${call.name}() takes a [BODY] path or a [HEADER].name`, argumentAt);
+    }
+    if (call.name === "has" && of.kind === "body" && of.path === "") {
+      throw this.error("has() needs a path into the body, as in has([BODY].version)", argumentAt);
+    }
+    this.closeParenthesis(start);
+    return { kind: call.name, of };
+  }
+
+  private closeParenthesis(openedAt: number): void {
+    this.skipSpace();
+    const char = this.peek();
+    if (char === ")") {
+      this.pos += 1;
+      return;
+    }
+    if (char === undefined) throw this.error('unbalanced "(": no matching ")"', openedAt);
+    throw this.error(`expected ")", found "${char}"`, this.pos);
+  }
+
+  private placeholder(): Operand {
+    const start = this.pos;
+    const match = /\[([^[\]]*)\]/y;
+    match.lastIndex = start;
+    const found = match.exec(this.text);
+    if (!found) throw this.error('unbalanced "[": no matching "]"', start);
+    const name = found[1] ?? "";
+    this.pos = match.lastIndex;
+    if (name === "BODY") return this.bodyPath();
+    if (name === "HEADER") {
+      const header = /\.([A-Za-z0-9#$%&*+\-.^_`|~]+)/y;
+      header.lastIndex = this.pos;
+      const headerName = header.exec(this.text)?.[1];
+      if (headerName === undefined) throw this.error("[HEADER] needs a header name, as in [HEADER].content-type", start);
+      this.pos = header.lastIndex;
+      return { kind: "header", name: headerName.toLowerCase() };
+    }
+    const simple = SIMPLE_PLACEHOLDERS[name];
+    if (simple === undefined) {
+      throw this.error(`unknown placeholder [${name}]${didYouMean(name, PLACEHOLDER_NAMES, (known) => `[${known}]`)}`, start);
+    }
+    if (this.peek() === "." || this.peek() === "[") throw this.error(`[${name}] takes no path`, this.pos);
+    return simple;
+  }
+
+  private bodyPath(): BodyOperand {
+    const start = this.pos;
+    if (this.peek() !== "." && this.peek() !== "[") return { kind: "body", path: "", steps: [] };
+    while (this.pos < this.text.length && !/[\s(),]/.test(this.peek() ?? "") && !this.atOperator()) this.pos += 1;
+    const written = this.text.slice(start, this.pos);
+    const path = written.startsWith(".") ? written.slice(1) : written;
+    if (path === "") throw this.error("[BODY]. needs a path after the dot, as in [BODY].status", start);
+    const parsed = parseBodyPath(path);
+    if (!parsed.ok) throw this.error(`invalid body path "${path}": ${parsed.reason}`, start + written.length - path.length + parsed.offset);
+    return { kind: "body", path, steps: parsed.steps };
+  }
+
+  /** A quoted string, or bare text up to an operator, bracket, parenthesis or one of `stops` (spaces inside are kept). */
+  private literal(stops: string): Literal {
+    const position = this.pos;
+    const quote = this.peek();
+    if (quote === '"' || quote === "'") {
+      let value = "";
+      this.pos += 1;
+      while (this.pos < this.text.length) {
+        const char = this.text[this.pos++] ?? "";
+        if (char === quote) return { kind: "literal", text: this.text.slice(position, this.pos), position, value: { type: "string", value } };
+        value += char === "\\" && this.pos < this.text.length ? this.text[this.pos++] : char;
+      }
+      throw this.error(`unterminated string: the ${quote} is never closed`, position);
+    }
+    while (this.pos < this.text.length && !this.atOperator() && !`[]()${stops}`.includes(this.peek() ?? "")) this.pos += 1;
+    const text = this.text.slice(position, this.pos).trimEnd();
+    if (text === "") throw this.error(`expected a value, found "${this.peek() ?? ""}"`, position);
+    if (text === "true" || text === "false") return { kind: "literal", text, position, value: { type: "boolean", value: text === "true" } };
+    if (NUMBER.test(text)) return { kind: "literal", text, position, value: { type: "number", value: Number(text) } };
+    return { kind: "literal", text, position, value: { type: "string", value: text } };
+  }
+
+  private anyOf(start: number): Matcher {
+    const options: Literal[] = [];
+    for (;;) {
+      this.skipSpace();
+      const char = this.peek();
+      if (char === undefined) throw this.error('unbalanced "(": no matching ")"', start);
+      if (char === ")" && options.length === 0) throw this.error("any() needs at least one value", this.pos);
+      if (char === "," || char === ")") throw this.error("empty value in any()", this.pos);
+      options.push(this.literal(","));
+      this.skipSpace();
+      const next = this.peek();
+      this.pos += 1;
+      if (next === ")") return { kind: "any", options };
+      if (next === undefined) throw this.error('unbalanced "(": no matching ")"', start);
+      if (next !== ",") throw this.error(`unexpected "${next}" in any()`, this.pos - 1);
+    }
+  }
+
+  private pattern(start: number): Matcher {
+    const open = this.pos;
+    let depth = 1;
+    for (; this.pos < this.text.length; this.pos += 1) {
+      const char = this.text[this.pos];
+      if (char === "(") depth += 1;
+      if (char === ")" && --depth === 0) break;
+    }
+    if (depth > 0) throw this.error('unbalanced "(": no matching ")"', start);
+    const glob = this.text.slice(open, this.pos).trim();
+    this.pos += 1;
+    return { kind: "pattern", glob };
+  }
+}
+
+type Resolved = { ok: true; value: Value } | { ok: false; shown: string; reason: string };
+
+const MAX_SHOWN = 200;
+const FLIPPED: Readonly<Record<Operator, Operator>> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+// One parse per snapshot however many conditions read the body.
+const parsedBodies = new WeakMap<ResponseSnapshot, ReturnType<typeof parseJsonBody>>();
+
+function jsonBody(response: ResponseSnapshot): ReturnType<typeof parseJsonBody> {
+  let parsed = parsedBodies.get(response);
+  if (parsed === undefined) {
+    parsed = parseJsonBody(response.body);
+    parsedBodies.set(response, parsed);
+  }
+  return parsed;
+}
+
+/** For humans: strings quoted, durations with units, everything cut to about 200 characters. */
+function render(value: Value): string {
+  const text =
+    value.type === "number" && value.unit === "ms"
+      ? formatDuration(value.value)
+      : value.type === "string" || value.type === "json"
+        ? (JSON.stringify(value.value) ?? String(value.value))
+        : String(value.value);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
+}
+
+/** For comparing as Gatus does: the value's plain text (numbers as written by JSON, strings unquoted). */
+function plain(value: Value): string {
+  if (value.type === "string") return value.value;
+  return value.type === "json" ? JSON.stringify(value.value) : String(value.value);
+}
+
+function toNumber(value: Value, durations: boolean): number | undefined {
+  if (value.type === "number") return value.value;
+  if (value.type !== "string") return undefined;
+  const text = value.value.trim();
+  if (NUMBER.test(text)) return Number(text);
+  if (!durations) return undefined;
+  try {
+    return parseDuration(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Numbers compare as numbers when either side is one (so "42.0" == 42); everything else as plain text. */
+function sameValue(a: Value, b: Value, durations: boolean): boolean {
+  if (a.type === "number" || b.type === "number") {
+    const [x, y] = [toNumber(a, durations), toNumber(b, durations)];
+    if (x !== undefined && y !== undefined) return x === y;
+  }
+  return plain(a) === plain(b);
+}
+
+function fromJson(value: unknown): Value {
+  if (typeof value === "string") return { type: "string", value };
+  if (typeof value === "number") return { type: "number", value };
+  if (typeof value === "boolean") return { type: "boolean", value };
+  return { type: "json", value };
+}
+
+function count(value: unknown): number | undefined {
+  if (typeof value === "string") return [...value].length;
+  if (Array.isArray(value)) return value.length;
+  return value !== null && typeof value === "object" ? Object.keys(value).length : undefined;
+}
+
+function resolve(operand: Operand, response: ResponseSnapshot): Resolved {
+  if (!response.connected && operand.kind !== "connected" && operand.kind !== "literal") {
+    return { ok: false, shown: "(not connected)", reason: `not connected: ${response.error ?? "no reason recorded"}` };
+  }
+  switch (operand.kind) {
+    case "literal":
+      return { ok: true, value: operand.value };
+    case "connected":
+      return { ok: true, value: { type: "boolean", value: response.connected } };
+    case "status":
+      return { ok: true, value: { type: "number", value: response.status } };
+    case "responseTime":
+      return { ok: true, value: { type: "number", value: response.responseTimeMs, unit: "ms" } };
+    case "certificateExpiration":
+      if (response.certificateExpiresInMs === undefined) {
+        return { ok: false, shown: "(no certificate)", reason: "no certificate: the response did not come over HTTPS" };
+      }
+      return { ok: true, value: { type: "number", value: response.certificateExpiresInMs, unit: "ms" } };
+    case "body": {
+      if (operand.steps.length === 0) return { ok: true, value: { type: "string", value: response.body } };
+      const parsed = jsonBody(response);
+      if (!parsed.ok) return { ok: false, shown: "(not JSON)", reason: parsed.reason };
+      const found = resolveSteps(parsed.value, operand.steps);
+      return found.found ? { ok: true, value: fromJson(found.value) } : { ok: false, shown: "(not found)", reason: found.reason };
+    }
+    case "header": {
+      const entry = Object.entries(response.headers).find(([name]) => name.toLowerCase() === operand.name);
+      if (entry === undefined) return { ok: false, shown: "(not found)", reason: `no header "${operand.name}" in the response` };
+      return { ok: true, value: { type: "string", value: entry[1] } };
+    }
+    case "has":
+      return { ok: true, value: { type: "boolean", value: resolve(operand.of, response).ok } };
+    case "len":
+      return measure(operand.of, response);
+  }
+}
+
+function measure(of: BodyOperand | HeaderOperand, response: ResponseSnapshot): Resolved {
+  if (of.kind === "body" && of.steps.length === 0) {
+    // The whole body counts as the JSON array or object it holds, and as text otherwise.
+    const parsed = jsonBody(response);
+    const counted = parsed.ok && typeof parsed.value === "object" ? count(parsed.value) : undefined;
+    return { ok: true, value: { type: "number", value: counted ?? [...response.body].length } };
+  }
+  const resolved = resolve(of, response);
+  if (!resolved.ok) return resolved;
+  const counted = resolved.value.type === "string" || resolved.value.type === "json" ? count(resolved.value.value) : undefined;
+  if (counted === undefined) {
+    const where = of.kind === "body" ? formatSteps(of.steps) : `header ${of.name}`;
+    return { ok: false, shown: render(resolved.value), reason: `len() needs an array, a string or an object at ${where}, found ${render(resolved.value)}` };
+  }
+  return { ok: true, value: { type: "number", value: counted } };
+}
+
+function describeExpected(operator: Operator, other: Operand | Matcher, resolved?: Resolved): string {
+  const negation = operator === "!=" ? "!= " : "";
+  if (other.kind === "any") return `${negation}any(${other.options.map((option) => render(option.value)).join(", ")})`;
+  if (other.kind === "pattern") return `${negation}pat(${other.glob})`;
+  if (other.kind === "literal") return `${operator} ${render(other.value)}`;
+  return `${operator} ${describeOperand(other)}${resolved?.ok ? ` (${render(resolved.value)})` : ""}`;
+}
+
+function compareNumbers(a: number, operator: Operator, b: number): boolean {
+  switch (operator) {
+    case "==":
+      return a === b;
+    case "!=":
+      return a !== b;
+    case "<":
+      return a < b;
+    case "<=":
+      return a <= b;
+    case ">":
+      return a > b;
+    case ">=":
+      return a >= b;
+  }
+}
+
+export function evaluateCondition(condition: Condition, response: ResponseSnapshot): ConditionResult {
+  const { source, left, right } = condition;
+  // `actual` shows the response's side: `200 == [STATUS]` reads as [STATUS], expected == 200.
+  const swap = left.kind === "literal" && right.kind !== "literal" && right.kind !== "any" && right.kind !== "pattern";
+  const observed = swap ? right : left;
+  const operator = swap ? FLIPPED[condition.operator] : condition.operator;
+  const other = swap ? left : right;
+  const durations = isDuration(left) || isDuration(right);
+  const failed = (actual: string, expected: string, reason: string): ConditionResult => ({ condition: source, success: false, actual, expected, reason });
+
+  if (!response.connected && left.kind !== "connected" && right.kind !== "connected") {
+    return failed("(not connected)", describeExpected(operator, other), `not connected: ${response.error ?? "no reason recorded"}`);
+  }
+  const seen = resolve(observed, response);
+  const actual = seen.ok ? render(seen.value) : seen.shown;
+  if (other.kind === "any" || other.kind === "pattern") {
+    const expected = describeExpected(operator, other);
+    if (!seen.ok) return failed(actual, expected, seen.reason);
+    const matched =
+      other.kind === "any" ? other.options.some((option) => sameValue(seen.value, option.value, durations)) : matchesGlob(other.glob, plain(seen.value));
+    return { condition: source, success: matched === (operator === "=="), actual, expected };
+  }
+  const target = resolve(other, response);
+  const expected = describeExpected(operator, other, target);
+  if (!seen.ok) return failed(actual, expected, seen.reason);
+  if (!target.ok) return failed(actual, expected, target.reason);
+  if (operator === "==" || operator === "!=") {
+    return { condition: source, success: sameValue(seen.value, target.value, durations) === (operator === "=="), actual, expected };
+  }
+  // Gatus reads an unparseable number as 0; here it fails and says why.
+  const [a, b] = [toNumber(seen.value, durations), toNumber(target.value, durations)];
+  if (a === undefined) return failed(actual, expected, `${render(seen.value)} is not a number`);
+  if (b === undefined) return failed(actual, expected, `${render(target.value)} is not a number`);
+  return { condition: source, success: compareNumbers(a, operator, b), actual, expected };
+}
