@@ -11,8 +11,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund
 fi
 
-# Debian packages the tests start on 127.0.0.1; empty until an action needs one.
-DEBIAN_PACKAGES=()
+# Debian packages the tests use: openssl makes the short-lived certificates of the https checks.
+DEBIAN_PACKAGES=(openssl)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

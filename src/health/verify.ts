@@ -3,7 +3,8 @@
 import semver from "semver";
 import { parseJsonBody, resolveBodyPath } from "./body-path.js";
 import type { HealthCheck } from "./checks.js";
-import { evaluateCondition, type ConditionResult, type ResponseSnapshot } from "./conditions.js";
+import type { ConditionResult, ResponseSnapshot } from "./conditions.js";
+import { evaluateCondition } from "./evaluate.js";
 import type { HttpProbeRequest } from "./http-probe.js";
 import { mapWithConcurrency, realClock, runProbe, type Clock, type ProbeVerdict } from "./probe.js";
 

@@ -4,12 +4,12 @@ import { parseJsonBody, resolveBodyPath } from "../../src/health/body-path.js";
 import {
   ConditionSyntaxError,
   DEFAULT_CONDITIONS,
-  evaluateCondition,
   parseCondition,
   type ConditionResult,
   type ResponseSnapshot,
 } from "../../src/health/conditions.js";
 import { formatDuration, parseDuration } from "../../src/health/duration.js";
+import { evaluateCondition } from "../../src/health/evaluate.js";
 
 const DAY = 86_400_000;
 
