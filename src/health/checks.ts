@@ -91,6 +91,11 @@ export function prepareChecks(sources: readonly CheckSource[], lookup: VariableL
       }
       const durations: Record<string, number> = {};
       for (const key of ["timeout", "initial-delay", "interval", "deadline"] as const) {
+        // Check settings spell their unit out: a bare "5" reads as seconds to some and milliseconds to others.
+        if (/^\s*[\d.]+\s*$/.test(check[key])) {
+          problems.push({ ...where(key), message: `"${check[key]}" needs a unit, such as ${check[key].trim()}s or ${check[key].trim()}ms` });
+          continue;
+        }
         try {
           durations[key] = parseDuration(check[key]);
         } catch (error) {
