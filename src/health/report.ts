@@ -8,7 +8,7 @@ function failingCell(check: CheckReport): string {
   if (check.healthy) return "—";
   const last = check.attempts[check.attempts.length - 1];
   if (!last) return check.failure ?? "no attempt";
-  if (!last.connected && !last.conditions.some((condition) => condition.condition.includes("[CONNECTED]") && condition.success)) {
+  if (!last.connected && !last.passed) {
     return `not connected: ${last.error ?? "no answer"}`;
   }
   if (last.version && !last.version.ok) return last.version.reason ?? "wrong version";
