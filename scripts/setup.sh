@@ -11,8 +11,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund
 fi
 
-# Debian packages the tests use: openssl makes the short-lived certificates of the https checks.
-DEBIAN_PACKAGES=(openssl)
+# Debian packages the tests use: openssl makes the short-lived certificates of the https checks;
+# Prometheus, Pushgateway, Alertmanager and nginx are the real servers of the lab and the tests.
+DEBIAN_PACKAGES=(openssl prometheus prometheus-pushgateway prometheus-alertmanager nginx)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
