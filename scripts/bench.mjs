@@ -3,9 +3,9 @@
 //    `node -e 0`, runs interleaved so machine noise hits both alike. Target: at most 1.5x.
 // 2. health-verify throughput: 200 checks against loopback endpoints that answer in 200 ms, with
 //    concurrency 20, against the ideal of 10 rounds x 200 ms. Target: within 1.2x.
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,7 +43,8 @@ const stats = (samples) => {
 
 console.log(`cold start, ${RUNS} runs each after ${WARMUP} warm-up runs, node ${process.version}`);
 console.log("action            median ms   p90 ms   baseline median ms   ratio (target <= 1.5x)");
-for (const [action, setup] of Object.entries(TRIVIAL)) {
+const only = process.argv.slice(2);
+for (const [action, setup] of only.length > 0 ? [] : Object.entries(TRIVIAL)) {
   const bundle = join(root, "actions", action, "dist", "index.js");
   if (!existsSync(bundle)) continue;
   const workspace = mkdtempSync(join(tmpdir(), `bench-${action}-`));
@@ -133,4 +134,34 @@ async function benchHealthVerify() {
   }
 }
 
-await benchHealthVerify();
+if (only.length === 0) await benchHealthVerify();
+
+/**
+ * Engine benchmarks: each scripts/bench/<name>.ts is bundled with ncc and run (each .mjs is run
+ * as is); they print their own figures against a baseline measured in the same run.
+ * `npm run bench -- <name>...` runs only those.
+ */
+async function benchEngines(only) {
+  const dir = join(root, "scripts", "bench");
+  if (!existsSync(dir)) return;
+  const entries = readdirSync(dir).filter((file) => /\.(ts|mjs)$/.test(file)).sort();
+  for (const file of entries) {
+    const name = file.replace(/\.(ts|mjs)$/, "");
+    if (only.length > 0 && !only.includes(name)) continue;
+    let script = join(dir, file);
+    const temp = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+    try {
+      if (file.endsWith(".ts")) {
+        execFileSync(join(root, "node_modules", ".bin", "ncc"), ["build", script, "-o", temp, "--quiet"], { cwd: root, stdio: "inherit" });
+        script = join(temp, "index.js");
+      }
+      console.log("");
+      const result = spawnSync(process.execPath, ["--expose-gc", script], { cwd: root, stdio: "inherit" });
+      if (result.status !== 0) throw new Error(`scripts/bench/${file} exited ${result.status}`);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
+  }
+}
+
+await benchEngines(only);
