@@ -1,0 +1,190 @@
+// The analysis over time (Argo Rollouts' AnalysisRun semantics): every metric is measured once per
+// interval until it has `count` measurements, with failure, inconclusive and consecutive-error
+// limits, an early finish once the canary has proven itself, and an early stop as soon as the
+// verdict can no longer be promote.
+import type { AnalysisSettings, PreparedMetric } from "./definitions.js";
+import type { Measurement } from "./measure.js";
+import { decide, scoreMetrics, type Decision, type MetricPhase, type ScoreResult, type ScoredMetric, type Verdict } from "./score.js";
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+export interface MetricResult extends ScoredMetric {
+  counts: { successful: number; failed: number; inconclusive: number; error: number };
+  consecutiveErrors: number;
+  consecutiveSuccesses: number;
+  /** Why the metric ended in its phase. */
+  message: string;
+  measurements: Measurement[];
+}
+
+export interface AnalysisResult {
+  verdict: Verdict;
+  decision: Decision;
+  score: ScoreResult;
+  metrics: MetricResult[];
+  startedAt: string;
+  finishedAt: string;
+  rounds: number;
+  /** Why the analysis ended before every metric had its count, when it did. */
+  stoppedEarly?: string;
+}
+
+export interface AnalysisDependencies {
+  measure(metric: PreparedMetric, round: number, at: Date, firstAt: Date): Promise<Measurement>;
+  clock?: Clock;
+  /** Progress, one line per metric per round. */
+  log?(line: string): void;
+}
+
+interface Tracker {
+  metric: PreparedMetric;
+  result: MetricResult;
+  /** Measurements that count towards `count` (errors are retried, not counted). */
+  taken: number;
+  done: boolean;
+}
+
+const finite = (value: number) => (Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value));
+
+/** A short line for the log: "error-rate round 2: Successful (0.003 satisfies result <= 0.01)". */
+export function progressLine(measurement: Measurement, count: number): string {
+  const values = measurement.values && measurement.values.length > 0 ? ` [${measurement.values.map(finite).join(", ")}]` : "";
+  return `${measurement.metric} ${measurement.round}/${count}: ${measurement.phase}${values} - ${measurement.reason}`;
+}
+
+function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSettings): void {
+  const result = tracker.result;
+  result.measurements.push(measurement);
+  if (measurement.phase === "Error") {
+    result.counts.error += 1;
+    result.consecutiveErrors += 1;
+    result.consecutiveSuccesses = 0;
+    if (result.consecutiveErrors > settings.consecutiveErrorLimit) {
+      finish(tracker, "Error", `${result.consecutiveErrors} consecutive query errors (limit ${settings.consecutiveErrorLimit}); last: ${measurement.error ?? measurement.reason}`);
+    }
+    return;
+  }
+  tracker.taken += 1;
+  result.consecutiveErrors = 0;
+  if (measurement.phase === "Successful") {
+    result.counts.successful += 1;
+    result.consecutiveSuccesses += 1;
+  } else {
+    result.consecutiveSuccesses = 0;
+    if (measurement.phase === "Failed") result.counts.failed += 1;
+    else result.counts.inconclusive += 1;
+  }
+  if (result.counts.failed > settings.failureLimit) {
+    finish(tracker, "Failed", `failed ${result.counts.failed} time(s) (failure limit ${settings.failureLimit}): ${measurement.reason}`);
+  } else if (result.counts.inconclusive > settings.inconclusiveLimit) {
+    finish(tracker, "Inconclusive", `inconclusive ${result.counts.inconclusive} time(s) (inconclusive limit ${settings.inconclusiveLimit}): ${measurement.reason}`);
+  } else if (tracker.taken >= settings.count) {
+    if (result.counts.successful > 0) finish(tracker, "Successful", `${result.counts.successful} of ${tracker.taken} measurement(s) successful`);
+    else finish(tracker, "Inconclusive", `no successful measurement in ${tracker.taken}: ${measurement.reason}`);
+  }
+}
+
+function finish(tracker: Tracker, phase: MetricPhase, message: string): void {
+  tracker.done = true;
+  tracker.result.phase = phase;
+  tracker.result.message = message;
+}
+
+/** Whether the verdict is already settled as not-promote, so waiting longer only delays a rollback. */
+function settledAgainst(trackers: readonly Tracker[]): string | undefined {
+  for (const { metric, result, done } of trackers) {
+    if (metric.dryRun || !done) continue;
+    if (result.phase === "Failed" && (metric.critical || metric.kind === "threshold")) return `${metric.name} failed`;
+    if (result.phase === "Inconclusive" || result.phase === "Error") return `${metric.name} is ${result.phase === "Error" ? "in error" : "inconclusive"}`;
+  }
+  return undefined;
+}
+
+function proven(trackers: readonly Tracker[], limit: number): boolean {
+  const deciding = trackers.filter((tracker) => !tracker.metric.dryRun);
+  return limit > 0 && deciding.length > 0 && deciding.every((tracker) => tracker.result.consecutiveSuccesses >= limit);
+}
+
+/**
+ * Runs the analysis and returns every measurement, each metric's phase, the score and the verdict.
+ * Metrics are measured concurrently within a round; rounds start `interval` apart.
+ */
+export async function runAnalysis(metrics: readonly PreparedMetric[], settings: AnalysisSettings, deps: AnalysisDependencies): Promise<AnalysisResult> {
+  const clock = deps.clock ?? realClock;
+  const startedAt = new Date(clock.now());
+  const trackers: Tracker[] = metrics.map((metric) => ({
+    metric,
+    taken: 0,
+    done: false,
+    result: {
+      name: metric.name,
+      kind: metric.kind,
+      phase: "Inconclusive",
+      weight: metric.weight,
+      group: metric.group,
+      critical: metric.critical,
+      dryRun: metric.dryRun,
+      counts: { successful: 0, failed: 0, inconclusive: 0, error: 0 },
+      consecutiveErrors: 0,
+      consecutiveSuccesses: 0,
+      message: "not measured",
+      measurements: [],
+    },
+  }));
+
+  if (settings.initialDelayMs > 0) await clock.sleep(settings.initialDelayMs);
+  const firstAt = new Date(clock.now());
+  let round = 0;
+  let stoppedEarly: string | undefined;
+  for (;;) {
+    const active = trackers.filter((tracker) => !tracker.done);
+    if (active.length === 0) break;
+    round += 1;
+    const roundStart = clock.now();
+    const at = new Date(roundStart);
+    const measurements = await Promise.all(active.map((tracker) => deps.measure(tracker.metric, round, at, firstAt)));
+    measurements.forEach((measurement, index) => {
+      const tracker = active[index];
+      if (tracker) record(tracker, measurement, settings);
+      deps.log?.(progressLine(measurement, settings.count));
+    });
+    const settled = settledAgainst(trackers);
+    if (settled) {
+      stoppedEarly = `stopped after round ${round}: ${settled}`;
+      break;
+    }
+    if (proven(trackers, settings.consecutiveSuccessLimit)) {
+      stoppedEarly = `finished after round ${round}: every deciding metric passed ${settings.consecutiveSuccessLimit} time(s) in a row`;
+      break;
+    }
+    if (trackers.some((tracker) => !tracker.done)) await clock.sleep(roundStart + settings.intervalMs - clock.now());
+  }
+  // Metrics cut short keep what they showed so far: successes so far count (the early finish is
+  // only taken when every deciding metric has proven itself), anything else stays inconclusive.
+  for (const tracker of trackers.filter((candidate) => !candidate.done)) {
+    const { counts } = tracker.result;
+    if (stoppedEarly?.startsWith("finished") && counts.successful > 0) finish(tracker, "Successful", `${counts.successful} successful measurement(s) before the early finish`);
+    else finish(tracker, "Inconclusive", `not finished: the analysis ${stoppedEarly ?? "ended"}`);
+  }
+  const results = trackers.map((tracker) => tracker.result);
+  const score = scoreMetrics(results, settings.groupWeights);
+  const decision = decide(results, score, settings);
+  return {
+    verdict: decision.verdict,
+    decision,
+    score,
+    metrics: results,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date(clock.now()).toISOString(),
+    rounds: round,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
+  };
+}

@@ -1,0 +1,340 @@
+// Metric definitions and analysis settings: their schema, defaults and merging (the environment's
+// `analysis` section under the action's inputs), with every query rendered and validated before
+// the first request. Pure: providers are named here and created by the caller.
+import * as z from "zod/mini";
+import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
+import { parseDuration } from "../health/duration.js";
+import type { Problem, SourcePosition } from "../runtime/errors.js";
+import { issuesToProblems } from "../runtime/validation.js";
+import type { ComparisonOptions } from "./judge.js";
+import { HTTP_TIME_PLACEHOLDERS } from "./http-provider.js";
+import { validatePromql } from "./prometheus.js";
+import { placeholders, promDuration, renderTemplate } from "./template.js";
+import { parseThreshold, type Aggregate, type ElementSelector, type Threshold } from "./threshold.js";
+
+export const PROVIDERS = ["prometheus", "http"] as const;
+export type ProviderKind = (typeof PROVIDERS)[number];
+export type NoDataPolicy = "fail" | "inconclusive" | "pass";
+
+const number = z.number({ error: "expected a number" });
+const positive = number.check(z.gt(0));
+const duration = z.string({ error: "expected a duration with a unit, such as 30s or 2m" });
+
+const CompareSchema = z.strictObject({
+  canary: z.string().check(z.minLength(1)),
+  baseline: z.string().check(z.minLength(1)),
+  direction: z._default(z.enum(["increase", "decrease", "either"]), "either"),
+  tolerance: z.optional(number.check(z.gte(0))),
+  confidence: z.optional(number.check(z.gt(0), z.lt(1))),
+  "effect-size": z.optional(z.strictObject({ increase: z.optional(positive), decrease: z.optional(positive) })),
+  outliers: z._default(z.enum(["keep", "remove"]), "keep"),
+  "outlier-factor": z.optional(positive),
+  "nan-strategy": z._default(z.enum(["remove", "replace"]), "remove"),
+  "min-samples": z.optional(z.int().check(z.gte(1))),
+  lookback: z.optional(duration),
+  step: z.optional(duration),
+});
+
+/** One metric as written in `analysis.metrics` or the `metrics` input. */
+export const MetricSchema = z.strictObject({
+  name: z.string().check(z.minLength(1)),
+  provider: z.optional(z.enum(PROVIDERS)),
+  address: z.optional(z.string().check(z.minLength(1))),
+  path: z.optional(z.string()),
+  query: z.optional(z.string().check(z.minLength(1))),
+  condition: z.optional(z.string().check(z.minLength(1))),
+  min: z.optional(number),
+  max: z.optional(number),
+  aggregate: z._default(z.enum(["all", "any", "min", "max", "avg", "sum"]), "all"),
+  element: z.optional(z.union([z.int().check(z.gte(0)), z.record(z.string(), z.string())])),
+  compare: z.optional(CompareSchema),
+  "on-no-data": z._default(z.enum(["fail", "inconclusive", "pass"]), "inconclusive"),
+  weight: z._default(positive, 1),
+  group: z.optional(z.string().check(z.minLength(1))),
+  critical: z._default(z.boolean(), false),
+  "dry-run": z._default(z.boolean(), false),
+});
+
+/** Settings shared by the `analysis` section and the inputs (an input wins over the section). */
+export const SettingsSchema = z.strictObject({
+  provider: z.optional(z.enum(PROVIDERS)),
+  address: z.optional(z.string().check(z.minLength(1))),
+  interval: z.optional(duration),
+  count: z.optional(z.int().check(z.gte(1))),
+  duration: z.optional(duration),
+  "initial-delay": z.optional(duration),
+  "failure-limit": z.optional(z.int().check(z.gte(0))),
+  "inconclusive-limit": z.optional(z.int().check(z.gte(0))),
+  "consecutive-error-limit": z.optional(z.int().check(z.gte(0))),
+  "consecutive-success-limit": z.optional(z.int().check(z.gte(0))),
+  "min-samples": z.optional(z.int().check(z.gte(1))),
+  "pass-score": z.optional(number.check(z.gte(0), z.lte(100))),
+  "marginal-score": z.optional(number.check(z.gte(0), z.lte(100))),
+  lookback: z.optional(duration),
+  step: z.optional(duration),
+  "query-timeout": z.optional(duration),
+  groups: z.optional(z.record(z.string(), number.check(z.gte(0), z.lte(100)))),
+});
+
+/** The `analysis` section of an environment file: settings and metrics. */
+export const AnalysisSectionSchema = z.strictObject({ ...SettingsSchema.shape, metrics: z.optional(z.array(z.unknown())) });
+
+export type RawSettings = z.infer<typeof SettingsSchema>;
+
+export interface AnalysisSettings {
+  provider: ProviderKind;
+  address?: string;
+  intervalMs: number;
+  count: number;
+  initialDelayMs: number;
+  failureLimit: number;
+  inconclusiveLimit: number;
+  consecutiveErrorLimit: number;
+  consecutiveSuccessLimit: number;
+  minSamples: number;
+  passScore: number;
+  marginalScore: number;
+  lookbackMs: number;
+  stepMs: number;
+  queryTimeoutMs: number;
+  groupWeights: Readonly<Record<string, number>>;
+}
+
+interface MetricCommon {
+  name: string;
+  source: { provider: ProviderKind; address?: string; path?: string };
+  onNoData: NoDataPolicy;
+  weight: number;
+  group: string;
+  critical: boolean;
+  dryRun: boolean;
+}
+
+export interface ThresholdMetric extends MetricCommon {
+  kind: "threshold";
+  /** The query with every placeholder resolved (the http provider's time placeholders excepted). */
+  query: string;
+  threshold: Threshold;
+  aggregate: Aggregate;
+  element?: ElementSelector;
+}
+
+export interface ComparisonMetric extends MetricCommon {
+  kind: "comparison";
+  queries: { canary: string; baseline: string };
+  judge: ComparisonOptions;
+  lookbackMs: number;
+  stepMs: number;
+}
+
+export type PreparedMetric = ThresholdMetric | ComparisonMetric;
+
+/** Where a list of metric definitions came from, for messages and annotations. */
+export interface MetricSource {
+  metrics: readonly unknown[];
+  path: KeyPath;
+  locate?: (path: KeyPath) => SourcePosition | undefined;
+}
+
+export interface TemplateContext {
+  canary?: string;
+  baseline?: string;
+  version?: string;
+}
+
+export const DEFAULT_GROUP = "default";
+
+function durationProblem(text: string): string | undefined {
+  if (/^\s*[\d.]+\s*$/.test(text)) return `"${text}" needs a unit, such as ${text.trim()}s`;
+  try {
+    parseDuration(text);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * Resolves the settings: each input given wins over the environment's `analysis` section, which
+ * wins over the defaults. `duration` sets the count (intervals in it) when no count is given.
+ */
+export function resolveSettings(
+  layers: readonly { settings: RawSettings; where: (key: string) => Pick<Problem, "path" | "at"> }[],
+): AnalysisSettings | { problems: Problem[] } {
+  const problems: Problem[] = [];
+  const pick = <K extends keyof RawSettings>(key: K): { value: RawSettings[K]; where: Pick<Problem, "path" | "at"> } | undefined => {
+    for (const layer of layers) {
+      const value = layer.settings[key];
+      if (value !== undefined) return { value, where: layer.where(key) };
+    }
+    return undefined;
+  };
+  const ms = (key: "interval" | "duration" | "initial-delay" | "lookback" | "step" | "query-timeout", fallback: string): number => {
+    const chosen = pick(key);
+    const text = chosen?.value ?? fallback;
+    const problem = durationProblem(text);
+    if (problem && chosen) problems.push({ ...chosen.where, message: problem });
+    return problem ? 0 : parseDuration(text);
+  };
+  const intervalMs = ms("interval", "1m");
+  if (intervalMs <= 0 && problems.length === 0) problems.push({ ...(pick("interval")?.where ?? {}), message: "the interval must be longer than 0" });
+  const durationMs = pick("duration") ? ms("duration", "0s") : undefined;
+  const count = pick("count")?.value ?? (durationMs !== undefined && intervalMs > 0 ? Math.max(1, Math.floor(durationMs / intervalMs)) : 1);
+  const passScore = pick("pass-score")?.value ?? 75;
+  const marginalScore = pick("marginal-score")?.value ?? 50;
+  if (marginalScore > passScore) {
+    problems.push({ ...(pick("marginal-score")?.where ?? pick("pass-score")?.where ?? {}), message: `marginal-score (${marginalScore}) is above pass-score (${passScore})` });
+  }
+  const groupWeights = pick("groups")?.value ?? {};
+  const weightSum = Object.values(groupWeights).reduce((total, weight) => total + weight, 0);
+  if (weightSum > 100) problems.push({ ...(pick("groups")?.where ?? {}), message: `group weights add up to ${weightSum}, more than 100` });
+  const stepGiven = pick("step");
+  const settings: AnalysisSettings = {
+    provider: pick("provider")?.value ?? "prometheus",
+    ...(pick("address") ? { address: pick("address")?.value } : {}),
+    intervalMs,
+    count,
+    initialDelayMs: ms("initial-delay", "0s"),
+    failureLimit: pick("failure-limit")?.value ?? 0,
+    inconclusiveLimit: pick("inconclusive-limit")?.value ?? 0,
+    consecutiveErrorLimit: pick("consecutive-error-limit")?.value ?? 4,
+    consecutiveSuccessLimit: pick("consecutive-success-limit")?.value ?? 0,
+    minSamples: pick("min-samples")?.value ?? 1,
+    passScore,
+    marginalScore,
+    lookbackMs: ms("lookback", promDuration(intervalMs || 60_000)),
+    // Twelve points per interval by default, never finer than a second.
+    stepMs: stepGiven ? ms("step", "1s") : Math.max(1_000, Math.round(intervalMs / 12 / 1_000) * 1_000),
+    queryTimeoutMs: ms("query-timeout", "30s"),
+    groupWeights,
+  };
+  return problems.length > 0 ? { problems } : settings;
+}
+
+/**
+ * Validates and prepares metric definitions: later sources replace earlier metrics of the same
+ * name (the input over the environment file). Every query is rendered and checked with its
+ * provider's syntax (PromQL for prometheus) so that a typo fails the run before the first request.
+ */
+export function prepareMetrics(
+  sources: readonly MetricSource[],
+  settings: AnalysisSettings,
+  context: TemplateContext,
+): { metrics: PreparedMetric[] } | { problems: Problem[] } {
+  const problems: Problem[] = [];
+  const byName = new Map<string, PreparedMetric>();
+  const values = {
+    canary: context.canary,
+    baseline: context.baseline,
+    version: context.version,
+    interval: promDuration(settings.intervalMs),
+  };
+  for (const source of sources) {
+    const seen = new Set<string>();
+    source.metrics.forEach((raw, index) => {
+      const at = (...path: (string | number)[]) => source.locate?.([...source.path, index, ...path]);
+      const parsed = MetricSchema.safeParse(raw);
+      if (!parsed.success) {
+        problems.push(...issuesToProblems(parsed.error.issues, (path) => formatKeyPath([...source.path, index, ...path]), (path) => at(...path)));
+        return;
+      }
+      const metric = parsed.data;
+      const where = (...path: (string | number)[]): Pick<Problem, "path" | "at"> => ({
+        path: `${formatKeyPath([...source.path, index, ...path])} (metric "${metric.name}")`,
+        at: at(...path),
+      });
+      if (seen.has(metric.name)) problems.push({ ...where("name"), message: `duplicate metric name "${metric.name}"` });
+      seen.add(metric.name);
+      const provider = metric.provider ?? settings.provider;
+      const address = metric.address ?? settings.address;
+      if (provider === "prometheus" && address === undefined) {
+        problems.push({ ...where(), message: "no Prometheus address: set the address input, analysis.address, or the metric's address" });
+      }
+      const render = (template: string, key: (string | number)[]): string | undefined => {
+        const timeValues = provider === "http" ? Object.fromEntries(HTTP_TIME_PLACEHOLDERS.map((name) => [name, `{{ ${name} }}`])) : {};
+        try {
+          const query = renderTemplate(template, { ...timeValues, ...values });
+          const syntax = provider === "prometheus" ? validatePromql(query) : undefined;
+          if (syntax) {
+            problems.push({ ...where(...key), message: `${syntax} in ${JSON.stringify(query)}` });
+            return undefined;
+          }
+          return query;
+        } catch (error) {
+          const unknown = placeholders(template).filter((name) => !(name in values) && !(provider === "http" && (HTTP_TIME_PLACEHOLDERS as readonly string[]).includes(name)));
+          const message = unknown.length > 0
+            ? `unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(", ")}: use {{ canary }}, {{ baseline }}, {{ interval }} or {{ version }}`
+            : `${(error as Error).message}: give the ${placeholders(template).filter((name) => values[name as keyof typeof values] === undefined).join(" and ")} input(s)`;
+          problems.push({ ...where(...key), message });
+          return undefined;
+        }
+      };
+      const common: MetricCommon = {
+        name: metric.name,
+        source: { provider, ...(address ? { address } : {}), ...(metric.path !== undefined ? { path: metric.path } : {}) },
+        onNoData: metric["on-no-data"],
+        weight: metric.weight,
+        group: metric.group ?? DEFAULT_GROUP,
+        critical: metric.critical,
+        dryRun: metric["dry-run"],
+      };
+      const hasThreshold = metric.query !== undefined || metric.condition !== undefined || metric.min !== undefined || metric.max !== undefined;
+      if (metric.compare && hasThreshold) {
+        problems.push({ ...where("compare"), message: "a metric is either a threshold check (query with condition, min or max) or a comparison (compare), not both" });
+        return;
+      }
+      if (metric.compare) {
+        const compare = metric.compare;
+        const canary = render(compare.canary, ["compare", "canary"]);
+        const baseline = render(compare.baseline, ["compare", "baseline"]);
+        const lookback = compare.lookback ? durationProblem(compare.lookback) : undefined;
+        const step = compare.step ? durationProblem(compare.step) : undefined;
+        if (lookback) problems.push({ ...where("compare", "lookback"), message: lookback });
+        if (step) problems.push({ ...where("compare", "step"), message: step });
+        if (canary === undefined || baseline === undefined || lookback || step) return;
+        byName.set(metric.name, {
+          ...common,
+          kind: "comparison",
+          queries: { canary, baseline },
+          judge: {
+            direction: compare.direction,
+            ...(compare.tolerance !== undefined ? { tolerance: compare.tolerance } : {}),
+            ...(compare.confidence !== undefined ? { confidence: compare.confidence } : {}),
+            ...(compare["effect-size"] ? { effectSize: compare["effect-size"] } : {}),
+            nanStrategy: compare["nan-strategy"],
+            outliers: compare.outliers,
+            ...(compare["outlier-factor"] !== undefined ? { outlierFactor: compare["outlier-factor"] } : {}),
+            minSamples: compare["min-samples"] ?? settings.minSamples,
+            label: metric.name,
+          },
+          lookbackMs: compare.lookback ? parseDuration(compare.lookback) : settings.lookbackMs,
+          stepMs: compare.step ? parseDuration(compare.step) : settings.stepMs,
+        });
+        return;
+      }
+      if (metric.query === undefined) {
+        problems.push({ ...where(), message: "a threshold check needs a query (with a condition, min or max); a comparison needs compare.canary and compare.baseline" });
+        return;
+      }
+      let threshold: Threshold | undefined;
+      try {
+        threshold = parseThreshold(metric.condition, metric.min, metric.max);
+      } catch (error) {
+        problems.push({ ...where(metric.condition !== undefined ? "condition" : "query"), message: (error as Error).message });
+      }
+      const query = render(metric.query, ["query"]);
+      if (query === undefined || threshold === undefined) return;
+      byName.set(metric.name, {
+        ...common,
+        kind: "threshold",
+        query,
+        threshold,
+        aggregate: metric.aggregate,
+        ...(metric.element !== undefined ? { element: metric.element } : {}),
+      });
+    });
+  }
+  if (problems.length > 0) return { problems };
+  if (byName.size === 0) return { problems: [{ path: "metrics", message: "no metrics to analyse: give the metrics input or an environment whose analysis section has metrics" }] };
+  return { metrics: [...byName.values()] };
+}

@@ -1,0 +1,106 @@
+// The canary gate as one call, for the canary-gate action and for deploy's canary steps: settings
+// and metrics from the environment's `analysis` section and the caller's overrides, providers
+// created once per endpoint, the analysis run, and its report.
+import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
+import type { LayeredEnvironment } from "../config/layering.js";
+import { resolveReferences, type VariableLookup } from "../config/references.js";
+import { ConfigurationError, type Problem } from "../runtime/errors.js";
+import { issuesToProblems } from "../runtime/validation.js";
+import { runAnalysis, type AnalysisResult, type Clock } from "./analysis.js";
+import { AnalysisSectionSchema, prepareMetrics, resolveSettings, type AnalysisSettings, type MetricSource, type PreparedMetric, type RawSettings, type TemplateContext } from "./definitions.js";
+import { createHttpProvider } from "./http-provider.js";
+import { measureMetric } from "./measure.js";
+import { createPrometheusProvider } from "./prometheus.js";
+import type { MetricsProvider, ProviderAuth } from "./provider.js";
+
+type SettingsLayer = Parameters<typeof resolveSettings>[0][number];
+
+export interface GatePlan {
+  settings: AnalysisSettings;
+  metrics: PreparedMetric[];
+  /** Secret values the environment's section referenced (`${secret:NAME}`), to be masked. */
+  secrets: string[];
+}
+
+export interface GateOverrides {
+  /** Settings given by the caller (the action's inputs), each winning over the environment's. */
+  settings: RawSettings;
+  /** How to name an overriding setting in messages: `input "interval"`. */
+  settingPath: (key: string) => string;
+  /** Metric definitions given by the caller (the `metrics` input), parsed. */
+  metrics?: { metrics: readonly unknown[]; path: KeyPath };
+}
+
+/**
+ * Reads the environment's `analysis` section (when there is an environment), layers the caller's
+ * settings and metrics over it, and validates everything, every query included. Throws one
+ * ConfigurationError listing every problem, each with its key path and, for files, file and line.
+ */
+export function planGate(
+  environment: LayeredEnvironment | undefined,
+  overrides: GateOverrides,
+  context: TemplateContext,
+  lookup: VariableLookup = () => undefined,
+): GatePlan {
+  const layers: SettingsLayer[] = [{ settings: overrides.settings, where: (key) => ({ path: overrides.settingPath(key) }) }];
+  const sources: MetricSource[] = [];
+  const secrets: string[] = [];
+  if (environment && environment.document.analysis !== undefined) {
+    // `${env:PROMETHEUS_URL}` and `${secret:...}` work in the section as they do in config.
+    const resolved = resolveReferences(environment.document.analysis, lookup, (path) => ({ path: formatKeyPath(["analysis", ...path]), at: environment.locate(["analysis", ...path]) }));
+    if (resolved.problems.length > 0) throw new ConfigurationError(resolved.problems);
+    secrets.push(...resolved.secrets);
+    const parsed = AnalysisSectionSchema.safeParse(resolved.value);
+    if (!parsed.success) {
+      const problems: Problem[] = issuesToProblems(parsed.error.issues, (path) => formatKeyPath(["analysis", ...path]), (path) => environment.locate(["analysis", ...path]));
+      throw new ConfigurationError(problems);
+    }
+    const { metrics, ...settings } = parsed.data;
+    layers.push({ settings, where: (key) => ({ path: `analysis.${key}`, at: environment.locate(["analysis", key]) }) });
+    if (metrics) sources.push({ metrics, path: ["analysis", "metrics"], locate: environment.locate });
+  }
+  if (overrides.metrics) sources.push({ metrics: overrides.metrics.metrics, path: overrides.metrics.path });
+  const settings = resolveSettings(layers);
+  if ("problems" in settings) throw new ConfigurationError(settings.problems);
+  const prepared = prepareMetrics(sources, settings, context);
+  if ("problems" in prepared) throw new ConfigurationError(prepared.problems);
+  return { settings, metrics: prepared.metrics, secrets };
+}
+
+/** One provider per distinct endpoint (kind, address, path), created when first needed. */
+export function providerFactory(settings: AnalysisSettings, auth: ProviderAuth): (metric: PreparedMetric) => MetricsProvider {
+  const providers = new Map<string, MetricsProvider>();
+  return (metric) => {
+    const { provider, address, path } = metric.source;
+    const key = JSON.stringify([provider, address, path]);
+    let created = providers.get(key);
+    if (!created) {
+      if (provider === "prometheus") {
+        if (!address) throw new Error(`metric ${metric.name} has no Prometheus address`);
+        created = createPrometheusProvider({ address, auth, timeoutMs: settings.queryTimeoutMs });
+      } else {
+        created = createHttpProvider({ ...(address ? { address } : {}), ...(path !== undefined ? { path } : {}), auth, timeoutMs: settings.queryTimeoutMs });
+      }
+      providers.set(key, created);
+    }
+    return created;
+  };
+}
+
+export interface RunGateOptions {
+  auth?: ProviderAuth;
+  clock?: Clock;
+  log?: (line: string) => void;
+  providerFor?: (metric: PreparedMetric) => MetricsProvider;
+}
+
+/** Runs a planned gate against its providers. */
+export function runGate(plan: GatePlan, options: RunGateOptions = {}): Promise<AnalysisResult> {
+  const providerFor = options.providerFor ?? providerFactory(plan.settings, options.auth ?? {});
+  const clock = options.clock;
+  return runAnalysis(plan.metrics, plan.settings, {
+    measure: (metric, round, at, firstAt) => measureMetric(metric, providerFor, round, at, firstAt, clock ? () => clock.now() : Date.now),
+    ...(clock ? { clock } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+}
