@@ -92,12 +92,34 @@ export interface RunGateOptions {
   clock?: Clock;
   log?: (line: string) => void;
   providerFor?: (metric: PreparedMetric) => MetricsProvider;
+  /** Stops the analysis at its next wait (the deploy being cancelled): runGate then rejects. */
+  signal?: AbortSignal;
+}
+
+/** The real clock, whose waits end early with an error when `signal` aborts. */
+export function abortableClock(signal: AbortSignal): Clock {
+  return {
+    now: () => Date.now(),
+    sleep: (ms) =>
+      new Promise((done, fail) => {
+        if (signal.aborted) return fail(new Error("cancelled"));
+        const timer = setTimeout(() => {
+          signal.removeEventListener("abort", onAbort);
+          done();
+        }, Math.max(0, ms));
+        const onAbort = () => {
+          clearTimeout(timer);
+          fail(new Error("cancelled"));
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }),
+  };
 }
 
 /** Runs a planned gate against its providers. */
 export function runGate(plan: GatePlan, options: RunGateOptions = {}): Promise<AnalysisResult> {
   const providerFor = options.providerFor ?? providerFactory(plan.settings, options.auth ?? {});
-  const clock = options.clock;
+  const clock = options.clock ?? (options.signal ? abortableClock(options.signal) : undefined);
   return runAnalysis(plan.metrics, plan.settings, {
     measure: (metric, round, at, firstAt) => measureMetric(metric, providerFor, round, at, firstAt, clock ? () => clock.now() : Date.now),
     ...(clock ? { clock } : {}),

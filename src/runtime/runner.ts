@@ -29,6 +29,15 @@ export function exportVariable(name: string, value: string): void {
 }
 
 /**
+ * Saves a value for this action's `post` step, which sees it as STATE_<name> (GITHUB_STATE). A
+ * no-op outside a runner.
+ */
+export function saveState(name: string, value: string): void {
+  if (!process.env.GITHUB_STATE) return;
+  issueFileCommand("STATE", prepareKeyValueMessage(name, value));
+}
+
+/**
  * Registers a value with the runner so it is masked in every log line from now on. A multi-line
  * value is also registered line by line, because the runner masks line by line.
  */

@@ -1,0 +1,48 @@
+// Deploy hooks: the commands that drive the target (a VM fleet, Kubernetes, a PaaS, the lab).
+// Values are substituted shell-quoted, so a version string can never inject a command, and are
+// also exported to the hook as SHIPGATE_* variables.
+import { placeholders } from "../analysis/template.js";
+
+export const HOOKS = ["deploy", "traffic", "promote", "rollback"] as const;
+export type HookKind = (typeof HOOKS)[number];
+
+export interface HookValues {
+  version: string;
+  previous_version: string;
+  slot: string;
+  weight: string;
+  environment: string;
+}
+
+const NAMES: readonly (keyof HookValues)[] = ["version", "previous_version", "slot", "weight", "environment"];
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g;
+
+/** POSIX single-quoting: the value is one word whatever it holds. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Placeholders a hook template uses that deploy does not know, for validation at start. */
+export function unknownPlaceholders(template: string): string[] {
+  return placeholders(template).filter((name) => !(NAMES as readonly string[]).includes(name));
+}
+
+/** The command with every placeholder replaced by its shell-quoted value. */
+export function renderHook(template: string, values: HookValues): string {
+  return template.replace(PLACEHOLDER, (match, name: string) => {
+    const value = (values as unknown as Record<string, string | undefined>)[name];
+    if (value === undefined) throw new Error(`unknown placeholder ${match} in hook: use ${NAMES.map((known) => `{{ ${known} }}`).join(", ")}`);
+    return shellQuote(value);
+  });
+}
+
+/** The SHIPGATE_* variables a hook sees. */
+export function hookEnvironment(values: HookValues): Record<string, string> {
+  return {
+    SHIPGATE_VERSION: values.version,
+    SHIPGATE_PREVIOUS_VERSION: values.previous_version,
+    SHIPGATE_SLOT: values.slot,
+    SHIPGATE_WEIGHT: values.weight,
+    SHIPGATE_ENVIRONMENT: values.environment,
+  };
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "@jest/globals";
+import { spawnSync } from "node:child_process";
+import { runContext } from "../../src/deploy/context.js";
+import { hookEnvironment, renderHook, shellQuote, unknownPlaceholders } from "../../src/deploy/hooks.js";
+import { selectCurrent, selectRollbackTarget, selectRunning, type DeploymentSummary } from "../../src/deploy/records.js";
+import { parseSteps, resolveDeploySettings } from "../../src/deploy/settings.js";
+import { parseVersion } from "../../src/deploy/version.js";
+
+const values = { version: "1.2.0", previous_version: "1.1.0", slot: "green", weight: "25", environment: "production" };
+
+describe("hooks", () => {
+  it("substitutes values shell-quoted, so a value is always one word and never a command", () => {
+    const hostile = "1.2.0'; touch /tmp/pwned; echo '$(id)`id`";
+    const command = renderHook("printf '%s\\n' {{ version }} {{slot}}", { ...values, version: hostile });
+    const run = spawnSync("bash", ["-c", command], { encoding: "utf8" });
+    expect(run.stdout).toBe(`${hostile}\ngreen\n`);
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+
+  it("names unknown placeholders, and exports SHIPGATE_* variables", () => {
+    expect(unknownPlaceholders("deploy {{ version }} {{ vresion }} {{ previous_version }}")).toEqual(["vresion"]);
+    expect(() => renderHook("x {{ nope }}", values)).toThrow(/unknown placeholder \{\{ nope \}\}/);
+    expect(hookEnvironment(values)).toEqual({
+      SHIPGATE_VERSION: "1.2.0",
+      SHIPGATE_PREVIOUS_VERSION: "1.1.0",
+      SHIPGATE_SLOT: "green",
+      SHIPGATE_WEIGHT: "25",
+      SHIPGATE_ENVIRONMENT: "production",
+    });
+  });
+});
+
+describe("versions and steps", () => {
+  it("accepts semver with an optional leading v and rejects anything else", () => {
+    expect(parseVersion("1.4.2")).toBe("1.4.2");
+    expect(parseVersion("v2.0.0-rc.1")).toBe("2.0.0-rc.1");
+    for (const bad of ["latest", "1.2", "1.2.0; rm -rf /", "=1.2.0", "01.2.0", ""]) {
+      expect(() => parseVersion(bad)).toThrow(/is not a semantic version/);
+    }
+  });
+
+  it("parses traffic steps: increasing whole percentages ending at 100", () => {
+    expect(parseSteps("10,25,50,100")).toEqual([10, 25, 50, 100]);
+    expect(parseSteps([5, 100])).toEqual([5, 100]);
+    expect(parseSteps("10 50 100")).toEqual([10, 50, 100]);
+    expect(parseSteps("10,50")).toMatch(/last step must be 100/);
+    expect(parseSteps("50,25,100")).toMatch(/must increase/);
+    expect(parseSteps("0,100")).toMatch(/whole percentages from 1 to 100, got 0/);
+    expect(parseSteps("10,x,100")).toMatch(/got x/);
+  });
+});
+
+describe("deploy settings", () => {
+  const locate = (path: readonly (string | number)[]) => ({ file: "environments/production.yml", line: path.length });
+
+  it("layers inputs over the deploy section over defaults", () => {
+    const settings = resolveDeploySettings(
+      { strategy: "canary", steps: [20, 100], hooks: { deploy: "d {{ version }}", traffic: "t {{ weight }}" }, "switch-buffer": "30s" },
+      { steps: "10,100", hooks: { rollback: "r {{ previous_version }}" } },
+      locate,
+    );
+    expect(settings).toEqual({
+      strategy: "canary",
+      steps: [10, 100],
+      slots: ["blue", "green"],
+      slotUrls: {},
+      hooks: { deploy: "d {{ version }}", traffic: "t {{ weight }}", rollback: "r {{ previous_version }}" },
+      hookTimeoutMs: 600_000,
+      switchBufferMs: 30_000,
+      onInconclusive: "rollback",
+    });
+  });
+
+  it("reports every problem with its input or key, and the file line for the section", () => {
+    const settings = resolveDeploySettings(
+      { strategy: "canary", timeout: "10", hooks: { deploy: "d {{ verison }}" } },
+      { "on-inconclusive": "pause", hooks: {} },
+      locate,
+    );
+    expect("problems" in settings && settings.problems.map((problem) => `${problem.at?.line ?? "-"} ${problem.path}: ${problem.message}`)).toEqual([
+      '- input "on-inconclusive": expected rollback or hold, got "pause"',
+      '2 deploy.timeout: "10" needs a unit, such as 10s',
+      "3 deploy.hooks.deploy: unknown placeholder {{ verison }}: use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}",
+      '- input "traffic-command": the canary strategy moves traffic: give the traffic-command input or deploy.hooks.traffic',
+    ]);
+    const unknownKey = resolveDeploySettings({ stratgy: "canary" }, { hooks: {} }, locate);
+    expect("problems" in unknownKey && unknownKey.problems[0]).toMatchObject({ path: "deploy.stratgy", message: "unknown key (check its spelling and indentation)" });
+  });
+});
+
+const deployment = (id: number, version: string | undefined, state: DeploymentSummary["state"], slot?: string): DeploymentSummary => ({
+  id,
+  ref: "main",
+  environment: "production",
+  createdAt: "2026-11-23T12:00:00Z",
+  payload: version ? { version, ...(slot ? { slot } : {}) } : {},
+  ...(state ? { state } : {}),
+});
+
+describe("the record", () => {
+  const history = [
+    deployment(9, "1.3.0", "in_progress"),
+    deployment(8, "1.2.0", "failure"),
+    deployment(7, undefined, "success"),
+    deployment(6, "1.3.0", "success", "green"),
+    deployment(5, "1.1.0", "success", "blue"),
+    deployment(4, "1.0.0", "inactive"),
+  ];
+
+  it("finds the last good version: newest success with another version and a known version", () => {
+    expect(selectRollbackTarget(history, "1.3.0")?.id).toBe(5);
+    expect(selectRollbackTarget(history, "1.4.0")?.id).toBe(6);
+    expect(selectRollbackTarget([deployment(1, "1.0.0", "failure")], "1.1.0")).toBeUndefined();
+  });
+
+  it("finds what runs now and what is still running", () => {
+    expect(selectCurrent(history)?.payload).toEqual({ version: "1.3.0", slot: "green" });
+    expect(selectRunning(history).map((entry) => entry.id)).toEqual([9]);
+    expect(selectRunning([deployment(3, "1.0.0", "queued"), deployment(2, "1.0.0", undefined)]).map((entry) => entry.id)).toEqual([3]);
+  });
+
+  it("records the pull request's head commit on pull_request events, and links the run attempt", () => {
+    const env = { GITHUB_REPOSITORY: "octo-org/demo-api", GITHUB_SHA: "merge", GITHUB_RUN_ID: "42", GITHUB_RUN_ATTEMPT: "2", GITHUB_SERVER_URL: "https://github.com" };
+    expect(runContext(env, { pull_request: { head: { sha: "headsha" } } })).toEqual({ owner: "octo-org", repo: "demo-api", ref: "headsha", logUrl: "https://github.com/octo-org/demo-api/actions/runs/42/attempts/2" });
+    expect(runContext(env, {}).ref).toBe("merge");
+    expect(runContext(env, {}, "v1.2.0").ref).toBe("v1.2.0");
+    expect(() => runContext({}, {})).toThrow(/GITHUB_REPOSITORY/);
+  });
+});
