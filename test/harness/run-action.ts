@@ -1,6 +1,6 @@
 // Runs an action's bundled dist/index.js in a child process exactly as the GitHub runner does,
 // and returns everything the runner would see: exit code, outputs, env, state, summary, logs.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -48,6 +48,8 @@ export interface RunOptions {
   repository?: string;
   sha?: string;
   timeoutMs?: number;
+  /** Called with each stdout line as it is printed, with the child (to signal it mid-run). */
+  onLine?: (line: string, child: ChildProcess) => void;
 }
 
 /** Parses the runner's file-command format: `name<<DELIM\nvalue\nDELIM` records (and `name=value`). */
@@ -156,7 +158,15 @@ export async function runAction(options: RunOptions): Promise<ActionResult> {
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    let pending = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!options.onLine) return;
+      pending += chunk.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) options.onLine(line, child);
+    });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const timeout = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     const exitCode = await new Promise<number | null>((done, fail) => {

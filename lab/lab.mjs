@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// @ts-check
+// The lab's command line: `node lab/lab.mjs <command>`; the deploy hooks are its subcommands.
+// Each command prints one human line on stderr and one JSON result on stdout.
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { LabUsageError, labDeploy, labDown, labLoad, labPromote, labRollback, labStatus, labStop, labTraffic, labUp } from "./lib/lab.mjs";
+import { isSlot } from "./lib/state.mjs";
+
+const DEFAULT_DIR = fileURLToPath(new URL("../.lab", import.meta.url));
+
+const USAGE = `usage: node lab/lab.mjs <command> [--dir DIR] [options]
+  up [--version 1.0.0] [--scrape-interval 1s]  start nginx, Prometheus and the blue slot (all traffic)
+  down                                         stop everything the lab started
+  status                                       print the state, with what is running
+  deploy --slot S --version V [--force]        (re)start slot S with version V; refuses a slot with traffic
+         [--error-rate R] [--latency-ms MS] [--latency-jitter-ms MS]   override lab/versions.yml
+  traffic --slot S --weight W                  W% of traffic (0..100) to S, the rest to the other slot
+  promote --slot S [--stop-other]              S becomes the live slot with all traffic
+  rollback [--version PREVIOUS] [--stop-other] all traffic back to the live slot
+  stop --slot S [--force]                      stop slot S; refuses a slot with traffic
+  load [--rps 50] [--duration 10s] [--max-requests N] [--path /api/work]
+Slots are blue and green. --dir defaults to $LAB_DIR, else .lab/ at the repository root.
+Hooks fall back to SHIPGATE_SLOT, SHIPGATE_VERSION (deploy), SHIPGATE_PREVIOUS_VERSION (rollback),
+SHIPGATE_WEIGHT (traffic) and SHIPGATE_ENVIRONMENT when the flag is not given.`;
+
+/** @typedef {NonNullable<import("node:util").ParseArgsConfig["options"]>} Options */
+/** @type {{ type: "string" }} */
+const STRING = { type: "string" };
+/** @type {{ type: "boolean" }} */
+const BOOLEAN = { type: "boolean" };
+
+/** The options each command accepts besides --dir and --help. @type {Record<string, Options>} */
+const COMMANDS = {
+  up: { version: STRING, "scrape-interval": STRING },
+  down: {},
+  status: {},
+  deploy: { slot: STRING, version: STRING, force: BOOLEAN, "error-rate": STRING, "latency-ms": STRING, "latency-jitter-ms": STRING },
+  traffic: { slot: STRING, weight: STRING },
+  promote: { slot: STRING, "stop-other": BOOLEAN },
+  rollback: { version: STRING, "stop-other": BOOLEAN },
+  stop: { slot: STRING, force: BOOLEAN },
+  load: { rps: STRING, duration: STRING, "max-requests": STRING, path: STRING },
+};
+
+/** @param {string | undefined} value an empty variable counts as unset */
+const env = (value) => (value === undefined || value === "" ? undefined : value);
+
+/** @param {unknown} value @param {string} from */
+function slotOf(value, from) {
+  if (value === undefined) throw new LabUsageError(`${from} is required (blue or green)`);
+  if (!isSlot(value)) throw new LabUsageError(`${from}: expected blue or green, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * @param {string | undefined} value
+ * @param {string} name
+ * @param {{ min: number, max: number, integer?: boolean }} range
+ */
+function numberOf(value, name, range) {
+  if (value === undefined) return undefined;
+  const number = Number(value.replace(/%$/, ""));
+  if (value.trim() === "" || !Number.isFinite(number) || number < range.min || number > range.max || (range.integer && !Number.isInteger(number))) {
+    throw new LabUsageError(`${name}: expected ${range.integer ? "an integer" : "a number"} from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+/** "10s", "500ms", "2m"; a bare number is seconds. @param {string} value */
+function durationMs(value) {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value);
+  if (!match) throw new LabUsageError(`--duration: expected a duration like 10s, 500ms or 2m, got ${JSON.stringify(value)}`);
+  const unit = match[2] ?? "s";
+  const ms = Number(match[1]) * (unit === "ms" ? 1 : unit === "s" ? 1000 : 60_000);
+  if (ms <= 0 || ms > 3_600_000) throw new LabUsageError(`--duration: expected more than 0 and at most 1h, got ${value}`);
+  return ms;
+}
+
+/** @param {Record<string, number>} weights */
+const weightsLine = (weights) => Object.entries(weights).map(([slot, weight]) => `${slot} ${weight}%`).join(" / ");
+
+/**
+ * @param {string} command
+ * @param {Record<string, string | boolean | undefined>} values
+ * @param {string} dir
+ * @returns {Promise<{ human: string, result: object }>}
+ */
+async function runCommand(command, values, dir) {
+  const str = (/** @type {string} */ name) => /** @type {string | undefined} */ (values[name]);
+  const flag = (/** @type {string} */ name) => values[name] === true;
+  const environment = env(process.env.SHIPGATE_ENVIRONMENT);
+  switch (command) {
+    case "up": {
+      const result = await labUp(dir, { version: str("version"), scrapeInterval: str("scrape-interval") });
+      const human = result.alreadyUp
+        ? `lab already up in ${result.dir}: traffic at ${result.url}, live slot ${result.live}`
+        : `lab up in ${result.dir}: traffic at ${result.url}, Prometheus at ${result.prometheus}, blue runs ${result.slots.blue.version}`;
+      return { human, result };
+    }
+    case "down": {
+      const result = await labDown(dir);
+      return { human: result.wasUp ? `lab down: ${JSON.stringify(result.stopped)}` : "lab was not up; stopped what was left", result };
+    }
+    case "status": {
+      const result = await labStatus(dir);
+      return { human: result.up ? `lab up in ${dir}` : `lab not up in ${dir}`, result };
+    }
+    case "deploy": {
+      const slot = slotOf(str("slot") ?? env(process.env.SHIPGATE_SLOT), "--slot (or SHIPGATE_SLOT)");
+      const version = str("version") ?? env(process.env.SHIPGATE_VERSION);
+      if (version === undefined) throw new LabUsageError("--version (or SHIPGATE_VERSION) is required");
+      const result = await labDeploy(dir, {
+        slot,
+        version,
+        force: flag("force"),
+        environment,
+        errorRate: numberOf(str("error-rate"), "--error-rate", { min: 0, max: 1 }),
+        latencyMs: numberOf(str("latency-ms"), "--latency-ms", { min: 0, max: 60_000 }),
+        latencyJitterMs: numberOf(str("latency-jitter-ms"), "--latency-jitter-ms", { min: 0, max: 60_000 }),
+      });
+      return { human: `deployed ${result.version} to ${slot} (${result.slotUrl}); traffic ${weightsLine(result.weights)}`, result };
+    }
+    case "traffic": {
+      const slot = slotOf(str("slot") ?? env(process.env.SHIPGATE_SLOT), "--slot (or SHIPGATE_SLOT)");
+      const weight = numberOf(str("weight") ?? env(process.env.SHIPGATE_WEIGHT), "--weight (or SHIPGATE_WEIGHT)", { min: 0, max: 100, integer: true });
+      if (weight === undefined) throw new LabUsageError("--weight (or SHIPGATE_WEIGHT) is required");
+      const result = await labTraffic(dir, { slot, weight, environment });
+      return { human: `traffic ${weightsLine(result.weights)}`, result };
+    }
+    case "promote": {
+      const slot = slotOf(str("slot") ?? env(process.env.SHIPGATE_SLOT), "--slot (or SHIPGATE_SLOT)");
+      const result = await labPromote(dir, { slot, stopOther: flag("stop-other"), environment });
+      return { human: `promoted ${slot} (${result.slots[slot].version}) to live${result.stopped ? `; stopped ${result.stopped}` : ""}`, result };
+    }
+    case "rollback": {
+      const previousVersion = str("version") ?? env(process.env.SHIPGATE_PREVIOUS_VERSION);
+      const result = await labRollback(dir, { previousVersion, stopOther: flag("stop-other"), environment });
+      const how = result.redeployed ? `redeployed ${result.version} on` : "all traffic to";
+      return { human: `rolled back: ${how} ${result.rolledBackTo}${result.stopped ? `; stopped ${result.stopped}` : ""}`, result };
+    }
+    case "stop": {
+      const slot = slotOf(str("slot") ?? env(process.env.SHIPGATE_SLOT), "--slot (or SHIPGATE_SLOT)");
+      const result = await labStop(dir, { slot, force: flag("force"), environment });
+      return { human: `stopped ${slot} (${result.result})`, result };
+    }
+    case "load": {
+      const rps = numberOf(str("rps") ?? "50", "--rps", { min: 0.1, max: 5000 }) ?? 50;
+      const result = await labLoad(dir, {
+        rps,
+        durationMs: durationMs(str("duration") ?? "10s"),
+        maxRequests: numberOf(str("max-requests"), "--max-requests", { min: 1, max: 1_000_000, integer: true }),
+        path: str("path"),
+      });
+      return { human: `load: ${result.sent} sent, ${result.ok} ok, ${result.failed} failed, p95 ${result.latencyMs.p95} ms`, result };
+    }
+    default:
+      throw new LabUsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+async function main() {
+  const allOptions = Object.assign({ dir: STRING, help: BOOLEAN }, ...Object.values(COMMANDS));
+  /** @type {Record<string, string | boolean | undefined>} */
+  let values;
+  /** @type {string[]} */
+  let positionals;
+  try {
+    const parsed = parseArgs({ args: process.argv.slice(2), options: allOptions, strict: true, allowPositionals: true });
+    values = /** @type {Record<string, string | boolean | undefined>} */ (parsed.values);
+    positionals = parsed.positionals;
+  } catch (error) {
+    throw new LabUsageError(/** @type {Error} */ (error).message);
+  }
+  const [command, ...extra] = positionals;
+  if (command === undefined || command === "help" || values.help) {
+    console.log(USAGE);
+    if (command === undefined && !values.help) process.exitCode = 2;
+    return;
+  }
+  const options = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!options) throw new LabUsageError(`unknown command ${JSON.stringify(command)}`);
+  if (extra.length > 0) throw new LabUsageError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`);
+  for (const name of Object.keys(values)) {
+    if (name !== "dir" && !Object.hasOwn(options, name)) throw new LabUsageError(`${command}: no option --${name}`);
+  }
+  const dir = /** @type {string | undefined} */ (values.dir) ?? env(process.env.LAB_DIR) ?? DEFAULT_DIR;
+  const { human, result } = await runCommand(command, values, dir);
+  console.error(`lab: ${human}`);
+  console.log(JSON.stringify(result, null, 2));
+}
+
+main().catch((/** @type {unknown} */ error) => {
+  if (error instanceof LabUsageError) {
+    console.error(`lab: ${error.message}\n(run \`node lab/lab.mjs --help\` for usage)`);
+    process.exitCode = 2;
+  } else {
+    console.error(`lab: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  }
+});

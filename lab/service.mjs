@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// @ts-check
+// The demo service's command line: `node lab/service.mjs --port P --version V [--slot blue]`.
+// Prints {"event":"listening",...} on stdout when ready; drains in-flight requests on SIGTERM.
+import { parseArgs } from "node:util";
+import { createDemoService } from "./lib/demo-service.mjs";
+import { VERSIONS_FILE, parseVersion, versionBehaviour } from "./lib/versions.mjs";
+
+const USAGE = `usage: node lab/service.mjs --version V [--port P] [--slot NAME] [--host 127.0.0.1]
+       [--error-rate 0..1] [--latency-ms MS] [--latency-jitter-ms MS] [--versions-file FILE]
+Error rate and latency default to the version's entry in lab/versions.yml; LAB_ERROR_RATE,
+LAB_LATENCY_MS and LAB_LATENCY_JITTER_MS override it, and the flags override those.`;
+
+/**
+ * @param {string | undefined} flag
+ * @param {string | undefined} env
+ * @param {string} name
+ * @param {number} fallback
+ * @param {number} max
+ */
+function numberSetting(flag, env, name, fallback, max) {
+  const raw = flag ?? env;
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > max) throw new Error(`${name}: expected a number from 0 to ${max}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "0" },
+      host: { type: "string", default: "127.0.0.1" },
+      version: { type: "string" },
+      slot: { type: "string", default: "blue" },
+      "error-rate": { type: "string" },
+      "latency-ms": { type: "string" },
+      "latency-jitter-ms": { type: "string" },
+      "versions-file": { type: "string", default: VERSIONS_FILE },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const version = parseVersion(values.version);
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(values.slot)) throw new Error(`--slot: expected a short lower-case name, got ${JSON.stringify(values.slot)}`);
+  const port = numberSetting(values.port, undefined, "--port", 0, 65535);
+  if (!Number.isInteger(port)) throw new Error(`--port: expected an integer, got ${values.port}`);
+  const base = await versionBehaviour(version, values["versions-file"]);
+  const env = process.env;
+  const service = createDemoService({
+    version,
+    slot: values.slot,
+    errorRate: numberSetting(values["error-rate"], env.LAB_ERROR_RATE, "--error-rate", base.errorRate, 1),
+    latencyMs: numberSetting(values["latency-ms"], env.LAB_LATENCY_MS, "--latency-ms", base.latencyMs, 60_000),
+    latencyJitterMs: numberSetting(values["latency-jitter-ms"], env.LAB_LATENCY_JITTER_MS, "--latency-jitter-ms", base.latencyJitterMs, 60_000),
+  });
+  service.server.listen(port, values.host, () => {
+    const address = service.server.address();
+    const bound = typeof address === "object" && address ? address.port : port;
+    console.log(JSON.stringify({ event: "listening", port: bound, version, slot: values.slot, pid: process.pid }));
+  });
+  service.server.on("error", (error) => {
+    console.error(`service: ${error.message}`);
+    process.exit(1);
+  });
+  let stopping = false;
+  const stop = (/** @type {string} */ signal) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`service: ${signal}, draining in-flight requests`);
+    service.shutdown().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((/** @type {unknown} */ error) => {
+  console.error(`service: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  process.exit(2);
+});
