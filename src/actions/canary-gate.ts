@@ -8,7 +8,7 @@ import { runGate } from "../analysis/gate.js";
 import { openEnvironmentDirectory } from "../config/environment-files.js";
 import { layerEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError, type Problem } from "../runtime/errors.js";
 import { readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import { appendSummary, logError, logInfo, logWarning, markFailed, registerSecret, setOutput } from "../runtime/runner.js";
@@ -55,12 +55,17 @@ const TEXTUAL = ["provider", "address", "interval", "duration", "initial-delay",
 function settingsFromInputs(inputs: Inputs): RawSettings {
   const raw: Record<string, unknown> = {};
   for (const key of TEXTUAL) if (inputs[key] !== undefined) raw[key] = inputs[key];
+  const problems: Problem[] = [];
   for (const key of NUMERIC) {
     const value = inputs[key];
-    if (value !== undefined) raw[key] = /^[+-]?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+    if (value === undefined) continue;
+    if (/^[+-]?\d+(\.\d+)?$/.test(value)) raw[key] = Number(value);
+    else problems.push({ path: `input "${key}"`, message: `expected a number, got ${JSON.stringify(value)}` });
   }
   const parsed = SettingsSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigurationError(issuesToProblems(parsed.error.issues, (path) => `input "${String(path[0])}"`));
+  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, (path) => `input "${String(path[0])}"`));
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  if (!parsed.success) throw new Error("unreachable: invalid settings without problems");
   return parsed.data;
 }
 
@@ -87,11 +92,22 @@ async function main(): Promise<void> {
   if (!inputs.environment && !inputs.metrics) {
     throw new ConfigurationError({ path: 'input "environment"', message: "give an environment (its analysis section) or a metrics input, or both" });
   }
-  const failing = failOn(inputs["fail-on"]);
+  // Both input checks run before either is reported, so one run names every bad input.
+  const checked = [() => failOn(inputs["fail-on"]), () => settingsFromInputs(inputs)].map((check) => {
+    try {
+      return check();
+    } catch (error) {
+      if (error instanceof ConfigurationError) return error;
+      throw error;
+    }
+  });
+  const errors = checked.filter((value): value is ConfigurationError => value instanceof ConfigurationError);
+  if (errors.length > 0) throw new ConfigurationError(errors.flatMap((error) => error.problems));
+  const [failing, inputSettings] = checked as [Set<string>, RawSettings];
   const environment = inputs.environment
     ? layerEnvironment(await (await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace)).sources(inputs.environment))
     : undefined;
-  const overrides = { settings: settingsFromInputs(inputs), settingPath: (key: string) => `input "${key}"`, metrics: metricsInput(inputs.metrics) };
+  const overrides = { settings: inputSettings, settingPath: (key: string) => `input "${key}"`, metrics: metricsInput(inputs.metrics) };
   const context = { canary: inputs.canary, baseline: inputs.baseline, version: inputs.version ?? inputs.canary };
   const plan = planGate(environment, overrides, context, (name) => process.env[name]);
   plan.secrets.forEach(registerSecret);

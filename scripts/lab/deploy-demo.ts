@@ -1,0 +1,184 @@
+// The lab demo, and the figures `npm run bench` prints: the real deploy bundle, run as the runner
+// runs it, against the lab (the demo service in two slots behind nginx, watched by Prometheus)
+// and the GitHub API stand-in, with steady traffic through nginx the whole time.
+//   1. 1.1.0 (good) goes through every canary step and is promoted;
+//   2. 1.2.0 (5% errors) is caught by the gate at the first step and rolled back;
+//   3. 1.2.1 (good) is switched blue-green under load, counting the requests the switch failed.
+// Bundled with ncc into .tmp/ (see scripts/demo.sh) so that it can use the test harness.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createGitHubClient } from "../../src/runtime/github.js";
+import { startGitHubStandIn } from "../../test/github-standin/index.js";
+import { labDown, labUp, startLoad } from "../../test/harness/lab.js";
+import { ROOT, runAction, type ActionResult } from "../../test/harness/run-action.js";
+
+const REPOSITORY = "octo-org/demo-api";
+
+interface TimelineEvent {
+  elapsedMs: number;
+  step: string;
+  ok: boolean;
+  slot?: string;
+  weight?: number;
+  verdict?: string;
+  score?: number | null;
+  detail: string;
+}
+
+interface DeployReport {
+  result: string;
+  reason: string;
+  timeline: TimelineEvent[];
+  figures: { badTrafficAtMs?: number; restoredAtMs?: number; secondsToRestore?: number; gateMs: number };
+}
+
+export interface DemoRun {
+  title: string;
+  version: string;
+  strategy: string;
+  exitCode: number | null;
+  report: DeployReport;
+  summary: string;
+  load: { sent: number; ok: number; failed: number; retried: number; byVersion: Record<string, number> };
+}
+
+export interface DemoFigures {
+  runs: DemoRun[];
+  /** Requests failed while the blue-green switch happened, under steady load. */
+  blueGreenFailed: number;
+  /** Seconds from the bad canary taking traffic to stable holding it all again. */
+  secondsToRestore?: number;
+  /** The bound: (failure-limit + 1) analysis intervals + 2 s. */
+  restoreTargetSeconds: number;
+  /** How much of that time the gate spent (queries and waits). */
+  gateSeconds: number;
+}
+
+function timelineText(report: DeployReport): string {
+  return report.timeline
+    .map((event) => {
+      const where = [event.slot, event.weight !== undefined ? `${event.weight}%` : undefined, event.verdict ? `gate ${event.verdict}${event.score != null ? ` (score ${event.score})` : ""}` : undefined]
+        .filter(Boolean)
+        .join(", ");
+      return `  +${(event.elapsedMs / 1000).toFixed(1).padStart(5)}s  ${event.ok ? "✓" : "✗"} ${event.step.padEnd(8)} ${where ? `[${where}] ` : ""}${event.detail}`;
+    })
+    .join("\n");
+}
+
+/** Runs the three deploys and returns their reports and the figures. `log` narrates. */
+export async function runDeployDemo(log: (line: string) => void = console.log): Promise<DemoFigures> {
+  const labDir = join(ROOT, ".lab", "demo");
+  await labDown(labDir).catch(() => undefined);
+  log("Starting the lab: nginx, Prometheus, and version 1.0.0 of the demo service in the blue slot…");
+  const lab = await labUp(labDir, { version: "1.0.0" });
+  const github = await startGitHubStandIn({ repositories: [REPOSITORY] });
+  try {
+    log(`  traffic: ${lab.url}   prometheus: ${lab.prometheus}   GitHub API stand-in: ${github.url}`);
+    const [owner, repo] = REPOSITORY.split("/") as [string, string];
+    const client = createGitHubClient({ token: "demo-token", baseUrl: github.url, secondMs: 1, getCache: false });
+    const seeded = await client.request("POST /repos/{owner}/{repo}/deployments", {
+      owner,
+      repo,
+      ref: "main",
+      environment: "production",
+      payload: { version: "1.0.0", strategy: "rolling", slot: "blue" },
+      required_contexts: [],
+      auto_merge: false,
+    });
+    await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo, deployment_id: Number((seeded.data as { id: number }).id), state: "success" });
+    const env = {
+      LAB_DIR: labDir,
+      LAB_URL: lab.url,
+      LAB_PROMETHEUS_URL: lab.prometheus,
+      LAB_BLUE_URL: `http://127.0.0.1:${lab.slots.blue.port}`,
+      LAB_GREEN_URL: `http://127.0.0.1:${lab.slots.green.port}`,
+    };
+    // Prometheus needs a few scrapes of the stable version before the first gate can compare.
+    const load = startLoad({ url: `${lab.url}/api/work`, rps: 100, durationMs: 15_000 });
+    log("Warming up: 15 s of traffic to the stable version so Prometheus has a baseline…");
+    await load.done;
+
+    const runs: DemoRun[] = [];
+    const deploy = async (title: string, version: string, strategy: string): Promise<DemoRun> => {
+      log(`\n=== ${title}: deploy ${version} (${strategy}) under 100 requests/s through nginx ===`);
+      const traffic = startLoad({ url: `${lab.url}/api/work`, rps: 100, durationMs: 600_000 });
+      let result: ActionResult;
+      let counted: Awaited<ReturnType<typeof traffic.stop>>;
+      try {
+        result = await runAction({
+          action: "deploy",
+          workspace: ROOT,
+          repository: REPOSITORY,
+          apiUrl: github.url,
+          inputs: { environment: "production", version, strategy, "config-dir": "lab/environments", token: "demo-token" },
+          env,
+          timeoutMs: 600_000,
+          onLine: (line) => {
+            if (/^(✓|✗|canary gate|rolling back)/.test(line)) log(`  ${line}`);
+          },
+        });
+      } finally {
+        counted = await traffic.stop();
+      }
+      const report = JSON.parse(result.outputs.report ?? "{}") as DeployReport;
+      const run: DemoRun = {
+        title,
+        version,
+        strategy,
+        exitCode: result.exitCode,
+        report,
+        summary: result.summary,
+        load: { sent: counted.sent, ok: counted.ok, failed: counted.failed, retried: counted.retried, byVersion: counted.byVersion },
+      };
+      log(`--- result: ${report.result ?? "none"} (exit ${result.exitCode}): ${report.reason ?? result.stderr.slice(-500)}`);
+      log(timelineText(report));
+      log(`--- traffic: ${counted.sent} requests, ${counted.failed} failed; answered by version: ${JSON.stringify(counted.byVersion)}`);
+      runs.push(run);
+      return run;
+    };
+
+    await deploy("1. A good release", "1.1.0", "canary");
+    const bad = await deploy("2. A bad release (5% errors)", "1.2.0", "canary");
+    const blueGreen = await deploy("3. A blue-green switch", "1.2.1", "blue-green");
+    // The analysis section of lab/environments/base.yml: interval 5s, failure-limit 0 (the default).
+    const restoreTargetSeconds = (0 + 1) * 5 + 2;
+    return {
+      runs,
+      blueGreenFailed: blueGreen.load.failed,
+      ...(bad.report.figures?.secondsToRestore !== undefined ? { secondsToRestore: bad.report.figures.secondsToRestore } : {}),
+      restoreTargetSeconds,
+      gateSeconds: (bad.report.figures?.gateMs ?? 0) / 1000,
+    };
+  } finally {
+    await github.stop();
+    await labDown(labDir);
+  }
+}
+
+export function figuresText(figures: DemoFigures): string {
+  const restore = figures.secondsToRestore === undefined ? "not measured (the bad canary was not rolled back)" : `${figures.secondsToRestore.toFixed(1)} s (target <= ${figures.restoreTargetSeconds} s: ${figures.secondsToRestore <= figures.restoreTargetSeconds ? "met" : "over"}); the gate's share ${figures.gateSeconds.toFixed(1)} s`;
+  return [
+    `requests failed by the blue-green switch under 100 req/s: ${figures.blueGreenFailed} (target 0: ${figures.blueGreenFailed === 0 ? "met" : "over"})`,
+    `bad canary on traffic -> 100% stable restored: ${restore}`,
+  ].join("\n");
+}
+
+/** The Markdown report the demo writes: each deploy's summary as GitHub would show it, and the figures. */
+export async function writeDemoReport(figures: DemoFigures, path: string): Promise<void> {
+  const sections = figures.runs.map((run) => `## ${run.title}\n\n${run.summary}\nTraffic during the deploy: ${run.load.sent} requests, ${run.load.failed} failed.\n`);
+  await mkdir(join(path, ".."), { recursive: true });
+  await writeFile(path, `# shipgate lab demo\n\n${sections.join("\n")}\n## Figures\n\n${figuresText(figures).split("\n").map((line) => `- ${line}`).join("\n")}\n`);
+}
+
+if (process.env.SHIPGATE_DEMO_MAIN === "1") {
+  const figures = await runDeployDemo();
+  const reportPath = join(ROOT, ".lab", "demo-report.md");
+  await writeDemoReport(figures, reportPath);
+  console.log(`\n=== Figures ===\n${figuresText(figures)}\n\nMarkdown report: ${reportPath}`);
+  const [good, bad, blueGreen] = figures.runs;
+  const expected = good?.report.result === "deployed" && bad?.report.result === "rolled-back" && blueGreen?.report.result === "deployed";
+  if (!expected) {
+    console.error("The demo did not end as expected: 1.1.0 deployed, 1.2.0 rolled back, 1.2.1 deployed.");
+    process.exitCode = 1;
+  }
+}

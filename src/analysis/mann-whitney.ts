@@ -1,0 +1,704 @@
+/**
+ * Mann-Whitney U test (Wilcoxon rank-sum) of canary against baseline, with the Hodges-Lehmann
+ * estimate of the shift (canary minus baseline) and its confidence interval, computed the way R's
+ * `wilcox.test(canary, baseline, conf.int = TRUE, exact = FALSE, correct = TRUE)` computes them.
+ *
+ * R finds the interval bounds and the estimate as roots, in the shift d, of the normal-approximation
+ * z of the rank sum of c(canary - d, baseline) (`uniroot`, tolerance 1e-4, a full ranking per step).
+ * That z is a step function whose jumps sit at pairwise differences, so here each evaluation is one
+ * merge of the two sorted samples, the bracket is narrowed by interpolating on pair counts, and the
+ * last few pairwise differences in the bracket are searched directly: the answer is the jump itself,
+ * which R approximates within its tolerance. Comparisons are made on `canary_i - d` in floating
+ * point, as R does, so exact ties fall where R sees them.
+ */
+export interface MannWhitneyOptions {
+  /** Two-sided confidence level of the shift interval, strictly between 0 and 1. Default 0.98. */
+  confidence?: number;
+}
+
+export interface MannWhitneyTest {
+  kind: "test";
+  /** R's W: rank sum of the canary minus nCanary(nCanary + 1)/2 (scipy's `mannwhitneyu` statistic). */
+  u: number;
+  /** Two-sided p-value, normal approximation with tie and continuity correction. */
+  pValue: number;
+  /** Confidence interval of the shift canary - baseline. */
+  lower: number;
+  upper: number;
+  /** Hodges-Lehmann estimate of the shift (median of the pairwise differences). */
+  estimate: number;
+  confidence: number;
+  nCanary: number;
+  nBaseline: number;
+}
+
+/** Why no test was run: a side without observations, every observation equal, or an infinity. */
+export type MannWhitneyDegenerateReason = "empty" | "all-tied" | "non-finite";
+
+export interface MannWhitneyDegenerate {
+  kind: "degenerate";
+  reason: MannWhitneyDegenerateReason;
+  message: string;
+  nCanary: number;
+  nBaseline: number;
+}
+
+export type MannWhitneyResult = MannWhitneyTest | MannWhitneyDegenerate;
+
+export const DEFAULT_CONFIDENCE = 0.98;
+
+/** Past this many pairs of distinct values left in the bracket, keep narrowing by full merges. */
+const ENUMERATION_LIMIT = 4096;
+/** Pairs to aim past the target once it is close, so that the next bracket fits the enumeration. */
+const AIM_PAST = ENUMERATION_LIMIT / 4;
+/** Full merges allowed per root; smooth data needs a handful, this only stops pathological input. */
+const MAX_NARROWING_STEPS = 200;
+
+/**
+ * Compares canary with baseline. NaN observations are dropped (R drops NA); an infinity, an empty
+ * side or all observations equal give a degenerate result instead of a test (R stops with an error).
+ * When each side is constant with different values, R also stops; the only shift consistent with
+ * the data, the difference of the two constants, is returned as estimate and interval.
+ */
+export function mannWhitney(
+  canary: ArrayLike<number>,
+  baseline: ArrayLike<number>,
+  options: MannWhitneyOptions = {},
+): MannWhitneyResult {
+  return mannWhitneySorted(sortedWithoutNaN(canary), sortedWithoutNaN(baseline), options);
+}
+
+/**
+ * `mannWhitney` for callers that already hold both sides sorted ascending and free of NaN (the
+ * judge sorts once for its own statistics); sorting again would cost as much as the test itself.
+ */
+export function mannWhitneySorted(
+  x: Float64Array,
+  y: Float64Array,
+  options: MannWhitneyOptions = {},
+): MannWhitneyResult {
+  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
+  if (!(confidence > 0 && confidence < 1)) {
+    throw new RangeError(`confidence must lie strictly between 0 and 1, got ${confidence}`);
+  }
+  const sizes = { nCanary: x.length, nBaseline: y.length };
+  const degenerate = degenerateReason(x, y);
+  if (degenerate) return { kind: "degenerate", ...degenerate, ...sizes };
+
+  const sample = buildSample(x, y);
+  const atZero = evaluate(sample, 0);
+  const z = zStatistic(sample, atZero, true);
+  const test = { u: atZero.greater + atZero.equal / 2, pValue: 2 * normalUpperTail(Math.abs(z)) };
+  const shift = estimateShift(sample, confidence, atZero);
+  return { kind: "test", ...test, ...shift, confidence, ...sizes };
+}
+
+function sortedWithoutNaN(values: ArrayLike<number>): Float64Array {
+  const kept = new Float64Array(values.length);
+  let size = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (value === value) kept[size++] = value;
+  }
+  return kept.subarray(0, size).sort();
+}
+
+function degenerateReason(
+  x: Float64Array,
+  y: Float64Array,
+): { reason: MannWhitneyDegenerateReason; message: string } | undefined {
+  if (x.length === 0 || y.length === 0) {
+    return { reason: "empty", message: `no observations (canary n=${x.length}, baseline n=${y.length})` };
+  }
+  const ends = [x[0]!, x[x.length - 1]!, y[0]!, y[y.length - 1]!];
+  if (ends.some((value) => !Number.isFinite(value))) {
+    return { reason: "non-finite", message: "observations must be finite numbers" };
+  }
+  if (ends.every((value) => value === ends[0])) {
+    return { reason: "all-tied", message: `all observations equal ${ends[0]}: no ranks to compare` };
+  }
+  return undefined;
+}
+
+/**
+ * Distinct values of one sorted side with their multiplicities. The arrays carry one sentinel past
+ * `size` (NaN for the canary, +Infinity for the baseline) so the merge loop needs no bounds checks.
+ */
+interface Groups {
+  size: number;
+  values: Float64Array;
+  counts: Float64Array;
+  /** R's tie term Σ (t³ - t) over this side's tie groups. */
+  ties: number;
+}
+
+interface Sample {
+  x: Groups;
+  y: Groups;
+  /** Baseline observations below each baseline group: yBelow[j] = Σ counts[0..j). */
+  yBelow: Float64Array;
+  /** All zeros: where every canary group's scan starts without a better hint. */
+  noStart: Int32Array;
+  /**
+   * Canary groups so close to a neighbour that both may round to the same double after
+   * subtracting some shift (R then ranks them as one tie group). Almost always all zero.
+   */
+  fragile: Uint8Array;
+  n: number;
+  m: number;
+}
+
+const tieTerm = (t: number): number => t * t * t - t;
+
+function groupSorted(sorted: Float64Array, sentinel: number): Groups {
+  const values = new Float64Array(sorted.length + 1);
+  const counts = new Float64Array(sorted.length + 1);
+  let size = 0;
+  let ties = 0;
+  for (let i = 0; i < sorted.length; ) {
+    const value = sorted[i]!;
+    const start = i;
+    while (i < sorted.length && sorted[i] === value) i++;
+    values[size] = value;
+    counts[size] = i - start;
+    ties += tieTerm(i - start);
+    size++;
+  }
+  values[size] = sentinel;
+  return { size, values, counts, ties };
+}
+
+function buildSample(x: Float64Array, y: Float64Array): Sample {
+  const baseline = groupSorted(y, Infinity);
+  const yBelow = new Float64Array(baseline.size + 1);
+  for (let j = 0; j < baseline.size; j++) yBelow[j + 1] = yBelow[j]! + baseline.counts[j]!;
+  const canary = groupSorted(x, NaN);
+  const fragile = fragileGroups(canary, baseline);
+  return { x: canary, y: baseline, yBelow, noStart: new Int32Array(canary.size), fragile, n: x.length, m: y.length };
+}
+
+/**
+ * Two values a gap apart can only round to one double if the gap is below one unit in the last
+ * place of the result, at most |canary - d| · 2^-52 for shifts d between the extreme differences.
+ */
+function fragileGroups(x: Groups, y: Groups): Uint8Array {
+  const fragile = new Uint8Array(x.size);
+  const ends = [x.values[0]!, x.values[x.size - 1]!];
+  const shifts = [ends[0]! - y.values[y.size - 1]!, ends[1]! - y.values[0]!];
+  const reach = Math.max(...ends.flatMap((value) => shifts.map((d) => Math.abs(value - d))));
+  for (let g = 0; g + 1 < x.size; g++) {
+    if (x.values[g + 1]! - x.values[g]! <= reach * 2 ** -51) fragile[g] = fragile[g + 1] = 1;
+  }
+  return fragile;
+}
+
+/** Rank statistics of c(canary - d, baseline), counted over pairs rather than ranks. */
+interface Counts {
+  d: number;
+  /** Pairs with canary_i - d > baseline_j, and with canary_i - d == baseline_j. */
+  greater: number;
+  equal: number;
+  /** Σ (t³ - t) over the tie groups of the combined sample. */
+  ties: number;
+  /** The same two counts over pairs of distinct values: how much is left to search. */
+  greaterGroups: number;
+  equalGroups: number;
+}
+
+/** Counts from a full merge, with where each canary group landed among the baseline groups. */
+interface Evaluation extends Counts {
+  /** below[g]: baseline groups strictly below canary group g minus d. */
+  below: Int32Array;
+}
+
+/**
+ * One merge of the sorted sides at shift d. Canary groups whose values round to the same x - d are
+ * merged, as R's ranking of the computed values would see them. `from`, an evaluation at a larger
+ * shift, tells where each canary group's scan may start: inside a narrow bracket nearly every group
+ * lands where it did there, and the merge costs little more than one pass over the canary.
+ */
+function evaluate(sample: Sample, d: number, from?: Evaluation): Evaluation {
+  const { values: xv, counts: xc, size } = sample.x;
+  const { values: yv, counts: yc } = sample.y;
+  const yBelow = sample.yBelow;
+  const start = from && from.d >= d ? from.below : sample.noStart;
+  const below = new Int32Array(size);
+  let j = 0;
+  let greater = 0;
+  let equal = 0;
+  let greaterGroups = 0;
+  let equalGroups = 0;
+  let ties = sample.y.ties;
+  let v = xv[0]! - d;
+  for (let g = 0; g < size; ) {
+    const first = g;
+    let a = xc[g]!;
+    let next = xv[++g]! - d;
+    for (; next === v; next = xv[++g]! - d) a += xc[g]!;
+    j = Math.max(j, start[first]!);
+    while (yv[j]! < v) j++;
+    for (let k = first; k < g; k++) below[k] = j;
+    greater += a * yBelow[j]!;
+    greaterGroups += (g - first) * j;
+    if (yv[j] === v) {
+      const b = yc[j]!;
+      equal += a * b;
+      equalGroups += g - first;
+      ties += tieTerm(a + b) - tieTerm(b);
+    } else if (a > 1) ties += tieTerm(a);
+    v = next;
+  }
+  return { d, greater, equal, ties, greaterGroups, equalGroups, below };
+}
+
+/** R's SIGMA: standard deviation of W under the null, with the tie correction. */
+function sigma(sample: Sample, ties: number): number {
+  const { n, m } = sample;
+  return Math.sqrt(((n * m) / 12) * (n + m + 1 - ties / ((n + m) * (n + m - 1))));
+}
+
+/** R's z for one evaluation: (W - nm/2 - correction) / SIGMA. */
+function zStatistic(sample: Sample, e: Counts, correct: boolean): number {
+  const dz = e.greater + e.equal / 2 - (sample.n * sample.m) / 2;
+  const correction = correct ? Math.sign(dz) * 0.5 : 0;
+  return (dz - correction) / sigma(sample, e.ties);
+}
+
+/** A decreasing step function of d whose sign change is wanted, and a guide to where it lies. */
+interface RootProblem {
+  f: (e: Counts) => number;
+  /** Approximate number of pairs still greater where f crosses zero (steers interpolation). */
+  target: number;
+}
+
+function estimateShift(
+  sample: Sample,
+  confidence: number,
+  atZero: Evaluation,
+): { lower: number; upper: number; estimate: number } {
+  const { x, y, n, m } = sample;
+  const mumin = x.values[0]! - y.values[y.size - 1]!;
+  const mumax = x.values[x.size - 1]! - y.values[0]!;
+  if (mumin === mumax) return { lower: mumin, upper: mumin, estimate: mumin };
+
+  const low = evaluate(sample, mumin);
+  const high = evaluate(sample, mumax);
+  const memo = [atZero, low, high];
+  const guess = median(x) - median(y);
+  if (guess > mumin && guess < mumax && guess !== 0) memo.push(evaluate(sample, guess));
+  const root = (problem: RootProblem): number => {
+    if (problem.f(low) <= 0) return mumin;
+    if (problem.f(high) >= 0) return mumax;
+    return solveRoot(sample, memo, problem);
+  };
+  const center = (n * m) / 2;
+  const spread = sigma(sample, x.ties + y.ties);
+  const bound = (zq: number): number =>
+    root({ f: (e) => zStatistic(sample, e, true) - zq, target: center + zq * spread + Math.sign(zq) * 0.5 });
+
+  // R drops the continuity correction for the estimate; the middle is searched first so that its
+  // evaluations bracket the interval bounds.
+  const estimate = root({ f: (e) => zStatistic(sample, e, false), target: center });
+  const alpha = 1 - confidence;
+  const lower = bound(normalQuantile(alpha / 2, false));
+  const upper = bound(normalQuantile(alpha / 2, true));
+  return { lower, upper, estimate };
+}
+
+/** Median of a grouped side, a cheap first guess of where the pairwise differences centre. */
+function median(groups: Groups): number {
+  let total = 0;
+  for (let g = 0; g < groups.size; g++) total += groups.counts[g]!;
+  const value = (rank: number): number => {
+    let seen = 0;
+    for (let g = 0; g < groups.size; g++) {
+      seen += groups.counts[g]!;
+      if (seen > rank) return groups.values[g]!;
+    }
+    return groups.values[groups.size - 1]!;
+  };
+  return (value(Math.floor((total - 1) / 2)) + value(Math.floor(total / 2))) / 2;
+}
+
+/** The jump of f; where f is exactly zero on an interval (the estimate), that interval's middle. */
+function solveRoot(sample: Sample, memo: Evaluation[], problem: RootProblem): number {
+  const positive = locateJump(sample, memo, problem, (v) => v > 0);
+  if (problem.f(positive.after) !== 0) return positive.boundary;
+  const nonNegative = locateJump(sample, memo, problem, (v) => v >= 0);
+  return positive.boundary + (nonNegative.boundary - positive.boundary) / 2;
+}
+
+/** Where a predicate of f, true at small d and false at large d, turns false. */
+interface Jump {
+  /** Predicate holds below this point and fails above it. */
+  boundary: number;
+  /** The counts just past the boundary (the first place found failing). */
+  after: Counts;
+}
+
+function locateJump(
+  sample: Sample,
+  memo: Evaluation[],
+  problem: RootProblem,
+  test: (v: number) => boolean,
+): Jump {
+  const holds = (e: Counts): boolean => test(problem.f(e));
+  let { lo, hi } = bracket(memo, holds);
+  const steer: Steering = { loWeight: 1, hiWeight: 1, last: undefined, stalled: 0 };
+  for (let step = 0; step < MAX_NARROWING_STEPS && pairsInside(lo, hi) > 0; step++) {
+    if (groupPairsInside(lo, hi) <= ENUMERATION_LIMIT) {
+      return searchWindow(sample, lo, hi, holds);
+    }
+    const d = (step === 0 ? secantGuess(memo, problem.target, lo, hi) : undefined) ?? nextPivot(lo, hi, problem.target, steer);
+    if (d === undefined) break;
+    const e = evaluate(sample, d, hi);
+    memo.push(e);
+    const before = pairsInside(lo, hi);
+    const moved = holds(e) ? "lo" : "hi";
+    if (moved === "lo") lo = e;
+    else hi = e;
+    updateSteering(steer, moved, pairsInside(lo, hi) <= before / 2);
+  }
+  return finishBetween(sample, memo, lo, hi, holds);
+}
+
+/**
+ * A first pivot from the evaluations already made: the line through the one whose count is nearest
+ * the target and another at least as far from it as the target is. Pair counts are smooth near the
+ * middle, so this lands much closer than interpolating towards a bracket end at an extreme shift.
+ */
+function secantGuess(memo: Evaluation[], target: number, lo: Counts, hi: Counts): number | undefined {
+  const distance = (e: Counts): number => Math.abs(e.greater - target);
+  const nearest = memo.reduce((best, e) => (distance(e) < distance(best) ? e : best));
+  let partner: Evaluation | undefined;
+  for (const e of memo) {
+    if (e.d === nearest.d || Math.abs(e.greater - nearest.greater) < distance(nearest)) continue;
+    if (!partner || distance(e) < distance(partner)) partner = e;
+  }
+  if (!partner || partner.greater === nearest.greater) return undefined;
+  const d = nearest.d + ((target - nearest.greater) * (partner.d - nearest.d)) / (partner.greater - nearest.greater);
+  return d > lo.d && d < hi.d ? d : undefined;
+}
+
+/** The tightest bracket the evaluations made so far give for this predicate. */
+function bracket(memo: Evaluation[], holds: (e: Counts) => boolean): { lo: Evaluation; hi: Evaluation } {
+  let lo: Evaluation | undefined;
+  let hi: Evaluation | undefined;
+  for (const e of memo) {
+    if (holds(e)) {
+      if (!lo || e.d > lo.d) lo = e;
+    } else if (!hi || e.d < hi.d) hi = e;
+  }
+  if (!lo || !hi) throw new Error("mann-whitney: root is not bracketed (bug)");
+  return { lo, hi };
+}
+
+/** Pairs whose comparison changes strictly between lo and hi. */
+const pairsInside = (lo: Counts, hi: Counts): number => lo.greater - hi.greater - hi.equal;
+/** Pairs of distinct values to enumerate for the bracket [lo, hi], ends included. */
+const groupPairsInside = (lo: Counts, hi: Counts): number => lo.greaterGroups + lo.equalGroups - hi.greaterGroups;
+
+/**
+ * How the next pivot is aimed: at the target, by regula falsi on the pair counts with Illinois
+ * weights (an end left in place twice counts half, so one end cannot stall); once one end lies
+ * within AIM_PAST pairs of the target, just past the target on the other side, so the bracket
+ * closes to a size the enumeration takes. Two steps in a row that fail to halve the bracket force
+ * a bisection.
+ */
+interface Steering {
+  loWeight: number;
+  hiWeight: number;
+  last: "lo" | "hi" | undefined;
+  stalled: number;
+}
+
+function updateSteering(steer: Steering, moved: "lo" | "hi", halved: boolean): void {
+  if (moved === "lo") {
+    steer.loWeight = 1;
+    if (steer.last === "lo") steer.hiWeight /= 2;
+  } else {
+    steer.hiWeight = 1;
+    if (steer.last === "hi") steer.loWeight /= 2;
+  }
+  steer.last = moved;
+  steer.stalled = halved ? 0 : steer.stalled + 1;
+}
+
+/** The next shift to evaluate strictly inside (lo, hi); undefined when no double is left there. */
+function nextPivot(lo: Counts, hi: Counts, target: number, steer: Steering): number | undefined {
+  const fraction = pivotFraction(lo.greater - target, target - hi.greater - hi.equal, steer);
+  const d = lo.d + (hi.d - lo.d) * fraction;
+  if (d > lo.d && d < hi.d) return d;
+  const middle = lo.d + (hi.d - lo.d) / 2;
+  return middle > lo.d && middle < hi.d ? middle : undefined;
+}
+
+/** Where between lo (0) and hi (1) to aim, from each end's distance to the target in pairs. */
+function pivotFraction(aboveTarget: number, belowTarget: number, steer: Steering): number {
+  if (!(aboveTarget > 0 && belowTarget > 0) || steer.stalled >= 2) return 0.5;
+  const window = aboveTarget + belowTarget;
+  if (aboveTarget <= AIM_PAST && belowTarget > 2 * AIM_PAST) return (aboveTarget + AIM_PAST) / window;
+  if (belowTarget <= AIM_PAST && aboveTarget > 2 * AIM_PAST) return (aboveTarget - AIM_PAST) / window;
+  const above = aboveTarget * steer.loWeight;
+  const below = belowTarget * steer.hiWeight;
+  return above / (above + below);
+}
+
+/** No pairwise difference strictly inside: one look at the middle says which end is the jump. */
+function finishBetween(
+  sample: Sample,
+  memo: Evaluation[],
+  lo: Evaluation,
+  hi: Evaluation,
+  holds: (e: Counts) => boolean,
+): Jump {
+  const middle = lo.d + (hi.d - lo.d) / 2;
+  if (!(middle > lo.d && middle < hi.d)) return { boundary: lo.d, after: hi };
+  const e = evaluate(sample, middle, hi);
+  memo.push(e);
+  return holds(e) ? { boundary: hi.d, after: hi } : { boundary: lo.d, after: e };
+}
+
+/**
+ * The pairs of distinct values whose comparison can change inside a bracket, grouped by canary
+ * group; fragile canary groups are listed even without pairs, to find the ones rounding together.
+ */
+interface Window {
+  /** Canary groups, ascending; the pairs of groups[u] are entries offsets[u] to offsets[u + 1]. */
+  groups: Int32Array;
+  offsets: Int32Array;
+  yGroup: Int32Array;
+  weight: Float64Array;
+}
+
+/** Per canary group, the baseline groups from the first >= x - hi to the last <= x - lo. */
+function enumerateWindow(sample: Sample, lo: Evaluation, hi: Evaluation): Window {
+  const { values: xv, counts: xc, size } = sample.x;
+  const { values: yv, counts: yc } = sample.y;
+  const pairs = groupPairsInside(lo, hi);
+  const groups = new Int32Array(size);
+  const offsets = new Int32Array(size + 1);
+  const yGroup = new Int32Array(pairs);
+  const weight = new Float64Array(pairs);
+  let used = 0;
+  let k = 0;
+  for (let g = 0; g < size; g++) {
+    let end = lo.below[g]!;
+    if (yv[end] === xv[g]! - lo.d) end++;
+    const start = hi.below[g]!;
+    if (end <= start && sample.fragile[g] === 0) continue;
+    groups[used] = g;
+    offsets[used++] = k;
+    for (let h = start; h < end && k < pairs; h++, k++) {
+      yGroup[k] = h;
+      weight[k] = xc[g]! * yc[h]!;
+    }
+  }
+  offsets[used] = k;
+  return { groups: groups.subarray(0, used), offsets: offsets.subarray(0, used + 1), yGroup, weight };
+}
+
+/**
+ * Counts at d inside the bracket from the listed pairs alone: every other pair compares the same
+ * way at d as at both ends. Canary groups that round to one value at d form one tie group with
+ * the baseline group they equal, if any; the tie term is corrected run by run.
+ */
+function countWindow(sample: Sample, window: Window, hi: Counts, d: number): Counts {
+  const { values: xv, counts: xc } = sample.x;
+  const { values: yv, counts: yc } = sample.y;
+  const { groups, offsets, yGroup, weight } = window;
+  let greater = hi.greater;
+  let greaterGroups = hi.greaterGroups;
+  let equal = 0;
+  let equalGroups = 0;
+  let ties = sample.x.ties + sample.y.ties;
+  const run = { last: -2, value: NaN, size: 0, ownTies: 0, matched: 0 };
+  const closeRun = (): void => {
+    ties += tieTerm(run.size + run.matched) - tieTerm(run.matched) - run.ownTies;
+  };
+  for (let u = 0; u < groups.length; u++) {
+    const g = groups[u]!;
+    const v = xv[g]! - d;
+    let matched = 0;
+    for (let k = offsets[u]!; k < offsets[u + 1]!; k++) {
+      const y = yv[yGroup[k]!]!;
+      if (v > y) {
+        greater += weight[k]!;
+        greaterGroups++;
+      } else if (v === y) {
+        equal += weight[k]!;
+        equalGroups++;
+        matched = yc[yGroup[k]!]!;
+      }
+    }
+    const a = xc[g]!;
+    if (g === run.last + 1 && v === run.value) {
+      run.size += a;
+      run.ownTies += tieTerm(a);
+      run.matched = Math.max(run.matched, matched);
+    } else {
+      if (u > 0) closeRun();
+      Object.assign(run, { value: v, size: a, ownTies: tieTerm(a), matched });
+    }
+    run.last = g;
+  }
+  if (groups.length > 0) closeRun();
+  return { d, greater, equal, ties, greaterGroups, equalGroups };
+}
+
+/**
+ * Binary search over the alternating slots (lo, c1), c1, (c1, c2), ..., cK, (cK, hi), where the c
+ * are the distinct pairwise differences strictly inside the bracket: f is constant on each open
+ * slot, so the predicate is evaluated at slot middles and at the differences themselves.
+ */
+function searchWindow(sample: Sample, lo: Evaluation, hi: Evaluation, holds: (e: Counts) => boolean): Jump {
+  const window = enumerateWindow(sample, lo, hi);
+  const points = differencesInside(sample, window, lo.d, hi.d);
+  const edge = (i: number): number => (i === 0 ? lo.d : i > points.length ? hi.d : points[i - 1]!);
+  const slotPoint = (slot: number): number => {
+    const i = slot >> 1;
+    return slot % 2 === 1 ? edge(i + 1) : edge(i) + (edge(i + 1) - edge(i)) / 2;
+  };
+  let first = -1;
+  let last = 2 * points.length + 1;
+  let after: Counts = hi;
+  while (last - first > 1) {
+    const slot = (first + last) >> 1;
+    const e = countWindow(sample, window, hi, slotPoint(slot));
+    if (holds(e)) first = slot;
+    else [last, after] = [slot, e];
+  }
+  const boundary = last % 2 === 1 ? edge((last >> 1) + 1) : edge(last >> 1);
+  return { boundary, after };
+}
+
+function differencesInside(sample: Sample, window: Window, lo: number, hi: number): Float64Array {
+  const xv = sample.x.values;
+  const yv = sample.y.values;
+  const { groups, offsets, yGroup } = window;
+  const differences = new Float64Array(yGroup.length);
+  let count = 0;
+  for (let u = 0; u < groups.length; u++) {
+    for (let k = offsets[u]!; k < offsets[u + 1]!; k++) {
+      const difference = xv[groups[u]!]! - yv[yGroup[k]!]!;
+      if (difference > lo && difference < hi) differences[count++] = difference;
+    }
+  }
+  const sorted = differences.subarray(0, count).sort();
+  let distinct = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    if (k === 0 || sorted[k] !== sorted[distinct - 1]) sorted[distinct++] = sorted[k]!;
+  }
+  return sorted.subarray(0, distinct);
+}
+
+// Normal distribution, as R's nmath computes it, so p-values and quantiles match R to the last bits.
+
+const SQRT_32 = 5.656854249492381;
+const ONE_OVER_SQRT_2PI = 0.3989422804014327;
+
+/** Horner evaluation, highest coefficient first. */
+function horner(coefficients: readonly number[], r: number): number {
+  let value = 0;
+  for (const c of coefficients) value = value * r + c;
+  return value;
+}
+
+/** R's exp(-y²/2) split so the square does not lose bits (its do_del). */
+function gaussianFactor(y: number): number {
+  const head = Math.trunc(y * 16) / 16;
+  const del = (y - head) * (y + head);
+  return Math.exp(-head * head * 0.5) * Math.exp(-del * 0.5);
+}
+
+/** P(Z > y) for y >= 0: Cody's rational approximations (ACM TOMS 715), as R's pnorm uses them. */
+export function normalUpperTail(y: number): number {
+  if (y <= 0.67448975) {
+    const ysq = y > 2 ** -53 ? y * y : 0;
+    let num = 0.06568233791820745 * ysq;
+    let den = ysq;
+    for (const [a, b] of [
+      [2.2352520354606837, 47.202581904688245],
+      [161.02823106855587, 976.0985517377767],
+      [1067.6894854603709, 10260.932208618979],
+    ] as const) {
+      num = (num + a) * ysq;
+      den = (den + b) * ysq;
+    }
+    return 0.5 - (y * (num + 18154.98125334356)) / (den + 45507.78933502673);
+  }
+  if (y <= SQRT_32) {
+    let num = 1.0765576773720192e-8 * y;
+    let den = y;
+    for (const [c, d] of [
+      [0.39894151208813466, 22.266688044328117],
+      [8.883149794388377, 235.387901782625],
+      [93.50665613217785, 1519.3775994075547],
+      [597.2702763948002, 6485.558298266761],
+      [2494.5375852903726, 18615.571640885097],
+      [6848.190450536283, 34900.95272114598],
+      [11602.65143764735, 38912.00328609327],
+    ] as const) {
+      num = (num + c) * y;
+      den = (den + d) * y;
+    }
+    return gaussianFactor(y) * ((num + 9842.714838383978) / (den + 19685.429676859992));
+  }
+  if (y < 37.5193) {
+    const ysq = 1 / (y * y);
+    let num = 0.023073441764940174 * ysq;
+    let den = ysq;
+    for (const [p, q] of [
+      [0.215898534057957, 1.284260096144911],
+      [0.12740116116024736, 0.4682382124808651],
+      [0.022235277870649807, 0.06598813786892856],
+      [0.0014216191932278934, 0.0037823963320275824],
+    ] as const) {
+      num = (num + p) * ysq;
+      den = (den + q) * ysq;
+    }
+    const ratio = (ysq * (num + 0.000029112874951168793)) / (den + 0.00007297515550839662);
+    return gaussianFactor(y) * ((ONE_OVER_SQRT_2PI - ratio) / y);
+  }
+  return 0;
+}
+
+/** Standard normal quantile of p (of 1 - p when lowerTail is false): Wichura's AS 241, as in R. */
+export function normalQuantile(p: number, lowerTail: boolean): number {
+  const lowerP = lowerTail ? p : 0.5 - p + 0.5;
+  const q = lowerP - 0.5;
+  if (Math.abs(q) <= 0.425) {
+    const r = 0.180625 - q * q;
+    return (q * horner(AS241_A, r)) / horner(AS241_B, r);
+  }
+  const tail = q > 0 ? (lowerTail ? 0.5 - p + 0.5 : p) : lowerP;
+  const r = Math.sqrt(-Math.log(tail));
+  const value =
+    r <= 5 ? horner(AS241_C, r + -1.6) / horner(AS241_D, r + -1.6) : horner(AS241_E, r + -5) / horner(AS241_F, r + -5);
+  return q < 0 ? -value : value;
+}
+
+const AS241_A = [
+  2509.0809287301227, 33430.57558358813, 67265.7709270087, 45921.95393154987,
+  13731.69376550946, 1971.5909503065513, 133.14166789178438, 3.3871328727963665,
+];
+const AS241_B = [
+  5226.495278852854, 28729.085735721943, 39307.89580009271, 21213.794301586597,
+  5394.196021424751, 687.1870074920579, 42.31333070160091, 1,
+];
+const AS241_C = [
+  0.0007745450142783414, 0.022723844989269184, 0.2417807251774506, 1.2704582524523684,
+  3.6478483247632045, 5.769497221460691, 4.630337846156546, 1.4234371107496835,
+];
+const AS241_D = [
+  1.0507500716444169e-9, 0.0005475938084995345, 0.015198666563616457, 0.14810397642748008,
+  0.6897673349851, 1.6763848301838038, 2.053191626637759, 1,
+];
+const AS241_E = [
+  2.0103343992922881e-7, 0.000027115555687434876, 0.0012426609473880784, 0.026532189526576124,
+  0.29656057182850487, 1.7848265399172913, 5.463784911164114, 6.657904643501103,
+];
+const AS241_F = [
+  2.0442631033899397e-15, 1.421511758316446e-7, 0.000018463183175100548, 0.0007868691311456133,
+  0.014875361290850615, 0.1369298809227358, 0.599832206555888, 1,
+];
