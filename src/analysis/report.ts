@@ -63,7 +63,7 @@ const mermaidLabel = (text: string): string => text.replace(/["\\]/g, "'");
 export function metricChart(metric: PreparedMetric, result: MetricResult): string | undefined {
   const measured = result.measurements.filter((measurement) => measurement.phase !== "Error");
   const series: number[][] = [];
-  let labels: string[] = [];
+  let labels: string[];
   const time = (measurement: Measurement) => measurement.at.slice(11, 19);
   if (metric.kind === "threshold") {
     const rows = measured.filter((measurement) => (measurement.values ?? []).length > 0 && (measurement.values ?? []).every(Number.isFinite));

@@ -285,6 +285,7 @@ describe("deploy against the lab", () => {
         },
       },
     );
+    expect(main.annotations.filter((annotation) => annotation.level === "error")).toEqual([]);
     expect(killed).toBe(true);
     expect(main.state).toMatchObject({ isPost: "true", stage: "traffic-moved" });
     expect((await weights())[before.slot]).toBe(90);
