@@ -3,7 +3,7 @@
 //    `node -e 0`, runs interleaved so machine noise hits both alike. Target: at most 1.5x.
 // 2. health-verify throughput: 200 checks against loopback endpoints that answer in 200 ms, with
 //    concurrency 20, against the ideal of 10 rounds x 200 ms. Target: within 1.2x.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +18,11 @@ const WARMUP = 5;
 const TRIVIAL = {
   "health-verify": (workspace) => {
     return { INPUT_CHECKS: JSON.stringify([{ name: "noop", url: "http://127.0.0.1:9/", conditions: ["[CONNECTED] == false"] }]), GITHUB_WORKSPACE: workspace };
+  },
+  "canary-gate": (workspace) => {
+    // One http metric against a closed port, no retries: start-up, one failed query, the report.
+    const metrics = "- name: noop\n  provider: http\n  query: http://127.0.0.1:9/\n  max: 1\n";
+    return { INPUT_METRICS: metrics, "INPUT_CONSECUTIVE-ERROR-LIMIT": "0", "INPUT_FAIL-ON": "none", GITHUB_WORKSPACE: workspace };
   },
   "env-config": (workspace) => {
     mkdirSync(join(workspace, "environments"));
@@ -41,9 +46,11 @@ const stats = (samples) => {
   return { median: at(0.5), p90: at(0.9), min: sorted[0] };
 };
 
-console.log(`cold start, ${RUNS} runs each after ${WARMUP} warm-up runs, node ${process.version}`);
-console.log("action            median ms   p90 ms   baseline median ms   ratio (target <= 1.5x)");
 const only = process.argv.slice(2);
+if (only.length === 0) {
+  console.log(`cold start, ${RUNS} runs each after ${WARMUP} warm-up runs, node ${process.version}`);
+  console.log("action            median ms   p90 ms   baseline median ms   ratio (target <= 1.5x)");
+}
 for (const [action, setup] of only.length > 0 ? [] : Object.entries(TRIVIAL)) {
   const bundle = join(root, "actions", action, "dist", "index.js");
   if (!existsSync(bundle)) continue;
@@ -137,9 +144,9 @@ async function benchHealthVerify() {
 if (only.length === 0) await benchHealthVerify();
 
 /**
- * Engine benchmarks: each scripts/bench/<name>.ts is bundled with ncc and run (each .mjs is run
- * as is); they print their own figures against a baseline measured in the same run.
- * `npm run bench -- <name>...` runs only those.
+ * Engine benchmarks: each scripts/bench/<name>.ts (or .mjs) runs in its own node process, the
+ * TypeScript ones through scripts/typescript/register.mjs; they print their own figures against a
+ * baseline measured in the same run. `npm run bench -- <name>...` runs only those.
  */
 async function benchEngines(only) {
   const dir = join(root, "scripts", "bench");
@@ -148,19 +155,10 @@ async function benchEngines(only) {
   for (const file of entries) {
     const name = file.replace(/\.(ts|mjs)$/, "");
     if (only.length > 0 && !only.includes(name)) continue;
-    let script = join(dir, file);
-    const temp = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-    try {
-      if (file.endsWith(".ts")) {
-        execFileSync(join(root, "node_modules", ".bin", "ncc"), ["build", script, "-o", temp, "--quiet"], { cwd: root, stdio: "inherit" });
-        script = join(temp, "index.js");
-      }
-      console.log("");
-      const result = spawnSync(process.execPath, ["--expose-gc", script], { cwd: root, stdio: "inherit" });
-      if (result.status !== 0) throw new Error(`scripts/bench/${file} exited ${result.status}`);
-    } finally {
-      rmSync(temp, { recursive: true, force: true });
-    }
+    console.log("");
+    const loader = file.endsWith(".ts") ? ["--import", "./scripts/typescript/register.mjs"] : [];
+    const result = spawnSync(process.execPath, ["--expose-gc", ...loader, join(dir, file)], { cwd: root, stdio: "inherit" });
+    if (result.status !== 0) throw new Error(`scripts/bench/${file} exited ${result.status}`);
   }
 }
 
