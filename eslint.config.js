@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["actions/*/dist/**", "node_modules/**", "coverage/**"] },
+  { ignores: ["actions/*/dist/**", "node_modules/**", "coverage/**", ".tmp/**", ".lab/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

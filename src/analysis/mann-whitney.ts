@@ -10,6 +10,10 @@
  * last few pairwise differences in the bracket are searched directly: the answer is the jump itself,
  * which R approximates within its tolerance. Comparisons are made on `canary_i - d` in floating
  * point, as R does, so exact ties fall where R sees them.
+ *
+ * In order: the API; samples grouped by value and one merge at a shift (`evaluate`); the search for
+ * each root (`locateJump`: full merges until few pairs are left, then `searchWindow` over those
+ * pairs alone); R's normal distribution functions.
  */
 export interface MannWhitneyOptions {
   /** Two-sided confidence level of the shift interval, strictly between 0 and 1. Default 0.98. */
@@ -51,8 +55,11 @@ export const DEFAULT_CONFIDENCE = 0.98;
 const ENUMERATION_LIMIT = 4096;
 /** Pairs to aim past the target once it is close, so that the next bracket fits the enumeration. */
 const AIM_PAST = ENUMERATION_LIMIT / 4;
-/** Full merges allowed per root; smooth data needs a handful, this only stops pathological input. */
-const MAX_NARROWING_STEPS = 200;
+/**
+ * Full merges allowed per root. Smooth data needs two or three; the bound on the steering below
+ * (halvings of the pairs left, of the distance to the target, and of the doubles left) is ~260.
+ */
+const MAX_NARROWING_STEPS = 400;
 
 /**
  * Compares canary with baseline. NaN observations are dropped (R drops NA); an infinity, an empty
@@ -89,7 +96,9 @@ export function mannWhitneySorted(
   const atZero = evaluate(sample, 0);
   const z = zStatistic(sample, atZero, true);
   const test = { u: atZero.greater + atZero.equal / 2, pValue: 2 * normalUpperTail(Math.abs(z)) };
-  const shift = estimateShift(sample, confidence, atZero);
+  // The difference of medians is a cheap first guess of where the pairwise differences centre.
+  const guess = (x[(x.length - 1) >> 1]! + x[x.length >> 1]!) / 2 - (y[(y.length - 1) >> 1]! + y[y.length >> 1]!) / 2;
+  const shift = estimateShift(sample, confidence, atZero, guess);
   return { kind: "test", ...test, ...shift, confidence, ...sizes };
 }
 
@@ -144,6 +153,9 @@ interface Sample {
    * subtracting some shift (R then ranks them as one tie group). Almost always all zero.
    */
   fragile: Uint8Array;
+  fragileCount: number;
+  /** The last bracket searched pair by pair: the estimate's second search reuses it. */
+  searched?: { lo: Evaluation; hi: Evaluation; window: Window; points: Float64Array };
   n: number;
   m: number;
 }
@@ -174,7 +186,8 @@ function buildSample(x: Float64Array, y: Float64Array): Sample {
   for (let j = 0; j < baseline.size; j++) yBelow[j + 1] = yBelow[j]! + baseline.counts[j]!;
   const canary = groupSorted(x, NaN);
   const fragile = fragileGroups(canary, baseline);
-  return { x: canary, y: baseline, yBelow, noStart: new Int32Array(canary.size), fragile, n: x.length, m: y.length };
+  const fragileCount = fragile.reduce((total, flag) => total + flag, 0);
+  return { x: canary, y: baseline, yBelow, noStart: new Int32Array(canary.size), fragile, fragileCount, n: x.length, m: y.length };
 }
 
 /**
@@ -275,6 +288,7 @@ function estimateShift(
   sample: Sample,
   confidence: number,
   atZero: Evaluation,
+  guess: number,
 ): { lower: number; upper: number; estimate: number } {
   const { x, y, n, m } = sample;
   const mumin = x.values[0]! - y.values[y.size - 1]!;
@@ -284,7 +298,6 @@ function estimateShift(
   const low = evaluate(sample, mumin);
   const high = evaluate(sample, mumax);
   const memo = [atZero, low, high];
-  const guess = median(x) - median(y);
   if (guess > mumin && guess < mumax && guess !== 0) memo.push(evaluate(sample, guess));
   const root = (problem: RootProblem): number => {
     if (problem.f(low) <= 0) return mumin;
@@ -303,21 +316,6 @@ function estimateShift(
   const lower = bound(normalQuantile(alpha / 2, false));
   const upper = bound(normalQuantile(alpha / 2, true));
   return { lower, upper, estimate };
-}
-
-/** Median of a grouped side, a cheap first guess of where the pairwise differences centre. */
-function median(groups: Groups): number {
-  let total = 0;
-  for (let g = 0; g < groups.size; g++) total += groups.counts[g]!;
-  const value = (rank: number): number => {
-    let seen = 0;
-    for (let g = 0; g < groups.size; g++) {
-      seen += groups.counts[g]!;
-      if (seen > rank) return groups.values[g]!;
-    }
-    return groups.values[groups.size - 1]!;
-  };
-  return (value(Math.floor((total - 1) / 2)) + value(Math.floor(total / 2))) / 2;
 }
 
 /** The jump of f; where f is exactly zero on an interval (the estimate), that interval's middle. */
@@ -344,40 +342,23 @@ function locateJump(
 ): Jump {
   const holds = (e: Counts): boolean => test(problem.f(e));
   let { lo, hi } = bracket(memo, holds);
-  const steer: Steering = { loWeight: 1, hiWeight: 1, last: undefined, stalled: 0 };
+  const steer: Steering = { loWeight: 1, hiWeight: 1, last: undefined, stalled: 0, closest: Infinity };
   for (let step = 0; step < MAX_NARROWING_STEPS && pairsInside(lo, hi) > 0; step++) {
     if (groupPairsInside(lo, hi) <= ENUMERATION_LIMIT) {
       return searchWindow(sample, lo, hi, holds);
     }
-    const d = (step === 0 ? secantGuess(memo, problem.target, lo, hi) : undefined) ?? nextPivot(lo, hi, problem.target, steer);
+    const d = nextPivot(memo, lo, hi, problem.target, steer);
     if (d === undefined) break;
     const e = evaluate(sample, d, hi);
     memo.push(e);
-    const before = pairsInside(lo, hi);
+    const before = { pairs: pairsInside(lo, hi), closest: steer.closest };
     const moved = holds(e) ? "lo" : "hi";
     if (moved === "lo") lo = e;
     else hi = e;
-    updateSteering(steer, moved, pairsInside(lo, hi) <= before / 2);
+    steer.closest = Math.min(steer.closest, Math.abs(e.greater - problem.target));
+    updateSteering(steer, moved, pairsInside(lo, hi) <= before.pairs / 2 || steer.closest < before.closest / 2);
   }
   return finishBetween(sample, memo, lo, hi, holds);
-}
-
-/**
- * A first pivot from the evaluations already made: the line through the one whose count is nearest
- * the target and another at least as far from it as the target is. Pair counts are smooth near the
- * middle, so this lands much closer than interpolating towards a bracket end at an extreme shift.
- */
-function secantGuess(memo: Evaluation[], target: number, lo: Counts, hi: Counts): number | undefined {
-  const distance = (e: Counts): number => Math.abs(e.greater - target);
-  const nearest = memo.reduce((best, e) => (distance(e) < distance(best) ? e : best));
-  let partner: Evaluation | undefined;
-  for (const e of memo) {
-    if (e.d === nearest.d || Math.abs(e.greater - nearest.greater) < distance(nearest)) continue;
-    if (!partner || distance(e) < distance(partner)) partner = e;
-  }
-  if (!partner || partner.greater === nearest.greater) return undefined;
-  const d = nearest.d + ((target - nearest.greater) * (partner.d - nearest.d)) / (partner.greater - nearest.greater);
-  return d > lo.d && d < hi.d ? d : undefined;
 }
 
 /** The tightest bracket the evaluations made so far give for this predicate. */
@@ -399,20 +380,24 @@ const pairsInside = (lo: Counts, hi: Counts): number => lo.greater - hi.greater 
 const groupPairsInside = (lo: Counts, hi: Counts): number => lo.greaterGroups + lo.equalGroups - hi.greaterGroups;
 
 /**
- * How the next pivot is aimed: at the target, by regula falsi on the pair counts with Illinois
- * weights (an end left in place twice counts half, so one end cannot stall); once one end lies
- * within AIM_PAST pairs of the target, just past the target on the other side, so the bracket
- * closes to a size the enumeration takes. Two steps in a row that fail to halve the bracket force
- * a bisection.
+ * How the next pivot is chosen. Pair counts are smooth near the middle, so first by a secant
+ * through evaluations already made near the target (the bracket's ends may be the extreme shifts,
+ * far too coarse to interpolate between); failing that, by regula falsi between the ends with
+ * Illinois weights (an end left in place twice counts half). Once one end is within 2 AIM_PAST
+ * pairs of the target, the aim moves AIM_PAST past the target on the other side, so that the
+ * bracket closes to a size the enumeration takes. Two steps in a row that neither halve the bracket
+ * nor halve the closest approach to the target force a bisection over the doubles.
  */
 interface Steering {
   loWeight: number;
   hiWeight: number;
   last: "lo" | "hi" | undefined;
   stalled: number;
+  /** Smallest distance, in pairs, of an evaluation of this search from the target. */
+  closest: number;
 }
 
-function updateSteering(steer: Steering, moved: "lo" | "hi", halved: boolean): void {
+function updateSteering(steer: Steering, moved: "lo" | "hi", progressed: boolean): void {
   if (moved === "lo") {
     steer.loWeight = 1;
     if (steer.last === "lo") steer.hiWeight /= 2;
@@ -421,27 +406,63 @@ function updateSteering(steer: Steering, moved: "lo" | "hi", halved: boolean): v
     if (steer.last === "hi") steer.loWeight /= 2;
   }
   steer.last = moved;
-  steer.stalled = halved ? 0 : steer.stalled + 1;
+  steer.stalled = progressed ? 0 : steer.stalled + 1;
 }
 
 /** The next shift to evaluate strictly inside (lo, hi); undefined when no double is left there. */
-function nextPivot(lo: Counts, hi: Counts, target: number, steer: Steering): number | undefined {
-  const fraction = pivotFraction(lo.greater - target, target - hi.greater - hi.equal, steer);
-  const d = lo.d + (hi.d - lo.d) * fraction;
-  if (d > lo.d && d < hi.d) return d;
-  const middle = lo.d + (hi.d - lo.d) / 2;
-  return middle > lo.d && middle < hi.d ? middle : undefined;
+function nextPivot(memo: Evaluation[], lo: Counts, hi: Counts, target: number, steer: Steering): number | undefined {
+  const aboveTarget = lo.greater - target;
+  const belowTarget = target - hi.greater - hi.equal;
+  let aim = target;
+  if (aboveTarget <= 2 * AIM_PAST && belowTarget > 2 * AIM_PAST) aim -= AIM_PAST;
+  else if (belowTarget <= 2 * AIM_PAST && aboveTarget > 2 * AIM_PAST) aim += AIM_PAST;
+  const inside = (d: number | undefined): d is number => d !== undefined && d > lo.d && d < hi.d;
+  const candidates = steer.stalled >= 2 ? [] : [secantThrough(memo, aim), interpolate(lo, hi, aim, steer)];
+  return candidates.find(inside) ?? [orderedMiddle(lo.d, hi.d)].find(inside);
 }
 
-/** Where between lo (0) and hi (1) to aim, from each end's distance to the target in pairs. */
-function pivotFraction(aboveTarget: number, belowTarget: number, steer: Steering): number {
-  if (!(aboveTarget > 0 && belowTarget > 0) || steer.stalled >= 2) return 0.5;
-  const window = aboveTarget + belowTarget;
-  if (aboveTarget <= AIM_PAST && belowTarget > 2 * AIM_PAST) return (aboveTarget + AIM_PAST) / window;
-  if (belowTarget <= AIM_PAST && aboveTarget > 2 * AIM_PAST) return (aboveTarget - AIM_PAST) / window;
-  const above = aboveTarget * steer.loWeight;
-  const below = belowTarget * steer.hiWeight;
-  return above / (above + below);
+/** Regula falsi on the pair counts between the bracket's ends, with the Illinois weights. */
+function interpolate(lo: Counts, hi: Counts, aim: number, steer: Steering): number | undefined {
+  const above = (lo.greater - aim) * steer.loWeight;
+  const below = (aim - hi.greater - hi.equal) * steer.hiWeight;
+  return above > 0 && below > 0 ? lo.d + ((hi.d - lo.d) * above) / (above + below) : undefined;
+}
+
+const orderBits = new DataView(new ArrayBuffer(8));
+
+/** Rank of a double among all doubles, as a signed integer (-0 and 0 share 0). */
+function orderOf(value: number): bigint {
+  orderBits.setFloat64(0, value);
+  const raw = orderBits.getBigInt64(0);
+  return raw < 0n ? -(raw & 0x7fffffffffffffffn) : raw;
+}
+
+/**
+ * The double halfway between lo and hi counting doubles, not distance: bisection on it ends within
+ * 64 steps whatever the range (halving 1e300 by value would take a thousand).
+ */
+function orderedMiddle(lo: number, hi: number): number {
+  const middle = (orderOf(lo) + orderOf(hi)) / 2n;
+  orderBits.setBigInt64(0, middle < 0n ? -middle | -0x8000000000000000n : middle);
+  return orderBits.getFloat64(0);
+}
+
+/**
+ * The line through the evaluation whose count is nearest the aim and the evaluation nearest to it
+ * in d among those whose counts differ from its own by at least a quarter of its distance to the
+ * aim (closer ones give a noisy slope), extended to the aim.
+ */
+function secantThrough(memo: Evaluation[], aim: number): number | undefined {
+  const distance = (e: Counts): number => Math.abs(e.greater - aim);
+  const nearest = memo.reduce((best, e) => (distance(e) < distance(best) ? e : best));
+  const enough = Math.max(distance(nearest) / 4, 1);
+  let partner: Evaluation | undefined;
+  for (const e of memo) {
+    if (Math.abs(e.greater - nearest.greater) < enough) continue;
+    if (!partner || Math.abs(e.d - nearest.d) < Math.abs(partner.d - nearest.d)) partner = e;
+  }
+  if (!partner) return undefined;
+  return nearest.d + ((aim - nearest.greater) * (partner.d - nearest.d)) / (partner.greater - nearest.greater);
 }
 
 /** No pairwise difference strictly inside: one look at the middle says which end is the jump. */
@@ -476,8 +497,9 @@ function enumerateWindow(sample: Sample, lo: Evaluation, hi: Evaluation): Window
   const { values: xv, counts: xc, size } = sample.x;
   const { values: yv, counts: yc } = sample.y;
   const pairs = groupPairsInside(lo, hi);
-  const groups = new Int32Array(size);
-  const offsets = new Int32Array(size + 1);
+  const capacity = Math.min(size, pairs + sample.fragileCount);
+  const groups = new Int32Array(capacity);
+  const offsets = new Int32Array(capacity + 1);
   const yGroup = new Int32Array(pairs);
   const weight = new Float64Array(pairs);
   let used = 0;
@@ -512,10 +534,12 @@ function countWindow(sample: Sample, window: Window, hi: Counts, d: number): Cou
   let equal = 0;
   let equalGroups = 0;
   let ties = sample.x.ties + sample.y.ties;
-  const run = { last: -2, value: NaN, size: 0, ownTies: 0, matched: 0 };
-  const closeRun = (): void => {
-    ties += tieTerm(run.size + run.matched) - tieTerm(run.matched) - run.ownTies;
-  };
+  // The current run of canary groups equal at d: last group, value, size, own tie terms, tied baseline.
+  let runLast = -2;
+  let runValue = NaN;
+  let runSize = 0;
+  let runOwn = 0;
+  let runMatched = 0;
   for (let u = 0; u < groups.length; u++) {
     const g = groups[u]!;
     const v = xv[g]! - d;
@@ -532,17 +556,20 @@ function countWindow(sample: Sample, window: Window, hi: Counts, d: number): Cou
       }
     }
     const a = xc[g]!;
-    if (g === run.last + 1 && v === run.value) {
-      run.size += a;
-      run.ownTies += tieTerm(a);
-      run.matched = Math.max(run.matched, matched);
+    if (g === runLast + 1 && v === runValue) {
+      runSize += a;
+      runOwn += tieTerm(a);
+      runMatched = Math.max(runMatched, matched);
     } else {
-      if (u > 0) closeRun();
-      Object.assign(run, { value: v, size: a, ownTies: tieTerm(a), matched });
+      ties += tieTerm(runSize + runMatched) - tieTerm(runMatched) - runOwn;
+      runValue = v;
+      runSize = a;
+      runOwn = tieTerm(a);
+      runMatched = matched;
     }
-    run.last = g;
+    runLast = g;
   }
-  if (groups.length > 0) closeRun();
+  ties += tieTerm(runSize + runMatched) - tieTerm(runMatched) - runOwn;
   return { d, greater, equal, ties, greaterGroups, equalGroups };
 }
 
@@ -552,8 +579,11 @@ function countWindow(sample: Sample, window: Window, hi: Counts, d: number): Cou
  * slot, so the predicate is evaluated at slot middles and at the differences themselves.
  */
 function searchWindow(sample: Sample, lo: Evaluation, hi: Evaluation, holds: (e: Counts) => boolean): Jump {
-  const window = enumerateWindow(sample, lo, hi);
-  const points = differencesInside(sample, window, lo.d, hi.d);
+  if (sample.searched?.lo !== lo || sample.searched.hi !== hi) {
+    const window = enumerateWindow(sample, lo, hi);
+    sample.searched = { lo, hi, window, points: differencesInside(sample, window, lo.d, hi.d) };
+  }
+  const { window, points } = sample.searched;
   const edge = (i: number): number => (i === 0 ? lo.d : i > points.length ? hi.d : points[i - 1]!);
   const slotPoint = (slot: number): number => {
     const i = slot >> 1;

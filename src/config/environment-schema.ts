@@ -1,5 +1,6 @@
 // The shape of an environment file (environments/<name>.yml and base.yml): one schema for all.
 import * as z from "zod/mini";
+import { BudgetSchema, ResourcesSchema } from "../cost/resources-schema.js";
 
 const section = (description: string) =>
   z.optional(
@@ -21,9 +22,13 @@ export const EnvironmentFileSchema = z
     ),
     description: z.optional(z.string().check(z.describe("What this environment is for."))),
     url: z.optional(
-      z.url({ error: "expected an absolute URL such as https://staging.example.com" }).check(
-        z.describe("Public URL of the environment; shown on GitHub deployments as environment_url."),
-      ),
+      z
+        .union([
+          z.url({ error: "expected an absolute URL such as https://staging.example.com" }),
+          // A reference resolved when deploying, for URLs known only then: ${env:PREVIEW_URL}.
+          z.string().check(z.regex(/\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/, { error: "expected an absolute URL such as https://staging.example.com, or an ${env:NAME} reference" })),
+        ])
+        .check(z.describe("Public URL of the environment; shown on GitHub deployments as environment_url. May use ${env:NAME}.")),
     ),
     production: z.optional(
       z.boolean({ error: "expected true or false" }).check(
@@ -41,7 +46,8 @@ export const EnvironmentFileSchema = z
     deploy: section("How deploy reaches this environment: strategy, hooks and timeouts (actions/deploy)."),
     health: section("Post-deploy health and smoke checks (actions/health-verify)."),
     analysis: section("Metrics and thresholds that judge a canary (actions/canary-gate)."),
-    resources: section("What this environment runs, priced by actions/cost-report."),
+    resources: z.optional(ResourcesSchema),
+    budget: z.optional(BudgetSchema),
     protection: section("Required reviewers, wait timer and branch policies for the GitHub environment."),
   })
   .check(

@@ -9,6 +9,7 @@ import { errorBody, ReplyError, type Handler, type Reply, type StandInRequest } 
 import { matchRoute, type RouteMatch } from "./routes.js";
 import type { GitHubState } from "./state.js";
 import { validateBody, validateParameters, validateResponse } from "./validation.js";
+import { answerGraphql, MINIMIZE_OPERATION } from "./graphql.js";
 
 /** What the pipeline reads from the server; the state is a getter because `reset()` replaces it. */
 export interface PipelineContext {
@@ -40,6 +41,7 @@ export async function answerRequest(
 ): Promise<void> {
   const method = (incoming.method ?? "GET").toUpperCase();
   const url = new URL(incoming.url ?? "/", context.state().baseUrl);
+  if (method === "POST" && url.pathname === "/graphql") return answerGraphqlRequest(incoming, outgoing, url, context);
   const route = matchRoute(method, url.pathname);
   const operation = route.kind === "operation" ? route.operation : undefined;
   const raw = await readBody(incoming);
@@ -191,4 +193,44 @@ function parseBody(raw: string): ParsedBody {
 function newRequestId(): string {
   const hex = randomBytes(12).toString("hex").toUpperCase();
   return [hex.slice(0, 4), hex.slice(4, 8), hex.slice(8, 14), hex.slice(14, 20), hex.slice(20, 24)].join(":");
+}
+
+/**
+ * GraphQL is not in the OpenAPI description: its one supported mutation is answered by
+ * ./graphql.ts, with the same credentials rule and faults, and recorded like any other call.
+ */
+async function answerGraphqlRequest(incoming: IncomingMessage, outgoing: ServerResponse, url: URL, context: PipelineContext): Promise<void> {
+  const raw = await readBody(incoming);
+  const parsed = parseBody(raw);
+  const requestViolations: string[] = [];
+  let reply: Reply;
+  const requestId = newRequestId();
+  const { delayMs, failure } = context.faults.take({ operationId: MINIMIZE_OPERATION, method: "POST", path: url.pathname });
+  if (delayMs > 0) await sleep(delayMs);
+  if (!/^(token|bearer) \S+$/i.test(incoming.headers.authorization ?? "")) {
+    requestViolations.push("no Authorization header (`token X` or `Bearer X`)");
+    reply = { status: 401, body: { message: "This endpoint requires you to be authenticated.", documentation_url: "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql" } };
+  } else if (failure) {
+    reply = faultReply(failure, requestId);
+  } else if (!parsed.ok) {
+    requestViolations.push(parsed.problem);
+    reply = { status: 400, body: errorBody(400, "Problems parsing JSON") };
+  } else {
+    const answer = answerGraphql(parsed.value, context.state());
+    requestViolations.push(...answer.problems);
+    reply = { status: answer.status, body: answer.body };
+  }
+  const payload = JSON.stringify(reply.body);
+  outgoing.writeHead(reply.status, { "x-github-request-id": requestId, "content-type": "application/json; charset=utf-8", ...reply.headers });
+  outgoing.end(payload);
+  context.calls.record({
+    method: "POST",
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    operationId: MINIMIZE_OPERATION,
+    status: reply.status,
+    requestBody: parsed.ok ? parsed.value : raw,
+    requestViolations,
+    responseViolations: [],
+  });
 }

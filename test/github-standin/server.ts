@@ -9,7 +9,7 @@ import { errorBody, type Handler } from "./http.js";
 import { answerRequest } from "./pipeline.js";
 import { buildJob, buildWorkflowRun, renderComment, renderRepository, renderUser } from "./render.js";
 import { loadSpec, type JsonObject } from "./spec.js";
-import { GitHubState, type CommentRecord, type RepositoryState, type UserRecord } from "./state.js";
+import { GitHubState, type CommentRecord, type IssueRecord, type RepositoryState, type UserRecord } from "./state.js";
 
 export interface StartOptions {
   /** Repositories (`owner/name`) seeded with defaults at start, and again on every `reset()`. */
@@ -135,6 +135,27 @@ export class GitHubStandIn {
     };
     repository.comments.set(comment.id, comment);
     return renderComment(this.state, repository, comment);
+  }
+
+  /** Puts a file into the repository at `ref`, for the contents API (`GET .../contents/{path}?ref=`). */
+  seedFile(fullName: string, ref: string, path: string, content: string): void {
+    const repository = this.repository(fullName);
+    let files = repository.files.get(ref);
+    if (!files) {
+      files = new Map();
+      repository.files.set(ref, files);
+    }
+    files.set(path.replace(/^\/+/, ""), content);
+  }
+
+  /** The comments of an issue or pull request as stored, oldest first, with what GraphQL minimized. */
+  storedComments(fullName: string, issueNumber: number): CommentRecord[] {
+    return [...this.repository(fullName).comments.values()].filter((comment) => comment.issueNumber === issueNumber).sort((a, b) => a.id - b.id);
+  }
+
+  /** The repository's issues as stored, by number. */
+  storedIssues(fullName: string): IssueRecord[] {
+    return [...this.repository(fullName).issues.values()].sort((a, b) => a.number - b.number);
   }
 
   // --- Faults and overrides -------------------------------------------------------------------

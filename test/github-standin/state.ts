@@ -40,6 +40,8 @@ export interface CommentRecord {
   author: string;
   createdAt: string;
   updatedAt: string;
+  /** Set by the GraphQL `minimizeComment` mutation (GitHub's "hide"): the classifier given. */
+  minimizedAs?: string;
 }
 
 export const DEPLOYMENT_STATES = [
@@ -110,6 +112,8 @@ export class RepositoryState {
   /** Seeded by tests as finished representations: the API only reads them. */
   readonly workflowRuns = new Map<number, JsonObject>();
   readonly jobs = new Map<number, JsonObject>();
+  /** Seeded file contents by ref (a branch, tag or commit id as the test names it), then path. */
+  readonly files = new Map<string, Map<string, string>>();
   private lastIssueNumber = 0;
 
   constructor(
@@ -173,6 +177,10 @@ export class GitHubState {
     const repository = new RepositoryState(this.nextId(), this.addUser(owner), name, this.now(), overrides);
     this.repositories.set(repositoryKey(owner, name), repository);
     return repository;
+  }
+
+  allRepositories(): RepositoryState[] {
+    return [...this.repositories.values()];
   }
 
   /** Owner and name are case-insensitive on GitHub. */

@@ -93,13 +93,25 @@ function parametersSchema(operation: Operation): JsonObject {
     return {
       type: "object",
       properties: Object.fromEntries(
-        parameters.map((parameter) => [parameter.name, { $ref: `${SPEC_ID}#${parameter.schemaPointer}` }]),
+        parameters.map((parameter) => [
+          parameter.name,
+          parameter.name === "created" ? CREATED_RANGE : { $ref: `${SPEC_ID}#${parameter.schemaPointer}` },
+        ]),
       ),
       required: parameters.filter((parameter) => parameter.required).map((parameter) => parameter.name),
     };
   };
   return { type: "object", properties: { path: group("path"), query: group("query") } };
 }
+
+/**
+ * `created` (workflow runs) is typed `format: date-time` in the description, but GitHub documents
+ * and accepts its search syntax: a day or time, a range `A..B` (either side `*`), or `>=A`, `<A`…
+ */
+const CREATED_RANGE: JsonObject = {
+  type: "string",
+  pattern: "^(?:(?:>=|<=|>|<)?[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?|(?:\\*|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?)\\.\\.(?:\\*|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?))$",
+};
 
 function validator(key: string, schema: () => JsonObject): ValidateFunction {
   let validate = validators.get(key);

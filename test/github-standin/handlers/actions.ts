@@ -20,7 +20,21 @@ const RUN_FILTERS: Record<string, (run: JsonObject, wanted: string) => boolean> 
   status: (run, wanted) => run.status === wanted || run.conclusion === wanted,
   head_sha: (run, wanted) => run.head_sha === wanted,
   check_suite_id: (run, wanted) => String(run.check_suite_id) === wanted,
+  // GitHub's date-range syntax on created_at: `2026-01-01..2026-01-31`, `>=2026-01-01`, or one day.
+  created: (run, wanted) => createdMatches(String(run.created_at), wanted),
 };
+
+function createdMatches(createdAt: string, wanted: string): boolean {
+  const day = createdAt.slice(0, 10);
+  const range = /^(\S+)\.\.(\S+)$/.exec(wanted);
+  if (range) return (range[1] === "*" || day >= range[1]!) && (range[2] === "*" || day <= range[2]!);
+  const compare = /^(>=|<=|>|<)(\S+)$/.exec(wanted);
+  if (compare) {
+    const bound = compare[2]!;
+    return compare[1] === ">=" ? day >= bound : compare[1] === "<=" ? day <= bound : compare[1] === ">" ? day > bound : day < bound;
+  }
+  return day === wanted;
+}
 
 /** Newest first, in GitHub's `{ total_count, workflow_runs }` envelope. */
 const listRuns: Handler = (request, state) => {

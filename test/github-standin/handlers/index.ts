@@ -3,6 +3,7 @@ import { repositoryOf, type Handler } from "../http.js";
 import { renderRepository } from "../render.js";
 import { actionsHandlers } from "./actions.js";
 import { commentHandlers } from "./comments.js";
+import { contentHandlers } from "./contents.js";
 import { deploymentHandlers } from "./deployments.js";
 import { environmentHandlers } from "./environments.js";
 import { issueHandlers } from "./issues.js";
@@ -19,4 +20,5 @@ export const handlers: Readonly<Record<string, Handler>> = {
   ...deploymentHandlers,
   ...environmentHandlers,
   ...actionsHandlers,
+  ...contentHandlers,
 };

@@ -1,0 +1,70 @@
+// Posting the sticky comment through the GitHub API: list, update, create, hide (GraphQL) or delete.
+import type { GitHubClient } from "../runtime/github.js";
+import { findMarked, fitComment, marker, planComment, type Behavior, type CommentPlan, type ExistingComment } from "./comment-plan.js";
+
+export interface CommentTarget {
+  owner: string;
+  repo: string;
+  issueNumber: number;
+}
+
+export interface CommentOutcome {
+  plan: CommentPlan;
+  /** The comment that now shows the report (or the existing one when skipped). */
+  url?: string;
+  hidden: number;
+  deleted: number;
+}
+
+const MINIMIZE = `mutation($subjectId: ID!) {
+  minimizeComment(input: { subjectId: $subjectId, classifier: OUTDATED }) { minimizedComment { isMinimized } }
+}`;
+
+/** Thrown when the token may not write (a pull request from a fork): the caller falls back to the summary. */
+export class CannotWriteError extends Error {}
+
+function isForbidden(error: unknown): boolean {
+  const status = (error as { status?: unknown }).status;
+  return status === 403 || status === 404;
+}
+
+export async function publishComment(
+  client: GitHubClient,
+  target: CommentTarget,
+  options: { content: string; runTime: string; behavior: Behavior; material: boolean },
+): Promise<CommentOutcome> {
+  const where = { owner: target.owner, repo: target.repo, issue_number: target.issueNumber };
+  const body = fitComment(`${marker(options.runTime)}${options.content}`);
+  try {
+    const comments = (await client.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      ...where,
+      per_page: 100,
+    })) as ExistingComment[];
+    const plan = planComment({ existing: findMarked(comments), ...options });
+    switch (plan.action) {
+      case "skip":
+        return { plan, ...(plan.existing ? { url: plan.existing.url } : {}), hidden: 0, deleted: 0 };
+      case "update": {
+        const { data } = await client.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
+          owner: target.owner,
+          repo: target.repo,
+          comment_id: plan.target.id,
+          body,
+        });
+        return { plan, url: data.html_url, hidden: 0, deleted: 0 };
+      }
+      case "create": {
+        const { data } = await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...where, body });
+        // The new comment goes up first, so a failure below never leaves the pull request without one.
+        for (const old of plan.hide) await client.graphql(MINIMIZE, { subjectId: old.nodeId });
+        for (const old of plan.remove) {
+          await client.request("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner: target.owner, repo: target.repo, comment_id: old.id });
+        }
+        return { plan, url: data.html_url, hidden: plan.hide.length, deleted: plan.remove.length };
+      }
+    }
+  } catch (error) {
+    if (isForbidden(error)) throw new CannotWriteError((error as Error).message);
+    throw error;
+  }
+}

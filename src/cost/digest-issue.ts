@@ -1,0 +1,47 @@
+// One issue per digest period, found again by a hidden marker: created once, then updated in place.
+import type { GitHubClient } from "../runtime/github.js";
+
+export const DIGEST_LABEL = "cost-digest";
+
+export function digestMarker(periodKey: string): string {
+  return `<!-- shipgate:cost-digest period="${periodKey}" -->`;
+}
+
+interface IssueSummary {
+  number: number;
+  html_url: string;
+  body?: string | null;
+  pull_request?: unknown;
+}
+
+export interface DigestIssueOutcome {
+  action: "created" | "updated" | "unchanged";
+  number: number;
+  url: string;
+}
+
+/** Creates the period's issue, or updates the one a previous run created (open or closed). */
+export async function publishDigestIssue(
+  client: GitHubClient,
+  repository: { owner: string; repo: string },
+  periodKey: string,
+  title: string,
+  markdown: string,
+): Promise<DigestIssueOutcome> {
+  const marker = digestMarker(periodKey);
+  const body = `${marker}\n${markdown}`;
+  const issues = (await client.paginate("GET /repos/{owner}/{repo}/issues", {
+    ...repository,
+    labels: DIGEST_LABEL,
+    state: "all",
+    per_page: 100,
+  })) as IssueSummary[];
+  const existing = issues.find((issue) => !issue.pull_request && (issue.body ?? "").startsWith(marker));
+  if (existing) {
+    if (existing.body === body) return { action: "unchanged", number: existing.number, url: existing.html_url };
+    const { data } = await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repository, issue_number: existing.number, title, body });
+    return { action: "updated", number: data.number, url: data.html_url };
+  }
+  const { data } = await client.request("POST /repos/{owner}/{repo}/issues", { ...repository, title, body, labels: [DIGEST_LABEL] });
+  return { action: "created", number: data.number, url: data.html_url };
+}

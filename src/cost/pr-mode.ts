@@ -1,0 +1,201 @@
+// Pull request mode: price base and head, add the pull request's CI minutes, advise, and comment.
+import { ConfigurationError } from "../runtime/errors.js";
+import type { GitHubClient } from "../runtime/github.js";
+import type { EnvironmentDirectory } from "../config/environment-files.js";
+import { readBaseFromApi, readBaseFromGit, type BaseFiles } from "./base-ref.js";
+import type { Catalog } from "./catalog.js";
+import { priceJobs, type CiCost, type JobRecord, type RateCard, type RateOverlay } from "./ci-cost.js";
+import { CannotWriteError, publishComment, type CommentOutcome } from "./comment.js";
+import { isMaterial, type Behavior, type Threshold } from "./comment-plan.js";
+import { compareEnvironments } from "./compare.js";
+import { priceBase, priceHead } from "./environments.js";
+import { buildPullRequestReport, pullRequestReportJson, renderPullRequestReport, type PullRequestReport } from "./pr-report.js";
+import { recommendForPullRequest } from "./recommendations.js";
+
+export interface Notice {
+  level: "warning" | "notice";
+  message: string;
+}
+
+export interface PullRequestEvent {
+  number: number;
+  baseSha: string;
+  headSha: string;
+  headRef: string;
+  /** `owner/name` of the head repository (a fork's, for pull requests from forks). */
+  headRepository?: string;
+}
+
+/** Reads what pull request mode needs from a `pull_request` (or `pull_request_target`) payload. */
+export function pullRequestFromPayload(payload: unknown): PullRequestEvent {
+  const pr = (payload as { pull_request?: Record<string, unknown> } | undefined)?.pull_request as
+    | { number?: number; base?: { sha?: string }; head?: { sha?: string; ref?: string; repo?: { full_name?: string } | null } }
+    | undefined;
+  if (!pr || typeof pr.number !== "number" || !pr.base?.sha || !pr.head?.sha || !pr.head.ref) {
+    throw new ConfigurationError({ path: 'input "mode"', message: "pr mode runs on pull_request events: the event payload has no pull_request" });
+  }
+  return {
+    number: pr.number,
+    baseSha: pr.base.sha,
+    headSha: pr.head.sha,
+    headRef: pr.head.ref,
+    ...(pr.head.repo?.full_name ? { headRepository: pr.head.repo.full_name } : {}),
+  };
+}
+
+export interface PullRequestSettings {
+  workspace: string;
+  directory: EnvironmentDirectory;
+  /** The config directory relative to the workspace, as git and the contents API name it. */
+  configPath: string;
+  repository: { owner: string; repo: string };
+  event: PullRequestEvent;
+  baseRef?: string;
+  catalog: Catalog;
+  rateCards: readonly RateCard[];
+  overlay: RateOverlay;
+  behavior: Behavior;
+  threshold?: Threshold;
+  client: GitHubClient;
+  /** This workflow run (GITHUB_RUN_ID): its start time goes into the comment's marker. */
+  runId?: number;
+  now: () => Date;
+}
+
+export interface PullRequestOutcome {
+  report: PullRequestReport;
+  markdown: string;
+  json: unknown;
+  comment?: CommentOutcome;
+  /** The token could not write the comment (a fork's pull request): the summary has the report. */
+  commentFallback: boolean;
+  notices: Notice[];
+}
+
+export async function runPullRequestMode(settings: PullRequestSettings): Promise<PullRequestOutcome> {
+  const notices: Notice[] = [];
+  // Head first: its problems are the author's to fix and fail the run before any API call.
+  const head = await priceHead(settings.directory, settings.catalog);
+  const currencies = new Set([...head.values()].map((side) => side.priced.currency));
+  if (currencies.size > 1) {
+    throw new ConfigurationError({ path: "resources", message: `environments are priced in different currencies (${[...currencies].join(", ")}); use one catalog currency` });
+  }
+
+  const ref = settings.baseRef ?? settings.event.baseSha;
+  const baseFiles = await readBase(settings, ref);
+  const base = priceBase(baseFiles.files, settings.directory.display, `base ${ref.slice(0, 12)}`, settings.catalog);
+  for (const { name, reason } of base.unreadable) {
+    notices.push({ level: "warning", message: `the base version of ${name} could not be priced (${reason}); it is compared as new` });
+  }
+  const comparisons = compareEnvironments(base.sides, head);
+  const ci = await pullRequestCi(settings, notices);
+  const pricingSources = [
+    ...settings.catalog.origins,
+    `base read from ${baseFiles.via} at ${ref.slice(0, 12)}`,
+    ...(ci ? [`GitHub Actions rate cards ${ci.rateCards.join(", ") || "(none used)"}`] : []),
+  ];
+  const report = buildPullRequestReport(comparisons, recommendForPullRequest(comparisons), ci, pricingSources);
+  const markdown = renderPullRequestReport(report);
+  const outcome: PullRequestOutcome = { report, markdown, json: pullRequestReportJson(report), commentFallback: false, notices };
+
+  const runTime = await runStartTime(settings);
+  try {
+    outcome.comment = await publishComment(
+      settings.client,
+      { ...settings.repository, issueNumber: settings.event.number },
+      { content: markdown, runTime, behavior: settings.behavior, material: isMaterial(report, settings.threshold) },
+    );
+    if (outcome.comment.plan.action === "skip") notices.push({ level: "notice", message: `no comment posted: ${outcome.comment.plan.reason}` });
+  } catch (error) {
+    if (!(error instanceof CannotWriteError)) throw error;
+    outcome.commentFallback = true;
+    notices.push({
+      level: "warning",
+      message: `cannot comment on pull request #${settings.event.number} with this token (${error.message}); pull requests from forks get a read-only token. The report is in the job summary.`,
+    });
+  }
+  return outcome;
+}
+
+async function readBase(settings: PullRequestSettings, ref: string): Promise<BaseFiles> {
+  const fromGit = await readBaseFromGit(settings.workspace, settings.configPath, ref);
+  return fromGit ?? (await readBaseFromApi(settings.client, settings.repository, settings.configPath, ref));
+}
+
+/** The run's start, so a late older run never overwrites a newer report; now when it cannot be read. */
+async function runStartTime(settings: PullRequestSettings): Promise<string> {
+  if (settings.runId !== undefined) {
+    try {
+      const { data } = await settings.client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...settings.repository, run_id: settings.runId });
+      const started = data.run_started_at ?? data.created_at;
+      if (started) return new Date(started).toISOString();
+    } catch {
+      // Without actions: read the run is unknown; the time of this step stands in.
+    }
+  }
+  return settings.now().toISOString();
+}
+
+interface RunSummary {
+  id: number;
+  head_sha: string;
+  head_branch: string | null;
+  pull_requests?: { number: number }[] | null;
+  head_repository?: { full_name?: string } | null;
+}
+
+interface JobSummary {
+  id: number;
+  run_id: number;
+  name: string;
+  labels: string[];
+  started_at: string;
+  completed_at: string | null;
+  conclusion: string | null;
+}
+
+/** Jobs of every workflow run of this pull request's branch that belong to it, priced. */
+async function pullRequestCi(settings: PullRequestSettings, notices: Notice[]): Promise<CiCost | undefined> {
+  const { client, repository, event } = settings;
+  try {
+    const runs = (await client.paginate("GET /repos/{owner}/{repo}/actions/runs", {
+      ...repository,
+      branch: event.headRef,
+      per_page: 100,
+    })) as unknown as RunSummary[];
+    const fork = event.headRepository !== undefined && event.headRepository.toLowerCase() !== `${repository.owner}/${repository.repo}`.toLowerCase();
+    const ours = runs.filter(
+      (run) =>
+        run.head_sha === event.headSha ||
+        (run.pull_requests ?? []).some((pr) => pr.number === event.number) ||
+        // A fork's runs list no pull request: its branch in its repository identifies them.
+        (fork && run.head_repository?.full_name === event.headRepository),
+    );
+    const jobs: JobRecord[] = [];
+    for (const run of ours) {
+      const list = (await client.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", {
+        ...repository,
+        run_id: run.id,
+        filter: "all",
+        per_page: 100,
+      })) as unknown as JobSummary[];
+      jobs.push(
+        ...list.map((job) => ({
+          id: job.id,
+          runId: job.run_id,
+          name: job.name,
+          labels: job.labels,
+          startedAt: job.started_at,
+          completedAt: job.completed_at,
+          conclusion: job.conclusion,
+        })),
+      );
+    }
+    return priceJobs(ours.length, jobs, settings.rateCards, settings.overlay);
+  } catch (error) {
+    const status = (error as { status?: unknown }).status;
+    if (status !== 403 && status !== 404) throw error;
+    notices.push({ level: "warning", message: `CI minutes left out: the token cannot read workflow runs (HTTP ${String(status)}); grant actions: read` });
+    return undefined;
+  }
+}

@@ -1,0 +1,225 @@
+// The pull request report: headline, a table per environment, budgets, advice, CI minutes; markdown and JSON.
+import { alert, code, details, raw, table } from "../runtime/markdown.js";
+import type { CiCost } from "./ci-cost.js";
+import type { EnvironmentComparison } from "./compare.js";
+import { formatDelta, formatMoney, formatPercent, percentChange, plainDecimal, type Amount } from "./money.js";
+import type { PricedLine } from "./pricing.js";
+import type { Recommendation } from "./recommendations.js";
+
+export interface PullRequestReport {
+  currency: string;
+  environments: EnvironmentComparison[];
+  totalBefore: Amount;
+  totalAfter: Amount;
+  totalDelta: Amount;
+  ci?: CiCost;
+  recommendations: Recommendation[];
+  /** Where prices came from (catalog files, rate cards), for the footer. */
+  pricingSources: string[];
+}
+
+export function buildPullRequestReport(
+  environments: EnvironmentComparison[],
+  recommendations: Recommendation[],
+  ci: CiCost | undefined,
+  pricingSources: string[],
+): PullRequestReport {
+  const totalBefore = environments.reduce((sum, environment) => sum + environment.beforeTotal, 0n);
+  const totalAfter = environments.reduce((sum, environment) => sum + environment.afterTotal, 0n);
+  return {
+    currency: environments[0]?.currency ?? ci?.currency ?? "USD",
+    environments,
+    totalBefore,
+    totalAfter,
+    totalDelta: totalAfter - totalBefore,
+    ...(ci ? { ci } : {}),
+    recommendations,
+    pricingSources,
+  };
+}
+
+const lineLabel = (line: { kind: string; name: string }): string => `${line.kind}/${line.name}`;
+
+/** The headline sentence: what the pull request does to the monthly bill, in one line. */
+export function headline(report: PullRequestReport): string {
+  const changed = report.environments.filter((environment) => environment.delta !== 0n);
+  const money = (amount: Amount): string => formatDelta(amount, report.currency);
+  let sentence: string;
+  if (changed.length === 0) {
+    sentence = `This pull request does not change the monthly cost of ${report.environments.length === 1 ? "the environment" : `the ${report.environments.length} environments`} (${formatMoney(report.totalAfter, report.currency)} a month in all).`;
+  } else {
+    const direction = report.totalDelta > 0n ? "raises" : report.totalDelta < 0n ? "lowers" : "reshuffles";
+    const parts = changed.map((environment) => `${environment.name} ${money(environment.delta)}`).join(", ");
+    sentence = `This pull request ${direction} the monthly cost by **${money(report.totalDelta)}** (${formatPercent(percentChange(report.totalBefore, report.totalAfter))}): ${parts}.`;
+  }
+  if (report.ci) {
+    sentence += ` Its CI so far: ${report.ci.priced.length + report.ci.unpriced.length} job(s), ${report.ci.minutes} billable minute(s), ${formatMoney(report.ci.total, report.ci.currency, 3)}.`;
+  }
+  return sentence;
+}
+
+function budgetLine(environment: EnvironmentComparison): string | undefined {
+  const check = environment.budget;
+  if (!check) return undefined;
+  const { budget, after } = check;
+  const status = after.status === "over" ? "over budget" : after.status === "warn" ? "near budget" : "within budget";
+  return `Budget ${formatMoney(budget.monthly, budget.currency)}/month: ${after.usedPercent.toFixed(1)}% used after this change (${status}; warn at ${budget.warnPercent}%, fail at ${budget.failPercent}%).`;
+}
+
+function environmentSection(environment: EnvironmentComparison): string {
+  const currency = environment.currency;
+  const state = !environment.before ? " (new)" : !environment.after ? " (removed)" : "";
+  const rows = environment.changes.map((change) => [
+    raw(code(change.key)),
+    change.change,
+    change.before ? formatMoney(change.before.monthly, currency) : "–",
+    change.after ? formatMoney(change.after.monthly, currency) : "–",
+    formatDelta(change.delta, currency),
+  ]);
+  rows.push([
+    raw("**Total**"),
+    "",
+    raw(`**${formatMoney(environment.beforeTotal, currency)}**`),
+    raw(`**${formatMoney(environment.afterTotal, currency)}**`),
+    raw(`**${formatDelta(environment.delta, currency)}** (${formatPercent(environment.percent)})`),
+  ]);
+  const parts = [
+    `#### ${environment.name}${state}${environment.production ? " · production" : ""}`,
+    environment.changes.length === 0 ? "No priced resource changes." : "",
+    table(["Resource", "Change", "Before / month", "After / month", "Difference"], rows, ["left", "left", "right", "right", "right"]),
+  ];
+  const budget = budgetLine(environment);
+  if (budget) parts.push(environment.budget?.broken ? alert("CAUTION", budget) : environment.budget?.after.status === "warn" ? alert("WARNING", budget) : budget);
+  if (environment.unpriced.length > 0) {
+    parts.push(
+      alert(
+        "WARNING",
+        `Unpriced (not counted, never zero): ${environment.unpriced.map((item) => `${code(`${item.kind}/${item.name}`)} type ${code(item.type)} (${item.reason})`).join("; ")}. Add the types to your pricing catalog (input \`pricing\`).`,
+      ),
+    );
+  }
+  return parts.filter(Boolean).join("\n\n");
+}
+
+function lineDetail(line: PricedLine): (string | ReturnType<typeof raw>)[] {
+  const schedule = line.schedule ? line.schedule.text : line.kind === "storage" || line.kind === "custom" ? "" : "hours given";
+  return [
+    raw(code(lineLabel(line))),
+    raw(code(line.type)),
+    line.quantityText,
+    `${formatMoney(line.unitPrice, line.currency, 4)}/${line.unit}`,
+    [schedule, line.note ?? ""].filter(Boolean).join("; "),
+    formatMoney(line.monthly, line.currency),
+  ];
+}
+
+function ciSection(ci: CiCost): string {
+  const rows = ci.priced.map((job) => [
+    job.job.name,
+    job.job.labels.join(", "),
+    job.sku,
+    String(job.minutes),
+    formatMoney(job.cost, ci.currency, 3),
+  ]);
+  for (const job of ci.unpriced) rows.push([job.job.name, job.job.labels.join(", "), "unpriced", String(job.minutes), job.reason]);
+  const body = [
+    `${ci.runs} workflow run(s), ${ci.priced.length} priced job(s), ${ci.minutes} billable minute(s) (each job rounded up to a whole minute), ${formatMoney(ci.total, ci.currency, 3)}; rate card(s) in effect from ${ci.rateCards.join(", ") || "–"}.${ci.inProgress.length > 0 ? ` ${ci.inProgress.length} job(s) still running are not counted.` : ""}`,
+    rows.length > 0 ? table(["Job", "Runner labels", "SKU", "Minutes", "Cost"], rows, ["left", "left", "left", "right", "right"]) : "",
+  ];
+  return details(`CI minutes of this pull request: ${formatMoney(ci.total, ci.currency, 3)}`, body.filter(Boolean).join("\n\n"));
+}
+
+/** The full markdown report (job summary and comment body, before the marker). */
+export function renderPullRequestReport(report: PullRequestReport): string {
+  const parts = ["### 💰 Cost report", headline(report)];
+  const broken = report.environments.filter((environment) => environment.budget?.broken);
+  if (broken.length > 0) {
+    parts.push(alert("CAUTION", `This pull request pushes ${broken.map((environment) => environment.name).join(", ")} over budget.`));
+  }
+  for (const environment of report.environments) parts.push(environmentSection(environment));
+  if (report.recommendations.length > 0) {
+    parts.push(
+      "#### Recommendations",
+      table(
+        ["Environment", "Resource", "Advice", "Est. saving / month"],
+        report.recommendations.map((recommendation) => [
+          recommendation.environment,
+          raw(code(recommendation.subject)),
+          recommendation.message,
+          formatMoney(recommendation.monthlySaving, recommendation.currency),
+        ]),
+        ["left", "left", "left", "right"],
+      ),
+    );
+  }
+  if (report.ci) parts.push(ciSection(report.ci));
+  const lines = report.environments.flatMap((environment) =>
+    (environment.after?.lines ?? []).map((line) => [environment.name, ...lineDetail(line)]),
+  );
+  if (lines.length > 0) {
+    parts.push(
+      details(
+        "Every priced line after this change",
+        table(["Environment", "Resource", "Type", "Quantity / month", "Unit price", "Schedule", "Monthly"], lines, [
+          "left", "left", "left", "right", "right", "left", "right",
+        ]),
+      ),
+    );
+  }
+  parts.push(
+    `<sub>Monthly = 730 hours; weekly schedules in UTC scale by 730/168; each line rounded to the cent, totals are the sums of the lines. Prices: ${report.pricingSources.join("; ")}.</sub>`,
+  );
+  return parts.join("\n\n");
+}
+
+/** Money in JSON: plain decimal strings, exact. */
+export function pullRequestReportJson(report: PullRequestReport): unknown {
+  const line = (item: PricedLine | undefined) =>
+    item && { type: item.type, quantity: item.quantityText, unitPrice: plainDecimal(item.unitPrice), unit: item.unit, monthly: plainDecimal(item.monthly) };
+  return {
+    mode: "pr",
+    currency: report.currency,
+    totalMonthlyBefore: plainDecimal(report.totalBefore),
+    totalMonthlyAfter: plainDecimal(report.totalAfter),
+    totalMonthlyDelta: plainDecimal(report.totalDelta),
+    environments: report.environments.map((environment) => ({
+      name: environment.name,
+      production: environment.production,
+      currency: environment.currency,
+      monthlyBefore: plainDecimal(environment.beforeTotal),
+      monthlyAfter: plainDecimal(environment.afterTotal),
+      delta: plainDecimal(environment.delta),
+      percent: environment.percent ?? null,
+      changes: environment.changes.map((change) => ({
+        resource: change.key,
+        change: change.change,
+        before: line(change.before) ?? null,
+        after: line(change.after) ?? null,
+        delta: plainDecimal(change.delta),
+      })),
+      unpriced: environment.unpriced,
+      budget: environment.budget
+        ? {
+            monthly: plainDecimal(environment.budget.budget.monthly),
+            warnPercent: environment.budget.budget.warnPercent,
+            failPercent: environment.budget.budget.failPercent,
+            usedPercentAfter: environment.budget.after.usedPercent,
+            status: environment.budget.after.status,
+            broken: environment.budget.broken,
+          }
+        : null,
+    })),
+    recommendations: report.recommendations.map((recommendation) => ({ ...recommendation, monthlySaving: plainDecimal(recommendation.monthlySaving) })),
+    ci: report.ci
+      ? {
+          runs: report.ci.runs,
+          minutes: report.ci.minutes,
+          total: plainDecimal(report.ci.total),
+          currency: report.ci.currency,
+          rateCards: report.ci.rateCards,
+          jobs: report.ci.priced.map((job) => ({ id: job.job.id, name: job.job.name, labels: job.job.labels, minutes: job.minutes, sku: job.sku, cost: plainDecimal(job.cost) })),
+          unpriced: report.ci.unpriced.map((job) => ({ id: job.job.id, name: job.job.name, labels: job.job.labels, minutes: job.minutes, reason: job.reason })),
+        }
+      : null,
+  };
+}
