@@ -1,4 +1,5 @@
-// env-config: renders one environment's configuration from environments/, validated and masked.
+// env-config: renders one environment's configuration from environments/, validated and masked;
+// in protection mode, compares (or applies) the environments' protection rules on GitHub.
 import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { openEnvironmentDirectory } from "../config/environment-files.js";
@@ -6,34 +7,51 @@ import { FORMATS, serializeConfig, toVariables } from "../config/formats.js";
 import { layerEnvironment } from "../config/layering.js";
 import { compareConfigs, renderConfig, type ConfigDifference } from "../config/render.js";
 import { renderConfigReport } from "../config/report.js";
+import { runProtection } from "../protection/mode.js";
+import { drifted } from "../protection/plan.js";
+import { changesJson, driftMessage, renderProtectionReport } from "../protection/report.js";
 import { ConfigurationError } from "../runtime/errors.js";
 import { writeFileAtomic } from "../runtime/files.js";
+import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import {
   appendSummary,
   exportVariable,
+  logError,
   logInfo,
   logWarning,
+  markFailed,
   registerSecret,
   setOutput,
 } from "../runtime/runner.js";
 import { scrubSecrets } from "../runtime/secrets.js";
 
 const Inputs = z.object({
-  environment: z.string(),
+  mode: z._default(z.enum(["render", "protection"]), "render"),
+  environment: z.optional(z.string()),
   "config-dir": z._default(z.string(), "environments"),
   format: z._default(z.enum(FORMATS), "json"),
   "output-file": z.optional(z.string()),
   "export-env": booleanInput(false),
   "compare-to": z.optional(z.string()),
+  "protection-action": z._default(z.enum(["plan", "apply"]), "plan"),
+  "fail-on-drift": booleanInput(false),
+  token: z.optional(z.string()),
 });
+type Settings = z.infer<typeof Inputs>;
 
 const CONFIG_SCHEMA_FILE = "config.schema.json";
 
 async function main(): Promise<void> {
-  const inputs = readInputs(Inputs);
+  const inputs = readInputs(Inputs, process.env, ["token"]);
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  if (inputs.mode === "protection") await protectionMode(inputs, workspace);
+  else await renderMode(inputs, workspace);
+}
+
+async function renderMode(inputs: Settings, workspace: string): Promise<void> {
+  if (inputs.environment === undefined) throw new ConfigurationError({ path: 'input "environment"', message: "is required to render a configuration" });
   const directory = await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace);
 
   const sources = await directory.sources(inputs.environment);
@@ -100,6 +118,67 @@ async function main(): Promise<void> {
       }),
     ),
   );
+}
+
+function repository(): { owner: string; repo: string } {
+  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
+  if (!owner || !repo) throw new Error("GITHUB_REPOSITORY is not set: not running under a GitHub runner");
+  return { owner, repo };
+}
+
+async function protectionMode(inputs: Settings, workspace: string): Promise<void> {
+  if (!inputs.token) throw new ConfigurationError({ path: 'input "token"', message: "is required in protection mode (github.token can plan; apply needs Administration: write)" });
+  const action = inputs["protection-action"];
+  const directory = await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace);
+  const outcome = await runProtection({
+    directory,
+    ...(inputs.environment === undefined ? {} : { environment: inputs.environment }),
+    action,
+    client: createGitHubClient({ token: inputs.token }),
+    repository: repository(),
+  });
+  const drift = outcome.plans.flatMap(drifted);
+  const applied = outcome.applied;
+  const failure = outcome.failure === undefined ? undefined : outcome.failure instanceof Error ? outcome.failure.message : String(outcome.failure);
+
+  setOutput("drift", String(drift.length > 0));
+  setOutput("changes", JSON.stringify(changesJson(outcome.plans, applied)));
+  await appendSummary(
+    renderProtectionReport({
+      action,
+      repository: process.env.GITHUB_REPOSITORY ?? "",
+      plans: outcome.plans,
+      unmanaged: outcome.unmanaged,
+      ...(applied ? { applied } : {}),
+      ...(failure === undefined ? {} : { failure }),
+    }),
+  );
+  if (outcome.unmanaged.length > 0) logInfo(`Not managed (no protection section): ${outcome.unmanaged.join(", ")}`);
+
+  if (action === "plan") {
+    const annotate = inputs["fail-on-drift"] ? logError : logWarning;
+    for (const change of drift) annotate(driftMessage(change), { ...change.at, title: "env-config: protection drift" });
+    logInfo(drift.length === 0 ? "No drift: GitHub's environments match the environment files." : `${drift.length} protection setting(s) drifted.`);
+    if (inputs["fail-on-drift"] && drift.length > 0) markFailed();
+    return;
+  }
+  for (const change of drift.filter((candidate) => applied?.has(candidate))) logInfo(`Applied ${change.environment} ${change.setting}`);
+  if (outcome.failure !== undefined) throw withAppliedNote(outcome.failure, drift.filter((change) => applied?.has(change)));
+  logInfo(drift.length === 0 ? "No drift: nothing to apply." : `Applied ${drift.length} protection setting(s).`);
+}
+
+/** The apply failure, saying what GitHub had already accepted (so the reader knows what state it is in). */
+function withAppliedNote(failure: unknown, done: readonly { environment: string; setting: string }[]): unknown {
+  const note =
+    done.length === 0
+      ? "Nothing was applied."
+      : `Applied before the failure: ${done.map((change) => `${change.environment} ${change.setting}`).join(", ")}.`;
+  if (failure instanceof ConfigurationError) {
+    return new ConfigurationError(failure.problems.map((problem) => ({ ...problem, message: `${problem.message} ${note}` })));
+  }
+  const error = failure instanceof Error ? failure : new Error(String(failure));
+  error.message = `${error.message}. ${note}`;
+  return error;
 }
 
 await runAction("env-config", main);

@@ -1,6 +1,7 @@
 // The shape of an environment file (environments/<name>.yml and base.yml): one schema for all.
 import * as z from "zod/mini";
 import { BudgetSchema, ResourcesSchema } from "../cost/resources-schema.js";
+import { ProtectionSchema } from "../protection/protection-schema.js";
 
 const section = (description: string) =>
   z.optional(
@@ -48,7 +49,7 @@ export const EnvironmentFileSchema = z
     analysis: section("Metrics and thresholds that judge a canary (actions/canary-gate)."),
     resources: z.optional(ResourcesSchema),
     budget: z.optional(BudgetSchema),
-    protection: section("Required reviewers, wait timer and branch policies for the GitHub environment."),
+    protection: z.optional(ProtectionSchema),
   })
   .check(
     z.describe("A shipgate environment file: environments/<name>.yml layered over environments/base.yml."),

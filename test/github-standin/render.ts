@@ -8,8 +8,10 @@ import type {
   EnvironmentRecord,
   GitHubState,
   IssueRecord,
+  BranchPatternRecord,
   LabelRecord,
   RepositoryState,
+  TeamRecord,
   UserRecord,
 } from "./state.js";
 
@@ -50,6 +52,86 @@ export function renderUser(state: GitHubState, user: UserRecord): JsonObject {
     type: user.type,
     site_admin: false,
   };
+}
+
+/** `GET /users/{username}`: the public profile, a simple user plus the profile fields GitHub adds. */
+export function renderPublicUser(state: GitHubState, user: UserRecord): JsonObject {
+  const created = "2011-01-25T18:44:36Z";
+  return {
+    ...renderUser(state, user),
+    user_view_type: "public",
+    name: null,
+    company: null,
+    blog: "",
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: created,
+    updated_at: created,
+  };
+}
+
+/** A team as environment reviewers list it (GitHub's `team`). */
+export function renderTeam(state: GitHubState, team: TeamRecord): JsonObject {
+  const url = `${state.baseUrl}/organizations/${state.user(team.org)?.id ?? 0}/team/${team.id}`;
+  return {
+    id: team.id,
+    node_id: nodeId("Team", team.id),
+    url,
+    html_url: `${state.baseUrl}/orgs/${encodeURIComponent(team.org)}/teams/${encodeURIComponent(team.slug)}`,
+    name: team.name,
+    slug: team.slug,
+    description: null,
+    privacy: "closed",
+    notification_setting: "notifications_enabled",
+    permission: "pull",
+    members_url: `${url}/members{/member}`,
+    repositories_url: `${url}/repos`,
+    parent: null,
+    type: "organization",
+  };
+}
+
+/** `GET /orgs/{org}/teams/{team_slug}`: the team with its counts and organization (GitHub's `team-full`). */
+export function renderTeamFull(state: GitHubState, team: TeamRecord): JsonObject {
+  const example = specExample("team-full");
+  const organization = state.user(team.org);
+  const orgUrl = `${state.baseUrl}/orgs/${encodeURIComponent(team.org)}`;
+  const { parent, ...simple } = renderTeam(state, team);
+  return {
+    ...simple,
+    parent,
+    members_count: 0,
+    repos_count: 0,
+    created_at: example.created_at,
+    updated_at: example.updated_at,
+    organization: {
+      ...(example.organization as JsonObject),
+      login: team.org,
+      id: organization?.id ?? 0,
+      node_id: nodeId("Organization", organization?.id ?? 0),
+      url: orgUrl,
+      repos_url: `${orgUrl}/repos`,
+      events_url: `${orgUrl}/events`,
+      hooks_url: `${orgUrl}/hooks`,
+      issues_url: `${orgUrl}/issues`,
+      members_url: `${orgUrl}/members{/member}`,
+      public_members_url: `${orgUrl}/public_members{/member}`,
+      html_url: `${state.baseUrl}/${encodeURIComponent(team.org)}`,
+      name: team.org,
+      archived_at: null,
+    },
+  };
+}
+
+/** A deployment branch or tag policy of an environment. */
+export function renderBranchPattern(pattern: BranchPatternRecord): JsonObject {
+  return { id: pattern.id, node_id: nodeId("GateBranchPolicy", pattern.id), name: pattern.name, type: pattern.type };
 }
 
 /** Renders a user known by login; a login nobody seeded is a bug in the stand-in. */
@@ -220,6 +302,12 @@ export function renderDeploymentStatus(
   };
 }
 
+function renderTeamById(state: GitHubState, id: number): JsonObject {
+  const team = state.teamById(id);
+  if (!team) throw new Error(`The stand-in has no team ${id}`);
+  return renderTeam(state, team);
+}
+
 export function renderEnvironment(
   state: GitHubState,
   repository: RepositoryState,
@@ -231,13 +319,16 @@ export function renderEnvironment(
     rules.push({ id: ruleId, node_id: nodeId("Gate", ruleId), type: "wait_timer", wait_timer: minutes });
   }
   if (environment.reviewers) {
-    const { ruleId, preventSelfReview, users } = environment.reviewers;
+    const { ruleId, preventSelfReview, users, teams = [] } = environment.reviewers;
     rules.push({
       id: ruleId,
       node_id: nodeId("Gate", ruleId),
       type: "required_reviewers",
       prevent_self_review: preventSelfReview,
-      reviewers: users.map((login) => ({ type: "User", reviewer: renderLogin(state, login) })),
+      reviewers: [
+        ...users.map((login) => ({ type: "User", reviewer: renderLogin(state, login) })),
+        ...teams.map((id) => ({ type: "Team", reviewer: renderTeamById(state, id) })),
+      ],
     });
   }
   if (environment.branchPolicy) {

@@ -7,9 +7,18 @@ import { FaultPlan, RateLimitWindow, type CallMatcher } from "./faults.js";
 import { handlers } from "./handlers/index.js";
 import { errorBody, type Handler } from "./http.js";
 import { answerRequest } from "./pipeline.js";
-import { buildJob, buildWorkflowRun, renderComment, renderRepository, renderUser } from "./render.js";
+import { buildJob, buildWorkflowRun, fakeSha, renderComment, renderRepository, renderTeam, renderUser } from "./render.js";
 import { loadSpec, type JsonObject } from "./spec.js";
-import { GitHubState, type CommentRecord, type IssueRecord, type RepositoryState, type UserRecord } from "./state.js";
+import {
+  GitHubState,
+  type CommentRecord,
+  type DeploymentRecord,
+  type DeploymentState,
+  type EnvironmentRecord,
+  type IssueRecord,
+  type RepositoryState,
+  type UserRecord,
+} from "./state.js";
 
 export interface StartOptions {
   /** Repositories (`owner/name`) seeded with defaults at start, and again on every `reset()`. */
@@ -86,6 +95,25 @@ export class GitHubStandIn {
     return renderUser(this.state, this.state.addUser(login, type));
   }
 
+  /** Adds a team of an organization (environment reviewers), creating the organization when new. */
+  seedTeam(org: string, slug: string, name = slug): JsonObject {
+    return renderTeam(this.state, this.state.addTeam(org, slug, name));
+  }
+
+  /**
+   * From now on (until `reset()`) the token lacks "Administration: write": creating, changing or
+   * deleting an environment or its branch policies answers 403 "Resource not accessible by
+   * integration", as GitHub answers the workflow's GITHUB_TOKEN.
+   */
+  withoutAdministration(): void {
+    this.state.administration = false;
+  }
+
+  /** A copy of a stored environment record, or undefined: to assert on state without a request. */
+  storedEnvironment(fullName: string, environment: string): EnvironmentRecord | undefined {
+    return structuredClone(this.repository(fullName).environments.get(environment.toLowerCase()));
+  }
+
   /** Adds a repository; `overrides` replace fields of `GET /repos/{owner}/{repo}` (e.g. `default_branch`). */
   seedRepository(fullName: string, overrides: JsonObject = {}): JsonObject {
     const [owner, name] = splitFullName(fullName);
@@ -146,6 +174,58 @@ export class GitHubStandIn {
       repository.files.set(ref, files);
     }
     files.set(path.replace(/^\/+/, ""), content);
+  }
+
+  /**
+   * Adds a commit to the repository's history (for compare); its sha defaults to one derived
+   * from the message and parents. Returns the sha.
+   */
+  seedCommit(fullName: string, commit: { message: string; date: string; authorDate?: string; parents?: string[]; sha?: string }): string {
+    const repository = this.repository(fullName);
+    const parents = commit.parents ?? [];
+    const sha = commit.sha ?? fakeSha(`${fullName}:${commit.message}:${commit.date}:${parents.join(",")}`);
+    repository.commits.set(sha, { sha, message: commit.message, authorDate: commit.authorDate ?? commit.date, committerDate: commit.date, parents });
+    return sha;
+  }
+
+  /**
+   * Adds a deployment with its history: when it was created and each status with its time (for
+   * reports over past deployments). Returns its id.
+   */
+  seedDeployment(
+    fullName: string,
+    deployment: { sha: string; ref?: string; environment: string; payload?: unknown; createdAt: string; production?: boolean; statuses: { state: DeploymentState; at: string; description?: string }[] },
+  ): number {
+    const repository = this.repository(fullName);
+    const id = this.state.nextId();
+    const record: DeploymentRecord = {
+      id,
+      sha: deployment.sha,
+      ref: deployment.ref ?? deployment.sha,
+      task: "deploy",
+      payload: deployment.payload ?? {},
+      environment: deployment.environment,
+      originalEnvironment: deployment.environment,
+      description: null,
+      transient: false,
+      production: deployment.production ?? deployment.environment === "production",
+      creator: this.state.actor.login,
+      createdAt: deployment.createdAt,
+      updatedAt: deployment.statuses.at(-1)?.at ?? deployment.createdAt,
+      statuses: deployment.statuses.map((status) => ({
+        id: this.state.nextId(),
+        state: status.state,
+        description: status.description ?? "",
+        environment: deployment.environment,
+        targetUrl: "",
+        logUrl: "",
+        environmentUrl: "",
+        creator: this.state.actor.login,
+        createdAt: status.at,
+      })),
+    };
+    repository.deployments.set(id, record);
+    return id;
   }
 
   /** The comments of an issue or pull request as stored, oldest first, with what GraphQL minimized. */

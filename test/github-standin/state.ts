@@ -1,4 +1,4 @@
-// What the stand-in remembers: users, repositories and each repository's issues, comments,
+// What the stand-in remembers: users, teams, repositories and each repository's issues, comments,
 // deployments, environments and seeded workflow runs, with one id sequence and one clock.
 import type { JsonObject } from "./spec.js";
 
@@ -6,6 +6,15 @@ export interface UserRecord {
   login: string;
   id: number;
   type: "User" | "Bot" | "Organization";
+}
+
+/** A team of an organization; environments may list it as a reviewer. */
+export interface TeamRecord {
+  id: number;
+  /** The organization's login. */
+  org: string;
+  slug: string;
+  name: string;
 }
 
 export interface LabelRecord {
@@ -90,6 +99,13 @@ export interface BranchPolicy {
   custom_branch_policies: boolean;
 }
 
+/** A deployment branch or tag name pattern of an environment with custom branch policies. */
+export interface BranchPatternRecord {
+  id: number;
+  name: string;
+  type: "branch" | "tag";
+}
+
 export interface EnvironmentRecord {
   id: number;
   name: string;
@@ -97,12 +113,27 @@ export interface EnvironmentRecord {
   updatedAt: string;
   /** Protection rules keep their ids across updates, as GitHub's do. */
   waitTimer: { ruleId: number; minutes: number } | null;
-  reviewers: { ruleId: number; preventSelfReview: boolean; users: string[] } | null;
+  /** Users by login and teams by id (users listed first, as the stand-in renders them). */
+  reviewers: { ruleId: number; preventSelfReview: boolean; users: string[]; teams?: number[] } | null;
   branchPolicy: { ruleId: number; policy: BranchPolicy } | null;
+  /** Kept only while the policy is custom; GitHub drops them when it changes to another kind. */
+  branchPatterns?: BranchPatternRecord[];
+}
+
+/** A commit of the repository's seeded history (the stand-in has no git objects, only this graph). */
+export interface CommitRecord {
+  sha: string;
+  message: string;
+  /** ISO times; the committer date is when it landed on the branch. */
+  authorDate: string;
+  committerDate: string;
+  parents: string[];
 }
 
 export class RepositoryState {
   readonly issues = new Map<number, IssueRecord>();
+  /** Seeded commits by full sha. */
+  readonly commits = new Map<string, CommitRecord>();
   readonly comments = new Map<number, CommentRecord>();
   /** Keyed by lower-cased name: GitHub's label names are case-insensitive. */
   readonly labels = new Map<string, LabelRecord>();
@@ -140,10 +171,18 @@ const ACTIONS_BOT: UserRecord = { login: "github-actions[bot]", id: 41898282, ty
 export class GitHubState {
   private readonly users = new Map<string, UserRecord>([[ACTIONS_BOT.login.toLowerCase(), ACTIONS_BOT]]);
   private readonly repositories = new Map<string, RepositoryState>();
+  /** Keyed by lower-cased `org/slug`. */
+  private readonly teams = new Map<string, TeamRecord>();
   private lastId = 0;
 
   /** Who every request acts as. */
   readonly actor = ACTIONS_BOT;
+
+  /**
+   * Whether the token may change repository settings (the "Administration: write" permission):
+   * without it, environment writes answer 403 as GitHub answers an integration's token.
+   */
+  administration = true;
 
   /** The server's own address (`http://127.0.0.1:PORT`): every URL in a representation starts with it. */
   constructor(readonly baseUrl: string) {}
@@ -171,6 +210,22 @@ export class GitHubState {
 
   userById(id: number): UserRecord | undefined {
     return [...this.users.values()].find((user) => user.id === id);
+  }
+
+  addTeam(org: string, slug: string, name = slug): TeamRecord {
+    const existing = this.team(org, slug);
+    if (existing) return existing;
+    const team: TeamRecord = { id: this.nextId(), org: this.addUser(org, "Organization").login, slug, name };
+    this.teams.set(`${org}/${slug}`.toLowerCase(), team);
+    return team;
+  }
+
+  team(org: string, slug: string): TeamRecord | undefined {
+    return this.teams.get(`${org}/${slug}`.toLowerCase());
+  }
+
+  teamById(id: number): TeamRecord | undefined {
+    return [...this.teams.values()].find((team) => team.id === id);
   }
 
   addRepository(owner: string, name: string, overrides: JsonObject): RepositoryState {

@@ -1,16 +1,18 @@
-// Deployment environments and their protection rules (wait timer, required reviewers, branch policy).
+// Deployment environments and their protection rules (wait timer, required reviewers, branch
+// policy and its branch and tag patterns). Writes need the token's "Administration: write".
 import {
   found,
   errorBody,
   paginate,
+  pathNumber,
   ReplyError,
   repositoryOf,
   validationFailed,
   type Handler,
   type StandInRequest,
 } from "../http.js";
-import { renderEnvironment } from "../render.js";
-import type { BranchPolicy, EnvironmentRecord, GitHubState, RepositoryState } from "../state.js";
+import { renderBranchPattern, renderEnvironment } from "../render.js";
+import type { BranchPatternRecord, BranchPolicy, EnvironmentRecord, GitHubState, RepositoryState } from "../state.js";
 
 interface EnvironmentFields {
   wait_timer?: number;
@@ -33,6 +35,7 @@ const getEnvironment: Handler = (request, state) => {
  */
 const createOrUpdateEnvironment: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
+  requireAdministration(state);
   const fields = (request.body ?? {}) as EnvironmentFields;
   const name = String(request.path.environment_name);
   const now = state.now();
@@ -71,6 +74,7 @@ const listEnvironments: Handler = (request, state) => {
 
 const deleteEnvironment: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
+  requireAdministration(state);
   repository.environments.delete(environmentOf(request, repository).name.toLowerCase());
   return { status: 204 };
 };
@@ -97,22 +101,25 @@ function applyReviewers(state: GitHubState, environment: EnvironmentRecord, fiel
   }
   if (reviewers.length > MAX_REVIEWERS)
     throw validationFailed(`An environment can have at most ${MAX_REVIEWERS} reviewers.`);
-  const users = reviewers.map((reviewer) => {
+  const users: string[] = [];
+  const teams: number[] = [];
+  for (const reviewer of reviewers) {
     if (reviewer.type === "Team") {
-      throw new ReplyError({
-        status: 501,
-        body: errorBody(501, "The GitHub stand-in does not model teams as reviewers"),
-      });
+      const team = reviewer.id === undefined ? undefined : state.teamById(reviewer.id);
+      if (!team) throw validationFailed(`Reviewer Team ${reviewer.id ?? "(no id)"} does not exist.`);
+      teams.push(team.id);
+      continue;
     }
     const user = reviewer.id === undefined ? undefined : state.userById(reviewer.id);
-    if (!user)
+    if (!user || user.type === "Organization")
       throw validationFailed(`Reviewer ${reviewer.type ?? "User"} ${reviewer.id ?? "(no id)"} does not exist.`);
-    return user.login;
-  });
+    users.push(user.login);
+  }
   environment.reviewers = {
     ruleId: environment.reviewers?.ruleId ?? state.nextId(),
     preventSelfReview: fields.prevent_self_review ?? environment.reviewers?.preventSelfReview ?? false,
     users,
+    ...(teams.length > 0 ? { teams } : {}),
   };
 }
 
@@ -125,13 +132,68 @@ function applyBranchPolicy(
   if (policy === undefined) return;
   if (policy === null) {
     environment.branchPolicy = null;
+    delete environment.branchPatterns;
     return;
   }
   if (policy.protected_branches === policy.custom_branch_policies) {
     throw validationFailed("Exactly one of protected_branches and custom_branch_policies must be true.");
   }
   environment.branchPolicy = { ruleId: environment.branchPolicy?.ruleId ?? state.nextId(), policy: { ...policy } };
+  if (policy.custom_branch_policies) environment.branchPatterns ??= [];
+  else delete environment.branchPatterns;
 }
+
+/** GitHub's answer to an integration token without the "Administration: write" permission. */
+function requireAdministration(state: GitHubState): void {
+  if (state.administration) return;
+  throw new ReplyError({
+    status: 403,
+    body: errorBody(403, "Resource not accessible by integration"),
+    headers: { "x-accepted-github-permissions": "administration=write" },
+  });
+}
+
+/** The patterns of an environment whose policy is custom; 404 otherwise, as GitHub answers. */
+function patternsOf(request: StandInRequest, repository: RepositoryState): BranchPatternRecord[] {
+  const environment = environmentOf(request, repository);
+  if (!environment.branchPolicy?.policy.custom_branch_policies) throw new ReplyError({ status: 404, body: errorBody(404, "Not Found") });
+  environment.branchPatterns ??= [];
+  return environment.branchPatterns;
+}
+
+const listBranchPatterns: Handler = (request, state) => {
+  const patterns = patternsOf(request, repositoryOf(request, state));
+  const page = paginate(patterns, request);
+  return {
+    status: 200,
+    body: { total_count: patterns.length, branch_policies: page.items.map(renderBranchPattern) },
+    headers: page.headers,
+  };
+};
+
+const createBranchPattern: Handler = (request, state) => {
+  const repository = repositoryOf(request, state);
+  requireAdministration(state);
+  const patterns = patternsOf(request, repository);
+  const body = request.body as { name: string; type?: "branch" | "tag" };
+  const type = body.type ?? "branch";
+  // GitHub's answer when the same pattern already exists: a bodiless 303.
+  if (patterns.some((pattern) => pattern.name === body.name && pattern.type === type)) return { status: 303 };
+  const pattern: BranchPatternRecord = { id: state.nextId(), name: body.name, type };
+  patterns.push(pattern);
+  return { status: 200, body: renderBranchPattern(pattern) };
+};
+
+const deleteBranchPattern: Handler = (request, state) => {
+  const repository = repositoryOf(request, state);
+  requireAdministration(state);
+  const patterns = patternsOf(request, repository);
+  const id = pathNumber(request, "branch_policy_id");
+  const index = patterns.findIndex((pattern) => pattern.id === id);
+  if (index < 0) throw new ReplyError({ status: 404, body: errorBody(404, "Not Found") });
+  patterns.splice(index, 1);
+  return { status: 204 };
+};
 
 function environmentOf(request: StandInRequest, repository: RepositoryState): EnvironmentRecord {
   return found(repository.environments.get(String(request.path.environment_name).toLowerCase()));
@@ -142,4 +204,7 @@ export const environmentHandlers: Record<string, Handler> = {
   "repos/create-or-update-environment": createOrUpdateEnvironment,
   "repos/get-all-environments": listEnvironments,
   "repos/delete-an-environment": deleteEnvironment,
+  "repos/list-deployment-branch-policies": listBranchPatterns,
+  "repos/create-deployment-branch-policy": createBranchPattern,
+  "repos/delete-deployment-branch-policy": deleteBranchPattern,
 };

@@ -3,10 +3,12 @@ import { repositoryOf, type Handler } from "../http.js";
 import { renderRepository } from "../render.js";
 import { actionsHandlers } from "./actions.js";
 import { commentHandlers } from "./comments.js";
+import { commitHandlers } from "./commits.js";
 import { contentHandlers } from "./contents.js";
 import { deploymentHandlers } from "./deployments.js";
 import { environmentHandlers } from "./environments.js";
 import { issueHandlers } from "./issues.js";
+import { peopleHandlers } from "./people.js";
 
 const getRepository: Handler = (request, state) => ({
   status: 200,
@@ -21,4 +23,6 @@ export const handlers: Readonly<Record<string, Handler>> = {
   ...environmentHandlers,
   ...actionsHandlers,
   ...contentHandlers,
+  ...commitHandlers,
+  ...peopleHandlers,
 };

@@ -1,0 +1,88 @@
+// What a rehearsal records: each job's result, outputs, environment and concurrency group, and
+// each step's outcome; plus the options every part of the executor reads.
+import type { Json } from "./expressions.js";
+
+export type JobResult = "success" | "failure" | "cancelled" | "skipped";
+export type StepOutcome = "success" | "failure" | "skipped";
+
+export interface StepRun {
+  id: string;
+  name: string;
+  /** `uses:` of an action step; undefined for a `run:` step. */
+  uses?: string;
+  /** How the step ran: a shell script, a local action's bundle, or a recorded no-op (third-party action). */
+  kind: "run" | "action" | "post" | "no-op";
+  /** `with:` as evaluated (what the action got as inputs, defaults applied for local actions). */
+  with: Record<string, string>;
+  outcome: StepOutcome;
+  /** The outcome after `continue-on-error`. */
+  conclusion: StepOutcome;
+  exitCode?: number | null;
+  outputs: Record<string, string>;
+  summary: string;
+  log: string;
+}
+
+export interface JobRun {
+  id: string;
+  name: string;
+  result: JobResult;
+  outputs: Record<string, string>;
+  /** The GitHub environment the job would run in, its URL evaluated after the steps. */
+  environment?: { name: string; url: string };
+  concurrency?: { group: string; cancelInProgress: boolean };
+  steps: StepRun[];
+  /** For a matrix job: every combination's own run. */
+  instances?: JobRun[];
+  /** For a job that calls a reusable workflow: that workflow's run. */
+  workflow?: WorkflowRun;
+}
+
+export interface WorkflowRun {
+  file: string;
+  /** failure when any job failed, else success. */
+  result: "success" | "failure";
+  inputs: Record<string, Json>;
+  outputs: Record<string, string>;
+  /** By job id, in the order they ran. */
+  jobs: Record<string, JobRun>;
+}
+
+export interface GitHubSettings {
+  repository: string;
+  sha: string;
+  ref: string;
+  /** The event that triggered the caller: its name and payload. */
+  eventName: string;
+  event: Record<string, unknown>;
+  apiUrl: string;
+  serverUrl: string;
+  /** github.token (and secrets.GITHUB_TOKEN). */
+  token: string;
+  actor: string;
+  runId: string;
+}
+
+export interface ExecutorOptions {
+  /** Where workflow files (and `uses: ./.github/workflows/x.yml`) are read from. */
+  root: string;
+  /** GITHUB_WORKSPACE: where steps run and `uses: ./x` resolves. */
+  workspace: string;
+  /**
+   * Local action prefixes mapped to directories, e.g. `{ "./.shipgate/": ROOT }` for the shipgate
+   * checkout the reusable workflows make beside the caller's. Unmapped `./x` is under the workspace.
+   */
+  checkouts?: Record<string, string>;
+  github?: Partial<GitHubSettings>;
+  /** Variables every step gets, as a caller's workflow-level `env:` would give them. */
+  env?: Record<string, string>;
+  /** Secrets of the top-level run (a called workflow gets the ones its caller passes). */
+  secrets?: Record<string, string>;
+  vars?: Record<string, string>;
+  /** Limit of each step's process. */
+  stepTimeoutMs?: number;
+  /** Called before each job (its id, prefixed by the calling job's for a called workflow) is considered. */
+  beforeJob?: (jobId: string) => Promise<void> | void;
+  /** Every line a step prints, prefixed with the job and step. */
+  onLine?: (line: string) => void;
+}
