@@ -26,6 +26,7 @@ import {
   setOutput,
 } from "../runtime/runner.js";
 import { scrubSecrets } from "../runtime/secrets.js";
+import { parseSecretsInput } from "../runtime/secrets-input.js";
 
 const Inputs = z.object({
   mode: z._default(z.enum(["render", "protection"]), "render"),
@@ -38,13 +39,15 @@ const Inputs = z.object({
   "protection-action": z._default(z.enum(["plan", "apply"]), "plan"),
   "fail-on-drift": booleanInput(false),
   token: z.optional(z.string()),
+  secrets: z.optional(z.string()),
+  "unset-secrets": z._default(z.enum(["error", "redact"]), "error"),
 });
 type Settings = z.infer<typeof Inputs>;
 
 const CONFIG_SCHEMA_FILE = "config.schema.json";
 
 async function main(): Promise<void> {
-  const inputs = readInputs(Inputs, process.env, ["token"]);
+  const inputs = readInputs(Inputs, process.env, ["token", "secrets"]);
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   if (inputs.mode === "protection") await protectionMode(inputs, workspace);
   else await renderMode(inputs, workspace);
@@ -64,7 +67,15 @@ async function renderMode(inputs: Settings, workspace: string): Promise<void> {
     if (compiled.problem) throw new ConfigurationError({ ...compiled.problem, at: { file: schemaFile.file } });
     validate = compiled.validate;
   }
-  const rendered = renderConfig(environment, (name) => process.env[name], validate);
+  const secretsInput = parseSecretsInput(inputs.secrets);
+  secretsInput.values.forEach(registerSecret);
+  if (inputs["unset-secrets"] === "redact" && (inputs["output-file"] || inputs["export-env"])) {
+    throw new ConfigurationError({
+      path: 'input "unset-secrets"',
+      message: "redact renders *** in place of unset secrets: it is for checks and diffs, and cannot write output-file or export-env",
+    });
+  }
+  const rendered = renderConfig(environment, (name) => process.env[name], validate, { secretLookup: secretsInput.lookup, unsetSecrets: inputs["unset-secrets"] });
   for (const secret of rendered.secrets) registerSecret(secret);
   const scrub = (text: string): string => scrubSecrets(text, rendered.secrets);
 

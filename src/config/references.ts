@@ -23,6 +23,16 @@ export interface Resolution {
 /** Where references read from: the process environment, in an action. */
 export type VariableLookup = (name: string) => string | undefined;
 
+export interface ResolveOptions {
+  /** Where `${secret:NAME}` reads from, when not from `lookup` (a JSON of the workflow's secrets). */
+  secretLookup?: VariableLookup;
+  /**
+   * `error` (default): an unset or empty secret is a problem. `redact`: it renders as `***`
+   * without a problem, for checks that never see secret values (pull requests from forks).
+   */
+  unsetSecrets?: "error" | "redact";
+}
+
 /** Whether a string holds a reference to a secret (`$${secret:...}` is an escaped literal, not one). */
 export function mentionsSecret(text: string): boolean {
   return [...text.matchAll(TOKEN)].some((match) => match[1] === "secret" || match[3] === "secret");
@@ -38,6 +48,7 @@ export function resolveReferences(
   value: unknown,
   lookup: VariableLookup,
   describePath: (path: KeyPath) => Pick<Problem, "path" | "at"> = (path) => ({ path: formatKeyPath(path) }),
+  options: ResolveOptions = {},
 ): Resolution {
   const secrets = new Set<string>();
   const secretPaths: KeyPath[] = [];
@@ -57,10 +68,11 @@ export function resolveReferences(
           if (!redact) problems.push({ ...describePath(path), message: `invalid reference ${reference}: NAME must be letters, digits and underscores, not starting with a digit` });
           return token;
         }
-        const resolved = lookup(name);
+        const resolved = kind === "secret" ? (options.secretLookup?.(name) ?? lookup(name)) : lookup(name);
         if (kind === "secret") {
           hasSecret = true;
           if (resolved === undefined || resolved === "") {
+            if (options.unsetSecrets === "redact") return MASK;
             if (!redact) problems.push({ ...describePath(path), message: `secret ${reference} is not set or empty: pass it to the step as env ${name}: \${{ secrets.${name} }}` });
             return MASK;
           }

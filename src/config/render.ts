@@ -6,7 +6,7 @@ import { diffTrees, type Difference } from "./flatten.js";
 import type { LayeredEnvironment } from "./layering.js";
 import { isPlainObject, type PlainObject } from "./merge-patch.js";
 import { MASK } from "../runtime/secrets.js";
-import { mentionsSecret, resolveReferences, type VariableLookup } from "./references.js";
+import { mentionsSecret, resolveReferences, type ResolveOptions, type VariableLookup } from "./references.js";
 import { formatKeyPath, type KeyPath } from "./yaml-source.js";
 
 export interface RenderedConfig {
@@ -32,17 +32,21 @@ export function renderConfig(
   environment: LayeredEnvironment,
   lookup: VariableLookup,
   validate?: ConfigValidator,
+  options: ResolveOptions = {},
 ): RenderedConfig {
   const template = environment.document.config ?? {};
   const located = (path: KeyPath): Pick<Problem, "path" | "at"> => ({
     path: formatKeyPath(configPath(path)),
     at: environment.locate(configPath(path)),
   });
-  const resolution = resolveReferences(template, lookup, located);
+  const resolution = resolveReferences(template, lookup, located, options);
   throwIfProblems(resolution.problems);
   const config = resolution.value as PlainObject;
   if (validate) {
-    throwIfProblems(validate(config).map((violation) => ({ ...located(violation.path), message: violation.message })));
+    // A redacted render has *** where secrets go: the schema cannot judge those values.
+    const unjudged = new Set(options.unsetSecrets === "redact" ? resolution.secretPaths.map((path) => formatKeyPath(path)) : []);
+    const violations = validate(config).filter((violation) => !unjudged.has(formatKeyPath(violation.path)));
+    throwIfProblems(violations.map((violation) => ({ ...located(violation.path), message: violation.message })));
   }
   return {
     environment: environment.name,
