@@ -12,8 +12,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 # Debian packages the tests use: openssl makes the short-lived certificates of the https checks;
-# Prometheus, Pushgateway, Alertmanager and nginx are the real servers of the lab and the tests.
-DEBIAN_PACKAGES=(openssl prometheus prometheus-pushgateway prometheus-alertmanager nginx)
+# Prometheus, Pushgateway, Alertmanager and nginx are the real servers of the lab and the tests;
+# chromium opens the delivery-report dashboard headless.
+DEBIAN_PACKAGES=(openssl prometheus prometheus-pushgateway prometheus-alertmanager nginx chromium)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

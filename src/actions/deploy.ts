@@ -21,11 +21,14 @@ import { prepareChecks } from "../health/checks.js";
 import { probeHttp } from "../health/http-probe.js";
 import { verifyChecks } from "../health/verify.js";
 import { ConfigurationError } from "../runtime/errors.js";
-import { createGitHubClient } from "../runtime/github.js";
+import { createGitHubClient, type GitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import { appendSummary, logError, logInfo, logWarning, markFailed, registerSecret, saveState, setOutput } from "../runtime/runner.js";
 import { scrubSecrets } from "../runtime/secrets.js";
+import { afterDeploy } from "../notify/after-deploy.js";
+import { sendHttp } from "../notify/http.js";
+import { resolveNotify, type ResolvedNotify } from "../notify/settings.js";
 
 const text = z.optional(z.string());
 const Inputs = z.object({
@@ -44,6 +47,8 @@ const Inputs = z.object({
   "on-inconclusive": text,
   "switch-buffer": text,
   timeout: text,
+  notify: booleanInput(true),
+  "pushgateway-url": z.optional(z.url({ protocol: /^https?$/, error: "expected an http(s) URL" })),
   token: text,
 });
 type Inputs = z.infer<typeof Inputs>;
@@ -56,6 +61,8 @@ interface Prepared {
   environmentUrl?: string;
   gate?: GatePlan;
   records: DeploymentRecords;
+  client: GitHubClient;
+  notify: ResolvedNotify;
   context: RunContext;
   secrets: string[];
   workspace: string;
@@ -116,10 +123,13 @@ async function prepare(): Promise<Prepared> {
   const token = inputs.token ?? process.env.GITHUB_TOKEN;
   if (!token) throw new ConfigurationError({ path: 'input "token"', message: "a token is required to record the deployment: pass github.token (the default)" });
   const context = runContext(process.env, await readEvent(), inputs.ref);
-  const records = new DeploymentRecords(createGitHubClient({ token }), { owner: context.owner, repo: context.repo });
-  const secrets = [token, ...resolved.secrets];
+  const client = createGitHubClient({ token });
+  const records = new DeploymentRecords(client, { owner: context.owner, repo: context.repo });
+  const pushgateway = inputs["pushgateway-url"];
+  const notify = resolveNotify(environment, lookup, pushgateway ? { pushgateway } : {});
+  const secrets = [token, ...resolved.secrets, ...notify.secrets];
   secrets.forEach(registerSecret);
-  return { inputs, version, environment, settings, ...(url ? { environmentUrl: url } : {}), records, context, secrets, workspace };
+  return { inputs, version, environment, settings, ...(url ? { environmentUrl: url } : {}), records, client, notify, context, secrets, workspace };
 }
 
 function hookRunner(prepared: Prepared, scrub: (line: string) => string) {
@@ -205,6 +215,7 @@ async function main(): Promise<void> {
   const production = prepared.environment.document.production ?? false;
   const transient = prepared.environment.document.transient ?? false;
   const statusOptions = (description: string) => ({ description, ...(context.logUrl ? { logUrl: context.logUrl } : {}), ...(prepared.environmentUrl ? { environmentUrl: prepared.environmentUrl } : {}) });
+  const startedAtMs = Date.now();
   const deploymentId = await records.create({ ref: context.ref, environment: environmentName, payload, description: `${version} (${settings.strategy})`, production, transient });
   await records.status(deploymentId, "in_progress", statusOptions(`deploying ${version} (${settings.strategy})`));
   logInfo(`Deployment #${deploymentId}: ${version} to ${environmentName} with ${settings.strategy}${previousVersion ? `, previous ${previousVersion}` : ""}; new version in slot ${targetSlot}, stable in ${stableSlot}`);
@@ -265,6 +276,25 @@ async function main(): Promise<void> {
   setOutput("environment-url", prepared.environmentUrl ?? "");
   setOutput("report", scrub(JSON.stringify(report)));
   await appendSummary(scrub(renderDeploySummary(report)));
+  // Alerts, the incident issue and pipeline metrics: best-effort, after the record is complete.
+  if (inputs.notify) {
+    const server = process.env.GITHUB_SERVER_URL ?? "https://github.com";
+    const after = await afterDeploy(
+      {
+        report,
+        repository: { owner: context.owner, repo: context.repo },
+        service: prepared.environment.document.service ?? context.repo,
+        notify: prepared.notify,
+        links: { ...(context.logUrl ? { runUrl: context.logUrl } : {}), deploymentsUrl: `${server}/${context.owner}/${context.repo}/deployments/${encodeURIComponent(environmentName)}`, ...(prepared.environmentUrl ? { environmentUrl: prepared.environmentUrl } : {}) },
+        startedAtMs,
+      },
+      { client: prepared.client, send: sendHttp, now: () => Date.now(), info: (line) => logInfo(scrub(line)), warn: (line) => logWarning(scrub(line), { title: "deploy notify" }) },
+    ).catch((error: unknown) => {
+      logWarning(scrub(`notifications failed unexpectedly: ${(error as Error).message}`), { title: "deploy notify" });
+      return undefined;
+    });
+    setOutput("notifications", scrub(JSON.stringify(after ?? { deliveries: [], incidents: [], warnings: ["notifications failed unexpectedly"] })));
+  }
   if (outcome.result !== "deployed") {
     markFailed();
     logError(scrub(`deploy of ${version} to ${environmentName} ${outcome.result === "rolled-back" ? `was rolled back to ${previousVersion}` : "failed"}: ${outcome.reason}`), { title: "deploy" });

@@ -1,6 +1,7 @@
 // The shape of an environment file (environments/<name>.yml and base.yml): one schema for all.
 import * as z from "zod/mini";
 import { BudgetSchema, ResourcesSchema } from "../cost/resources-schema.js";
+import { NotifySchema } from "../notify/schema.js";
 import { ProtectionSchema } from "../protection/protection-schema.js";
 
 const section = (description: string) =>
@@ -50,6 +51,7 @@ export const EnvironmentFileSchema = z
     resources: z.optional(ResourcesSchema),
     budget: z.optional(BudgetSchema),
     protection: z.optional(ProtectionSchema),
+    notify: z.optional(NotifySchema),
   })
   .check(
     z.describe("A shipgate environment file: environments/<name>.yml layered over environments/base.yml."),

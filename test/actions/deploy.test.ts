@@ -3,13 +3,14 @@
 // sequence of deployment records and statuses each leaves behind.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { appendFile, cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
 import { Cleanup, killLabProcesses, labDown, labStatus, labUp, startLoad, type LoadRun } from "../harness/lab.js";
 import { ROOT, runAction, type ActionResult } from "../harness/run-action.js";
+import { startReceiver } from "../notify/servers.js";
 
 const REPOSITORY = "octo-org/demo-api";
 const cleanup = new Cleanup();
@@ -294,5 +295,38 @@ describe("deploy against the lab", () => {
     expect(post.exitCode).toBe(0);
     expect((await weights())[before.slot]).toBe(100);
     expect((await recordSequence()).slice(-1)).toEqual(["1.1.9 canary: error"]);
+  }, 180_000);
+
+  it("notifies a channel and keeps an incident issue: opened by a failed verification, closed by the next success", async () => {
+    const before = await live();
+    await seedRecord();
+    const configDir = await mkdtemp(join(tmpdir(), "shipgate-notify-env-"));
+    cleanup.add(() => rm(configDir, { recursive: true, force: true }));
+    await cp(join(ROOT, "lab", "environments"), configDir, { recursive: true });
+    await appendFile(join(configDir, "production.yml"), "\nnotify:\n  channels:\n    - { type: webhook, name: ops, url: \"${secret:OPS_HOOK}\" }\n");
+    const receiver = await startReceiver();
+    cleanup.add(() => receiver.stop());
+    const hook = `${receiver.url}/hooks/T0001/secret-path`;
+    receiver.failNext(1);
+
+    // The traffic hook does nothing: the environment keeps answering with the old version.
+    const failed = await deploy({ version: "1.1.10", strategy: "blue-green", "config-dir": configDir, "traffic-command": "echo not switching {{ slot }}" }, { env: { OPS_HOOK: hook } });
+    expect(failed.outputs.result).toBe("rolled-back");
+    const notified = JSON.parse(failed.outputs.notifications ?? "{}") as { deliveries: { channel: string; what: string; ok: boolean; attempts: number }[]; incidents: { action: string; issue: number }[] };
+    expect(notified.deliveries).toEqual([expect.objectContaining({ channel: "ops", what: "verification-failed (critical)", ok: true, attempts: 2 })]);
+    expect(notified.incidents).toEqual([expect.objectContaining({ action: "opened", issue: 1 })]);
+    expect(receiver.received.map((request) => request.status)).toEqual([503, 200]);
+    expect(JSON.parse(receiver.received[1]?.body ?? "{}")).toMatchObject({ event: "verification-failed", environment: "production", service: "lab-demo", facts: { Version: "1.1.10" } });
+    expect(failed.masked).toContain(hook);
+    expect(failed.lines.filter((line) => line.includes("secret-path") && !line.startsWith("::add-mask::"))).toEqual([]);
+    expect(github.storedIssues(REPOSITORY)[0]).toMatchObject({ state: "open", labels: ["incident", "env:production"] });
+    expect(await live()).toEqual(before);
+
+    const fixed = await deploy({ version: "1.1.11", strategy: "blue-green", "config-dir": configDir }, { env: { OPS_HOOK: hook } });
+    expect(fixed.exitCode).toBe(0);
+    expect(JSON.parse(fixed.outputs.notifications ?? "{}").incidents).toEqual([expect.objectContaining({ action: "closed", issue: 1 })]);
+    expect(JSON.parse(receiver.received.at(-1)?.body ?? "{}")).toMatchObject({ event: "deploy-succeeded", facts: { Version: "1.1.11" } });
+    expect(github.storedIssues(REPOSITORY)[0]).toMatchObject({ state: "closed" });
+    expect(github.requestViolations).toEqual([]);
   }, 180_000);
 });

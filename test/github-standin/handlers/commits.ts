@@ -49,7 +49,8 @@ function renderCommit(state: GitHubState, repository: RepositoryState, commit: C
 /** `{basehead}` is `BASE...HEAD`; commits are listed oldest first (by committer date), as GitHub does. */
 const compareCommits: Handler = (request: StandInRequest, state) => {
   const repository = repositoryOf(request, state);
-  const [baseRef, headRef, ...rest] = String(request.path.basehead).split("...");
+  // GitHub routes the same URL as `{base}...{head}` or as one `{basehead}` parameter.
+  const [baseRef, headRef, ...rest] = request.path.basehead !== undefined ? String(request.path.basehead).split("...") : [String(request.path.base), String(request.path.head)];
   if (!baseRef || !headRef || rest.length > 0) throw notFound();
   const base = resolveRef(repository, baseRef);
   const head = resolveRef(repository, headRef);
@@ -85,4 +86,5 @@ const compareCommits: Handler = (request: StandInRequest, state) => {
 
 export const commitHandlers: Record<string, Handler> = {
   "repos/compare-commits-with-basehead": compareCommits,
+  "repos/compare-commits": compareCommits,
 };

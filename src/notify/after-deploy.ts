@@ -1,0 +1,96 @@
+// What follows a recorded deploy, each part best-effort: notifications, the incident issue, and the
+// Pushgateway metrics. A failure here is a warning in the result, never a change to the deploy's.
+import type { DeployReport } from "../deploy/report.js";
+import { deployEvidence, incidentCause } from "../incidents/evidence.js";
+import { reportIncident, resolveIncidents, type IncidentAction, type Repository } from "../incidents/incidents.js";
+import type { GitHubClient } from "../runtime/github.js";
+import { deliverAll, describeResult, deliverWithRetry, type DeliveryResult, type RetryPolicy, type Send } from "./deliver.js";
+import { deployEvent, type DeployLinks } from "./deploy-event.js";
+import { planDeliveries } from "./plan.js";
+import { pushDelivery } from "./pushgateway.js";
+import type { ResolvedNotify } from "./settings.js";
+
+export interface AfterDeployInput {
+  report: DeployReport;
+  repository: Repository;
+  service: string;
+  notify: ResolvedNotify;
+  links: DeployLinks;
+  startedAtMs: number;
+}
+
+export interface AfterDeployPorts {
+  client: GitHubClient;
+  send: Send;
+  now(): number;
+  info(line: string): void;
+  warn(line: string): void;
+  policy?: RetryPolicy;
+}
+
+export interface AfterDeployResult {
+  deliveries: DeliveryResult[];
+  incidents: IncidentAction[];
+  /** Every failure, as warned. */
+  warnings: string[];
+}
+
+export async function afterDeploy(input: AfterDeployInput, ports: AfterDeployPorts): Promise<AfterDeployResult> {
+  const { report, notify } = input;
+  const finishedAtMs = ports.now();
+  const at = new Date(finishedAtMs).toISOString();
+  const warnings: string[] = [];
+  const warn = (line: string): void => {
+    warnings.push(line);
+    ports.warn(line);
+  };
+  notify.problems.forEach(warn);
+  const durationSeconds = (finishedAtMs - input.startedAtMs) / 1000;
+  const event = deployEvent(report, { service: input.service, severity: (kind) => notify.plan.severity[kind], links: input.links, at, durationSeconds });
+  const options = { send: ports.send, ...(ports.policy ? { policy: ports.policy } : {}) };
+
+  const deliveries = planDeliveries(notify.plan, event);
+  const pushing = notify.pushgateway
+    ? pushDelivery(notify.pushgateway, { environment: report.environment, service: input.service, report, durationSeconds, finishedAtMs })
+        .then((delivery) => deliverWithRetry(delivery, options))
+        .catch((error: unknown): DeliveryResult => ({ channel: "pushgateway", type: "pushgateway", what: "deploy metrics", ok: false, attempts: 0, error: (error as Error).message }))
+    : Promise.resolve(undefined);
+  const [sent, pushed, incidents] = await Promise.all([deliverAll(deliveries, { ...options, quiet: notify.plan.quiet }), pushing, incidentStep(input, ports, at, warn)]);
+
+  const results = [...sent, ...(pushed ? [pushed] : [])];
+  for (const result of results) (result.ok ? ports.info : warn)(`notify: ${describeResult(result)}`);
+  return { deliveries: results, incidents, warnings };
+}
+
+async function incidentStep(input: AfterDeployInput, ports: AfterDeployPorts, at: string, warn: (line: string) => void): Promise<IncidentAction[]> {
+  if (!input.notify.incidents) return [];
+  const { report } = input;
+  try {
+    if (report.result === "deployed") {
+      const actions = await resolveIncidents(ports.client, input.repository, {
+        environment: report.environment,
+        version: report.version,
+        deploymentId: report.deploymentId,
+        ...(input.links.runUrl ? { runUrl: input.links.runUrl } : {}),
+        at,
+      });
+      for (const action of actions) if (action.action === "closed") ports.info(`incident #${action.issue} closed: ${report.version} is live`);
+      return actions;
+    }
+    const cause = incidentCause(report);
+    if (!cause) return [];
+    const evidence = deployEvidence(report, cause, {
+      service: input.service,
+      ...(input.links.runUrl ? { runUrl: input.links.runUrl } : {}),
+      ...(input.links.deploymentsUrl ? { deploymentsUrl: input.links.deploymentsUrl } : {}),
+      at,
+    });
+    const action = await reportIncident(ports.client, input.repository, evidence);
+    ports.info(`incident #${action.issue} ${action.action}: ${action.url}`);
+    return [action];
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    warn(`incident issue not updated: ${status ? `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}` : (error as Error).message}`);
+    return [];
+  }
+}

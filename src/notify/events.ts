@@ -1,0 +1,57 @@
+// What the notifier talks about: the events shipgate reports, their default severities, and one
+// event's facts, independent of any channel.
+
+export const NOTIFY_EVENTS = ["rollback", "verification-failed", "gate-inconclusive", "budget-breach", "deploy-succeeded"] as const;
+export type NotifyEventKind = (typeof NOTIFY_EVENTS)[number];
+
+export const SEVERITIES = ["info", "warning", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Used unless the environment's `notify.severity` says otherwise. */
+export const DEFAULT_SEVERITY: Readonly<Record<NotifyEventKind, Severity>> = {
+  rollback: "critical",
+  "verification-failed": "critical",
+  "gate-inconclusive": "warning",
+  "budget-breach": "warning",
+  "deploy-succeeded": "info",
+};
+
+/** The events that raise an alert; a later `deploy-succeeded` resolves those of deploy. */
+export const PROBLEM_EVENTS: readonly NotifyEventKind[] = ["rollback", "verification-failed", "gate-inconclusive", "budget-breach"];
+/** The problems a successful deploy of the same environment ends. */
+export const RESOLVED_BY_DEPLOY: readonly NotifyEventKind[] = ["rollback", "verification-failed", "gate-inconclusive"];
+
+/** Prometheus alert names, one per problem event (stable: Alertmanager routes and silences use them). */
+export const ALERT_NAMES: Readonly<Record<NotifyEventKind, string>> = {
+  rollback: "ShipgateDeployRolledBack",
+  "verification-failed": "ShipgateVerificationFailed",
+  "gate-inconclusive": "ShipgateCanaryGateInconclusive",
+  "budget-breach": "ShipgateBudgetBreach",
+  "deploy-succeeded": "ShipgateDeploySucceeded",
+};
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+export interface NotifyLink {
+  label: string;
+  url: string;
+}
+
+/** One thing that happened, with every fact a message may show. */
+export interface NotifyEvent {
+  kind: NotifyEventKind;
+  severity: Severity;
+  environment: string;
+  service: string;
+  /** One sentence: what happened. */
+  title: string;
+  /** Why, or what was measured, in a few lines of plain text. */
+  text: string;
+  /** Short name/value pairs (version, previous version, strategy, score...). */
+  facts: readonly { name: string; value: string }[];
+  links: readonly NotifyLink[];
+  /** When it happened, ISO 8601. */
+  at: string;
+}
