@@ -4,12 +4,13 @@ import * as z from "zod/mini";
 import { gateReportJson, renderGateSummary } from "../analysis/report.js";
 import { SettingsSchema, type RawSettings } from "../analysis/definitions.js";
 import { planGate } from "../analysis/gate.js";
+import { announce, runLink, stepPorts } from "../notify/announce.js";
 import { runGate } from "../analysis/gate.js";
 import { openEnvironmentDirectory } from "../config/environment-files.js";
 import { layerEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
 import { ConfigurationError, type Problem } from "../runtime/errors.js";
-import { readInputs } from "../runtime/inputs.js";
+import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import { appendSummary, logError, logInfo, logWarning, markFailed, registerSecret, setOutput } from "../runtime/runner.js";
 import { scrubSecrets } from "../runtime/secrets.js";
@@ -45,6 +46,7 @@ const Inputs = z.object({
   "bearer-token": text,
   username: text,
   password: text,
+  notify: booleanInput(true),
 });
 type Inputs = z.infer<typeof Inputs>;
 
@@ -137,6 +139,23 @@ async function main(): Promise<void> {
     logWarning(sentence, { title: "canary-gate" });
   } else {
     logInfo(sentence);
+  }
+  if (result.verdict === "inconclusive" && environment && inputs.notify) {
+    await announce(
+      environment,
+      {
+        kind: "gate-inconclusive",
+        title: `The canary gate could not judge ${inputs.canary ?? "the canary"} on ${environment.name}`,
+        text: scrub(result.decision.reasons.join("\n")),
+        facts: [
+          ...(inputs.canary ? [{ name: "Canary", value: inputs.canary }] : []),
+          ...(inputs.baseline ? [{ name: "Baseline", value: inputs.baseline }] : []),
+          { name: "Score", value: result.score.score === null ? "n/a" : String(result.score.score) },
+        ],
+        links: runLink(process.env),
+      },
+      stepPorts("canary-gate notify", secrets),
+    );
   }
 }
 

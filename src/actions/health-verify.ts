@@ -3,12 +3,13 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { openEnvironmentDirectory } from "../config/environment-files.js";
-import { layerEnvironment } from "../config/layering.js";
+import { layerEnvironment, type LayeredEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
 import { prepareChecks, type CheckSource } from "../health/checks.js";
 import { probeHttp } from "../health/http-probe.js";
 import { healthReportJson, renderHealthSummary } from "../health/report.js";
 import { verifyChecks } from "../health/verify.js";
+import { announce, runLink, stepPorts } from "../notify/announce.js";
 import { ConfigurationError } from "../runtime/errors.js";
 import { booleanInput, integerInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
@@ -23,13 +24,15 @@ const Inputs = z.object({
   "expect-version": z.optional(z.string()),
   insecure: booleanInput(false),
   "ca-file": z.optional(z.string()),
+  notify: booleanInput(true),
 });
 
-async function checkSources(inputs: z.infer<typeof Inputs>, workspace: string): Promise<CheckSource[]> {
+async function checkSources(inputs: z.infer<typeof Inputs>, workspace: string): Promise<{ sources: CheckSource[]; environment?: LayeredEnvironment }> {
   const sources: CheckSource[] = [];
+  let environment: LayeredEnvironment | undefined;
   if (inputs.environment) {
     const directory = await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace);
-    const environment = layerEnvironment(await directory.sources(inputs.environment));
+    environment = layerEnvironment(await directory.sources(inputs.environment));
     const checks = environment.document.health?.checks;
     if (checks !== undefined) sources.push({ checks, path: ["health", "checks"], locate: environment.locate });
   }
@@ -37,7 +40,7 @@ async function checkSources(inputs: z.infer<typeof Inputs>, workspace: string): 
     // Problems in the input are named by key path (checks[0].url); it has no file to annotate.
     sources.push({ checks: parseYamlSource('input "checks"', inputs.checks).data, path: ["checks"] });
   }
-  return sources;
+  return { sources, ...(environment ? { environment } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
   if (!inputs.environment && !inputs.checks) {
     throw new ConfigurationError({ path: 'input "environment"', message: "give an environment (its health.checks) or a checks input, or both" });
   }
-  const sources = await checkSources(inputs, workspace);
+  const { sources, environment } = await checkSources(inputs, workspace);
   const prepared = prepareChecks(sources, (name) => process.env[name]);
   if ("problems" in prepared) throw new ConfigurationError(prepared.problems);
   if (prepared.checks.length === 0) {
@@ -84,6 +87,19 @@ async function main(): Promise<void> {
   if (failed.length > 0) {
     markFailed();
     for (const report of failed) logError(scrub(`check "${report.name}" failed: ${report.failure ?? report.verdict}`), { title: "health-verify" });
+    if (environment && inputs.notify) {
+      await announce(
+        environment,
+        {
+          kind: "verification-failed",
+          title: `${failed.length} of ${reports.length} health check(s) failed on ${environment.name}`,
+          text: scrub(failed.map((report) => `${report.name}: ${report.failure ?? report.verdict}`).join("\n")),
+          facts: inputs["expect-version"] ? [{ name: "Expected version", value: inputs["expect-version"] }] : [],
+          links: runLink(process.env),
+        },
+        stepPorts("health-verify notify", [...prepared.secrets]),
+      );
+    }
   }
 }
 

@@ -38,6 +38,9 @@ const METRICS = `
     canary: ${JSON.stringify(p95("canary"))}
     baseline: ${JSON.stringify(p95("baseline"))}
     direction: increase
+    # Only a canary at least twice as slow counts: two identical instances on a busy machine
+    # differ by a statistically significant but meaningless margin (Kayenta's effect size limit).
+    effect-size: { increase: 2 }
     lookback: 20s
     step: 1s
 `;
