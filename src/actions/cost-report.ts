@@ -14,6 +14,8 @@ import { loadCatalog, loadOverlay } from "../cost/inputs.js";
 import { plainDecimal } from "../cost/money.js";
 import { pullRequestFromPayload, runPullRequestMode, type Notice } from "../cost/pr-mode.js";
 import { postWebhook } from "../cost/webhook.js";
+import { layerEnvironment } from "../config/layering.js";
+import { announce, runLink, stepPorts } from "../notify/announce.js";
 import { ConfigurationError } from "../runtime/errors.js";
 import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
@@ -37,10 +39,13 @@ const Inputs = z.object({
   "digest-issue": booleanInput(false),
   "webhook-url": z.optional(z.url({ protocol: /^https?$/, error: "expected an http(s) URL" })),
   token: z.optional(z.string()),
+  notify: booleanInput(true),
 });
 type Settings = z.infer<typeof Inputs>;
 
 const SECRET_INPUTS = ["webhook-url", "token"];
+/** The secret inputs' values, kept to scrub notification log lines. */
+const secretValues: string[] = [];
 
 function repository(): { owner: string; repo: string } {
   const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
@@ -91,6 +96,25 @@ async function pullRequestMode(inputs: Settings, workspace: string): Promise<voi
     else logWarning(message, { title: "cost-report: over budget" });
   }
   if (inputs["fail-on-budget"] && broken.length > 0) markFailed();
+  if (inputs.notify && directory) {
+    for (const environment of broken) {
+      await announceBreach(directory, environment.name, {
+        title: `A pull request would push ${environment.name} over its budget`,
+        text: `${environment.budget?.after.usedPercent.toFixed(1)}% of ${plainDecimal(environment.budget!.budget.monthly)} ${environment.currency} a month after this change`,
+      });
+    }
+  }
+}
+
+/** Sends budget-breach to the environment's notify channels; best-effort. */
+async function announceBreach(directory: EnvironmentDirectory, name: string, what: { title: string; text: string }): Promise<void> {
+  let environment;
+  try {
+    environment = layerEnvironment(await directory.sources(name));
+  } catch {
+    return; // Not an environment of environments/ (a FOCUS tag without a file): nowhere to send.
+  }
+  await announce(environment, { kind: "budget-breach", ...what, facts: [], links: runLink(process.env) }, stepPorts("cost-report notify", [...secretValues]));
 }
 
 async function digestMode(inputs: Settings, workspace: string): Promise<void> {
@@ -137,6 +161,14 @@ async function digestMode(inputs: Settings, workspace: string): Promise<void> {
     logInfo(`Digest issue #${issue.number} ${issue.action}: ${issue.url}`);
     link = issue.url;
   }
+  if (inputs.notify && directory) {
+    for (const environment of outcome.report.environments.filter((candidate) => candidate.budget?.standing.status === "over")) {
+      await announceBreach(directory, environment.name, {
+        title: `${environment.name} is over its budget for ${periodText(period)}`,
+        text: `${environment.budget?.standing.usedPercent.toFixed(1)}% of its budget for the period spent`,
+      });
+    }
+  }
   if (inputs["webhook-url"]) {
     const delivered = await postWebhook(inputs["webhook-url"], digestText(outcome.report, link));
     if (delivered.ok) logInfo("Digest sent to the webhook");
@@ -148,7 +180,10 @@ async function main(): Promise<void> {
   const inputs = readInputs(Inputs, process.env, SECRET_INPUTS);
   for (const name of SECRET_INPUTS) {
     const value = inputs[name as "token" | "webhook-url"];
-    if (value) registerSecret(value);
+    if (value) {
+      registerSecret(value);
+      secretValues.push(value);
+    }
   }
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   if (inputs.mode === "pr") await pullRequestMode(inputs, workspace);

@@ -2,6 +2,7 @@
 // pull request comments (each behaviour, late runs, forks), CI minutes, budgets, and digests of
 // the real FOCUS sample, its Parquet twin and a generated multi-million-row export.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
+import { startReceiver } from "../notify/servers.js";
 import { execFileSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -259,6 +260,31 @@ describe("pull request mode", () => {
     expect(failed.annotations).toContainEqual(expect.objectContaining({ level: "error", title: "cost-report: over budget" }));
     expect(failed.summary).toContain("pushes production over budget");
     expect(failed.outputs["total-monthly-delta"]).toBe("714.82");
+  });
+
+  it("sends budget-breach to production's notify channels when a pull request would push it over", async () => {
+    const receiver = await startReceiver();
+    try {
+      await setCount("production", 4, 16);
+      const hook = `${receiver.url}/services/T000/B000/secret-hook`;
+      const result = await runAction({
+        action: "cost-report",
+        workspace: ws.dir,
+        inputs: { mode: "pr", token: TOKEN },
+        event: pullRequestEvent(),
+        apiUrl: github.url,
+        repository: REPO,
+        env: { SLACK_WEBHOOK_URL: hook },
+      });
+      expect(result.exitCode).toBe(0);
+      // Slack takes warning and above (the file's min-severity); budget-breach is a warning.
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0]?.body).toContain("would push production over its budget");
+      expect(result.masked).toContain(hook);
+      expect(result.lines.filter((line) => !line.startsWith("::add-mask::")).join("\n")).not.toContain("secret-hook");
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it("reads the base through the contents API when the checkout has no history", async () => {
