@@ -7,7 +7,8 @@ import type { EnvironmentDirectory } from "../config/environment-files.js";
 import { layerEnvironment } from "../config/layering.js";
 import { resolveBudget, type ResolvedBudget } from "./budget.js";
 import { DEFAULT_COMMITMENT_DISCOUNT } from "./catalog.js";
-import { priceJobs, type CiCost, type JobRecord, type RateCard, type RateOverlay } from "./ci-cost.js";
+import { priceJobs, type CiCost, type RateCard, type RateOverlay } from "./ci-cost.js";
+import { jobsOfRuns, minutesLeftOut } from "./ci-jobs.js";
 import { DigestLedger } from "./digest/ledger.js";
 import { previousPeriod, dayText, type Period } from "./digest/period.js";
 import { buildDigestReport, productionByName, type DigestReport } from "./digest/report.js";
@@ -110,16 +111,6 @@ interface RunSummary {
   id: number;
 }
 
-interface JobSummary {
-  id: number;
-  run_id: number;
-  name: string;
-  labels: string[];
-  started_at: string;
-  completed_at: string | null;
-  conclusion: string | null;
-}
-
 /** Every job of the workflow runs created in the period, priced. */
 async function periodCi(ci: NonNullable<DigestSettings["ci"]>, period: Period, notices: Notice[]): Promise<CiCost | undefined> {
   try {
@@ -128,23 +119,9 @@ async function periodCi(ci: NonNullable<DigestSettings["ci"]>, period: Period, n
       created: `${dayText(period.start)}..${dayText(period.end - 1)}`,
       per_page: 100,
     })) as unknown as RunSummary[];
-    const jobs: JobRecord[] = [];
-    for (const run of runs) {
-      const list = (await ci.client.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", {
-        ...ci.repository,
-        run_id: run.id,
-        filter: "all",
-        per_page: 100,
-      })) as unknown as JobSummary[];
-      for (const job of list) {
-        jobs.push({ id: job.id, runId: job.run_id, name: job.name, labels: job.labels, startedAt: job.started_at, completedAt: job.completed_at, conclusion: job.conclusion });
-      }
-    }
+    const jobs = await jobsOfRuns(ci.client, ci.repository, runs.map((run) => run.id));
     return priceJobs(runs.length, jobs, ci.rateCards, ci.overlay);
   } catch (error) {
-    const status = (error as { status?: unknown }).status;
-    if (status !== 403 && status !== 404) throw error;
-    notices.push({ level: "warning", message: `Actions minutes left out: the token cannot read workflow runs (HTTP ${String(status)}); grant actions: read` });
-    return undefined;
+    return minutesLeftOut(error, notices, "Actions minutes");
   }
 }

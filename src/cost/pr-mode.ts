@@ -4,7 +4,8 @@ import type { GitHubClient } from "../runtime/github.js";
 import type { EnvironmentDirectory } from "../config/environment-files.js";
 import { readBaseFromApi, readBaseFromGit, type BaseFiles } from "./base-ref.js";
 import type { Catalog } from "./catalog.js";
-import { priceJobs, type CiCost, type JobRecord, type RateCard, type RateOverlay } from "./ci-cost.js";
+import { priceJobs, type CiCost, type RateCard, type RateOverlay } from "./ci-cost.js";
+import { jobsOfRuns, minutesLeftOut } from "./ci-jobs.js";
 import { CannotWriteError, publishComment, type CommentOutcome } from "./comment.js";
 import { isMaterial, type Behavior, type Threshold } from "./comment-plan.js";
 import { compareEnvironments } from "./compare.js";
@@ -144,16 +145,6 @@ interface RunSummary {
   head_repository?: { full_name?: string } | null;
 }
 
-interface JobSummary {
-  id: number;
-  run_id: number;
-  name: string;
-  labels: string[];
-  started_at: string;
-  completed_at: string | null;
-  conclusion: string | null;
-}
-
 /** Jobs of every workflow run of this pull request's branch that belong to it, priced. */
 async function pullRequestCi(settings: PullRequestSettings, notices: Notice[]): Promise<CiCost | undefined> {
   const { client, repository, event } = settings;
@@ -171,31 +162,9 @@ async function pullRequestCi(settings: PullRequestSettings, notices: Notice[]): 
         // A fork's runs list no pull request: its branch in its repository identifies them.
         (fork && run.head_repository?.full_name === event.headRepository),
     );
-    const jobs: JobRecord[] = [];
-    for (const run of ours) {
-      const list = (await client.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", {
-        ...repository,
-        run_id: run.id,
-        filter: "all",
-        per_page: 100,
-      })) as unknown as JobSummary[];
-      jobs.push(
-        ...list.map((job) => ({
-          id: job.id,
-          runId: job.run_id,
-          name: job.name,
-          labels: job.labels,
-          startedAt: job.started_at,
-          completedAt: job.completed_at,
-          conclusion: job.conclusion,
-        })),
-      );
-    }
+    const jobs = await jobsOfRuns(client, repository, ours.map((run) => run.id));
     return priceJobs(ours.length, jobs, settings.rateCards, settings.overlay);
   } catch (error) {
-    const status = (error as { status?: unknown }).status;
-    if (status !== 403 && status !== 404) throw error;
-    notices.push({ level: "warning", message: `CI minutes left out: the token cannot read workflow runs (HTTP ${String(status)}); grant actions: read` });
-    return undefined;
+    return minutesLeftOut(error, notices, "CI minutes");
   }
 }
