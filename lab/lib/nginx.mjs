@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { httpGet } from "./http.mjs";
-import { childPids, freePort, isAlive, isLabProcess, logTail, spawnLogged, stopPid, waitUntil } from "./processes.mjs";
+import { awaitServer, childPids, freePort, isAlive, isLabProcess, logTail, spawnLogged, stopPid, waitUntil } from "./processes.mjs";
 
 const run = promisify(execFile);
 const NGINX = process.env.LAB_NGINX_BIN ?? "nginx";
@@ -205,15 +205,7 @@ export async function startNginx(options) {
   const generation = await writeConfig({ dir, port, upstream });
   const spawned = await spawnLogged(NGINX, nginxArgs(dir), { logFile: join(dir, "logs", "nginx.out.log"), detached: options.detached });
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntil(`nginx on port ${port}`, async () => {
-      if (!isAlive(spawned.pid)) throw new Error(`nginx exited:\n${await logTail(paths(dir).errorLog)}`);
-      return servesGeneration(url, generation);
-    }, { timeoutMs });
-  } catch (error) {
-    await stopPid(spawned.pid, { signal: "SIGKILL" });
-    throw error;
-  }
+  await awaitServer(spawned, `nginx on port ${port}`, paths(dir).errorLog, () => servesGeneration(url, generation), { timeoutMs });
   return {
     url,
     port,

@@ -206,3 +206,27 @@ export async function stopPid(pid, options = {}) {
   while (isAlive(pid)) await sleep(25);
   return "killed";
 }
+
+/**
+ * Waits until a server just started with `spawnLogged` is ready (`check` returns a value); when it
+ * exits first, the error carries the tail of `logFile`. A server that never gets ready is killed,
+ * so a failed start leaves nothing behind.
+ * @template T
+ * @param {Spawned} spawned
+ * @param {string} what names the server and what is awaited, e.g. "nginx on port 8080"
+ * @param {string} logFile the log to quote when it exits
+ * @param {() => Promise<T | undefined> | T | undefined} check
+ * @param {{ timeoutMs?: number, intervalMs?: number }} [options]
+ * @returns {Promise<T>}
+ */
+export async function awaitServer(spawned, what, logFile, check, options = {}) {
+  try {
+    return await waitUntil(what, async () => {
+      if (!isAlive(spawned.pid)) throw new Error(`it exited:\n${await logTail(logFile)}`);
+      return check();
+    }, options);
+  } catch (error) {
+    await stopPid(spawned.pid, { signal: "SIGKILL" });
+    throw error;
+  }
+}

@@ -4,7 +4,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { URLSearchParams } from "node:url";
 import { httpGet } from "./http.mjs";
-import { freePort, isAlive, isLabProcess, logTail, spawnLogged, stopPid, waitUntil } from "./processes.mjs";
+import { awaitServer, freePort, isLabProcess, spawnLogged, stopPid, waitUntil } from "./processes.mjs";
 
 const PROMETHEUS = process.env.LAB_PROMETHEUS_BIN ?? "prometheus";
 
@@ -133,15 +133,13 @@ export async function startPrometheus(options) {
     { logFile: p.log, detached: options.detached },
   );
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntil(`prometheus on port ${port} to be ready`, async () => {
-      if (!isAlive(spawned.pid)) throw new Error(`prometheus exited:\n${await logTail(p.log)}`);
-      return (await httpGet(`${url}/-/ready`, { timeoutMs: 1000 })).status === 200 ? true : undefined;
-    }, { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 100 });
-  } catch (error) {
-    await stopPid(spawned.pid, { signal: "SIGKILL" });
-    throw error;
-  }
+  await awaitServer(
+    spawned,
+    `prometheus on port ${port} to be ready`,
+    p.log,
+    async () => ((await httpGet(`${url}/-/ready`, { timeoutMs: 1000 })).status === 200 ? true : undefined),
+    { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 100 },
+  );
   return {
     url,
     port,

@@ -4,7 +4,7 @@
  * canary - baseline is compared with a tolerance band around zero, filtered by direction and by an
  * optional effect-size limit on the ratio of means. Pure: numbers in, a labelled verdict out.
  */
-import { DEFAULT_CONFIDENCE, mannWhitneySorted } from "./mann-whitney.js";
+import { DEFAULT_CONFIDENCE, mannWhitneySorted, type MannWhitneyTest } from "./mann-whitney.js";
 
 export type ComparisonDirection = "increase" | "decrease" | "either";
 export type ComparisonLabel = "Pass" | "High" | "Low" | "NoData";
@@ -42,14 +42,8 @@ export interface SideSummary {
   removedOutliers: number;
 }
 
-export interface ComparisonTest {
-  u: number;
-  pValue: number;
-  lower: number;
-  upper: number;
-  estimate: number;
-  confidence: number;
-}
+/** The Mann-Whitney figures a comparison reports. */
+export type ComparisonTest = Pick<MannWhitneyTest, "u" | "pValue" | "lower" | "upper" | "estimate" | "confidence">;
 
 export interface ComparisonResult {
   label: ComparisonLabel;
