@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createGitHubClient } from "../../src/runtime/github.js";
 import { startGitHubStandIn } from "../../test/github-standin/index.js";
-import { labDown, labUp, startLoad } from "../../test/harness/lab.js";
+import { labDown, labUp, labVariables, seedDeployment, startLoad } from "../../test/harness/lab.js";
 import { ROOT, runAction, type ActionResult } from "../../test/harness/run-action.js";
 
 const REPOSITORY = "octo-org/demo-api";
@@ -74,25 +74,9 @@ export async function runDeployDemo(log: (line: string) => void = console.log): 
   const github = await startGitHubStandIn({ repositories: [REPOSITORY] });
   try {
     log(`  traffic: ${lab.url}   prometheus: ${lab.prometheus}   GitHub API stand-in: ${github.url}`);
-    const [owner, repo] = REPOSITORY.split("/") as [string, string];
     const client = createGitHubClient({ token: "demo-token", baseUrl: github.url, secondMs: 1, getCache: false });
-    const seeded = await client.request("POST /repos/{owner}/{repo}/deployments", {
-      owner,
-      repo,
-      ref: "main",
-      environment: "production",
-      payload: { version: "1.0.0", strategy: "rolling", slot: "blue" },
-      required_contexts: [],
-      auto_merge: false,
-    });
-    await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo, deployment_id: Number((seeded.data as { id: number }).id), state: "success" });
-    const env = {
-      LAB_DIR: labDir,
-      LAB_URL: lab.url,
-      LAB_PROMETHEUS_URL: lab.prometheus,
-      LAB_BLUE_URL: `http://127.0.0.1:${lab.slots.blue.port}`,
-      LAB_GREEN_URL: `http://127.0.0.1:${lab.slots.green.port}`,
-    };
+    await seedDeployment(client, REPOSITORY, { version: "1.0.0", slot: "blue", state: "success" });
+    const env = labVariables(labDir, lab);
     // Prometheus needs a few scrapes of the stable version before the first gate can compare.
     const load = startLoad({ url: `${lab.url}/api/work`, rps: 100, durationMs: 15_000 });
     log("Warming up: 15 s of traffic to the stable version so Prometheus has a baseline…");

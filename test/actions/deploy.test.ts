@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
-import { Cleanup, killLabProcesses, labDown, labStatus, labUp, startLoad, type LoadRun } from "../harness/lab.js";
+import { Cleanup, killLabProcesses, labDown, labLive, labStatus, labUp, labVariables, seedDeployment, startLoad, type LoadRun } from "../harness/lab.js";
 import { ROOT, runAction, type ActionResult } from "../harness/run-action.js";
 import { startReceiver } from "../notify/servers.js";
 
@@ -25,13 +25,7 @@ beforeAll(async () => {
   cleanup.add(() => killLabProcesses(labDir));
   const lab = await labUp(labDir, { version: "1.1.0" });
   cleanup.add(() => labDown(labDir));
-  labEnv = {
-    LAB_DIR: labDir,
-    LAB_URL: lab.url,
-    LAB_PROMETHEUS_URL: lab.prometheus,
-    LAB_BLUE_URL: `http://127.0.0.1:${lab.slots.blue.port}`,
-    LAB_GREEN_URL: `http://127.0.0.1:${lab.slots.green.port}`,
-  };
+  labEnv = labVariables(labDir, lab);
   github = await startGitHubStandIn({ repositories: [REPOSITORY] });
   cleanup.add(() => github.stop());
   client = createGitHubClient({ token: "test-token", baseUrl: github.url, secondMs: 1, getCache: false });
@@ -44,10 +38,7 @@ interface Live {
   version: string;
 }
 
-async function live(): Promise<Live> {
-  const status = (await labStatus(labDir)) as unknown as { live: "blue" | "green"; weights: Record<string, number>; slots: Record<string, { version: string | null }> };
-  return { slot: status.live, version: status.slots[status.live]?.version ?? "" };
-}
+const live = (): Promise<Live> => labLive(labDir);
 
 async function weights(): Promise<Record<string, number>> {
   return ((await labStatus(labDir)) as unknown as { weights: Record<string, number> }).weights;
@@ -56,19 +47,7 @@ async function weights(): Promise<Record<string, number>> {
 /** A fresh GitHub whose record says what the lab runs now: one successful deployment. */
 async function seedRecord(state: "success" | "in_progress" = "success", version?: string): Promise<number> {
   const now = await live();
-  const [owner, repo] = REPOSITORY.split("/") as [string, string];
-  const created = await client.request("POST /repos/{owner}/{repo}/deployments", {
-    owner,
-    repo,
-    ref: "main",
-    environment: "production",
-    payload: { version: version ?? now.version, strategy: "rolling", slot: now.slot },
-    required_contexts: [],
-    auto_merge: false,
-  });
-  const id = Number((created.data as { id: number }).id);
-  await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo, deployment_id: id, state });
-  return id;
+  return seedDeployment(client, REPOSITORY, { version: version ?? now.version, slot: now.slot, state });
 }
 
 /** Every deployment write, in order, named by version and strategy: the record the run left. */

@@ -2,7 +2,8 @@
 // run as a child process, and a cleanup stack that leaves no server behind when a test fails.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { isLabProcess, readState } from "../../lab/lib/index.mjs";
+import { isLabProcess, labStatus, readState } from "../../lab/lib/index.mjs";
+import type { GitHubClient } from "../../src/runtime/github.js";
 import { ROOT } from "./run-action.js";
 
 export * from "../../lab/lib/index.mjs";
@@ -89,4 +90,45 @@ export class Cleanup {
     }
     if (errors.length > 0) throw new AggregateError(errors, `${errors.length} cleanup step(s) failed`);
   }
+}
+
+/** The LAB_* variables that lab/environments/*.yml read, for a lab `labUp` started in `dir`. */
+export function labVariables(dir: string, lab: { url: string; prometheus: string; slots: Record<"blue" | "green", { port: number }> }): Record<string, string> {
+  return {
+    LAB_DIR: dir,
+    LAB_URL: lab.url,
+    LAB_PROMETHEUS_URL: lab.prometheus,
+    LAB_BLUE_URL: `http://127.0.0.1:${lab.slots.blue.port}`,
+    LAB_GREEN_URL: `http://127.0.0.1:${lab.slots.green.port}`,
+  };
+}
+
+/** What the lab in `dir` serves now: its live slot and that slot's version. */
+export async function labLive(dir: string): Promise<{ slot: "blue" | "green"; version: string }> {
+  const status = (await labStatus(dir)) as unknown as { live: "blue" | "green"; slots: Record<string, { version: string | null }> };
+  return { slot: status.live, version: status.slots[status.live]?.version ?? "" };
+}
+
+/**
+ * Records a deployment to production with one status, as an earlier deploy would have left it:
+ * what deploy reads as the version running now (and as the last good one when `success`).
+ */
+export async function seedDeployment(
+  client: GitHubClient,
+  repository: string,
+  deployment: { version: string; slot: string; state: "success" | "in_progress" },
+): Promise<number> {
+  const [owner, repo] = repository.split("/") as [string, string];
+  const created = await client.request("POST /repos/{owner}/{repo}/deployments", {
+    owner,
+    repo,
+    ref: "main",
+    environment: "production",
+    payload: { version: deployment.version, strategy: "rolling", slot: deployment.slot },
+    required_contexts: [],
+    auto_merge: false,
+  });
+  const id = Number((created.data as { id: number }).id);
+  await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo, deployment_id: id, state: deployment.state });
+  return id;
 }

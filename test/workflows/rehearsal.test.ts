@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
-import { Cleanup, killLabProcesses, labDown, labStatus, labStop, labUp, startLoad } from "../harness/lab.js";
+import { Cleanup, killLabProcesses, labDown, labLive, labStop, labUp, labVariables, seedDeployment, startLoad } from "../harness/lab.js";
 import { ROOT } from "../harness/run-action.js";
 import { runWorkflow, type ExecutorOptions, type JobRun, type WorkflowRun } from "./executor.js";
 import type { Json } from "./expressions.js";
@@ -182,13 +182,7 @@ describe("deploy.yml rehearsed against the lab", () => {
     cleanup.add(() => killLabProcesses(labDir));
     const lab = await labUp(labDir, { version: "1.1.0" });
     cleanup.add(() => labDown(labDir));
-    labEnv = {
-      LAB_DIR: labDir,
-      LAB_URL: lab.url,
-      LAB_PROMETHEUS_URL: lab.prometheus,
-      LAB_BLUE_URL: `http://127.0.0.1:${lab.slots.blue.port}`,
-      LAB_GREEN_URL: `http://127.0.0.1:${lab.slots.green.port}`,
-    };
+    labEnv = labVariables(labDir, lab);
     github = await startGitHubStandIn({ repositories: [REPOSITORY] });
     cleanup.add(() => github.stop());
     client = createGitHubClient({ token: "test-token", baseUrl: github.url, secondMs: 1, getCache: false });
@@ -201,26 +195,11 @@ describe("deploy.yml rehearsed against the lab", () => {
     await seedRecord();
   });
 
-  async function live(): Promise<{ slot: "blue" | "green"; version: string }> {
-    const status = (await labStatus(labDir)) as unknown as { live: "blue" | "green"; slots: Record<string, { version: string | null }> };
-    return { slot: status.live, version: status.slots[status.live]?.version ?? "" };
-  }
+  const live = () => labLive(labDir);
 
   /** GitHub's record says what the lab runs now: one successful deployment to production. */
   async function seedRecord(): Promise<void> {
-    const now = await live();
-    const [owner, repo] = REPOSITORY.split("/") as [string, string];
-    const created = await client.request("POST /repos/{owner}/{repo}/deployments", {
-      owner,
-      repo,
-      ref: "main",
-      environment: "production",
-      payload: { version: now.version, strategy: "rolling", slot: now.slot },
-      required_contexts: [],
-      auto_merge: false,
-    });
-    const id = Number((created.data as { id: number }).id);
-    await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo, deployment_id: id, state: "success" });
+    await seedDeployment(client, REPOSITORY, { ...(await live()), state: "success" });
   }
 
   /**
