@@ -9,7 +9,7 @@ import { runGate } from "../analysis/gate.js";
 import { openEnvironmentDirectory } from "../config/environment-files.js";
 import { layerEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
-import { ConfigurationError, type Problem } from "../runtime/errors.js";
+import { ConfigurationError, throwIfProblems, type Problem } from "../runtime/errors.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import { appendSummary, logError, logInfo, logWarning, markFailed, registerSecret, setOutput } from "../runtime/runner.js";
@@ -53,11 +53,10 @@ type Inputs = z.infer<typeof Inputs>;
 const NUMERIC = ["count", "failure-limit", "inconclusive-limit", "consecutive-error-limit", "consecutive-success-limit", "min-samples", "pass-score", "marginal-score"] as const;
 const TEXTUAL = ["provider", "address", "interval", "duration", "initial-delay", "lookback", "step", "query-timeout"] as const;
 
-/** The settings given as inputs, validated by the same schema as the analysis section. */
-function settingsFromInputs(inputs: Inputs): RawSettings {
+/** The settings given as inputs, validated by the same schema as the analysis section; problems go to `problems`. */
+function settingsFromInputs(inputs: Inputs, problems: Problem[]): RawSettings {
   const raw: Record<string, unknown> = {};
   for (const key of TEXTUAL) if (inputs[key] !== undefined) raw[key] = inputs[key];
-  const problems: Problem[] = [];
   for (const key of NUMERIC) {
     const value = inputs[key];
     if (value === undefined) continue;
@@ -65,17 +64,17 @@ function settingsFromInputs(inputs: Inputs): RawSettings {
     else problems.push({ path: `input "${key}"`, message: `expected a number, got ${JSON.stringify(value)}` });
   }
   const parsed = SettingsSchema.safeParse(raw);
-  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, (path) => `input "${String(path[0])}"`));
-  if (problems.length > 0) throw new ConfigurationError(problems);
-  if (!parsed.success) throw new Error("unreachable: invalid settings without problems");
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  problems.push(...issuesToProblems(parsed.error.issues, (path) => `input "${String(path[0])}"`));
+  return {};
 }
 
-function failOn(value: string): Set<string> {
+/** The verdicts that fail the step; an unknown one goes to `problems`. */
+function failOn(value: string, problems: Problem[]): Set<string> {
   const verdicts = value.split(/[\s,]+/).filter(Boolean);
   if (verdicts.length === 1 && verdicts[0] === "none") return new Set();
   const unknown = verdicts.filter((verdict) => !(VERDICTS as readonly string[]).includes(verdict));
-  if (unknown.length > 0) throw new ConfigurationError({ path: 'input "fail-on"', message: `unknown verdict ${unknown.join(", ")}: use rollback, inconclusive, promote, or none` });
+  if (unknown.length > 0) problems.push({ path: 'input "fail-on"', message: `unknown verdict ${unknown.join(", ")}: use rollback, inconclusive, promote, or none` });
   return new Set(verdicts);
 }
 
@@ -95,17 +94,10 @@ async function main(): Promise<void> {
     throw new ConfigurationError({ path: 'input "environment"', message: "give an environment (its analysis section) or a metrics input, or both" });
   }
   // Both input checks run before either is reported, so one run names every bad input.
-  const checked = [() => failOn(inputs["fail-on"]), () => settingsFromInputs(inputs)].map((check) => {
-    try {
-      return check();
-    } catch (error) {
-      if (error instanceof ConfigurationError) return error;
-      throw error;
-    }
-  });
-  const errors = checked.filter((value): value is ConfigurationError => value instanceof ConfigurationError);
-  if (errors.length > 0) throw new ConfigurationError(errors.flatMap((error) => error.problems));
-  const [failing, inputSettings] = checked as [Set<string>, RawSettings];
+  const problems: Problem[] = [];
+  const failing = failOn(inputs["fail-on"], problems);
+  const inputSettings = settingsFromInputs(inputs, problems);
+  throwIfProblems(problems);
   const environment = inputs.environment
     ? layerEnvironment(await (await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace)).sources(inputs.environment))
     : undefined;

@@ -212,14 +212,14 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
   /** Puts the stable version back: traffic back to the stable slot, or a redeploy for rolling. */
   async function restore(reason: string): Promise<boolean> {
     ports.log(`rolling back: ${reason}`);
-    const rollbackValues = { ...values(plan.stableSlot, 100, plan.previousVersion ?? plan.version) };
+    const rollbackValues = values(plan.stableSlot, 100, plan.previousVersion ?? plan.version);
     const attempt = async (kind: HookKind, detail: string): Promise<boolean> => {
       const run = await ports.hook(kind, rollbackValues);
       const ok = run.exitCode === 0;
       note({ step: "rollback", ok, slot: plan.stableSlot, weight: 100, detail: ok ? detail : `${kind} hook ${run.timedOut ? "timed out" : `exited ${run.exitCode}`}` });
       return ok;
     };
-    if (settings.hooks.rollback) return attempt("rollback", `stable ${plan.previousVersion ?? ""} restored by the rollback hook`.replace("  ", " "));
+    if (settings.hooks.rollback) return attempt("rollback", `stable ${plan.previousVersion ? `${plan.previousVersion} ` : ""}restored by the rollback hook`);
     if (settings.strategy === "rolling") {
       if (!plan.previousVersion) {
         note({ step: "rollback", ok: false, detail: "no previous version to redeploy" });
