@@ -1,11 +1,13 @@
 // Lint rules: typescript-eslint's recommended type-aware set over sources, tests and scripts.
 import js from "@eslint/js";
+import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   { ignores: ["actions/*/dist/**", "node_modules/**", "coverage/**", ".tmp/**", ".lab/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  prettier,
   {
     files: ["**/*.ts"],
     rules: {
@@ -16,6 +18,13 @@ export default tseslint.config(
   },
   {
     files: ["**/*.js", "**/*.mjs"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly" } },
+    languageOptions: {
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        URL: "readonly",
+        setTimeout: "readonly",
+      },
+    },
   },
 );

@@ -4,7 +4,18 @@
 // Each command prints one human line on stderr and one JSON result on stdout.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { LabUsageError, labDeploy, labDown, labLoad, labPromote, labRollback, labStatus, labStop, labTraffic, labUp } from "./lib/lab.mjs";
+import {
+  LabUsageError,
+  labDeploy,
+  labDown,
+  labLoad,
+  labPromote,
+  labRollback,
+  labStatus,
+  labStop,
+  labTraffic,
+  labUp,
+} from "./lib/lab.mjs";
 import { isSlot } from "./lib/state.mjs";
 
 const DEFAULT_DIR = fileURLToPath(new URL("../.lab", import.meta.url));
@@ -35,7 +46,14 @@ const COMMANDS = {
   up: { version: STRING, "scrape-interval": STRING },
   down: {},
   status: {},
-  deploy: { slot: STRING, version: STRING, force: BOOLEAN, "error-rate": STRING, "latency-ms": STRING, "latency-jitter-ms": STRING },
+  deploy: {
+    slot: STRING,
+    version: STRING,
+    force: BOOLEAN,
+    "error-rate": STRING,
+    "latency-ms": STRING,
+    "latency-jitter-ms": STRING,
+  },
   traffic: { slot: STRING, weight: STRING },
   promote: { slot: STRING, "stop-other": BOOLEAN },
   rollback: { version: STRING, "stop-other": BOOLEAN },
@@ -49,7 +67,8 @@ const env = (value) => (value === undefined || value === "" ? undefined : value)
 /** @param {unknown} value @param {string} from */
 function slotOf(value, from) {
   if (value === undefined) throw new LabUsageError(`${from} is required (blue or green)`);
-  if (!isSlot(value)) throw new LabUsageError(`${from}: expected blue or green, got ${JSON.stringify(value)}`);
+  if (!isSlot(value))
+    throw new LabUsageError(`${from}: expected blue or green, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -61,8 +80,16 @@ function slotOf(value, from) {
 function numberOf(value, name, range) {
   if (value === undefined) return undefined;
   const number = Number(value.replace(/%$/, ""));
-  if (value.trim() === "" || !Number.isFinite(number) || number < range.min || number > range.max || (range.integer && !Number.isInteger(number))) {
-    throw new LabUsageError(`${name}: expected ${range.integer ? "an integer" : "a number"} from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`);
+  if (
+    value.trim() === "" ||
+    !Number.isFinite(number) ||
+    number < range.min ||
+    number > range.max ||
+    (range.integer && !Number.isInteger(number))
+  ) {
+    throw new LabUsageError(
+      `${name}: expected ${range.integer ? "an integer" : "a number"} from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`,
+    );
   }
   return number;
 }
@@ -70,15 +97,22 @@ function numberOf(value, name, range) {
 /** "10s", "500ms", "2m"; a bare number is seconds. @param {string} value */
 function durationMs(value) {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value);
-  if (!match) throw new LabUsageError(`--duration: expected a duration like 10s, 500ms or 2m, got ${JSON.stringify(value)}`);
+  if (!match)
+    throw new LabUsageError(
+      `--duration: expected a duration like 10s, 500ms or 2m, got ${JSON.stringify(value)}`,
+    );
   const unit = match[2] ?? "s";
   const ms = Number(match[1]) * (unit === "ms" ? 1 : unit === "s" ? 1000 : 60_000);
-  if (ms <= 0 || ms > 3_600_000) throw new LabUsageError(`--duration: expected more than 0 and at most 1h, got ${value}`);
+  if (ms <= 0 || ms > 3_600_000)
+    throw new LabUsageError(`--duration: expected more than 0 and at most 1h, got ${value}`);
   return ms;
 }
 
 /** @param {Record<string, number>} weights */
-const weightsLine = (weights) => Object.entries(weights).map(([slot, weight]) => `${slot} ${weight}%`).join(" / ");
+const weightsLine = (weights) =>
+  Object.entries(weights)
+    .map(([slot, weight]) => `${slot} ${weight}%`)
+    .join(" / ");
 
 /**
  * @param {string} command
@@ -92,7 +126,10 @@ async function runCommand(command, values, dir) {
   const environment = env(process.env.SHIPGATE_ENVIRONMENT);
   switch (command) {
     case "up": {
-      const result = await labUp(dir, { version: str("version"), scrapeInterval: str("scrape-interval") });
+      const result = await labUp(dir, {
+        version: str("version"),
+        scrapeInterval: str("scrape-interval"),
+      });
       const human = result.alreadyUp
         ? `lab already up in ${result.dir}: traffic at ${result.url}, live slot ${result.live}`
         : `lab up in ${result.dir}: traffic at ${result.url}, Prometheus at ${result.prometheus}, blue runs ${result.slots.blue.version}`;
@@ -100,16 +137,25 @@ async function runCommand(command, values, dir) {
     }
     case "down": {
       const result = await labDown(dir);
-      return { human: result.wasUp ? `lab down: ${JSON.stringify(result.stopped)}` : "lab was not up; stopped what was left", result };
+      return {
+        human: result.wasUp
+          ? `lab down: ${JSON.stringify(result.stopped)}`
+          : "lab was not up; stopped what was left",
+        result,
+      };
     }
     case "status": {
       const result = await labStatus(dir);
       return { human: result.up ? `lab up in ${dir}` : `lab not up in ${dir}`, result };
     }
     case "deploy": {
-      const slot = slotOf(str("slot") ?? env(process.env.SHIPGATE_SLOT), "--slot (or SHIPGATE_SLOT)");
+      const slot = slotOf(
+        str("slot") ?? env(process.env.SHIPGATE_SLOT),
+        "--slot (or SHIPGATE_SLOT)",
+      );
       const version = str("version") ?? env(process.env.SHIPGATE_VERSION);
-      if (version === undefined) throw new LabUsageError("--version (or SHIPGATE_VERSION) is required");
+      if (version === undefined)
+        throw new LabUsageError("--version (or SHIPGATE_VERSION) is required");
       const result = await labDeploy(dir, {
         slot,
         version,
@@ -117,30 +163,60 @@ async function runCommand(command, values, dir) {
         environment,
         errorRate: numberOf(str("error-rate"), "--error-rate", { min: 0, max: 1 }),
         latencyMs: numberOf(str("latency-ms"), "--latency-ms", { min: 0, max: 60_000 }),
-        latencyJitterMs: numberOf(str("latency-jitter-ms"), "--latency-jitter-ms", { min: 0, max: 60_000 }),
+        latencyJitterMs: numberOf(str("latency-jitter-ms"), "--latency-jitter-ms", {
+          min: 0,
+          max: 60_000,
+        }),
       });
-      return { human: `deployed ${result.version} to ${slot} (${result.slotUrl}); traffic ${weightsLine(result.weights)}`, result };
+      return {
+        human: `deployed ${result.version} to ${slot} (${result.slotUrl}); traffic ${weightsLine(result.weights)}`,
+        result,
+      };
     }
     case "traffic": {
-      const slot = slotOf(str("slot") ?? env(process.env.SHIPGATE_SLOT), "--slot (or SHIPGATE_SLOT)");
-      const weight = numberOf(str("weight") ?? env(process.env.SHIPGATE_WEIGHT), "--weight (or SHIPGATE_WEIGHT)", { min: 0, max: 100, integer: true });
-      if (weight === undefined) throw new LabUsageError("--weight (or SHIPGATE_WEIGHT) is required");
+      const slot = slotOf(
+        str("slot") ?? env(process.env.SHIPGATE_SLOT),
+        "--slot (or SHIPGATE_SLOT)",
+      );
+      const weight = numberOf(
+        str("weight") ?? env(process.env.SHIPGATE_WEIGHT),
+        "--weight (or SHIPGATE_WEIGHT)",
+        { min: 0, max: 100, integer: true },
+      );
+      if (weight === undefined)
+        throw new LabUsageError("--weight (or SHIPGATE_WEIGHT) is required");
       const result = await labTraffic(dir, { slot, weight, environment });
       return { human: `traffic ${weightsLine(result.weights)}`, result };
     }
     case "promote": {
-      const slot = slotOf(str("slot") ?? env(process.env.SHIPGATE_SLOT), "--slot (or SHIPGATE_SLOT)");
+      const slot = slotOf(
+        str("slot") ?? env(process.env.SHIPGATE_SLOT),
+        "--slot (or SHIPGATE_SLOT)",
+      );
       const result = await labPromote(dir, { slot, stopOther: flag("stop-other"), environment });
-      return { human: `promoted ${slot} (${result.slots[slot].version}) to live${result.stopped ? `; stopped ${result.stopped}` : ""}`, result };
+      return {
+        human: `promoted ${slot} (${result.slots[slot].version}) to live${result.stopped ? `; stopped ${result.stopped}` : ""}`,
+        result,
+      };
     }
     case "rollback": {
       const previousVersion = str("version") ?? env(process.env.SHIPGATE_PREVIOUS_VERSION);
-      const result = await labRollback(dir, { previousVersion, stopOther: flag("stop-other"), environment });
+      const result = await labRollback(dir, {
+        previousVersion,
+        stopOther: flag("stop-other"),
+        environment,
+      });
       const how = result.redeployed ? `redeployed ${result.version} on` : "all traffic to";
-      return { human: `rolled back: ${how} ${result.rolledBackTo}${result.stopped ? `; stopped ${result.stopped}` : ""}`, result };
+      return {
+        human: `rolled back: ${how} ${result.rolledBackTo}${result.stopped ? `; stopped ${result.stopped}` : ""}`,
+        result,
+      };
     }
     case "stop": {
-      const slot = slotOf(str("slot") ?? env(process.env.SHIPGATE_SLOT), "--slot (or SHIPGATE_SLOT)");
+      const slot = slotOf(
+        str("slot") ?? env(process.env.SHIPGATE_SLOT),
+        "--slot (or SHIPGATE_SLOT)",
+      );
       const result = await labStop(dir, { slot, force: flag("force"), environment });
       return { human: `stopped ${slot} (${result.result})`, result };
     }
@@ -149,10 +225,17 @@ async function runCommand(command, values, dir) {
       const result = await labLoad(dir, {
         rps,
         durationMs: durationMs(str("duration") ?? "10s"),
-        maxRequests: numberOf(str("max-requests"), "--max-requests", { min: 1, max: 1_000_000, integer: true }),
+        maxRequests: numberOf(str("max-requests"), "--max-requests", {
+          min: 1,
+          max: 1_000_000,
+          integer: true,
+        }),
         path: str("path"),
       });
-      return { human: `load: ${result.sent} sent, ${result.ok} ok, ${result.failed} failed, p95 ${result.latencyMs.p95} ms`, result };
+      return {
+        human: `load: ${result.sent} sent, ${result.ok} ok, ${result.failed} failed, p95 ${result.latencyMs.p95} ms`,
+        result,
+      };
     }
     default:
       throw new LabUsageError(`unknown command ${JSON.stringify(command)}`);
@@ -166,7 +249,12 @@ async function main() {
   /** @type {string[]} */
   let positionals;
   try {
-    const parsed = parseArgs({ args: process.argv.slice(2), options: allOptions, strict: true, allowPositionals: true });
+    const parsed = parseArgs({
+      args: process.argv.slice(2),
+      options: allOptions,
+      strict: true,
+      allowPositionals: true,
+    });
     values = /** @type {Record<string, string | boolean | undefined>} */ (parsed.values);
     positionals = parsed.positionals;
   } catch (error) {
@@ -180,11 +268,14 @@ async function main() {
   }
   const options = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!options) throw new LabUsageError(`unknown command ${JSON.stringify(command)}`);
-  if (extra.length > 0) throw new LabUsageError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`);
+  if (extra.length > 0)
+    throw new LabUsageError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`);
   for (const name of Object.keys(values)) {
-    if (name !== "dir" && !Object.hasOwn(options, name)) throw new LabUsageError(`${command}: no option --${name}`);
+    if (name !== "dir" && !Object.hasOwn(options, name))
+      throw new LabUsageError(`${command}: no option --${name}`);
   }
-  const dir = /** @type {string | undefined} */ (values.dir) ?? env(process.env.LAB_DIR) ?? DEFAULT_DIR;
+  const dir =
+    /** @type {string | undefined} */ (values.dir) ?? env(process.env.LAB_DIR) ?? DEFAULT_DIR;
   const { human, result } = await runCommand(command, values, dir);
   console.error(`lab: ${human}`);
   console.log(JSON.stringify(result, null, 2));
@@ -195,7 +286,9 @@ main().catch((/** @type {unknown} */ error) => {
     console.error(`lab: ${error.message}\n(run \`node lab/lab.mjs --help\` for usage)`);
     process.exitCode = 2;
   } else {
-    console.error(`lab: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(
+      `lab: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     process.exitCode = 1;
   }
 });

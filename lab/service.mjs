@@ -22,7 +22,8 @@ function numberSetting(flag, env, name, fallback, max) {
   const raw = flag ?? env;
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > max) throw new Error(`${name}: expected a number from 0 to ${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value < 0 || value > max)
+    throw new Error(`${name}: expected a number from 0 to ${max}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -46,7 +47,8 @@ async function main() {
     return;
   }
   const version = parseVersion(values.version);
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(values.slot)) throw new Error(`--slot: expected a short lower-case name, got ${JSON.stringify(values.slot)}`);
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(values.slot))
+    throw new Error(`--slot: expected a short lower-case name, got ${JSON.stringify(values.slot)}`);
   const port = numberSetting(values.port, undefined, "--port", 0, 65535);
   if (!Number.isInteger(port)) throw new Error(`--port: expected an integer, got ${values.port}`);
   const base = await versionBehaviour(version, values["versions-file"]);
@@ -54,14 +56,40 @@ async function main() {
   const service = createDemoService({
     version,
     slot: values.slot,
-    errorRate: numberSetting(values["error-rate"], env.LAB_ERROR_RATE, "--error-rate", base.errorRate, 1),
-    latencyMs: numberSetting(values["latency-ms"], env.LAB_LATENCY_MS, "--latency-ms", base.latencyMs, 60_000),
-    latencyJitterMs: numberSetting(values["latency-jitter-ms"], env.LAB_LATENCY_JITTER_MS, "--latency-jitter-ms", base.latencyJitterMs, 60_000),
+    errorRate: numberSetting(
+      values["error-rate"],
+      env.LAB_ERROR_RATE,
+      "--error-rate",
+      base.errorRate,
+      1,
+    ),
+    latencyMs: numberSetting(
+      values["latency-ms"],
+      env.LAB_LATENCY_MS,
+      "--latency-ms",
+      base.latencyMs,
+      60_000,
+    ),
+    latencyJitterMs: numberSetting(
+      values["latency-jitter-ms"],
+      env.LAB_LATENCY_JITTER_MS,
+      "--latency-jitter-ms",
+      base.latencyJitterMs,
+      60_000,
+    ),
   });
   service.server.listen(port, values.host, () => {
     const address = service.server.address();
     const bound = typeof address === "object" && address ? address.port : port;
-    console.log(JSON.stringify({ event: "listening", port: bound, version, slot: values.slot, pid: process.pid }));
+    console.log(
+      JSON.stringify({
+        event: "listening",
+        port: bound,
+        version,
+        slot: values.slot,
+        pid: process.pid,
+      }),
+    );
   });
   service.server.on("error", (error) => {
     console.error(`service: ${error.message}`);

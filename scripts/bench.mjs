@@ -17,16 +17,29 @@ const WARMUP = 5;
 /** A trivial, valid input for each action, in its own workspace. */
 const TRIVIAL = {
   "health-verify": (workspace) => {
-    return { INPUT_CHECKS: JSON.stringify([{ name: "noop", url: "http://127.0.0.1:9/", conditions: ["[CONNECTED] == false"] }]), GITHUB_WORKSPACE: workspace };
+    return {
+      INPUT_CHECKS: JSON.stringify([
+        { name: "noop", url: "http://127.0.0.1:9/", conditions: ["[CONNECTED] == false"] },
+      ]),
+      GITHUB_WORKSPACE: workspace,
+    };
   },
   "canary-gate": (workspace) => {
     // One http metric against a closed port, no retries: start-up, one failed query, the report.
     const metrics = "- name: noop\n  provider: http\n  query: http://127.0.0.1:9/\n  max: 1\n";
-    return { INPUT_METRICS: metrics, "INPUT_CONSECUTIVE-ERROR-LIMIT": "0", "INPUT_FAIL-ON": "none", GITHUB_WORKSPACE: workspace };
+    return {
+      INPUT_METRICS: metrics,
+      "INPUT_CONSECUTIVE-ERROR-LIMIT": "0",
+      "INPUT_FAIL-ON": "none",
+      GITHUB_WORKSPACE: workspace,
+    };
   },
   "env-config": (workspace) => {
     mkdirSync(join(workspace, "environments"));
-    writeFileSync(join(workspace, "environments", "base.yml"), "service: bench\nconfig:\n  logLevel: info\n");
+    writeFileSync(
+      join(workspace, "environments", "base.yml"),
+      "service: bench\nconfig:\n  logLevel: info\n",
+    );
     writeFileSync(join(workspace, "environments", "dev.yml"), "config:\n  logLevel: debug\n");
     return { INPUT_ENVIRONMENT: "dev" };
   },
@@ -36,7 +49,8 @@ function time(command, args, env) {
   const start = process.hrtime.bigint();
   const result = spawnSync(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
   return ms;
 }
 
@@ -48,7 +62,9 @@ const stats = (samples) => {
 
 const only = process.argv.slice(2);
 if (only.length === 0) {
-  console.log(`cold start, ${RUNS} runs each after ${WARMUP} warm-up runs, node ${process.version}`);
+  console.log(
+    `cold start, ${RUNS} runs each after ${WARMUP} warm-up runs, node ${process.version}`,
+  );
   console.log("action            median ms   p90 ms   baseline median ms   ratio (target <= 1.5x)");
 }
 for (const [action, setup] of only.length > 0 ? [] : Object.entries(TRIVIAL)) {
@@ -63,7 +79,12 @@ for (const [action, setup] of only.length > 0 ? [] : Object.entries(TRIVIAL)) {
         return [name, path];
       }),
     );
-    const env = { PATH: process.env.PATH, GITHUB_WORKSPACE: workspace, ...files, ...setup(workspace) };
+    const env = {
+      PATH: process.env.PATH,
+      GITHUB_WORKSPACE: workspace,
+      ...files,
+      ...setup(workspace),
+    };
     const bare = [];
     const cold = [];
     for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -106,7 +127,10 @@ async function benchHealthVerify() {
   const CHECKS = 200;
   const CONCURRENCY = 20;
   const server = createServer((_request, response) => {
-    setTimeout(() => response.writeHead(200, { "content-type": "application/json" }).end('{"status":"UP"}'), LATENCY);
+    setTimeout(
+      () => response.writeHead(200, { "content-type": "application/json" }).end('{"status":"UP"}'),
+      LATENCY,
+    );
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${server.address().port}/healthz`;
@@ -120,8 +144,18 @@ async function benchHealthVerify() {
           return [name, path];
         }),
       );
-      const checks = Array.from({ length: count }, (_, i) => ({ name: `check-${i}`, url, conditions: ["[STATUS] == 200"] }));
-      return { PATH: process.env.PATH, GITHUB_WORKSPACE: workspace, ...files, INPUT_CHECKS: JSON.stringify(checks), INPUT_CONCURRENCY: String(CONCURRENCY) };
+      const checks = Array.from({ length: count }, (_, i) => ({
+        name: `check-${i}`,
+        url,
+        conditions: ["[STATUS] == 200"],
+      }));
+      return {
+        PATH: process.env.PATH,
+        GITHUB_WORKSPACE: workspace,
+        ...files,
+        INPUT_CHECKS: JSON.stringify(checks),
+        INPUT_CONCURRENCY: String(CONCURRENCY),
+      };
     };
     const single = [];
     const full = [];
@@ -131,10 +165,18 @@ async function benchHealthVerify() {
     }
     const ideal = Math.ceil(CHECKS / CONCURRENCY) * LATENCY;
     const median = stats(full).median;
-    console.log(`\nhealth-verify: ${CHECKS} checks, endpoints answering in ${LATENCY} ms, concurrency ${CONCURRENCY}, 5 runs`);
-    console.log(`  whole run median ${median.toFixed(0)} ms (p90 ${stats(full).p90.toFixed(0)} ms)`);
-    console.log(`  baseline: one check, same endpoint, median ${stats(single).median.toFixed(0)} ms (process start + one 200 ms request)`);
-    console.log(`  ideal ${Math.ceil(CHECKS / CONCURRENCY)} rounds x ${LATENCY} ms = ${ideal} ms; ratio ${(median / ideal).toFixed(2)}x ${median / ideal <= 1.2 ? "(met)" : "(over target)"} (target <= 1.2x)`);
+    console.log(
+      `\nhealth-verify: ${CHECKS} checks, endpoints answering in ${LATENCY} ms, concurrency ${CONCURRENCY}, 5 runs`,
+    );
+    console.log(
+      `  whole run median ${median.toFixed(0)} ms (p90 ${stats(full).p90.toFixed(0)} ms)`,
+    );
+    console.log(
+      `  baseline: one check, same endpoint, median ${stats(single).median.toFixed(0)} ms (process start + one 200 ms request)`,
+    );
+    console.log(
+      `  ideal ${Math.ceil(CHECKS / CONCURRENCY)} rounds x ${LATENCY} ms = ${ideal} ms; ratio ${(median / ideal).toFixed(2)}x ${median / ideal <= 1.2 ? "(met)" : "(over target)"} (target <= 1.2x)`,
+    );
   } finally {
     server.close();
     rmSync(workspace, { recursive: true, force: true });
@@ -151,13 +193,18 @@ if (only.length === 0) await benchHealthVerify();
 async function benchEngines(only) {
   const dir = join(root, "scripts", "bench");
   if (!existsSync(dir)) return;
-  const entries = readdirSync(dir).filter((file) => /\.(ts|mjs)$/.test(file)).sort();
+  const entries = readdirSync(dir)
+    .filter((file) => /\.(ts|mjs)$/.test(file))
+    .sort();
   for (const file of entries) {
     const name = file.replace(/\.(ts|mjs)$/, "");
     if (only.length > 0 && !only.includes(name)) continue;
     console.log("");
     const loader = file.endsWith(".ts") ? ["--import", "./scripts/typescript/register.mjs"] : [];
-    const result = spawnSync(process.execPath, ["--expose-gc", ...loader, join(dir, file)], { cwd: root, stdio: "inherit" });
+    const result = spawnSync(process.execPath, ["--expose-gc", ...loader, join(dir, file)], {
+      cwd: root,
+      stdio: "inherit",
+    });
     if (result.status !== 0) throw new Error(`scripts/bench/${file} exited ${result.status}`);
   }
 }

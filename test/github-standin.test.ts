@@ -68,13 +68,19 @@ describe("requests are held to the OpenAPI description", () => {
   test("a field of the wrong type, or outside its enum, is a 422", async () => {
     expect((await api("POST", "/repos/octo/app/deployments", { ref: 42 })).status).toBe(422);
     const deployment = json(await api("POST", "/repos/octo/app/deployments", { ref: "main" }));
-    const status = await api("POST", `/repos/octo/app/deployments/${String(deployment.id)}/statuses`, {
-      state: "done",
-    });
+    const status = await api(
+      "POST",
+      `/repos/octo/app/deployments/${String(deployment.id)}/statuses`,
+      {
+        state: "done",
+      },
+    );
     expect(status.status).toBe(422);
     expect(github.requestViolations).toEqual([
       "POST /repos/octo/app/deployments (repos/create-deployment): body/ref must be string",
-      expect.stringContaining("body/state must be equal to one of the allowed values (error, failure, inactive"),
+      expect.stringContaining(
+        "body/state must be equal to one of the allowed values (error, failure, inactive",
+      ),
     ]);
   });
 
@@ -88,15 +94,27 @@ describe("requests are held to the OpenAPI description", () => {
   });
 
   test("an unknown route and a method the path does not have are 404s, as on GitHub", async () => {
-    const notFound = { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" };
-    expect(await api("GET", "/repos/octo/app/no-such-thing")).toMatchObject({ status: 404, body: notFound });
-    expect(await api("DELETE", "/repos/octo/app/issues")).toMatchObject({ status: 404, body: notFound });
+    const notFound = {
+      message: "Not Found",
+      documentation_url: "https://docs.github.com/rest",
+      status: "404",
+    };
+    expect(await api("GET", "/repos/octo/app/no-such-thing")).toMatchObject({
+      status: 404,
+      body: notFound,
+    });
+    expect(await api("DELETE", "/repos/octo/app/issues")).toMatchObject({
+      status: 404,
+      body: notFound,
+    });
     expect(github.calls.map((call) => [call.operationId, call.status])).toEqual([
       [undefined, 404],
       [undefined, 404],
     ]);
     expect(github.requestViolations).toEqual([
-      expect.stringContaining("no operation of the OpenAPI description matches GET /repos/octo/app/no-such-thing"),
+      expect.stringContaining(
+        "no operation of the OpenAPI description matches GET /repos/octo/app/no-such-thing",
+      ),
       expect.stringContaining("DELETE is not an operation of /repos/{owner}/{repo}/issues"),
     ]);
   });
@@ -114,7 +132,9 @@ describe("requests are held to the OpenAPI description", () => {
     const anonymous = await fetch(`${github.url}/repos/octo/app`);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ message: "Requires authentication" });
-    expect((await api("GET", "/repos/octo/app", undefined, { authorization: "Bearer abc" })).status).toBe(200);
+    expect(
+      (await api("GET", "/repos/octo/app", undefined, { authorization: "Bearer abc" })).status,
+    ).toBe(200);
     expect(github.calls.map((call) => call.status)).toEqual([401, 200]);
     expect(github.requestViolations).toEqual([expect.stringContaining("no Authorization header")]);
   });
@@ -123,7 +143,9 @@ describe("requests are held to the OpenAPI description", () => {
     const answer = await api("GET", "/repos/octo/app/releases");
     expect(answer.status).toBe(501);
     expect(json(answer).message).toContain("does not implement repos/list-releases");
-    expect(github.unimplementedCalls).toEqual([expect.objectContaining({ operationId: "repos/list-releases" })]);
+    expect(github.unimplementedCalls).toEqual([
+      expect.objectContaining({ operationId: "repos/list-releases" }),
+    ]);
   });
 
   test("a repository nobody seeded is a 404", async () => {
@@ -146,14 +168,17 @@ describe("requests are held to the OpenAPI description", () => {
     expect(again.status).toBe(304);
     expect(again.body).toBeUndefined();
     // GitHub does not count a 304 against the rate limit.
-    expect(again.headers.get("x-ratelimit-remaining")).toBe(first.headers.get("x-ratelimit-remaining"));
+    expect(again.headers.get("x-ratelimit-remaining")).toBe(
+      first.headers.get("x-ratelimit-remaining"),
+    );
   });
 
   test("every operation of the description is routed to itself", () => {
     const misrouted = Object.entries(loadSpec().document.paths).flatMap(([template, methods]) =>
       Object.entries(methods).flatMap(([method, operation]) => {
         const match = matchRoute(method.toUpperCase(), template.replace(/\{[^}]+\}/g, "x1"));
-        const routed = match.kind === "operation" && match.operation.operationId === operation.operationId;
+        const routed =
+          match.kind === "operation" && match.operation.operationId === operation.operationId;
         return routed ? [] : [`${method.toUpperCase()} ${template}`];
       }),
     );
@@ -165,7 +190,11 @@ describe("state", () => {
   test("the repository is seeded with defaults and URLs on the stand-in", async () => {
     github.seedRepository("octo/lib", { default_branch: "trunk", private: true });
     const repository = json(await api("GET", "/repos/octo/lib"));
-    expect(repository).toMatchObject({ full_name: "octo/lib", default_branch: "trunk", private: true });
+    expect(repository).toMatchObject({
+      full_name: "octo/lib",
+      default_branch: "trunk",
+      private: true,
+    });
     expect(repository.url).toBe(`${github.url}/repos/octo/lib`);
   });
 
@@ -189,23 +218,32 @@ describe("state", () => {
     await api("POST", "/repos/octo/app/deployments", { ref: sha });
 
     const ids = (query: string) =>
-      api("GET", `/repos/octo/app/deployments${query}`).then((answer) => list(answer).map((d) => d.id));
+      api("GET", `/repos/octo/app/deployments${query}`).then((answer) =>
+        list(answer).map((d) => d.id),
+      );
     expect(await ids("")).toEqual([expect.any(Number), deployment.id]);
     expect(await ids("?environment=staging")).toEqual([deployment.id]);
     expect(await ids("?task=deploy")).toEqual(await ids(`?sha=${sha}`));
     expect(await ids(`?sha=${sha}`)).toHaveLength(1);
     expect(await ids("?ref=v1.2.0")).toEqual([deployment.id]);
-    expect(json(await api("GET", `/repos/octo/app/deployments/${String(deployment.id)}`)).ref).toBe("v1.2.0");
+    expect(json(await api("GET", `/repos/octo/app/deployments/${String(deployment.id)}`)).ref).toBe(
+      "v1.2.0",
+    );
 
     const statuses = `/repos/octo/app/deployments/${String(deployment.id)}/statuses`;
     await api("POST", statuses, { state: "in_progress", log_url: "https://ci.example/run/1" });
-    const success = json(await api("POST", statuses, { state: "success", environment_url: "https://staging.example" }));
+    const success = json(
+      await api("POST", statuses, { state: "success", environment_url: "https://staging.example" }),
+    );
     expect(success).toMatchObject({
       state: "success",
       environment: "staging",
       environment_url: "https://staging.example",
     });
-    expect(list(await api("GET", statuses)).map((status) => status.state)).toEqual(["success", "in_progress"]);
+    expect(list(await api("GET", statuses)).map((status) => status.state)).toEqual([
+      "success",
+      "in_progress",
+    ]);
     const first = list(await api("GET", `${statuses}?per_page=1&page=2`))[0];
     expect(first).toMatchObject({
       state: "in_progress",
@@ -217,7 +255,9 @@ describe("state", () => {
 
   test("auto_inactive: a new success retires earlier successful deployments of that environment", async () => {
     const deploy = async (environment: string, extra: JsonObject = {}): Promise<string> => {
-      const deployment = json(await api("POST", "/repos/octo/app/deployments", { ref: "main", environment, ...extra }));
+      const deployment = json(
+        await api("POST", "/repos/octo/app/deployments", { ref: "main", environment, ...extra }),
+      );
       const statuses = `/repos/octo/app/deployments/${String(deployment.id)}/statuses`;
       await api("POST", statuses, { state: "success" });
       return statuses;
@@ -237,7 +277,9 @@ describe("state", () => {
     // GitHub's documentation: only non-transient, non-production deployments are retired.
     expect(await latestState(olderProduction)).toBe("success");
 
-    const kept = json(await api("POST", "/repos/octo/app/deployments", { ref: "main", environment: "qa" }));
+    const kept = json(
+      await api("POST", "/repos/octo/app/deployments", { ref: "main", environment: "qa" }),
+    );
     await api("POST", `/repos/octo/app/deployments/${String(kept.id)}/statuses`, {
       state: "success",
       auto_inactive: false,
@@ -247,26 +289,38 @@ describe("state", () => {
 
   test("a deployment can be deleted only when inactive, or when it is the only one", async () => {
     const only = json(await api("POST", "/repos/octo/app/deployments", { ref: "main" }));
-    expect((await api("DELETE", `/repos/octo/app/deployments/${String(only.id)}`)).status).toBe(204);
+    expect((await api("DELETE", `/repos/octo/app/deployments/${String(only.id)}`)).status).toBe(
+      204,
+    );
 
     const first = json(await api("POST", "/repos/octo/app/deployments", { ref: "main" }));
     await api("POST", "/repos/octo/app/deployments", { ref: "main" });
     const refused = await api("DELETE", `/repos/octo/app/deployments/${String(first.id)}`);
-    expect(refused).toMatchObject({ status: 422, body: { message: expect.stringContaining("active deployment") } });
-    await api("POST", `/repos/octo/app/deployments/${String(first.id)}/statuses`, { state: "inactive" });
-    expect((await api("DELETE", `/repos/octo/app/deployments/${String(first.id)}`)).status).toBe(204);
+    expect(refused).toMatchObject({
+      status: 422,
+      body: { message: expect.stringContaining("active deployment") },
+    });
+    await api("POST", `/repos/octo/app/deployments/${String(first.id)}/statuses`, {
+      state: "inactive",
+    });
+    expect((await api("DELETE", `/repos/octo/app/deployments/${String(first.id)}`)).status).toBe(
+      204,
+    );
     expect((await api("GET", `/repos/octo/app/deployments/${String(first.id)}`)).status).toBe(404);
   });
 
   test("comments: create, read, update, delete, and pages with a Link header", async () => {
-    const created = json(await api("POST", "/repos/octo/app/issues/12/comments", { body: "first" }));
+    const created = json(
+      await api("POST", "/repos/octo/app/issues/12/comments", { body: "first" }),
+    );
     expect(created).toMatchObject({ body: "first", user: { login: "github-actions[bot]" } });
     expect(created.issue_url).toBe(`${github.url}/repos/octo/app/issues/12`);
     const url = `/repos/octo/app/issues/comments/${String(created.id)}`;
     expect(json(await api("PATCH", url, { body: "edited" })).body).toBe("edited");
     expect(json(await api("GET", url)).body).toBe("edited");
 
-    for (const body of ["b", "c", "d", "e"]) github.seedIssueComment("octo/app", 12, body, "octocat");
+    for (const body of ["b", "c", "d", "e"])
+      github.seedIssueComment("octo/app", 12, body, "octocat");
     const page1 = await api("GET", "/repos/octo/app/issues/12/comments?per_page=2");
     expect(list(page1).map((comment) => comment.body)).toEqual(["edited", "b"]);
     expect(page1.headers.get("link")).toBe(
@@ -297,10 +351,15 @@ describe("state", () => {
       labels: [{ name: "bug" }],
       assignees: [{ login: "octocat" }],
     });
-    await api("POST", "/repos/octo/app/issues", { title: "Idea", labels: [{ name: "enhancement" }] });
+    await api("POST", "/repos/octo/app/issues", {
+      title: "Idea",
+      labels: [{ name: "enhancement" }],
+    });
 
     const titles = (query: string) =>
-      api("GET", `/repos/octo/app/issues${query}`).then((answer) => list(answer).map((i) => i.title));
+      api("GET", `/repos/octo/app/issues${query}`).then((answer) =>
+        list(answer).map((i) => i.title),
+      );
     expect(await titles("")).toEqual(["Idea", "Broken"]);
     expect(await titles("?labels=BUG")).toEqual(["Broken"]);
 
@@ -313,7 +372,9 @@ describe("state", () => {
     expect(await titles("")).toEqual(["Idea"]);
     expect(await titles("?state=closed")).toEqual(["Broken"]);
 
-    const labels = await api("POST", "/repos/octo/app/issues/2/labels", { labels: ["deploy", "enhancement"] });
+    const labels = await api("POST", "/repos/octo/app/issues/2/labels", {
+      labels: ["deploy", "enhancement"],
+    });
     expect(list(labels).map((label) => label.name)).toEqual(["enhancement", "deploy"]);
     expect(json(await api("GET", "/repos/octo/app/issues/2")).labels).toHaveLength(2);
   });
@@ -344,9 +405,14 @@ describe("state", () => {
     });
 
     const updated = json(
-      await api("PUT", "/repos/octo/app/environments/production", { wait_timer: 0, deployment_branch_policy: null }),
+      await api("PUT", "/repos/octo/app/environments/production", {
+        wait_timer: 0,
+        deployment_branch_policy: null,
+      }),
     );
-    expect(updated.protection_rules).toEqual([expect.objectContaining({ type: "required_reviewers" })]);
+    expect(updated.protection_rules).toEqual([
+      expect.objectContaining({ type: "required_reviewers" }),
+    ]);
     expect(updated.id).toBe(created.id);
 
     const refused = await api("PUT", "/repos/octo/app/environments/production", {
@@ -375,8 +441,16 @@ describe("state", () => {
       head_branch: "feature",
       event: "pull_request",
     });
-    github.seedJob("octo/app", Number(done.id), { name: "build", status: "completed", conclusion: "success" });
-    github.seedJob("octo/app", Number(done.id), { name: "deploy", status: "completed", conclusion: "failure" });
+    github.seedJob("octo/app", Number(done.id), {
+      name: "build",
+      status: "completed",
+      conclusion: "success",
+    });
+    github.seedJob("octo/app", Number(done.id), {
+      name: "deploy",
+      status: "completed",
+      conclusion: "failure",
+    });
 
     const runIds = (query: string) =>
       api("GET", `/repos/octo/app/actions/runs${query}`).then((answer) =>
@@ -387,9 +461,16 @@ describe("state", () => {
     expect(await runIds("?status=in_progress&branch=feature")).toEqual([running.id]);
     expect(await runIds(`?head_sha=${String(done.head_sha)}`)).toEqual([done.id]);
 
-    expect(json(await api("GET", `/repos/octo/app/actions/runs/${String(running.id)}`)).status).toBe("in_progress");
-    github.updateWorkflowRun("octo/app", Number(running.id), { status: "completed", conclusion: "cancelled" });
-    expect(json(await api("GET", `/repos/octo/app/actions/runs/${String(running.id)}`)).conclusion).toBe("cancelled");
+    expect(
+      json(await api("GET", `/repos/octo/app/actions/runs/${String(running.id)}`)).status,
+    ).toBe("in_progress");
+    github.updateWorkflowRun("octo/app", Number(running.id), {
+      status: "completed",
+      conclusion: "cancelled",
+    });
+    expect(
+      json(await api("GET", `/repos/octo/app/actions/runs/${String(running.id)}`)).conclusion,
+    ).toBe("cancelled");
 
     const jobs = json(await api("GET", `/repos/octo/app/actions/runs/${String(done.id)}/jobs`));
     expect(jobs).toMatchObject({
@@ -417,11 +498,16 @@ describe("faults on demand", () => {
     expect(limited.status).toBe(403);
     expect(limited.headers.get("retry-after")).toBe("7");
     expect(json(limited).message).toContain("secondary rate limit");
-    expect((await api("POST", "/repos/octo/app/issues/1/comments", { body: "hi" })).status).toBe(201);
+    expect((await api("POST", "/repos/octo/app/issues/1/comments", { body: "hi" })).status).toBe(
+      201,
+    );
   });
 
   test("a primary rate limit has no requests left and says when the window resets", async () => {
-    github.primaryRateLimitNext({ operationId: "repos/get" }, { status: 429, resetAfterSeconds: 30 });
+    github.primaryRateLimitNext(
+      { operationId: "repos/get" },
+      { status: 429, resetAfterSeconds: 30 },
+    );
     const limited = await api("GET", "/repos/octo/app");
     expect(limited.status).toBe(429);
     expect(limited.headers.get("x-ratelimit-remaining")).toBe("0");
@@ -466,7 +552,9 @@ describe("answers are checked against the description", () => {
       throw new Error("boom");
     });
     expect((await api("GET", "/repos/octo/app")).status).toBe(500);
-    expect(github.responseViolations).toEqual([expect.stringContaining("the stand-in's handler failed: Error: boom")]);
+    expect(github.responseViolations).toEqual([
+      expect.stringContaining("the stand-in's handler failed: Error: boom"),
+    ]);
     github.reset();
   });
 });

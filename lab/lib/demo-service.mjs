@@ -55,7 +55,12 @@ export function createDemoService(options) {
   const register = new Registry();
   collectDefaultMetrics({ register });
   const labelNames = /** @type {const} */ (["method", "route", "code", "version", "slot"]);
-  const requests = new Counter({ name: "http_requests_total", help: "HTTP requests answered, by route and status code.", labelNames, registers: [register] });
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by route and status code.",
+    labelNames,
+    registers: [register],
+  });
   const durations = new Histogram({
     name: "http_request_duration_seconds",
     help: "Time to answer an HTTP request, by route and status code.",
@@ -63,10 +68,18 @@ export function createDemoService(options) {
     buckets: DURATION_BUCKETS,
     registers: [register],
   });
-  new Gauge({ name: "demo_service_info", help: "Always 1; labels name the running version and slot.", labelNames: ["version", "slot"], registers: [register] }).set({ version, slot }, 1);
+  new Gauge({
+    name: "demo_service_info",
+    help: "Always 1; labels name the running version and slot.",
+    labelNames: ["version", "slot"],
+    registers: [register],
+  }).set({ version, slot }, 1);
 
   // Jitter is capped at the latency so that the mean latency stays latencyMs.
-  const nextLatency = latencies(options.latencyMs, Math.min(options.latencyJitterMs, options.latencyMs));
+  const nextLatency = latencies(
+    options.latencyMs,
+    Math.min(options.latencyJitterMs, options.latencyMs),
+  );
   let trafficCount = 0;
   let shuttingDown = false;
 
@@ -81,7 +94,13 @@ export function createDemoService(options) {
     if (shuttingDown) res.setHeader("connection", "close");
     if (route !== "/metrics") {
       res.on("finish", () => {
-        const labels = { method: req.method ?? "GET", route, code: String(res.statusCode), version, slot };
+        const labels = {
+          method: req.method ?? "GET",
+          route,
+          code: String(res.statusCode),
+          version,
+          slot,
+        };
         requests.inc(labels);
         durations.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       });
@@ -91,18 +110,23 @@ export function createDemoService(options) {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(`${JSON.stringify(body)}\n`);
     };
-    if (req.method !== "GET" && req.method !== "HEAD") return json(405, { error: "method not allowed" });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return json(405, { error: "method not allowed" });
     if (TRAFFIC_ROUTES.has(route)) {
       const n = ++trafficCount;
       const failed = injectedFailure(n, options.errorRate);
       await sleep(nextLatency());
-      return failed ? json(500, { error: "injected failure", version, slot, request: n }) : json(200, { ok: true, version, slot, request: n });
+      return failed
+        ? json(500, { error: "injected failure", version, slot, request: n })
+        : json(200, { ok: true, version, slot, request: n });
     }
     switch (route) {
       case "/healthz":
         return json(200, { status: "UP", version });
       case "/readyz":
-        return shuttingDown ? json(503, { status: "DOWN", checks: { database: "ok", shutdown: "draining" } }) : json(200, { status: "UP", checks: { database: "ok" } });
+        return shuttingDown
+          ? json(503, { status: "DOWN", checks: { database: "ok", shutdown: "draining" } })
+          : json(200, { status: "UP", checks: { database: "ok" } });
       case "/version":
         return json(200, { version });
       case "/metrics": {

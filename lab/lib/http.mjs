@@ -23,9 +23,17 @@ export function httpGet(url, options = {}) {
       const chunks = [];
       res.on("data", (chunk) => chunks.push(chunk));
       res.on("error", reject);
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
     });
-    req.on("timeout", () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
+    req.on("timeout", () =>
+      req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)),
+    );
     req.on("error", reject);
     req.end();
   });

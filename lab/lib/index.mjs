@@ -9,7 +9,18 @@ export { renderNginxConfig, setWeights, startNginx, stopNginx } from "./nginx.mj
 export { queryPrometheus, renderTargets, startPrometheus } from "./prometheus.mjs";
 export { startLoad } from "./load.mjs";
 export { readState, stateFile } from "./state.mjs";
-export { LabUsageError, labDeploy, labDown, labLoad, labPromote, labRollback, labStatus, labStop, labTraffic, labUp } from "./lab.mjs";
+export {
+  LabUsageError,
+  labDeploy,
+  labDown,
+  labLoad,
+  labPromote,
+  labRollback,
+  labStatus,
+  labStop,
+  labTraffic,
+  labUp,
+} from "./lab.mjs";
 
 /** @typedef {import("./http.mjs").HttpResponse} HttpResponse */
 /** @typedef {import("./versions.mjs").Behaviour} Behaviour */

@@ -61,13 +61,20 @@ export function summarize(state) {
     running: slotRunning(state.slots[name]),
     weight: state.weights[name],
   });
-  return { url: state.url, prometheus: state.prometheus.url, live: state.live, weights: { ...state.weights }, slots: { blue: slot("blue"), green: slot("green") } };
+  return {
+    url: state.url,
+    prometheus: state.prometheus.url,
+    live: state.live,
+    weights: { ...state.weights },
+    slots: { blue: slot("blue"), green: slot("green") },
+  };
 }
 
 /** @param {string} dir */
 async function requireUp(dir) {
   const state = await readState(dir);
-  if (!state || !isLabProcess(state.nginx.pid, "nginx")) throw new LabUsageError(`the lab is not up in ${resolve(dir)}; run \`lab up\` first`);
+  if (!state || !isLabProcess(state.nginx.pid, "nginx"))
+    throw new LabUsageError(`the lab is not up in ${resolve(dir)}; run \`lab up\` first`);
   return state;
 }
 
@@ -87,8 +94,21 @@ async function replaceInstance(state, slot, version, overrides) {
   current.pid = null;
   current.version = null;
   await writeState(state);
-  const instance = await startService({ version, slot, port: current.port, ...overrides, logFile: logFile(state, slot), detached: true });
-  state.slots[slot] = { port: current.port, pid: instance.pid, version: instance.version, overrides, startedAt: new Date().toISOString() };
+  const instance = await startService({
+    version,
+    slot,
+    port: current.port,
+    ...overrides,
+    logFile: logFile(state, slot),
+    detached: true,
+  });
+  state.slots[slot] = {
+    port: current.port,
+    pid: instance.pid,
+    version: instance.version,
+    overrides,
+    startedAt: new Date().toISOString(),
+  };
   await writeState(state);
 }
 
@@ -100,7 +120,9 @@ async function replaceInstance(state, slot, version, overrides) {
 async function applyWeights(state, weights) {
   for (const slot of SLOTS) {
     if (weights[slot] > 0 && !slotRunning(state.slots[slot])) {
-      throw new LabUsageError(`slot ${slot} has no running instance, so it cannot take ${weights[slot]}% of traffic; deploy it first`);
+      throw new LabUsageError(
+        `slot ${slot} has no running instance, so it cannot take ${weights[slot]}% of traffic; deploy it first`,
+      );
     }
   }
   await setWeights({
@@ -113,7 +135,8 @@ async function applyWeights(state, weights) {
 }
 
 /** @param {Slot} slot @param {number} weight @returns {Record<Slot, number>} */
-const split = (slot, weight) => (slot === "blue" ? { blue: weight, green: 100 - weight } : { blue: 100 - weight, green: weight });
+const split = (slot, weight) =>
+  slot === "blue" ? { blue: weight, green: 100 - weight } : { blue: 100 - weight, green: weight };
 
 /** @param {LabState} state */
 async function stopAll(state) {
@@ -142,7 +165,8 @@ export function labUp(dir, options = {}) {
   const version = usageVersion(options.version ?? "1.0.0");
   return withLock(dir, async () => {
     const existing = await readState(dir);
-    if (existing && isLabProcess(existing.nginx.pid, "nginx")) return { ...summarize(existing), alreadyUp: true, dir: existing.dir };
+    if (existing && isLabProcess(existing.nginx.pid, "nginx"))
+      return { ...summarize(existing), alreadyUp: true, dir: existing.dir };
     if (existing) await stopAll(existing);
 
     const root = resolve(dir);
@@ -153,7 +177,8 @@ export function labUp(dir, options = {}) {
       const port = await freePort();
       if (!ports.includes(port)) ports.push(port);
     }
-    const [nginxPort, prometheusPort, bluePort, greenPort] = /** @type {[number, number, number, number]} */ (ports);
+    const [nginxPort, prometheusPort, bluePort, greenPort] =
+      /** @type {[number, number, number, number]} */ (ports);
     /** @type {LabState} */
     const state = {
       schema: 1,
@@ -162,7 +187,12 @@ export function labUp(dir, options = {}) {
       live: "blue",
       weights: { blue: 100, green: 0 },
       nginx: { port: nginxPort, pid: null, prefix: join(root, "nginx") },
-      prometheus: { port: prometheusPort, pid: null, url: `http://127.0.0.1:${prometheusPort}`, dir: join(root, "prometheus") },
+      prometheus: {
+        port: prometheusPort,
+        pid: null,
+        url: `http://127.0.0.1:${prometheusPort}`,
+        dir: join(root, "prometheus"),
+      },
       slots: {
         blue: { port: bluePort, pid: null, version: null, overrides: {}, startedAt: null },
         green: { port: greenPort, pid: null, version: null, overrides: {}, startedAt: null },
@@ -177,7 +207,11 @@ export function labUp(dir, options = {}) {
         dir: state.nginx.prefix,
         port: nginxPort,
         detached: true,
-        upstream: SLOTS.map((name) => ({ name, port: state.slots[name].port, weight: state.weights[name] })),
+        upstream: SLOTS.map((name) => ({
+          name,
+          port: state.slots[name].port,
+          weight: state.weights[name],
+        })),
       });
       state.nginx.pid = nginx.pid;
       await writeState(state);
@@ -186,7 +220,11 @@ export function labUp(dir, options = {}) {
         port: prometheusPort,
         detached: true,
         scrapeInterval: options.scrapeInterval ?? "1s",
-        targets: SLOTS.map((slot) => ({ target: `127.0.0.1:${state.slots[slot].port}`, job: "demo", labels: { slot } })),
+        targets: SLOTS.map((slot) => ({
+          target: `127.0.0.1:${state.slots[slot].port}`,
+          job: "demo",
+          labels: { slot },
+        })),
       });
       state.prometheus.pid = prometheus.pid;
       await writeState(state);
@@ -265,7 +303,13 @@ export function labDeploy(dir, options) {
     const previousVersion = state.slots[slot].version;
     noteEnvironment(state, options.environment);
     await replaceInstance(state, slot, version, overrides);
-    return { ...summarize(state), slot, version, previousVersion, slotUrl: `http://127.0.0.1:${state.slots[slot].port}` };
+    return {
+      ...summarize(state),
+      slot,
+      version,
+      previousVersion,
+      slotUrl: `http://127.0.0.1:${state.slots[slot].port}`,
+    };
   });
 }
 
@@ -276,7 +320,8 @@ export function labDeploy(dir, options) {
  */
 export function labTraffic(dir, options) {
   const { slot, weight } = options;
-  if (!Number.isInteger(weight) || weight < 0 || weight > 100) throw new LabUsageError(`weight must be an integer from 0 to 100, got ${weight}`);
+  if (!Number.isInteger(weight) || weight < 0 || weight > 100)
+    throw new LabUsageError(`weight must be an integer from 0 to 100, got ${weight}`);
   return withLock(dir, async () => {
     const state = await requireUp(dir);
     noteEnvironment(state, options.environment);
@@ -319,7 +364,8 @@ export function labPromote(dir, options) {
  * @param {{ stopOther?: boolean, previousVersion?: string, environment?: string }} [options]
  */
 export function labRollback(dir, options = {}) {
-  const previousVersion = options.previousVersion === undefined ? undefined : usageVersion(options.previousVersion);
+  const previousVersion =
+    options.previousVersion === undefined ? undefined : usageVersion(options.previousVersion);
   return withLock(dir, async () => {
     const state = await requireUp(dir);
     noteEnvironment(state, options.environment);
@@ -328,9 +374,17 @@ export function labRollback(dir, options = {}) {
     let redeployed = false;
     const liveSlot = state.slots[live];
     const wanted = previousVersion ?? liveSlot.version;
-    if (!wanted) throw new LabUsageError(`the live slot ${live} runs nothing and no previous version was given (--version or SHIPGATE_PREVIOUS_VERSION)`);
+    if (!wanted)
+      throw new LabUsageError(
+        `the live slot ${live} runs nothing and no previous version was given (--version or SHIPGATE_PREVIOUS_VERSION)`,
+      );
     if (!slotRunning(liveSlot) || liveSlot.version !== wanted) {
-      await replaceInstance(state, live, wanted, liveSlot.version === wanted ? liveSlot.overrides : {});
+      await replaceInstance(
+        state,
+        live,
+        wanted,
+        liveSlot.version === wanted ? liveSlot.overrides : {},
+      );
       redeployed = true;
     }
     await applyWeights(state, split(live, 100));
@@ -355,7 +409,9 @@ export function labStop(dir, options) {
   return withLock(dir, async () => {
     const state = await requireUp(dir);
     if (state.weights[slot] > 0 && !options.force) {
-      throw new LabUsageError(`slot ${slot} carries ${state.weights[slot]}% of traffic; move traffic off it first, or pass --force`);
+      throw new LabUsageError(
+        `slot ${slot} carries ${state.weights[slot]}% of traffic; move traffic off it first, or pass --force`,
+      );
     }
     noteEnvironment(state, options.environment);
     const result = await stopServicePid(state.slots[slot].pid);
@@ -374,6 +430,11 @@ export async function labLoad(dir, options) {
   const state = await requireUp(dir);
   const path = options.path ?? "/api/work";
   if (!path.startsWith("/")) throw new LabUsageError(`--path must start with /, got ${path}`);
-  const result = await startLoad({ url: `${state.url}${path}`, rps: options.rps, durationMs: options.durationMs, maxRequests: options.maxRequests }).done;
+  const result = await startLoad({
+    url: `${state.url}${path}`,
+    rps: options.rps,
+    durationMs: options.durationMs,
+    maxRequests: options.maxRequests,
+  }).done;
   return { url: `${state.url}${path}`, ...result };
 }

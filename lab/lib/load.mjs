@@ -45,7 +45,10 @@ import { clearInterval, setInterval } from "node:timers";
  */
 
 /** @param {number[]} sorted @param {number} q */
-const percentile = (sorted, q) => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0));
+const percentile = (sorted, q) =>
+  sorted.length === 0
+    ? 0
+    : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0);
 
 /** @param {number} value */
 const round = (value) => Math.round(value * 100) / 100;
@@ -110,9 +113,17 @@ export function startLoad(options) {
         outcome();
       });
     });
-    req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "TIMEOUT" })));
+    req.on("timeout", () =>
+      req.destroy(
+        Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "TIMEOUT" }),
+      ),
+    );
     req.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
-      if (!isRetry && req.reusedSocket && (error.code === "ECONNRESET" || error.message === "socket hang up")) {
+      if (
+        !isRetry &&
+        req.reusedSocket &&
+        (error.code === "ECONNRESET" || error.message === "socket hang up")
+      ) {
         retried++;
         send(atMs, t0, true);
         return;

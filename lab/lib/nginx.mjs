@@ -5,7 +5,17 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { httpGet } from "./http.mjs";
-import { awaitServer, childPids, freePort, isAlive, isLabProcess, logTail, spawnLogged, stopPid, waitUntil } from "./processes.mjs";
+import {
+  awaitServer,
+  childPids,
+  freePort,
+  isAlive,
+  isLabProcess,
+  logTail,
+  spawnLogged,
+  stopPid,
+  waitUntil,
+} from "./processes.mjs";
 
 const run = promisify(execFile);
 const NGINX = process.env.LAB_NGINX_BIN ?? "nginx";
@@ -50,13 +60,18 @@ const nginxArgs = (dir, conf = "conf/nginx.conf") => {
 function checkUpstream(upstream) {
   if (upstream.length === 0) throw new Error("nginx: the upstream needs at least one server");
   for (const server of upstream) {
-    if (!/^[a-z][a-z0-9-]{0,31}$/.test(server.name)) throw new Error(`nginx: bad server name ${JSON.stringify(server.name)}`);
-    if (!Number.isInteger(server.port) || server.port <= 0 || server.port > 65535) throw new Error(`nginx: ${server.name}: bad port ${server.port}`);
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(server.name))
+      throw new Error(`nginx: bad server name ${JSON.stringify(server.name)}`);
+    if (!Number.isInteger(server.port) || server.port <= 0 || server.port > 65535)
+      throw new Error(`nginx: ${server.name}: bad port ${server.port}`);
     if (!Number.isInteger(server.weight) || server.weight < 0 || server.weight > 100) {
-      throw new Error(`nginx: ${server.name}: weight must be an integer from 0 to 100, got ${server.weight}`);
+      throw new Error(
+        `nginx: ${server.name}: weight must be an integer from 0 to 100, got ${server.weight}`,
+      );
     }
   }
-  if (upstream.every((server) => server.weight === 0)) throw new Error("nginx: every weight is 0; no server would receive traffic");
+  if (upstream.every((server) => server.weight === 0))
+    throw new Error("nginx: every weight is 0; no server would receive traffic");
 }
 
 /**
@@ -68,7 +83,10 @@ export function renderNginxConfig({ dir, port, upstream, generation }) {
   checkUpstream(upstream);
   const { prefix, errorLog, pidFile } = paths(dir);
   const servers = upstream
-    .map((s) => `    server 127.0.0.1:${s.port}${s.weight === 0 ? " down" : ` weight=${s.weight} max_fails=0`}; # ${s.name}`)
+    .map(
+      (s) =>
+        `    server 127.0.0.1:${s.port}${s.weight === 0 ? " down" : ` weight=${s.weight} max_fails=0`}; # ${s.name}`,
+    )
     .join("\n");
   const weights = JSON.stringify(Object.fromEntries(upstream.map((s) => [s.name, s.weight])));
   return `# generation ${generation}: written by lab/lib/nginx.mjs, rewritten on every weight change.
@@ -140,7 +158,9 @@ async function currentGeneration(conf) {
  */
 async function writeConfig({ dir, port, upstream }) {
   const p = paths(dir);
-  await Promise.all(["conf", "logs", "temp"].map((sub) => mkdir(join(p.prefix, sub), { recursive: true })));
+  await Promise.all(
+    ["conf", "logs", "temp"].map((sub) => mkdir(join(p.prefix, sub), { recursive: true })),
+  );
   const generation = (await currentGeneration(p.conf)) + 1;
   const text = renderNginxConfig({ dir, port, upstream, generation });
   await writeFile(`${p.conf}.next`, text);
@@ -166,7 +186,9 @@ async function masterPid(dir) {
  */
 async function servesGeneration(url, generation) {
   const response = await httpGet(`${url}/__lab/nginx`, { timeoutMs: 1000 });
-  return response.status === 200 && JSON.parse(response.body).generation === generation ? true : undefined;
+  return response.status === 200 && JSON.parse(response.body).generation === generation
+    ? true
+    : undefined;
 }
 
 /**
@@ -181,13 +203,23 @@ export async function setWeights({ dir, port, upstream, timeoutMs = 15_000 }) {
   const generation = await writeConfig({ dir, port, upstream });
   const oldWorkers = childPids(master);
   await run(NGINX, [...nginxArgs(dir), "-s", "reload"]);
-  await waitUntil(`nginx to replace its workers (generation ${generation})`, () => {
-    const workers = childPids(master);
-    return workers.length > 0 && workers.every((pid) => !oldWorkers.includes(pid)) ? true : undefined;
-  }, { timeoutMs, intervalMs: 20 }).catch(async (/** @type {Error} */ error) => {
+  await waitUntil(
+    `nginx to replace its workers (generation ${generation})`,
+    () => {
+      const workers = childPids(master);
+      return workers.length > 0 && workers.every((pid) => !oldWorkers.includes(pid))
+        ? true
+        : undefined;
+    },
+    { timeoutMs, intervalMs: 20 },
+  ).catch(async (/** @type {Error} */ error) => {
     throw new Error(`${error.message}\n${await logTail(paths(dir).errorLog)}`);
   });
-  await waitUntil(`nginx to serve generation ${generation}`, () => servesGeneration(`http://127.0.0.1:${port}`, generation), { timeoutMs });
+  await waitUntil(
+    `nginx to serve generation ${generation}`,
+    () => servesGeneration(`http://127.0.0.1:${port}`, generation),
+    { timeoutMs },
+  );
 }
 
 /**
@@ -203,9 +235,18 @@ export async function startNginx(options) {
   const timeoutMs = options.timeoutMs ?? 10_000;
   let upstream = options.upstream.map((s) => ({ ...s }));
   const generation = await writeConfig({ dir, port, upstream });
-  const spawned = await spawnLogged(NGINX, nginxArgs(dir), { logFile: join(dir, "logs", "nginx.out.log"), detached: options.detached });
+  const spawned = await spawnLogged(NGINX, nginxArgs(dir), {
+    logFile: join(dir, "logs", "nginx.out.log"),
+    detached: options.detached,
+  });
   const url = `http://127.0.0.1:${port}`;
-  await awaitServer(spawned, `nginx on port ${port}`, paths(dir).errorLog, () => servesGeneration(url, generation), { timeoutMs });
+  await awaitServer(
+    spawned,
+    `nginx on port ${port}`,
+    paths(dir).errorLog,
+    () => servesGeneration(url, generation),
+    { timeoutMs },
+  );
   return {
     url,
     port,
@@ -213,7 +254,9 @@ export async function startNginx(options) {
     dir,
     upstream: () => upstream.map((s) => ({ ...s })),
     setWeights: async (weights) => {
-      const next = Array.isArray(weights) ? weights.map((s) => ({ ...s })) : upstream.map((s) => ({ ...s, weight: weights[s.name] ?? 0 }));
+      const next = Array.isArray(weights)
+        ? weights.map((s) => ({ ...s }))
+        : upstream.map((s) => ({ ...s, weight: weights[s.name] ?? 0 }));
       await setWeights({ dir, port, upstream: next });
       upstream = next;
     },
@@ -234,10 +277,16 @@ export async function startNginx(options) {
 export async function stopNginx(dir, timeoutMs = 10_000) {
   const master = await masterPid(dir);
   if (!master) return "not running";
-  const quit = await run(NGINX, [...nginxArgs(dir), "-s", "quit"]).then(() => true, () => false);
+  const quit = await run(NGINX, [...nginxArgs(dir), "-s", "quit"]).then(
+    () => true,
+    () => false,
+  );
   if (!quit) return stopPid(master, { signal: "SIGQUIT", timeoutMs });
   try {
-    await waitUntil("nginx to quit", () => (isAlive(master) ? undefined : true), { timeoutMs, intervalMs: 25 });
+    await waitUntil("nginx to quit", () => (isAlive(master) ? undefined : true), {
+      timeoutMs,
+      intervalMs: 25,
+    });
     return "stopped";
   } catch {
     return stopPid(master, { signal: "SIGKILL" });

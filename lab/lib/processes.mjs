@@ -72,7 +72,11 @@ export function childPids(pid) {
   /** @type {number[]} */
   let pids;
   try {
-    pids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    pids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     // Kernels without CONFIG_PROC_CHILDREN: scan every process's parent pid instead.
     pids = readdirSync("/proc")
@@ -221,10 +225,14 @@ export async function stopPid(pid, options = {}) {
  */
 export async function awaitServer(spawned, what, logFile, check, options = {}) {
   try {
-    return await waitUntil(what, async () => {
-      if (!isAlive(spawned.pid)) throw new Error(`it exited:\n${await logTail(logFile)}`);
-      return check();
-    }, options);
+    return await waitUntil(
+      what,
+      async () => {
+        if (!isAlive(spawned.pid)) throw new Error(`it exited:\n${await logTail(logFile)}`);
+        return check();
+      },
+      options,
+    );
   } catch (error) {
     await stopPid(spawned.pid, { signal: "SIGKILL" });
     throw error;

@@ -4,7 +4,14 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { URLSearchParams } from "node:url";
 import { httpGet } from "./http.mjs";
-import { awaitServer, freePort, isLabProcess, spawnLogged, stopPid, waitUntil } from "./processes.mjs";
+import {
+  awaitServer,
+  freePort,
+  isLabProcess,
+  spawnLogged,
+  stopPid,
+  waitUntil,
+} from "./processes.mjs";
 
 const PROMETHEUS = process.env.LAB_PROMETHEUS_BIN ?? "prometheus";
 
@@ -94,7 +101,9 @@ async function writeAtomically(file, text) {
  * @returns {Promise<Sample[]>}
  */
 export async function queryPrometheus(url, promql) {
-  const response = await httpGet(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`, { timeoutMs: 5000 });
+  const response = await httpGet(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`, {
+    timeoutMs: 5000,
+  });
   const body = JSON.parse(response.body);
   if (body.status !== "success") {
     const error = new Error(`prometheus: ${body.errorType}: ${body.error} (query ${promql})`);
@@ -119,7 +128,10 @@ export async function startPrometheus(options) {
   await mkdir(p.data, { recursive: true });
   const port = options.port || (await freePort());
   await writeAtomically(p.targets, JSON.stringify(renderTargets(options.targets), null, 2));
-  await writeFile(p.config, renderPrometheusConfig({ dir, scrapeInterval: options.scrapeInterval ?? "1s" }));
+  await writeFile(
+    p.config,
+    renderPrometheusConfig({ dir, scrapeInterval: options.scrapeInterval ?? "1s" }),
+  );
   const spawned = await spawnLogged(
     PROMETHEUS,
     [
@@ -137,7 +149,8 @@ export async function startPrometheus(options) {
     spawned,
     `prometheus on port ${port} to be ready`,
     p.log,
-    async () => ((await httpGet(`${url}/-/ready`, { timeoutMs: 1000 })).status === 200 ? true : undefined),
+    async () =>
+      (await httpGet(`${url}/-/ready`, { timeoutMs: 1000 })).status === 200 ? true : undefined,
     { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 100 },
   );
   return {
@@ -147,11 +160,16 @@ export async function startPrometheus(options) {
     dir,
     query: (promql) => queryPrometheus(url, promql),
     waitFor: (promql, { timeoutMs = 30_000, intervalMs = 250, until = () => true } = {}) =>
-      waitUntil(`a result for ${promql}`, async () => {
-        const result = await queryPrometheus(url, promql);
-        return result.length > 0 && until(result) ? result : undefined;
-      }, { timeoutMs, intervalMs }),
-    setTargets: (targets) => writeAtomically(p.targets, JSON.stringify(renderTargets(targets), null, 2)),
+      waitUntil(
+        `a result for ${promql}`,
+        async () => {
+          const result = await queryPrometheus(url, promql);
+          return result.length > 0 && until(result) ? result : undefined;
+        },
+        { timeoutMs, intervalMs },
+      ),
+    setTargets: (targets) =>
+      writeAtomically(p.targets, JSON.stringify(renderTargets(targets), null, 2)),
     stop: async () => {
       await stopPid(spawned.pid, { signal: "SIGTERM", timeoutMs: 15_000 });
     },

@@ -70,10 +70,19 @@ export async function startService(options) {
   const version = parseVersion(options.version);
   const slot = options.slot ?? "blue";
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const args = [SERVICE_SCRIPT, "--port", String(options.port ?? 0), "--version", version, "--slot", slot];
+  const args = [
+    SERVICE_SCRIPT,
+    "--port",
+    String(options.port ?? 0),
+    "--version",
+    version,
+    "--slot",
+    slot,
+  ];
   if (options.errorRate !== undefined) args.push("--error-rate", String(options.errorRate));
   if (options.latencyMs !== undefined) args.push("--latency-ms", String(options.latencyMs));
-  if (options.latencyJitterMs !== undefined) args.push("--latency-jitter-ms", String(options.latencyJitterMs));
+  if (options.latencyJitterMs !== undefined)
+    args.push("--latency-jitter-ms", String(options.latencyJitterMs));
 
   /** @type {number} */
   let pid;
@@ -83,8 +92,14 @@ export async function startService(options) {
   let exited;
   if (options.logFile) {
     const logFile = options.logFile;
-    const from = await stat(logFile).then((s) => s.size, () => 0);
-    const spawned = await spawnLogged(process.execPath, args, { logFile, detached: options.detached });
+    const from = await stat(logFile).then(
+      (s) => s.size,
+      () => 0,
+    );
+    const spawned = await spawnLogged(process.execPath, args, {
+      logFile,
+      detached: options.detached,
+    });
     pid = spawned.pid;
     output = () => readFrom(logFile, from);
     exited = () => !isAlive(pid);
@@ -112,17 +127,27 @@ export async function startService(options) {
   /** @type {number} */
   let port;
   try {
-    port = await waitUntil(`the ${slot} service (${version}) to listen`, async () => {
-      const line = listeningLine(await output());
-      if (line) return line.port;
-      if (exited()) throw new Error(`it exited:\n${await output()}`);
-      return undefined;
-    }, { timeoutMs });
+    port = await waitUntil(
+      `the ${slot} service (${version}) to listen`,
+      async () => {
+        const line = listeningLine(await output());
+        if (line) return line.port;
+        if (exited()) throw new Error(`it exited:\n${await output()}`);
+        return undefined;
+      },
+      { timeoutMs },
+    );
     const healthz = `http://127.0.0.1:${port}/healthz`;
-    await waitUntil(`${healthz} to report ${version}`, async () => {
-      const response = await httpGet(healthz, { timeoutMs: 1000 });
-      return response.status === 200 && JSON.parse(response.body).version === version ? true : undefined;
-    }, { timeoutMs });
+    await waitUntil(
+      `${healthz} to report ${version}`,
+      async () => {
+        const response = await httpGet(healthz, { timeoutMs: 1000 });
+        return response.status === 200 && JSON.parse(response.body).version === version
+          ? true
+          : undefined;
+      },
+      { timeoutMs },
+    );
   } catch (error) {
     await stopPid(pid, { signal: "SIGKILL" });
     throw error;

@@ -53,7 +53,10 @@ export async function readState(dir) {
     throw error;
   }
   const state = JSON.parse(text);
-  if (state?.schema !== 1) throw new Error(`${stateFile(dir)}: not a lab state file (schema ${JSON.stringify(state?.schema)})`);
+  if (state?.schema !== 1)
+    throw new Error(
+      `${stateFile(dir)}: not a lab state file (schema ${JSON.stringify(state?.schema)})`,
+    );
   return state;
 }
 
@@ -91,7 +94,10 @@ export async function withLock(dir, fn, timeoutMs = 60_000) {
         await rm(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`another lab command (pid ${holder || "?"}) holds ${lock}`, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`another lab command (pid ${holder || "?"}) holds ${lock}`, {
+          cause: error,
+        });
       await sleep(50);
     }
   }

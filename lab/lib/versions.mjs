@@ -23,7 +23,10 @@ export const VERSIONS_FILE = fileURLToPath(new URL("../versions.yml", import.met
 export function parseVersion(input) {
   const text = typeof input === "string" ? input : "";
   const valid = /^v?\d/.test(text) && !/\s/.test(text) ? semver.valid(text) : null;
-  if (!valid) throw new Error(`version ${JSON.stringify(input)} is not a semantic version (like 1.2.0 or v1.2.0)`);
+  if (!valid)
+    throw new Error(
+      `version ${JSON.stringify(input)} is not a semantic version (like 1.2.0 or v1.2.0)`,
+    );
   return valid;
 }
 
@@ -50,13 +53,22 @@ function behaviour(raw, path, fallback) {
   if (typeof raw !== "object") throw new Error(`${path}: expected a mapping`);
   const record = /** @type {Record<string, unknown>} */ (raw);
   for (const key of Object.keys(record)) {
-    if (!["errorRate", "latencyMs", "latencyJitterMs"].includes(key)) throw new Error(`${path}.${key}: unknown setting`);
+    if (!["errorRate", "latencyMs", "latencyJitterMs"].includes(key))
+      throw new Error(`${path}.${key}: unknown setting`);
   }
   return {
-    errorRate: record.errorRate === undefined ? fallback.errorRate : number(record.errorRate, `${path}.errorRate`, 1),
-    latencyMs: record.latencyMs === undefined ? fallback.latencyMs : number(record.latencyMs, `${path}.latencyMs`, 60_000),
+    errorRate:
+      record.errorRate === undefined
+        ? fallback.errorRate
+        : number(record.errorRate, `${path}.errorRate`, 1),
+    latencyMs:
+      record.latencyMs === undefined
+        ? fallback.latencyMs
+        : number(record.latencyMs, `${path}.latencyMs`, 60_000),
     latencyJitterMs:
-      record.latencyJitterMs === undefined ? fallback.latencyJitterMs : number(record.latencyJitterMs, `${path}.latencyJitterMs`, 60_000),
+      record.latencyJitterMs === undefined
+        ? fallback.latencyJitterMs
+        : number(record.latencyJitterMs, `${path}.latencyJitterMs`, 60_000),
   };
 }
 
@@ -67,7 +79,13 @@ function behaviour(raw, path, fallback) {
  * @returns {Promise<Behaviour>}
  */
 export async function versionBehaviour(version, file = VERSIONS_FILE) {
-  const doc = /** @type {{ default?: unknown, versions?: Record<string, unknown> } | null} */ (parse(await readFile(file, "utf8")));
-  const fallback = behaviour(doc?.default, `${file} default`, { errorRate: 0, latencyMs: 15, latencyJitterMs: 5 });
+  const doc = /** @type {{ default?: unknown, versions?: Record<string, unknown> } | null} */ (
+    parse(await readFile(file, "utf8"))
+  );
+  const fallback = behaviour(doc?.default, `${file} default`, {
+    errorRate: 0,
+    latencyMs: 15,
+    latencyJitterMs: 5,
+  });
   return behaviour(doc?.versions?.[version], `${file} versions.${version}`, fallback);
 }

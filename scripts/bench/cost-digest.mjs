@@ -11,7 +11,14 @@
 // of DuckDB's rows per second; peak memory under 256 MB. `BENCH_ROWS` changes the row count,
 // `BENCH_DIGEST_RUNS` the number of interleaved runs of each (3; the best of each is compared).
 import { spawnSync } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  createWriteStream,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,22 +37,37 @@ function times(text, factor) {
   if (text === "NULL" || text === "") return text;
   const negative = text.startsWith("-");
   const [whole, fraction = ""] = (negative ? text.slice(1) : text).split(".");
-  const digits = (BigInt(`${whole}${fraction}`) * BigInt(factor)).toString().padStart(fraction.length + 1, "0");
-  const result = fraction.length > 0 ? `${digits.slice(0, -fraction.length)}.${digits.slice(-fraction.length)}` : digits;
+  const digits = (BigInt(`${whole}${fraction}`) * BigInt(factor))
+    .toString()
+    .padStart(fraction.length + 1, "0");
+  const result =
+    fraction.length > 0
+      ? `${digits.slice(0, -fraction.length)}.${digits.slice(-fraction.length)}`
+      : digits;
   return negative ? `-${result}` : result;
 }
 
-const quote = (value) => (/[",\n\r]/.test(value) || value === "" ? `"${value.replace(/"/g, '""')}"` : value);
+const quote = (value) =>
+  /[",\n\r]/.test(value) || value === "" ? `"${value.replace(/"/g, '""')}"` : value;
 
 async function generate(path) {
   const text = readFileSync(SAMPLE, "utf8");
   const [header, ...rows] = parse(text, { relax_column_count: false });
   const at = (name) => header.indexOf(name);
-  const [billed, effective, end, start] = ["BilledCost", "EffectiveCost", "ChargePeriodEnd", "ChargePeriodStart"].map(at);
+  const [billed, effective, end, start] = [
+    "BilledCost",
+    "EffectiveCost",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+  ].map(at);
   const cell = (row, index) => (row[index] === "NULL" ? "NULL" : quote(row[index]));
   // Each sample row pre-split around the four cells that vary, and its variants pre-built.
   const templates = rows.map((row) => {
-    const segment = (from, to) => row.slice(from, to).map((_, offset) => cell(row, from + offset)).join(",");
+    const segment = (from, to) =>
+      row
+        .slice(from, to)
+        .map((_, offset) => cell(row, from + offset))
+        .join(",");
     const startTime = Date.parse(`${row[start].replace(" ", "T")}Z`);
     const length = Date.parse(`${row[end].replace(" ", "T")}Z`) - startTime;
     const hour = row[start].slice(10);
@@ -54,15 +76,22 @@ async function generate(path) {
       middle: segment(billed + 1, end),
       between: segment(start + 1, effective),
       tail: segment(effective + 1, row.length),
-      costs: [1, 2, 3, 4].map((factor) => [times(row[billed], factor), times(row[effective], factor)]),
+      costs: [1, 2, 3, 4].map((factor) => [
+        times(row[billed], factor),
+        times(row[effective], factor),
+      ]),
       dates: Array.from({ length: 30 }, (_, day) => {
         const moved = `2024-09-${String(day + 1).padStart(2, "0")}${hour}`;
-        const finish = new Date(Date.parse(`${moved.replace(" ", "T")}Z`) + length).toISOString().replace("T", " ").slice(0, 19);
+        const finish = new Date(Date.parse(`${moved.replace(" ", "T")}Z`) + length)
+          .toISOString()
+          .replace("T", " ")
+          .slice(0, 19);
         return [`"${finish}"`, `"${moved}"`];
       }),
     };
   });
-  if (billed > end || end > start || start > effective) throw new Error("unexpected column order in the sample");
+  if (billed > end || end > start || start > effective)
+    throw new Error("unexpected column order in the sample");
   const out = createWriteStream(path, { highWaterMark: 1 << 22 });
   out.write(`${header.map(quote).join(",")}\n`);
   let seed = 20240901;
@@ -83,7 +112,9 @@ async function generate(path) {
 }
 
 function runDigest(dir, file) {
-  const files = Object.fromEntries(["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"].map((name) => [name, join(dir, name.toLowerCase())]));
+  const files = Object.fromEntries(
+    ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"].map((name) => [name, join(dir, name.toLowerCase())]),
+  );
   for (const path of Object.values(files)) writeFileSync(path, "");
   const report = join(dir, "rss");
   // Preloaded into the action's process: writes its peak RSS (KiB) when it exits. VmHWM, not
@@ -93,12 +124,21 @@ function runDigest(dir, file) {
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, ["--import", hook, BUNDLE], {
     cwd: dir,
-    env: { PATH: process.env.PATH, GITHUB_WORKSPACE: dir, GITHUB_REPOSITORY: "bench/bench", ...files, "INPUT_MODE": "digest", "INPUT_FOCUS-FILES": file, INPUT_PERIOD: "2024-09" },
+    env: {
+      PATH: process.env.PATH,
+      GITHUB_WORKSPACE: dir,
+      GITHUB_REPOSITORY: "bench/bench",
+      ...files,
+      INPUT_MODE: "digest",
+      "INPUT_FOCUS-FILES": file,
+      INPUT_PERIOD: "2024-09",
+    },
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (result.status !== 0) throw new Error(`cost-report exited ${result.status}: ${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`cost-report exited ${result.status}: ${result.stdout}\n${result.stderr}`);
   const outputs = {};
   const text = readFileSync(files.GITHUB_OUTPUT, "utf8").split("\n");
   for (let i = 0; i < text.length; i++) {
@@ -108,7 +148,11 @@ function runDigest(dir, file) {
     outputs[match[1]] = text.slice(i + 1, end).join("\n");
     i = end;
   }
-  return { seconds, maxRssKb: Number(readFileSync(report, "utf8")), report: JSON.parse(outputs.report) };
+  return {
+    seconds,
+    maxRssKb: Number(readFileSync(report, "utf8")),
+    report: JSON.parse(outputs.report),
+  };
 }
 
 /** DuckDB's exact sums, as plain decimals trimmed the way cost-report writes them. */
@@ -149,7 +193,9 @@ try {
   const generating = Date.now();
   await generate(file);
   const size = statSync(file).size;
-  console.log(`cost-report digest: ${ROWS.toLocaleString("en-US")} FOCUS rows resampled from the sample (${(size / 1e6).toFixed(0)} MB), generated in ${((Date.now() - generating) / 1000).toFixed(1)} s, node ${process.version}`);
+  console.log(
+    `cost-report digest: ${ROWS.toLocaleString("en-US")} FOCUS rows resampled from the sample (${(size / 1e6).toFixed(0)} MB), generated in ${((Date.now() - generating) / 1000).toFixed(1)} s, node ${process.version}`,
+  );
   // Interleaved, RUNS times each, best of each kept: the machine is shared, and the first read
   // of the file warms the page cache for both.
   const oursRuns = [];
@@ -164,20 +210,41 @@ try {
   console.log(
     `runs: cost-report ${oursRuns.map((run) => `${run.seconds.toFixed(2)} s/${(run.maxRssKb / 1024).toFixed(0)} MB`).join(", ")}; DuckDB ${duckRuns.map((run) => `${run.seconds.toFixed(2)} s`).join(", ")}; best time of each below, highest peak`,
   );
-  const asRecord = (items) => Object.fromEntries(items.map((item) => [item.name, { billed: item.billed, effective: item.effective }]));
-  const sortKeys = (record) => JSON.stringify(Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b))));
+  const asRecord = (items) =>
+    Object.fromEntries(
+      items.map((item) => [item.name, { billed: item.billed, effective: item.effective }]),
+    );
+  const sortKeys = (record) =>
+    JSON.stringify(
+      Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b))),
+    );
   const agree =
-    sortKeys(asRecord(ours.report.environments)) === sortKeys(duck.groups.environment) && sortKeys(asRecord(ours.report.services)) === sortKeys(duck.groups.service);
+    sortKeys(asRecord(ours.report.environments)) === sortKeys(duck.groups.environment) &&
+    sortKeys(asRecord(ours.report.services)) === sortKeys(duck.groups.service);
   const ourRate = ROWS / ours.seconds;
   const duckRate = ROWS / duck.seconds;
   const peakMb = ours.maxRssKb / 1024;
   console.log("                      seconds     rows/s   peak RSS");
-  console.log(`cost-report (bundle)  ${ours.seconds.toFixed(2).padStart(7)} ${Math.round(ourRate).toLocaleString("en-US").padStart(10)}   ${peakMb.toFixed(0)} MB (whole action process)`);
-  console.log(`DuckDB (node-api)     ${duck.seconds.toFixed(2).padStart(7)} ${Math.round(duckRate).toLocaleString("en-US").padStart(10)}   (in this process)`);
-  console.log(`ratio: ${(ourRate / duckRate).toFixed(2)} of DuckDB's rows/s ${ourRate >= duckRate / 2 ? "(met)" : "(under target)"} (target >= 0.5); peak ${peakMb.toFixed(0)} MB ${peakMb < 256 ? "(met)" : "(over target)"} (target < 256 MB)`);
-  console.log(`totals per environment and per service: ${agree ? "agree" : "DISAGREE"} (cost-report ${ours.report.total.billed} billed, ${ours.report.environments.length} environments, ${ours.report.services.length} services; DuckDB counted ${duck.rows.toLocaleString("en-US")} rows)`);
+  console.log(
+    `cost-report (bundle)  ${ours.seconds.toFixed(2).padStart(7)} ${Math.round(ourRate).toLocaleString("en-US").padStart(10)}   ${peakMb.toFixed(0)} MB (whole action process)`,
+  );
+  console.log(
+    `DuckDB (node-api)     ${duck.seconds.toFixed(2).padStart(7)} ${Math.round(duckRate).toLocaleString("en-US").padStart(10)}   (in this process)`,
+  );
+  console.log(
+    `ratio: ${(ourRate / duckRate).toFixed(2)} of DuckDB's rows/s ${ourRate >= duckRate / 2 ? "(met)" : "(under target)"} (target >= 0.5); peak ${peakMb.toFixed(0)} MB ${peakMb < 256 ? "(met)" : "(over target)"} (target < 256 MB)`,
+  );
+  console.log(
+    `totals per environment and per service: ${agree ? "agree" : "DISAGREE"} (cost-report ${ours.report.total.billed} billed, ${ours.report.environments.length} environments, ${ours.report.services.length} services; DuckDB counted ${duck.rows.toLocaleString("en-US")} rows)`,
+  );
   if (!agree) {
-    console.log(JSON.stringify({ ours: asRecord(ours.report.environments), duck: duck.groups.environment }, null, 2));
+    console.log(
+      JSON.stringify(
+        { ours: asRecord(ours.report.environments), duck: duck.groups.environment },
+        null,
+        2,
+      ),
+    );
     process.exitCode = 1;
   }
 } finally {

@@ -19,14 +19,21 @@ function uniforms(seed: number): () => number {
 }
 
 function latencies(next: () => number, scale: number): number[] {
-  return Array.from({ length: SIZE }, () => (0.08 + 0.04 * next() * next() + (0.02 * next()) / (1.02 - next())) * scale);
+  return Array.from(
+    { length: SIZE },
+    () => (0.08 + 0.04 * next() * next() + (0.02 * next()) / (1.02 - next())) * scale,
+  );
 }
 
 const next = uniforms(424242);
 const datasets: [string, number[], number[]][] = [
   ["latency, canary 2% slower", latencies(next, 1.02), latencies(next, 1)],
   ["latency, no change", latencies(next, 1), latencies(next, 1)],
-  ["request counts (ties)", Array.from({ length: SIZE }, () => Math.floor(40 * next())), Array.from({ length: SIZE }, () => Math.floor(39 * next()))],
+  [
+    "request counts (ties)",
+    Array.from({ length: SIZE }, () => Math.floor(40 * next())),
+    Array.from({ length: SIZE }, () => Math.floor(39 * next())),
+  ],
 ];
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -38,10 +45,15 @@ function time(run: () => unknown): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const median = (samples: number[]): number => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+const median = (samples: number[]): number =>
+  [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 
-console.log(`judge: 2 x ${SIZE.toLocaleString("en")} samples, median of ${RUNS} runs after ${WARMUP} warm-up runs, node ${process.version}`);
-console.log("data                          sort both ms   mannWhitney ms  ratio   classify ms  ratio   target < 100 ms");
+console.log(
+  `judge: 2 x ${SIZE.toLocaleString("en")} samples, median of ${RUNS} runs after ${WARMUP} warm-up runs, node ${process.version}`,
+);
+console.log(
+  "data                          sort both ms   mannWhitney ms  ratio   classify ms  ratio   target < 100 ms",
+);
 for (const [name, canary, baseline] of datasets) {
   const sorting: number[] = [];
   const testing: number[] = [];

@@ -29,7 +29,12 @@ interface DeployReport {
   result: string;
   reason: string;
   timeline: TimelineEvent[];
-  figures: { badTrafficAtMs?: number; restoredAtMs?: number; secondsToRestore?: number; gateMs: number };
+  figures: {
+    badTrafficAtMs?: number;
+    restoredAtMs?: number;
+    secondsToRestore?: number;
+    gateMs: number;
+  };
 }
 
 export interface DemoRun {
@@ -39,7 +44,13 @@ export interface DemoRun {
   exitCode: number | null;
   report: DeployReport;
   summary: string;
-  load: { sent: number; ok: number; failed: number; retried: number; byVersion: Record<string, number> };
+  load: {
+    sent: number;
+    ok: number;
+    failed: number;
+    retried: number;
+    byVersion: Record<string, number>;
+  };
 }
 
 export interface DemoFigures {
@@ -57,7 +68,13 @@ export interface DemoFigures {
 function timelineText(report: DeployReport): string {
   return report.timeline
     .map((event) => {
-      const where = [event.slot, event.weight !== undefined ? `${event.weight}%` : undefined, event.verdict ? `gate ${event.verdict}${event.score != null ? ` (score ${event.score})` : ""}` : undefined]
+      const where = [
+        event.slot,
+        event.weight !== undefined ? `${event.weight}%` : undefined,
+        event.verdict
+          ? `gate ${event.verdict}${event.score != null ? ` (score ${event.score})` : ""}`
+          : undefined,
+      ]
         .filter(Boolean)
         .join(", ");
       return `  +${(event.elapsedMs / 1000).toFixed(1).padStart(5)}s  ${event.ok ? "✓" : "✗"} ${event.step.padEnd(8)} ${where ? `[${where}] ` : ""}${event.detail}`;
@@ -66,15 +83,26 @@ function timelineText(report: DeployReport): string {
 }
 
 /** Runs the three deploys and returns their reports and the figures. `log` narrates. */
-export async function runDeployDemo(log: (line: string) => void = console.log): Promise<DemoFigures> {
+export async function runDeployDemo(
+  log: (line: string) => void = console.log,
+): Promise<DemoFigures> {
   const labDir = join(ROOT, ".lab", "demo");
   await labDown(labDir).catch(() => undefined);
-  log("Starting the lab: nginx, Prometheus, and version 1.0.0 of the demo service in the blue slot…");
+  log(
+    "Starting the lab: nginx, Prometheus, and version 1.0.0 of the demo service in the blue slot…",
+  );
   const lab = await labUp(labDir, { version: "1.0.0" });
   const github = await startGitHubStandIn({ repositories: [REPOSITORY] });
   try {
-    log(`  traffic: ${lab.url}   prometheus: ${lab.prometheus}   GitHub API stand-in: ${github.url}`);
-    const client = createGitHubClient({ token: "demo-token", baseUrl: github.url, secondMs: 1, getCache: false });
+    log(
+      `  traffic: ${lab.url}   prometheus: ${lab.prometheus}   GitHub API stand-in: ${github.url}`,
+    );
+    const client = createGitHubClient({
+      token: "demo-token",
+      baseUrl: github.url,
+      secondMs: 1,
+      getCache: false,
+    });
     await seedDeployment(client, REPOSITORY, { version: "1.0.0", slot: "blue", state: "success" });
     const env = labVariables(labDir, lab);
     // Prometheus needs a few scrapes of the stable version before the first gate can compare.
@@ -94,7 +122,13 @@ export async function runDeployDemo(log: (line: string) => void = console.log): 
           workspace: ROOT,
           repository: REPOSITORY,
           apiUrl: github.url,
-          inputs: { environment: "production", version, strategy, "config-dir": "lab/environments", token: "demo-token" },
+          inputs: {
+            environment: "production",
+            version,
+            strategy,
+            "config-dir": "lab/environments",
+            token: "demo-token",
+          },
           env,
           timeoutMs: 600_000,
           onLine: (line) => {
@@ -112,11 +146,21 @@ export async function runDeployDemo(log: (line: string) => void = console.log): 
         exitCode: result.exitCode,
         report,
         summary: result.summary,
-        load: { sent: counted.sent, ok: counted.ok, failed: counted.failed, retried: counted.retried, byVersion: counted.byVersion },
+        load: {
+          sent: counted.sent,
+          ok: counted.ok,
+          failed: counted.failed,
+          retried: counted.retried,
+          byVersion: counted.byVersion,
+        },
       };
-      log(`--- result: ${report.result ?? "none"} (exit ${result.exitCode}): ${report.reason ?? result.stderr.slice(-500)}`);
+      log(
+        `--- result: ${report.result ?? "none"} (exit ${result.exitCode}): ${report.reason ?? result.stderr.slice(-500)}`,
+      );
       log(timelineText(report));
-      log(`--- traffic: ${counted.sent} requests, ${counted.failed} failed; answered by version: ${JSON.stringify(counted.byVersion)}`);
+      log(
+        `--- traffic: ${counted.sent} requests, ${counted.failed} failed; answered by version: ${JSON.stringify(counted.byVersion)}`,
+      );
       runs.push(run);
       return run;
     };
@@ -129,7 +173,9 @@ export async function runDeployDemo(log: (line: string) => void = console.log): 
     return {
       runs,
       blueGreenFailed: blueGreen.load.failed,
-      ...(bad.report.figures?.secondsToRestore !== undefined ? { secondsToRestore: bad.report.figures.secondsToRestore } : {}),
+      ...(bad.report.figures?.secondsToRestore !== undefined
+        ? { secondsToRestore: bad.report.figures.secondsToRestore }
+        : {}),
       restoreTargetSeconds,
       gateSeconds: (bad.report.figures?.gateMs ?? 0) / 1000,
     };
@@ -140,7 +186,10 @@ export async function runDeployDemo(log: (line: string) => void = console.log): 
 }
 
 export function figuresText(figures: DemoFigures): string {
-  const restore = figures.secondsToRestore === undefined ? "not measured (the bad canary was not rolled back)" : `${figures.secondsToRestore.toFixed(1)} s (target <= ${figures.restoreTargetSeconds} s: ${figures.secondsToRestore <= figures.restoreTargetSeconds ? "met" : "over"}); the gate's share ${figures.gateSeconds.toFixed(1)} s`;
+  const restore =
+    figures.secondsToRestore === undefined
+      ? "not measured (the bad canary was not rolled back)"
+      : `${figures.secondsToRestore.toFixed(1)} s (target <= ${figures.restoreTargetSeconds} s: ${figures.secondsToRestore <= figures.restoreTargetSeconds ? "met" : "over"}); the gate's share ${figures.gateSeconds.toFixed(1)} s`;
   return [
     `requests failed by the blue-green switch under 100 req/s: ${figures.blueGreenFailed} (target 0: ${figures.blueGreenFailed === 0 ? "met" : "over"})`,
     `bad canary on traffic -> 100% stable restored: ${restore}`,
@@ -149,9 +198,18 @@ export function figuresText(figures: DemoFigures): string {
 
 /** The Markdown report the demo writes: each deploy's summary as GitHub would show it, and the figures. */
 export async function writeDemoReport(figures: DemoFigures, path: string): Promise<void> {
-  const sections = figures.runs.map((run) => `## ${run.title}\n\n${run.summary}\nTraffic during the deploy: ${run.load.sent} requests, ${run.load.failed} failed.\n`);
+  const sections = figures.runs.map(
+    (run) =>
+      `## ${run.title}\n\n${run.summary}\nTraffic during the deploy: ${run.load.sent} requests, ${run.load.failed} failed.\n`,
+  );
   await mkdir(join(path, ".."), { recursive: true });
-  await writeFile(path, `# shipgate lab demo\n\n${sections.join("\n")}\n## Figures\n\n${figuresText(figures).split("\n").map((line) => `- ${line}`).join("\n")}\n`);
+  await writeFile(
+    path,
+    `# shipgate lab demo\n\n${sections.join("\n")}\n## Figures\n\n${figuresText(figures)
+      .split("\n")
+      .map((line) => `- ${line}`)
+      .join("\n")}\n`,
+  );
 }
 
 if (process.env.SHIPGATE_DEMO_MAIN === "1") {
@@ -160,9 +218,14 @@ if (process.env.SHIPGATE_DEMO_MAIN === "1") {
   await writeDemoReport(figures, reportPath);
   console.log(`\n=== Figures ===\n${figuresText(figures)}\n\nMarkdown report: ${reportPath}`);
   const [good, bad, blueGreen] = figures.runs;
-  const expected = good?.report.result === "deployed" && bad?.report.result === "rolled-back" && blueGreen?.report.result === "deployed";
+  const expected =
+    good?.report.result === "deployed" &&
+    bad?.report.result === "rolled-back" &&
+    blueGreen?.report.result === "deployed";
   if (!expected) {
-    console.error("The demo did not end as expected: 1.1.0 deployed, 1.2.0 rolled back, 1.2.1 deployed.");
+    console.error(
+      "The demo did not end as expected: 1.1.0 deployed, 1.2.0 rolled back, 1.2.1 deployed.",
+    );
     process.exitCode = 1;
   }
 }

@@ -20,14 +20,17 @@ const SELF = "shipgate/shipgate";
 const fileProvider = {
   async getFileContent(ref) {
     const self = "repository" in ref && `${ref.owner}/${ref.repository}` === SELF;
-    if (!("path" in ref) || ("repository" in ref && !self)) throw new Error(`remote reusable workflow not available offline: ${JSON.stringify(ref)}`);
+    if (!("path" in ref) || ("repository" in ref && !self))
+      throw new Error(`remote reusable workflow not available offline: ${JSON.stringify(ref)}`);
     const path = resolve(root, ref.path);
     return { name: ref.path, content: readFileSync(path, "utf8") };
   },
 };
 
 /** The pinned third-party actions' input and output names (their action.yml cannot be fetched here). */
-const remoteActions = JSON.parse(readFileSync(join(root, "scripts", "lint", "remote-actions.json"), "utf8"));
+const remoteActions = JSON.parse(
+  readFileSync(join(root, "scripts", "lint", "remote-actions.json"), "utf8"),
+);
 const described = (names) => Object.fromEntries(names.map((name) => [name, { description: name }]));
 
 const actionsMetadataProvider = {
@@ -35,7 +38,12 @@ const actionsMetadataProvider = {
     const key = `${ref.owner}/${ref.name}${ref.path ? `/${ref.path}` : ""}@${ref.ref}`;
     const known = remoteActions[key];
     if (!known) return undefined;
-    return { name: key, description: key, inputs: described(known.inputs), outputs: described(known.outputs) };
+    return {
+      name: key,
+      description: key,
+      inputs: described(known.inputs),
+      outputs: described(known.outputs),
+    };
   },
 };
 
@@ -45,16 +53,27 @@ const files =
     : readdirSync(join(root, ".github", "workflows"))
         .filter((name) => /\.ya?ml$/.test(name))
         .map((name) => join(root, ".github", "workflows", name))
-        .concat(readdirSync(join(root, "examples")).filter((name) => /\.ya?ml$/.test(name)).map((name) => join(root, "examples", name)));
+        .concat(
+          readdirSync(join(root, "examples"))
+            .filter((name) => /\.ya?ml$/.test(name))
+            .map((name) => join(root, "examples", name)),
+        );
 
 let findings = 0;
 for (const file of files) {
-  const document = TextDocument.create(pathToFileURL(file).href, "yaml", 1, readFileSync(file, "utf8"));
+  const document = TextDocument.create(
+    pathToFileURL(file).href,
+    "yaml",
+    1,
+    readFileSync(file, "utf8"),
+  );
   const diagnostics = await validate(document, { fileProvider, actionsMetadataProvider });
   for (const diagnostic of diagnostics) {
     findings += 1;
     const { line, character } = diagnostic.range.start;
-    console.log(`${relative(process.cwd(), file)}:${line + 1}:${character + 1}: ${diagnostic.message}`);
+    console.log(
+      `${relative(process.cwd(), file)}:${line + 1}:${character + 1}: ${diagnostic.message}`,
+    );
   }
 }
 console.log(`language service: ${files.length} file(s), ${findings} finding(s)`);

@@ -7,9 +7,16 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 export async function resolve(specifier, context, nextResolve) {
-  if ((specifier.startsWith(".") || specifier.startsWith("/")) && specifier.endsWith(".js") && context.parentURL?.endsWith(".ts")) {
+  if (
+    (specifier.startsWith(".") || specifier.startsWith("/")) &&
+    specifier.endsWith(".js") &&
+    context.parentURL?.endsWith(".ts")
+  ) {
     const candidate = new URL(specifier.replace(/\.js$/, ".ts"), context.parentURL);
-    if (!existsSync(fileURLToPath(new URL(specifier, context.parentURL))) && existsSync(fileURLToPath(candidate))) {
+    if (
+      !existsSync(fileURLToPath(new URL(specifier, context.parentURL))) &&
+      existsSync(fileURLToPath(candidate))
+    ) {
       return { url: candidate.href, shortCircuit: true };
     }
   }
@@ -21,7 +28,12 @@ export async function load(url, context, nextLoad) {
   const source = await readFile(fileURLToPath(url), "utf8");
   const { outputText } = ts.transpileModule(source, {
     fileName: fileURLToPath(url),
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false, verbatimModuleSyntax: true },
+    compilerOptions: {
+      module: ts.ModuleKind.ESNext,
+      target: ts.ScriptTarget.ES2022,
+      sourceMap: false,
+      verbatimModuleSyntax: true,
+    },
   });
   return { format: "module", source: outputText, shortCircuit: true };
 }

@@ -12,7 +12,15 @@ import { parseYamlSource } from "../config/yaml-source.js";
 import { ConfigurationError, throwIfProblems, type Problem } from "../runtime/errors.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
-import { appendSummary, logError, logInfo, logWarning, markFailed, registerSecret, setOutput } from "../runtime/runner.js";
+import {
+  appendSummary,
+  logError,
+  logInfo,
+  logWarning,
+  markFailed,
+  registerSecret,
+  setOutput,
+} from "../runtime/runner.js";
 import { scrubSecrets } from "../runtime/secrets.js";
 import { issuesToProblems } from "../runtime/validation.js";
 
@@ -50,8 +58,26 @@ const Inputs = z.object({
 });
 type Inputs = z.infer<typeof Inputs>;
 
-const NUMERIC = ["count", "failure-limit", "inconclusive-limit", "consecutive-error-limit", "consecutive-success-limit", "min-samples", "pass-score", "marginal-score"] as const;
-const TEXTUAL = ["provider", "address", "interval", "duration", "initial-delay", "lookback", "step", "query-timeout"] as const;
+const NUMERIC = [
+  "count",
+  "failure-limit",
+  "inconclusive-limit",
+  "consecutive-error-limit",
+  "consecutive-success-limit",
+  "min-samples",
+  "pass-score",
+  "marginal-score",
+] as const;
+const TEXTUAL = [
+  "provider",
+  "address",
+  "interval",
+  "duration",
+  "initial-delay",
+  "lookback",
+  "step",
+  "query-timeout",
+] as const;
 
 /** The settings given as inputs, validated by the same schema as the analysis section; problems go to `problems`. */
 function settingsFromInputs(inputs: Inputs, problems: Problem[]): RawSettings {
@@ -61,7 +87,11 @@ function settingsFromInputs(inputs: Inputs, problems: Problem[]): RawSettings {
     const value = inputs[key];
     if (value === undefined) continue;
     if (/^[+-]?\d+(\.\d+)?$/.test(value)) raw[key] = Number(value);
-    else problems.push({ path: `input "${key}"`, message: `expected a number, got ${JSON.stringify(value)}` });
+    else
+      problems.push({
+        path: `input "${key}"`,
+        message: `expected a number, got ${JSON.stringify(value)}`,
+      });
   }
   const parsed = SettingsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -74,24 +104,39 @@ function failOn(value: string, problems: Problem[]): Set<string> {
   const verdicts = value.split(/[\s,]+/).filter(Boolean);
   if (verdicts.length === 1 && verdicts[0] === "none") return new Set();
   const unknown = verdicts.filter((verdict) => !(VERDICTS as readonly string[]).includes(verdict));
-  if (unknown.length > 0) problems.push({ path: 'input "fail-on"', message: `unknown verdict ${unknown.join(", ")}: use rollback, inconclusive, promote, or none` });
+  if (unknown.length > 0)
+    problems.push({
+      path: 'input "fail-on"',
+      message: `unknown verdict ${unknown.join(", ")}: use rollback, inconclusive, promote, or none`,
+    });
   return new Set(verdicts);
 }
 
-function metricsInput(value: string | undefined): { metrics: unknown[]; path: string[] } | undefined {
+function metricsInput(
+  value: string | undefined,
+): { metrics: unknown[]; path: string[] } | undefined {
   if (value === undefined) return undefined;
   const data = parseYamlSource('input "metrics"', value).data;
-  if (!Array.isArray(data)) throw new ConfigurationError({ path: 'input "metrics"', message: "expected a YAML list of metrics" });
+  if (!Array.isArray(data))
+    throw new ConfigurationError({
+      path: 'input "metrics"',
+      message: "expected a YAML list of metrics",
+    });
   return { metrics: data, path: ["metrics"] };
 }
 
 async function main(): Promise<void> {
   const inputs = readInputs(Inputs, process.env, ["bearer-token", "password"]);
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const secrets = [inputs["bearer-token"], inputs.password].filter((value): value is string => Boolean(value));
+  const secrets = [inputs["bearer-token"], inputs.password].filter((value): value is string =>
+    Boolean(value),
+  );
   secrets.forEach(registerSecret);
   if (!inputs.environment && !inputs.metrics) {
-    throw new ConfigurationError({ path: 'input "environment"', message: "give an environment (its analysis section) or a metrics input, or both" });
+    throw new ConfigurationError({
+      path: 'input "environment"',
+      message: "give an environment (its analysis section) or a metrics input, or both",
+    });
   }
   // Both input checks run before either is reported, so one run names every bad input.
   const problems: Problem[] = [];
@@ -99,31 +144,62 @@ async function main(): Promise<void> {
   const inputSettings = settingsFromInputs(inputs, problems);
   throwIfProblems(problems);
   const environment = inputs.environment
-    ? layerEnvironment(await (await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace)).sources(inputs.environment))
+    ? layerEnvironment(
+        await (
+          await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace)
+        ).sources(inputs.environment),
+      )
     : undefined;
-  const overrides = { settings: inputSettings, settingPath: (key: string) => `input "${key}"`, metrics: metricsInput(inputs.metrics) };
-  const context = { canary: inputs.canary, baseline: inputs.baseline, version: inputs.version ?? inputs.canary };
+  const overrides = {
+    settings: inputSettings,
+    settingPath: (key: string) => `input "${key}"`,
+    metrics: metricsInput(inputs.metrics),
+  };
+  const context = {
+    canary: inputs.canary,
+    baseline: inputs.baseline,
+    version: inputs.version ?? inputs.canary,
+  };
   const plan = planGate(environment, overrides, context, (name) => process.env[name]);
   plan.secrets.forEach(registerSecret);
   secrets.push(...plan.secrets);
   const scrub = (line: string): string => scrubSecrets(line, secrets);
 
   const { settings, metrics } = plan;
-  logInfo(`Analysing ${metrics.length} metric(s): ${settings.count} measurement(s) every ${settings.intervalMs / 1000}s`);
+  logInfo(
+    `Analysing ${metrics.length} metric(s): ${settings.count} measurement(s) every ${settings.intervalMs / 1000}s`,
+  );
   for (const metric of metrics) {
-    const queries = metric.kind === "threshold" ? metric.query : `canary: ${metric.queries.canary} | baseline: ${metric.queries.baseline}`;
-    logInfo(scrub(`  ${metric.name} (${metric.kind}${metric.dryRun ? ", dry run" : ""}${metric.critical ? ", critical" : ""}): ${queries}`));
+    const queries =
+      metric.kind === "threshold"
+        ? metric.query
+        : `canary: ${metric.queries.canary} | baseline: ${metric.queries.baseline}`;
+    logInfo(
+      scrub(
+        `  ${metric.name} (${metric.kind}${metric.dryRun ? ", dry run" : ""}${metric.critical ? ", critical" : ""}): ${queries}`,
+      ),
+    );
   }
   const result = await runGate(plan, {
-    auth: { bearerToken: inputs["bearer-token"], username: inputs.username, password: inputs.password },
+    auth: {
+      bearerToken: inputs["bearer-token"],
+      username: inputs.username,
+      password: inputs.password,
+    },
     log: (line) => logInfo(scrub(line)),
   });
-  const reportContext = { environment: inputs.environment, canary: inputs.canary, baseline: inputs.baseline };
+  const reportContext = {
+    environment: inputs.environment,
+    canary: inputs.canary,
+    baseline: inputs.baseline,
+  };
   setOutput("verdict", result.verdict);
   setOutput("score", result.score.score === null ? "" : String(result.score.score));
   setOutput("report", scrub(gateReportJson(result, settings, reportContext)));
   await appendSummary(scrub(renderGateSummary(result, metrics, settings, reportContext)));
-  const sentence = scrub(`canary-gate: ${result.verdict}, score ${result.score.score ?? "n/a"}: ${result.decision.reasons.join("; ")}`);
+  const sentence = scrub(
+    `canary-gate: ${result.verdict}, score ${result.score.score ?? "n/a"}: ${result.decision.reasons.join("; ")}`,
+  );
   if (failing.has(result.verdict)) {
     markFailed();
     logError(sentence, { title: "canary-gate" });
@@ -142,7 +218,10 @@ async function main(): Promise<void> {
         facts: [
           ...(inputs.canary ? [{ name: "Canary", value: inputs.canary }] : []),
           ...(inputs.baseline ? [{ name: "Baseline", value: inputs.baseline }] : []),
-          { name: "Score", value: result.score.score === null ? "n/a" : String(result.score.score) },
+          {
+            name: "Score",
+            value: result.score.score === null ? "n/a" : String(result.score.score),
+          },
         ],
         links: runLink(process.env),
       },

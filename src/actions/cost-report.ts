@@ -3,7 +3,10 @@
 import { readFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import * as z from "zod/mini";
-import { openEnvironmentDirectory, type EnvironmentDirectory } from "../config/environment-files.js";
+import {
+  openEnvironmentDirectory,
+  type EnvironmentDirectory,
+} from "../config/environment-files.js";
 import { BEHAVIORS, parseThreshold } from "../cost/comment-plan.js";
 import { loadRateCards } from "../cost/defaults.js";
 import { publishDigestIssue } from "../cost/digest-issue.js";
@@ -20,7 +23,16 @@ import { ConfigurationError } from "../runtime/errors.js";
 import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
-import { appendSummary, logError, logInfo, logNotice, logWarning, markFailed, registerSecret, setOutput } from "../runtime/runner.js";
+import {
+  appendSummary,
+  logError,
+  logInfo,
+  logNotice,
+  logWarning,
+  markFailed,
+  registerSecret,
+  setOutput,
+} from "../runtime/runner.js";
 
 const Inputs = z.object({
   mode: z._default(z.enum(["pr", "digest"]), "pr"),
@@ -30,7 +42,11 @@ const Inputs = z.object({
   "base-ref": z.optional(z.string()),
   behavior: z._default(z.enum(BEHAVIORS), "update"),
   "comment-threshold": z.optional(
-    z.string().check(z.refine((text) => parseThreshold(text) !== undefined, { error: "expected an amount such as 10 or a percentage such as 5%" })),
+    z.string().check(
+      z.refine((text) => parseThreshold(text) !== undefined, {
+        error: "expected an amount such as 10 or a percentage such as 5%",
+      }),
+    ),
   ),
   "fail-on-budget": booleanInput(false),
   "focus-files": z.optional(z.string()),
@@ -49,21 +65,31 @@ const secretValues: string[] = [];
 
 function repository(): { owner: string; repo: string } {
   const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
-  if (!owner || !repo) throw new Error("GITHUB_REPOSITORY is not set: not running under a GitHub runner");
+  if (!owner || !repo)
+    throw new Error("GITHUB_REPOSITORY is not set: not running under a GitHub runner");
   return { owner, repo };
 }
 
 function report(notices: readonly Notice[]): void {
-  for (const notice of notices) (notice.level === "warning" ? logWarning : logNotice)(notice.message, { title: "cost-report" });
+  for (const notice of notices)
+    (notice.level === "warning" ? logWarning : logNotice)(notice.message, { title: "cost-report" });
 }
 
 async function pullRequestMode(inputs: Settings, workspace: string): Promise<void> {
-  const payload = JSON.parse(await readFile(process.env.GITHUB_EVENT_PATH ?? "", "utf8").catch(() => "{}")) as unknown;
+  const payload = JSON.parse(
+    await readFile(process.env.GITHUB_EVENT_PATH ?? "", "utf8").catch(() => "{}"),
+  ) as unknown;
   const event = pullRequestFromPayload(payload);
   const configDir = resolve(workspace, inputs["config-dir"]);
   const directory = await openEnvironmentDirectory(configDir, workspace);
-  const [catalog, rateCards, overlay] = await Promise.all([loadCatalog(workspace, inputs.pricing), loadRateCards(), loadOverlay(workspace, inputs.rates)]);
-  const threshold = inputs["comment-threshold"] ? parseThreshold(inputs["comment-threshold"]) : undefined;
+  const [catalog, rateCards, overlay] = await Promise.all([
+    loadCatalog(workspace, inputs.pricing),
+    loadRateCards(),
+    loadOverlay(workspace, inputs.rates),
+  ]);
+  const threshold = inputs["comment-threshold"]
+    ? parseThreshold(inputs["comment-threshold"])
+    : undefined;
   const runId = Number(process.env.GITHUB_RUN_ID);
   const outcome = await runPullRequestMode({
     workspace,
@@ -87,7 +113,10 @@ async function pullRequestMode(inputs: Settings, workspace: string): Promise<voi
   if (outcome.comment?.url) setOutput("comment-url", outcome.comment.url);
   await appendSummary(outcome.markdown);
   logInfo(outcome.markdown.split("\n\n")[1] ?? "");
-  if (outcome.comment && outcome.comment.plan.action !== "skip") logInfo(`Comment ${outcome.comment.plan.action === "update" ? "updated" : "posted"}: ${outcome.comment.url ?? ""}`);
+  if (outcome.comment && outcome.comment.plan.action !== "skip")
+    logInfo(
+      `Comment ${outcome.comment.plan.action === "update" ? "updated" : "posted"}: ${outcome.comment.url ?? ""}`,
+    );
 
   const broken = outcome.report.environments.filter((environment) => environment.budget?.broken);
   for (const environment of broken) {
@@ -107,23 +136,39 @@ async function pullRequestMode(inputs: Settings, workspace: string): Promise<voi
 }
 
 /** Sends budget-breach to the environment's notify channels; best-effort. */
-async function announceBreach(directory: EnvironmentDirectory, name: string, what: { title: string; text: string }): Promise<void> {
+async function announceBreach(
+  directory: EnvironmentDirectory,
+  name: string,
+  what: { title: string; text: string },
+): Promise<void> {
   let environment;
   try {
     environment = layerEnvironment(await directory.sources(name));
   } catch {
     return; // Not an environment of environments/ (a FOCUS tag without a file): nowhere to send.
   }
-  await announce(environment, { kind: "budget-breach", ...what, facts: [], links: runLink(process.env) }, stepPorts("cost-report notify", [...secretValues]));
+  await announce(
+    environment,
+    { kind: "budget-breach", ...what, facts: [], links: runLink(process.env) },
+    stepPorts("cost-report notify", [...secretValues]),
+  );
 }
 
 async function digestMode(inputs: Settings, workspace: string): Promise<void> {
-  if (!inputs["focus-files"]) throw new ConfigurationError({ path: 'input "focus-files"', message: "is required in digest mode (a FOCUS CSV or Parquet file, or a glob)" });
+  if (!inputs["focus-files"])
+    throw new ConfigurationError({
+      path: 'input "focus-files"',
+      message: "is required in digest mode (a FOCUS CSV or Parquet file, or a glob)",
+    });
   let period;
   try {
     period = resolvePeriod(inputs.period, new Date());
   } catch (error) {
-    if (error instanceof PeriodError) throw new ConfigurationError({ path: 'input "period"', message: `${error.message} (got ${JSON.stringify(inputs.period)})` });
+    if (error instanceof PeriodError)
+      throw new ConfigurationError({
+        path: 'input "period"',
+        message: `${error.message} (got ${JSON.stringify(inputs.period)})`,
+      });
     throw error;
   }
   const files = await expandFocusFiles(workspace, inputs["focus-files"]);
@@ -135,8 +180,16 @@ async function digestMode(inputs: Settings, workspace: string): Promise<void> {
   }
   const repo = repository();
   const client = inputs.token ? createGitHubClient({ token: inputs.token }) : undefined;
-  if (inputs["digest-issue"] && !client) throw new ConfigurationError({ path: 'input "token"', message: "is required to create the digest issue" });
-  const [catalog, rateCards, overlay] = await Promise.all([loadCatalog(workspace, inputs.pricing), loadRateCards(), loadOverlay(workspace, inputs.rates)]);
+  if (inputs["digest-issue"] && !client)
+    throw new ConfigurationError({
+      path: 'input "token"',
+      message: "is required to create the digest issue",
+    });
+  const [catalog, rateCards, overlay] = await Promise.all([
+    loadCatalog(workspace, inputs.pricing),
+    loadRateCards(),
+    loadOverlay(workspace, inputs.rates),
+  ]);
   const outcome = await runDigest({
     workspace,
     files,
@@ -154,15 +207,25 @@ async function digestMode(inputs: Settings, workspace: string): Promise<void> {
   await appendSummary(markdown);
   logInfo(markdown.split("\n\n")[1] ?? "");
 
-  let link = process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${repo.owner}/${repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+  let link = process.env.GITHUB_RUN_ID
+    ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${repo.owner}/${repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}`
+    : undefined;
   if (inputs["digest-issue"] && client) {
-    const issue = await publishDigestIssue(client, repo, periodText(period), digestTitle(outcome.report), markdown);
+    const issue = await publishDigestIssue(
+      client,
+      repo,
+      periodText(period),
+      digestTitle(outcome.report),
+      markdown,
+    );
     setOutput("issue-url", issue.url);
     logInfo(`Digest issue #${issue.number} ${issue.action}: ${issue.url}`);
     link = issue.url;
   }
   if (inputs.notify && directory) {
-    for (const environment of outcome.report.environments.filter((candidate) => candidate.budget?.standing.status === "over")) {
+    for (const environment of outcome.report.environments.filter(
+      (candidate) => candidate.budget?.standing.status === "over",
+    )) {
       await announceBreach(directory, environment.name, {
         title: `${environment.name} is over its budget for ${periodText(period)}`,
         text: `${environment.budget?.standing.usedPercent.toFixed(1)}% of its budget for the period spent`,
@@ -172,7 +235,10 @@ async function digestMode(inputs: Settings, workspace: string): Promise<void> {
   if (inputs["webhook-url"]) {
     const delivered = await postWebhook(inputs["webhook-url"], digestText(outcome.report, link));
     if (delivered.ok) logInfo("Digest sent to the webhook");
-    else logWarning(`the webhook did not take the digest (${delivered.error ?? "unknown error"})`, { title: "cost-report" });
+    else
+      logWarning(`the webhook did not take the digest (${delivered.error ?? "unknown error"})`, {
+        title: "cost-report",
+      });
   }
 }
 

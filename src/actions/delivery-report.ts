@@ -14,21 +14,38 @@ import { runAction } from "../runtime/run.js";
 import { appendSummary, logInfo, registerSecret, setOutput } from "../runtime/runner.js";
 
 const Inputs = z.object({
-  window: z._default(z.string().check(z.refine((text) => parseWindow(text) !== undefined, { error: "expected a length such as 30d, 12w or 48h" })), "30d"),
+  window: z._default(
+    z.string().check(
+      z.refine((text) => parseWindow(text) !== undefined, {
+        error: "expected a length such as 30d, 12w or 48h",
+      }),
+    ),
+    "30d",
+  ),
   environments: z.optional(z.string()),
   "output-file": z._default(z.string(), "delivery-report.html"),
-  repository: z.optional(z.string().check(z.regex(/^[^/\s]+\/[^/\s]+$/, { error: "expected owner/name" }))),
+  repository: z.optional(
+    z.string().check(z.regex(/^[^/\s]+\/[^/\s]+$/, { error: "expected owner/name" })),
+  ),
   token: z.optional(z.string()),
 });
 
 async function main(): Promise<void> {
   const inputs = readInputs(Inputs, process.env, ["token"]);
   const token = inputs.token ?? process.env.GITHUB_TOKEN;
-  if (!token) throw new ConfigurationError({ path: 'input "token"', message: "a token is required to read deployments: pass github.token (the default)" });
+  if (!token)
+    throw new ConfigurationError({
+      path: 'input "token"',
+      message: "a token is required to read deployments: pass github.token (the default)",
+    });
   registerSecret(token);
   const fullName = inputs.repository ?? process.env.GITHUB_REPOSITORY ?? "";
   const [owner, repo] = fullName.split("/");
-  if (!owner || !repo) throw new ConfigurationError({ path: 'input "repository"', message: "no repository: set the input or GITHUB_REPOSITORY" });
+  if (!owner || !repo)
+    throw new ConfigurationError({
+      path: 'input "repository"',
+      message: "no repository: set the input or GITHUB_REPOSITORY",
+    });
   const repository = { owner, repo };
   const client = createGitHubClient({ token });
 
@@ -39,16 +56,29 @@ async function main(): Promise<void> {
   const sinceMs = window.startMs - length;
   const wanted = inputs.environments?.split(/[\s,]+/).filter(Boolean);
   const history = wanted
-    ? (await Promise.all(wanted.map((environment) => fetchHistory(client, repository, { environment, sinceMs })))).flat()
+    ? (
+        await Promise.all(
+          wanted.map((environment) => fetchHistory(client, repository, { environment, sinceMs })),
+        )
+      ).flat()
     : await fetchHistory(client, repository, { sinceMs });
   const changes = await fetchChanges(client, repository, history, window.startMs);
-  const environments = wanted ?? [...new Set(history.map((deployment) => deployment.environment))].sort();
+  const environments =
+    wanted ?? [...new Set(history.map((deployment) => deployment.environment))].sort();
   const report: DeliveryReport = {
     repository: `${owner}/${repo}`,
-    window: { text: inputs.window, start: new Date(window.startMs).toISOString(), end: new Date(endMs).toISOString() },
-    environments: environments.map((environment) => environmentMetrics(environment, history, changes, window)),
+    window: {
+      text: inputs.window,
+      start: new Date(window.startMs).toISOString(),
+      end: new Date(endMs).toISOString(),
+    },
+    environments: environments.map((environment) =>
+      environmentMetrics(environment, history, changes, window),
+    ),
   };
-  logInfo(`${history.length} deployment(s) read; ${report.environments.map((metrics) => `${metrics.environment}: ${metrics.deployments} in the window`).join(", ") || "no environments"}`);
+  logInfo(
+    `${history.length} deployment(s) read; ${report.environments.map((metrics) => `${metrics.environment}: ${metrics.deployments} in the window`).join(", ") || "no environments"}`,
+  );
 
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const file = resolve(workspace, inputs["output-file"]);

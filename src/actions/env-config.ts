@@ -54,8 +54,15 @@ async function main(): Promise<void> {
 }
 
 async function renderMode(inputs: Settings, workspace: string): Promise<void> {
-  if (inputs.environment === undefined) throw new ConfigurationError({ path: 'input "environment"', message: "is required to render a configuration" });
-  const directory = await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace);
+  if (inputs.environment === undefined)
+    throw new ConfigurationError({
+      path: 'input "environment"',
+      message: "is required to render a configuration",
+    });
+  const directory = await openEnvironmentDirectory(
+    resolve(workspace, inputs["config-dir"]),
+    workspace,
+  );
 
   const sources = await directory.sources(inputs.environment);
   const environment = layerEnvironment(sources);
@@ -64,7 +71,8 @@ async function renderMode(inputs: Settings, workspace: string): Promise<void> {
   if (schemaFile) {
     const { compileConfigSchema } = await import("../config/config-schema.js");
     const compiled = compileConfigSchema(schemaFile.data);
-    if (compiled.problem) throw new ConfigurationError({ ...compiled.problem, at: { file: schemaFile.file } });
+    if (compiled.problem)
+      throw new ConfigurationError({ ...compiled.problem, at: { file: schemaFile.file } });
     validate = compiled.validate;
   }
   const secretsInput = parseSecretsInput(inputs.secrets);
@@ -72,10 +80,14 @@ async function renderMode(inputs: Settings, workspace: string): Promise<void> {
   if (inputs["unset-secrets"] === "redact" && (inputs["output-file"] || inputs["export-env"])) {
     throw new ConfigurationError({
       path: 'input "unset-secrets"',
-      message: "redact renders *** in place of unset secrets: it is for checks and diffs, and cannot write output-file or export-env",
+      message:
+        "redact renders *** in place of unset secrets: it is for checks and diffs, and cannot write output-file or export-env",
     });
   }
-  const rendered = renderConfig(environment, (name) => process.env[name], validate, { secretLookup: secretsInput.lookup, unsetSecrets: inputs["unset-secrets"] });
+  const rendered = renderConfig(environment, (name) => process.env[name], validate, {
+    secretLookup: secretsInput.lookup,
+    unsetSecrets: inputs["unset-secrets"],
+  });
   for (const secret of rendered.secrets) registerSecret(secret);
   const scrub = (text: string): string => scrubSecrets(text, rendered.secrets);
 
@@ -104,18 +116,27 @@ async function renderMode(inputs: Settings, workspace: string): Promise<void> {
   setOutput("digest", rendered.digest);
   if (outputFile) setOutput("file", outputFile);
   if (differences) {
-    setOutput("diff", scrub(JSON.stringify(differences.map(({ path, change }) => ({ path, change })))));
+    setOutput(
+      "diff",
+      scrub(JSON.stringify(differences.map(({ path, change }) => ({ path, change })))),
+    );
   }
   for (const variable of exports) exportVariable(variable.name, variable.value);
 
   const sourceFiles = sources.layers.map((layer) => layer.file).join(" + ");
   logInfo(`Rendered ${inputs.environment} from ${sourceFiles}: digest ${rendered.digest}`);
-  if (exports.length > 0) logInfo(`Exported ${exports.map((variable) => variable.name).join(", ")} to the job's environment`);
+  if (exports.length > 0)
+    logInfo(
+      `Exported ${exports.map((variable) => variable.name).join(", ")} to the job's environment`,
+    );
   if (differences && comparedWith) {
     for (const missing of differences.filter((difference) => difference.change === "removed")) {
       logWarning(
         `config.${missing.path} is set in ${inputs["compare-to"]} but not in ${inputs.environment}: promoting may drop it`,
-        { ...comparedWith.locate(["config", ...missing.keyPath]), title: "env-config: key missing here" },
+        {
+          ...comparedWith.locate(["config", ...missing.keyPath]),
+          title: "env-config: key missing here",
+        },
       );
     }
   }
@@ -133,14 +154,23 @@ async function renderMode(inputs: Settings, workspace: string): Promise<void> {
 
 function repository(): { owner: string; repo: string } {
   const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
-  if (!owner || !repo) throw new Error("GITHUB_REPOSITORY is not set: not running under a GitHub runner");
+  if (!owner || !repo)
+    throw new Error("GITHUB_REPOSITORY is not set: not running under a GitHub runner");
   return { owner, repo };
 }
 
 async function protectionMode(inputs: Settings, workspace: string): Promise<void> {
-  if (!inputs.token) throw new ConfigurationError({ path: 'input "token"', message: "is required in protection mode (github.token can plan; apply needs Administration: write)" });
+  if (!inputs.token)
+    throw new ConfigurationError({
+      path: 'input "token"',
+      message:
+        "is required in protection mode (github.token can plan; apply needs Administration: write)",
+    });
   const action = inputs["protection-action"];
-  const directory = await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace);
+  const directory = await openEnvironmentDirectory(
+    resolve(workspace, inputs["config-dir"]),
+    workspace,
+  );
   const outcome = await runProtection({
     directory,
     ...(inputs.environment === undefined ? {} : { environment: inputs.environment }),
@@ -150,7 +180,12 @@ async function protectionMode(inputs: Settings, workspace: string): Promise<void
   });
   const drift = outcome.plans.flatMap(drifted);
   const applied = outcome.applied;
-  const failure = outcome.failure === undefined ? undefined : outcome.failure instanceof Error ? outcome.failure.message : String(outcome.failure);
+  const failure =
+    outcome.failure === undefined
+      ? undefined
+      : outcome.failure instanceof Error
+        ? outcome.failure.message
+        : String(outcome.failure);
 
   setOutput("drift", String(drift.length > 0));
   setOutput("changes", JSON.stringify(changesJson(outcome.plans, applied)));
@@ -164,28 +199,48 @@ async function protectionMode(inputs: Settings, workspace: string): Promise<void
       ...(failure === undefined ? {} : { failure }),
     }),
   );
-  if (outcome.unmanaged.length > 0) logInfo(`Not managed (no protection section): ${outcome.unmanaged.join(", ")}`);
+  if (outcome.unmanaged.length > 0)
+    logInfo(`Not managed (no protection section): ${outcome.unmanaged.join(", ")}`);
 
   if (action === "plan") {
     const annotate = inputs["fail-on-drift"] ? logError : logWarning;
-    for (const change of drift) annotate(driftMessage(change), { ...change.at, title: "env-config: protection drift" });
-    logInfo(drift.length === 0 ? "No drift: GitHub's environments match the environment files." : `${drift.length} protection setting(s) drifted.`);
+    for (const change of drift)
+      annotate(driftMessage(change), { ...change.at, title: "env-config: protection drift" });
+    logInfo(
+      drift.length === 0
+        ? "No drift: GitHub's environments match the environment files."
+        : `${drift.length} protection setting(s) drifted.`,
+    );
     if (inputs["fail-on-drift"] && drift.length > 0) markFailed();
     return;
   }
-  for (const change of drift.filter((candidate) => applied?.has(candidate))) logInfo(`Applied ${change.environment} ${change.setting}`);
-  if (outcome.failure !== undefined) throw withAppliedNote(outcome.failure, drift.filter((change) => applied?.has(change)));
-  logInfo(drift.length === 0 ? "No drift: nothing to apply." : `Applied ${drift.length} protection setting(s).`);
+  for (const change of drift.filter((candidate) => applied?.has(candidate)))
+    logInfo(`Applied ${change.environment} ${change.setting}`);
+  if (outcome.failure !== undefined)
+    throw withAppliedNote(
+      outcome.failure,
+      drift.filter((change) => applied?.has(change)),
+    );
+  logInfo(
+    drift.length === 0
+      ? "No drift: nothing to apply."
+      : `Applied ${drift.length} protection setting(s).`,
+  );
 }
 
 /** The apply failure, saying what GitHub had already accepted (so the reader knows what state it is in). */
-function withAppliedNote(failure: unknown, done: readonly { environment: string; setting: string }[]): unknown {
+function withAppliedNote(
+  failure: unknown,
+  done: readonly { environment: string; setting: string }[],
+): unknown {
   const note =
     done.length === 0
       ? "Nothing was applied."
       : `Applied before the failure: ${done.map((change) => `${change.environment} ${change.setting}`).join(", ")}.`;
   if (failure instanceof ConfigurationError) {
-    return new ConfigurationError(failure.problems.map((problem) => ({ ...problem, message: `${problem.message} ${note}` })));
+    return new ConfigurationError(
+      failure.problems.map((problem) => ({ ...problem, message: `${problem.message} ${note}` })),
+    );
   }
   const error = failure instanceof Error ? failure : new Error(String(failure));
   error.message = `${error.message}. ${note}`;

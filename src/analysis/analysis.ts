@@ -4,7 +4,15 @@
 // verdict can no longer be promote.
 import type { AnalysisSettings, PreparedMetric } from "./definitions.js";
 import type { Measurement } from "./measure.js";
-import { decide, scoreMetrics, type Decision, type MetricPhase, type ScoreResult, type ScoredMetric, type Verdict } from "./score.js";
+import {
+  decide,
+  scoreMetrics,
+  type Decision,
+  type MetricPhase,
+  type ScoreResult,
+  type ScoredMetric,
+  type Verdict,
+} from "./score.js";
 
 export interface Clock {
   now(): number;
@@ -52,11 +60,15 @@ interface Tracker {
   done: boolean;
 }
 
-const finite = (value: number) => (Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value));
+const finite = (value: number) =>
+  Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value);
 
 /** A short line for the log: "error-rate round 2: Successful (0.003 satisfies result <= 0.01)". */
 export function progressLine(measurement: Measurement, count: number): string {
-  const values = measurement.values && measurement.values.length > 0 ? ` [${measurement.values.map(finite).join(", ")}]` : "";
+  const values =
+    measurement.values && measurement.values.length > 0
+      ? ` [${measurement.values.map(finite).join(", ")}]`
+      : "";
   return `${measurement.metric} ${measurement.round}/${count}: ${measurement.phase}${values} - ${measurement.reason}`;
 }
 
@@ -68,7 +80,11 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
     result.consecutiveErrors += 1;
     result.consecutiveSuccesses = 0;
     if (result.consecutiveErrors > settings.consecutiveErrorLimit) {
-      finish(tracker, "Error", `${result.consecutiveErrors} consecutive query errors (limit ${settings.consecutiveErrorLimit}); last: ${measurement.error ?? measurement.reason}`);
+      finish(
+        tracker,
+        "Error",
+        `${result.consecutiveErrors} consecutive query errors (limit ${settings.consecutiveErrorLimit}); last: ${measurement.error ?? measurement.reason}`,
+      );
     }
     return;
   }
@@ -83,12 +99,30 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
     else result.counts.inconclusive += 1;
   }
   if (result.counts.failed > settings.failureLimit) {
-    finish(tracker, "Failed", `failed ${result.counts.failed} time(s) (failure limit ${settings.failureLimit}): ${measurement.reason}`);
+    finish(
+      tracker,
+      "Failed",
+      `failed ${result.counts.failed} time(s) (failure limit ${settings.failureLimit}): ${measurement.reason}`,
+    );
   } else if (result.counts.inconclusive > settings.inconclusiveLimit) {
-    finish(tracker, "Inconclusive", `inconclusive ${result.counts.inconclusive} time(s) (inconclusive limit ${settings.inconclusiveLimit}): ${measurement.reason}`);
+    finish(
+      tracker,
+      "Inconclusive",
+      `inconclusive ${result.counts.inconclusive} time(s) (inconclusive limit ${settings.inconclusiveLimit}): ${measurement.reason}`,
+    );
   } else if (tracker.taken >= settings.count) {
-    if (result.counts.successful > 0) finish(tracker, "Successful", `${result.counts.successful} of ${tracker.taken} measurement(s) successful`);
-    else finish(tracker, "Inconclusive", `no successful measurement in ${tracker.taken}: ${measurement.reason}`);
+    if (result.counts.successful > 0)
+      finish(
+        tracker,
+        "Successful",
+        `${result.counts.successful} of ${tracker.taken} measurement(s) successful`,
+      );
+    else
+      finish(
+        tracker,
+        "Inconclusive",
+        `no successful measurement in ${tracker.taken}: ${measurement.reason}`,
+      );
   }
 }
 
@@ -102,22 +136,32 @@ function finish(tracker: Tracker, phase: MetricPhase, message: string): void {
 function settledAgainst(trackers: readonly Tracker[]): string | undefined {
   for (const { metric, result, done } of trackers) {
     if (metric.dryRun || !done) continue;
-    if (result.phase === "Failed" && (metric.critical || metric.kind === "threshold")) return `${metric.name} failed`;
-    if (result.phase === "Inconclusive" || result.phase === "Error") return `${metric.name} is ${result.phase === "Error" ? "in error" : "inconclusive"}`;
+    if (result.phase === "Failed" && (metric.critical || metric.kind === "threshold"))
+      return `${metric.name} failed`;
+    if (result.phase === "Inconclusive" || result.phase === "Error")
+      return `${metric.name} is ${result.phase === "Error" ? "in error" : "inconclusive"}`;
   }
   return undefined;
 }
 
 function proven(trackers: readonly Tracker[], limit: number): boolean {
   const deciding = trackers.filter((tracker) => !tracker.metric.dryRun);
-  return limit > 0 && deciding.length > 0 && deciding.every((tracker) => tracker.result.consecutiveSuccesses >= limit);
+  return (
+    limit > 0 &&
+    deciding.length > 0 &&
+    deciding.every((tracker) => tracker.result.consecutiveSuccesses >= limit)
+  );
 }
 
 /**
  * Runs the analysis and returns every measurement, each metric's phase, the score and the verdict.
  * Metrics are measured concurrently within a round; rounds start `interval` apart.
  */
-export async function runAnalysis(metrics: readonly PreparedMetric[], settings: AnalysisSettings, deps: AnalysisDependencies): Promise<AnalysisResult> {
+export async function runAnalysis(
+  metrics: readonly PreparedMetric[],
+  settings: AnalysisSettings,
+  deps: AnalysisDependencies,
+): Promise<AnalysisResult> {
   const clock = deps.clock ?? realClock;
   const startedAt = new Date(clock.now());
   const trackers: Tracker[] = metrics.map((metric) => ({
@@ -150,7 +194,9 @@ export async function runAnalysis(metrics: readonly PreparedMetric[], settings: 
     round += 1;
     const roundStart = clock.now();
     const at = new Date(roundStart);
-    const measurements = await Promise.all(active.map((tracker) => deps.measure(tracker.metric, round, at, firstAt)));
+    const measurements = await Promise.all(
+      active.map((tracker) => deps.measure(tracker.metric, round, at, firstAt)),
+    );
     measurements.forEach((measurement, index) => {
       const tracker = active[index];
       if (tracker) record(tracker, measurement, settings);
@@ -165,13 +211,19 @@ export async function runAnalysis(metrics: readonly PreparedMetric[], settings: 
       stoppedEarly = `finished after round ${round}: every deciding metric passed ${settings.consecutiveSuccessLimit} time(s) in a row`;
       break;
     }
-    if (trackers.some((tracker) => !tracker.done)) await clock.sleep(roundStart + settings.intervalMs - clock.now());
+    if (trackers.some((tracker) => !tracker.done))
+      await clock.sleep(roundStart + settings.intervalMs - clock.now());
   }
   // Metrics cut short keep what they showed so far: successes so far count (the early finish is
   // only taken when every deciding metric has proven itself), anything else stays inconclusive.
   for (const tracker of trackers.filter((candidate) => !candidate.done)) {
     const { counts } = tracker.result;
-    if (stoppedEarly?.startsWith("finished") && counts.successful > 0) finish(tracker, "Successful", `${counts.successful} successful measurement(s) before the early finish`);
+    if (stoppedEarly?.startsWith("finished") && counts.successful > 0)
+      finish(
+        tracker,
+        "Successful",
+        `${counts.successful} successful measurement(s) before the early finish`,
+      );
     else finish(tracker, "Inconclusive", `not finished: the analysis ${stoppedEarly ?? "ended"}`);
   }
   const results = trackers.map((tracker) => tracker.result);

@@ -10,7 +10,12 @@ import type { ComparisonOptions } from "./judge.js";
 import { HTTP_TIME_PLACEHOLDERS } from "./http-provider.js";
 import { validatePromql } from "./prometheus.js";
 import { placeholders, promDuration, renderTemplate } from "./template.js";
-import { parseThreshold, type Aggregate, type ElementSelector, type Threshold } from "./threshold.js";
+import {
+  parseThreshold,
+  type Aggregate,
+  type ElementSelector,
+  type Threshold,
+} from "./threshold.js";
 
 export const PROVIDERS = ["prometheus", "http"] as const;
 export type ProviderKind = (typeof PROVIDERS)[number];
@@ -26,7 +31,9 @@ const CompareSchema = z.strictObject({
   direction: z._default(z.enum(["increase", "decrease", "either"]), "either"),
   tolerance: z.optional(number.check(z.gte(0))),
   confidence: z.optional(number.check(z.gt(0), z.lt(1))),
-  "effect-size": z.optional(z.strictObject({ increase: z.optional(positive), decrease: z.optional(positive) })),
+  "effect-size": z.optional(
+    z.strictObject({ increase: z.optional(positive), decrease: z.optional(positive) }),
+  ),
   outliers: z._default(z.enum(["keep", "remove"]), "keep"),
   "outlier-factor": z.optional(positive),
   "nan-strategy": z._default(z.enum(["remove", "replace"]), "remove"),
@@ -77,7 +84,10 @@ export const SettingsSchema = z.strictObject({
 });
 
 /** The `analysis` section of an environment file: settings and metrics. */
-export const AnalysisSectionSchema = z.strictObject({ ...SettingsSchema.shape, metrics: z.optional(z.array(z.unknown())) });
+export const AnalysisSectionSchema = z.strictObject({
+  ...SettingsSchema.shape,
+  metrics: z.optional(z.array(z.unknown())),
+});
 
 export type RawSettings = z.infer<typeof SettingsSchema>;
 
@@ -159,17 +169,25 @@ function durationProblem(text: string): string | undefined {
  * wins over the defaults. `duration` sets the count (intervals in it) when no count is given.
  */
 export function resolveSettings(
-  layers: readonly { settings: RawSettings; where: (key: string) => Pick<Problem, "path" | "at"> }[],
+  layers: readonly {
+    settings: RawSettings;
+    where: (key: string) => Pick<Problem, "path" | "at">;
+  }[],
 ): AnalysisSettings | { problems: Problem[] } {
   const problems: Problem[] = [];
-  const pick = <K extends keyof RawSettings>(key: K): { value: RawSettings[K]; where: Pick<Problem, "path" | "at"> } | undefined => {
+  const pick = <K extends keyof RawSettings>(
+    key: K,
+  ): { value: RawSettings[K]; where: Pick<Problem, "path" | "at"> } | undefined => {
     for (const layer of layers) {
       const value = layer.settings[key];
       if (value !== undefined) return { value, where: layer.where(key) };
     }
     return undefined;
   };
-  const ms = (key: "interval" | "duration" | "initial-delay" | "lookback" | "step" | "query-timeout", fallback: string): number => {
+  const ms = (
+    key: "interval" | "duration" | "initial-delay" | "lookback" | "step" | "query-timeout",
+    fallback: string,
+  ): number => {
     const chosen = pick(key);
     const text = chosen?.value ?? fallback;
     const problem = durationProblem(text);
@@ -177,17 +195,32 @@ export function resolveSettings(
     return problem ? 0 : parseDuration(text);
   };
   const intervalMs = ms("interval", "1m");
-  if (intervalMs <= 0 && problems.length === 0) problems.push({ ...(pick("interval")?.where ?? {}), message: "the interval must be longer than 0" });
+  if (intervalMs <= 0 && problems.length === 0)
+    problems.push({
+      ...(pick("interval")?.where ?? {}),
+      message: "the interval must be longer than 0",
+    });
   const durationMs = pick("duration") ? ms("duration", "0s") : undefined;
-  const count = pick("count")?.value ?? (durationMs !== undefined && intervalMs > 0 ? Math.max(1, Math.floor(durationMs / intervalMs)) : 1);
+  const count =
+    pick("count")?.value ??
+    (durationMs !== undefined && intervalMs > 0
+      ? Math.max(1, Math.floor(durationMs / intervalMs))
+      : 1);
   const passScore = pick("pass-score")?.value ?? 75;
   const marginalScore = pick("marginal-score")?.value ?? 50;
   if (marginalScore > passScore) {
-    problems.push({ ...(pick("marginal-score")?.where ?? pick("pass-score")?.where ?? {}), message: `marginal-score (${marginalScore}) is above pass-score (${passScore})` });
+    problems.push({
+      ...(pick("marginal-score")?.where ?? pick("pass-score")?.where ?? {}),
+      message: `marginal-score (${marginalScore}) is above pass-score (${passScore})`,
+    });
   }
   const groupWeights = pick("groups")?.value ?? {};
   const weightSum = Object.values(groupWeights).reduce((total, weight) => total + weight, 0);
-  if (weightSum > 100) problems.push({ ...(pick("groups")?.where ?? {}), message: `group weights add up to ${weightSum}, more than 100` });
+  if (weightSum > 100)
+    problems.push({
+      ...(pick("groups")?.where ?? {}),
+      message: `group weights add up to ${weightSum}, more than 100`,
+    });
   const stepGiven = pick("step");
   const settings: AnalysisSettings = {
     provider: pick("provider")?.value ?? "prometheus",
@@ -204,7 +237,9 @@ export function resolveSettings(
     marginalScore,
     lookbackMs: ms("lookback", promDuration(intervalMs || 60_000)),
     // Twelve points per interval by default, never finer than a second.
-    stepMs: stepGiven ? ms("step", "1s") : Math.max(1_000, Math.round(intervalMs / 12 / 1_000) * 1_000),
+    stepMs: stepGiven
+      ? ms("step", "1s")
+      : Math.max(1_000, Math.round(intervalMs / 12 / 1_000) * 1_000),
     queryTimeoutMs: ms("query-timeout", "30s"),
     groupWeights,
   };
@@ -232,10 +267,17 @@ export function prepareMetrics(
   for (const source of sources) {
     const seen = new Set<string>();
     source.metrics.forEach((raw, index) => {
-      const at = (...path: (string | number)[]) => source.locate?.([...source.path, index, ...path]);
+      const at = (...path: (string | number)[]) =>
+        source.locate?.([...source.path, index, ...path]);
       const parsed = MetricSchema.safeParse(raw);
       if (!parsed.success) {
-        problems.push(...issuesToProblems(parsed.error.issues, (path) => formatKeyPath([...source.path, index, ...path]), (path) => at(...path)));
+        problems.push(
+          ...issuesToProblems(
+            parsed.error.issues,
+            (path) => formatKeyPath([...source.path, index, ...path]),
+            (path) => at(...path),
+          ),
+        );
         return;
       }
       const metric = parsed.data;
@@ -243,15 +285,23 @@ export function prepareMetrics(
         path: `${formatKeyPath([...source.path, index, ...path])} (metric "${metric.name}")`,
         at: at(...path),
       });
-      if (seen.has(metric.name)) problems.push({ ...where("name"), message: `duplicate metric name "${metric.name}"` });
+      if (seen.has(metric.name))
+        problems.push({ ...where("name"), message: `duplicate metric name "${metric.name}"` });
       seen.add(metric.name);
       const provider = metric.provider ?? settings.provider;
       const address = metric.address ?? settings.address;
       if (provider === "prometheus" && address === undefined) {
-        problems.push({ ...where(), message: "no Prometheus address: set the address input, analysis.address, or the metric's address" });
+        problems.push({
+          ...where(),
+          message:
+            "no Prometheus address: set the address input, analysis.address, or the metric's address",
+        });
       }
       const render = (template: string, key: (string | number)[]): string | undefined => {
-        const timeValues = provider === "http" ? Object.fromEntries(HTTP_TIME_PLACEHOLDERS.map((name) => [name, `{{ ${name} }}`])) : {};
+        const timeValues =
+          provider === "http"
+            ? Object.fromEntries(HTTP_TIME_PLACEHOLDERS.map((name) => [name, `{{ ${name} }}`]))
+            : {};
         try {
           const query = renderTemplate(template, { ...timeValues, ...values });
           const syntax = provider === "prometheus" ? validatePromql(query) : undefined;
@@ -261,26 +311,47 @@ export function prepareMetrics(
           }
           return query;
         } catch (error) {
-          const unknown = placeholders(template).filter((name) => !(name in values) && !(provider === "http" && (HTTP_TIME_PLACEHOLDERS as readonly string[]).includes(name)));
-          const message = unknown.length > 0
-            ? `unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(", ")}: use {{ canary }}, {{ baseline }}, {{ interval }} or {{ version }}`
-            : `${(error as Error).message}: give the ${placeholders(template).filter((name) => values[name as keyof typeof values] === undefined).join(" and ")} input(s)`;
+          const unknown = placeholders(template).filter(
+            (name) =>
+              !(name in values) &&
+              !(
+                provider === "http" && (HTTP_TIME_PLACEHOLDERS as readonly string[]).includes(name)
+              ),
+          );
+          const message =
+            unknown.length > 0
+              ? `unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(", ")}: use {{ canary }}, {{ baseline }}, {{ interval }} or {{ version }}`
+              : `${(error as Error).message}: give the ${placeholders(template)
+                  .filter((name) => values[name as keyof typeof values] === undefined)
+                  .join(" and ")} input(s)`;
           problems.push({ ...where(...key), message });
           return undefined;
         }
       };
       const common: MetricCommon = {
         name: metric.name,
-        source: { provider, ...(address ? { address } : {}), ...(metric.path !== undefined ? { path: metric.path } : {}) },
+        source: {
+          provider,
+          ...(address ? { address } : {}),
+          ...(metric.path !== undefined ? { path: metric.path } : {}),
+        },
         onNoData: metric["on-no-data"],
         weight: metric.weight,
         group: metric.group ?? DEFAULT_GROUP,
         critical: metric.critical,
         dryRun: metric["dry-run"],
       };
-      const hasThreshold = metric.query !== undefined || metric.condition !== undefined || metric.min !== undefined || metric.max !== undefined;
+      const hasThreshold =
+        metric.query !== undefined ||
+        metric.condition !== undefined ||
+        metric.min !== undefined ||
+        metric.max !== undefined;
       if (metric.compare && hasThreshold) {
-        problems.push({ ...where("compare"), message: "a metric is either a threshold check (query with condition, min or max) or a comparison (compare), not both" });
+        problems.push({
+          ...where("compare"),
+          message:
+            "a metric is either a threshold check (query with condition, min or max) or a comparison (compare), not both",
+        });
         return;
       }
       if (metric.compare) {
@@ -303,7 +374,9 @@ export function prepareMetrics(
             ...(compare["effect-size"] ? { effectSize: compare["effect-size"] } : {}),
             nanStrategy: compare["nan-strategy"],
             outliers: compare.outliers,
-            ...(compare["outlier-factor"] !== undefined ? { outlierFactor: compare["outlier-factor"] } : {}),
+            ...(compare["outlier-factor"] !== undefined
+              ? { outlierFactor: compare["outlier-factor"] }
+              : {}),
             minSamples: compare["min-samples"] ?? settings.minSamples,
             label: metric.name,
           },
@@ -313,14 +386,21 @@ export function prepareMetrics(
         return;
       }
       if (metric.query === undefined) {
-        problems.push({ ...where(), message: "a threshold check needs a query (with a condition, min or max); a comparison needs compare.canary and compare.baseline" });
+        problems.push({
+          ...where(),
+          message:
+            "a threshold check needs a query (with a condition, min or max); a comparison needs compare.canary and compare.baseline",
+        });
         return;
       }
       let threshold: Threshold | undefined;
       try {
         threshold = parseThreshold(metric.condition, metric.min, metric.max);
       } catch (error) {
-        problems.push({ ...where(metric.condition !== undefined ? "condition" : "query"), message: (error as Error).message });
+        problems.push({
+          ...where(metric.condition !== undefined ? "condition" : "query"),
+          message: (error as Error).message,
+        });
       }
       const query = render(metric.query, ["query"]);
       if (query === undefined || threshold === undefined) return;
@@ -335,6 +415,15 @@ export function prepareMetrics(
     });
   }
   if (problems.length > 0) return { problems };
-  if (byName.size === 0) return { problems: [{ path: "metrics", message: "no metrics to analyse: give the metrics input or an environment whose analysis section has metrics" }] };
+  if (byName.size === 0)
+    return {
+      problems: [
+        {
+          path: "metrics",
+          message:
+            "no metrics to analyse: give the metrics input or an environment whose analysis section has metrics",
+        },
+      ],
+    };
   return { metrics: [...byName.values()] };
 }

@@ -7,7 +7,16 @@ import { resolveReferences, type VariableLookup } from "../config/references.js"
 import { ConfigurationError, type Problem } from "../runtime/errors.js";
 import { issuesToProblems } from "../runtime/validation.js";
 import { runAnalysis, type AnalysisResult, type Clock } from "./analysis.js";
-import { AnalysisSectionSchema, prepareMetrics, resolveSettings, type AnalysisSettings, type MetricSource, type PreparedMetric, type RawSettings, type TemplateContext } from "./definitions.js";
+import {
+  AnalysisSectionSchema,
+  prepareMetrics,
+  resolveSettings,
+  type AnalysisSettings,
+  type MetricSource,
+  type PreparedMetric,
+  type RawSettings,
+  type TemplateContext,
+} from "./definitions.js";
 import { createHttpProvider } from "./http-provider.js";
 import { measureMetric } from "./measure.js";
 import { createPrometheusProvider } from "./prometheus.js";
@@ -42,24 +51,38 @@ export function planGate(
   context: TemplateContext,
   lookup: VariableLookup = () => undefined,
 ): GatePlan {
-  const layers: SettingsLayer[] = [{ settings: overrides.settings, where: (key) => ({ path: overrides.settingPath(key) }) }];
+  const layers: SettingsLayer[] = [
+    { settings: overrides.settings, where: (key) => ({ path: overrides.settingPath(key) }) },
+  ];
   const sources: MetricSource[] = [];
   const secrets: string[] = [];
   if (environment && environment.document.analysis !== undefined) {
     // `${env:PROMETHEUS_URL}` and `${secret:...}` work in the section as they do in config.
-    const resolved = resolveReferences(environment.document.analysis, lookup, (path) => ({ path: formatKeyPath(["analysis", ...path]), at: environment.locate(["analysis", ...path]) }));
+    const resolved = resolveReferences(environment.document.analysis, lookup, (path) => ({
+      path: formatKeyPath(["analysis", ...path]),
+      at: environment.locate(["analysis", ...path]),
+    }));
     if (resolved.problems.length > 0) throw new ConfigurationError(resolved.problems);
     secrets.push(...resolved.secrets);
     const parsed = AnalysisSectionSchema.safeParse(resolved.value);
     if (!parsed.success) {
-      const problems: Problem[] = issuesToProblems(parsed.error.issues, (path) => formatKeyPath(["analysis", ...path]), (path) => environment.locate(["analysis", ...path]));
+      const problems: Problem[] = issuesToProblems(
+        parsed.error.issues,
+        (path) => formatKeyPath(["analysis", ...path]),
+        (path) => environment.locate(["analysis", ...path]),
+      );
       throw new ConfigurationError(problems);
     }
     const { metrics, ...settings } = parsed.data;
-    layers.push({ settings, where: (key) => ({ path: `analysis.${key}`, at: environment.locate(["analysis", key]) }) });
-    if (metrics) sources.push({ metrics, path: ["analysis", "metrics"], locate: environment.locate });
+    layers.push({
+      settings,
+      where: (key) => ({ path: `analysis.${key}`, at: environment.locate(["analysis", key]) }),
+    });
+    if (metrics)
+      sources.push({ metrics, path: ["analysis", "metrics"], locate: environment.locate });
   }
-  if (overrides.metrics) sources.push({ metrics: overrides.metrics.metrics, path: overrides.metrics.path });
+  if (overrides.metrics)
+    sources.push({ metrics: overrides.metrics.metrics, path: overrides.metrics.path });
   const settings = resolveSettings(layers);
   if ("problems" in settings) throw new ConfigurationError(settings.problems);
   const prepared = prepareMetrics(sources, settings, context);
@@ -68,7 +91,10 @@ export function planGate(
 }
 
 /** One provider per distinct endpoint (kind, address, path), created when first needed. */
-export function providerFactory(settings: AnalysisSettings, auth: ProviderAuth): (metric: PreparedMetric) => MetricsProvider {
+export function providerFactory(
+  settings: AnalysisSettings,
+  auth: ProviderAuth,
+): (metric: PreparedMetric) => MetricsProvider {
   const providers = new Map<string, MetricsProvider>();
   return (metric) => {
     const { provider, address, path } = metric.source;
@@ -79,7 +105,12 @@ export function providerFactory(settings: AnalysisSettings, auth: ProviderAuth):
         if (!address) throw new Error(`metric ${metric.name} has no Prometheus address`);
         created = createPrometheusProvider({ address, auth, timeoutMs: settings.queryTimeoutMs });
       } else {
-        created = createHttpProvider({ ...(address ? { address } : {}), ...(path !== undefined ? { path } : {}), auth, timeoutMs: settings.queryTimeoutMs });
+        created = createHttpProvider({
+          ...(address ? { address } : {}),
+          ...(path !== undefined ? { path } : {}),
+          auth,
+          timeoutMs: settings.queryTimeoutMs,
+        });
       }
       providers.set(key, created);
     }
@@ -103,10 +134,13 @@ export function abortableClock(signal: AbortSignal): Clock {
     sleep: (ms) =>
       new Promise((done, fail) => {
         if (signal.aborted) return fail(new Error("cancelled"));
-        const timer = setTimeout(() => {
-          signal.removeEventListener("abort", onAbort);
-          done();
-        }, Math.max(0, ms));
+        const timer = setTimeout(
+          () => {
+            signal.removeEventListener("abort", onAbort);
+            done();
+          },
+          Math.max(0, ms),
+        );
         const onAbort = () => {
           clearTimeout(timer);
           fail(new Error("cancelled"));
@@ -121,7 +155,8 @@ export function runGate(plan: GatePlan, options: RunGateOptions = {}): Promise<A
   const providerFor = options.providerFor ?? providerFactory(plan.settings, options.auth ?? {});
   const clock = options.clock ?? (options.signal ? abortableClock(options.signal) : undefined);
   return runAnalysis(plan.metrics, plan.settings, {
-    measure: (metric, round, at, firstAt) => measureMetric(metric, providerFor, round, at, firstAt, clock ? () => clock.now() : Date.now),
+    measure: (metric, round, at, firstAt) =>
+      measureMetric(metric, providerFor, round, at, firstAt, clock ? () => clock.now() : Date.now),
     ...(clock ? { clock } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

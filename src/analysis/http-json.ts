@@ -44,9 +44,12 @@ export async function requestJson(options: JsonRequest): Promise<JsonResponse> {
     });
   } catch (error) {
     const err = error as Error & { code?: string };
-    const why = err.name === "TimeoutError" || err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT"
-      ? `no answer within ${options.timeoutMs} ms`
-      : (err.code ?? err.message);
+    const why =
+      err.name === "TimeoutError" ||
+      err.code === "UND_ERR_HEADERS_TIMEOUT" ||
+      err.code === "UND_ERR_BODY_TIMEOUT"
+        ? `no answer within ${options.timeoutMs} ms`
+        : (err.code ?? err.message);
     throw new QueryError(`${target}: ${why}`);
   }
   let text: string;
@@ -58,6 +61,10 @@ export async function requestJson(options: JsonRequest): Promise<JsonResponse> {
   try {
     return { status: response.statusCode, body: JSON.parse(text) as unknown };
   } catch {
-    return { status: response.statusCode, body: undefined, text: text.length > 200 ? `${text.slice(0, 200)}…` : text };
+    return {
+      status: response.statusCode,
+      body: undefined,
+      text: text.length > 200 ? `${text.slice(0, 200)}…` : text,
+    };
   }
 }

@@ -3,7 +3,15 @@
 // `{{ start }}`, `{{ end }}` and `{{ step }}` placeholders (unix seconds) of the URL.
 import { parseBodyPath, resolveSteps } from "../health/body-path.js";
 import { describeUrl, requestJson } from "./http-json.js";
-import { authorizationHeader, parseSampleValue, QueryError, type MetricsProvider, type ProviderAuth, type Sample, type Series } from "./provider.js";
+import {
+  authorizationHeader,
+  parseSampleValue,
+  QueryError,
+  type MetricsProvider,
+  type ProviderAuth,
+  type Sample,
+  type Series,
+} from "./provider.js";
 import { renderTemplate } from "./template.js";
 
 /** Placeholders the http provider fills at query time, left in place when queries are prepared. */
@@ -21,15 +29,26 @@ export interface HttpProviderOptions {
  * Values found at the path, as samples: a number (or numeric string); a list of numbers; a list of
  * `[time, value]` pairs; or a list of objects with a `value` (their other string fields are labels).
  */
-export function samplesAt(found: unknown): { labels: Record<string, string>; time?: number; value: number }[] {
+export function samplesAt(
+  found: unknown,
+): { labels: Record<string, string>; time?: number; value: number }[] {
   const one = (item: unknown, index: number) => {
-    if (Array.isArray(item) && item.length === 2) return { labels: {}, time: Number(item[0]), value: parseSampleValue(item[1]) };
+    if (Array.isArray(item) && item.length === 2)
+      return { labels: {}, time: Number(item[0]), value: parseSampleValue(item[1]) };
     if (item !== null && typeof item === "object" && "value" in item) {
-      const labels = Object.fromEntries(Object.entries(item).filter((entry): entry is [string, string] => entry[0] !== "value" && typeof entry[1] === "string"));
+      const labels = Object.fromEntries(
+        Object.entries(item).filter(
+          (entry): entry is [string, string] =>
+            entry[0] !== "value" && typeof entry[1] === "string",
+        ),
+      );
       return { labels, value: parseSampleValue((item as { value: unknown }).value) };
     }
-    if (typeof item === "number" || typeof item === "string") return { labels: { index: String(index) }, value: parseSampleValue(item) };
-    throw new QueryError(`expected numbers at the path, found ${JSON.stringify(item)?.slice(0, 80)}`);
+    if (typeof item === "number" || typeof item === "string")
+      return { labels: { index: String(index) }, value: parseSampleValue(item) };
+    throw new QueryError(
+      `expected numbers at the path, found ${JSON.stringify(item)?.slice(0, 80)}`,
+    );
   };
   if (Array.isArray(found)) return found.map(one);
   if (found === null) return [];
@@ -39,17 +58,23 @@ export function samplesAt(found: unknown): { labels: Record<string, string>; tim
 
 export function createHttpProvider(options: HttpProviderOptions): MetricsProvider {
   const parsedPath = parseBodyPath(options.path ?? "");
-  if (!parsedPath.ok) throw new Error(`invalid path ${JSON.stringify(options.path)}: ${parsedPath.reason}`);
+  if (!parsedPath.ok)
+    throw new Error(`invalid path ${JSON.stringify(options.path)}: ${parsedPath.reason}`);
   const steps = parsedPath.steps;
   const authorization = options.auth ? authorizationHeader(options.auth) : undefined;
   const headers: Record<string, string> = authorization ? { authorization } : {};
-  const toUrl = (query: string): URL => (options.address ? new URL(query, options.address) : new URL(query));
+  const toUrl = (query: string): URL =>
+    options.address ? new URL(query, options.address) : new URL(query);
 
   async function fetchSamples(query: string) {
     const url = toUrl(query);
     const response = await requestJson({ url, headers, timeoutMs: options.timeoutMs });
-    if (response.status >= 400) throw new QueryError(`${describeUrl(url)}: HTTP ${response.status}`);
-    if (response.body === undefined) throw new QueryError(`${describeUrl(url)}: the answer is not JSON${response.text ? `: ${response.text}` : ""}`);
+    if (response.status >= 400)
+      throw new QueryError(`${describeUrl(url)}: HTTP ${response.status}`);
+    if (response.body === undefined)
+      throw new QueryError(
+        `${describeUrl(url)}: the answer is not JSON${response.text ? `: ${response.text}` : ""}`,
+      );
     const found = resolveSteps(response.body, steps);
     if (!found.found) throw new QueryError(`${describeUrl(url)}: ${found.reason}`);
     return samplesAt(found.value);
@@ -61,14 +86,17 @@ export function createHttpProvider(options: HttpProviderOptions): MetricsProvide
       const probe = renderTemplate(query, { time: "0", start: "0", end: "0", step: "1" });
       try {
         const url = toUrl(probe);
-        if (url.protocol !== "http:" && url.protocol !== "https:") return `expected an http(s) URL, got ${url.protocol}`;
+        if (url.protocol !== "http:" && url.protocol !== "https:")
+          return `expected an http(s) URL, got ${url.protocol}`;
         return undefined;
       } catch {
         return `not a URL${options.address ? ` relative to ${options.address}` : " (give an absolute URL, or set address)"}: ${JSON.stringify(query)}`;
       }
     },
     async instant(query, at): Promise<Sample[]> {
-      const samples = await fetchSamples(renderTemplate(query, { time: String(at.getTime() / 1000), start: "", end: "", step: "" }));
+      const samples = await fetchSamples(
+        renderTemplate(query, { time: String(at.getTime() / 1000), start: "", end: "", step: "" }),
+      );
       return samples.map(({ labels, value }) => ({ labels, value }));
     },
     async range(query, range): Promise<Series[]> {
@@ -81,7 +109,12 @@ export function createHttpProvider(options: HttpProviderOptions): MetricsProvide
       const samples = await fetchSamples(rendered);
       // A list of pairs is one series over time; anything else is one point per element at the end.
       const end = range.end.getTime() / 1000;
-      return [{ labels: {}, points: samples.map((sample) => ({ time: sample.time ?? end, value: sample.value })) }];
+      return [
+        {
+          labels: {},
+          points: samples.map((sample) => ({ time: sample.time ?? end, value: sample.value })),
+        },
+      ];
     },
   };
 }

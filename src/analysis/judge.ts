@@ -43,7 +43,10 @@ export interface SideSummary {
 }
 
 /** The Mann-Whitney figures a comparison reports. */
-export type ComparisonTest = Pick<MannWhitneyTest, "u" | "pValue" | "lower" | "upper" | "estimate" | "confidence">;
+export type ComparisonTest = Pick<
+  MannWhitneyTest,
+  "u" | "pValue" | "lower" | "upper" | "estimate" | "confidence"
+>;
 
 export interface ComparisonResult {
   label: ComparisonLabel;
@@ -78,10 +81,18 @@ export function classifyComparison(
   const minSamples = options.minSamples ?? 1;
   if (x.length === 0 || y.length === 0 || x.length < minSamples || y.length < minSamples) {
     const what = x.length === 0 || y.length === 0 ? "no data after cleaning" : "too few samples";
-    return { label: "NoData", reason: `${what} (canary n=${x.length}, baseline n=${y.length})`, ...base };
+    return {
+      label: "NoData",
+      reason: `${what} (canary n=${x.length}, baseline n=${y.length})`,
+      ...base,
+    };
   }
   if (sameValues(x, y)) {
-    return { label: "Pass", reason: `${describe(options, sides)}: canary and baseline data are identical`, ...base };
+    return {
+      label: "Pass",
+      reason: `${describe(options, sides)}: canary and baseline data are identical`,
+      ...base,
+    };
   }
   if (x[0] === x[x.length - 1] && y[0] === y[y.length - 1] && x[0] === y[0]) {
     return { label: "Pass", reason: `every canary and baseline value is ${show(x[0]!)}`, ...base };
@@ -101,12 +112,19 @@ export function classifyComparison(
   const band = (options.tolerance ?? DEFAULT_TOLERANCE) * Math.abs(test.estimate);
   const bounds = { lower: -band, upper: band };
   const verdict = decide(test, bounds, effectSize, options);
-  return { label: verdict.label, reason: `${describe(options, sides)}: ${verdict.reason}`, ...base, test, bounds };
+  return {
+    label: verdict.label,
+    reason: `${describe(options, sides)}: ${verdict.reason}`,
+    ...base,
+    test,
+    bounds,
+  };
 }
 
 function checkOptions(options: ComparisonOptions): void {
   const { tolerance, minSamples, outlierFactor } = options;
-  if (tolerance !== undefined && !(tolerance >= 0)) throw new RangeError(`tolerance must be >= 0, got ${tolerance}`);
+  if (tolerance !== undefined && !(tolerance >= 0))
+    throw new RangeError(`tolerance must be >= 0, got ${tolerance}`);
   if (minSamples !== undefined && !(Number.isInteger(minSamples) && minSamples >= 1)) {
     throw new RangeError(`minSamples must be an integer >= 1, got ${minSamples}`);
   }
@@ -128,21 +146,34 @@ function decide(
 ): { label: ComparisonLabel; reason: string } {
   const interval = `${percent(test.confidence)} interval of the shift [${show(test.lower)}, ${show(test.upper)}]`;
   const tolerance = percent(options.tolerance ?? DEFAULT_TOLERANCE);
-  const shift = test.lower > bounds.upper ? "increase" : test.upper < bounds.lower ? "decrease" : undefined;
+  const shift =
+    test.lower > bounds.upper ? "increase" : test.upper < bounds.lower ? "decrease" : undefined;
   if (shift === undefined) {
-    return { label: "Pass", reason: `${interval} reaches within ±${tolerance} of the estimate (±${show(bounds.upper)})` };
+    return {
+      label: "Pass",
+      reason: `${interval} reaches within ±${tolerance} of the estimate (±${show(bounds.upper)})`,
+    };
   }
   const label = shift === "increase" ? "High" : "Low";
   const side = shift === "increase" ? `above +${tolerance}` : `below -${tolerance}`;
   const found = `${interval} lies ${side} of the estimate (${show(shift === "increase" ? bounds.upper : bounds.lower)})`;
   if (options.direction !== "either" && options.direction !== shift) {
-    return { label: "Pass", reason: `${found}, but only a${options.direction === "increase" ? "n increase" : " decrease"} fails this metric` };
+    return {
+      label: "Pass",
+      reason: `${found}, but only a${options.direction === "increase" ? "n increase" : " decrease"} fails this metric`,
+    };
   }
   const limit = shift === "increase" ? options.effectSize?.increase : options.effectSize?.decrease;
-  const reached = limit === undefined || Number.isNaN(effectSize) || (shift === "increase" ? effectSize >= limit : effectSize <= limit);
+  const reached =
+    limit === undefined ||
+    Number.isNaN(effectSize) ||
+    (shift === "increase" ? effectSize >= limit : effectSize <= limit);
   if (!reached) {
     const relation = shift === "increase" ? "<" : ">";
-    return { label: "Pass", reason: `significant but below the effect size limit: mean ratio ${show(effectSize)} ${relation} ${limit}; ${found}` };
+    return {
+      label: "Pass",
+      reason: `significant but below the effect size limit: mean ratio ${show(effectSize)} ${relation} ${limit}; ${found}`,
+    };
   }
   return { label, reason: found };
 }
@@ -157,7 +188,10 @@ function meanRatio(canaryMean: number, baselineMean: number): number {
 }
 
 /** One side after cleaning, sorted ascending, with its summary. */
-function prepareSide(values: readonly number[], options: ComparisonOptions): { sorted: Float64Array; summary: SideSummary } {
+function prepareSide(
+  values: readonly number[],
+  options: ComparisonOptions,
+): { sorted: Float64Array; summary: SideSummary } {
   const replace = options.nanStrategy === "replace";
   const kept = new Float64Array(values.length);
   let size = 0;
@@ -170,7 +204,10 @@ function prepareSide(values: readonly number[], options: ComparisonOptions): { s
     }
   }
   const cleaned = kept.subarray(0, size).sort();
-  const sorted = options.outliers === "remove" ? withoutOutliers(cleaned, options.outlierFactor ?? DEFAULT_OUTLIER_FACTOR) : cleaned;
+  const sorted =
+    options.outliers === "remove"
+      ? withoutOutliers(cleaned, options.outlierFactor ?? DEFAULT_OUTLIER_FACTOR)
+      : cleaned;
   const summary: SideSummary = {
     n: sorted.length,
     mean: mean(sorted),
@@ -227,7 +264,10 @@ function sameValues(x: Float64Array, y: Float64Array): boolean {
 }
 
 /** "canary p50 latency 0.182 vs baseline 0.101": the medians that were compared. */
-function describe(options: ComparisonOptions, sides: { canary: SideSummary; baseline: SideSummary }): string {
+function describe(
+  options: ComparisonOptions,
+  sides: { canary: SideSummary; baseline: SideSummary },
+): string {
   const metric = options.label ? ` ${options.label}` : "";
   return `canary${metric} ${show(sides.canary.median)} vs baseline ${show(sides.baseline.median)}`;
 }

@@ -98,7 +98,9 @@ export function mannWhitneySorted(
   const z = zStatistic(sample, atZero, true);
   const test = { u: atZero.greater + atZero.equal / 2, pValue: 2 * normalUpperTail(Math.abs(z)) };
   // The difference of medians is a cheap first guess of where the pairwise differences centre.
-  const guess = (x[(x.length - 1) >> 1]! + x[x.length >> 1]!) / 2 - (y[(y.length - 1) >> 1]! + y[y.length >> 1]!) / 2;
+  const guess =
+    (x[(x.length - 1) >> 1]! + x[x.length >> 1]!) / 2 -
+    (y[(y.length - 1) >> 1]! + y[y.length >> 1]!) / 2;
   const shift = estimateShift(sample, confidence, atZero, guess);
   return { kind: "test", ...test, ...shift, confidence, ...sizes };
 }
@@ -118,14 +120,20 @@ function degenerateReason(
   y: Float64Array,
 ): { reason: MannWhitneyDegenerateReason; message: string } | undefined {
   if (x.length === 0 || y.length === 0) {
-    return { reason: "empty", message: `no observations (canary n=${x.length}, baseline n=${y.length})` };
+    return {
+      reason: "empty",
+      message: `no observations (canary n=${x.length}, baseline n=${y.length})`,
+    };
   }
   const ends = [x[0]!, x[x.length - 1]!, y[0]!, y[y.length - 1]!];
   if (ends.some((value) => !Number.isFinite(value))) {
     return { reason: "non-finite", message: "observations must be finite numbers" };
   }
   if (ends.every((value) => value === ends[0])) {
-    return { reason: "all-tied", message: `all observations equal ${ends[0]}: no ranks to compare` };
+    return {
+      reason: "all-tied",
+      message: `all observations equal ${ends[0]}: no ranks to compare`,
+    };
   }
   return undefined;
 }
@@ -168,7 +176,7 @@ function groupSorted(sorted: Float64Array, sentinel: number): Groups {
   const counts = new Float64Array(sorted.length + 1);
   let size = 0;
   let ties = 0;
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     const value = sorted[i]!;
     const start = i;
     while (i < sorted.length && sorted[i] === value) i++;
@@ -188,7 +196,16 @@ function buildSample(x: Float64Array, y: Float64Array): Sample {
   const canary = groupSorted(x, NaN);
   const fragile = fragileGroups(canary, baseline);
   const fragileCount = fragile.reduce((total, flag) => total + flag, 0);
-  return { x: canary, y: baseline, yBelow, noStart: new Int32Array(canary.size), fragile, fragileCount, n: x.length, m: y.length };
+  return {
+    x: canary,
+    y: baseline,
+    yBelow,
+    noStart: new Int32Array(canary.size),
+    fragile,
+    fragileCount,
+    n: x.length,
+    m: y.length,
+  };
 }
 
 /**
@@ -244,7 +261,7 @@ function evaluate(sample: Sample, d: number, from?: Evaluation): Evaluation {
   let equalGroups = 0;
   let ties = sample.y.ties;
   let v = xv[0]! - d;
-  for (let g = 0; g < size; ) {
+  for (let g = 0; g < size;) {
     const first = g;
     let a = xc[g]!;
     let next = xv[++g]! - d;
@@ -308,7 +325,10 @@ function estimateShift(
   const center = (n * m) / 2;
   const spread = sigma(sample, x.ties + y.ties);
   const bound = (zq: number): number =>
-    root({ f: (e) => zStatistic(sample, e, true) - zq, target: center + zq * spread + Math.sign(zq) * 0.5 });
+    root({
+      f: (e) => zStatistic(sample, e, true) - zq,
+      target: center + zq * spread + Math.sign(zq) * 0.5,
+    });
 
   // R drops the continuity correction for the estimate; the middle is searched first so that its
   // evaluations bracket the interval bounds.
@@ -343,7 +363,13 @@ function locateJump(
 ): Jump {
   const holds = (e: Counts): boolean => test(problem.f(e));
   let { lo, hi } = bracket(memo, holds);
-  const steer: Steering = { loWeight: 1, hiWeight: 1, last: undefined, stalled: 0, closest: Infinity };
+  const steer: Steering = {
+    loWeight: 1,
+    hiWeight: 1,
+    last: undefined,
+    stalled: 0,
+    closest: Infinity,
+  };
   for (let step = 0; step < MAX_NARROWING_STEPS && pairsInside(lo, hi) > 0; step++) {
     if (groupPairsInside(lo, hi) <= ENUMERATION_LIMIT) {
       return searchWindow(sample, lo, hi, holds);
@@ -357,13 +383,20 @@ function locateJump(
     if (moved === "lo") lo = e;
     else hi = e;
     steer.closest = Math.min(steer.closest, Math.abs(e.greater - problem.target));
-    updateSteering(steer, moved, pairsInside(lo, hi) <= before.pairs / 2 || steer.closest < before.closest / 2);
+    updateSteering(
+      steer,
+      moved,
+      pairsInside(lo, hi) <= before.pairs / 2 || steer.closest < before.closest / 2,
+    );
   }
   return finishBetween(sample, memo, lo, hi, holds);
 }
 
 /** The tightest bracket the evaluations made so far give for this predicate. */
-function bracket(memo: Evaluation[], holds: (e: Counts) => boolean): { lo: Evaluation; hi: Evaluation } {
+function bracket(
+  memo: Evaluation[],
+  holds: (e: Counts) => boolean,
+): { lo: Evaluation; hi: Evaluation } {
   let lo: Evaluation | undefined;
   let hi: Evaluation | undefined;
   for (const e of memo) {
@@ -378,7 +411,8 @@ function bracket(memo: Evaluation[], holds: (e: Counts) => boolean): { lo: Evalu
 /** Pairs whose comparison changes strictly between lo and hi. */
 const pairsInside = (lo: Counts, hi: Counts): number => lo.greater - hi.greater - hi.equal;
 /** Pairs of distinct values to enumerate for the bracket [lo, hi], ends included. */
-const groupPairsInside = (lo: Counts, hi: Counts): number => lo.greaterGroups + lo.equalGroups - hi.greaterGroups;
+const groupPairsInside = (lo: Counts, hi: Counts): number =>
+  lo.greaterGroups + lo.equalGroups - hi.greaterGroups;
 
 /**
  * How the next pivot is chosen. Pair counts are smooth near the middle, so first by a secant
@@ -411,14 +445,21 @@ function updateSteering(steer: Steering, moved: "lo" | "hi", progressed: boolean
 }
 
 /** The next shift to evaluate strictly inside (lo, hi); undefined when no double is left there. */
-function nextPivot(memo: Evaluation[], lo: Counts, hi: Counts, target: number, steer: Steering): number | undefined {
+function nextPivot(
+  memo: Evaluation[],
+  lo: Counts,
+  hi: Counts,
+  target: number,
+  steer: Steering,
+): number | undefined {
   const aboveTarget = lo.greater - target;
   const belowTarget = target - hi.greater - hi.equal;
   let aim = target;
   if (aboveTarget <= 2 * AIM_PAST && belowTarget > 2 * AIM_PAST) aim -= AIM_PAST;
   else if (belowTarget <= 2 * AIM_PAST && aboveTarget > 2 * AIM_PAST) aim += AIM_PAST;
   const inside = (d: number | undefined): d is number => d !== undefined && d > lo.d && d < hi.d;
-  const candidates = steer.stalled >= 2 ? [] : [secantThrough(memo, aim), interpolate(lo, hi, aim, steer)];
+  const candidates =
+    steer.stalled >= 2 ? [] : [secantThrough(memo, aim), interpolate(lo, hi, aim, steer)];
   return candidates.find(inside) ?? [orderedMiddle(lo.d, hi.d)].find(inside);
 }
 
@@ -463,7 +504,10 @@ function secantThrough(memo: Evaluation[], aim: number): number | undefined {
     if (!partner || Math.abs(e.d - nearest.d) < Math.abs(partner.d - nearest.d)) partner = e;
   }
   if (!partner) return undefined;
-  return nearest.d + ((aim - nearest.greater) * (partner.d - nearest.d)) / (partner.greater - nearest.greater);
+  return (
+    nearest.d +
+    ((aim - nearest.greater) * (partner.d - nearest.d)) / (partner.greater - nearest.greater)
+  );
 }
 
 /** No pairwise difference strictly inside: one look at the middle says which end is the jump. */
@@ -518,7 +562,12 @@ function enumerateWindow(sample: Sample, lo: Evaluation, hi: Evaluation): Window
     }
   }
   offsets[used] = k;
-  return { groups: groups.subarray(0, used), offsets: offsets.subarray(0, used + 1), yGroup, weight };
+  return {
+    groups: groups.subarray(0, used),
+    offsets: offsets.subarray(0, used + 1),
+    yGroup,
+    weight,
+  };
 }
 
 /**
@@ -579,7 +628,12 @@ function countWindow(sample: Sample, window: Window, hi: Counts, d: number): Cou
  * are the distinct pairwise differences strictly inside the bracket: f is constant on each open
  * slot, so the predicate is evaluated at slot middles and at the differences themselves.
  */
-function searchWindow(sample: Sample, lo: Evaluation, hi: Evaluation, holds: (e: Counts) => boolean): Jump {
+function searchWindow(
+  sample: Sample,
+  lo: Evaluation,
+  hi: Evaluation,
+  holds: (e: Counts) => boolean,
+): Jump {
   if (sample.searched?.lo !== lo || sample.searched.hi !== hi) {
     const window = enumerateWindow(sample, lo, hi);
     sample.searched = { lo, hi, window, points: differencesInside(sample, window, lo.d, hi.d) };

@@ -1,6 +1,11 @@
 // One measurement of one metric at one time: query the provider, judge the answer, and say which
 // phase it puts the metric in. Never throws: a failed query is an `Error` measurement.
-import type { ComparisonMetric, NoDataPolicy, PreparedMetric, ThresholdMetric } from "./definitions.js";
+import type {
+  ComparisonMetric,
+  NoDataPolicy,
+  PreparedMetric,
+  ThresholdMetric,
+} from "./definitions.js";
 import { classifyComparison, type ComparisonLabel } from "./judge.js";
 import type { MetricsProvider, Series } from "./provider.js";
 import { evaluateThreshold } from "./threshold.js";
@@ -54,18 +59,37 @@ export interface Measurement {
 
 export type ProviderFor = (metric: PreparedMetric) => MetricsProvider;
 
-const NO_DATA_PHASE: Readonly<Record<NoDataPolicy, MeasurementPhase>> = { fail: "Failed", inconclusive: "Inconclusive", pass: "Successful" };
+const NO_DATA_PHASE: Readonly<Record<NoDataPolicy, MeasurementPhase>> = {
+  fail: "Failed",
+  inconclusive: "Inconclusive",
+  pass: "Successful",
+};
 
-function noData(policy: NoDataPolicy, reason: string): Pick<Measurement, "phase" | "reason" | "noData"> {
-  return { phase: NO_DATA_PHASE[policy], reason: `no data: ${reason} (on-no-data: ${policy})`, noData: true };
+function noData(
+  policy: NoDataPolicy,
+  reason: string,
+): Pick<Measurement, "phase" | "reason" | "noData"> {
+  return {
+    phase: NO_DATA_PHASE[policy],
+    reason: `no data: ${reason} (on-no-data: ${policy})`,
+    noData: true,
+  };
 }
 
-async function measureThreshold(metric: ThresholdMetric, provider: MetricsProvider, at: Date): Promise<Omit<Measurement, "metric" | "round" | "at" | "queryMs">> {
+async function measureThreshold(
+  metric: ThresholdMetric,
+  provider: MetricsProvider,
+  at: Date,
+): Promise<Omit<Measurement, "metric" | "round" | "at" | "queryMs">> {
   const samples = await provider.instant(metric.query, at);
   const outcome = evaluateThreshold(metric.threshold, samples, metric.aggregate, metric.element);
   const base = { query: metric.query, condition: metric.threshold.text, values: outcome.observed };
   if (outcome.kind === "no-data") return { ...base, ...noData(metric.onNoData, outcome.reason) };
-  return { ...base, phase: outcome.kind === "pass" ? "Successful" : "Failed", reason: outcome.reason };
+  return {
+    ...base,
+    phase: outcome.kind === "pass" ? "Successful" : "Failed",
+    reason: outcome.reason,
+  };
 }
 
 /** Every point of every series, in time order per series: one sample set per side. */
@@ -79,12 +103,28 @@ async function measureComparison(
   at: Date,
   firstAt: Date,
 ): Promise<Omit<Measurement, "metric" | "round" | "at" | "queryMs">> {
-  const range = { start: new Date(firstAt.getTime() - metric.lookbackMs), end: at, stepSeconds: metric.stepMs / 1000 };
-  const [canary, baseline] = await Promise.all([provider.range(metric.queries.canary, range), provider.range(metric.queries.baseline, range)]);
+  const range = {
+    start: new Date(firstAt.getTime() - metric.lookbackMs),
+    end: at,
+    stepSeconds: metric.stepMs / 1000,
+  };
+  const [canary, baseline] = await Promise.all([
+    provider.range(metric.queries.canary, range),
+    provider.range(metric.queries.baseline, range),
+  ]);
   const result = classifyComparison(values(canary), values(baseline), metric.judge);
   const comparison: ComparisonDetail = {
     label: result.label,
-    ...(result.test ? { u: result.test.u, pValue: result.test.pValue, lower: result.test.lower, upper: result.test.upper, estimate: result.test.estimate, confidence: result.test.confidence } : {}),
+    ...(result.test
+      ? {
+          u: result.test.u,
+          pValue: result.test.pValue,
+          lower: result.test.lower,
+          upper: result.test.upper,
+          estimate: result.test.estimate,
+          confidence: result.test.confidence,
+        }
+      : {}),
     effectSize: Number.isFinite(result.effectSize) ? result.effectSize : null,
     canary: side(result.canary),
     baseline: side(result.baseline),
@@ -93,15 +133,35 @@ async function measureComparison(
     queries: metric.queries,
     condition: `canary vs baseline, ${metric.judge.direction}`,
     comparison,
-    window: { start: range.start.toISOString(), end: range.end.toISOString(), stepSeconds: range.stepSeconds },
+    window: {
+      start: range.start.toISOString(),
+      end: range.end.toISOString(),
+      stepSeconds: range.stepSeconds,
+    },
   };
   if (result.label === "NoData") return { ...base, ...noData(metric.onNoData, result.reason) };
-  return { ...base, phase: result.label === "Pass" ? "Successful" : "Failed", reason: result.reason };
+  return {
+    ...base,
+    phase: result.label === "Pass" ? "Successful" : "Failed",
+    reason: result.reason,
+  };
 }
 
-function side(summary: { n: number; mean: number; median: number; removedNaN: number; removedOutliers: number }): SideSummary {
+function side(summary: {
+  n: number;
+  mean: number;
+  median: number;
+  removedNaN: number;
+  removedOutliers: number;
+}): SideSummary {
   const finite = (value: number) => (Number.isFinite(value) ? value : null);
-  return { n: summary.n, mean: finite(summary.mean), median: finite(summary.median), removedNaN: summary.removedNaN, removedOutliers: summary.removedOutliers };
+  return {
+    n: summary.n,
+    mean: finite(summary.mean),
+    median: finite(summary.median),
+    removedNaN: summary.removedNaN,
+    removedOutliers: summary.removedOutliers,
+  };
 }
 
 /**
@@ -120,11 +180,22 @@ export async function measureMetric(
   const head = { metric: metric.name, round, at: at.toISOString() };
   try {
     const provider = providerFor(metric);
-    const body = metric.kind === "threshold" ? await measureThreshold(metric, provider, at) : await measureComparison(metric, provider, at, firstAt);
+    const body =
+      metric.kind === "threshold"
+        ? await measureThreshold(metric, provider, at)
+        : await measureComparison(metric, provider, at, firstAt);
     return { ...head, ...body, queryMs: now() - started };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const queries = metric.kind === "threshold" ? { query: metric.query } : { queries: metric.queries };
-    return { ...head, ...queries, phase: "Error", reason: `query failed: ${message}`, error: message, queryMs: now() - started };
+    const queries =
+      metric.kind === "threshold" ? { query: metric.query } : { queries: metric.queries };
+    return {
+      ...head,
+      ...queries,
+      phase: "Error",
+      reason: `query failed: ${message}`,
+      error: message,
+      queryMs: now() - started,
+    };
   }
 }

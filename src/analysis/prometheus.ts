@@ -2,7 +2,16 @@
 // queries on /api/v1/query and range queries on /api/v1/query_range, POSTed as forms.
 import { parser } from "@prometheus-io/lezer-promql";
 import { describeUrl, requestJson } from "./http-json.js";
-import { authorizationHeader, parseSampleValue, QueryError, type MetricsProvider, type ProviderAuth, type Sample, type Series, type TimeRange } from "./provider.js";
+import {
+  authorizationHeader,
+  parseSampleValue,
+  QueryError,
+  type MetricsProvider,
+  type ProviderAuth,
+  type Sample,
+  type Series,
+  type TimeRange,
+} from "./provider.js";
 
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 const MAX_POINTS = 11_000;
@@ -30,7 +39,8 @@ function labelsOf(entry: unknown): Labels {
 }
 
 function pairValue(pair: unknown): { time: number; value: number } {
-  if (!Array.isArray(pair) || pair.length !== 2) throw new QueryError(`unexpected sample ${JSON.stringify(pair)}`);
+  if (!Array.isArray(pair) || pair.length !== 2)
+    throw new QueryError(`unexpected sample ${JSON.stringify(pair)}`);
   return { time: Number(pair[0]), value: parseSampleValue(pair[1]) };
 }
 
@@ -39,7 +49,10 @@ export function instantSamples(data: unknown): Sample[] {
   const { resultType, result } = (data ?? {}) as { resultType?: string; result?: unknown };
   if (resultType === "scalar") return [{ labels: {}, value: pairValue(result).value }];
   if (resultType === "vector" && Array.isArray(result)) {
-    return result.map((entry: unknown) => ({ labels: labelsOf(entry), value: pairValue((entry as { value?: unknown }).value).value }));
+    return result.map((entry: unknown) => ({
+      labels: labelsOf(entry),
+      value: pairValue((entry as { value?: unknown }).value).value,
+    }));
   }
   throw new QueryError(`expected a vector or scalar result, got ${resultType ?? "nothing"}`);
 }
@@ -47,7 +60,8 @@ export function instantSamples(data: unknown): Sample[] {
 /** The `data` of a successful Prometheus answer as series (range queries). */
 export function rangeSeries(data: unknown): Series[] {
   const { resultType, result } = (data ?? {}) as { resultType?: string; result?: unknown };
-  if (resultType !== "matrix" || !Array.isArray(result)) throw new QueryError(`expected a matrix result, got ${resultType ?? "nothing"}`);
+  if (resultType !== "matrix" || !Array.isArray(result))
+    throw new QueryError(`expected a matrix result, got ${resultType ?? "nothing"}`);
   return result.map((entry: unknown) => {
     const values = (entry as { values?: unknown }).values;
     return { labels: labelsOf(entry), points: Array.isArray(values) ? values.map(pairValue) : [] };
@@ -70,23 +84,45 @@ export function createPrometheusProvider(options: PrometheusOptions): MetricsPro
   async function call(path: string, form: URLSearchParams): Promise<unknown> {
     const url = new URL(path, base);
     form.set("timeout", serverTimeout);
-    const response = await requestJson({ url, method: "POST", headers, form, timeoutMs: options.timeoutMs + 2_000 });
-    const body = response.body as { status?: string; data?: unknown; errorType?: string; error?: string } | undefined;
+    const response = await requestJson({
+      url,
+      method: "POST",
+      headers,
+      form,
+      timeoutMs: options.timeoutMs + 2_000,
+    });
+    const body = response.body as
+      { status?: string; data?: unknown; errorType?: string; error?: string } | undefined;
     if (body?.status === "success") return body.data;
-    if (body?.status === "error") throw new QueryError(`${describeUrl(url)}: ${body.errorType ?? "error"}: ${body.error ?? "no message"} (HTTP ${response.status})`);
-    throw new QueryError(`${describeUrl(url)}: HTTP ${response.status}, not a Prometheus API answer${response.text ? `: ${response.text}` : ""}`);
+    if (body?.status === "error")
+      throw new QueryError(
+        `${describeUrl(url)}: ${body.errorType ?? "error"}: ${body.error ?? "no message"} (HTTP ${response.status})`,
+      );
+    throw new QueryError(
+      `${describeUrl(url)}: HTTP ${response.status}, not a Prometheus API answer${response.text ? `: ${response.text}` : ""}`,
+    );
   }
 
   return {
     description: `prometheus at ${describeUrl(base)}`,
     validate: validatePromql,
     async instant(query, at) {
-      return instantSamples(await call("api/v1/query", new URLSearchParams({ query, time: String(at.getTime() / 1000) })));
+      return instantSamples(
+        await call(
+          "api/v1/query",
+          new URLSearchParams({ query, time: String(at.getTime() / 1000) }),
+        ),
+      );
     },
     async range(query, range: TimeRange) {
       const seconds = (range.end.getTime() - range.start.getTime()) / 1000;
       const step = Math.max(range.stepSeconds, Math.ceil(seconds / MAX_POINTS));
-      const form = new URLSearchParams({ query, start: String(range.start.getTime() / 1000), end: String(range.end.getTime() / 1000), step: String(step) });
+      const form = new URLSearchParams({
+        query,
+        start: String(range.start.getTime() / 1000),
+        end: String(range.end.getTime() / 1000),
+        step: String(step),
+      });
       return rangeSeries(await call("api/v1/query_range", form));
     },
   };

@@ -6,8 +6,17 @@ import type { AnalysisSettings, PreparedMetric } from "./definitions.js";
 import type { Measurement } from "./measure.js";
 import { formatDuration } from "../health/duration.js";
 
-const VERDICT_TITLE = { promote: "✅ promote", inconclusive: "⚠️ inconclusive", rollback: "❌ roll back" } as const;
-const PHASE = { Successful: "✅ passed", Failed: "❌ failed", Inconclusive: "⚠️ inconclusive", Error: "🛑 error" } as const;
+const VERDICT_TITLE = {
+  promote: "✅ promote",
+  inconclusive: "⚠️ inconclusive",
+  rollback: "❌ roll back",
+} as const;
+const PHASE = {
+  Successful: "✅ passed",
+  Failed: "❌ failed",
+  Inconclusive: "⚠️ inconclusive",
+  Error: "🛑 error",
+} as const;
 
 export interface ReportContext {
   environment?: string;
@@ -26,28 +35,44 @@ export function verdictSentence(result: AnalysisResult): string {
   const [first, ...rest] = result.decision.reasons;
   const also = rest.length > 0 ? ` Also: ${rest.join("; ")}.` : "";
   const rounds = `${result.rounds} round(s)${result.stoppedEarly ? `, ${result.stoppedEarly}` : ""}`;
-  const verb = { promote: "Promote", inconclusive: "Inconclusive, do not promote", rollback: "Roll back" }[result.verdict];
+  const verb = {
+    promote: "Promote",
+    inconclusive: "Inconclusive, do not promote",
+    rollback: "Roll back",
+  }[result.verdict];
   return `${verb}: ${first ?? "no reason recorded"} (score ${result.score.score ?? "n/a"}, ${rounds}).${also}`;
 }
 
 function checkCell(metric: PreparedMetric): string {
   if (metric.kind === "threshold") {
-    const vector = metric.element !== undefined ? ` on ${typeof metric.element === "number" ? `element ${metric.element}` : JSON.stringify(metric.element)}` : metric.aggregate === "all" ? "" : ` (${metric.aggregate})`;
+    const vector =
+      metric.element !== undefined
+        ? ` on ${typeof metric.element === "number" ? `element ${metric.element}` : JSON.stringify(metric.element)}`
+        : metric.aggregate === "all"
+          ? ""
+          : ` (${metric.aggregate})`;
     return `${metric.threshold.text}${vector}`;
   }
-  const limits = metric.judge.effectSize ? `, effect size ${JSON.stringify(metric.judge.effectSize)}` : "";
+  const limits = metric.judge.effectSize
+    ? `, effect size ${JSON.stringify(metric.judge.effectSize)}`
+    : "";
   return `canary vs baseline: ${metric.judge.direction}${limits}`;
 }
 
 function valuesCell(result: MetricResult): string {
   const measured = result.measurements.filter((measurement) => measurement.phase !== "Error");
   if (result.kind === "threshold") {
-    const seen = measured.map((measurement) => (measurement.values ?? []).map(show).join("/") || "no data");
+    const seen = measured.map(
+      (measurement) => (measurement.values ?? []).map(show).join("/") || "no data",
+    );
     return seen.length > 0 ? truncate(seen.join(", "), 200) : "—";
   }
   const last = measured[measured.length - 1]?.comparison;
   if (!last) return "—";
-  const shift = last.estimate !== undefined ? `; shift ${show(last.estimate)} [${show(last.lower)}, ${show(last.upper)}]` : "";
+  const shift =
+    last.estimate !== undefined
+      ? `; shift ${show(last.estimate)} [${show(last.lower)}, ${show(last.upper)}]`
+      : "";
   return `canary median ${show(last.canary.median)} (n=${last.canary.n}) vs baseline ${show(last.baseline.median)} (n=${last.baseline.n})${shift}; ratio ${show(last.effectSize)}`;
 }
 
@@ -66,26 +91,45 @@ export function metricChart(metric: PreparedMetric, result: MetricResult): strin
   let labels: string[];
   const time = (measurement: Measurement) => measurement.at.slice(11, 19);
   if (metric.kind === "threshold") {
-    const rows = measured.filter((measurement) => (measurement.values ?? []).length > 0 && (measurement.values ?? []).every(Number.isFinite));
-    const width = Math.min(5, Math.max(0, ...rows.map((measurement) => measurement.values?.length ?? 0)));
+    const rows = measured.filter(
+      (measurement) =>
+        (measurement.values ?? []).length > 0 && (measurement.values ?? []).every(Number.isFinite),
+    );
+    const width = Math.min(
+      5,
+      Math.max(0, ...rows.map((measurement) => measurement.values?.length ?? 0)),
+    );
     labels = rows.map(time);
-    for (let element = 0; element < width; element++) series.push(rows.map((measurement) => measurement.values?.[element] ?? Number.NaN));
-    const limit = metric.threshold.clauses.length === 1 ? metric.threshold.clauses[0]?.value : undefined;
+    for (let element = 0; element < width; element++)
+      series.push(rows.map((measurement) => measurement.values?.[element] ?? Number.NaN));
+    const limit =
+      metric.threshold.clauses.length === 1 ? metric.threshold.clauses[0]?.value : undefined;
     if (limit !== undefined && rows.length > 0) series.push(rows.map(() => limit));
   } else {
-    const rows = measured.filter((measurement) => measurement.comparison?.canary.median != null && measurement.comparison.baseline.median != null);
+    const rows = measured.filter(
+      (measurement) =>
+        measurement.comparison?.canary.median != null &&
+        measurement.comparison.baseline.median != null,
+    );
     labels = rows.map(time);
     series.push(rows.map((measurement) => measurement.comparison?.canary.median ?? Number.NaN));
     series.push(rows.map((measurement) => measurement.comparison?.baseline.median ?? Number.NaN));
   }
-  if (labels.length === 0 || series.some((line) => line.some((value) => !Number.isFinite(value)))) return undefined;
-  const legend = metric.kind === "threshold" ? "value per round; flat line: the threshold" : "median per round: canary, then baseline";
+  if (labels.length === 0 || series.some((line) => line.some((value) => !Number.isFinite(value))))
+    return undefined;
+  const legend =
+    metric.kind === "threshold"
+      ? "value per round; flat line: the threshold"
+      : "median per round: canary, then baseline";
   return [
     "```mermaid",
     "xychart-beta",
     `    title "${mermaidLabel(metric.name)} (${legend})"`,
     `    x-axis [${labels.map((label) => `"${label}"`).join(", ")}]`,
-    ...series.map((line) => `    line [${line.map((value) => String(Number(value.toPrecision(6)))).join(", ")}]`),
+    ...series.map(
+      (line) =>
+        `    line [${line.map((value) => String(Number(value.toPrecision(6)))).join(", ")}]`,
+    ),
     "```",
   ].join("\n");
 }
@@ -97,7 +141,11 @@ function measurementsTable(result: MetricResult): string {
       String(measurement.round),
       measurement.at.slice(11, 23),
       measurement.phase,
-      measurement.values ? measurement.values.map(show).join(", ") || "none" : measurement.comparison ? `${measurement.comparison.label}: canary n=${measurement.comparison.canary.n}, baseline n=${measurement.comparison.baseline.n}` : "—",
+      measurement.values
+        ? measurement.values.map(show).join(", ") || "none"
+        : measurement.comparison
+          ? `${measurement.comparison.label}: canary n=${measurement.comparison.canary.n}, baseline n=${measurement.comparison.baseline.n}`
+          : "—",
       truncate(measurement.reason, 300),
       String(Math.round(measurement.queryMs)),
     ]),
@@ -106,27 +154,54 @@ function measurementsTable(result: MetricResult): string {
 }
 
 function queriesBlock(metric: PreparedMetric): string {
-  const queries = metric.kind === "threshold" ? [["query", metric.query]] : [["canary", metric.queries.canary], ["baseline", metric.queries.baseline]];
-  return queries.map(([label, query]) => `${label} (${metric.source.provider}):\n\n\`\`\`\n${query}\n\`\`\``).join("\n\n");
+  const queries =
+    metric.kind === "threshold"
+      ? [["query", metric.query]]
+      : [
+          ["canary", metric.queries.canary],
+          ["baseline", metric.queries.baseline],
+        ];
+  return queries
+    .map(([label, query]) => `${label} (${metric.source.provider}):\n\n\`\`\`\n${query}\n\`\`\``)
+    .join("\n\n");
 }
 
 /** Markdown for the job summary. */
-export function renderGateSummary(result: AnalysisResult, metrics: readonly PreparedMetric[], settings: AnalysisSettings, context: ReportContext): string {
+export function renderGateSummary(
+  result: AnalysisResult,
+  metrics: readonly PreparedMetric[],
+  settings: AnalysisSettings,
+  context: ReportContext,
+): string {
   const subject = [
     context.environment ? `${code(context.environment)}` : undefined,
     context.canary ? `canary ${code(context.canary)}` : undefined,
     context.baseline ? `baseline ${code(context.baseline)}` : undefined,
-  ].filter(Boolean).join(", ");
+  ]
+    .filter(Boolean)
+    .join(", ");
   const heading = `### canary-gate${subject ? `: ${subject}` : ""} — ${VERDICT_TITLE[result.verdict]}`;
   const byName = new Map(metrics.map((metric) => [metric.name, metric]));
   const rows = result.metrics.map((metricResult) => {
     const metric = byName.get(metricResult.name);
-    return [raw(code(metricResult.name)), metric ? checkCell(metric) : "", valuesCell(metricResult), resultCell(metricResult)];
+    return [
+      raw(code(metricResult.name)),
+      metric ? checkCell(metric) : "",
+      valuesCell(metricResult),
+      resultCell(metricResult),
+    ];
   });
   const overview = table(["Metric", "Threshold or comparison", "Values seen", "Result"], rows);
   const groups = table(
     ["Group", "Weight", "Score", "Passed", "Failed", "Not judged"],
-    result.score.groups.map((group) => [group.name, show(group.weight), show(group.score), group.passed.join(", ") || "—", group.failed.join(", ") || "—", group.unjudged.join(", ") || "—"]),
+    result.score.groups.map((group) => [
+      group.name,
+      show(group.weight),
+      show(group.score),
+      group.passed.join(", ") || "—",
+      group.failed.join(", ") || "—",
+      group.unjudged.join(", ") || "—",
+    ]),
     ["left", "right", "right", "left", "left", "left"],
   );
   const settingsLine = `Every ${formatDuration(settings.intervalMs)}, ${settings.count} measurement(s) per metric${settings.initialDelayMs ? ` after ${formatDuration(settings.initialDelayMs)}` : ""}; failure limit ${settings.failureLimit}, inconclusive limit ${settings.inconclusiveLimit}, consecutive error limit ${settings.consecutiveErrorLimit}; pass score ${settings.passScore}, marginal ${settings.marginalScore}.`;
@@ -137,19 +212,27 @@ export function renderGateSummary(result: AnalysisResult, metrics: readonly Prep
   });
   const perMetric = result.metrics.map((metricResult) => {
     const metric = byName.get(metricResult.name);
-    return details(`${metricResult.name}: ${metricResult.measurements.length} measurement(s)`, `${metric ? `${queriesBlock(metric)}\n\n` : ""}${measurementsTable(metricResult)}`);
+    return details(
+      `${metricResult.name}: ${metricResult.measurements.length} measurement(s)`,
+      `${metric ? `${queriesBlock(metric)}\n\n` : ""}${measurementsTable(metricResult)}`,
+    );
   });
   return `${[heading, `**${verdictSentence(result)}**`, overview, `Score ${result.score.score ?? "n/a"} by group:`, groups, settingsLine, ...charts, ...perMetric].join("\n\n")}\n`;
 }
 
 /** JSON with NaN and infinities spelled out (JSON has no such numbers; null would hide them). */
 function numbersAsWritten(_key: string, value: unknown): unknown {
-  if (typeof value === "number" && !Number.isFinite(value)) return Number.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
+  if (typeof value === "number" && !Number.isFinite(value))
+    return Number.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
   return value;
 }
 
 /** The `report` output: the verdict, the score by group, each metric's phase and every measurement. */
-export function gateReportJson(result: AnalysisResult, settings: AnalysisSettings, context: ReportContext): string {
+export function gateReportJson(
+  result: AnalysisResult,
+  settings: AnalysisSettings,
+  context: ReportContext,
+): string {
   return JSON.stringify(
     {
       ...context,

@@ -42,7 +42,10 @@ export interface ScoreResult {
  * that missing data neither helps nor hurts (it makes the verdict inconclusive instead). A failed
  * critical metric forces 0. Dry-run metrics never count.
  */
-export function scoreMetrics(metrics: readonly ScoredMetric[], groupWeights: Readonly<Record<string, number>> = {}): ScoreResult {
+export function scoreMetrics(
+  metrics: readonly ScoredMetric[],
+  groupWeights: Readonly<Record<string, number>> = {},
+): ScoreResult {
   const deciding = metrics.filter((metric) => !metric.dryRun);
   const names = [...new Set(deciding.map((metric) => metric.group))];
   const configured = names.filter((name) => groupWeights[name] !== undefined);
@@ -62,18 +65,24 @@ export function scoreMetrics(metrics: readonly ScoredMetric[], groupWeights: Rea
       weight: groupWeights[name] ?? share,
       passed: passed.map((metric) => metric.name),
       failed: failed.map((metric) => metric.name),
-      unjudged: members.filter((metric) => metric.phase !== "Successful" && metric.phase !== "Failed").map((metric) => metric.name),
+      unjudged: members
+        .filter((metric) => metric.phase !== "Successful" && metric.phase !== "Failed")
+        .map((metric) => metric.name),
     };
   });
-  const criticalFailures = deciding.filter((metric) => metric.critical && metric.phase === "Failed").map((metric) => metric.name);
+  const criticalFailures = deciding
+    .filter((metric) => metric.critical && metric.phase === "Failed")
+    .map((metric) => metric.name);
   const judged = groups.filter((group) => group.score !== null);
   const totalWeight = judged.reduce((total, group) => total + group.weight, 0);
   let score: number | null = null;
   if (judged.length > 0) {
-    score = totalWeight > 0
-      ? judged.reduce((total, group) => total + (group.score ?? 0) * group.weight, 0) / totalWeight
-      // Every judged group has weight 0: fall back to an unweighted mean rather than divide by zero.
-      : judged.reduce((total, group) => total + (group.score ?? 0), 0) / judged.length;
+    score =
+      totalWeight > 0
+        ? judged.reduce((total, group) => total + (group.score ?? 0) * group.weight, 0) /
+          totalWeight
+        : // Every judged group has weight 0: fall back to an unweighted mean rather than divide by zero.
+          judged.reduce((total, group) => total + (group.score ?? 0), 0) / judged.length;
   }
   if (criticalFailures.length > 0) score = 0;
   return { score: score === null ? null : Math.round(score * 100) / 100, groups, criticalFailures };
@@ -94,26 +103,51 @@ const RANK: Readonly<Record<Verdict, number>> = { promote: 0, inconclusive: 1, r
  * - any deciding metric inconclusive or in error, or no metric judged at all: inconclusive.
  * Failed comparison metrics that are not critical act through the score (as in Kayenta).
  */
-export function decide(metrics: readonly ScoredMetric[], scored: ScoreResult, settings: Pick<AnalysisSettings, "passScore" | "marginalScore">): Decision {
+export function decide(
+  metrics: readonly ScoredMetric[],
+  scored: ScoreResult,
+  settings: Pick<AnalysisSettings, "passScore" | "marginalScore">,
+): Decision {
   const deciding = metrics.filter((metric) => !metric.dryRun);
   const findings: { verdict: Verdict; reason: string }[] = [];
   for (const metric of deciding) {
-    if (metric.phase === "Failed" && metric.critical) findings.push({ verdict: "rollback", reason: `critical metric ${metric.name} failed` });
-    else if (metric.phase === "Failed" && metric.kind === "threshold") findings.push({ verdict: "rollback", reason: `${metric.name} broke its threshold` });
-    else if (metric.phase === "Inconclusive") findings.push({ verdict: "inconclusive", reason: `${metric.name} was inconclusive` });
-    else if (metric.phase === "Error") findings.push({ verdict: "inconclusive", reason: `${metric.name} could not be measured` });
+    if (metric.phase === "Failed" && metric.critical)
+      findings.push({ verdict: "rollback", reason: `critical metric ${metric.name} failed` });
+    else if (metric.phase === "Failed" && metric.kind === "threshold")
+      findings.push({ verdict: "rollback", reason: `${metric.name} broke its threshold` });
+    else if (metric.phase === "Inconclusive")
+      findings.push({ verdict: "inconclusive", reason: `${metric.name} was inconclusive` });
+    else if (metric.phase === "Error")
+      findings.push({ verdict: "inconclusive", reason: `${metric.name} could not be measured` });
   }
   if (scored.score === null) {
-    findings.push({ verdict: "inconclusive", reason: deciding.length === 0 ? "no deciding metrics (all are dry-run)" : "no metric could be judged" });
+    findings.push({
+      verdict: "inconclusive",
+      reason:
+        deciding.length === 0
+          ? "no deciding metrics (all are dry-run)"
+          : "no metric could be judged",
+    });
   } else if (scored.criticalFailures.length === 0) {
-    if (scored.score < settings.marginalScore) findings.push({ verdict: "rollback", reason: `score ${scored.score} is below the marginal score ${settings.marginalScore}` });
-    else if (scored.score < settings.passScore) findings.push({ verdict: "inconclusive", reason: `score ${scored.score} is marginal (below the pass score ${settings.passScore})` });
+    if (scored.score < settings.marginalScore)
+      findings.push({
+        verdict: "rollback",
+        reason: `score ${scored.score} is below the marginal score ${settings.marginalScore}`,
+      });
+    else if (scored.score < settings.passScore)
+      findings.push({
+        verdict: "inconclusive",
+        reason: `score ${scored.score} is marginal (below the pass score ${settings.passScore})`,
+      });
   }
   if (findings.length === 0) {
-    const failed = deciding.filter((metric) => metric.phase === "Failed").map((metric) => metric.name);
-    const headline = failed.length === 0
-      ? `every deciding metric passed; score ${scored.score} (pass ${settings.passScore})`
-      : `score ${scored.score} reaches the pass score ${settings.passScore} although ${failed.join(", ")} failed`;
+    const failed = deciding
+      .filter((metric) => metric.phase === "Failed")
+      .map((metric) => metric.name);
+    const headline =
+      failed.length === 0
+        ? `every deciding metric passed; score ${scored.score} (pass ${settings.passScore})`
+        : `score ${scored.score} reaches the pass score ${settings.passScore} although ${failed.join(", ")} failed`;
     return { verdict: "promote", reasons: [headline] };
   }
   findings.sort((a, b) => RANK[b.verdict] - RANK[a.verdict]);

@@ -20,7 +20,9 @@ export function renderTemplate(template: string, values: TemplateValues): string
     const known = Object.keys(values).filter((name) => values[name] !== undefined);
     throw new Error(
       `${missing.map((name) => `{{ ${name} }}`).join(", ")} ${missing.length === 1 ? "has" : "have"} no value` +
-        (known.length > 0 ? ` (known here: ${known.map((name) => `{{ ${name} }}`).join(", ")})` : ""),
+        (known.length > 0
+          ? ` (known here: ${known.map((name) => `{{ ${name} }}`).join(", ")})`
+          : ""),
     );
   }
   return template.replace(PLACEHOLDER, (_match, name: string) => values[name] ?? "");
@@ -31,7 +33,12 @@ export function promDuration(ms: number): string {
   if (ms % 1000 !== 0) return `${Math.round(ms)}ms`;
   let seconds = ms / 1000;
   const parts: string[] = [];
-  for (const [unit, size] of [["d", 86_400], ["h", 3_600], ["m", 60], ["s", 1]] as const) {
+  for (const [unit, size] of [
+    ["d", 86_400],
+    ["h", 3_600],
+    ["m", 60],
+    ["s", 1],
+  ] as const) {
     if (seconds >= size) {
       parts.push(`${Math.floor(seconds / size)}${unit}`);
       seconds %= size;

@@ -32,7 +32,8 @@ export type ThresholdOutcome =
   | { kind: "pass" | "fail"; observed: number[]; reason: string }
   | { kind: "no-data"; observed: number[]; reason: string };
 
-const CLAUSE = /^\s*result\s*(<=|>=|==|!=|<|>)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*$/;
+const CLAUSE =
+  /^\s*result\s*(<=|>=|==|!=|<|>)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*$/;
 const CONNECTIVE = /\s*(?:&&|\band\b)\s*/;
 
 /**
@@ -40,7 +41,11 @@ const CONNECTIVE = /\s*(?:&&|\band\b)\s*/;
  * Flagger's `min`/`max` range as `result >= min` / `result <= max`. Throws an Error naming what
  * cannot be read.
  */
-export function parseThreshold(condition: string | undefined, min?: number, max?: number): Threshold {
+export function parseThreshold(
+  condition: string | undefined,
+  min?: number,
+  max?: number,
+): Threshold {
   const clauses: Clause[] = [];
   const texts: string[] = [];
   if (condition !== undefined) {
@@ -63,8 +68,10 @@ export function parseThreshold(condition: string | undefined, min?: number, max?
     clauses.push({ operator: "<=", value: max });
     texts.push(`result <= ${max}`);
   }
-  if (clauses.length === 0) throw new Error("a threshold check needs a condition, or min and/or max");
-  if (min !== undefined && max !== undefined && min > max) throw new Error(`min (${min}) is greater than max (${max})`);
+  if (clauses.length === 0)
+    throw new Error("a threshold check needs a condition, or min and/or max");
+  if (min !== undefined && max !== undefined && min > max)
+    throw new Error(`min (${min}) is greater than max (${max})`);
   return { text: texts.join(" && "), clauses };
 }
 
@@ -81,7 +88,9 @@ export function holds(threshold: Threshold, value: number): boolean {
   return threshold.clauses.every((clause) => COMPARE[clause.operator](value, clause.value));
 }
 
-const REDUCE: Readonly<Record<"min" | "max" | "avg" | "sum", (values: readonly number[]) => number>> = {
+const REDUCE: Readonly<
+  Record<"min" | "max" | "avg" | "sum", (values: readonly number[]) => number>
+> = {
   min: (values) => Math.min(...values),
   max: (values) => Math.max(...values),
   sum: (values) => values.reduce((total, value) => total + value, 0),
@@ -90,7 +99,9 @@ const REDUCE: Readonly<Record<"min" | "max" | "avg" | "sum", (values: readonly n
 
 function describeSelector(selector: ElementSelector): string {
   if (typeof selector === "number") return `element ${selector}`;
-  return `{${Object.entries(selector).map(([key, value]) => `${key}="${value}"`).join(",")}}`;
+  return `{${Object.entries(selector)
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(",")}}`;
 }
 
 function select(samples: readonly Sample[], selector: ElementSelector | undefined): Sample[] {
@@ -100,10 +111,13 @@ function select(samples: readonly Sample[], selector: ElementSelector | undefine
     return sample ? [sample] : [];
   }
   const wanted = Object.entries(selector);
-  return samples.filter((sample) => wanted.every(([key, value]) => sample.labels[key] === value)).slice(0, 1);
+  return samples
+    .filter((sample) => wanted.every(([key, value]) => sample.labels[key] === value))
+    .slice(0, 1);
 }
 
-const format = (value: number): string => (Number.isFinite(value) ? String(Number(value.toPrecision(6))) : String(value));
+const format = (value: number): string =>
+  Number.isFinite(value) ? String(Number(value.toPrecision(6))) : String(value);
 
 /**
  * Judges a query result against a threshold. Values that are not data (NaN, +Inf, -Inf) and empty
@@ -120,27 +134,51 @@ export function evaluateThreshold(
   const chosen = select(samples, selector);
   const observed = chosen.map((sample) => sample.value);
   if (chosen.length === 0) {
-    const why = samples.length === 0 ? "the query returned no data" : `no ${describeSelector(selector ?? 0)} in a result of ${samples.length}`;
+    const why =
+      samples.length === 0
+        ? "the query returned no data"
+        : `no ${describeSelector(selector ?? 0)} in a result of ${samples.length}`;
     return { kind: "no-data", observed, reason: why };
   }
   const finite = observed.filter(Number.isFinite);
   const notData = observed.length - finite.length;
-  const notDataReason = `${notData} of ${observed.length} value(s) not a number (${observed.filter((value) => !Number.isFinite(value)).map(format).join(", ")})`;
+  const notDataReason = `${notData} of ${observed.length} value(s) not a number (${observed
+    .filter((value) => !Number.isFinite(value))
+    .map(format)
+    .join(", ")})`;
   const shown = (values: readonly number[]) => values.map(format).join(", ");
 
   if (aggregate === "any") {
     const passing = finite.find((value) => holds(threshold, value));
-    if (passing !== undefined) return { kind: "pass", observed, reason: `${format(passing)} satisfies ${threshold.text}` };
+    if (passing !== undefined)
+      return { kind: "pass", observed, reason: `${format(passing)} satisfies ${threshold.text}` };
     if (notData > 0) return { kind: "no-data", observed, reason: notDataReason };
-    return { kind: "fail", observed, reason: `no value satisfies ${threshold.text} (saw ${shown(finite)})` };
+    return {
+      kind: "fail",
+      observed,
+      reason: `no value satisfies ${threshold.text} (saw ${shown(finite)})`,
+    };
   }
   if (notData > 0) return { kind: "no-data", observed, reason: notDataReason };
   if (aggregate === "all") {
     const failing = finite.filter((value) => !holds(threshold, value));
-    if (failing.length === 0) return { kind: "pass", observed, reason: `${shown(finite)} ${finite.length === 1 ? "satisfies" : "all satisfy"} ${threshold.text}` };
-    return { kind: "fail", observed, reason: `${shown(failing)} ${failing.length === 1 ? "does" : "do"} not satisfy ${threshold.text}` };
+    if (failing.length === 0)
+      return {
+        kind: "pass",
+        observed,
+        reason: `${shown(finite)} ${finite.length === 1 ? "satisfies" : "all satisfy"} ${threshold.text}`,
+      };
+    return {
+      kind: "fail",
+      observed,
+      reason: `${shown(failing)} ${failing.length === 1 ? "does" : "do"} not satisfy ${threshold.text}`,
+    };
   }
   const value = REDUCE[aggregate](finite);
   const pass = holds(threshold, value);
-  return { kind: pass ? "pass" : "fail", observed, reason: `${aggregate} ${format(value)} ${pass ? "satisfies" : "does not satisfy"} ${threshold.text}` };
+  return {
+    kind: pass ? "pass" : "fail",
+    observed,
+    reason: `${aggregate} ${format(value)} ${pass ? "satisfies" : "does not satisfy"} ${threshold.text}`,
+  };
 }

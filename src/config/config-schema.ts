@@ -27,12 +27,21 @@ function describe(error: ErrorObject): SchemaViolation {
   const path = pointerToPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
   if (error.keyword === "required") {
-    return { path: [...path, String(params.missingProperty)], message: "is required by config.schema.json but missing" };
+    return {
+      path: [...path, String(params.missingProperty)],
+      message: "is required by config.schema.json but missing",
+    };
   }
   if (error.keyword === "additionalProperties") {
-    return { path: [...path, String(params.additionalProperty)], message: "is not allowed by config.schema.json (additionalProperties is false)" };
+    return {
+      path: [...path, String(params.additionalProperty)],
+      message: "is not allowed by config.schema.json (additionalProperties is false)",
+    };
   }
-  const allowed = error.keyword === "enum" ? `: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` : "";
+  const allowed =
+    error.keyword === "enum"
+      ? `: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`
+      : "";
   return { path, message: `${error.message ?? "is invalid"}${allowed}` };
 }
 
@@ -42,8 +51,14 @@ export type ConfigValidator = (config: unknown) => SchemaViolation[];
  * Compiles a JSON Schema (draft-07, or 2020-12 when its `$schema` says so) with the standard
  * formats. An invalid schema is a problem for the schema file, reported by the caller.
  */
-export function compileConfigSchema(schema: unknown): { validate?: ConfigValidator; problem?: Omit<Problem, "at"> } {
-  const declared = typeof schema === "object" && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? "") : "";
+export function compileConfigSchema(schema: unknown): {
+  validate?: ConfigValidator;
+  problem?: Omit<Problem, "at">;
+} {
+  const declared =
+    typeof schema === "object" && schema !== null
+      ? String((schema as { $schema?: unknown }).$schema ?? "")
+      : "";
   const ajv = declared.includes("2020-12")
     ? new Ajv2020({ allErrors: true, strict: false })
     : new Ajv({ allErrors: true, strict: false });

@@ -34,14 +34,23 @@ async function readText(path: string): Promise<string | undefined> {
  * Opens the environments directory. `workspace` is what file names in messages and annotations
  * are relative to (the repository root on a runner).
  */
-export async function openEnvironmentDirectory(dir: string, workspace: string): Promise<EnvironmentDirectory> {
+export async function openEnvironmentDirectory(
+  dir: string,
+  workspace: string,
+): Promise<EnvironmentDirectory> {
   const display = relative(workspace, dir) || ".";
   let entries: string[];
   try {
     entries = await readdir(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") {
-      throw new ConfigurationError({ path: 'input "config-dir"', message: `directory ${display} does not exist` });
+    if (
+      (error as NodeJS.ErrnoException).code === "ENOENT" ||
+      (error as NodeJS.ErrnoException).code === "ENOTDIR"
+    ) {
+      throw new ConfigurationError({
+        path: 'input "config-dir"',
+        message: `directory ${display} does not exist`,
+      });
     }
     throw error;
   }
@@ -54,7 +63,9 @@ export async function openEnvironmentDirectory(dir: string, workspace: string): 
   const load = (fileName: string): Promise<YamlSource> => {
     let source = parsed.get(fileName);
     if (!source) {
-      source = readFile(join(dir, fileName), "utf8").then((text) => parseYamlSource(join(display, fileName), text));
+      source = readFile(join(dir, fileName), "utf8").then((text) =>
+        parseYamlSource(join(display, fileName), text),
+      );
       parsed.set(fileName, source);
     }
     return source;
@@ -85,7 +96,10 @@ export async function openEnvironmentDirectory(dir: string, workspace: string): 
       try {
         return { file, data: JSON.parse(text) as unknown };
       } catch (error) {
-        throw new ConfigurationError({ at: { file }, message: `is not valid JSON: ${(error as Error).message}` });
+        throw new ConfigurationError({
+          at: { file },
+          message: `is not valid JSON: ${(error as Error).message}`,
+        });
       }
     },
   };

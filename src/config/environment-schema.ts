@@ -20,7 +20,12 @@ export const EnvironmentFileSchema = z
   .strictObject({
     $schema: z.optional(z.string()),
     service: z.optional(
-      z.string().check(z.minLength(1), z.describe("Name of the service this environment runs (used in labels and reports).")),
+      z
+        .string()
+        .check(
+          z.minLength(1),
+          z.describe("Name of the service this environment runs (used in labels and reports)."),
+        ),
     ),
     description: z.optional(z.string().check(z.describe("What this environment is for."))),
     url: z.optional(
@@ -28,24 +33,43 @@ export const EnvironmentFileSchema = z
         .union([
           z.url({ error: "expected an absolute URL such as https://staging.example.com" }),
           // A reference resolved when deploying, for URLs known only then: ${env:PREVIEW_URL}.
-          z.string().check(z.regex(/\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/, { error: "expected an absolute URL such as https://staging.example.com, or an ${env:NAME} reference" })),
+          z.string().check(
+            z.regex(/\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/, {
+              error:
+                "expected an absolute URL such as https://staging.example.com, or an ${env:NAME} reference",
+            }),
+          ),
         ])
-        .check(z.describe("Public URL of the environment; shown on GitHub deployments as environment_url. May use ${env:NAME}.")),
+        .check(
+          z.describe(
+            "Public URL of the environment; shown on GitHub deployments as environment_url. May use ${env:NAME}.",
+          ),
+        ),
     ),
     production: z.optional(
-      z.boolean({ error: "expected true or false" }).check(
-        z.describe("Whether this is a production environment (GitHub deployment production_environment)."),
-      ),
+      z
+        .boolean({ error: "expected true or false" })
+        .check(
+          z.describe(
+            "Whether this is a production environment (GitHub deployment production_environment).",
+          ),
+        ),
     ),
     transient: z.optional(
-      z.boolean({ error: "expected true or false" }).check(
-        z.describe("Whether the environment is short-lived, such as a preview (GitHub deployment transient_environment)."),
-      ),
+      z
+        .boolean({ error: "expected true or false" })
+        .check(
+          z.describe(
+            "Whether the environment is short-lived, such as a preview (GitHub deployment transient_environment).",
+          ),
+        ),
     ),
     config: section(
       "Application configuration rendered by env-config. Strings may reference ${env:NAME} and ${secret:NAME}; null deletes a key inherited from base.yml.",
     ),
-    deploy: section("How deploy reaches this environment: strategy, hooks and timeouts (actions/deploy)."),
+    deploy: section(
+      "How deploy reaches this environment: strategy, hooks and timeouts (actions/deploy).",
+    ),
     health: section("Post-deploy health and smoke checks (actions/health-verify)."),
     analysis: section("Metrics and thresholds that judge a canary (actions/canary-gate)."),
     resources: z.optional(ResourcesSchema),
@@ -54,7 +78,9 @@ export const EnvironmentFileSchema = z
     notify: z.optional(NotifySchema),
   })
   .check(
-    z.describe("A shipgate environment file: environments/<name>.yml layered over environments/base.yml."),
+    z.describe(
+      "A shipgate environment file: environments/<name>.yml layered over environments/base.yml.",
+    ),
   );
 
 export type EnvironmentFile = z.infer<typeof EnvironmentFileSchema>;

@@ -32,14 +32,19 @@ export interface Difference {
  * `current`, `removed` only in `other` (the key this environment lacks), `changed` in both with
  * different values (compared as canonical JSON).
  */
-export function diffTrees(current: unknown, other: unknown, canonical: (value: unknown) => string): Difference[] {
+export function diffTrees(
+  current: unknown,
+  other: unknown,
+  canonical: (value: unknown) => string,
+): Difference[] {
   const mine = new Map(leaves(current).map((leaf) => [formatKeyPath(leaf.path), leaf]));
   const theirs = new Map(leaves(other).map((leaf) => [formatKeyPath(leaf.path), leaf]));
   const differences: Difference[] = [];
   for (const [path, leaf] of mine) {
     const counterpart = theirs.get(path);
     if (!counterpart) differences.push({ path, change: "added", keyPath: leaf.path });
-    else if (canonical(leaf.value) !== canonical(counterpart.value)) differences.push({ path, change: "changed", keyPath: leaf.path });
+    else if (canonical(leaf.value) !== canonical(counterpart.value))
+      differences.push({ path, change: "changed", keyPath: leaf.path });
   }
   for (const [path, leaf] of theirs) {
     if (!mine.has(path)) differences.push({ path, change: "removed", keyPath: leaf.path });

@@ -39,24 +39,37 @@ function scalarText(value: unknown): string {
  * and many twelve-factor loaders read back as nesting). Arrays and empty objects become JSON text.
  * Two keys that give the same name, a key that gives no name, or a reserved name is a problem.
  */
-export function toVariables(entries: readonly { path: KeyPath; value: unknown }[], pathPrefix: KeyPath = []): Variable[] {
+export function toVariables(
+  entries: readonly { path: KeyPath; value: unknown }[],
+  pathPrefix: KeyPath = [],
+): Variable[] {
   const problems: Problem[] = [];
   const byName = new Map<string, Variable>();
   for (const { path, value } of entries) {
     const parts = path.map((segment) => toVariableName(String(segment)));
     const where = formatKeyPath([...pathPrefix, ...path]);
     if (parts.some((part) => part === undefined)) {
-      problems.push({ path: where, message: "this key cannot be turned into an environment variable name (it has no letters or digits)" });
+      problems.push({
+        path: where,
+        message:
+          "this key cannot be turned into an environment variable name (it has no letters or digits)",
+      });
       continue;
     }
     const name = parts.join("__");
     if (RESERVED.test(name)) {
-      problems.push({ path: where, message: `would be exported as ${name}, a name the runner reserves; rename the key` });
+      problems.push({
+        path: where,
+        message: `would be exported as ${name}, a name the runner reserves; rename the key`,
+      });
       continue;
     }
     const clash = byName.get(name);
     if (clash) {
-      problems.push({ path: where, message: `would be exported as ${name}, the same name as ${formatKeyPath([...pathPrefix, ...clash.path])}` });
+      problems.push({
+        path: where,
+        message: `would be exported as ${name}, the same name as ${formatKeyPath([...pathPrefix, ...clash.path])}`,
+      });
       continue;
     }
     byName.set(name, { name, value: scalarText(value), path });

@@ -21,10 +21,18 @@ export interface LayeredEnvironment {
 
 function validateLayer(source: YamlSource): Problem[] {
   if (!isPlainObject(source.data)) {
-    return [{ message: "expected a mapping of sections (config, deploy, health, …) at the top of the file", at: source.locate([]) }];
+    return [
+      {
+        message:
+          "expected a mapping of sections (config, deploy, health, …) at the top of the file",
+        at: source.locate([]),
+      },
+    ];
   }
   const parsed = EnvironmentFileSchema.safeParse(withoutNulls(source.data));
-  return parsed.success ? [] : issuesToProblems(parsed.error.issues, formatKeyPath, (path) => source.locate(path));
+  return parsed.success
+    ? []
+    : issuesToProblems(parsed.error.issues, formatKeyPath, (path) => source.locate(path));
 }
 
 /**
@@ -33,12 +41,16 @@ function validateLayer(source: YamlSource): Problem[] {
  */
 export function layerEnvironment(sources: EnvironmentSources): LayeredEnvironment {
   throwIfProblems(sources.layers.flatMap(validateLayer));
-  const merged = sources.layers.reduce<unknown>((document, layer) => mergePatch(document, layer.data), {});
+  const merged = sources.layers.reduce<unknown>(
+    (document, layer) => mergePatch(document, layer.data),
+    {},
+  );
   const top = sources.layers[sources.layers.length - 1];
   if (!top) throw new Error(`environment ${sources.name} has no files`);
   const parsed = EnvironmentFileSchema.safeParse(merged);
   const locate = (path: KeyPath): SourcePosition =>
     ([...sources.layers].reverse().find((layer) => layer.has(path)) ?? top).locate(path);
-  if (!parsed.success) throwIfProblems(issuesToProblems(parsed.error.issues, formatKeyPath, locate));
+  if (!parsed.success)
+    throwIfProblems(issuesToProblems(parsed.error.issues, formatKeyPath, locate));
   return { name: sources.name, document: parsed.data as EnvironmentFile, locate };
 }

@@ -4,7 +4,6 @@ import { MASK } from "../runtime/secrets.js";
 import { isPlainObject } from "./merge-patch.js";
 import { formatKeyPath, type KeyPath } from "./yaml-source.js";
 
-
 const TOKEN = /\$\$\{|\$\{(?:(env|secret):([^}]*)\}|(env|secret):[^}]*$)/g;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -47,7 +46,9 @@ export function mentionsSecret(text: string): boolean {
 export function resolveReferences(
   value: unknown,
   lookup: VariableLookup,
-  describePath: (path: KeyPath) => Pick<Problem, "path" | "at"> = (path) => ({ path: formatKeyPath(path) }),
+  describePath: (path: KeyPath) => Pick<Problem, "path" | "at"> = (path) => ({
+    path: formatKeyPath(path),
+  }),
   options: ResolveOptions = {},
 ): Resolution {
   const secrets = new Set<string>();
@@ -60,27 +61,44 @@ export function resolveReferences(
       text.replace(TOKEN, (token, kind?: string, name?: string, unterminated?: string) => {
         if (token === "$${") return "${";
         if (unterminated) {
-          if (!redact) problems.push({ ...describePath(path), message: `unterminated reference ${JSON.stringify(token)}: expected \${${unterminated}:NAME}` });
+          if (!redact)
+            problems.push({
+              ...describePath(path),
+              message: `unterminated reference ${JSON.stringify(token)}: expected \${${unterminated}:NAME}`,
+            });
           return token;
         }
         const reference = `\${${kind}:${name}}`;
         if (!name || !VARIABLE_NAME.test(name)) {
-          if (!redact) problems.push({ ...describePath(path), message: `invalid reference ${reference}: NAME must be letters, digits and underscores, not starting with a digit` });
+          if (!redact)
+            problems.push({
+              ...describePath(path),
+              message: `invalid reference ${reference}: NAME must be letters, digits and underscores, not starting with a digit`,
+            });
           return token;
         }
-        const resolved = kind === "secret" ? (options.secretLookup?.(name) ?? lookup(name)) : lookup(name);
+        const resolved =
+          kind === "secret" ? (options.secretLookup?.(name) ?? lookup(name)) : lookup(name);
         if (kind === "secret") {
           hasSecret = true;
           if (resolved === undefined || resolved === "") {
             if (options.unsetSecrets === "redact") return MASK;
-            if (!redact) problems.push({ ...describePath(path), message: `secret ${reference} is not set or empty: pass it to the step as env ${name}: \${{ secrets.${name} }}` });
+            if (!redact)
+              problems.push({
+                ...describePath(path),
+                message: `secret ${reference} is not set or empty: pass it to the step as env ${name}: \${{ secrets.${name} }}`,
+              });
             return MASK;
           }
           if (!redact) secrets.add(resolved);
           return redact ? MASK : resolved;
         }
         if (resolved === undefined) {
-          if (!redact) problems.push({ ...describePath(path), message: `environment variable ${reference} is not set` });
+          if (!redact)
+            problems.push({
+              ...describePath(path),
+              message: `environment variable ${reference} is not set`,
+            });
           return "";
         }
         return resolved;
@@ -95,7 +113,10 @@ export function resolveReferences(
     if (typeof node === "string") return resolveString(node, path);
     if (Array.isArray(node)) {
       const items = node.map((item, index) => walk(item, [...path, index]));
-      return { value: items.map((item) => item.value), redacted: items.map((item) => item.redacted) };
+      return {
+        value: items.map((item) => item.value),
+        redacted: items.map((item) => item.redacted),
+      };
     }
     if (isPlainObject(node)) {
       const value: Record<string, unknown> = {};

@@ -6,7 +6,12 @@ import { diffTrees, type Difference } from "./flatten.js";
 import type { LayeredEnvironment } from "./layering.js";
 import { isPlainObject, type PlainObject } from "./merge-patch.js";
 import { MASK } from "../runtime/secrets.js";
-import { mentionsSecret, resolveReferences, type ResolveOptions, type VariableLookup } from "./references.js";
+import {
+  mentionsSecret,
+  resolveReferences,
+  type ResolveOptions,
+  type VariableLookup,
+} from "./references.js";
 import { formatKeyPath, type KeyPath } from "./yaml-source.js";
 
 export interface RenderedConfig {
@@ -44,9 +49,17 @@ export function renderConfig(
   const config = resolution.value as PlainObject;
   if (validate) {
     // A redacted render has *** where secrets go: the schema cannot judge those values.
-    const unjudged = new Set(options.unsetSecrets === "redact" ? resolution.secretPaths.map((path) => formatKeyPath(path)) : []);
-    const violations = validate(config).filter((violation) => !unjudged.has(formatKeyPath(violation.path)));
-    throwIfProblems(violations.map((violation) => ({ ...located(violation.path), message: violation.message })));
+    const unjudged = new Set(
+      options.unsetSecrets === "redact"
+        ? resolution.secretPaths.map((path) => formatKeyPath(path))
+        : [],
+    );
+    const violations = validate(config).filter(
+      (violation) => !unjudged.has(formatKeyPath(violation.path)),
+    );
+    throwIfProblems(
+      violations.map((violation) => ({ ...located(violation.path), message: violation.message })),
+    );
   }
   return {
     environment: environment.name,
@@ -76,14 +89,20 @@ function displayValue(template: unknown): string {
 }
 
 function valueAt(tree: unknown, path: KeyPath): unknown {
-  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], tree);
+  return path.reduce<unknown>(
+    (node, key) => (node as Record<string | number, unknown> | undefined)?.[key],
+    tree,
+  );
 }
 
 /**
  * Compares the declared `config` of two environments (references unresolved, so the compared
  * environment's secrets are never needed): what this one adds, lacks, or sets differently.
  */
-export function compareConfigs(here: LayeredEnvironment, there: LayeredEnvironment): ConfigDifference[] {
+export function compareConfigs(
+  here: LayeredEnvironment,
+  there: LayeredEnvironment,
+): ConfigDifference[] {
   const mine = here.document.config ?? {};
   const theirs = there.document.config ?? {};
   return diffTrees(mine, theirs, canonicalJson).map((difference) => {

@@ -52,7 +52,13 @@ export function renderConfigReport(report: ConfigReport): string {
           ),
     );
   }
-  const keyTable = keys.length === 0 ? "The configuration is empty." : table(["Key", "Value"], keys.map((leaf) => [raw(code(formatKeyPath(leaf.path))), shown(leaf.value)]));
+  const keyTable =
+    keys.length === 0
+      ? "The configuration is empty."
+      : table(
+          ["Key", "Value"],
+          keys.map((leaf) => [raw(code(formatKeyPath(leaf.path))), shown(leaf.value)]),
+        );
   parts.push(details(`Rendered configuration (${keys.length} keys, secrets masked)`, keyTable));
   return `${parts.join("\n\n")}\n`;
 }

@@ -27,8 +27,12 @@ export function formatKeyPath(path: KeyPath): string {
 
 function child(node: unknown, segment: string | number): { key?: Node; value?: Node } | undefined {
   if (isMap(node)) {
-    const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
-    return pair ? { key: pair.key as Node, value: (pair.value ?? undefined) as Node | undefined } : undefined;
+    const pair = node.items.find(
+      (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+    );
+    return pair
+      ? { key: pair.key as Node, value: (pair.value ?? undefined) as Node | undefined }
+      : undefined;
   }
   if (isSeq(node) && typeof segment === "number") {
     const item = node.items[segment];
@@ -43,12 +47,20 @@ function child(node: unknown, segment: string | number): { key?: Node; value?: N
  */
 export function parseYamlSource(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter,
+    merge: true,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   if (doc.errors.length > 0) {
     throw new ConfigurationError(
       doc.errors.map((error) => {
         const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { message: `YAML syntax error: ${error.message.split("\n")[0]}`, at: { file, line, column: col } };
+        return {
+          message: `YAML syntax error: ${error.message.split("\n")[0]}`,
+          at: { file, line, column: col },
+        };
       }),
     );
   }

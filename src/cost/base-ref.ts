@@ -18,17 +18,27 @@ export interface BaseFiles {
  * Reads `<dir>/*.yml` at `ref` with git. Undefined when git cannot (no repository, or the commit is
  * not in a shallow checkout); an empty map when the directory did not exist at `ref`.
  */
-export async function readBaseFromGit(workspace: string, dir: string, ref: string): Promise<BaseFiles | undefined> {
+export async function readBaseFromGit(
+  workspace: string,
+  dir: string,
+  ref: string,
+): Promise<BaseFiles | undefined> {
   const prefix = dir.replace(/^\.\/+/, "").replace(/\/+$/, "");
   let listing: string;
   try {
-    ({ stdout: listing } = await run("git", ["-C", workspace, "ls-tree", "--name-only", `${ref}`, "--", `${prefix}/`], { maxBuffer: 16 * 1024 * 1024 }));
+    ({ stdout: listing } = await run(
+      "git",
+      ["-C", workspace, "ls-tree", "--name-only", `${ref}`, "--", `${prefix}/`],
+      { maxBuffer: 16 * 1024 * 1024 },
+    ));
   } catch {
     return undefined;
   }
   const files = new Map<string, string>();
   for (const path of listing.split("\n").filter((line) => YAML_FILE.test(line))) {
-    const { stdout } = await run("git", ["-C", workspace, "show", `${ref}:${path}`], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run("git", ["-C", workspace, "show", `${ref}:${path}`], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     files.set(path.slice(prefix.length + 1), stdout);
   }
   return { ref, via: "git", files };
@@ -50,18 +60,30 @@ export async function readBaseFromApi(
   const path = dir.replace(/^\.\/+/, "").replace(/\/+$/, "");
   let entries: ContentEntry[];
   try {
-    const { data } = await client.request("GET /repos/{owner}/{repo}/contents/{path}", { ...repository, path, ref });
+    const { data } = await client.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      ...repository,
+      path,
+      ref,
+    });
     entries = Array.isArray(data) ? (data as ContentEntry[]) : [];
   } catch (error) {
-    if ((error as { status?: unknown }).status === 404) return { ref, via: "contents API", files: new Map() };
+    if ((error as { status?: unknown }).status === 404)
+      return { ref, via: "contents API", files: new Map() };
     throw error;
   }
   const files = new Map<string, string>();
   for (const entry of entries.filter((item) => item.type === "file" && YAML_FILE.test(item.name))) {
-    const { data } = await client.request("GET /repos/{owner}/{repo}/contents/{path}", { ...repository, path: entry.path, ref });
+    const { data } = await client.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      ...repository,
+      path: entry.path,
+      ref,
+    });
     const file = data as { content?: string; encoding?: string };
     if (typeof file.content !== "string") continue;
-    files.set(entry.name, Buffer.from(file.content, file.encoding === "base64" ? "base64" : "utf8").toString("utf8"));
+    files.set(
+      entry.name,
+      Buffer.from(file.content, file.encoding === "base64" ? "base64" : "utf8").toString("utf8"),
+    );
   }
   return { ref, via: "contents API", files };
 }

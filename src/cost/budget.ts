@@ -33,18 +33,50 @@ export function resolveBudget(
 ): { budget?: ResolvedBudget; problems: Problem[] } {
   if (!budget) return { problems: [] };
   if (budget.monthly === undefined) {
-    return { problems: [{ path: "budget.monthly", message: "is required when budget is set (warn and fail are percentages of it)", at: locate(["budget"]) }] };
+    return {
+      problems: [
+        {
+          path: "budget.monthly",
+          message: "is required when budget is set (warn and fail are percentages of it)",
+          at: locate(["budget"]),
+        },
+      ],
+    };
   }
   const monthly = parseAmount(String(budget.monthly));
   if (!monthly || monthly.amount <= 0n) {
-    return { problems: [{ path: "budget.monthly", message: "expected a positive amount", at: locate(["budget", "monthly"]) }] };
+    return {
+      problems: [
+        {
+          path: "budget.monthly",
+          message: "expected a positive amount",
+          at: locate(["budget", "monthly"]),
+        },
+      ],
+    };
   }
   const warnPercent = budget.warn ?? DEFAULT_WARN_PERCENT;
   const failPercent = budget.fail ?? DEFAULT_FAIL_PERCENT;
   if (warnPercent > failPercent) {
-    return { problems: [{ path: "budget.warn", message: `(${warnPercent}%) is above budget.fail (${failPercent}%)`, at: locate(["budget", "warn"]) }] };
+    return {
+      problems: [
+        {
+          path: "budget.warn",
+          message: `(${warnPercent}%) is above budget.fail (${failPercent}%)`,
+          at: locate(["budget", "warn"]),
+        },
+      ],
+    };
   }
-  return { budget: { monthly: monthly.amount, currency: budget.currency ?? defaultCurrency, warnPercent, failPercent }, problems: [] };
+  return {
+    budget: {
+      monthly: monthly.amount,
+      currency: budget.currency ?? defaultCurrency,
+      warnPercent,
+      failPercent,
+    },
+    problems: [],
+  };
 }
 
 /** Where a monthly cost stands: over at the fail threshold, warn at the warn threshold. */
@@ -54,7 +86,8 @@ export function standAgainst(budget: ResolvedBudget, cost: Amount): BudgetStandi
   const scaledCost = cost * 10_000n;
   const failLine = budget.monthly * hundredths(budget.failPercent);
   const warnLine = budget.monthly * hundredths(budget.warnPercent);
-  const status: BudgetStatus = scaledCost >= failLine ? "over" : scaledCost >= warnLine ? "warn" : "ok";
+  const status: BudgetStatus =
+    scaledCost >= failLine ? "over" : scaledCost >= warnLine ? "warn" : "ok";
   return {
     status,
     usedPercent: Number(divideRound(cost * 1000n, budget.monthly)) / 10,

@@ -12,7 +12,9 @@ const decimal = z.union([
   z.number(),
   z.string().check(z.regex(/^\d+(\.\d+)?$/, { error: "expected a decimal price such as 0.0416" })),
 ]);
-const currency = z.string().check(z.regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" }));
+const currency = z
+  .string()
+  .check(z.regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" }));
 const percent = z.number().check(z.gte(0), z.lt(100));
 
 const EntrySchema = z.strictObject({
@@ -30,7 +32,10 @@ const CatalogSchema = z.strictObject({
   currency: z.optional(currency),
   checked: z.optional(z.string()),
   "commitment-discount": z.optional(percent),
-  prices: z.record(z.string().check(z.regex(/^[\w.+-]+$/, { error: "expected a key such as aws.ec2.m7i.large" })), EntrySchema),
+  prices: z.record(
+    z.string().check(z.regex(/^[\w.+-]+$/, { error: "expected a key such as aws.ec2.m7i.large" })),
+    EntrySchema,
+  ),
 });
 
 export interface CatalogEntry {
@@ -63,7 +68,9 @@ export const DEFAULT_COMMITMENT_DISCOUNT = 25;
 export function parseCatalog(source: YamlSource): Catalog {
   const parsed = CatalogSchema.safeParse(source.data);
   if (!parsed.success) {
-    throwIfProblems(issuesToProblems(parsed.error.issues, formatKeyPath, (path) => source.locate(path)));
+    throwIfProblems(
+      issuesToProblems(parsed.error.issues, formatKeyPath, (path) => source.locate(path)),
+    );
     throw new Error("unreachable");
   }
   const problems: Problem[] = [];
@@ -71,12 +78,20 @@ export function parseCatalog(source: YamlSource): Catalog {
   for (const [key, entry] of Object.entries(parsed.data.prices)) {
     const price = parseAmount(String(entry.price));
     if (!price) {
-      problems.push({ path: formatKeyPath(["prices", key, "price"]), message: "is not a decimal number", at: source.locate(["prices", key, "price"]) });
+      problems.push({
+        path: formatKeyPath(["prices", key, "price"]),
+        message: "is not a decimal number",
+        at: source.locate(["prices", key, "price"]),
+      });
       continue;
     }
     const resolvedCurrency = entry.currency ?? parsed.data.currency;
     if (!resolvedCurrency) {
-      problems.push({ path: formatKeyPath(["prices", key]), message: "has no currency: set currency on the entry or at the top of the file", at: source.locate(["prices", key]) });
+      problems.push({
+        path: formatKeyPath(["prices", key]),
+        message: "has no currency: set currency on the entry or at the top of the file",
+        at: source.locate(["prices", key]),
+      });
       continue;
     }
     entries.set(key, {
@@ -86,19 +101,29 @@ export function parseCatalog(source: YamlSource): Catalog {
       currency: resolvedCurrency,
       ...(entry.description === undefined ? {} : { description: entry.description }),
       ...(entry.source === undefined ? {} : { source: entry.source }),
-      ...(entry.checked ?? parsed.data.checked ? { checked: entry.checked ?? parsed.data.checked } : {}),
-      commitmentDiscount: entry["commitment-discount"] ?? parsed.data["commitment-discount"] ?? DEFAULT_COMMITMENT_DISCOUNT,
+      ...((entry.checked ?? parsed.data.checked)
+        ? { checked: entry.checked ?? parsed.data.checked }
+        : {}),
+      commitmentDiscount:
+        entry["commitment-discount"] ??
+        parsed.data["commitment-discount"] ??
+        DEFAULT_COMMITMENT_DISCOUNT,
       origin: source.file,
     });
   }
   throwIfProblems(problems);
-  return { entries, origins: [source.file], commitmentDiscount: parsed.data["commitment-discount"] ?? DEFAULT_COMMITMENT_DISCOUNT };
+  return {
+    entries,
+    origins: [source.file],
+    commitmentDiscount: parsed.data["commitment-discount"] ?? DEFAULT_COMMITMENT_DISCOUNT,
+  };
 }
 
 /** Layers catalogs: a later one overrides an earlier one's entries key by key and adds new keys. */
 export function mergeCatalogs(catalogs: readonly Catalog[]): Catalog {
   const entries = new Map<string, CatalogEntry>();
-  for (const catalog of catalogs) for (const [key, entry] of catalog.entries) entries.set(key, entry);
+  for (const catalog of catalogs)
+    for (const [key, entry] of catalog.entries) entries.set(key, entry);
   return {
     entries,
     origins: catalogs.flatMap((catalog) => catalog.origins),

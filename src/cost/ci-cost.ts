@@ -5,8 +5,13 @@ import { issuesToProblems } from "../runtime/validation.js";
 import { formatKeyPath, type YamlSource } from "../config/yaml-source.js";
 import { parseAmount, type Amount } from "./money.js";
 
-const price = z.union([z.number(), z.string().check(z.regex(/^\d+(\.\d+)?$/, { error: "expected a decimal price such as 0.006" }))]);
-const date = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, { error: "expected a date such as 2026-01-01" }));
+const price = z.union([
+  z.number(),
+  z.string().check(z.regex(/^\d+(\.\d+)?$/, { error: "expected a decimal price such as 0.006" })),
+]);
+const date = z
+  .string()
+  .check(z.regex(/^\d{4}-\d{2}-\d{2}$/, { error: "expected a date such as 2026-01-01" }));
 
 const SkuSchema = z.strictObject({
   price,
@@ -70,21 +75,35 @@ function parseSkus(skus: Record<string, z.infer<typeof SkuSchema>>): Map<string,
 
 export function parseRateCard(source: YamlSource): RateCard {
   const parsed = RatesSchema.safeParse(source.data);
-  if (!parsed.success) throwIfProblems(issuesToProblems(parsed.error.issues, formatKeyPath, (path) => source.locate(path)));
+  if (!parsed.success)
+    throwIfProblems(
+      issuesToProblems(parsed.error.issues, formatKeyPath, (path) => source.locate(path)),
+    );
   const data = parsed.data!;
-  return { effective: data.effective, currency: data.currency, source: data.source, checked: data.checked, skus: parseSkus(data.skus) };
+  return {
+    effective: data.effective,
+    currency: data.currency,
+    source: data.source,
+    checked: data.checked,
+    skus: parseSkus(data.skus),
+  };
 }
 
 export function parseRateOverlay(source: YamlSource): RateOverlay {
   const parsed = OverlaySchema.safeParse(source.data ?? {});
-  if (!parsed.success) throwIfProblems(issuesToProblems(parsed.error.issues, formatKeyPath, (path) => source.locate(path)));
+  if (!parsed.success)
+    throwIfProblems(
+      issuesToProblems(parsed.error.issues, formatKeyPath, (path) => source.locate(path)),
+    );
   const data = parsed.data!;
   return { skus: parseSkus(data.skus ?? {}), labels: new Map(Object.entries(data.labels ?? {})) };
 }
 
 /** The card in effect on `day` (YYYY-MM-DD): the latest whose effective date is not after it. */
 export function rateCardFor(cards: readonly RateCard[], day: string): RateCard | undefined {
-  return [...cards].sort((a, b) => b.effective.localeCompare(a.effective)).find((card) => card.effective <= day);
+  return [...cards]
+    .sort((a, b) => b.effective.localeCompare(a.effective))
+    .find((card) => card.effective <= day);
 }
 
 /** What the jobs API says about a job, reduced to what pricing needs. */
@@ -131,20 +150,31 @@ export function billableMinutes(startedAt: string, completedAt: string): number 
 }
 
 /** The SKU for a job's labels: the user's mapping first, then the user's SKUs, then GitHub's labels. */
-export function skuForLabels(labels: readonly string[], card: RateCard, overlay: RateOverlay): RunnerSku | undefined {
-  const lookup = (sku: string): RunnerSku | undefined => overlay.skus.get(sku) ?? card.skus.get(sku);
+export function skuForLabels(
+  labels: readonly string[],
+  card: RateCard,
+  overlay: RateOverlay,
+): RunnerSku | undefined {
+  const lookup = (sku: string): RunnerSku | undefined =>
+    overlay.skus.get(sku) ?? card.skus.get(sku);
   for (const label of labels) {
     const mapped = overlay.labels.get(label);
     if (mapped) return lookup(mapped);
   }
   for (const skus of [overlay.skus, card.skus]) {
-    for (const sku of skus.values()) if (labels.some((label) => sku.labels.includes(label))) return sku;
+    for (const sku of skus.values())
+      if (labels.some((label) => sku.labels.includes(label))) return sku;
   }
   return undefined;
 }
 
 /** Prices each finished job with the card in effect on its start day. */
-export function priceJobs(runs: number, jobs: readonly JobRecord[], cards: readonly RateCard[], overlay: RateOverlay): CiCost {
+export function priceJobs(
+  runs: number,
+  jobs: readonly JobRecord[],
+  cards: readonly RateCard[],
+  overlay: RateOverlay,
+): CiCost {
   const priced: PricedJob[] = [];
   const unpriced: UnpricedJob[] = [];
   const inProgress: JobRecord[] = [];
@@ -159,7 +189,11 @@ export function priceJobs(runs: number, jobs: readonly JobRecord[], cards: reado
     const minutes = billableMinutes(job.startedAt, job.completedAt);
     const card = rateCardFor(cards, job.startedAt.slice(0, 10));
     if (!card) {
-      unpriced.push({ job, minutes, reason: `no rate card in effect on ${job.startedAt.slice(0, 10)}` });
+      unpriced.push({
+        job,
+        minutes,
+        reason: `no rate card in effect on ${job.startedAt.slice(0, 10)}`,
+      });
       continue;
     }
     const sku = skuForLabels(job.labels, card, overlay);

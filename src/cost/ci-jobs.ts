@@ -15,7 +15,11 @@ interface JobSummary {
 }
 
 /** Every job of every run (each attempt's jobs: `filter: all`), as the pricing reads them. */
-export async function jobsOfRuns(client: GitHubClient, repository: { owner: string; repo: string }, runIds: readonly number[]): Promise<JobRecord[]> {
+export async function jobsOfRuns(
+  client: GitHubClient,
+  repository: { owner: string; repo: string },
+  runIds: readonly number[],
+): Promise<JobRecord[]> {
   const jobs: JobRecord[] = [];
   for (const runId of runIds) {
     const list = (await client.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", {
@@ -25,7 +29,15 @@ export async function jobsOfRuns(client: GitHubClient, repository: { owner: stri
       per_page: 100,
     })) as unknown as JobSummary[];
     for (const job of list) {
-      jobs.push({ id: job.id, runId: job.run_id, name: job.name, labels: job.labels, startedAt: job.started_at, completedAt: job.completed_at, conclusion: job.conclusion });
+      jobs.push({
+        id: job.id,
+        runId: job.run_id,
+        name: job.name,
+        labels: job.labels,
+        startedAt: job.started_at,
+        completedAt: job.completed_at,
+        conclusion: job.conclusion,
+      });
     }
   }
   return jobs;
@@ -38,6 +50,9 @@ export async function jobsOfRuns(client: GitHubClient, repository: { owner: stri
 export function minutesLeftOut(error: unknown, notices: Notice[], what: string): undefined {
   const status = (error as { status?: unknown }).status;
   if (status !== 403 && status !== 404) throw error;
-  notices.push({ level: "warning", message: `${what} left out: the token cannot read workflow runs (HTTP ${String(status)}); grant actions: read` });
+  notices.push({
+    level: "warning",
+    message: `${what} left out: the token cannot read workflow runs (HTTP ${String(status)}); grant actions: read`,
+  });
   return undefined;
 }

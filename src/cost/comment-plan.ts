@@ -37,7 +37,15 @@ export function findMarked(comments: readonly ExistingComment[]): MarkedComment[
   return comments.flatMap((comment) => {
     const match = MARKER.exec(comment.body ?? "");
     if (!match) return [];
-    return [{ id: comment.id, nodeId: comment.node_id, url: comment.html_url, runTime: match[1]!, content: (comment.body ?? "").slice(match[0].length) }];
+    return [
+      {
+        id: comment.id,
+        nodeId: comment.node_id,
+        url: comment.html_url,
+        runTime: match[1]!,
+        content: (comment.body ?? "").slice(match[0].length),
+      },
+    ];
   });
 }
 
@@ -84,15 +92,30 @@ export function planComment(options: {
 }): CommentPlan {
   const latest = options.existing.at(-1);
   if (latest && Date.parse(latest.runTime) > Date.parse(options.runTime)) {
-    return { action: "skip", reason: `a newer run (${latest.runTime}) already reported; this run started ${options.runTime}`, existing: latest };
+    return {
+      action: "skip",
+      reason: `a newer run (${latest.runTime}) already reported; this run started ${options.runTime}`,
+      existing: latest,
+    };
   }
-  if (latest && latest.content === options.content) return { action: "skip", reason: "the report is identical to the one posted", existing: latest };
+  if (latest && latest.content === options.content)
+    return {
+      action: "skip",
+      reason: "the report is identical to the one posted",
+      existing: latest,
+    };
   if (!options.material) {
-    return { action: "skip", reason: "no environment's monthly cost changed by the comment-threshold", ...(latest ? { existing: latest } : {}) };
+    return {
+      action: "skip",
+      reason: "no environment's monthly cost changed by the comment-threshold",
+      ...(latest ? { existing: latest } : {}),
+    };
   }
   switch (options.behavior) {
     case "update":
-      return latest ? { action: "update", target: latest } : { action: "create", hide: [], remove: [] };
+      return latest
+        ? { action: "update", target: latest }
+        : { action: "create", hide: [], remove: [] };
     case "new":
       return { action: "create", hide: [], remove: [] };
     case "hide-and-new":
@@ -108,7 +131,8 @@ export function planComment(options: {
  */
 export function fitComment(body: string, limit = COMMENT_LIMIT): string {
   if (body.length <= limit) return body;
-  const note = "\n\n> [!NOTE]\n> This report was cut to fit GitHub's 65,536-character comment limit; the full report is in the job summary and the `report` output.\n";
+  const note =
+    "\n\n> [!NOTE]\n> This report was cut to fit GitHub's 65,536-character comment limit; the full report is in the job summary and the `report` output.\n";
   let cut = body.slice(0, limit - note.length - 40);
   cut = cut.slice(0, Math.max(0, cut.lastIndexOf("\n")));
   const open = (cut.match(/<details>/g) ?? []).length - (cut.match(/<\/details>/g) ?? []).length;

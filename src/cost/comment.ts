@@ -1,6 +1,14 @@
 // Posting the sticky comment through the GitHub API: list, update, create, hide (GraphQL) or delete.
 import type { GitHubClient } from "../runtime/github.js";
-import { findMarked, fitComment, marker, planComment, type Behavior, type CommentPlan, type ExistingComment } from "./comment-plan.js";
+import {
+  findMarked,
+  fitComment,
+  marker,
+  planComment,
+  type Behavior,
+  type CommentPlan,
+  type ExistingComment,
+} from "./comment-plan.js";
 
 export interface CommentTarget {
   owner: string;
@@ -36,29 +44,47 @@ export async function publishComment(
   const where = { owner: target.owner, repo: target.repo, issue_number: target.issueNumber };
   const body = fitComment(`${marker(options.runTime)}${options.content}`);
   try {
-    const comments = (await client.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-      ...where,
-      per_page: 100,
-    })) as ExistingComment[];
+    const comments = (await client.paginate(
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      {
+        ...where,
+        per_page: 100,
+      },
+    )) as ExistingComment[];
     const plan = planComment({ existing: findMarked(comments), ...options });
     switch (plan.action) {
       case "skip":
-        return { plan, ...(plan.existing ? { url: plan.existing.url } : {}), hidden: 0, deleted: 0 };
+        return {
+          plan,
+          ...(plan.existing ? { url: plan.existing.url } : {}),
+          hidden: 0,
+          deleted: 0,
+        };
       case "update": {
-        const { data } = await client.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
-          owner: target.owner,
-          repo: target.repo,
-          comment_id: plan.target.id,
-          body,
-        });
+        const { data } = await client.request(
+          "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+          {
+            owner: target.owner,
+            repo: target.repo,
+            comment_id: plan.target.id,
+            body,
+          },
+        );
         return { plan, url: data.html_url, hidden: 0, deleted: 0 };
       }
       case "create": {
-        const { data } = await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...where, body });
+        const { data } = await client.request(
+          "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+          { ...where, body },
+        );
         // The new comment goes up first, so a failure below never leaves the pull request without one.
         for (const old of plan.hide) await client.graphql(MINIMIZE, { subjectId: old.nodeId });
         for (const old of plan.remove) {
-          await client.request("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner: target.owner, repo: target.repo, comment_id: old.id });
+          await client.request("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", {
+            owner: target.owner,
+            repo: target.repo,
+            comment_id: old.id,
+          });
         }
         return { plan, url: data.html_url, hidden: plan.hide.length, deleted: plan.remove.length };
       }

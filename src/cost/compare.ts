@@ -54,7 +54,11 @@ export function compareEnvironments(
   return names.map((name) => compareEnvironment(name, base.get(name), head.get(name)));
 }
 
-export function compareEnvironment(name: string, before: EnvironmentSide | undefined, after: EnvironmentSide | undefined): EnvironmentComparison {
+export function compareEnvironment(
+  name: string,
+  before: EnvironmentSide | undefined,
+  after: EnvironmentSide | undefined,
+): EnvironmentComparison {
   const beforeTotal = before?.priced.total ?? 0n;
   const afterTotal = after?.priced.total ?? 0n;
   const beforeLines = new Map((before?.priced.lines ?? []).map((line) => [lineKey(line), line]));
@@ -65,13 +69,27 @@ export function compareEnvironment(name: string, before: EnvironmentSide | undef
     const now = afterLines.get(key);
     const delta = (now?.monthly ?? 0n) - (old?.monthly ?? 0n);
     if (old && now) {
-      if (delta === 0n && old.quantityText === now.quantityText && old.type === now.type && old.unitPrice === now.unitPrice) continue;
+      if (
+        delta === 0n &&
+        old.quantityText === now.quantityText &&
+        old.type === now.type &&
+        old.unitPrice === now.unitPrice
+      )
+        continue;
       changes.push({ key, change: "changed", before: old, after: now, delta });
     } else {
-      changes.push({ key, change: now ? "added" : "removed", ...(old ? { before: old } : {}), ...(now ? { after: now } : {}), delta });
+      changes.push({
+        key,
+        change: now ? "added" : "removed",
+        ...(old ? { before: old } : {}),
+        ...(now ? { after: now } : {}),
+        delta,
+      });
     }
   }
-  changes.sort((a, b) => (a.delta === b.delta ? a.key.localeCompare(b.key) : a.delta > b.delta ? -1 : 1));
+  changes.sort((a, b) =>
+    a.delta === b.delta ? a.key.localeCompare(b.key) : a.delta > b.delta ? -1 : 1,
+  );
   const budget = after?.budget ?? before?.budget;
   return {
     name,

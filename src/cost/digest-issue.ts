@@ -36,12 +36,25 @@ export async function publishDigestIssue(
     state: "all",
     per_page: 100,
   })) as IssueSummary[];
-  const existing = issues.find((issue) => !issue.pull_request && (issue.body ?? "").startsWith(marker));
+  const existing = issues.find(
+    (issue) => !issue.pull_request && (issue.body ?? "").startsWith(marker),
+  );
   if (existing) {
-    if (existing.body === body) return { action: "unchanged", number: existing.number, url: existing.html_url };
-    const { data } = await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repository, issue_number: existing.number, title, body });
+    if (existing.body === body)
+      return { action: "unchanged", number: existing.number, url: existing.html_url };
+    const { data } = await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
+      ...repository,
+      issue_number: existing.number,
+      title,
+      body,
+    });
     return { action: "updated", number: data.number, url: data.html_url };
   }
-  const { data } = await client.request("POST /repos/{owner}/{repo}/issues", { ...repository, title, body, labels: [DIGEST_LABEL] });
+  const { data } = await client.request("POST /repos/{owner}/{repo}/issues", {
+    ...repository,
+    title,
+    body,
+    labels: [DIGEST_LABEL],
+  });
   return { action: "created", number: data.number, url: data.html_url };
 }

@@ -27,7 +27,10 @@ export async function expandFocusFiles(workspace: string, pattern: string): Prom
     } catch {
       // Reported below as matching nothing.
     }
-    throw new ConfigurationError({ path: 'input "focus-files"', message: `${pattern} does not exist` });
+    throw new ConfigurationError({
+      path: 'input "focus-files"',
+      message: `${pattern} does not exist`,
+    });
   }
   // Walk from the deepest directory without a wildcard.
   const segments = absolute.split(sep);
@@ -43,7 +46,11 @@ export async function expandFocusFiles(workspace: string, pattern: string): Prom
   for (const entry of entries.sort()) {
     if (matchesGlob(entry, absolute) && (await stat(entry)).isFile()) matches.push(entry);
   }
-  if (matches.length === 0) throw new ConfigurationError({ path: 'input "focus-files"', message: `${pattern} matches no file` });
+  if (matches.length === 0)
+    throw new ConfigurationError({
+      path: 'input "focus-files"',
+      message: `${pattern} matches no file`,
+    });
   return matches;
 }
 
@@ -55,7 +62,12 @@ export interface DigestSettings {
   /** The environments directory, when there is one: budgets and which environments are production. */
   directory?: EnvironmentDirectory;
   commitmentDiscount?: number;
-  ci?: { client: GitHubClient; repository: { owner: string; repo: string }; rateCards: readonly RateCard[]; overlay: RateOverlay };
+  ci?: {
+    client: GitHubClient;
+    repository: { owner: string; repo: string };
+    rateCards: readonly RateCard[];
+    overlay: RateOverlay;
+  };
 }
 
 export interface DigestOutcome {
@@ -67,17 +79,32 @@ export interface DigestOutcome {
 export async function runDigest(settings: DigestSettings): Promise<DigestOutcome> {
   const notices: Notice[] = [];
   const { budgets, production } = await environmentFacts(settings.directory);
-  const ledger = new DigestLedger(settings.period, previousPeriod(settings.period), DEFAULT_ANOMALY_METHOD.baselineDays);
+  const ledger = new DigestLedger(
+    settings.period,
+    previousPeriod(settings.period),
+    DEFAULT_ANOMALY_METHOD.baselineDays,
+  );
   const tags = new TagResolver(settings.tagKey, ledger);
   const summaries: ReadSummary[] = [];
   for (const file of settings.files) {
     const display = relative(settings.workspace, file) || file;
-    summaries.push(file.toLowerCase().endsWith(".parquet") ? await readFocusParquet(file, display, ledger, tags) : await readFocusCsv(file, display, ledger, tags));
+    summaries.push(
+      file.toLowerCase().endsWith(".parquet")
+        ? await readFocusParquet(file, display, ledger, tags)
+        : await readFocusCsv(file, display, ledger, tags),
+    );
   }
   if (ledger.used === 0) {
-    notices.push({ level: "warning", message: `no usable row in ${summaries.map((summary) => summary.file).join(", ")}` });
+    notices.push({
+      level: "warning",
+      message: `no usable row in ${summaries.map((summary) => summary.file).join(", ")}`,
+    });
   }
-  if (tags.unreadable > 0) notices.push({ level: "warning", message: `${tags.unreadable} distinct Tags value(s) are not JSON objects; their rows count as ${"(unreadable tags)"}` });
+  if (tags.unreadable > 0)
+    notices.push({
+      level: "warning",
+      message: `${tags.unreadable} distinct Tags value(s) are not JSON objects; their rows count as ${"(unreadable tags)"}`,
+    });
   let ci: CiCost | undefined;
   if (settings.ci) ci = await periodCi(settings.ci, settings.period, notices);
   const report = buildDigestReport(ledger, {
@@ -92,7 +119,9 @@ export async function runDigest(settings: DigestSettings): Promise<DigestOutcome
 }
 
 /** Budgets and production flags from environments/, when the repository has it. */
-async function environmentFacts(directory: EnvironmentDirectory | undefined): Promise<{ budgets: Map<string, ResolvedBudget>; production: Map<string, boolean> }> {
+async function environmentFacts(
+  directory: EnvironmentDirectory | undefined,
+): Promise<{ budgets: Map<string, ResolvedBudget>; production: Map<string, boolean> }> {
   const budgets = new Map<string, ResolvedBudget>();
   const production = new Map<string, boolean>();
   const problems: Problem[] = [];
@@ -112,14 +141,22 @@ interface RunSummary {
 }
 
 /** Every job of the workflow runs created in the period, priced. */
-async function periodCi(ci: NonNullable<DigestSettings["ci"]>, period: Period, notices: Notice[]): Promise<CiCost | undefined> {
+async function periodCi(
+  ci: NonNullable<DigestSettings["ci"]>,
+  period: Period,
+  notices: Notice[],
+): Promise<CiCost | undefined> {
   try {
     const runs = (await ci.client.paginate("GET /repos/{owner}/{repo}/actions/runs", {
       ...ci.repository,
       created: `${dayText(period.start)}..${dayText(period.end - 1)}`,
       per_page: 100,
     })) as unknown as RunSummary[];
-    const jobs = await jobsOfRuns(ci.client, ci.repository, runs.map((run) => run.id));
+    const jobs = await jobsOfRuns(
+      ci.client,
+      ci.repository,
+      runs.map((run) => run.id),
+    );
     return priceJobs(runs.length, jobs, ci.rateCards, ci.overlay);
   } catch (error) {
     return minutesLeftOut(error, notices, "Actions minutes");

@@ -11,23 +11,41 @@ import { priceResources } from "./pricing.js";
 export const DEFAULT_CURRENCY = "USD";
 
 /** Prices one layered environment; undefined when it declares neither resources nor a budget. */
-export function priceEnvironment(environment: LayeredEnvironment, catalog: Catalog): { side?: EnvironmentSide; problems: Problem[] } {
+export function priceEnvironment(
+  environment: LayeredEnvironment,
+  catalog: Catalog,
+): { side?: EnvironmentSide; problems: Problem[] } {
   const { resources, budget, production } = environment.document;
   if (resources === undefined && budget === undefined) return { problems: [] };
-  const { priced, problems } = priceResources(resources, catalog, DEFAULT_CURRENCY, environment.locate);
+  const { priced, problems } = priceResources(
+    resources,
+    catalog,
+    DEFAULT_CURRENCY,
+    environment.locate,
+  );
   const resolved = resolveBudget(budget, priced.currency, environment.locate);
   return {
-    side: { priced, production: production === true, ...(resolved.budget ? { budget: resolved.budget } : {}) },
+    side: {
+      priced,
+      production: production === true,
+      ...(resolved.budget ? { budget: resolved.budget } : {}),
+    },
     problems: [...problems, ...resolved.problems],
   };
 }
 
 /** Every environment of the working tree, priced; any problem in any file fails the run. */
-export async function priceHead(directory: EnvironmentDirectory, catalog: Catalog): Promise<Map<string, EnvironmentSide>> {
+export async function priceHead(
+  directory: EnvironmentDirectory,
+  catalog: Catalog,
+): Promise<Map<string, EnvironmentSide>> {
   const sides = new Map<string, EnvironmentSide>();
   const problems: Problem[] = [];
   for (const name of directory.names) {
-    const { side, problems: found } = priceEnvironment(layerEnvironment(await directory.sources(name)), catalog);
+    const { side, problems: found } = priceEnvironment(
+      layerEnvironment(await directory.sources(name)),
+      catalog,
+    );
     problems.push(...found);
     if (side) sides.set(name, side);
   }
@@ -56,7 +74,9 @@ export function priceBase(
   for (const [name, fileName] of byName) {
     if (name === "base") continue;
     try {
-      const layers = [...(baseFile ? [baseFile] : []), fileName].map((file) => parseYamlSource(`${display}/${file} (${label})`, files.get(file) ?? ""));
+      const layers = [...(baseFile ? [baseFile] : []), fileName].map((file) =>
+        parseYamlSource(`${display}/${file} (${label})`, files.get(file) ?? ""),
+      );
       const { side, problems } = priceEnvironment(layerEnvironment({ name, layers }), catalog);
       throwIfProblems(problems);
       if (side) sides.set(name, side);

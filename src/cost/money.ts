@@ -85,7 +85,9 @@ export function roundPreservingTotal(amounts: readonly Amount[], places = 2): Am
   let missing = divideRound(total, step) - floors.reduce((sum, value) => sum + value, 0n);
   const order = amounts
     .map((amount, index) => ({ index, remainder: amount - floors[index]! * step }))
-    .sort((a, b) => (a.remainder === b.remainder ? a.index - b.index : a.remainder > b.remainder ? -1 : 1));
+    .sort((a, b) =>
+      a.remainder === b.remainder ? a.index - b.index : a.remainder > b.remainder ? -1 : 1,
+    );
   const result = [...floors];
   for (const { index } of order) {
     if (missing <= 0n) break;
@@ -118,7 +120,9 @@ export function formatDecimal(amount: Amount, places = 2): string {
 
 /** Every decimal the amount has, trailing zeros dropped: `1234.5`, `0.0000008`, `-3`. */
 export function plainDecimal(amount: Amount): string {
-  return formatDecimal(amount, SCALE).replace(/\.?0+$/, "").replace(/^-0$/, "0");
+  return formatDecimal(amount, SCALE)
+    .replace(/\.?0+$/, "")
+    .replace(/^-0$/, "0");
 }
 
 const SYMBOLS: Record<string, string> = { USD: "$", EUR: "€", GBP: "£", JPY: "¥" };

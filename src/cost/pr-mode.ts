@@ -10,7 +10,12 @@ import { CannotWriteError, publishComment, type CommentOutcome } from "./comment
 import { isMaterial, type Behavior, type Threshold } from "./comment-plan.js";
 import { compareEnvironments } from "./compare.js";
 import { priceBase, priceHead } from "./environments.js";
-import { buildPullRequestReport, pullRequestReportJson, renderPullRequestReport, type PullRequestReport } from "./pr-report.js";
+import {
+  buildPullRequestReport,
+  pullRequestReportJson,
+  renderPullRequestReport,
+  type PullRequestReport,
+} from "./pr-report.js";
 import { recommendForPullRequest } from "./recommendations.js";
 
 export interface Notice {
@@ -30,10 +35,17 @@ export interface PullRequestEvent {
 /** Reads what pull request mode needs from a `pull_request` (or `pull_request_target`) payload. */
 export function pullRequestFromPayload(payload: unknown): PullRequestEvent {
   const pr = (payload as { pull_request?: Record<string, unknown> } | undefined)?.pull_request as
-    | { number?: number; base?: { sha?: string }; head?: { sha?: string; ref?: string; repo?: { full_name?: string } | null } }
+    | {
+        number?: number;
+        base?: { sha?: string };
+        head?: { sha?: string; ref?: string; repo?: { full_name?: string } | null };
+      }
     | undefined;
   if (!pr || typeof pr.number !== "number" || !pr.base?.sha || !pr.head?.sha || !pr.head.ref) {
-    throw new ConfigurationError({ path: 'input "mode"', message: "pr mode runs on pull_request events: the event payload has no pull_request" });
+    throw new ConfigurationError({
+      path: 'input "mode"',
+      message: "pr mode runs on pull_request events: the event payload has no pull_request",
+    });
   }
   return {
     number: pr.number,
@@ -73,20 +85,33 @@ export interface PullRequestOutcome {
   notices: Notice[];
 }
 
-export async function runPullRequestMode(settings: PullRequestSettings): Promise<PullRequestOutcome> {
+export async function runPullRequestMode(
+  settings: PullRequestSettings,
+): Promise<PullRequestOutcome> {
   const notices: Notice[] = [];
   // Head first: its problems are the author's to fix and fail the run before any API call.
   const head = await priceHead(settings.directory, settings.catalog);
   const currencies = new Set([...head.values()].map((side) => side.priced.currency));
   if (currencies.size > 1) {
-    throw new ConfigurationError({ path: "resources", message: `environments are priced in different currencies (${[...currencies].join(", ")}); use one catalog currency` });
+    throw new ConfigurationError({
+      path: "resources",
+      message: `environments are priced in different currencies (${[...currencies].join(", ")}); use one catalog currency`,
+    });
   }
 
   const ref = settings.baseRef ?? settings.event.baseSha;
   const baseFiles = await readBase(settings, ref);
-  const base = priceBase(baseFiles.files, settings.directory.display, `base ${ref.slice(0, 12)}`, settings.catalog);
+  const base = priceBase(
+    baseFiles.files,
+    settings.directory.display,
+    `base ${ref.slice(0, 12)}`,
+    settings.catalog,
+  );
   for (const { name, reason } of base.unreadable) {
-    notices.push({ level: "warning", message: `the base version of ${name} could not be priced (${reason}); it is compared as new` });
+    notices.push({
+      level: "warning",
+      message: `the base version of ${name} could not be priced (${reason}); it is compared as new`,
+    });
   }
   const comparisons = compareEnvironments(base.sides, head);
   const ci = await pullRequestCi(settings, notices);
@@ -95,18 +120,38 @@ export async function runPullRequestMode(settings: PullRequestSettings): Promise
     `base read from ${baseFiles.via} at ${ref.slice(0, 12)}`,
     ...(ci ? [`GitHub Actions rate cards ${ci.rateCards.join(", ") || "(none used)"}`] : []),
   ];
-  const report = buildPullRequestReport(comparisons, recommendForPullRequest(comparisons), ci, pricingSources);
+  const report = buildPullRequestReport(
+    comparisons,
+    recommendForPullRequest(comparisons),
+    ci,
+    pricingSources,
+  );
   const markdown = renderPullRequestReport(report);
-  const outcome: PullRequestOutcome = { report, markdown, json: pullRequestReportJson(report), commentFallback: false, notices };
+  const outcome: PullRequestOutcome = {
+    report,
+    markdown,
+    json: pullRequestReportJson(report),
+    commentFallback: false,
+    notices,
+  };
 
   const runTime = await runStartTime(settings);
   try {
     outcome.comment = await publishComment(
       settings.client,
       { ...settings.repository, issueNumber: settings.event.number },
-      { content: markdown, runTime, behavior: settings.behavior, material: isMaterial(report, settings.threshold) },
+      {
+        content: markdown,
+        runTime,
+        behavior: settings.behavior,
+        material: isMaterial(report, settings.threshold),
+      },
     );
-    if (outcome.comment.plan.action === "skip") notices.push({ level: "notice", message: `no comment posted: ${outcome.comment.plan.reason}` });
+    if (outcome.comment.plan.action === "skip")
+      notices.push({
+        level: "notice",
+        message: `no comment posted: ${outcome.comment.plan.reason}`,
+      });
   } catch (error) {
     if (!(error instanceof CannotWriteError)) throw error;
     outcome.commentFallback = true;
@@ -120,14 +165,20 @@ export async function runPullRequestMode(settings: PullRequestSettings): Promise
 
 async function readBase(settings: PullRequestSettings, ref: string): Promise<BaseFiles> {
   const fromGit = await readBaseFromGit(settings.workspace, settings.configPath, ref);
-  return fromGit ?? (await readBaseFromApi(settings.client, settings.repository, settings.configPath, ref));
+  return (
+    fromGit ??
+    (await readBaseFromApi(settings.client, settings.repository, settings.configPath, ref))
+  );
 }
 
 /** The run's start, so a late older run never overwrites a newer report; now when it cannot be read. */
 async function runStartTime(settings: PullRequestSettings): Promise<string> {
   if (settings.runId !== undefined) {
     try {
-      const { data } = await settings.client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...settings.repository, run_id: settings.runId });
+      const { data } = await settings.client.request(
+        "GET /repos/{owner}/{repo}/actions/runs/{run_id}",
+        { ...settings.repository, run_id: settings.runId },
+      );
       const started = data.run_started_at ?? data.created_at;
       if (started) return new Date(started).toISOString();
     } catch {
@@ -146,7 +197,10 @@ interface RunSummary {
 }
 
 /** Jobs of every workflow run of this pull request's branch that belong to it, priced. */
-async function pullRequestCi(settings: PullRequestSettings, notices: Notice[]): Promise<CiCost | undefined> {
+async function pullRequestCi(
+  settings: PullRequestSettings,
+  notices: Notice[],
+): Promise<CiCost | undefined> {
   const { client, repository, event } = settings;
   try {
     const runs = (await client.paginate("GET /repos/{owner}/{repo}/actions/runs", {
@@ -154,7 +208,9 @@ async function pullRequestCi(settings: PullRequestSettings, notices: Notice[]): 
       branch: event.headRef,
       per_page: 100,
     })) as unknown as RunSummary[];
-    const fork = event.headRepository !== undefined && event.headRepository.toLowerCase() !== `${repository.owner}/${repository.repo}`.toLowerCase();
+    const fork =
+      event.headRepository !== undefined &&
+      event.headRepository.toLowerCase() !== `${repository.owner}/${repository.repo}`.toLowerCase();
     const ours = runs.filter(
       (run) =>
         run.head_sha === event.headSha ||
@@ -162,7 +218,11 @@ async function pullRequestCi(settings: PullRequestSettings, notices: Notice[]): 
         // A fork's runs list no pull request: its branch in its repository identifies them.
         (fork && run.head_repository?.full_name === event.headRepository),
     );
-    const jobs = await jobsOfRuns(client, repository, ours.map((run) => run.id));
+    const jobs = await jobsOfRuns(
+      client,
+      repository,
+      ours.map((run) => run.id),
+    );
     return priceJobs(ours.length, jobs, settings.rateCards, settings.overlay);
   } catch (error) {
     return minutesLeftOut(error, notices, "CI minutes");

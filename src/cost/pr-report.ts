@@ -2,7 +2,14 @@
 import { alert, code, details, raw, table } from "../runtime/markdown.js";
 import type { CiCost } from "./ci-cost.js";
 import type { EnvironmentComparison } from "./compare.js";
-import { formatDelta, formatMoney, formatPercent, percentChange, plainDecimal, type Amount } from "./money.js";
+import {
+  formatDelta,
+  formatMoney,
+  formatPercent,
+  percentChange,
+  plainDecimal,
+  type Amount,
+} from "./money.js";
 import type { PricedLine } from "./pricing.js";
 import type { Recommendation } from "./recommendations.js";
 
@@ -48,8 +55,11 @@ export function headline(report: PullRequestReport): string {
   if (changed.length === 0) {
     sentence = `This pull request does not change the monthly cost of ${report.environments.length === 1 ? "the environment" : `the ${report.environments.length} environments`} (${formatMoney(report.totalAfter, report.currency)} a month in all).`;
   } else {
-    const direction = report.totalDelta > 0n ? "raises" : report.totalDelta < 0n ? "lowers" : "reshuffles";
-    const parts = changed.map((environment) => `${environment.name} ${money(environment.delta)}`).join(", ");
+    const direction =
+      report.totalDelta > 0n ? "raises" : report.totalDelta < 0n ? "lowers" : "reshuffles";
+    const parts = changed
+      .map((environment) => `${environment.name} ${money(environment.delta)}`)
+      .join(", ");
     sentence = `This pull request ${direction} the monthly cost by **${money(report.totalDelta)}** (${formatPercent(percentChange(report.totalBefore, report.totalAfter))}): ${parts}.`;
   }
   if (report.ci) {
@@ -62,7 +72,12 @@ function budgetLine(environment: EnvironmentComparison): string | undefined {
   const check = environment.budget;
   if (!check) return undefined;
   const { budget, after } = check;
-  const status = after.status === "over" ? "over budget" : after.status === "warn" ? "near budget" : "within budget";
+  const status =
+    after.status === "over"
+      ? "over budget"
+      : after.status === "warn"
+        ? "near budget"
+        : "within budget";
   return `Budget ${formatMoney(budget.monthly, budget.currency)}/month: ${after.usedPercent.toFixed(1)}% used after this change (${status}; warn at ${budget.warnPercent}%, fail at ${budget.failPercent}%).`;
 }
 
@@ -86,10 +101,23 @@ function environmentSection(environment: EnvironmentComparison): string {
   const parts = [
     `#### ${environment.name}${state}${environment.production ? " · production" : ""}`,
     environment.changes.length === 0 ? "No priced resource changes." : "",
-    table(["Resource", "Change", "Before / month", "After / month", "Difference"], rows, ["left", "left", "right", "right", "right"]),
+    table(["Resource", "Change", "Before / month", "After / month", "Difference"], rows, [
+      "left",
+      "left",
+      "right",
+      "right",
+      "right",
+    ]),
   ];
   const budget = budgetLine(environment);
-  if (budget) parts.push(environment.budget?.broken ? alert("CAUTION", budget) : environment.budget?.after.status === "warn" ? alert("WARNING", budget) : budget);
+  if (budget)
+    parts.push(
+      environment.budget?.broken
+        ? alert("CAUTION", budget)
+        : environment.budget?.after.status === "warn"
+          ? alert("WARNING", budget)
+          : budget,
+    );
   if (environment.unpriced.length > 0) {
     parts.push(
       alert(
@@ -102,7 +130,11 @@ function environmentSection(environment: EnvironmentComparison): string {
 }
 
 function lineDetail(line: PricedLine): (string | ReturnType<typeof raw>)[] {
-  const schedule = line.schedule ? line.schedule.text : line.kind === "storage" || line.kind === "custom" ? "" : "hours given";
+  const schedule = line.schedule
+    ? line.schedule.text
+    : line.kind === "storage" || line.kind === "custom"
+      ? ""
+      : "hours given";
   return [
     raw(code(lineLabel(line))),
     raw(code(line.type)),
@@ -121,12 +153,30 @@ function ciSection(ci: CiCost): string {
     String(job.minutes),
     formatMoney(job.cost, ci.currency, 3),
   ]);
-  for (const job of ci.unpriced) rows.push([job.job.name, job.job.labels.join(", "), "unpriced", String(job.minutes), job.reason]);
+  for (const job of ci.unpriced)
+    rows.push([
+      job.job.name,
+      job.job.labels.join(", "),
+      "unpriced",
+      String(job.minutes),
+      job.reason,
+    ]);
   const body = [
     `${ci.runs} workflow run(s), ${ci.priced.length} priced job(s), ${ci.minutes} billable minute(s) (each job rounded up to a whole minute), ${formatMoney(ci.total, ci.currency, 3)}; rate card(s) in effect from ${ci.rateCards.join(", ") || "–"}.${ci.inProgress.length > 0 ? ` ${ci.inProgress.length} job(s) still running are not counted.` : ""}`,
-    rows.length > 0 ? table(["Job", "Runner labels", "SKU", "Minutes", "Cost"], rows, ["left", "left", "left", "right", "right"]) : "",
+    rows.length > 0
+      ? table(["Job", "Runner labels", "SKU", "Minutes", "Cost"], rows, [
+          "left",
+          "left",
+          "left",
+          "right",
+          "right",
+        ])
+      : "",
   ];
-  return details(`CI minutes of this pull request: ${formatMoney(ci.total, ci.currency, 3)}`, body.filter(Boolean).join("\n\n"));
+  return details(
+    `CI minutes of this pull request: ${formatMoney(ci.total, ci.currency, 3)}`,
+    body.filter(Boolean).join("\n\n"),
+  );
 }
 
 /** The full markdown report (job summary and comment body, before the marker). */
@@ -134,7 +184,12 @@ export function renderPullRequestReport(report: PullRequestReport): string {
   const parts = ["### 💰 Cost report", headline(report)];
   const broken = report.environments.filter((environment) => environment.budget?.broken);
   if (broken.length > 0) {
-    parts.push(alert("CAUTION", `This pull request pushes ${broken.map((environment) => environment.name).join(", ")} over budget.`));
+    parts.push(
+      alert(
+        "CAUTION",
+        `This pull request pushes ${broken.map((environment) => environment.name).join(", ")} over budget.`,
+      ),
+    );
   }
   for (const environment of report.environments) parts.push(environmentSection(environment));
   if (report.recommendations.length > 0) {
@@ -160,9 +215,19 @@ export function renderPullRequestReport(report: PullRequestReport): string {
     parts.push(
       details(
         "Every priced line after this change",
-        table(["Environment", "Resource", "Type", "Quantity / month", "Unit price", "Schedule", "Monthly"], lines, [
-          "left", "left", "left", "right", "right", "left", "right",
-        ]),
+        table(
+          [
+            "Environment",
+            "Resource",
+            "Type",
+            "Quantity / month",
+            "Unit price",
+            "Schedule",
+            "Monthly",
+          ],
+          lines,
+          ["left", "left", "left", "right", "right", "left", "right"],
+        ),
       ),
     );
   }
@@ -175,7 +240,13 @@ export function renderPullRequestReport(report: PullRequestReport): string {
 /** Money in JSON: plain decimal strings, exact. */
 export function pullRequestReportJson(report: PullRequestReport): unknown {
   const line = (item: PricedLine | undefined) =>
-    item && { type: item.type, quantity: item.quantityText, unitPrice: plainDecimal(item.unitPrice), unit: item.unit, monthly: plainDecimal(item.monthly) };
+    item && {
+      type: item.type,
+      quantity: item.quantityText,
+      unitPrice: plainDecimal(item.unitPrice),
+      unit: item.unit,
+      monthly: plainDecimal(item.monthly),
+    };
   return {
     mode: "pr",
     currency: report.currency,
@@ -209,7 +280,10 @@ export function pullRequestReportJson(report: PullRequestReport): unknown {
           }
         : null,
     })),
-    recommendations: report.recommendations.map((recommendation) => ({ ...recommendation, monthlySaving: plainDecimal(recommendation.monthlySaving) })),
+    recommendations: report.recommendations.map((recommendation) => ({
+      ...recommendation,
+      monthlySaving: plainDecimal(recommendation.monthlySaving),
+    })),
     ci: report.ci
       ? {
           runs: report.ci.runs,
@@ -217,8 +291,21 @@ export function pullRequestReportJson(report: PullRequestReport): unknown {
           total: plainDecimal(report.ci.total),
           currency: report.ci.currency,
           rateCards: report.ci.rateCards,
-          jobs: report.ci.priced.map((job) => ({ id: job.job.id, name: job.job.name, labels: job.job.labels, minutes: job.minutes, sku: job.sku, cost: plainDecimal(job.cost) })),
-          unpriced: report.ci.unpriced.map((job) => ({ id: job.job.id, name: job.job.name, labels: job.job.labels, minutes: job.minutes, reason: job.reason })),
+          jobs: report.ci.priced.map((job) => ({
+            id: job.job.id,
+            name: job.job.name,
+            labels: job.job.labels,
+            minutes: job.minutes,
+            sku: job.sku,
+            cost: plainDecimal(job.cost),
+          })),
+          unpriced: report.ci.unpriced.map((job) => ({
+            id: job.job.id,
+            name: job.job.name,
+            labels: job.job.labels,
+            minutes: job.minutes,
+            reason: job.reason,
+          })),
         }
       : null,
   };

@@ -4,7 +4,13 @@ import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
 import type { Catalog, CatalogEntry } from "./catalog.js";
 import { divideRound, multiplyRatio, ONE, parseAmount, roundTo, type Amount } from "./money.js";
 import type { Resources, ResourceKind } from "./resources-schema.js";
-import { monthlyHours, parseSchedule, ScheduleError, type Ratio, type Schedule } from "./schedule.js";
+import {
+  monthlyHours,
+  parseSchedule,
+  ScheduleError,
+  type Ratio,
+  type Schedule,
+} from "./schedule.js";
 
 export type PricingModel = "on-demand" | "committed" | "spot";
 
@@ -72,7 +78,11 @@ export function priceResources(
   const unpriced: UnpricedLine[] = [];
   const problems: Problem[] = [];
   const problem = (path: KeyPath, message: string): void => {
-    problems.push({ path: formatKeyPath(["resources", ...path]), message, at: locate(["resources", ...path]) });
+    problems.push({
+      path: formatKeyPath(["resources", ...path]),
+      message,
+      at: locate(["resources", ...path]),
+    });
   };
 
   for (const kind of HOURLY_KINDS) {
@@ -99,17 +109,34 @@ export function priceResources(
       const count = item.count ?? 1;
       const entry = catalog.entries.get(item.type);
       if (!entry) {
-        unpriced.push({ kind, name: item.name, type: item.type, reason: "not in the pricing catalog" });
+        unpriced.push({
+          kind,
+          name: item.name,
+          type: item.type,
+          reason: "not in the pricing catalog",
+        });
         return;
       }
       if (entry.unit !== "hour") {
-        problem([kind, index, "type"], `${item.type} is priced per ${entry.unit} in ${entry.origin}, but ${kind} are priced per hour`);
+        problem(
+          [kind, index, "type"],
+          `${item.type} is priced per ${entry.unit} in ${entry.origin}, but ${kind} are priced per hour`,
+        );
         return;
       }
       const pricing = item.pricing ?? "on-demand";
       const unitPrice =
-        pricing === "committed" ? multiplyRatio(entry.price, BigInt(10_000 - Math.round(entry.commitmentDiscount * 100)), 10_000n) : entry.price;
-      const quantity = { numerator: hours.numerator * BigInt(count), denominator: hours.denominator };
+        pricing === "committed"
+          ? multiplyRatio(
+              entry.price,
+              BigInt(10_000 - Math.round(entry.commitmentDiscount * 100)),
+              10_000n,
+            )
+          : entry.price;
+      const quantity = {
+        numerator: hours.numerator * BigInt(count),
+        denominator: hours.denominator,
+      };
       lines.push({
         kind,
         name: item.name,
@@ -136,11 +163,19 @@ export function priceResources(
   (resources?.storage ?? []).forEach((item, index) => {
     const entry = catalog.entries.get(item.type);
     if (!entry) {
-      unpriced.push({ kind: "storage", name: item.name, type: item.type, reason: "not in the pricing catalog" });
+      unpriced.push({
+        kind: "storage",
+        name: item.name,
+        type: item.type,
+        reason: "not in the pricing catalog",
+      });
       return;
     }
     if (entry.unit !== "GB-month") {
-      problem(["storage", index, "type"], `${item.type} is priced per ${entry.unit} in ${entry.origin}, but storage is priced per GB-month`);
+      problem(
+        ["storage", index, "type"],
+        `${item.type} is priced per ${entry.unit} in ${entry.origin}, but storage is priced per GB-month`,
+      );
       return;
     }
     const gb = parseAmount(String(item.gb))?.amount ?? 0n;
@@ -181,13 +216,17 @@ export function priceResources(
   for (const kind of Object.keys(KIND_UNIT) as ResourceKind[]) {
     const seen = new Map<string, number>();
     (resources?.[kind] ?? []).forEach((item, index) => {
-      if (seen.has(item.name)) problem([kind, index, "name"], `"${item.name}" is used twice in resources.${kind}`);
+      if (seen.has(item.name))
+        problem([kind, index, "name"], `"${item.name}" is used twice in resources.${kind}`);
       seen.set(item.name, index);
     });
   }
   const currencies = [...new Set(lines.map((line) => line.currency))];
   if (currencies.length > 1) {
-    problem([], `mixes currencies (${currencies.join(", ")}); price one environment in one currency`);
+    problem(
+      [],
+      `mixes currencies (${currencies.join(", ")}); price one environment in one currency`,
+    );
   }
   return {
     priced: {
@@ -202,7 +241,8 @@ export function priceResources(
 
 /** `730`, `260.71` (two decimals when not whole). */
 export function formatRatio(ratio: Ratio): string {
-  if (ratio.numerator % ratio.denominator === 0n) return (ratio.numerator / ratio.denominator).toString();
+  if (ratio.numerator % ratio.denominator === 0n)
+    return (ratio.numerator / ratio.denominator).toString();
   const hundredths = divideRound(ratio.numerator * 100n, ratio.denominator);
   const text = hundredths.toString().padStart(3, "0");
   return `${text.slice(0, -2)}.${text.slice(-2)}`;

@@ -4,7 +4,8 @@ import { multiplyRatio, roundTo, type Amount } from "./money.js";
 import type { PricedLine } from "./pricing.js";
 import { MINUTES_PER_WEEK, parseSchedule, type Schedule } from "./schedule.js";
 
-export type RecommendationKind = "schedule-non-production" | "commit-production" | "double-check-jump";
+export type RecommendationKind =
+  "schedule-non-production" | "commit-production" | "double-check-jump";
 
 export interface Recommendation {
   kind: RecommendationKind;
@@ -31,7 +32,13 @@ function runsAllWeek(line: PricedLine): boolean {
  * (10,080 - 3,600) / 10,080 = 9/14 of the cost.
  */
 export function schedulingSaving(monthly: Amount): Amount {
-  return roundTo(multiplyRatio(monthly, BigInt(MINUTES_PER_WEEK - SUGGESTED_SCHEDULE.minutesPerWeek), BigInt(MINUTES_PER_WEEK)));
+  return roundTo(
+    multiplyRatio(
+      monthly,
+      BigInt(MINUTES_PER_WEEK - SUGGESTED_SCHEDULE.minutesPerWeek),
+      BigInt(MINUTES_PER_WEEK),
+    ),
+  );
 }
 
 /** What a commitment of `discountPercent` saves on an on-demand cost. */
@@ -40,15 +47,25 @@ export function commitmentSaving(monthly: Amount, discountPercent: number): Amou
 }
 
 /** Recommendations for the head side of each compared environment, biggest saving first. */
-export function recommendForPullRequest(comparisons: readonly EnvironmentComparison[]): Recommendation[] {
+export function recommendForPullRequest(
+  comparisons: readonly EnvironmentComparison[],
+): Recommendation[] {
   const recommendations: Recommendation[] = [];
   for (const environment of comparisons) {
     if (!environment.after) continue;
-    const before = new Map((environment.before?.lines ?? []).map((line) => [`${line.kind}/${line.name}`, line]));
+    const before = new Map(
+      (environment.before?.lines ?? []).map((line) => [`${line.kind}/${line.name}`, line]),
+    );
     for (const line of environment.after.lines) {
       const subject = `${line.kind}/${line.name}`;
       const base = { environment: environment.name, subject, currency: line.currency };
-      if (line.kind === "compute" && !environment.production && runsAllWeek(line) && line.pricing !== "spot" && line.monthly > 0n) {
+      if (
+        line.kind === "compute" &&
+        !environment.production &&
+        runsAllWeek(line) &&
+        line.pricing !== "spot" &&
+        line.monthly > 0n
+      ) {
         recommendations.push({
           ...base,
           kind: "schedule-non-production",
@@ -87,14 +104,25 @@ export function recommendForPullRequest(comparisons: readonly EnvironmentCompari
       }
     }
   }
-  return recommendations.sort((a, b) => (a.monthlySaving === b.monthlySaving ? 0 : a.monthlySaving > b.monthlySaving ? -1 : 1));
+  return recommendations.sort((a, b) =>
+    a.monthlySaving === b.monthlySaving ? 0 : a.monthlySaving > b.monthlySaving ? -1 : 1,
+  );
 }
 
 function describeJump(old: PricedLine, now: PricedLine): string | undefined {
-  if (old.count !== undefined && now.count !== undefined && old.count > 0 && BigInt(now.count) >= JUMP_FACTOR * BigInt(old.count)) {
+  if (
+    old.count !== undefined &&
+    now.count !== undefined &&
+    old.count > 0 &&
+    BigInt(now.count) >= JUMP_FACTOR * BigInt(old.count)
+  ) {
     return `count ${old.count} → ${now.count}`;
   }
-  if (old.kind === "storage" && old.quantity.numerator > 0n && now.quantity.numerator >= JUMP_FACTOR * old.quantity.numerator) {
+  if (
+    old.kind === "storage" &&
+    old.quantity.numerator > 0n &&
+    now.quantity.numerator >= JUMP_FACTOR * old.quantity.numerator
+  ) {
     return `size ${old.quantityText} → ${now.quantityText}`;
   }
   if (old.type !== now.type && old.unitPrice > 0n && now.unitPrice >= JUMP_FACTOR * old.unitPrice) {

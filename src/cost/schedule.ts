@@ -38,18 +38,28 @@ export function parseSchedule(text: string): Schedule {
   const normalized = text.trim().toLowerCase();
   if (ALWAYS.has(normalized)) return { text: text.trim(), minutesPerWeek: MINUTES_PER_WEEK };
   const running = new Uint8Array(MINUTES_PER_WEEK);
-  const windows = normalized.split(";").map((part) => part.trim()).filter(Boolean);
-  if (windows.length === 0) throw new ScheduleError("is empty; write 24/7 or windows such as weekdays 08-20");
+  const windows = normalized
+    .split(";")
+    .map((part) => part.trim())
+    .filter(Boolean);
+  if (windows.length === 0)
+    throw new ScheduleError("is empty; write 24/7 or windows such as weekdays 08-20");
   for (const window of windows) {
-    const match = /^([a-z,\s-]+?)\s+(\d{1,2})(?::(\d{2}))?\s*-\s*(\d{1,2})(?::(\d{2}))?$/.exec(window);
-    if (!match) throw new ScheduleError(`cannot read "${window}": expected days and hours such as weekdays 08-20`);
+    const match = /^([a-z,\s-]+?)\s+(\d{1,2})(?::(\d{2}))?\s*-\s*(\d{1,2})(?::(\d{2}))?$/.exec(
+      window,
+    );
+    if (!match)
+      throw new ScheduleError(
+        `cannot read "${window}": expected days and hours such as weekdays 08-20`,
+      );
     const days = parseDays(match[1]!.trim());
     const start = minuteOfDay(match[2]!, match[3]);
     const end = minuteOfDay(match[4]!, match[5]);
     if (start === end) throw new ScheduleError(`"${window}" starts and ends at the same time`);
     for (const day of days) {
       const length = end > start ? end - start : 24 * 60 - start + end;
-      for (let minute = 0; minute < length; minute++) running[(day * 24 * 60 + start + minute) % MINUTES_PER_WEEK] = 1;
+      for (let minute = 0; minute < length; minute++)
+        running[(day * 24 * 60 + start + minute) % MINUTES_PER_WEEK] = 1;
     }
   }
   return { text: text.trim(), minutesPerWeek: running.reduce((sum, value) => sum + value, 0) };
@@ -77,7 +87,10 @@ function parseDays(text: string): number[] {
 
 function dayIndex(text: string): number {
   const index = DAYS.indexOf(text.slice(0, 3) as (typeof DAYS)[number]);
-  if (index < 0 || !"monday tuesday wednesday thursday friday saturday sunday".split(" ")[index]!.startsWith(text)) {
+  if (
+    index < 0 ||
+    !"monday tuesday wednesday thursday friday saturday sunday".split(" ")[index]!.startsWith(text)
+  ) {
     throw new ScheduleError(`unknown day "${text}" (use mon..sun, weekdays, weekends or daily)`);
   }
   return index;
@@ -86,7 +99,8 @@ function dayIndex(text: string): number {
 function minuteOfDay(hours: string, minutes: string | undefined): number {
   const h = Number(hours);
   const m = minutes === undefined ? 0 : Number(minutes);
-  if (h > 24 || m > 59 || (h === 24 && m > 0)) throw new ScheduleError(`${hours}:${minutes ?? "00"} is not a time of day`);
+  if (h > 24 || m > 59 || (h === 24 && m > 0))
+    throw new ScheduleError(`${hours}:${minutes ?? "00"} is not a time of day`);
   return h * 60 + m;
 }
 
@@ -95,10 +109,16 @@ function minuteOfDay(hours: string, minutes: string | undefined): number {
  * and weekdays 08-20 (3,600 minutes a week) is 260 5/7 hours.
  */
 export function monthlyHours(schedule: Schedule): Ratio {
-  return { numerator: BigInt(schedule.minutesPerWeek) * HOURS_PER_MONTH, denominator: BigInt(MINUTES_PER_WEEK) };
+  return {
+    numerator: BigInt(schedule.minutesPerWeek) * HOURS_PER_MONTH,
+    denominator: BigInt(MINUTES_PER_WEEK),
+  };
 }
 
 /** The share of the week a schedule is off, as a fraction: what scheduling would save. */
 export function offShare(schedule: Schedule): Ratio {
-  return { numerator: BigInt(MINUTES_PER_WEEK - schedule.minutesPerWeek), denominator: BigInt(MINUTES_PER_WEEK) };
+  return {
+    numerator: BigInt(MINUTES_PER_WEEK - schedule.minutesPerWeek),
+    denominator: BigInt(MINUTES_PER_WEEK),
+  };
 }

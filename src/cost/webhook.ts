@@ -7,7 +7,11 @@ export interface WebhookOutcome {
   error?: string;
 }
 
-export async function postWebhook(url: string, text: string, timeoutMs = 10_000): Promise<WebhookOutcome> {
+export async function postWebhook(
+  url: string,
+  text: string,
+  timeoutMs = 10_000,
+): Promise<WebhookOutcome> {
   try {
     const response = await fetch(url, {
       method: "POST",
@@ -16,7 +20,9 @@ export async function postWebhook(url: string, text: string, timeoutMs = 10_000)
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.arrayBuffer();
-    return response.ok ? { ok: true, status: response.status } : { ok: false, status: response.status, error: `HTTP ${response.status}` };
+    return response.ok
+      ? { ok: true, status: response.status }
+      : { ok: false, status: response.status, error: `HTTP ${response.status}` };
   } catch (error) {
     // Errors from fetch can quote the URL; only the kind of failure is kept.
     const cause = (error as { cause?: { code?: string } }).cause?.code;

@@ -15,8 +15,12 @@ export interface RunContext {
  */
 export function runContext(env: NodeJS.ProcessEnv, event: unknown, refInput?: string): RunContext {
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? "").split("/");
-  if (!owner || !repo) throw new Error("GITHUB_REPOSITORY is not set to owner/repo: not running under a GitHub runner");
-  const pullHead = (event as { pull_request?: { head?: { sha?: string } } } | undefined)?.pull_request?.head?.sha;
+  if (!owner || !repo)
+    throw new Error(
+      "GITHUB_REPOSITORY is not set to owner/repo: not running under a GitHub runner",
+    );
+  const pullHead = (event as { pull_request?: { head?: { sha?: string } } } | undefined)
+    ?.pull_request?.head?.sha;
   const ref = refInput ?? pullHead ?? env.GITHUB_SHA;
   if (!ref) throw new Error("no ref to deploy: give the ref input (GITHUB_SHA is not set)");
   const server = env.GITHUB_SERVER_URL ?? "https://github.com";

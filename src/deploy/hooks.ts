@@ -14,7 +14,13 @@ export interface HookValues {
   environment: string;
 }
 
-const NAMES: readonly (keyof HookValues)[] = ["version", "previous_version", "slot", "weight", "environment"];
+const NAMES: readonly (keyof HookValues)[] = [
+  "version",
+  "previous_version",
+  "slot",
+  "weight",
+  "environment",
+];
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g;
 
 /** POSIX single-quoting: the value is one word whatever it holds. */
@@ -31,7 +37,10 @@ export function unknownPlaceholders(template: string): string[] {
 export function renderHook(template: string, values: HookValues): string {
   return template.replace(PLACEHOLDER, (match, name: string) => {
     const value = (values as unknown as Record<string, string | undefined>)[name];
-    if (value === undefined) throw new Error(`unknown placeholder ${match} in hook: use ${NAMES.map((known) => `{{ ${known} }}`).join(", ")}`);
+    if (value === undefined)
+      throw new Error(
+        `unknown placeholder ${match} in hook: use ${NAMES.map((known) => `{{ ${known} }}`).join(", ")}`,
+      );
     return shellQuote(value);
   });
 }

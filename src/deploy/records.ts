@@ -3,7 +3,8 @@
 // this environment running, and what was the last good version.
 import type { GitHubClient } from "../runtime/github.js";
 
-export type DeploymentState = "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
+export type DeploymentState =
+  "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
 
 /** What shipgate keeps in a deployment's payload. */
 export interface DeploymentPayload {
@@ -40,22 +41,41 @@ function payloadOf(payload: unknown): Partial<DeploymentPayload> {
       return {};
     }
   }
-  return payload !== null && typeof payload === "object" ? (payload as Partial<DeploymentPayload>) : {};
+  return payload !== null && typeof payload === "object"
+    ? (payload as Partial<DeploymentPayload>)
+    : {};
 }
 
 /** The newest deployment whose latest status is success and whose version differs (Rollback target rule). */
-export function selectRollbackTarget(deployments: readonly DeploymentSummary[], failedVersion: string): DeploymentSummary | undefined {
-  return deployments.find((deployment) => deployment.state === "success" && deployment.payload.version !== undefined && deployment.payload.version !== failedVersion);
+export function selectRollbackTarget(
+  deployments: readonly DeploymentSummary[],
+  failedVersion: string,
+): DeploymentSummary | undefined {
+  return deployments.find(
+    (deployment) =>
+      deployment.state === "success" &&
+      deployment.payload.version !== undefined &&
+      deployment.payload.version !== failedVersion,
+  );
 }
 
 /** The newest deployment whose latest status is success: what the environment runs now. */
-export function selectCurrent(deployments: readonly DeploymentSummary[]): DeploymentSummary | undefined {
-  return deployments.find((deployment) => deployment.state === "success" && deployment.payload.version !== undefined);
+export function selectCurrent(
+  deployments: readonly DeploymentSummary[],
+): DeploymentSummary | undefined {
+  return deployments.find(
+    (deployment) => deployment.state === "success" && deployment.payload.version !== undefined,
+  );
 }
 
 /** Deployments still running (latest status queued, pending or in_progress). */
 export function selectRunning(deployments: readonly DeploymentSummary[]): DeploymentSummary[] {
-  return deployments.filter((deployment) => deployment.state === "in_progress" || deployment.state === "queued" || deployment.state === "pending");
+  return deployments.filter(
+    (deployment) =>
+      deployment.state === "in_progress" ||
+      deployment.state === "queued" ||
+      deployment.state === "pending",
+  );
 }
 
 export class DeploymentRecords {
@@ -74,12 +94,15 @@ export class DeploymentRecords {
     });
     return Promise.all(
       data.map(async (deployment) => {
-        const statuses = await this.client.request("GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
-          ...this.repository,
-          deployment_id: Number(deployment.id),
-          per_page: 1,
-          request: { cacheMode: "revalidate" },
-        });
+        const statuses = await this.client.request(
+          "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+          {
+            ...this.repository,
+            deployment_id: Number(deployment.id),
+            per_page: 1,
+            request: { cacheMode: "revalidate" },
+          },
+        );
         const latest = statuses.data[0];
         return {
           id: Number(deployment.id),
@@ -116,7 +139,9 @@ export class DeploymentRecords {
       transient_environment: options.transient,
     });
     if (response.status !== 201 || !("id" in response.data)) {
-      throw new Error(`GitHub did not create the deployment: ${"message" in response.data ? String(response.data.message) : `HTTP ${response.status}`}`);
+      throw new Error(
+        `GitHub did not create the deployment: ${"message" in response.data ? String(response.data.message) : `HTTP ${response.status}`}`,
+      );
     }
     return Number(response.data.id);
   }

@@ -15,13 +15,28 @@ export interface DeployReport {
   cancelled: boolean;
   environmentUrl?: string;
   timeline: RolloutOutcome["timeline"];
-  figures: { badTrafficAtMs?: number; restoredAtMs?: number; secondsToRestore?: number; gateMs: number };
+  figures: {
+    badTrafficAtMs?: number;
+    restoredAtMs?: number;
+    secondsToRestore?: number;
+    gateMs: number;
+  };
 }
 
-const TITLE = { deployed: "✅ deployed", "rolled-back": "↩️ rolled back", failed: "❌ failed" } as const;
+const TITLE = {
+  deployed: "✅ deployed",
+  "rolled-back": "↩️ rolled back",
+  failed: "❌ failed",
+} as const;
 
-export function buildReport(base: Omit<DeployReport, "figures" | "timeline" | "result" | "reason" | "cancelled">, outcome: RolloutOutcome): DeployReport {
-  const secondsToRestore = outcome.badTrafficAtMs !== undefined && outcome.restoredAtMs !== undefined ? (outcome.restoredAtMs - outcome.badTrafficAtMs) / 1000 : undefined;
+export function buildReport(
+  base: Omit<DeployReport, "figures" | "timeline" | "result" | "reason" | "cancelled">,
+  outcome: RolloutOutcome,
+): DeployReport {
+  const secondsToRestore =
+    outcome.badTrafficAtMs !== undefined && outcome.restoredAtMs !== undefined
+      ? (outcome.restoredAtMs - outcome.badTrafficAtMs) / 1000
+      : undefined;
   return {
     ...base,
     result: outcome.result,
@@ -39,20 +54,32 @@ export function buildReport(base: Omit<DeployReport, "figures" | "timeline" | "r
 
 export function renderDeploySummary(report: DeployReport): string {
   const heading = `### deploy: ${code(report.version)} to ${code(report.environment)} (${report.strategy}) — ${TITLE[report.result]}`;
-  const previous = report.previousVersion ? ` Previous version: ${code(report.previousVersion)}.` : "";
+  const previous = report.previousVersion
+    ? ` Previous version: ${code(report.previousVersion)}.`
+    : "";
   const sentence = `**${report.result === "deployed" ? "Deployed" : report.result === "rolled-back" ? "Rolled back" : "Failed"}: ${report.reason}.**${previous}`;
   const rows = report.timeline.map((event) => [
     `+${(event.elapsedMs / 1000).toFixed(1)}s`,
     `${event.ok ? "✓" : "✗"} ${event.step}`,
     event.slot ?? "",
     event.weight !== undefined ? `${event.weight}%` : "",
-    event.verdict ? `${event.verdict}${event.score !== undefined && event.score !== null ? ` (${event.score})` : ""}` : "",
+    event.verdict
+      ? `${event.verdict}${event.score !== undefined && event.score !== null ? ` (${event.score})` : ""}`
+      : "",
     event.detail,
   ]);
-  const timeline = table(["Time", "Step", "Slot", "Traffic", "Gate", "Detail"], rows, ["right", "left", "left", "right", "left", "left"]);
+  const timeline = table(["Time", "Step", "Slot", "Traffic", "Gate", "Detail"], rows, [
+    "right",
+    "left",
+    "left",
+    "right",
+    "left",
+    "left",
+  ]);
   const records = `Deployment #${report.deploymentId}${report.rollbackDeploymentId ? `; rollback recorded as deployment #${report.rollbackDeploymentId}` : ""}.`;
-  const figures = report.figures.secondsToRestore !== undefined
-    ? `New version on traffic to stable fully restored: ${report.figures.secondsToRestore.toFixed(1)}s (gate ${(report.figures.gateMs / 1000).toFixed(1)}s of it).`
-    : "";
+  const figures =
+    report.figures.secondsToRestore !== undefined
+      ? `New version on traffic to stable fully restored: ${report.figures.secondsToRestore.toFixed(1)}s (gate ${(report.figures.gateMs / 1000).toFixed(1)}s of it).`
+      : "";
   return `${[heading, sentence, timeline, records, figures].filter(Boolean).join("\n\n")}\n`;
 }

@@ -12,7 +12,16 @@ export interface TimelineEvent {
   at: string;
   /** Milliseconds since the rollout started. */
   elapsedMs: number;
-  step: "deploy" | "health" | "traffic" | "gate" | "promote" | "switch" | "buffer" | "rollback" | "cancel";
+  step:
+    | "deploy"
+    | "health"
+    | "traffic"
+    | "gate"
+    | "promote"
+    | "switch"
+    | "buffer"
+    | "rollback"
+    | "cancel";
   ok: boolean;
   slot?: string;
   weight?: number;
@@ -98,8 +107,15 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
   const note = (event: Omit<TimelineEvent, "at" | "elapsedMs">): void => {
     const now = ports.now();
     timeline.push({ at: new Date(now).toISOString(), elapsedMs: now - started, ...event });
-    const where = [event.slot ? `slot ${event.slot}` : "", event.weight !== undefined ? `${event.weight}%` : ""].filter(Boolean).join(", ");
-    ports.log(`${event.ok ? "✓" : "✗"} ${event.step}${where ? ` (${where})` : ""}: ${event.detail}`);
+    const where = [
+      event.slot ? `slot ${event.slot}` : "",
+      event.weight !== undefined ? `${event.weight}%` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
+    ports.log(
+      `${event.ok ? "✓" : "✗"} ${event.step}${where ? ` (${where})` : ""}: ${event.detail}`,
+    );
   };
   const values = (slot: string, weight: number, version = plan.version): HookValues => ({
     version,
@@ -111,7 +127,12 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
   const cancelled = () => {
     if (ports.signal.aborted) throw new Stop("the deploy was cancelled", true);
   };
-  const hook = async (kind: HookKind, slot: string, weight: number, step: TimelineEvent["step"] = kind as TimelineEvent["step"]): Promise<void> => {
+  const hook = async (
+    kind: HookKind,
+    slot: string,
+    weight: number,
+    step: TimelineEvent["step"] = kind as TimelineEvent["step"],
+  ): Promise<void> => {
     cancelled();
     const run = await ports.hook(kind, values(slot, weight));
     const ok = run.exitCode === 0;
@@ -134,7 +155,8 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
     const outcome = await ports.health(url, plan.version);
     if (!outcome) return;
     note({ step: "health", ok: outcome.healthy, slot, detail: `${what}: ${outcome.detail}` });
-    if (!outcome.healthy) throw new Stop(`health checks failed on ${what}: ${outcome.detail}`, true);
+    if (!outcome.healthy)
+      throw new Stop(`health checks failed on ${what}: ${outcome.detail}`, true);
   };
 
   ports.checkpoint("started");
@@ -147,10 +169,20 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
       await health(plan.environmentUrl, plan.targetSlot, "the environment");
     } else {
       await hook("deploy", plan.targetSlot, 0);
-      await health(settings.slotUrls[plan.targetSlot], plan.targetSlot, `slot ${plan.targetSlot} before traffic`);
+      await health(
+        settings.slotUrls[plan.targetSlot],
+        plan.targetSlot,
+        `slot ${plan.targetSlot} before traffic`,
+      );
       if (settings.strategy === "blue-green") {
         await moveTraffic(100);
-        note({ step: "switch", ok: true, slot: plan.targetSlot, weight: 100, detail: `all traffic switched to ${plan.targetSlot}` });
+        note({
+          step: "switch",
+          ok: true,
+          slot: plan.targetSlot,
+          weight: 100,
+          detail: `all traffic switched to ${plan.targetSlot}`,
+        });
         await health(plan.environmentUrl, plan.targetSlot, "the environment after the switch");
         await watchBuffer();
       } else {
@@ -162,10 +194,23 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
           const gate = await ports.gate(weight);
           gateMs += ports.now() - gateStart;
           const proceed = gate.verdict === "promote";
-          note({ step: "gate", ok: proceed, slot: plan.targetSlot, weight, verdict: gate.verdict, score: gate.score, detail: gate.detail });
-          if (gate.verdict === "rollback") throw new Stop(`the canary gate said roll back at ${weight}%: ${gate.detail}`, true);
+          note({
+            step: "gate",
+            ok: proceed,
+            slot: plan.targetSlot,
+            weight,
+            verdict: gate.verdict,
+            score: gate.score,
+            detail: gate.detail,
+          });
+          if (gate.verdict === "rollback")
+            throw new Stop(`the canary gate said roll back at ${weight}%: ${gate.detail}`, true);
           if (gate.verdict === "inconclusive") {
-            if (settings.onInconclusive === "hold") throw new Stop(`the canary gate was inconclusive at ${weight}%; held there (on-inconclusive: hold): ${gate.detail}`, false);
+            if (settings.onInconclusive === "hold")
+              throw new Stop(
+                `the canary gate was inconclusive at ${weight}%; held there (on-inconclusive: hold): ${gate.detail}`,
+                false,
+              );
             throw new Stop(`the canary gate was inconclusive at ${weight}%: ${gate.detail}`, true);
           }
         }
@@ -174,20 +219,43 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
     }
     if (settings.hooks.promote) await hook("promote", plan.targetSlot, 100);
     ports.checkpoint("finished");
-    return { result: "deployed", reason: `${plan.version} is live on ${plan.environment}`, timeline, liveSlot: plan.targetSlot, liveVersion: plan.version, cancelled: false, ...(badTrafficAtMs !== undefined ? { badTrafficAtMs } : {}), gateMs };
+    return {
+      result: "deployed",
+      reason: `${plan.version} is live on ${plan.environment}`,
+      timeline,
+      liveSlot: plan.targetSlot,
+      liveVersion: plan.version,
+      cancelled: false,
+      ...(badTrafficAtMs !== undefined ? { badTrafficAtMs } : {}),
+      gateMs,
+    };
   } catch (error) {
-    const stop = error instanceof Stop ? error : ports.signal.aborted ? new Stop("the deploy was cancelled", true) : new Stop(`unexpected error: ${(error as Error).message}`, true);
+    const stop =
+      error instanceof Stop
+        ? error
+        : ports.signal.aborted
+          ? new Stop("the deploy was cancelled", true)
+          : new Stop(`unexpected error: ${(error as Error).message}`, true);
     const wasCancelled = ports.signal.aborted;
     if (wasCancelled) note({ step: "cancel", ok: false, detail: "cancelled: restoring stable" });
     if (!stop.rollback) {
       ports.checkpoint("finished");
-      return { result: "failed", reason: stop.reason, timeline, liveSlot: plan.targetSlot, cancelled: false, gateMs };
+      return {
+        result: "failed",
+        reason: stop.reason,
+        timeline,
+        liveSlot: plan.targetSlot,
+        cancelled: false,
+        gateMs,
+      };
     }
     const restored = await restore(stop.reason);
     ports.checkpoint("finished");
     return {
       result: restored && plan.previousVersion ? "rolled-back" : "failed",
-      reason: restored ? stop.reason : `${stop.reason}; restoring ${plan.previousVersion ?? "the previous version"} failed too`,
+      reason: restored
+        ? stop.reason
+        : `${stop.reason}; restoring ${plan.previousVersion ?? "the previous version"} failed too`,
       timeline,
       liveSlot: plan.stableSlot,
       ...(restored && plan.previousVersion ? { liveVersion: plan.previousVersion } : {}),
@@ -204,9 +272,18 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
     const until = ports.now() + settings.switchBufferMs;
     while (ports.now() < until) {
       await ports.sleep(Math.min(5_000, until - ports.now()));
-      await health(plan.environmentUrl, plan.targetSlot, "the environment during the switch buffer");
+      await health(
+        plan.environmentUrl,
+        plan.targetSlot,
+        "the environment during the switch buffer",
+      );
     }
-    note({ step: "buffer", ok: true, slot: plan.targetSlot, detail: `healthy through the ${(settings.switchBufferMs / 1000).toFixed(0)}s switch buffer` });
+    note({
+      step: "buffer",
+      ok: true,
+      slot: plan.targetSlot,
+      detail: `healthy through the ${(settings.switchBufferMs / 1000).toFixed(0)}s switch buffer`,
+    });
   }
 
   /** Puts the stable version back: traffic back to the stable slot, or a redeploy for rolling. */
@@ -216,10 +293,22 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
     const attempt = async (kind: HookKind, detail: string): Promise<boolean> => {
       const run = await ports.hook(kind, rollbackValues);
       const ok = run.exitCode === 0;
-      note({ step: "rollback", ok, slot: plan.stableSlot, weight: 100, detail: ok ? detail : `${kind} hook ${run.timedOut ? "timed out" : `exited ${run.exitCode}`}` });
+      note({
+        step: "rollback",
+        ok,
+        slot: plan.stableSlot,
+        weight: 100,
+        detail: ok
+          ? detail
+          : `${kind} hook ${run.timedOut ? "timed out" : `exited ${run.exitCode}`}`,
+      });
       return ok;
     };
-    if (settings.hooks.rollback) return attempt("rollback", `stable ${plan.previousVersion ? `${plan.previousVersion} ` : ""}restored by the rollback hook`);
+    if (settings.hooks.rollback)
+      return attempt(
+        "rollback",
+        `stable ${plan.previousVersion ? `${plan.previousVersion} ` : ""}restored by the rollback hook`,
+      );
     if (settings.strategy === "rolling") {
       if (!plan.previousVersion) {
         note({ step: "rollback", ok: false, detail: "no previous version to redeploy" });
@@ -228,7 +317,12 @@ export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promis
       return attempt("deploy", `${plan.previousVersion} redeployed`);
     }
     if (!trafficMoved) {
-      note({ step: "rollback", ok: true, slot: plan.stableSlot, detail: "no traffic had moved: stable kept serving" });
+      note({
+        step: "rollback",
+        ok: true,
+        slot: plan.stableSlot,
+        detail: "no traffic had moved: stable kept serving",
+      });
       return true;
     }
     // Canary and blue-green without a rollback hook: all traffic back to the stable slot.

@@ -50,15 +50,19 @@ export async function runHook(options: HookOptions): Promise<HookRun> {
   };
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  const exitCode = await exec(process.execPath, ["-e", SUPERVISOR, String(options.timeoutMs), "5000", options.command], {
-    env: { ...env, ...options.env },
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-    ignoreReturnCode: true,
-    silent: true,
-    // Output goes to the log line by line (through onLine); a hook that leaves a background process
-    // holding its output open does not keep the deploy waiting longer than this.
-    delay: 1_000,
-    listeners: { stdline: remember, errline: remember },
-  });
+  const exitCode = await exec(
+    process.execPath,
+    ["-e", SUPERVISOR, String(options.timeoutMs), "5000", options.command],
+    {
+      env: { ...env, ...options.env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      ignoreReturnCode: true,
+      silent: true,
+      // Output goes to the log line by line (through onLine); a hook that leaves a background process
+      // holding its output open does not keep the deploy waiting longer than this.
+      delay: 1_000,
+      listeners: { stdline: remember, errline: remember },
+    },
+  );
   return { exitCode, timedOut: exitCode === TIMED_OUT, durationMs: Date.now() - started, tail };
 }

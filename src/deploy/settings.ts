@@ -20,7 +20,14 @@ export const DeploySectionSchema = z.strictObject({
   steps: z.optional(z.union([z.array(z.number()), z.string()])),
   slots: z.optional(z.tuple([z.string().check(z.minLength(1)), z.string().check(z.minLength(1))])),
   "slot-urls": z.optional(z.record(z.string(), z.string())),
-  hooks: z.optional(z.strictObject({ deploy: z.optional(z.string()), traffic: z.optional(z.string()), promote: z.optional(z.string()), rollback: z.optional(z.string()) })),
+  hooks: z.optional(
+    z.strictObject({
+      deploy: z.optional(z.string()),
+      traffic: z.optional(z.string()),
+      promote: z.optional(z.string()),
+      rollback: z.optional(z.string()),
+    }),
+  ),
   timeout: z.optional(duration),
   "switch-buffer": z.optional(duration),
   "on-inconclusive": z.optional(z.enum(["rollback", "hold"])),
@@ -51,13 +58,18 @@ export interface DeploySettings {
 
 /** "10,25,50,100" or [10, 25, 50, 100]: increasing whole percentages ending at 100. */
 export function parseSteps(value: string | readonly number[]): number[] | string {
-  const parts = typeof value === "string" ? value.split(/[\s,]+/).filter(Boolean) : value.map(String);
+  const parts =
+    typeof value === "string" ? value.split(/[\s,]+/).filter(Boolean) : value.map(String);
   const steps = parts.map(Number);
   if (steps.length === 0) return "expected traffic steps such as 10,25,50,100";
-  const bad = parts.filter((part, index) => !/^\d+$/.test(part) || (steps[index] ?? 0) < 1 || (steps[index] ?? 0) > 100);
+  const bad = parts.filter(
+    (part, index) => !/^\d+$/.test(part) || (steps[index] ?? 0) < 1 || (steps[index] ?? 0) > 100,
+  );
   if (bad.length > 0) return `steps are whole percentages from 1 to 100, got ${bad.join(", ")}`;
-  if (steps.some((step, index) => index > 0 && step <= (steps[index - 1] ?? 0))) return `steps must increase, got ${steps.join(", ")}`;
-  if (steps[steps.length - 1] !== 100) return `the last step must be 100 (full traffic before promotion), got ${steps.join(", ")}`;
+  if (steps.some((step, index) => index > 0 && step <= (steps[index - 1] ?? 0)))
+    return `steps must increase, got ${steps.join(", ")}`;
+  if (steps[steps.length - 1] !== 100)
+    return `the last step must be 100 (full traffic before promotion), got ${steps.join(", ")}`;
   return steps;
 }
 
@@ -73,16 +85,32 @@ export function resolveDeploySettings(
   const problems: Problem[] = [];
   const parsed = DeploySectionSchema.safeParse(section ?? {});
   if (!parsed.success) {
-    return { problems: issuesToProblems(parsed.error.issues, (path) => formatKeyPath(["deploy", ...path]), (path) => locate(["deploy", ...path])) };
+    return {
+      problems: issuesToProblems(
+        parsed.error.issues,
+        (path) => formatKeyPath(["deploy", ...path]),
+        (path) => locate(["deploy", ...path]),
+      ),
+    };
   }
   const file = parsed.data;
   const where = (input: string, key: (string | number)[]): Pick<Problem, "path" | "at"> =>
-    (overrides as unknown as Record<string, unknown>)[input] !== undefined ? { path: `input "${input}"` } : { path: formatKeyPath(["deploy", ...key]), at: locate(["deploy", ...key]) };
+    (overrides as unknown as Record<string, unknown>)[input] !== undefined
+      ? { path: `input "${input}"` }
+      : { path: formatKeyPath(["deploy", ...key]), at: locate(["deploy", ...key]) };
 
   const strategyText = overrides.strategy ?? file.strategy ?? "rolling";
-  if (!(STRATEGIES as readonly string[]).includes(strategyText)) problems.push({ ...where("strategy", ["strategy"]), message: `unknown strategy "${strategyText}": use rolling, blue-green or canary` });
+  if (!(STRATEGIES as readonly string[]).includes(strategyText))
+    problems.push({
+      ...where("strategy", ["strategy"]),
+      message: `unknown strategy "${strategyText}": use rolling, blue-green or canary`,
+    });
   const onInconclusive = overrides["on-inconclusive"] ?? file["on-inconclusive"] ?? "rollback";
-  if (onInconclusive !== "rollback" && onInconclusive !== "hold") problems.push({ path: 'input "on-inconclusive"', message: `expected rollback or hold, got "${onInconclusive}"` });
+  if (onInconclusive !== "rollback" && onInconclusive !== "hold")
+    problems.push({
+      path: 'input "on-inconclusive"',
+      message: `expected rollback or hold, got "${onInconclusive}"`,
+    });
 
   const steps = parseSteps(overrides.steps ?? file.steps ?? "10,25,50,100");
   if (typeof steps === "string") problems.push({ ...where("steps", ["steps"]), message: steps });
@@ -90,7 +118,8 @@ export function resolveDeploySettings(
   const ms = (input: "timeout" | "switch-buffer", fallback: string): number => {
     const text = overrides[input] ?? file[input] ?? fallback;
     try {
-      if (/^\s*[\d.]+\s*$/.test(text)) throw new Error(`"${text}" needs a unit, such as ${text.trim()}s`);
+      if (/^\s*[\d.]+\s*$/.test(text))
+        throw new Error(`"${text}" needs a unit, such as ${text.trim()}s`);
       return parseDuration(text);
     } catch (error) {
       problems.push({ ...where(input, [input]), message: (error as Error).message });
@@ -106,15 +135,29 @@ export function resolveDeploySettings(
     if (command === undefined || command.trim() === "") continue;
     const unknown = unknownPlaceholders(command);
     if (unknown.length > 0) {
-      const at = overrides.hooks[kind] !== undefined ? { path: `input "${kind}-command"` } : { path: `deploy.hooks.${kind}`, at: locate(["deploy", "hooks", kind]) };
-      problems.push({ ...at, message: `unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(", ")}: use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}` });
+      const at =
+        overrides.hooks[kind] !== undefined
+          ? { path: `input "${kind}-command"` }
+          : { path: `deploy.hooks.${kind}`, at: locate(["deploy", "hooks", kind]) };
+      problems.push({
+        ...at,
+        message: `unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(", ")}: use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}`,
+      });
     }
     hooks[kind] = command;
   }
-  if (!hooks.deploy) problems.push({ path: 'input "deploy-command"', message: "no deploy hook: give the deploy-command input or deploy.hooks.deploy in the environment file" });
+  if (!hooks.deploy)
+    problems.push({
+      path: 'input "deploy-command"',
+      message:
+        "no deploy hook: give the deploy-command input or deploy.hooks.deploy in the environment file",
+    });
   const strategy = strategyText as Strategy;
   if ((strategy === "canary" || strategy === "blue-green") && !hooks.traffic) {
-    problems.push({ path: 'input "traffic-command"', message: `the ${strategy} strategy moves traffic: give the traffic-command input or deploy.hooks.traffic` });
+    problems.push({
+      path: 'input "traffic-command"',
+      message: `the ${strategy} strategy moves traffic: give the traffic-command input or deploy.hooks.traffic`,
+    });
   }
   if (problems.length > 0) return { problems };
   return {

@@ -12,11 +12,16 @@ const CONCURRENCY = 8;
 
 async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
-  for (let index = 0; index < items.length; index += CONCURRENCY) results.push(...(await Promise.all(items.slice(index, index + CONCURRENCY).map(work))));
+  for (let index = 0; index < items.length; index += CONCURRENCY)
+    results.push(...(await Promise.all(items.slice(index, index + CONCURRENCY).map(work))));
   return results;
 }
 
-function payloadOf(payload: unknown): { version?: string; strategy?: string; rollback_of?: number } {
+function payloadOf(payload: unknown): {
+  version?: string;
+  strategy?: string;
+  rollback_of?: number;
+} {
   if (typeof payload === "string") {
     try {
       return payloadOf(JSON.parse(payload));
@@ -24,7 +29,9 @@ function payloadOf(payload: unknown): { version?: string; strategy?: string; rol
       return {};
     }
   }
-  return payload !== null && typeof payload === "object" ? (payload as { version?: string; strategy?: string; rollback_of?: number }) : {};
+  return payload !== null && typeof payload === "object"
+    ? (payload as { version?: string; strategy?: string; rollback_of?: number })
+    : {};
 }
 
 /**
@@ -32,16 +39,41 @@ function payloadOf(payload: unknown): { version?: string; strategy?: string; rol
  * older ones), with all their statuses. `sinceMs` should reach before the window, so the first
  * deployments in it have a predecessor to compare with.
  */
-export async function fetchHistory(client: GitHubClient, repository: Repository, options: { environment?: string; sinceMs: number }): Promise<HistoryDeployment[]> {
-  const listed: { id: number; environment: string; sha: string; created_at: string; payload: unknown }[] = [];
-  for await (const page of client.paginate.iterator("GET /repos/{owner}/{repo}/deployments", { ...repository, ...(options.environment ? { environment: options.environment } : {}), per_page: 100 })) {
-    listed.push(...page.data.map((deployment) => ({ id: Number(deployment.id), environment: deployment.environment, sha: deployment.sha, created_at: deployment.created_at, payload: deployment.payload })));
+export async function fetchHistory(
+  client: GitHubClient,
+  repository: Repository,
+  options: { environment?: string; sinceMs: number },
+): Promise<HistoryDeployment[]> {
+  const listed: {
+    id: number;
+    environment: string;
+    sha: string;
+    created_at: string;
+    payload: unknown;
+  }[] = [];
+  for await (const page of client.paginate.iterator("GET /repos/{owner}/{repo}/deployments", {
+    ...repository,
+    ...(options.environment ? { environment: options.environment } : {}),
+    per_page: 100,
+  })) {
+    listed.push(
+      ...page.data.map((deployment) => ({
+        id: Number(deployment.id),
+        environment: deployment.environment,
+        sha: deployment.sha,
+        created_at: deployment.created_at,
+        payload: deployment.payload,
+      })),
+    );
     const oldest = page.data.at(-1);
     if (!oldest || Date.parse(oldest.created_at) < options.sinceMs) break;
   }
   const kept = listed.filter((deployment) => Date.parse(deployment.created_at) >= options.sinceMs);
   return inBatches(kept, async (deployment): Promise<HistoryDeployment> => {
-    const statuses = await client.paginate("GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { ...repository, deployment_id: deployment.id, per_page: 100 });
+    const statuses = await client.paginate(
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+      { ...repository, deployment_id: deployment.id, per_page: 100 },
+    );
     const payload = payloadOf(deployment.payload);
     return {
       id: deployment.id,
@@ -57,13 +89,29 @@ export async function fetchHistory(client: GitHubClient, repository: Repository,
 }
 
 /** The commit times of what each good deployment brought (compare with the good one before it). */
-export async function fetchChanges(client: GitHubClient, repository: Repository, history: readonly HistoryDeployment[], sinceMs: number): Promise<Map<number, string[]>> {
-  const created = new Map(history.map((deployment) => [deployment.id, Date.parse(deployment.createdAt)]));
+export async function fetchChanges(
+  client: GitHubClient,
+  repository: Repository,
+  history: readonly HistoryDeployment[],
+  sinceMs: number,
+): Promise<Map<number, string[]>> {
+  const created = new Map(
+    history.map((deployment) => [deployment.id, Date.parse(deployment.createdAt)]),
+  );
   const wanted = leadTimeBases(history).filter((base) => (created.get(base.id) ?? 0) >= sinceMs);
   const pairs = await inBatches(wanted, async (base): Promise<[number, string[]]> => {
     if (base.base === base.head) return [base.id, []];
-    const { data } = await client.request("GET /repos/{owner}/{repo}/compare/{basehead}", { ...repository, basehead: `${base.base}...${base.head}`, per_page: 100 });
-    return [base.id, data.commits.flatMap((commit) => commit.commit.committer?.date ?? commit.commit.author?.date ?? [])];
+    const { data } = await client.request("GET /repos/{owner}/{repo}/compare/{basehead}", {
+      ...repository,
+      basehead: `${base.base}...${base.head}`,
+      per_page: 100,
+    });
+    return [
+      base.id,
+      data.commits.flatMap(
+        (commit) => commit.commit.committer?.date ?? commit.commit.author?.date ?? [],
+      ),
+    ];
   });
   return new Map(pairs);
 }

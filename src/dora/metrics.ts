@@ -1,7 +1,8 @@
 // The four DORA keys from a deployment history: deployment frequency, lead time for changes,
 // change failure rate and time to restore, per environment over a window. Pure: plain records in.
 
-export type State = "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
+export type State =
+  "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
 
 export interface HistoryDeployment {
   id: number;
@@ -71,26 +72,47 @@ export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-export const isRollbackRecord = (deployment: HistoryDeployment): boolean => deployment.strategy === "rollback" || deployment.rollbackOf !== undefined;
+export const isRollbackRecord = (deployment: HistoryDeployment): boolean =>
+  deployment.strategy === "rollback" || deployment.rollbackOf !== undefined;
 
 function terminal(deployment: HistoryDeployment): { state: State; at: string } | undefined {
-  return [...deployment.statuses].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).find((status) => TERMINAL.includes(status.state));
+  return [...deployment.statuses]
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    .find((status) => TERMINAL.includes(status.state));
 }
 
 /** Each change deployment's outcome: a success later rolled back counts as rolled back. */
 export function classify(history: readonly HistoryDeployment[]): ClassifiedDeployment[] {
-  const rollbacks = new Map(history.filter((deployment) => deployment.rollbackOf !== undefined).map((deployment) => [deployment.rollbackOf as number, deployment]));
+  const rollbacks = new Map(
+    history
+      .filter((deployment) => deployment.rollbackOf !== undefined)
+      .map((deployment) => [deployment.rollbackOf as number, deployment]),
+  );
   return history
     .filter((deployment) => !isRollbackRecord(deployment))
     .map((deployment): ClassifiedDeployment => {
       const end = terminal(deployment);
       const rollback = rollbacks.get(deployment.id);
-      const base = { id: deployment.id, environment: deployment.environment, sha: deployment.sha, createdAt: deployment.createdAt, ...(deployment.version ? { version: deployment.version } : {}) };
+      const base = {
+        id: deployment.id,
+        environment: deployment.environment,
+        sha: deployment.sha,
+        createdAt: deployment.createdAt,
+        ...(deployment.version ? { version: deployment.version } : {}),
+      };
       if (!end) return { ...base, outcome: "running" };
-      if (rollback) return { ...base, outcome: "rolled-back", finishedAt: end.at, failedAt: end.state === "success" ? rollback.createdAt : end.at };
+      if (rollback)
+        return {
+          ...base,
+          outcome: "rolled-back",
+          finishedAt: end.at,
+          failedAt: end.state === "success" ? rollback.createdAt : end.at,
+        };
       if (end.state === "success") return { ...base, outcome: "success", finishedAt: end.at };
       return { ...base, outcome: "failed", finishedAt: end.at, failedAt: end.at };
     })
@@ -103,35 +125,59 @@ export function classify(history: readonly HistoryDeployment[]): ClassifiedDeplo
  * `base...head`; a rolled-back deployment's changes count only when they finally land. The first
  * good deployment has no base and no lead time.
  */
-export function leadTimeBases(history: readonly HistoryDeployment[]): { id: number; environment: string; base: string; head: string }[] {
+export function leadTimeBases(
+  history: readonly HistoryDeployment[],
+): { id: number; environment: string; base: string; head: string }[] {
   const byEnvironment = new Map<string, ClassifiedDeployment[]>();
   for (const deployment of classify(history).filter((item) => item.outcome === "success")) {
-    byEnvironment.set(deployment.environment, [...(byEnvironment.get(deployment.environment) ?? []), deployment]);
+    byEnvironment.set(deployment.environment, [
+      ...(byEnvironment.get(deployment.environment) ?? []),
+      deployment,
+    ]);
   }
   return [...byEnvironment.values()].flatMap((good) =>
-    good.slice(1).map((deployment, index) => ({ id: deployment.id, environment: deployment.environment, base: (good[index] as ClassifiedDeployment).sha, head: deployment.sha })),
+    good.slice(1).map((deployment, index) => ({
+      id: deployment.id,
+      environment: deployment.environment,
+      base: (good[index] as ClassifiedDeployment).sha,
+      head: deployment.sha,
+    })),
   );
 }
 
-const inWindow = (iso: string, window: Window): boolean => Date.parse(iso) >= window.startMs && Date.parse(iso) < window.endMs;
+const inWindow = (iso: string, window: Window): boolean =>
+  Date.parse(iso) >= window.startMs && Date.parse(iso) < window.endMs;
 
-export function environmentMetrics(environment: string, history: readonly HistoryDeployment[], changes: ChangeTimes, window: Window): EnvironmentMetrics {
+export function environmentMetrics(
+  environment: string,
+  history: readonly HistoryDeployment[],
+  changes: ChangeTimes,
+  window: Window,
+): EnvironmentMetrics {
   const mine = history.filter((deployment) => deployment.environment === environment);
   const classified = classify(mine);
-  const counted = classified.filter((deployment) => deployment.outcome !== "running" && inWindow(deployment.createdAt, window));
+  const counted = classified.filter(
+    (deployment) => deployment.outcome !== "running" && inWindow(deployment.createdAt, window),
+  );
   const good = counted.filter((deployment) => deployment.outcome === "success");
   const bad = counted.filter((deployment) => deployment.outcome !== "success");
 
   const leadTimes = good.flatMap((deployment) => {
     const commits = changes.get(deployment.id);
     if (!commits || commits.length === 0 || !deployment.finishedAt) return [];
-    const hours = commits.map((at) => (Date.parse(deployment.finishedAt as string) - Date.parse(at)) / HOUR);
+    const hours = commits.map(
+      (at) => (Date.parse(deployment.finishedAt as string) - Date.parse(at)) / HOUR,
+    );
     return [{ deployment, hours }];
   });
   const allLeadHours = leadTimes.flatMap((item) => item.hours);
 
   const successes = mine
-    .flatMap((deployment) => deployment.statuses.filter((status) => status.state === "success").map((status) => Date.parse(status.at)))
+    .flatMap((deployment) =>
+      deployment.statuses
+        .filter((status) => status.state === "success")
+        .map((status) => Date.parse(status.at)),
+    )
     .sort((a, b) => a - b);
   const restores = bad.map((deployment) => {
     const failedAt = Date.parse(deployment.failedAt as string);
@@ -143,8 +189,14 @@ export function environmentMetrics(environment: string, history: readonly Histor
   const weekCount = Math.max(1, Math.ceil((window.endMs - window.startMs) / (7 * DAY)));
   const weeks = Array.from({ length: weekCount }, (_, index) => {
     const start = window.endMs - (weekCount - index) * 7 * DAY;
-    const within = (deployment: ClassifiedDeployment) => Date.parse(deployment.createdAt) >= start && Date.parse(deployment.createdAt) < start + 7 * DAY;
-    return { start: new Date(Math.max(start, window.startMs)).toISOString(), successful: good.filter(within).length, failed: bad.filter(within).length };
+    const within = (deployment: ClassifiedDeployment) =>
+      Date.parse(deployment.createdAt) >= start &&
+      Date.parse(deployment.createdAt) < start + 7 * DAY;
+    return {
+      start: new Date(Math.max(start, window.startMs)).toISOString(),
+      successful: good.filter(within).length,
+      failed: bad.filter(within).length,
+    };
   });
 
   const days = (window.endMs - window.startMs) / DAY;
@@ -161,7 +213,12 @@ export function environmentMetrics(environment: string, history: readonly Histor
     restoreSamples: restoreHours.length,
     unrestored: restores.length - restoreHours.length,
     weeks,
-    leadTimes: leadTimes.map(({ deployment, hours }) => ({ id: deployment.id, ...(deployment.version ? { version: deployment.version } : {}), at: deployment.finishedAt as string, hours: median(hours) as number })),
+    leadTimes: leadTimes.map(({ deployment, hours }) => ({
+      id: deployment.id,
+      ...(deployment.version ? { version: deployment.version } : {}),
+      at: deployment.finishedAt as string,
+      hours: median(hours) as number,
+    })),
   };
 }
 

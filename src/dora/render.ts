@@ -17,7 +17,8 @@ export function formatHours(hours: number | null): string {
   return `${Number((hours / 24).toFixed(1))} d`;
 }
 
-export const formatRate = (rate: number | null): string => (rate === null ? "—" : `${Number((rate * 100).toFixed(1))}%`);
+export const formatRate = (rate: number | null): string =>
+  rate === null ? "—" : `${Number((rate * 100).toFixed(1))}%`;
 
 export function formatFrequency(perDay: number): string {
   if (perDay >= 1) return `${Number(perDay.toFixed(2))} per day`;
@@ -38,22 +39,35 @@ export function renderSummary(report: DeliveryReport): string {
   ]);
   const charts = report.environments
     .filter((metrics) => metrics.deployments > 0)
-    .map((metrics) => [
-      "```mermaid",
-      "xychart-beta",
-      `  title "${mermaidText(`${metrics.environment}: deployments per week (successful + failed)`)}"`,
-      `  x-axis [${metrics.weeks.map((week) => `"${weekLabel(week.start)}"`).join(", ")}]`,
-      `  y-axis "deployments"`,
-      `  bar [${metrics.weeks.map((week) => week.successful + week.failed).join(", ")}]`,
-      `  bar [${metrics.weeks.map((week) => week.failed).join(", ")}]`,
-      "```",
-    ].join("\n"));
-  return [
-    `### Delivery report: ${code(report.repository)}, last ${report.window.text}`,
-    `${report.window.start.slice(0, 10)} to ${report.window.end.slice(0, 10)}. Lead time and time to restore are medians.`,
-    table(["Environment", "Deployment frequency", "Lead time for changes", "Change failure rate", "Time to restore"], rows),
-    ...charts,
-  ].join("\n\n") + "\n";
+    .map((metrics) =>
+      [
+        "```mermaid",
+        "xychart-beta",
+        `  title "${mermaidText(`${metrics.environment}: deployments per week (successful + failed)`)}"`,
+        `  x-axis [${metrics.weeks.map((week) => `"${weekLabel(week.start)}"`).join(", ")}]`,
+        `  y-axis "deployments"`,
+        `  bar [${metrics.weeks.map((week) => week.successful + week.failed).join(", ")}]`,
+        `  bar [${metrics.weeks.map((week) => week.failed).join(", ")}]`,
+        "```",
+      ].join("\n"),
+    );
+  return (
+    [
+      `### Delivery report: ${code(report.repository)}, last ${report.window.text}`,
+      `${report.window.start.slice(0, 10)} to ${report.window.end.slice(0, 10)}. Lead time and time to restore are medians.`,
+      table(
+        [
+          "Environment",
+          "Deployment frequency",
+          "Lead time for changes",
+          "Change failure rate",
+          "Time to restore",
+        ],
+        rows,
+      ),
+      ...charts,
+    ].join("\n\n") + "\n"
+  );
 }
 
 function tile(label: string, value: string, detail: string): string {
@@ -65,23 +79,53 @@ function environmentSection(metrics: EnvironmentMetrics): string {
     title: "Deployments per week",
     labels: metrics.weeks.map((week) => weekLabel(week.start)),
     series: [
-      { name: "successful", color: "#2da44e", values: metrics.weeks.map((week) => week.successful) },
-      { name: "failed or rolled back", color: "#cf222e", values: metrics.weeks.map((week) => week.failed) },
+      {
+        name: "successful",
+        color: "#2da44e",
+        values: metrics.weeks.map((week) => week.successful),
+      },
+      {
+        name: "failed or rolled back",
+        color: "#cf222e",
+        values: metrics.weeks.map((week) => week.failed),
+      },
     ],
   });
   const lead = barChart({
     title: "Lead time per deployment (median, hours)",
     labels: metrics.leadTimes.map((item) => item.version ?? `#${item.id}`),
-    series: [{ name: "lead time", color: "#0969da", values: metrics.leadTimes.map((item) => Number(item.hours.toFixed(2))) }],
+    series: [
+      {
+        name: "lead time",
+        color: "#0969da",
+        values: metrics.leadTimes.map((item) => Number(item.hours.toFixed(2))),
+      },
+    ],
     unit: "h",
   });
   return [
     `<section class="environment"><h2>${escapeXml(metrics.environment)}</h2>`,
     '<div class="tiles">',
-    tile("Deployment frequency", formatFrequency(metrics.deploymentsPerDay), `${metrics.successful} successful of ${metrics.deployments}`),
-    tile("Lead time for changes", formatHours(metrics.leadTimeHours), `median of ${metrics.leadTimeSamples} commits`),
-    tile("Change failure rate", formatRate(metrics.changeFailureRate), `${metrics.failed} failed or rolled back`),
-    tile("Time to restore", formatHours(metrics.timeToRestoreHours), `median of ${metrics.restoreSamples}${metrics.unrestored > 0 ? `, ${metrics.unrestored} not restored` : ""}`),
+    tile(
+      "Deployment frequency",
+      formatFrequency(metrics.deploymentsPerDay),
+      `${metrics.successful} successful of ${metrics.deployments}`,
+    ),
+    tile(
+      "Lead time for changes",
+      formatHours(metrics.leadTimeHours),
+      `median of ${metrics.leadTimeSamples} commits`,
+    ),
+    tile(
+      "Change failure rate",
+      formatRate(metrics.changeFailureRate),
+      `${metrics.failed} failed or rolled back`,
+    ),
+    tile(
+      "Time to restore",
+      formatHours(metrics.timeToRestoreHours),
+      `median of ${metrics.restoreSamples}${metrics.unrestored > 0 ? `, ${metrics.unrestored} not restored` : ""}`,
+    ),
     "</div>",
     `<div class="charts">${weeks}${lead}</div>`,
     "</section>",

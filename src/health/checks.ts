@@ -4,7 +4,12 @@ import type { Problem, SourcePosition } from "../runtime/errors.js";
 import { issuesToProblems } from "../runtime/validation.js";
 import { resolveReferences, type VariableLookup } from "../config/references.js";
 import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
-import { ConditionSyntaxError, DEFAULT_CONDITIONS, parseCondition, type Condition } from "./conditions.js";
+import {
+  ConditionSyntaxError,
+  DEFAULT_CONDITIONS,
+  parseCondition,
+  type Condition,
+} from "./conditions.js";
 import { parseDuration } from "./duration.js";
 import type { ProbeSettings } from "./probe.js";
 
@@ -16,7 +21,10 @@ export const CheckSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
   url: z.string().check(z.minLength(1)),
   method: z._default(z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]), "GET"),
-  headers: z._default(z.record(z.string(), z.string({ error: "expected a string (quote numbers)" })), {}),
+  headers: z._default(
+    z.record(z.string(), z.string({ error: "expected a string (quote numbers)" })),
+    {},
+  ),
   body: z.optional(z.string()),
   timeout: z._default(duration, "5s"),
   conditions: z._default(z.array(z.string()), []),
@@ -61,7 +69,10 @@ export interface PreparedChecks {
  * headers and bodies, and parses every condition. Every problem in every check is returned, each
  * naming the check, the key and (for conditions) the condition text.
  */
-export function prepareChecks(sources: readonly CheckSource[], lookup: VariableLookup): PreparedChecks | { problems: Problem[] } {
+export function prepareChecks(
+  sources: readonly CheckSource[],
+  lookup: VariableLookup,
+): PreparedChecks | { problems: Problem[] } {
   const problems: Problem[] = [];
   const checks: HealthCheck[] = [];
   const secrets = new Set<string>();
@@ -70,22 +81,38 @@ export function prepareChecks(sources: readonly CheckSource[], lookup: VariableL
     const at = (path: KeyPath) => source.locate?.([...source.path, ...path]);
     const parsed = ChecksSchema.safeParse(source.checks);
     if (!parsed.success) {
-      problems.push(...issuesToProblems(parsed.error.issues, (path) => formatKeyPath([...source.path, ...path]), at));
+      problems.push(
+        ...issuesToProblems(
+          parsed.error.issues,
+          (path) => formatKeyPath([...source.path, ...path]),
+          at,
+        ),
+      );
       continue;
     }
     parsed.data.forEach((check, index) => {
-      const where = (key: string | number, ...rest: (string | number)[]): Pick<Problem, "path" | "at"> => ({
+      const where = (
+        key: string | number,
+        ...rest: (string | number)[]
+      ): Pick<Problem, "path" | "at"> => ({
         path: `${formatKeyPath([...source.path, index, key, ...rest])} (check "${check.name}")`,
         at: at([index, key, ...rest]),
       });
-      if (names.has(check.name)) problems.push({ ...where("name"), message: `duplicate check name "${check.name}"` });
+      if (names.has(check.name))
+        problems.push({ ...where("name"), message: `duplicate check name "${check.name}"` });
       names.add(check.name);
-      const resolved = resolveReferences({ url: check.url, headers: check.headers, body: check.body }, lookup, (path) =>
-        where(String(path[0]), ...path.slice(1)),
+      const resolved = resolveReferences(
+        { url: check.url, headers: check.headers, body: check.body },
+        lookup,
+        (path) => where(String(path[0]), ...path.slice(1)),
       );
       problems.push(...resolved.problems);
       resolved.secrets.forEach((secret) => secrets.add(secret));
-      const { url, headers, body } = resolved.value as { url: string; headers: Record<string, string>; body?: string };
+      const { url, headers, body } = resolved.value as {
+        url: string;
+        headers: Record<string, string>;
+        body?: string;
+      };
       if (resolved.problems.length === 0 && !/^https?:\/\/[^/]/.test(url)) {
         problems.push({ ...where("url"), message: "expected an http:// or https:// URL" });
       }
@@ -93,7 +120,10 @@ export function prepareChecks(sources: readonly CheckSource[], lookup: VariableL
       for (const key of ["timeout", "initial-delay", "interval", "deadline"] as const) {
         // Check settings spell their unit out: a bare "5" reads as seconds to some and milliseconds to others.
         if (/^\s*[\d.]+\s*$/.test(check[key])) {
-          problems.push({ ...where(key), message: `"${check[key]}" needs a unit, such as ${check[key].trim()}s or ${check[key].trim()}ms` });
+          problems.push({
+            ...where(key),
+            message: `"${check[key]}" needs a unit, such as ${check[key].trim()}s or ${check[key].trim()}ms`,
+          });
           continue;
         }
         try {
@@ -109,7 +139,10 @@ export function prepareChecks(sources: readonly CheckSource[], lookup: VariableL
           conditions.push(parseCondition(text));
         } catch (error) {
           if (!(error instanceof ConditionSyntaxError)) throw error;
-          problems.push({ ...where("conditions", conditionIndex), message: `cannot parse condition ${JSON.stringify(text)}: ${error.message}` });
+          problems.push({
+            ...where("conditions", conditionIndex),
+            message: `cannot parse condition ${JSON.stringify(text)}: ${error.message}`,
+          });
         }
       });
       checks.push({

@@ -51,7 +51,8 @@ export type Operand =
   | Literal;
 
 /** Right-side-only forms, with == or != alone: equality with any of a list, or a whole-string glob. */
-export type Matcher = { kind: "any"; options: readonly Literal[] } | { kind: "pattern"; glob: string };
+export type Matcher =
+  { kind: "any"; options: readonly Literal[] } | { kind: "pattern"; glob: string };
 
 export interface Condition {
   source: string;
@@ -82,7 +83,10 @@ export interface ConditionResult {
 }
 
 /** The default when a check has no conditions: connected and [STATUS] < 400. */
-export const DEFAULT_CONDITIONS: readonly string[] = Object.freeze(["[CONNECTED] == true", "[STATUS] < 400"]);
+export const DEFAULT_CONDITIONS: readonly string[] = Object.freeze([
+  "[CONNECTED] == true",
+  "[STATUS] < 400",
+]);
 
 export const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const SIMPLE_PLACEHOLDERS: Readonly<Record<string, Operand>> = {
@@ -111,7 +115,9 @@ export function describeOperand(operand: Operand): string {
     case "connected":
       return "[CONNECTED]";
     case "body":
-      return operand.path === "" ? "[BODY]" : `[BODY]${operand.path.startsWith("[") ? "" : "."}${operand.path}`;
+      return operand.path === ""
+        ? "[BODY]"
+        : `[BODY]${operand.path.startsWith("[") ? "" : "."}${operand.path}`;
     case "header":
       return `[HEADER].${operand.name}`;
     case "len":
@@ -122,10 +128,15 @@ export function describeOperand(operand: Operand): string {
   }
 }
 
-export const isDuration = (side: Operand | Matcher) => side.kind === "responseTime" || side.kind === "certificateExpiration";
+export const isDuration = (side: Operand | Matcher) =>
+  side.kind === "responseTime" || side.kind === "certificateExpiration";
 const isBoolean = (side: Operand | Matcher) => side.kind === "connected" || side.kind === "has";
 
-function didYouMean(word: string, candidates: readonly string[], wrap: (name: string) => string): string {
+function didYouMean(
+  word: string,
+  candidates: readonly string[],
+  wrap: (name: string) => string,
+): string {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {
@@ -159,7 +170,8 @@ export function matchesGlob(glob: string, text: string): boolean {
   let [star, retryFrom] = [-1, 0];
   while (t < input.length) {
     if (pattern[g] === "*") [star, retryFrom, g] = [g, t, g + 1];
-    else if (g < pattern.length && (pattern[g] === "?" || pattern[g] === input[t])) [g, t] = [g + 1, t + 1];
+    else if (g < pattern.length && (pattern[g] === "?" || pattern[g] === input[t]))
+      [g, t] = [g + 1, t + 1];
     else if (star >= 0) [g, t, retryFrom] = [star + 1, retryFrom + 1, retryFrom + 1];
     else return false;
   }
@@ -197,27 +209,55 @@ class ConditionParser {
       if (durationAgainst !== undefined && durationAgainst !== literal) {
         const written = literal.value.type === "string" ? literal.value.value : literal.text;
         try {
-          return { ...literal, value: { type: "number", value: parseDuration(written), unit: "ms" } };
+          return {
+            ...literal,
+            value: { type: "number", value: parseDuration(written), unit: "ms" },
+          };
         } catch (error) {
-          throw this.error(`${(error as Error).message} (compared with ${describeOperand(durationAgainst as Operand)})`, literal.position);
+          throw this.error(
+            `${(error as Error).message} (compared with ${describeOperand(durationAgainst as Operand)})`,
+            literal.position,
+          );
         }
       }
       if (isBoolean(against) && literal.value.type !== "boolean") {
-        throw this.error(`${describeOperand(against as Operand)} is true or false, so comparing it with ${literal.text} never holds`, literal.position);
+        throw this.error(
+          `${describeOperand(against as Operand)} is true or false, so comparing it with ${literal.text} never holds`,
+          literal.position,
+        );
       }
       if (ordering && literal.value.type !== "number") {
-        throw this.error(`${literal.text} is not a number; ${operator} compares numbers`, literal.position);
+        throw this.error(
+          `${literal.text} is not a number; ${operator} compares numbers`,
+          literal.position,
+        );
       }
       return literal;
     };
     if (ordering) {
-      for (const [side, at] of [[left, 0], [right, rightAt]] as const) {
-        if (isBoolean(side)) throw this.error(`${describeOperand(side as Operand)} is true or false; compare it with == or !=`, at);
+      for (const [side, at] of [
+        [left, 0],
+        [right, rightAt],
+      ] as const) {
+        if (isBoolean(side))
+          throw this.error(
+            `${describeOperand(side as Operand)} is true or false; compare it with == or !=`,
+            at,
+          );
       }
     }
     const typedLeft = left.kind === "literal" ? typeLiteral(left, right) : left;
-    if (right.kind === "any") return { ...condition, left: typedLeft, right: { ...right, options: right.options.map((option) => typeLiteral(option, left)) } };
-    return { ...condition, left: typedLeft, right: right.kind === "literal" ? typeLiteral(right, left) : right };
+    if (right.kind === "any")
+      return {
+        ...condition,
+        left: typedLeft,
+        right: { ...right, options: right.options.map((option) => typeLiteral(option, left)) },
+      };
+    return {
+      ...condition,
+      left: typedLeft,
+      right: right.kind === "literal" ? typeLiteral(right, left) : right,
+    };
   }
 
   private error(problem: string, position?: number): ConditionSyntaxError {
@@ -243,8 +283,10 @@ class ConditionParser {
     if (char === ")" || char === "]") throw this.error(`unbalanced "${char}"`, start);
     while (/[=!<>]/.test(this.peek() ?? "")) this.pos += 1;
     const written = this.text.slice(start, this.pos);
-    if (written === "") throw this.error(`missing operator after ${describeOperand(left)}; ${OPERATOR_LIST}`, start);
-    if (!OPERATORS.includes(written)) throw this.error(`unknown operator "${written}"; ${OPERATOR_LIST}`, start);
+    if (written === "")
+      throw this.error(`missing operator after ${describeOperand(left)}; ${OPERATOR_LIST}`, start);
+    if (!OPERATORS.includes(written))
+      throw this.error(`unknown operator "${written}"; ${OPERATOR_LIST}`, start);
     return written as Operator;
   }
 
@@ -252,8 +294,12 @@ class ConditionParser {
     const char = this.peek();
     if (char === undefined) return;
     if (char === ")" || char === "]") throw this.error(`unbalanced "${char}"`, this.pos);
-    if (this.atOperator()) throw this.error("a condition has one operator; found a second one", this.pos);
-    throw this.error(`unexpected ${JSON.stringify(this.text.slice(this.pos))} after the right side`, this.pos);
+    if (this.atOperator())
+      throw this.error("a condition has one operator; found a second one", this.pos);
+    throw this.error(
+      `unexpected ${JSON.stringify(this.text.slice(this.pos))} after the right side`,
+      this.pos,
+    );
   }
 
   /** The name and the offset just past "(" when a function call starts here. */
@@ -278,20 +324,32 @@ class ConditionParser {
     const start = this.pos;
     const char = this.peek();
     if (char === undefined || this.atOperator()) {
-      throw this.error(side === "left" ? "missing the left side before the operator" : `missing the right side after ${operator}`, start);
+      throw this.error(
+        side === "left"
+          ? "missing the left side before the operator"
+          : `missing the right side after ${operator}`,
+        start,
+      );
     }
     if (char === "[") return this.placeholder();
     if (char === "]" || char === ")") throw this.error(`unbalanced "${char}"`, start);
     const call = this.call();
     if (call === undefined) {
-      if (char === "(") throw this.error('unexpected "("; only len(), has(), any() and pat() take parentheses', start);
+      if (char === "(")
+        throw this.error(
+          'unexpected "("; only len(), has(), any() and pat() take parentheses',
+          start,
+        );
       return this.literal("");
     }
     if (call.name === "any" || call.name === "pat") {
       throw this.error(`${call.name}() belongs on the right side of == or !=`, start);
     }
     if (call.name !== "len" && call.name !== "has") {
-      throw this.error(`unknown function ${call.name}()${didYouMean(call.name, FUNCTION_NAMES, (name) => `${name}()`)}`, start);
+      throw this.error(
+        `unknown function ${call.name}()${didYouMean(call.name, FUNCTION_NAMES, (name) => `${name}()`)}`,
+        start,
+      );
     }
     this.pos = call.open;
     this.skipSpace();
@@ -331,27 +389,38 @@ class ConditionParser {
       const header = /\.([A-Za-z0-9#$%&*+\-.^_`|~]+)/y;
       header.lastIndex = this.pos;
       const headerName = header.exec(this.text)?.[1];
-      if (headerName === undefined) throw this.error("[HEADER] needs a header name, as in [HEADER].content-type", start);
+      if (headerName === undefined)
+        throw this.error("[HEADER] needs a header name, as in [HEADER].content-type", start);
       this.pos = header.lastIndex;
       return { kind: "header", name: headerName.toLowerCase() };
     }
     const simple = SIMPLE_PLACEHOLDERS[name];
     if (simple === undefined) {
-      throw this.error(`unknown placeholder [${name}]${didYouMean(name, PLACEHOLDER_NAMES, (known) => `[${known}]`)}`, start);
+      throw this.error(
+        `unknown placeholder [${name}]${didYouMean(name, PLACEHOLDER_NAMES, (known) => `[${known}]`)}`,
+        start,
+      );
     }
-    if (this.peek() === "." || this.peek() === "[") throw this.error(`[${name}] takes no path`, this.pos);
+    if (this.peek() === "." || this.peek() === "[")
+      throw this.error(`[${name}] takes no path`, this.pos);
     return simple;
   }
 
   private bodyPath(): BodyOperand {
     const start = this.pos;
     if (this.peek() !== "." && this.peek() !== "[") return { kind: "body", path: "", steps: [] };
-    while (this.pos < this.text.length && !/[\s(),]/.test(this.peek() ?? "") && !this.atOperator()) this.pos += 1;
+    while (this.pos < this.text.length && !/[\s(),]/.test(this.peek() ?? "") && !this.atOperator())
+      this.pos += 1;
     const written = this.text.slice(start, this.pos);
     const path = written.startsWith(".") ? written.slice(1) : written;
-    if (path === "") throw this.error("[BODY]. needs a path after the dot, as in [BODY].status", start);
+    if (path === "")
+      throw this.error("[BODY]. needs a path after the dot, as in [BODY].status", start);
     const parsed = parseBodyPath(path);
-    if (!parsed.ok) throw this.error(`invalid body path "${path}": ${parsed.reason}`, start + written.length - path.length + parsed.offset);
+    if (!parsed.ok)
+      throw this.error(
+        `invalid body path "${path}": ${parsed.reason}`,
+        start + written.length - path.length + parsed.offset,
+      );
     return { kind: "body", path, steps: parsed.steps };
   }
 
@@ -364,16 +433,34 @@ class ConditionParser {
       this.pos += 1;
       while (this.pos < this.text.length) {
         const char = this.text[this.pos++] ?? "";
-        if (char === quote) return { kind: "literal", text: this.text.slice(position, this.pos), position, value: { type: "string", value } };
+        if (char === quote)
+          return {
+            kind: "literal",
+            text: this.text.slice(position, this.pos),
+            position,
+            value: { type: "string", value },
+          };
         value += char === "\\" && this.pos < this.text.length ? this.text[this.pos++] : char;
       }
       throw this.error(`unterminated string: the ${quote} is never closed`, position);
     }
-    while (this.pos < this.text.length && !this.atOperator() && !`[]()${stops}`.includes(this.peek() ?? "")) this.pos += 1;
+    while (
+      this.pos < this.text.length &&
+      !this.atOperator() &&
+      !`[]()${stops}`.includes(this.peek() ?? "")
+    )
+      this.pos += 1;
     const text = this.text.slice(position, this.pos).trimEnd();
     if (text === "") throw this.error(`expected a value, found "${this.peek() ?? ""}"`, position);
-    if (text === "true" || text === "false") return { kind: "literal", text, position, value: { type: "boolean", value: text === "true" } };
-    if (NUMBER.test(text)) return { kind: "literal", text, position, value: { type: "number", value: Number(text) } };
+    if (text === "true" || text === "false")
+      return {
+        kind: "literal",
+        text,
+        position,
+        value: { type: "boolean", value: text === "true" },
+      };
+    if (NUMBER.test(text))
+      return { kind: "literal", text, position, value: { type: "number", value: Number(text) } };
     return { kind: "literal", text, position, value: { type: "string", value: text } };
   }
 
@@ -383,7 +470,8 @@ class ConditionParser {
       this.skipSpace();
       const char = this.peek();
       if (char === undefined) throw this.error('unbalanced "(": no matching ")"', start);
-      if (char === ")" && options.length === 0) throw this.error("any() needs at least one value", this.pos);
+      if (char === ")" && options.length === 0)
+        throw this.error("any() needs at least one value", this.pos);
       if (char === "," || char === ")") throw this.error("empty value in any()", this.pos);
       options.push(this.literal(","));
       this.skipSpace();

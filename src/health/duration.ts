@@ -1,6 +1,12 @@
 // Durations as health checks write them ("300ms", "1h30m", "2d") to milliseconds, and back for humans.
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 const BARE_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 // "ms" is tried before "m" and "s" so that "5ms" is five milliseconds, not five minutes and an "s".
 const PART = /\s*(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h|d)/y;
@@ -10,7 +16,9 @@ export function parseDuration(text: string): number {
   const trimmed = text.trim();
   if (BARE_NUMBER.test(trimmed)) return Number(trimmed);
   const malformed = (why: string) =>
-    new Error(`malformed duration ${JSON.stringify(text)}: ${why}; write e.g. 300ms, 2s, 1h30m or 2d (a bare number is milliseconds)`);
+    new Error(
+      `malformed duration ${JSON.stringify(text)}: ${why}; write e.g. 300ms, 2s, 1h30m or 2d (a bare number is milliseconds)`,
+    );
   if (trimmed === "") throw malformed("it is empty");
   const seen = new Set<string>();
   let total = 0;

@@ -20,7 +20,14 @@ import {
 type Resolved = { ok: true; value: Value } | { ok: false; shown: string; reason: string };
 
 const MAX_SHOWN = 200;
-const FLIPPED: Readonly<Record<Operator, Operator>> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+const FLIPPED: Readonly<Record<Operator, Operator>> = {
+  "==": "==",
+  "!=": "!=",
+  "<": ">",
+  "<=": ">=",
+  ">": "<",
+  ">=": "<=",
+};
 // One parse per snapshot however many conditions read the body.
 const parsedBodies = new WeakMap<ResponseSnapshot, ReturnType<typeof parseJsonBody>>();
 
@@ -87,7 +94,11 @@ function count(value: unknown): number | undefined {
 
 function resolve(operand: Operand, response: ResponseSnapshot): Resolved {
   if (!response.connected && operand.kind !== "connected" && operand.kind !== "literal") {
-    return { ok: false, shown: "(not connected)", reason: `not connected: ${response.error ?? "no reason recorded"}` };
+    return {
+      ok: false,
+      shown: "(not connected)",
+      reason: `not connected: ${response.error ?? "no reason recorded"}`,
+    };
   }
   switch (operand.kind) {
     case "literal":
@@ -100,19 +111,36 @@ function resolve(operand: Operand, response: ResponseSnapshot): Resolved {
       return { ok: true, value: { type: "number", value: response.responseTimeMs, unit: "ms" } };
     case "certificateExpiration":
       if (response.certificateExpiresInMs === undefined) {
-        return { ok: false, shown: "(no certificate)", reason: "no certificate: the response did not come over HTTPS" };
+        return {
+          ok: false,
+          shown: "(no certificate)",
+          reason: "no certificate: the response did not come over HTTPS",
+        };
       }
-      return { ok: true, value: { type: "number", value: response.certificateExpiresInMs, unit: "ms" } };
+      return {
+        ok: true,
+        value: { type: "number", value: response.certificateExpiresInMs, unit: "ms" },
+      };
     case "body": {
-      if (operand.steps.length === 0) return { ok: true, value: { type: "string", value: response.body } };
+      if (operand.steps.length === 0)
+        return { ok: true, value: { type: "string", value: response.body } };
       const parsed = jsonBody(response);
       if (!parsed.ok) return { ok: false, shown: "(not JSON)", reason: parsed.reason };
       const found = resolveSteps(parsed.value, operand.steps);
-      return found.found ? { ok: true, value: fromJson(found.value) } : { ok: false, shown: "(not found)", reason: found.reason };
+      return found.found
+        ? { ok: true, value: fromJson(found.value) }
+        : { ok: false, shown: "(not found)", reason: found.reason };
     }
     case "header": {
-      const entry = Object.entries(response.headers).find(([name]) => name.toLowerCase() === operand.name);
-      if (entry === undefined) return { ok: false, shown: "(not found)", reason: `no header "${operand.name}" in the response` };
+      const entry = Object.entries(response.headers).find(
+        ([name]) => name.toLowerCase() === operand.name,
+      );
+      if (entry === undefined)
+        return {
+          ok: false,
+          shown: "(not found)",
+          reason: `no header "${operand.name}" in the response`,
+        };
       return { ok: true, value: { type: "string", value: entry[1] } };
     }
     case "has":
@@ -131,17 +159,29 @@ function measure(of: BodyOperand | HeaderOperand, response: ResponseSnapshot): R
   }
   const resolved = resolve(of, response);
   if (!resolved.ok) return resolved;
-  const counted = resolved.value.type === "string" || resolved.value.type === "json" ? count(resolved.value.value) : undefined;
+  const counted =
+    resolved.value.type === "string" || resolved.value.type === "json"
+      ? count(resolved.value.value)
+      : undefined;
   if (counted === undefined) {
     const where = of.kind === "body" ? formatSteps(of.steps) : `header ${of.name}`;
-    return { ok: false, shown: render(resolved.value), reason: `len() needs an array, a string or an object at ${where}, found ${render(resolved.value)}` };
+    return {
+      ok: false,
+      shown: render(resolved.value),
+      reason: `len() needs an array, a string or an object at ${where}, found ${render(resolved.value)}`,
+    };
   }
   return { ok: true, value: { type: "number", value: counted } };
 }
 
-function describeExpected(operator: Operator, other: Operand | Matcher, resolved?: Resolved): string {
+function describeExpected(
+  operator: Operator,
+  other: Operand | Matcher,
+  resolved?: Resolved,
+): string {
   const negation = operator === "!=" ? "!= " : "";
-  if (other.kind === "any") return `${negation}any(${other.options.map((option) => render(option.value)).join(", ")})`;
+  if (other.kind === "any")
+    return `${negation}any(${other.options.map((option) => render(option.value)).join(", ")})`;
   if (other.kind === "pattern") return `${negation}pat(${other.glob})`;
   if (other.kind === "literal") return `${operator} ${render(other.value)}`;
   return `${operator} ${describeOperand(other)}${resolved?.ok ? ` (${render(resolved.value)})` : ""}`;
@@ -164,18 +204,35 @@ function compareNumbers(a: number, operator: Operator, b: number): boolean {
   }
 }
 
-export function evaluateCondition(condition: Condition, response: ResponseSnapshot): ConditionResult {
+export function evaluateCondition(
+  condition: Condition,
+  response: ResponseSnapshot,
+): ConditionResult {
   const { source, left, right } = condition;
   // `actual` shows the response's side: `200 == [STATUS]` reads as [STATUS], expected == 200.
-  const swap = left.kind === "literal" && right.kind !== "literal" && right.kind !== "any" && right.kind !== "pattern";
+  const swap =
+    left.kind === "literal" &&
+    right.kind !== "literal" &&
+    right.kind !== "any" &&
+    right.kind !== "pattern";
   const observed = swap ? right : left;
   const operator = swap ? FLIPPED[condition.operator] : condition.operator;
   const other = swap ? left : right;
   const durations = isDuration(left) || isDuration(right);
-  const failed = (actual: string, expected: string, reason: string): ConditionResult => ({ condition: source, success: false, actual, expected, reason });
+  const failed = (actual: string, expected: string, reason: string): ConditionResult => ({
+    condition: source,
+    success: false,
+    actual,
+    expected,
+    reason,
+  });
 
   if (!response.connected && left.kind !== "connected" && right.kind !== "connected") {
-    return failed("(not connected)", describeExpected(operator, other), `not connected: ${response.error ?? "no reason recorded"}`);
+    return failed(
+      "(not connected)",
+      describeExpected(operator, other),
+      `not connected: ${response.error ?? "no reason recorded"}`,
+    );
   }
   const seen = resolve(observed, response);
   const actual = seen.ok ? render(seen.value) : seen.shown;
@@ -183,7 +240,9 @@ export function evaluateCondition(condition: Condition, response: ResponseSnapsh
     const expected = describeExpected(operator, other);
     if (!seen.ok) return failed(actual, expected, seen.reason);
     const matched =
-      other.kind === "any" ? other.options.some((option) => sameValue(seen.value, option.value, durations)) : matchesGlob(other.glob, plain(seen.value));
+      other.kind === "any"
+        ? other.options.some((option) => sameValue(seen.value, option.value, durations))
+        : matchesGlob(other.glob, plain(seen.value));
     return { condition: source, success: matched === (operator === "=="), actual, expected };
   }
   const target = resolve(other, response);
@@ -191,7 +250,12 @@ export function evaluateCondition(condition: Condition, response: ResponseSnapsh
   if (!seen.ok) return failed(actual, expected, seen.reason);
   if (!target.ok) return failed(actual, expected, target.reason);
   if (operator === "==" || operator === "!=") {
-    return { condition: source, success: sameValue(seen.value, target.value, durations) === (operator === "=="), actual, expected };
+    return {
+      condition: source,
+      success: sameValue(seen.value, target.value, durations) === (operator === "=="),
+      actual,
+      expected,
+    };
   }
   // Gatus reads an unparseable number as 0; here it fails and says why.
   const [a, b] = [toNumber(seen.value, durations), toNumber(target.value, durations)];

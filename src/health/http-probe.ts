@@ -50,7 +50,14 @@ export function probeHttp(probe: HttpProbeRequest): Promise<ResponseSnapshot> {
       resolve(snapshot);
     };
     const failed = (error: string): void =>
-      finish({ connected: false, status: 0, responseTimeMs: elapsed(), headers: {}, body: "", error });
+      finish({
+        connected: false,
+        status: 0,
+        responseTimeMs: elapsed(),
+        headers: {},
+        body: "",
+        error,
+      });
 
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const request = send(
@@ -58,10 +65,15 @@ export function probeHttp(probe: HttpProbeRequest): Promise<ResponseSnapshot> {
       {
         method: probe.method,
         headers: { "user-agent": "shipgate-health-verify", ...probe.headers },
-        ...(url.protocol === "https:" ? { rejectUnauthorized: !probe.insecure, ca: probe.ca, agent: false } : { agent: false }),
+        ...(url.protocol === "https:"
+          ? { rejectUnauthorized: !probe.insecure, ca: probe.ca, agent: false }
+          : { agent: false }),
       },
       (response: IncomingMessage) => {
-        const certificate = url.protocol === "https:" ? (response.socket as TLSSocket).getPeerCertificate?.() : undefined;
+        const certificate =
+          url.protocol === "https:"
+            ? (response.socket as TLSSocket).getPeerCertificate?.()
+            : undefined;
         const chunks: Buffer[] = [];
         let size = 0;
         response.on("data", (chunk: Buffer) => {
@@ -72,7 +84,8 @@ export function probeHttp(probe: HttpProbeRequest): Promise<ResponseSnapshot> {
         response.on("end", () => {
           const headers: Record<string, string> = {};
           for (const [name, value] of Object.entries(response.headers)) {
-            if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+            if (value !== undefined)
+              headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
           }
           finish({
             connected: true,
@@ -80,7 +93,9 @@ export function probeHttp(probe: HttpProbeRequest): Promise<ResponseSnapshot> {
             responseTimeMs: elapsed(),
             headers,
             body: Buffer.concat(chunks).toString("utf8"),
-            ...(certificate?.valid_to ? { certificateExpiresInMs: Date.parse(certificate.valid_to) - Date.now() } : {}),
+            ...(certificate?.valid_to
+              ? { certificateExpiresInMs: Date.parse(certificate.valid_to) - Date.now() }
+              : {}),
           });
         });
       },

@@ -44,14 +44,19 @@ export async function runProbe<Detail>(
   settings: ProbeSettings,
   attempt: (remainingMs: number) => Promise<AttemptOutcome<Detail>>,
   clock: Clock = realClock,
-  onAttempt?: (outcome: AttemptOutcome<Detail>, index: number, streak: { passes: number; failures: number }) => void,
+  onAttempt?: (
+    outcome: AttemptOutcome<Detail>,
+    index: number,
+    streak: { passes: number; failures: number },
+  ) => void,
 ): Promise<ProbeResult<Detail>> {
   const start = clock.now();
   const attempts: ProbeResult<Detail>["attempts"] = [];
   const elapsed = (): number => clock.now() - start;
   let passes = 0;
   let failures = 0;
-  if (settings.initialDelayMs > 0) await clock.sleep(Math.min(settings.initialDelayMs, settings.deadlineMs));
+  if (settings.initialDelayMs > 0)
+    await clock.sleep(Math.min(settings.initialDelayMs, settings.deadlineMs));
   while (elapsed() < settings.deadlineMs) {
     const startedAtMs = elapsed();
     const outcome = await attempt(settings.deadlineMs - startedAtMs);
@@ -64,8 +69,10 @@ export async function runProbe<Detail>(
       passes = 0;
     }
     onAttempt?.(outcome, attempts.length, { passes, failures });
-    if (passes >= settings.successThreshold) return { verdict: "healthy", attempts, elapsedMs: elapsed() };
-    if (failures >= settings.failureThreshold) return { verdict: "unhealthy", attempts, elapsedMs: elapsed() };
+    if (passes >= settings.successThreshold)
+      return { verdict: "healthy", attempts, elapsedMs: elapsed() };
+    if (failures >= settings.failureThreshold)
+      return { verdict: "unhealthy", attempts, elapsedMs: elapsed() };
     const wait = startedAtMs + settings.intervalMs - elapsed();
     if (elapsed() + Math.max(wait, 0) >= settings.deadlineMs) break;
     if (wait > 0) await clock.sleep(wait);
@@ -74,7 +81,11 @@ export async function runProbe<Detail>(
 }
 
 /** Runs `tasks` with at most `limit` in flight at once, keeping results in order. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -2,7 +2,11 @@
 import { code, details, raw, table, truncate } from "../runtime/markdown.js";
 import type { CheckReport } from "./verify.js";
 
-const VERDICT = { healthy: "✅ healthy", unhealthy: "❌ unhealthy", deadline: "⏱️ deadline" } as const;
+const VERDICT = {
+  healthy: "✅ healthy",
+  unhealthy: "❌ unhealthy",
+  deadline: "⏱️ deadline",
+} as const;
 
 function failingCell(check: CheckReport): string {
   if (check.healthy) return "—";
@@ -26,8 +30,14 @@ function attemptsTable(check: CheckReport): string {
       attempt.connected ? String(attempt.status) : `not connected: ${attempt.error ?? ""}`,
       `${attempt.responseTimeMs} ms`,
       [
-        ...attempt.conditions.map((c) => `${c.success ? "✓" : "✗"} ${c.condition} (saw ${truncate(c.actual, 60)})`),
-        ...(attempt.version ? [`${attempt.version.ok ? "✓" : "✗"} version ${attempt.version.seen ?? "?"} (expected ${attempt.version.expected})`] : []),
+        ...attempt.conditions.map(
+          (c) => `${c.success ? "✓" : "✗"} ${c.condition} (saw ${truncate(c.actual, 60)})`,
+        ),
+        ...(attempt.version
+          ? [
+              `${attempt.version.ok ? "✓" : "✗"} version ${attempt.version.seen ?? "?"} (expected ${attempt.version.expected})`,
+            ]
+          : []),
       ].join("\n"),
     ]),
     ["right", "left", "left", "right", "left"],
@@ -42,11 +52,22 @@ export function renderHealthSummary(checks: readonly CheckReport[], environment?
     raw(code(check.name)),
     VERDICT[check.verdict],
     String(check.attempts.length),
-    check.attempts.some((attempt) => attempt.connected) ? `${check.latency.p50} / ${check.latency.p95} / ${check.latency.max} ms` : "—",
+    check.attempts.some((attempt) => attempt.connected)
+      ? `${check.latency.p50} / ${check.latency.p95} / ${check.latency.max} ms`
+      : "—",
     truncate(failingCell(check), 300),
   ]);
-  const overview = table(["Check", "Status", "Attempts", "Latency p50 / p95 / max", "Failing condition"], rows, ["left", "left", "right", "right", "left"]);
-  const perCheck = checks.map((check) => details(`${check.name}: ${check.attempts.length} attempt(s) in ${check.elapsedMs} ms`, attemptsTable(check)));
+  const overview = table(
+    ["Check", "Status", "Attempts", "Latency p50 / p95 / max", "Failing condition"],
+    rows,
+    ["left", "left", "right", "right", "left"],
+  );
+  const perCheck = checks.map((check) =>
+    details(
+      `${check.name}: ${check.attempts.length} attempt(s) in ${check.elapsedMs} ms`,
+      attemptsTable(check),
+    ),
+  );
   return `${[heading, overview, ...perCheck].join("\n\n")}\n`;
 }
 

@@ -61,18 +61,35 @@ export function sameVersion(seen: string, expected: string): boolean {
  * The version a response reports: the check's `version-path`, else `[BODY].version` when the body
  * has one. Undefined when the check exposes no version (nothing to verify).
  */
-export function checkVersion(check: HealthCheck, snapshot: ResponseSnapshot, expected: string): VersionResult | undefined {
+export function checkVersion(
+  check: HealthCheck,
+  snapshot: ResponseSnapshot,
+  expected: string,
+): VersionResult | undefined {
   if (!snapshot.connected) return undefined;
   const body = parseJsonBody(snapshot.body);
   const path = check.versionPath ?? "version";
   if (!body.ok) {
-    return check.versionPath ? { expected, ok: false, reason: `cannot read ${path}: ${body.reason}` } : undefined;
+    return check.versionPath
+      ? { expected, ok: false, reason: `cannot read ${path}: ${body.reason}` }
+      : undefined;
   }
   const found = resolveBodyPath(body.value, path);
-  if (!found.found) return check.versionPath ? { expected, ok: false, reason: `cannot read ${path}: ${found.reason}` } : undefined;
-  const seen = typeof found.value === "string" || typeof found.value === "number" ? String(found.value) : JSON.stringify(found.value);
+  if (!found.found)
+    return check.versionPath
+      ? { expected, ok: false, reason: `cannot read ${path}: ${found.reason}` }
+      : undefined;
+  const seen =
+    typeof found.value === "string" || typeof found.value === "number"
+      ? String(found.value)
+      : JSON.stringify(found.value);
   const ok = sameVersion(seen, expected);
-  return { expected, seen, ok, ...(ok ? {} : { reason: `still serving ${seen}, expected ${expected}` }) };
+  return {
+    expected,
+    seen,
+    ok,
+    ...(ok ? {} : { reason: `still serving ${seen}, expected ${expected}` }),
+  };
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -80,7 +97,11 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
 }
 
-function describeFailure(verdict: ProbeVerdict, attempts: readonly AttemptReport[], check: HealthCheck): string | undefined {
+function describeFailure(
+  verdict: ProbeVerdict,
+  attempts: readonly AttemptReport[],
+  check: HealthCheck,
+): string | undefined {
   if (verdict === "healthy") return undefined;
   const last = attempts[attempts.length - 1];
   const cause = !last
@@ -88,11 +109,13 @@ function describeFailure(verdict: ProbeVerdict, attempts: readonly AttemptReport
     : !last.connected && !last.passed
       ? `not connected: ${last.error ?? "no answer"}`
       : last.version && !last.version.ok
-      ? last.version.reason
-      : (() => {
-          const failed = last.conditions.find((condition) => !condition.success);
-          return failed ? `${failed.condition}: saw ${failed.actual}${failed.reason ? ` (${failed.reason})` : ""}` : "failed";
-        })();
+        ? last.version.reason
+        : (() => {
+            const failed = last.conditions.find((condition) => !condition.success);
+            return failed
+              ? `${failed.condition}: saw ${failed.actual}${failed.reason ? ` (${failed.reason})` : ""}`
+              : "failed";
+          })();
   const limit =
     verdict === "deadline"
       ? `deadline of ${check.probe.deadlineMs}ms reached after ${attempts.length} attempt(s)`
@@ -101,7 +124,10 @@ function describeFailure(verdict: ProbeVerdict, attempts: readonly AttemptReport
 }
 
 /** Verifies every check, at most `concurrency` at once; results keep the checks' order. */
-export function verifyChecks(checks: readonly HealthCheck[], options: VerifyOptions): Promise<CheckReport[]> {
+export function verifyChecks(
+  checks: readonly HealthCheck[],
+  options: VerifyOptions,
+): Promise<CheckReport[]> {
   const clock = options.clock ?? realClock;
   return mapWithConcurrency(checks, options.concurrency, async (check) => {
     const result = await runProbe<AttemptReport>(
@@ -116,8 +142,12 @@ export function verifyChecks(checks: readonly HealthCheck[], options: VerifyOpti
           insecure: options.insecure,
           ...(options.ca ? { ca: options.ca } : {}),
         });
-        const conditions = check.conditions.map((condition) => evaluateCondition(condition, snapshot));
-        const version = options.expectVersion ? checkVersion(check, snapshot, options.expectVersion) : undefined;
+        const conditions = check.conditions.map((condition) =>
+          evaluateCondition(condition, snapshot),
+        );
+        const version = options.expectVersion
+          ? checkVersion(check, snapshot, options.expectVersion)
+          : undefined;
         // Not connected fails every condition but those testing [CONNECTED] (conditions.ts), so a
         // refused connection passes only where a check asks for `[CONNECTED] == false` on purpose.
         const passed = conditions.every((condition) => condition.success) && (version?.ok ?? true);
@@ -135,7 +165,9 @@ export function verifyChecks(checks: readonly HealthCheck[], options: VerifyOpti
       clock,
       (outcome, index, streak) => {
         const a = outcome.detail;
-        const state = a.connected ? `HTTP ${a.status} in ${a.responseTimeMs}ms` : `not connected (${a.error ?? "unknown error"})`;
+        const state = a.connected
+          ? `HTTP ${a.status} in ${a.responseTimeMs}ms`
+          : `not connected (${a.error ?? "unknown error"})`;
         options.progress?.(
           check,
           `attempt ${index}: ${outcome.passed ? "pass" : "fail"}, ${state} ` +
@@ -144,7 +176,10 @@ export function verifyChecks(checks: readonly HealthCheck[], options: VerifyOpti
       },
     );
     const attempts = result.attempts.map((attempt) => attempt.detail);
-    const times = attempts.filter((attempt) => attempt.connected).map((attempt) => attempt.responseTimeMs).sort((a, b) => a - b);
+    const times = attempts
+      .filter((attempt) => attempt.connected)
+      .map((attempt) => attempt.responseTimeMs)
+      .sort((a, b) => a - b);
     const failure = describeFailure(result.verdict, attempts, check);
     return {
       name: check.name,
@@ -152,7 +187,11 @@ export function verifyChecks(checks: readonly HealthCheck[], options: VerifyOpti
       healthy: result.verdict === "healthy",
       verdict: result.verdict,
       attempts,
-      latency: { p50: percentile(times, 0.5), p95: percentile(times, 0.95), max: times[times.length - 1] ?? 0 },
+      latency: {
+        p50: percentile(times, 0.5),
+        p95: percentile(times, 0.95),
+        max: times[times.length - 1] ?? 0,
+      },
       elapsedMs: Math.round(result.elapsedMs),
       ...(failure ? { failure } : {}),
     };

@@ -9,7 +9,11 @@ export function incidentCause(report: DeployReport): IncidentCause | undefined {
   return kind === "rollback" || kind === "verification-failed" ? kind : undefined;
 }
 
-export function deployEvidence(report: DeployReport, cause: IncidentCause, options: { service: string; runUrl?: string; deploymentsUrl?: string; at: string }): IncidentEvidence {
+export function deployEvidence(
+  report: DeployReport,
+  cause: IncidentCause,
+  options: { service: string; runUrl?: string; deploymentsUrl?: string; at: string },
+): IncidentEvidence {
   return {
     environment: report.environment,
     cause,
@@ -23,8 +27,15 @@ export function deployEvidence(report: DeployReport, cause: IncidentCause, optio
     ...(report.rollbackDeploymentId ? { rollbackDeploymentId: report.rollbackDeploymentId } : {}),
     gate: report.timeline
       .filter((event) => event.step === "gate")
-      .map((event) => ({ ...(event.weight !== undefined ? { weight: event.weight } : {}), ...(event.verdict ? { verdict: event.verdict } : {}), score: event.score ?? null, detail: event.detail })),
-    failures: report.timeline.filter((event) => !event.ok && event.step !== "gate").map((event) => `${event.step}${event.slot ? ` (${event.slot})` : ""}: ${event.detail}`),
+      .map((event) => ({
+        ...(event.weight !== undefined ? { weight: event.weight } : {}),
+        ...(event.verdict ? { verdict: event.verdict } : {}),
+        score: event.score ?? null,
+        detail: event.detail,
+      })),
+    failures: report.timeline
+      .filter((event) => !event.ok && event.step !== "gate")
+      .map((event) => `${event.step}${event.slot ? ` (${event.slot})` : ""}: ${event.detail}`),
     ...(options.runUrl ? { runUrl: options.runUrl } : {}),
     ...(options.deploymentsUrl ? { deploymentsUrl: options.deploymentsUrl } : {}),
     at: options.at,

@@ -35,7 +35,11 @@ interface OpenIssue {
   pull_request?: unknown;
 }
 
-async function openIncidents(client: GitHubClient, repository: Repository, environment: string): Promise<OpenIssue[]> {
+async function openIncidents(
+  client: GitHubClient,
+  repository: Repository,
+  environment: string,
+): Promise<OpenIssue[]> {
   const issues = (await client.paginate("GET /repos/{owner}/{repo}/issues", {
     ...repository,
     state: "open",
@@ -45,20 +49,39 @@ async function openIncidents(client: GitHubClient, repository: Repository, envir
   return issues.filter((issue) => !issue.pull_request && isIncidentOf(issue.body, environment));
 }
 
-async function hasComment(client: GitHubClient, repository: Repository, issue: number, marker: string): Promise<boolean> {
-  const comments = (await client.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repository, issue_number: issue, per_page: 100 })) as { body?: string }[];
+async function hasComment(
+  client: GitHubClient,
+  repository: Repository,
+  issue: number,
+  marker: string,
+): Promise<boolean> {
+  const comments = (await client.paginate(
+    "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+    { ...repository, issue_number: issue, per_page: 100 },
+  )) as { body?: string }[];
   return comments.some((comment) => (comment.body ?? "").includes(marker));
 }
 
 /** Opens the incident of this environment and cause, or brings the open one up to date. */
-export async function reportIncident(client: GitHubClient, repository: Repository, evidence: IncidentEvidence): Promise<IncidentAction> {
+export async function reportIncident(
+  client: GitHubClient,
+  repository: Repository,
+  evidence: IncidentEvidence,
+): Promise<IncidentAction> {
   const marker = incidentMarker(evidence.environment, evidence.cause);
-  const existing = (await openIncidents(client, repository, evidence.environment)).find((issue) => (issue.body ?? "").includes(marker));
+  const existing = (await openIncidents(client, repository, evidence.environment)).find((issue) =>
+    (issue.body ?? "").includes(marker),
+  );
   let number: number;
   let url: string;
   let action: IncidentAction["action"];
   if (existing) {
-    await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repository, issue_number: existing.number, title: incidentTitle(evidence), body: incidentBody(evidence) });
+    await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
+      ...repository,
+      issue_number: existing.number,
+      title: incidentTitle(evidence),
+      body: incidentBody(evidence),
+    });
     ({ number, html_url: url } = existing);
     action = "updated";
   } else {
@@ -72,20 +95,44 @@ export async function reportIncident(client: GitHubClient, repository: Repositor
     action = "opened";
   }
   if (!(await hasComment(client, repository, number, occurrenceMarker(evidence.deploymentId)))) {
-    await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repository, issue_number: number, body: occurrenceComment(evidence) });
+    await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      ...repository,
+      issue_number: number,
+      body: occurrenceComment(evidence),
+    });
   }
   return { action, issue: number, url };
 }
 
 /** Comments on and closes every open incident of the environment; none open: nothing happens. */
-export async function resolveIncidents(client: GitHubClient, repository: Repository, resolution: Resolution): Promise<IncidentAction[]> {
+export async function resolveIncidents(
+  client: GitHubClient,
+  repository: Repository,
+  resolution: Resolution,
+): Promise<IncidentAction[]> {
   const open = await openIncidents(client, repository, resolution.environment);
   const actions: IncidentAction[] = [];
   for (const issue of open) {
-    if (!(await hasComment(client, repository, issue.number, resolutionMarker(resolution.deploymentId)))) {
-      await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repository, issue_number: issue.number, body: resolutionComment(resolution) });
+    if (
+      !(await hasComment(
+        client,
+        repository,
+        issue.number,
+        resolutionMarker(resolution.deploymentId),
+      ))
+    ) {
+      await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+        ...repository,
+        issue_number: issue.number,
+        body: resolutionComment(resolution),
+      });
     }
-    await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repository, issue_number: issue.number, state: "closed", state_reason: "completed" });
+    await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
+      ...repository,
+      issue_number: issue.number,
+      state: "closed",
+      state_reason: "completed",
+    });
     actions.push({ action: "closed", issue: issue.number, url: issue.html_url });
   }
   return actions.length > 0 ? actions : [{ action: "none" }];

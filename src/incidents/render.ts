@@ -53,20 +53,35 @@ export function incidentMarker(environment: string, cause: IncidentCause): strin
 
 /** Matches any incident marker of an environment, whatever the cause. */
 export function isIncidentOf(body: string | null | undefined, environment: string): boolean {
-  return (body ?? "").includes(`<!-- shipgate-incident environment=${attribute(environment)} cause=`);
+  return (body ?? "").includes(
+    `<!-- shipgate-incident environment=${attribute(environment)} cause=`,
+  );
 }
 
-export const occurrenceMarker = (deploymentId: number): string => `<!-- shipgate-incident-occurrence deployment=${deploymentId} -->`;
-export const resolutionMarker = (deploymentId: number): string => `<!-- shipgate-incident-resolved deployment=${deploymentId} -->`;
+export const occurrenceMarker = (deploymentId: number): string =>
+  `<!-- shipgate-incident-occurrence deployment=${deploymentId} -->`;
+export const resolutionMarker = (deploymentId: number): string =>
+  `<!-- shipgate-incident-resolved deployment=${deploymentId} -->`;
 
-const CAUSE_TITLE: Readonly<Record<IncidentCause, string>> = { rollback: "deploy rolled back", "verification-failed": "verification failed" };
+const CAUSE_TITLE: Readonly<Record<IncidentCause, string>> = {
+  rollback: "deploy rolled back",
+  "verification-failed": "verification failed",
+};
 
 export function incidentTitle(evidence: IncidentEvidence): string {
-  const what = evidence.result === "rolled-back" && evidence.previousVersion ? `${evidence.version} rolled back to ${evidence.previousVersion}` : `${evidence.version} ${evidence.result}`;
+  const what =
+    evidence.result === "rolled-back" && evidence.previousVersion
+      ? `${evidence.version} rolled back to ${evidence.previousVersion}`
+      : `${evidence.version} ${evidence.result}`;
   return `Incident on ${evidence.environment}: ${CAUSE_TITLE[evidence.cause]} (${what})`;
 }
 
-function linksOf(evidence: { runUrl?: string; deploymentsUrl?: string; deploymentId: number; rollbackDeploymentId?: number }): string[] {
+function linksOf(evidence: {
+  runUrl?: string;
+  deploymentsUrl?: string;
+  deploymentId: number;
+  rollbackDeploymentId?: number;
+}): string[] {
   return [
     ...(evidence.runUrl ? [`- Workflow run: ${evidence.runUrl}`] : []),
     `- Deployment #${evidence.deploymentId}${evidence.rollbackDeploymentId ? `, rollback recorded as deployment #${evidence.rollbackDeploymentId}` : ""}${evidence.deploymentsUrl ? ` (${evidence.deploymentsUrl})` : ""}`,
@@ -87,10 +102,26 @@ export function incidentBody(evidence: IncidentEvidence): string {
       ["When", evidence.at],
     ],
   );
-  const gate = evidence.gate.length > 0
-    ? ["### Canary gate", table(["Traffic", "Verdict", "Score", "Detail"], evidence.gate.map((row) => [row.weight !== undefined ? `${row.weight}%` : "", row.verdict ?? "", row.score === null || row.score === undefined ? "—" : String(row.score), row.detail]), ["right", "left", "right", "left"])]
-    : [];
-  const failures = evidence.failures.length > 0 ? ["### What failed", ...evidence.failures.map((line) => `- ${escapeCell(line)}`)] : [];
+  const gate =
+    evidence.gate.length > 0
+      ? [
+          "### Canary gate",
+          table(
+            ["Traffic", "Verdict", "Score", "Detail"],
+            evidence.gate.map((row) => [
+              row.weight !== undefined ? `${row.weight}%` : "",
+              row.verdict ?? "",
+              row.score === null || row.score === undefined ? "—" : String(row.score),
+              row.detail,
+            ]),
+            ["right", "left", "right", "left"],
+          ),
+        ]
+      : [];
+  const failures =
+    evidence.failures.length > 0
+      ? ["### What failed", ...evidence.failures.map((line) => `- ${escapeCell(line)}`)]
+      : [];
   return [
     incidentMarker(evidence.environment, evidence.cause),
     `## ${CAUSE_TITLE[evidence.cause]} on ${code(evidence.environment)}`,
@@ -106,7 +137,11 @@ export function incidentBody(evidence: IncidentEvidence): string {
 
 /** The comment recording one occurrence (the first one included), keyed by its deployment. */
 export function occurrenceComment(evidence: IncidentEvidence): string {
-  return [occurrenceMarker(evidence.deploymentId), `${evidence.at}: ${code(evidence.version)} — ${escapeCell(evidence.reason)}`, ...linksOf(evidence)].join("\n\n");
+  return [
+    occurrenceMarker(evidence.deploymentId),
+    `${evidence.at}: ${code(evidence.version)} — ${escapeCell(evidence.reason)}`,
+    ...linksOf(evidence),
+  ].join("\n\n");
 }
 
 export function resolutionComment(resolution: Resolution): string {

@@ -2,9 +2,21 @@
 // Pushgateway metrics. A failure here is a warning in the result, never a change to the deploy's.
 import type { DeployReport } from "../deploy/report.js";
 import { deployEvidence, incidentCause } from "../incidents/evidence.js";
-import { reportIncident, resolveIncidents, type IncidentAction, type Repository } from "../incidents/incidents.js";
+import {
+  reportIncident,
+  resolveIncidents,
+  type IncidentAction,
+  type Repository,
+} from "../incidents/incidents.js";
 import type { GitHubClient } from "../runtime/github.js";
-import { deliverAll, describeResult, deliverWithRetry, type DeliveryResult, type RetryPolicy, type Send } from "./deliver.js";
+import {
+  deliverAll,
+  describeResult,
+  deliverWithRetry,
+  type DeliveryResult,
+  type RetryPolicy,
+  type Send,
+} from "./deliver.js";
 import { deployEvent, type DeployLinks } from "./deploy-event.js";
 import { planDeliveries } from "./plan.js";
 import { pushDelivery } from "./pushgateway.js";
@@ -35,7 +47,10 @@ export interface AfterDeployResult {
   warnings: string[];
 }
 
-export async function afterDeploy(input: AfterDeployInput, ports: AfterDeployPorts): Promise<AfterDeployResult> {
+export async function afterDeploy(
+  input: AfterDeployInput,
+  ports: AfterDeployPorts,
+): Promise<AfterDeployResult> {
   const { report, notify } = input;
   const finishedAtMs = ports.now();
   const at = new Date(finishedAtMs).toISOString();
@@ -46,23 +61,52 @@ export async function afterDeploy(input: AfterDeployInput, ports: AfterDeployPor
   };
   notify.problems.forEach(warn);
   const durationSeconds = (finishedAtMs - input.startedAtMs) / 1000;
-  const event = deployEvent(report, { service: input.service, severity: (kind) => notify.plan.severity[kind], links: input.links, at, durationSeconds });
+  const event = deployEvent(report, {
+    service: input.service,
+    severity: (kind) => notify.plan.severity[kind],
+    links: input.links,
+    at,
+    durationSeconds,
+  });
   const options = { send: ports.send, ...(ports.policy ? { policy: ports.policy } : {}) };
 
   const deliveries = planDeliveries(notify.plan, event);
   const pushing = notify.pushgateway
-    ? pushDelivery(notify.pushgateway, { environment: report.environment, service: input.service, report, durationSeconds, finishedAtMs })
+    ? pushDelivery(notify.pushgateway, {
+        environment: report.environment,
+        service: input.service,
+        report,
+        durationSeconds,
+        finishedAtMs,
+      })
         .then((delivery) => deliverWithRetry(delivery, options))
-        .catch((error: unknown): DeliveryResult => ({ channel: "pushgateway", type: "pushgateway", what: "deploy metrics", ok: false, attempts: 0, error: (error as Error).message }))
+        .catch((error: unknown): DeliveryResult => ({
+          channel: "pushgateway",
+          type: "pushgateway",
+          what: "deploy metrics",
+          ok: false,
+          attempts: 0,
+          error: (error as Error).message,
+        }))
     : Promise.resolve(undefined);
-  const [sent, pushed, incidents] = await Promise.all([deliverAll(deliveries, { ...options, quiet: notify.plan.quiet }), pushing, incidentStep(input, ports, at, warn)]);
+  const [sent, pushed, incidents] = await Promise.all([
+    deliverAll(deliveries, { ...options, quiet: notify.plan.quiet }),
+    pushing,
+    incidentStep(input, ports, at, warn),
+  ]);
 
   const results = [...sent, ...(pushed ? [pushed] : [])];
-  for (const result of results) (result.ok ? ports.info : warn)(`notify: ${describeResult(result)}`);
+  for (const result of results)
+    (result.ok ? ports.info : warn)(`notify: ${describeResult(result)}`);
   return { deliveries: results, incidents, warnings };
 }
 
-async function incidentStep(input: AfterDeployInput, ports: AfterDeployPorts, at: string, warn: (line: string) => void): Promise<IncidentAction[]> {
+async function incidentStep(
+  input: AfterDeployInput,
+  ports: AfterDeployPorts,
+  at: string,
+  warn: (line: string) => void,
+): Promise<IncidentAction[]> {
   if (!input.notify.incidents) return [];
   const { report } = input;
   try {
@@ -74,7 +118,9 @@ async function incidentStep(input: AfterDeployInput, ports: AfterDeployPorts, at
         ...(input.links.runUrl ? { runUrl: input.links.runUrl } : {}),
         at,
       });
-      for (const action of actions) if (action.action === "closed") ports.info(`incident #${action.issue} closed: ${report.version} is live`);
+      for (const action of actions)
+        if (action.action === "closed")
+          ports.info(`incident #${action.issue} closed: ${report.version} is live`);
       return actions;
     }
     const cause = incidentCause(report);
@@ -90,7 +136,9 @@ async function incidentStep(input: AfterDeployInput, ports: AfterDeployPorts, at
     return [action];
   } catch (error) {
     const status = (error as { status?: number }).status;
-    warn(`incident issue not updated: ${status ? `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}` : (error as Error).message}`);
+    warn(
+      `incident issue not updated: ${status ? `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}` : (error as Error).message}`,
+    );
     return [];
   }
 }

@@ -5,7 +5,13 @@ import type { LayeredEnvironment } from "../config/layering.js";
 import type { VariableLookup } from "../config/references.js";
 import { logInfo, logWarning, registerSecret } from "../runtime/runner.js";
 import { scrubSecrets } from "../runtime/secrets.js";
-import { deliverAll, describeResult, type DeliveryResult, type RetryPolicy, type Send } from "./deliver.js";
+import {
+  deliverAll,
+  describeResult,
+  type DeliveryResult,
+  type RetryPolicy,
+  type Send,
+} from "./deliver.js";
 import type { NotifyEvent } from "./events.js";
 import { sendHttp } from "./http.js";
 import { planDeliveries } from "./plan.js";
@@ -24,7 +30,11 @@ export interface AnnouncePorts {
   policy?: RetryPolicy;
 }
 
-export async function announce(environment: LayeredEnvironment, announcement: Announcement, ports: AnnouncePorts): Promise<DeliveryResult[]> {
+export async function announce(
+  environment: LayeredEnvironment,
+  announcement: Announcement,
+  ports: AnnouncePorts,
+): Promise<DeliveryResult[]> {
   try {
     const notify = resolveNotify(environment, ports.lookup);
     notify.secrets.forEach(ports.mask);
@@ -36,7 +46,11 @@ export async function announce(environment: LayeredEnvironment, announcement: An
       service: environment.document.service ?? environment.name,
       at: new Date(ports.now()).toISOString(),
     };
-    const results = await deliverAll(planDeliveries(notify.plan, event), { send: ports.send, quiet: notify.plan.quiet, ...(ports.policy ? { policy: ports.policy } : {}) });
+    const results = await deliverAll(planDeliveries(notify.plan, event), {
+      send: ports.send,
+      quiet: notify.plan.quiet,
+      ...(ports.policy ? { policy: ports.policy } : {}),
+    });
     for (const result of results) (result.ok ? ports.info : ports.warn)(describeResult(result));
     return results;
   } catch (error) {
@@ -49,7 +63,12 @@ export async function announce(environment: LayeredEnvironment, announcement: An
 export function runLink(env: NodeJS.ProcessEnv): { label: string; url: string }[] {
   if (!env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return [];
   const attempt = env.GITHUB_RUN_ATTEMPT ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : "";
-  return [{ label: "Workflow run", url: `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}` }];
+  return [
+    {
+      label: "Workflow run",
+      url: `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`,
+    },
+  ];
 }
 
 /**

@@ -13,7 +13,12 @@ export interface RetryPolicy {
   timeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 8000, timeoutMs: 10_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 4,
+  baseDelayMs: 1000,
+  maxDelayMs: 8000,
+  timeoutMs: 10_000,
+};
 
 /** What one try got: an HTTP status, or a failure before any (`error` is a code, never the URL). */
 export interface Attempt {
@@ -38,12 +43,18 @@ export interface DeliveryResult {
   skipped?: string;
 }
 
-const succeeded = (attempt: Attempt): boolean => attempt.status !== undefined && attempt.status >= 200 && attempt.status < 300;
+const succeeded = (attempt: Attempt): boolean =>
+  attempt.status !== undefined && attempt.status >= 200 && attempt.status < 300;
 
 /** Worth another try: no answer at all, a timeout, throttling, or a server error. */
 export function isRetryable(attempt: Attempt): boolean {
   if (attempt.status === undefined) return true;
-  return attempt.status === 408 || attempt.status === 425 || attempt.status === 429 || attempt.status >= 500;
+  return (
+    attempt.status === 408 ||
+    attempt.status === 425 ||
+    attempt.status === 429 ||
+    attempt.status >= 500
+  );
 }
 
 /** The wait after failed try number `attempt` (1-based): base × 2^(attempt-1), or Retry-After, capped. */
@@ -60,7 +71,10 @@ export interface DeliverOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-export async function deliverWithRetry(delivery: Delivery, options: DeliverOptions): Promise<DeliveryResult> {
+export async function deliverWithRetry(
+  delivery: Delivery,
+  options: DeliverOptions,
+): Promise<DeliveryResult> {
   const policy = options.policy ?? DEFAULT_RETRY;
   const sleep = options.sleep ?? defaultSleep;
   const base = { channel: delivery.channel, type: delivery.type, what: delivery.what };
@@ -71,9 +85,21 @@ export async function deliverWithRetry(delivery: Delivery, options: DeliverOptio
     } catch (error) {
       last = { error: (error as { code?: string }).code ?? (error as Error).name };
     }
-    if (succeeded(last)) return { ...base, ok: true, attempts: attempt, ...(last.status !== undefined ? { status: last.status } : {}) };
+    if (succeeded(last))
+      return {
+        ...base,
+        ok: true,
+        attempts: attempt,
+        ...(last.status !== undefined ? { status: last.status } : {}),
+      };
     if (!isRetryable(last) || attempt === policy.attempts) {
-      return { ...base, ok: false, attempts: attempt, ...(last.status !== undefined ? { status: last.status } : {}), error: last.error ?? `HTTP ${last.status}` };
+      return {
+        ...base,
+        ok: false,
+        attempts: attempt,
+        ...(last.status !== undefined ? { status: last.status } : {}),
+        error: last.error ?? `HTTP ${last.status}`,
+      };
     }
     await sleep(backoffDelay(policy, attempt, last.retryAfterMs));
   }
@@ -81,16 +107,27 @@ export async function deliverWithRetry(delivery: Delivery, options: DeliverOptio
 }
 
 /** Sends every delivery at once (each with its own retries), or none in quiet mode. */
-export async function deliverAll(deliveries: readonly Delivery[], options: DeliverOptions & { quiet?: boolean }): Promise<DeliveryResult[]> {
+export async function deliverAll(
+  deliveries: readonly Delivery[],
+  options: DeliverOptions & { quiet?: boolean },
+): Promise<DeliveryResult[]> {
   if (options.quiet) {
-    return deliveries.map((delivery) => ({ channel: delivery.channel, type: delivery.type, what: delivery.what, ok: true, attempts: 0, skipped: "quiet" }));
+    return deliveries.map((delivery) => ({
+      channel: delivery.channel,
+      type: delivery.type,
+      what: delivery.what,
+      ok: true,
+      attempts: 0,
+      skipped: "quiet",
+    }));
   }
   return Promise.all(deliveries.map((delivery) => deliverWithRetry(delivery, options)));
 }
 
 /** One line per delivery, for the log: never the URL. */
 export function describeResult(result: DeliveryResult): string {
-  if (result.skipped) return `${result.channel} (${result.type}): ${result.what} not sent (${result.skipped})`;
+  if (result.skipped)
+    return `${result.channel} (${result.type}): ${result.what} not sent (${result.skipped})`;
   const tries = `${result.attempts} ${result.attempts === 1 ? "try" : "tries"}`;
   return result.ok
     ? `${result.channel} (${result.type}): ${result.what} delivered (HTTP ${result.status}, ${tries})`

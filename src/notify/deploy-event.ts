@@ -17,7 +17,8 @@ export interface DeployLinks {
  */
 export function deployEventKind(report: DeployReport): NotifyEventKind {
   if (report.result === "deployed") return "deploy-succeeded";
-  if (report.timeline.some((event) => event.step === "health" && !event.ok)) return "verification-failed";
+  if (report.timeline.some((event) => event.step === "health" && !event.ok))
+    return "verification-failed";
   const lastGate = [...report.timeline].reverse().find((event) => event.step === "gate");
   if (lastGate?.verdict === "inconclusive") return "gate-inconclusive";
   return "rollback";
@@ -25,35 +26,64 @@ export function deployEventKind(report: DeployReport): NotifyEventKind {
 
 /** The last canary score the gate gave, if any. */
 export function lastCanaryScore(report: DeployReport): number | undefined {
-  const scores = report.timeline.filter((event) => event.step === "gate" && typeof event.score === "number").map((event) => event.score as number);
+  const scores = report.timeline
+    .filter((event) => event.step === "gate" && typeof event.score === "number")
+    .map((event) => event.score as number);
   return scores.at(-1);
 }
 
 const TITLES: Readonly<Record<NotifyEventKind, (report: DeployReport) => string>> = {
   "deploy-succeeded": (r) => `${r.version} is live on ${r.environment}`,
-  rollback: (r) => (r.result === "rolled-back" ? `${r.version} was rolled back on ${r.environment} to ${r.previousVersion}` : `deploy of ${r.version} to ${r.environment} failed`),
-  "verification-failed": (r) => `${r.version} failed verification on ${r.environment}${r.result === "rolled-back" ? `; rolled back to ${r.previousVersion}` : ""}`,
-  "gate-inconclusive": (r) => `the canary gate could not judge ${r.version} on ${r.environment}${r.result === "rolled-back" ? `; rolled back to ${r.previousVersion}` : ""}`,
+  rollback: (r) =>
+    r.result === "rolled-back"
+      ? `${r.version} was rolled back on ${r.environment} to ${r.previousVersion}`
+      : `deploy of ${r.version} to ${r.environment} failed`,
+  "verification-failed": (r) =>
+    `${r.version} failed verification on ${r.environment}${r.result === "rolled-back" ? `; rolled back to ${r.previousVersion}` : ""}`,
+  "gate-inconclusive": (r) =>
+    `the canary gate could not judge ${r.version} on ${r.environment}${r.result === "rolled-back" ? `; rolled back to ${r.previousVersion}` : ""}`,
   "budget-breach": (r) => `${r.environment} is over budget`,
 };
 
-export function deployEvent(report: DeployReport, options: { service: string; severity: (kind: NotifyEventKind) => Severity; links: DeployLinks; at: string; durationSeconds?: number }): NotifyEvent {
+export function deployEvent(
+  report: DeployReport,
+  options: {
+    service: string;
+    severity: (kind: NotifyEventKind) => Severity;
+    links: DeployLinks;
+    at: string;
+    durationSeconds?: number;
+  },
+): NotifyEvent {
   const kind = deployEventKind(report);
   const score = lastCanaryScore(report);
   const facts = [
     { name: "Version", value: report.version },
-    ...(report.previousVersion ? [{ name: "Previous version", value: report.previousVersion }] : []),
+    ...(report.previousVersion
+      ? [{ name: "Previous version", value: report.previousVersion }]
+      : []),
     { name: "Strategy", value: report.strategy },
     { name: "Result", value: report.result },
     ...(score !== undefined ? [{ name: "Canary score", value: String(score) }] : []),
-    { name: "Deployment", value: `#${report.deploymentId}${report.rollbackDeploymentId ? ` (rollback #${report.rollbackDeploymentId})` : ""}` },
-    ...(options.durationSeconds !== undefined ? [{ name: "Duration", value: `${options.durationSeconds.toFixed(1)}s` }] : []),
-    ...(report.figures.secondsToRestore !== undefined ? [{ name: "Time to restore", value: `${report.figures.secondsToRestore.toFixed(1)}s` }] : []),
+    {
+      name: "Deployment",
+      value: `#${report.deploymentId}${report.rollbackDeploymentId ? ` (rollback #${report.rollbackDeploymentId})` : ""}`,
+    },
+    ...(options.durationSeconds !== undefined
+      ? [{ name: "Duration", value: `${options.durationSeconds.toFixed(1)}s` }]
+      : []),
+    ...(report.figures.secondsToRestore !== undefined
+      ? [{ name: "Time to restore", value: `${report.figures.secondsToRestore.toFixed(1)}s` }]
+      : []),
   ];
   const links: NotifyLink[] = [
     ...(options.links.runUrl ? [{ label: "Workflow run", url: options.links.runUrl }] : []),
-    ...(options.links.deploymentsUrl ? [{ label: "Deployments", url: options.links.deploymentsUrl }] : []),
-    ...(options.links.environmentUrl ? [{ label: "Environment", url: options.links.environmentUrl }] : []),
+    ...(options.links.deploymentsUrl
+      ? [{ label: "Deployments", url: options.links.deploymentsUrl }]
+      : []),
+    ...(options.links.environmentUrl
+      ? [{ label: "Environment", url: options.links.environmentUrl }]
+      : []),
   ];
   return {
     kind,

@@ -1,7 +1,13 @@
 // What the notifier talks about: the events shipgate reports, their default severities, and one
 // event's facts, independent of any channel.
 
-export const NOTIFY_EVENTS = ["rollback", "verification-failed", "gate-inconclusive", "budget-breach", "deploy-succeeded"] as const;
+export const NOTIFY_EVENTS = [
+  "rollback",
+  "verification-failed",
+  "gate-inconclusive",
+  "budget-breach",
+  "deploy-succeeded",
+] as const;
 export type NotifyEventKind = (typeof NOTIFY_EVENTS)[number];
 
 export const SEVERITIES = ["info", "warning", "critical"] as const;
@@ -17,9 +23,18 @@ export const DEFAULT_SEVERITY: Readonly<Record<NotifyEventKind, Severity>> = {
 };
 
 /** The events that raise an alert; a later `deploy-succeeded` resolves those of deploy. */
-export const PROBLEM_EVENTS: readonly NotifyEventKind[] = ["rollback", "verification-failed", "gate-inconclusive", "budget-breach"];
+export const PROBLEM_EVENTS: readonly NotifyEventKind[] = [
+  "rollback",
+  "verification-failed",
+  "gate-inconclusive",
+  "budget-breach",
+];
 /** The problems a successful deploy of the same environment ends. */
-export const RESOLVED_BY_DEPLOY: readonly NotifyEventKind[] = ["rollback", "verification-failed", "gate-inconclusive"];
+export const RESOLVED_BY_DEPLOY: readonly NotifyEventKind[] = [
+  "rollback",
+  "verification-failed",
+  "gate-inconclusive",
+];
 
 /** Prometheus alert names, one per problem event (stable: Alertmanager routes and silences use them). */
 export const ALERT_NAMES: Readonly<Record<NotifyEventKind, string>> = {

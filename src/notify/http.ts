@@ -28,6 +28,13 @@ export const sendHttp: Send = async (delivery, timeoutMs): Promise<Attempt> => {
     return { status: response.statusCode, ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
   } catch (error) {
     const err = error as Error & { code?: string };
-    return { error: err.name === "TimeoutError" || err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT" ? "timeout" : (err.code ?? err.name) };
+    return {
+      error:
+        err.name === "TimeoutError" ||
+        err.code === "UND_ERR_HEADERS_TIMEOUT" ||
+        err.code === "UND_ERR_BODY_TIMEOUT"
+          ? "timeout"
+          : (err.code ?? err.name),
+    };
   }
 };

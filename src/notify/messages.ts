@@ -16,7 +16,8 @@ function slackEscape(text: string): string {
 }
 
 /** Slack caps a section's text at 3000 characters and a header at 150. */
-const cap = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const cap = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
 /** A Slack incoming-webhook payload: `text` is the notification fallback, `blocks` the message. */
 export function slackMessage(event: NotifyEvent): Record<string, unknown> {
@@ -29,23 +30,39 @@ export function slackMessage(event: NotifyEvent): Record<string, unknown> {
     // A section holds at most 10 fields.
     blocks.push({
       type: "section",
-      fields: event.facts.slice(0, 10).map((fact) => ({ type: "mrkdwn", text: cap(`*${slackEscape(fact.name)}*\n${slackEscape(fact.value)}`, 2000) })),
+      fields: event.facts.slice(0, 10).map((fact) => ({
+        type: "mrkdwn",
+        text: cap(`*${slackEscape(fact.name)}*\n${slackEscape(fact.value)}`, 2000),
+      })),
     });
   }
   blocks.push({
     type: "context",
-    elements: [{ type: "mrkdwn", text: `severity *${event.severity}* · ${slackEscape(event.service)} · ${slackEscape(event.environment)} · ${event.at}` }],
+    elements: [
+      {
+        type: "mrkdwn",
+        text: `severity *${event.severity}* · ${slackEscape(event.service)} · ${slackEscape(event.environment)} · ${event.at}`,
+      },
+    ],
   });
   if (event.links.length > 0) {
     blocks.push({
       type: "actions",
-      elements: event.links.slice(0, 5).map((link) => ({ type: "button", text: { type: "plain_text", text: cap(link.label, 75) }, url: link.url })),
+      elements: event.links.slice(0, 5).map((link) => ({
+        type: "button",
+        text: { type: "plain_text", text: cap(link.label, 75) },
+        url: link.url,
+      })),
     });
   }
   return { text: fallback, blocks };
 }
 
-const TEAMS_COLOR: Readonly<Record<Severity, string>> = { info: "Good", warning: "Warning", critical: "Attention" };
+const TEAMS_COLOR: Readonly<Record<Severity, string>> = {
+  info: "Good",
+  warning: "Warning",
+  critical: "Attention",
+};
 
 /**
  * A Microsoft Teams incoming-webhook payload: a message carrying one Adaptive Card (1.4), which
@@ -57,14 +74,43 @@ export function teamsMessage(event: NotifyEvent): Record<string, unknown> {
     type: "AdaptiveCard",
     version: "1.4",
     body: [
-      { type: "TextBlock", size: "Large", weight: "Bolder", wrap: true, color: TEAMS_COLOR[event.severity], text: `${ICON[event.kind]} ${event.title}` },
+      {
+        type: "TextBlock",
+        size: "Large",
+        weight: "Bolder",
+        wrap: true,
+        color: TEAMS_COLOR[event.severity],
+        text: `${ICON[event.kind]} ${event.title}`,
+      },
       { type: "TextBlock", wrap: true, text: event.text },
-      ...(event.facts.length > 0 ? [{ type: "FactSet", facts: event.facts.map((fact) => ({ title: fact.name, value: fact.value })) }] : []),
-      { type: "TextBlock", isSubtle: true, size: "Small", wrap: true, text: `severity ${event.severity} · ${event.service} · ${event.environment} · ${event.at}` },
+      ...(event.facts.length > 0
+        ? [
+            {
+              type: "FactSet",
+              facts: event.facts.map((fact) => ({ title: fact.name, value: fact.value })),
+            },
+          ]
+        : []),
+      {
+        type: "TextBlock",
+        isSubtle: true,
+        size: "Small",
+        wrap: true,
+        text: `severity ${event.severity} · ${event.service} · ${event.environment} · ${event.at}`,
+      },
     ],
-    actions: event.links.map((link) => ({ type: "Action.OpenUrl", title: link.label, url: link.url })),
+    actions: event.links.map((link) => ({
+      type: "Action.OpenUrl",
+      title: link.label,
+      url: link.url,
+    })),
   };
-  return { type: "message", attachments: [{ contentType: "application/vnd.microsoft.card.adaptive", contentUrl: null, content: card }] };
+  return {
+    type: "message",
+    attachments: [
+      { contentType: "application/vnd.microsoft.card.adaptive", contentUrl: null, content: card },
+    ],
+  };
 }
 
 /** The generic webhook: the event as a flat JSON document, versioned so receivers can rely on it. */
@@ -103,7 +149,12 @@ export const ALERT_LIFETIME_MS = 7 * 24 * 3600 * 1000;
  * The identity of an alert: Alertmanager tells alerts apart by their label set, so labels hold
  * only what stays the same between the firing and the resolving message (no version).
  */
-export function alertLabels(kind: NotifyEventKind, severity: Severity, environment: string, service: string): Record<string, string> {
+export function alertLabels(
+  kind: NotifyEventKind,
+  severity: Severity,
+  environment: string,
+  service: string,
+): Record<string, string> {
   return { alertname: ALERT_NAMES[kind], environment, service, severity };
 }
 
@@ -116,7 +167,12 @@ export function firingAlert(event: NotifyEvent): Alert {
     annotations: {
       summary: event.title,
       description: event.text,
-      ...Object.fromEntries(event.facts.map((fact) => [fact.name.toLowerCase().replace(/[^a-z0-9]+/g, "_"), fact.value])),
+      ...Object.fromEntries(
+        event.facts.map((fact) => [
+          fact.name.toLowerCase().replace(/[^a-z0-9]+/g, "_"),
+          fact.value,
+        ]),
+      ),
     },
     startsAt: new Date(starts).toISOString(),
     endsAt: new Date(starts + ALERT_LIFETIME_MS).toISOString(),
@@ -128,7 +184,11 @@ export function firingAlert(event: NotifyEvent): Alert {
  * The message that resolves an earlier alert: the same labels with `endsAt` now. Alertmanager
  * merges it into the active alert of that label set, which then ends.
  */
-export function resolvingAlert(kind: NotifyEventKind, severity: Severity, resolvedBy: NotifyEvent): Alert {
+export function resolvingAlert(
+  kind: NotifyEventKind,
+  severity: Severity,
+  resolvedBy: NotifyEvent,
+): Alert {
   return {
     labels: alertLabels(kind, severity, resolvedBy.environment, resolvedBy.service),
     annotations: { summary: `resolved: ${resolvedBy.title}`, description: resolvedBy.text },

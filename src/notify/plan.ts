@@ -1,7 +1,22 @@
 // Which channel gets which message for an event: the events filter, minimum severity, quiet mode,
 // and Alertmanager's resolve-on-success. Pure: URLs come in already resolved.
-import { DEFAULT_SEVERITY, PROBLEM_EVENTS, RESOLVED_BY_DEPLOY, severityRank, type NotifyEvent, type NotifyEventKind, type Severity } from "./events.js";
-import { firingAlert, resolvingAlert, slackMessage, teamsMessage, webhookMessage, type Alert } from "./messages.js";
+import {
+  DEFAULT_SEVERITY,
+  PROBLEM_EVENTS,
+  RESOLVED_BY_DEPLOY,
+  severityRank,
+  type NotifyEvent,
+  type NotifyEventKind,
+  type Severity,
+} from "./events.js";
+import {
+  firingAlert,
+  resolvingAlert,
+  slackMessage,
+  teamsMessage,
+  webhookMessage,
+  type Alert,
+} from "./messages.js";
 import type { ChannelType, NotifySettings } from "./schema.js";
 
 /** A channel with its URL resolved (a secret: never logged). */
@@ -35,7 +50,10 @@ export interface Delivery {
  * The notify section with resolved URLs (`urls[i]` for `channels[i]`), defaults filled in. A
  * channel's name defaults to its type and position (`slack#1`), which never reveals its URL.
  */
-export function notifyPlan(settings: NotifySettings | undefined, urls: readonly string[]): NotifyPlan {
+export function notifyPlan(
+  settings: NotifySettings | undefined,
+  urls: readonly string[],
+): NotifyPlan {
   const channels = (settings?.channels ?? []).map((channel, index): Channel => ({
     name: channel.name ?? `${channel.type}#${index + 1}`,
     type: channel.type,
@@ -43,11 +61,18 @@ export function notifyPlan(settings: NotifySettings | undefined, urls: readonly 
     ...(channel.events ? { events: channel.events } : {}),
     minSeverity: channel["min-severity"] ?? "info",
   }));
-  return { channels, severity: { ...DEFAULT_SEVERITY, ...settings?.severity }, quiet: settings?.quiet ?? false };
+  return {
+    channels,
+    severity: { ...DEFAULT_SEVERITY, ...settings?.severity },
+    quiet: settings?.quiet ?? false,
+  };
 }
 
 function accepts(channel: Channel, kind: NotifyEventKind, severity: Severity): boolean {
-  return (channel.events === undefined || channel.events.includes(kind)) && severityRank(severity) >= severityRank(channel.minSeverity);
+  return (
+    (channel.events === undefined || channel.events.includes(kind)) &&
+    severityRank(severity) >= severityRank(channel.minSeverity)
+  );
 }
 
 /** Alertmanager's endpoint under the configured base URL (which may already name it). */
@@ -77,20 +102,34 @@ export function planDeliveries(plan: NotifyPlan, event: NotifyEvent): Delivery[]
   return plan.channels.flatMap((channel): Delivery[] => {
     switch (channel.type) {
       case "slack":
-        return accepts(channel, event.kind, event.severity) ? [json(channel, what, slackMessage(event))] : [];
+        return accepts(channel, event.kind, event.severity)
+          ? [json(channel, what, slackMessage(event))]
+          : [];
       case "teams":
-        return accepts(channel, event.kind, event.severity) ? [json(channel, what, teamsMessage(event))] : [];
+        return accepts(channel, event.kind, event.severity)
+          ? [json(channel, what, teamsMessage(event))]
+          : [];
       case "webhook":
-        return accepts(channel, event.kind, event.severity) ? [json(channel, what, webhookMessage(event))] : [];
+        return accepts(channel, event.kind, event.severity)
+          ? [json(channel, what, webhookMessage(event))]
+          : [];
       case "alertmanager": {
         const url = alertsEndpoint(channel.url);
         if (PROBLEM_EVENTS.includes(event.kind)) {
-          return accepts(channel, event.kind, event.severity) ? [json(channel, `${what} alert`, [firingAlert(event)], url)] : [];
+          return accepts(channel, event.kind, event.severity)
+            ? [json(channel, `${what} alert`, [firingAlert(event)], url)]
+            : [];
         }
         if (event.kind !== "deploy-succeeded") return [];
-        const kinds = RESOLVED_BY_DEPLOY.filter((kind) => accepts(channel, kind, plan.severity[kind]));
-        const resolving: Alert[] = kinds.map((kind) => resolvingAlert(kind, plan.severity[kind], event));
-        return resolving.length > 0 ? [json(channel, `resolve ${kinds.join(", ")}`, resolving, url)] : [];
+        const kinds = RESOLVED_BY_DEPLOY.filter((kind) =>
+          accepts(channel, kind, plan.severity[kind]),
+        );
+        const resolving: Alert[] = kinds.map((kind) =>
+          resolvingAlert(kind, plan.severity[kind], event),
+        );
+        return resolving.length > 0
+          ? [json(channel, `resolve ${kinds.join(", ")}`, resolving, url)]
+          : [];
       }
     }
   });

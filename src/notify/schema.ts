@@ -14,51 +14,96 @@ const event = z.enum(NOTIFY_EVENTS, { error: `expected one of ${NOTIFY_EVENTS.jo
 
 export const ChannelSchema = z
   .strictObject({
-    type: z.enum(CHANNEL_TYPES, { error: `expected one of ${CHANNEL_TYPES.join(", ")}` }).check(
-      z.describe("slack or teams (incoming webhooks), webhook (a generic JSON POST), or alertmanager (Prometheus Alertmanager API v2)."),
-    ),
-    name: z.optional(z.string().check(z.minLength(1), z.describe("A name for reports (default: the type and position)."))),
-    url: z.string().check(
-      z.describe(
-        "Where to send. Webhook URLs are secrets: slack, teams and webhook take a ${secret:NAME} reference only; alertmanager takes its base URL (http://alertmanager:9093) or a reference.",
+    type: z
+      .enum(CHANNEL_TYPES, { error: `expected one of ${CHANNEL_TYPES.join(", ")}` })
+      .check(
+        z.describe(
+          "slack or teams (incoming webhooks), webhook (a generic JSON POST), or alertmanager (Prometheus Alertmanager API v2).",
+        ),
       ),
+    name: z.optional(
+      z
+        .string()
+        .check(z.minLength(1), z.describe("A name for reports (default: the type and position).")),
     ),
+    url: z
+      .string()
+      .check(
+        z.describe(
+          "Where to send. Webhook URLs are secrets: slack, teams and webhook take a ${secret:NAME} reference only; alertmanager takes its base URL (http://alertmanager:9093) or a reference.",
+        ),
+      ),
     events: z.optional(
-      z.array(event).check(z.minLength(1), z.describe("Which events this channel receives (default: all).")),
+      z
+        .array(event)
+        .check(z.minLength(1), z.describe("Which events this channel receives (default: all).")),
     ),
-    "min-severity": z.optional(severity.check(z.describe("Events below this severity are not sent here (default info)."))),
+    "min-severity": z.optional(
+      severity.check(z.describe("Events below this severity are not sent here (default info).")),
+    ),
   })
   .check(
-    z.refine((channel) => (channel.type === "alertmanager" ? ENV_OR_SECRET_REFERENCE.test(channel.url) || HTTP_URL.test(channel.url) : SECRET_REFERENCE.test(channel.url)), {
-      error: "expected a ${secret:NAME} reference for a webhook URL (it is a secret), or for alertmanager an http(s) URL or a reference",
-      path: ["url"],
-    }),
+    z.refine(
+      (channel) =>
+        channel.type === "alertmanager"
+          ? ENV_OR_SECRET_REFERENCE.test(channel.url) || HTTP_URL.test(channel.url)
+          : SECRET_REFERENCE.test(channel.url),
+      {
+        error:
+          "expected a ${secret:NAME} reference for a webhook URL (it is a secret), or for alertmanager an http(s) URL or a reference",
+        path: ["url"],
+      },
+    ),
   );
 
 export const NotifySchema = z
   .strictObject({
-    channels: z.optional(z.array(ChannelSchema).check(z.describe("The channels that receive this environment's events."))),
+    channels: z.optional(
+      z
+        .array(ChannelSchema)
+        .check(z.describe("The channels that receive this environment's events.")),
+    ),
     severity: z.optional(
       z
         .partialRecord(event, severity)
-        .check(z.describe("Severity per event (defaults: rollback and verification-failed critical, gate-inconclusive and budget-breach warning, deploy-succeeded info).")),
+        .check(
+          z.describe(
+            "Severity per event (defaults: rollback and verification-failed critical, gate-inconclusive and budget-breach warning, deploy-succeeded info).",
+          ),
+        ),
     ),
     quiet: z.optional(
-      z.boolean({ error: "expected true or false" }).check(z.describe("Send nothing (what would have been sent is still logged and reported): for maintenance windows.")),
+      z
+        .boolean({ error: "expected true or false" })
+        .check(
+          z.describe(
+            "Send nothing (what would have been sent is still logged and reported): for maintenance windows.",
+          ),
+        ),
     ),
     incidents: z.optional(
-      z.boolean({ error: "expected true or false" }).check(
-        z.describe("Open an `incident` issue on a rollback or failed verification, closed by the next successful deploy (default: whether the environment is production)."),
-      ),
+      z
+        .boolean({ error: "expected true or false" })
+        .check(
+          z.describe(
+            "Open an `incident` issue on a rollback or failed verification, closed by the next successful deploy (default: whether the environment is production).",
+          ),
+        ),
     ),
     pushgateway: z.optional(
       z.string().check(
-        z.refine((url) => HTTP_URL.test(url) || ENV_OR_SECRET_REFERENCE.test(url), { error: "expected an http(s) URL or an ${env:NAME} / ${secret:NAME} reference" }),
-        z.describe("Prometheus Pushgateway base URL: each deploy's figures are pushed there (job shipgate_deploy)."),
+        z.refine((url) => HTTP_URL.test(url) || ENV_OR_SECRET_REFERENCE.test(url), {
+          error: "expected an http(s) URL or an ${env:NAME} / ${secret:NAME} reference",
+        }),
+        z.describe(
+          "Prometheus Pushgateway base URL: each deploy's figures are pushed there (job shipgate_deploy).",
+        ),
       ),
     ),
   })
-  .check(z.describe("Alerts, incidents and pipeline metrics for this environment (actions/deploy)."));
+  .check(
+    z.describe("Alerts, incidents and pipeline metrics for this environment (actions/deploy)."),
+  );
 
 export type NotifySettings = z.infer<typeof NotifySchema>;
 export type ChannelSettings = z.infer<typeof ChannelSchema>;

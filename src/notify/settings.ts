@@ -18,7 +18,11 @@ export interface ResolvedNotify {
   problems: string[];
 }
 
-export function resolveNotify(environment: LayeredEnvironment, lookup: VariableLookup, overrides: { pushgateway?: string } = {}): ResolvedNotify {
+export function resolveNotify(
+  environment: LayeredEnvironment,
+  lookup: VariableLookup,
+  overrides: { pushgateway?: string } = {},
+): ResolvedNotify {
   const section: NotifySettings | undefined = environment.document.notify;
   const secrets: string[] = [];
   const problems: string[] = [];
@@ -27,10 +31,18 @@ export function resolveNotify(environment: LayeredEnvironment, lookup: VariableL
   const urls: string[] = [];
   channels.forEach((channel, index) => {
     const path = ["notify", "channels", index, "url"];
-    const resolved = resolveReferences(channel.url, lookup, () => ({ path: formatKeyPath(path), at: environment.locate(path) }));
+    const resolved = resolveReferences(channel.url, lookup, () => ({
+      path: formatKeyPath(path),
+      at: environment.locate(path),
+    }));
     secrets.push(...resolved.secrets);
     if (resolved.problems.length > 0) {
-      problems.push(...resolved.problems.map((problem) => `${formatProblem(problem)}; channel ${channel.name ?? `${channel.type}#${index + 1}`} left out`));
+      problems.push(
+        ...resolved.problems.map(
+          (problem) =>
+            `${formatProblem(problem)}; channel ${channel.name ?? `${channel.type}#${index + 1}`} left out`,
+        ),
+      );
       return;
     }
     kept.push({ ...channel, name: channel.name ?? `${channel.type}#${index + 1}` });
@@ -39,9 +51,15 @@ export function resolveNotify(environment: LayeredEnvironment, lookup: VariableL
   let pushgateway = overrides.pushgateway;
   if (pushgateway === undefined && section?.pushgateway !== undefined) {
     const path = ["notify", "pushgateway"];
-    const resolved = resolveReferences(section.pushgateway, lookup, () => ({ path: formatKeyPath(path), at: environment.locate(path) }));
+    const resolved = resolveReferences(section.pushgateway, lookup, () => ({
+      path: formatKeyPath(path),
+      at: environment.locate(path),
+    }));
     secrets.push(...resolved.secrets);
-    if (resolved.problems.length > 0) problems.push(...resolved.problems.map((problem) => `${formatProblem(problem)}; metrics not pushed`));
+    if (resolved.problems.length > 0)
+      problems.push(
+        ...resolved.problems.map((problem) => `${formatProblem(problem)}; metrics not pushed`),
+      );
     else pushgateway = String(resolved.value);
   }
   return {

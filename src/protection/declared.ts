@@ -5,7 +5,8 @@ import { ConfigurationError, type SourcePosition } from "../runtime/errors.js";
 import { TEAM_NAME, waitTimerMinutes } from "./protection-schema.js";
 
 /** A reviewer as the file names it: a user login, or a team by organization and slug. */
-export type ReviewerRef = { type: "User"; login: string } | { type: "Team"; org: string; slug: string };
+export type ReviewerRef =
+  { type: "User"; login: string } | { type: "Team"; org: string; slug: string };
 
 export interface BranchPattern {
   name: string;
@@ -14,9 +15,7 @@ export interface BranchPattern {
 
 /** Which refs may deploy: every branch, branches with protection rules, or matching patterns. */
 export type BranchPolicy =
-  | { kind: "any" }
-  | { kind: "protected-branches" }
-  | { kind: "custom"; patterns: BranchPattern[] };
+  { kind: "any" } | { kind: "protected-branches" } | { kind: "custom"; patterns: BranchPattern[] };
 
 export interface DeclaredReviewer {
   /** As written: `octocat` or `org/team-slug`. */
@@ -42,7 +41,9 @@ export const PROTECTION = "protection";
 /** A reviewer name as written (already checked by the schema) to its reference. */
 export function reviewerRef(name: string): ReviewerRef {
   const team = TEAM_NAME.exec(name);
-  return team?.[1] && team[2] ? { type: "Team", org: team[1], slug: team[2] } : { type: "User", login: name };
+  return team?.[1] && team[2]
+    ? { type: "Team", org: team[1], slug: team[2] }
+    : { type: "User", login: name };
 }
 
 /**
@@ -50,7 +51,9 @@ export function reviewerRef(name: string): ReviewerRef {
  * environment has none (its GitHub environment is then not managed). The rules that span keys, and
  * so only hold once the layers are merged, are checked here.
  */
-export function declaredProtection(environment: LayeredEnvironment): DeclaredProtection | undefined {
+export function declaredProtection(
+  environment: LayeredEnvironment,
+): DeclaredProtection | undefined {
   const section = environment.document.protection;
   if (!section) return undefined;
   const locate = (path: KeyPath): SourcePosition => environment.locate([PROTECTION, ...path]);
@@ -67,12 +70,22 @@ export function declaredProtection(environment: LayeredEnvironment): DeclaredPro
   let branchPolicy: BranchPolicy = { kind: "any" };
   if (policy?.["protected-branches"]) branchPolicy = { kind: "protected-branches" };
   else if (policy?.custom) {
-    branchPolicy = { kind: "custom", patterns: policy.custom.map((pattern) => ({ name: pattern.name, type: pattern.type ?? "branch" })) };
+    branchPolicy = {
+      kind: "custom",
+      patterns: policy.custom.map((pattern) => ({
+        name: pattern.name,
+        type: pattern.type ?? "branch",
+      })),
+    };
   }
   const wait = section["wait-timer"];
   return {
     environment: environment.name,
-    reviewers: names.map((name, index) => ({ name, ref: reviewerRef(name), at: locate(["required-reviewers", index]) })),
+    reviewers: names.map((name, index) => ({
+      name,
+      ref: reviewerRef(name),
+      at: locate(["required-reviewers", index]),
+    })),
     preventSelfReview,
     waitTimer: wait === undefined ? 0 : (waitTimerMinutes(wait) ?? 0),
     branchPolicy,

@@ -33,18 +33,33 @@ function statusOf(error: unknown): number | undefined {
 
 function githubMessage(error: unknown): string {
   const data = (error as { response?: { data?: { message?: unknown } } } | null)?.response?.data;
-  return typeof data?.message === "string" ? data.message : error instanceof Error ? error.message : String(error);
+  return typeof data?.message === "string"
+    ? data.message
+    : error instanceof Error
+      ? error.message
+      : String(error);
 }
 
 /** A refusal the user can fix (credentials, permissions) as a ConfigurationError; anything else as it is. */
 function explainRefusal(error: unknown, request: string, write: boolean): unknown {
   const status = statusOf(error);
   const answer = `GitHub answered ${request} with ${status} "${githubMessage(error)}"`;
-  if (status === 401) return new ConfigurationError({ path: 'input "token"', message: `the token was not accepted: ${answer}` });
+  if (status === 401)
+    return new ConfigurationError({
+      path: 'input "token"',
+      message: `the token was not accepted: ${answer}`,
+    });
   if (write && (status === 403 || status === 404)) {
-    return new ConfigurationError({ path: 'input "token"', message: `${answer}: ${ADMINISTRATION_NEEDED}` });
+    return new ConfigurationError({
+      path: 'input "token"',
+      message: `${answer}: ${ADMINISTRATION_NEEDED}`,
+    });
   }
-  if (status === 403) return new ConfigurationError({ path: 'input "token"', message: `the token cannot read environments: ${answer}` });
+  if (status === 403)
+    return new ConfigurationError({
+      path: 'input "token"',
+      message: `the token cannot read environments: ${answer}`,
+    });
   return error;
 }
 
@@ -64,7 +79,9 @@ interface RuleReviewer {
 /** `org/slug` of a team reviewer: its html_url is `https://github.com/orgs/{org}/teams/{slug}`. */
 function teamName(team: NonNullable<RuleReviewer["reviewer"]>): string {
   const match = /\/orgs\/([^/]+)\/teams\/([^/?#]+)/.exec(team.html_url ?? "");
-  return match?.[1] && match[2] ? `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}` : (team.slug ?? String(team.id));
+  return match?.[1] && match[2]
+    ? `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`
+    : (team.slug ?? String(team.id));
 }
 
 function reviewersOf(rule: { reviewers?: RuleReviewer[] }): Reviewer[] {
@@ -75,28 +92,47 @@ function reviewersOf(rule: { reviewers?: RuleReviewer[] }): Reviewer[] {
   });
 }
 
-async function listPatterns(client: GitHubClient, repository: Repository, environment: string): Promise<LivePattern[]> {
-  const route = "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies";
+async function listPatterns(
+  client: GitHubClient,
+  repository: Repository,
+  environment: string,
+): Promise<LivePattern[]> {
+  const route =
+    "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies";
   const policies = await call(`GET deployment-branch-policies of ${environment}`, false, () =>
     client.paginate(route, { ...repository, environment_name: environment, per_page: 100 }),
   );
   return policies.flatMap((policy) =>
-    typeof policy.id === "number" && policy.name !== undefined ? [{ id: policy.id, name: policy.name, type: policy.type ?? "branch" }] : [],
+    typeof policy.id === "number" && policy.name !== undefined
+      ? [{ id: policy.id, name: policy.name, type: policy.type ?? "branch" }]
+      : [],
   );
 }
 
 /** The environment's protection rules, or undefined when GitHub has no environment of that name. */
-export async function readLiveProtection(client: GitHubClient, repository: Repository, environment: string): Promise<LiveProtection | undefined> {
+export async function readLiveProtection(
+  client: GitHubClient,
+  repository: Repository,
+  environment: string,
+): Promise<LiveProtection | undefined> {
   let data;
   try {
     ({ data } = await call(`GET environment ${environment}`, false, () =>
-      client.request("GET /repos/{owner}/{repo}/environments/{environment_name}", { ...repository, environment_name: environment }),
+      client.request("GET /repos/{owner}/{repo}/environments/{environment_name}", {
+        ...repository,
+        environment_name: environment,
+      }),
     ));
   } catch (error) {
     if (statusOf(error) === 404) return undefined;
     throw error;
   }
-  const live: LiveProtection = { waitTimer: 0, reviewers: [], preventSelfReview: false, branchPolicy: { kind: "any" } };
+  const live: LiveProtection = {
+    waitTimer: 0,
+    reviewers: [],
+    preventSelfReview: false,
+    branchPolicy: { kind: "any" },
+  };
   for (const rule of data.protection_rules ?? []) {
     if (rule.type === "wait_timer" && "wait_timer" in rule) live.waitTimer = rule.wait_timer ?? 0;
     if (rule.type === "required_reviewers" && "reviewers" in rule) {
@@ -107,7 +143,10 @@ export async function readLiveProtection(client: GitHubClient, repository: Repos
   const policy = data.deployment_branch_policy;
   if (policy?.protected_branches) live.branchPolicy = { kind: "protected-branches" };
   else if (policy?.custom_branch_policies) {
-    live.branchPolicy = { kind: "custom", patterns: await listPatterns(client, repository, environment) };
+    live.branchPolicy = {
+      kind: "custom",
+      patterns: await listPatterns(client, repository, environment),
+    };
   }
   return live;
 }
@@ -127,10 +166,12 @@ export async function resolveReviewers(
   known: readonly Reviewer[],
 ): Promise<Map<string, Reviewer>> {
   const resolved = new Map<string, Reviewer>();
-  for (const reviewer of known) resolved.set(`${reviewer.type}:${reviewer.name}`.toLowerCase(), reviewer);
+  for (const reviewer of known)
+    resolved.set(`${reviewer.type}:${reviewer.name}`.toLowerCase(), reviewer);
   const problems: Problem[] = [];
   const pending = new Map<string, DeclaredReviewer>();
-  for (const reviewer of declared) if (!resolved.has(refKey(reviewer.ref))) pending.set(refKey(reviewer.ref), reviewer);
+  for (const reviewer of declared)
+    if (!resolved.has(refKey(reviewer.ref))) pending.set(refKey(reviewer.ref), reviewer);
   await Promise.all(
     [...pending.entries()].map(async ([key, reviewer]) => {
       const problem = (message: string): void => {
@@ -138,17 +179,26 @@ export async function resolveReviewers(
       };
       try {
         if (reviewer.ref.type === "User") {
-          const { data } = await client.request("GET /users/{username}", { username: reviewer.ref.login });
-          if (data.type === "Organization") problem(`${reviewer.name} is an organization, not a user: name a team as ${reviewer.name}/team-slug`);
+          const { data } = await client.request("GET /users/{username}", {
+            username: reviewer.ref.login,
+          });
+          if (data.type === "Organization")
+            problem(
+              `${reviewer.name} is an organization, not a user: name a team as ${reviewer.name}/team-slug`,
+            );
           else resolved.set(key, { type: "User", id: Number(data.id), name: data.login });
         } else {
           const { org, slug } = reviewer.ref;
-          const { data } = await client.request("GET /orgs/{org}/teams/{team_slug}", { org, team_slug: slug });
+          const { data } = await client.request("GET /orgs/{org}/teams/{team_slug}", {
+            org,
+            team_slug: slug,
+          });
           resolved.set(key, { type: "Team", id: Number(data.id), name: `${org}/${data.slug}` });
         }
       } catch (error) {
         const status = statusOf(error);
-        if (reviewer.ref.type === "User" && status === 404) problem(`no GitHub user ${reviewer.name}`);
+        if (reviewer.ref.type === "User" && status === 404)
+          problem(`no GitHub user ${reviewer.name}`);
         else if (reviewer.ref.type === "Team" && (status === 404 || status === 403)) {
           problem(
             `no team ${reviewer.ref.slug} in organization ${reviewer.ref.org} that the token can see (reading teams needs the ` +
@@ -159,14 +209,20 @@ export async function resolveReviewers(
     }),
   );
   if (problems.length > 0) {
-    problems.sort((a, b) => (a.at?.file ?? "").localeCompare(b.at?.file ?? "") || (a.at?.line ?? 0) - (b.at?.line ?? 0));
+    problems.sort(
+      (a, b) =>
+        (a.at?.file ?? "").localeCompare(b.at?.file ?? "") || (a.at?.line ?? 0) - (b.at?.line ?? 0),
+    );
     throw new ConfigurationError(problems);
   }
   return resolved;
 }
 
 /** The resolved reviewers of one declaration, in the file's order. */
-export function reviewersFor(declared: readonly DeclaredReviewer[], resolved: ReadonlyMap<string, Reviewer>): Reviewer[] {
+export function reviewersFor(
+  declared: readonly DeclaredReviewer[],
+  resolved: ReadonlyMap<string, Reviewer>,
+): Reviewer[] {
   return declared.map((reviewer) => {
     const found = resolved.get(refKey(reviewer.ref));
     if (!found) throw new Error(`reviewer ${reviewer.name} was not resolved`);
@@ -192,23 +248,39 @@ export async function applyEnvironmentPlan(
   if (writes.put) {
     const body = writes.put;
     await call(`PUT environment ${environment}`, true, () =>
-      client.request("PUT /repos/{owner}/{repo}/environments/{environment_name}", { ...repository, environment_name: environment, ...body }),
+      client.request("PUT /repos/{owner}/{repo}/environments/{environment_name}", {
+        ...repository,
+        environment_name: environment,
+        ...body,
+      }),
     );
-    for (const change of changes) if (change !== policyChange || !writes.patterns) applied.add(change);
+    for (const change of changes)
+      if (change !== policyChange || !writes.patterns) applied.add(change);
   }
   if (!writes.patterns) return;
   const live =
-    plan.live?.branchPolicy.kind === "custom" ? plan.live.branchPolicy.patterns : await listPatterns(client, repository, environment);
+    plan.live?.branchPolicy.kind === "custom"
+      ? plan.live.branchPolicy.patterns
+      : await listPatterns(client, repository, environment);
   const edits = patternEdits(live, writes.patterns);
   const route = "/repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies";
   for (const pattern of edits.create) {
     await call(`POST deployment-branch-policies of ${environment}`, true, () =>
-      client.request(`POST ${route}`, { ...repository, environment_name: environment, name: pattern.name, type: pattern.type }),
+      client.request(`POST ${route}`, {
+        ...repository,
+        environment_name: environment,
+        name: pattern.name,
+        type: pattern.type,
+      }),
     );
   }
   for (const pattern of edits.remove) {
     await call(`DELETE deployment-branch-policy ${pattern.id} of ${environment}`, true, () =>
-      client.request(`DELETE ${route}/{branch_policy_id}`, { ...repository, environment_name: environment, branch_policy_id: pattern.id }),
+      client.request(`DELETE ${route}/{branch_policy_id}`, {
+        ...repository,
+        environment_name: environment,
+        branch_policy_id: pattern.id,
+      }),
     );
   }
   if (policyChange) applied.add(policyChange);

@@ -5,7 +5,13 @@ import { layerEnvironment } from "../config/layering.js";
 import { ConfigurationError, type Problem } from "../runtime/errors.js";
 import type { GitHubClient } from "../runtime/github.js";
 import { declaredProtection, type DeclaredProtection } from "./declared.js";
-import { applyEnvironmentPlan, readLiveProtection, resolveReviewers, reviewersFor, type Repository } from "./github.js";
+import {
+  applyEnvironmentPlan,
+  readLiveProtection,
+  resolveReviewers,
+  reviewersFor,
+  type Repository,
+} from "./github.js";
 import { drifted, planEnvironment, type Change, type EnvironmentPlan } from "./plan.js";
 import type { ProtectionAction } from "./report.js";
 
@@ -29,8 +35,11 @@ export interface ProtectionOutcome {
 }
 
 /** Every environment's declaration, all problems of all files reported at once. */
-async function readDeclarations(settings: ProtectionSettings): Promise<{ declared: DeclaredProtection[]; unmanaged: string[] }> {
-  const names = settings.environment === undefined ? settings.directory.names : [settings.environment];
+async function readDeclarations(
+  settings: ProtectionSettings,
+): Promise<{ declared: DeclaredProtection[]; unmanaged: string[] }> {
+  const names =
+    settings.environment === undefined ? settings.directory.names : [settings.environment];
   const declared: DeclaredProtection[] = [];
   const unmanaged: string[] = [];
   const problems: Problem[] = [];
@@ -63,7 +72,9 @@ async function readDeclarations(settings: ProtectionSettings): Promise<{ declare
 export async function runProtection(settings: ProtectionSettings): Promise<ProtectionOutcome> {
   const { declared, unmanaged } = await readDeclarations(settings);
   const { client, repository } = settings;
-  const live = await Promise.all(declared.map((protection) => readLiveProtection(client, repository, protection.environment)));
+  const live = await Promise.all(
+    declared.map((protection) => readLiveProtection(client, repository, protection.environment)),
+  );
   const resolved = await resolveReviewers(
     client,
     declared.flatMap((protection) => protection.reviewers),

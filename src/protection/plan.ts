@@ -19,13 +19,25 @@ export interface LiveProtection {
   waitTimer: number;
   reviewers: Reviewer[];
   preventSelfReview: boolean;
-  branchPolicy: { kind: "any" } | { kind: "protected-branches" } | { kind: "custom"; patterns: LivePattern[] };
+  branchPolicy:
+    { kind: "any" } | { kind: "protected-branches" } | { kind: "custom"; patterns: LivePattern[] };
 }
 
 /** What a new environment has: no rule at all. */
-export const NO_PROTECTION: LiveProtection = { waitTimer: 0, reviewers: [], preventSelfReview: false, branchPolicy: { kind: "any" } };
+export const NO_PROTECTION: LiveProtection = {
+  waitTimer: 0,
+  reviewers: [],
+  preventSelfReview: false,
+  branchPolicy: { kind: "any" },
+};
 
-export const SETTINGS = ["environment", "wait-timer", "required-reviewers", "prevent-self-review", "deployment-branch-policy"] as const;
+export const SETTINGS = [
+  "environment",
+  "wait-timer",
+  "required-reviewers",
+  "prevent-self-review",
+  "deployment-branch-policy",
+] as const;
 export type Setting = (typeof SETTINGS)[number];
 
 /** A setting's value as the environment file writes it (`null`: every branch may deploy). */
@@ -87,10 +99,20 @@ function samePolicy(live: LiveProtection["branchPolicy"], desired: BranchPolicy)
  * GitHub has. Reviewers are compared by id and patterns by name and type, both as sets: order
  * is not a setting.
  */
-export function planEnvironment(desired: DeclaredProtection, reviewers: readonly Reviewer[], live: LiveProtection | undefined): EnvironmentPlan {
+export function planEnvironment(
+  desired: DeclaredProtection,
+  reviewers: readonly Reviewer[],
+  live: LiveProtection | undefined,
+): EnvironmentPlan {
   const current = live ?? NO_PROTECTION;
   const changed = live ? "update" : "create";
-  const row = (setting: Setting, path: string[], from: SettingValue, to: SettingValue, same: boolean): Change => ({
+  const row = (
+    setting: Setting,
+    path: string[],
+    from: SettingValue,
+    to: SettingValue,
+    same: boolean,
+  ): Change => ({
     environment: desired.environment,
     setting,
     live: from,
@@ -100,7 +122,13 @@ export function planEnvironment(desired: DeclaredProtection, reviewers: readonly
   });
   const changes = [
     ...(live ? [] : [row("environment", [], "absent", "present", false)]),
-    row("wait-timer", ["wait-timer"], current.waitTimer, desired.waitTimer, current.waitTimer === desired.waitTimer),
+    row(
+      "wait-timer",
+      ["wait-timer"],
+      current.waitTimer,
+      desired.waitTimer,
+      current.waitTimer === desired.waitTimer,
+    ),
     row(
       "required-reviewers",
       ["required-reviewers"],
@@ -126,7 +154,8 @@ export function planEnvironment(desired: DeclaredProtection, reviewers: readonly
   return { environment: desired.environment, live, desired, reviewers: [...reviewers], changes };
 }
 
-export const drifted = (plan: EnvironmentPlan): Change[] => plan.changes.filter((change) => change.action !== "none");
+export const drifted = (plan: EnvironmentPlan): Change[] =>
+  plan.changes.filter((change) => change.action !== "none");
 
 /** The body of `PUT /repos/{owner}/{repo}/environments/{environment_name}` that sets every declared rule. */
 export interface EnvironmentBody {
@@ -147,8 +176,7 @@ export function writesFor(plan: EnvironmentPlan): EnvironmentWrites {
   const policy = plan.desired.branchPolicy;
   const kindChanged = (plan.live?.branchPolicy.kind ?? "any") !== policy.kind;
   const putNeeded =
-    kindChanged ||
-    drifted(plan).some((change) => change.setting !== "deployment-branch-policy");
+    kindChanged || drifted(plan).some((change) => change.setting !== "deployment-branch-policy");
   const put: EnvironmentBody | undefined = putNeeded
     ? {
         wait_timer: plan.desired.waitTimer,
@@ -157,15 +185,23 @@ export function writesFor(plan: EnvironmentPlan): EnvironmentWrites {
         deployment_branch_policy:
           policy.kind === "any"
             ? null
-            : { protected_branches: policy.kind === "protected-branches", custom_branch_policies: policy.kind === "custom" },
+            : {
+                protected_branches: policy.kind === "protected-branches",
+                custom_branch_policies: policy.kind === "custom",
+              },
       }
     : undefined;
-  const policyDrift = plan.changes.some((change) => change.setting === "deployment-branch-policy" && change.action !== "none");
+  const policyDrift = plan.changes.some(
+    (change) => change.setting === "deployment-branch-policy" && change.action !== "none",
+  );
   return { put, patterns: policy.kind === "custom" && policyDrift ? policy.patterns : undefined };
 }
 
 /** The pattern edits that turn `live` into `desired`: create what is missing, delete what is not declared. */
-export function patternEdits(live: readonly LivePattern[], desired: readonly BranchPattern[]): { create: BranchPattern[]; remove: LivePattern[] } {
+export function patternEdits(
+  live: readonly LivePattern[],
+  desired: readonly BranchPattern[],
+): { create: BranchPattern[]; remove: LivePattern[] } {
   const wanted = new Set(desired.map(patternKey));
   const have = new Set(live.map(patternKey));
   return {

@@ -19,7 +19,9 @@ export function formatValue(change: Pick<Change, "setting">, value: SettingValue
     case "deployment-branch-policy":
       if (value === null) return "any branch";
       if (typeof value === "object" && "custom" in value) {
-        return value.custom.map((pattern) => (pattern.type === "tag" ? `tag ${pattern.name}` : pattern.name)).join(", ");
+        return value.custom
+          .map((pattern) => (pattern.type === "tag" ? `tag ${pattern.name}` : pattern.name))
+          .join(", ");
       }
       return "protected branches";
   }
@@ -27,8 +29,14 @@ export function formatValue(change: Pick<Change, "setting">, value: SettingValue
 
 /** A value in the summary table: patterns as code, since `*` is markdown. */
 function valueCell(change: Change, value: SettingValue): string | Raw {
-  if (value === null || typeof value !== "object" || !("custom" in value)) return formatValue(change, value);
-  return raw(value.custom.map((pattern) => (pattern.type === "tag" ? `tag ${code(pattern.name)}` : code(pattern.name))).map(escapeCell).join(", "));
+  if (value === null || typeof value !== "object" || !("custom" in value))
+    return formatValue(change, value);
+  return raw(
+    value.custom
+      .map((pattern) => (pattern.type === "tag" ? `tag ${code(pattern.name)}` : code(pattern.name)))
+      .map(escapeCell)
+      .join(", "),
+  );
 }
 
 /** The warning for one drifted setting, placed on its key in the environment file. */
@@ -39,7 +47,10 @@ export function driftMessage(change: Change): string {
 }
 
 /** The `changes` output: every drifted setting, with where it is declared and, after apply, whether it was applied. */
-export function changesJson(plans: readonly EnvironmentPlan[], applied?: ReadonlySet<Change>): unknown[] {
+export function changesJson(
+  plans: readonly EnvironmentPlan[],
+  applied?: ReadonlySet<Change>,
+): unknown[] {
   return plans.flatMap((plan) =>
     drifted(plan).map((change) => ({
       environment: change.environment,
@@ -54,7 +65,11 @@ export function changesJson(plans: readonly EnvironmentPlan[], applied?: Readonl
   );
 }
 
-function actionCell(change: Change, action: ProtectionAction, applied: ReadonlySet<Change> | undefined): string {
+function actionCell(
+  change: Change,
+  action: ProtectionAction,
+  applied: ReadonlySet<Change> | undefined,
+): string {
   if (change.action === "none") return "in sync";
   if (action === "plan") return change.action;
   if (applied?.has(change)) return change.action === "create" ? "created" : "updated";
@@ -78,9 +93,14 @@ export function renderProtectionReport(report: ProtectionReport): string {
   const drift = report.plans.flatMap(drifted);
   const parts = [`### env-config protection: ${report.action} for ${code(report.repository)}`];
   const count = `${drift.length} setting${drift.length === 1 ? "" : "s"}`;
-  if (report.plans.length === 0) parts.push("No environment file has a `protection` section: nothing to compare.");
-  else if (drift.length === 0) parts.push("No drift: GitHub's environments match the environment files.");
-  else if (report.action === "plan") parts.push(`${count} drifted from the environment files; \`protection-action: apply\` makes GitHub match.`);
+  if (report.plans.length === 0)
+    parts.push("No environment file has a `protection` section: nothing to compare.");
+  else if (drift.length === 0)
+    parts.push("No drift: GitHub's environments match the environment files.");
+  else if (report.action === "plan")
+    parts.push(
+      `${count} drifted from the environment files; \`protection-action: apply\` makes GitHub match.`,
+    );
   else if (report.failure) parts.push(`Apply stopped: ${report.failure}`);
   else parts.push(`${count} applied.`);
   if (report.plans.length > 0) {
@@ -100,7 +120,9 @@ export function renderProtectionReport(report: ProtectionReport): string {
     );
   }
   if (report.unmanaged.length > 0) {
-    parts.push(`Not managed (no \`protection\` section): ${report.unmanaged.map(code).join(", ")}.`);
+    parts.push(
+      `Not managed (no \`protection\` section): ${report.unmanaged.map(code).join(", ")}.`,
+    );
   }
   return `${parts.join("\n\n")}\n`;
 }

@@ -21,13 +21,19 @@ export interface Cache<V> {
 /** Values cannot be undefined or null: lru-cache reads those as "absent". */
 export function createCache<V extends NonNullable<unknown>>(options: CacheOptions): Cache<V> {
   // Expired entries are dropped when read, not by a timer, so an idle cache keeps no process alive.
-  const entries = new LRUCache<string, V>({ max: options.max, ttl: options.ttlMs, ttlAutopurge: false });
+  const entries = new LRUCache<string, V>({
+    max: options.max,
+    ttl: options.ttlMs,
+    ttlAutopurge: false,
+  });
   return {
     get: (key) => entries.get(key),
     set: (key, value) => void entries.set(key, value),
     delete: (key) => void entries.delete(key),
     deleteWhere(predicate) {
-      const doomed = [...entries.entries()].filter(([key, value]) => predicate(value, key)).map(([key]) => key);
+      const doomed = [...entries.entries()]
+        .filter(([key, value]) => predicate(value, key))
+        .map(([key]) => key);
       for (const key of doomed) entries.delete(key);
       return doomed.length;
     },

@@ -21,7 +21,11 @@ export function formatProblem(problem: Problem): string {
   const where = problem.at
     ? `${problem.at.file}${problem.at.line === undefined ? "" : `:${problem.at.line}`}`
     : undefined;
-  return [where, problem.path].filter(Boolean).join(" ") + (where || problem.path ? ": " : "") + problem.message;
+  return (
+    [where, problem.path].filter(Boolean).join(" ") +
+    (where || problem.path ? ": " : "") +
+    problem.message
+  );
 }
 
 /**

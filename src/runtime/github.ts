@@ -64,7 +64,10 @@ const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   if (!options.token) {
-    throw new ConfigurationError({ message: "a GitHub token is required (for example `github.token`)", path: "token" });
+    throw new ConfigurationError({
+      message: "a GitHub token is required (for example `github.token`)",
+      path: "token",
+    });
   }
   // Called with the message only: octokit's logger passes extra details that are no annotation place.
   const warn = (message: string): void => (options.warn ?? logWarning)(message);
@@ -74,7 +77,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     baseUrl: (options.baseUrl || process.env.GITHUB_API_URL || GITHUB_API).replace(/\/+$/, ""),
     userAgent: "shipgate",
     log: { debug: () => {}, info: () => {}, warn, error: warn },
-    retry: { retries: options.retries ?? 3, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: secondMs },
+    retry: {
+      retries: options.retries ?? 3,
+      doNotRetry: DO_NOT_RETRY,
+      retryAfterBaseValue: secondMs,
+    },
     throttle: {
       retryAfterBaseValue: secondMs,
       // GitHub's pacing for writes (1/s), notifying writes (1 per 3 s) and searches (1 per 2 s), per
@@ -131,7 +138,10 @@ interface MemoEntry {
  */
 function memoizeGets(client: GitHubClient, options: GetCacheOptions): void {
   const freshMs = options.freshMs ?? 10_000;
-  const memo: Cache<MemoEntry> = createCache({ max: options.max ?? 200, ttlMs: options.ttlMs ?? 10 * 60_000 });
+  const memo: Cache<MemoEntry> = createCache({
+    max: options.max ?? 200,
+    ttlMs: options.ttlMs ?? 10 * 60_000,
+  });
 
   client.hook.wrap("request", async (request, endpoint) => {
     const { method, url, headers } = client.request.endpoint.parse(endpoint);
@@ -147,11 +157,13 @@ function memoizeGets(client: GitHubClient, options: GetCacheOptions): void {
     }
     const mode = (endpoint.request?.cacheMode as CacheMode | undefined) ?? "default";
     // A streamed body can be read only once, so it cannot be remembered.
-    if (mode === "bypass" || endpoint.request?.parseSuccessResponseBody === false) return request(endpoint);
+    if (mode === "bypass" || endpoint.request?.parseSuccessResponseBody === false)
+      return request(endpoint);
 
     const key = `${url} ${headers.accept ?? ""}`;
     const cached = memo.get(key);
-    if (cached && mode === "default" && Date.now() < cached.freshUntil) return structuredClone(cached.response);
+    if (cached && mode === "default" && Date.now() < cached.freshUntil)
+      return structuredClone(cached.response);
     // The inner hooks were bound to this very options object, so the header is set on it in place.
     if (cached?.etag) endpoint.headers = { ...endpoint.headers, "if-none-match": cached.etag };
     try {
@@ -179,5 +191,7 @@ function repositoryOf(url: string): string | undefined {
 }
 
 function hasStatus(error: unknown, status: number): boolean {
-  return typeof error === "object" && error !== null && (error as { status?: unknown }).status === status;
+  return (
+    typeof error === "object" && error !== null && (error as { status?: unknown }).status === status
+  );
 }

@@ -34,11 +34,19 @@ export const integerInput = (fallback: number, min: number, max: number) =>
     fallback,
   );
 
-function describeIssue(issue: $ZodIssue, raw: Record<string, string | undefined>, secret: ReadonlySet<string>): Problem {
+function describeIssue(
+  issue: $ZodIssue,
+  raw: Record<string, string | undefined>,
+  secret: ReadonlySet<string>,
+): Problem {
   const name = String(issue.path[0] ?? "");
   const given = raw[name];
-  const detail = given === undefined || secret.has(name) ? "" : ` (got ${JSON.stringify(given.length > 80 ? `${given.slice(0, 80)}…` : given)})`;
-  const message = issue.code === "invalid_type" && given === undefined ? "is required" : issue.message;
+  const detail =
+    given === undefined || secret.has(name)
+      ? ""
+      : ` (got ${JSON.stringify(given.length > 80 ? `${given.slice(0, 80)}…` : given)})`;
+  const message =
+    issue.code === "invalid_type" && given === undefined ? "is required" : issue.message;
   return { path: `input "${name}"`, message: `${message}${detail}` };
 }
 
@@ -59,7 +67,9 @@ export function readInputs<Shape extends $ZodLooseShape>(
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigurationError(parsed.error.issues.map((issue) => describeIssue(issue, raw, new Set(secretInputs))));
+    throw new ConfigurationError(
+      parsed.error.issues.map((issue) => describeIssue(issue, raw, new Set(secretInputs))),
+    );
   }
   return parsed.data;
 }

@@ -26,14 +26,23 @@ export function code(text: string): string {
 export type Align = "left" | "right" | "center";
 
 /** A GitHub-flavoured markdown table. Cells are escaped unless wrapped with `raw()`. */
-export function table(headers: readonly string[], rows: readonly (readonly (string | Raw)[])[], align: readonly Align[] = []): string {
+export function table(
+  headers: readonly string[],
+  rows: readonly (readonly (string | Raw)[])[],
+  align: readonly Align[] = [],
+): string {
   const marker = (index: number): string => {
     const a = align[index] ?? "left";
     return a === "right" ? "---:" : a === "center" ? ":---:" : "---";
   };
-  const cell = (value: string | Raw): string => (value instanceof Raw ? value.text : escapeCell(value));
+  const cell = (value: string | Raw): string =>
+    value instanceof Raw ? value.text : escapeCell(value);
   const line = (cells: readonly (string | Raw)[]): string => `| ${cells.map(cell).join(" | ")} |`;
-  return [line(headers), `| ${headers.map((_, index) => marker(index)).join(" | ")} |`, ...rows.map(line)].join("\n");
+  return [
+    line(headers),
+    `| ${headers.map((_, index) => marker(index)).join(" | ")} |`,
+    ...rows.map(line),
+  ].join("\n");
 }
 
 /** Markdown that a table should insert as it is (already escaped, such as inline code). */
@@ -49,6 +58,9 @@ export function details(summary: string, body: string): string {
 }
 
 /** A GitHub alert block (`NOTE`, `WARNING`, `CAUTION`…). */
-export function alert(kind: "NOTE" | "TIP" | "IMPORTANT" | "WARNING" | "CAUTION", body: string): string {
+export function alert(
+  kind: "NOTE" | "TIP" | "IMPORTANT" | "WARNING" | "CAUTION",
+  body: string,
+): string {
   return [`> [!${kind}]`, ...body.split("\n").map((line) => `> ${line}`)].join("\n");
 }

@@ -4,7 +4,10 @@
 // entry also loads the OIDC client, and with it undici, which roughly doubles an action's cold
 // start (see `npm run bench`). Only this file may reach into @actions/core.
 import { issue, issueCommand } from "../../node_modules/@actions/core/lib/command.js";
-import { issueFileCommand, prepareKeyValueMessage } from "../../node_modules/@actions/core/lib/file-command.js";
+import {
+  issueFileCommand,
+  prepareKeyValueMessage,
+} from "../../node_modules/@actions/core/lib/file-command.js";
 import { summary } from "../../node_modules/@actions/core/lib/summary.js";
 import { toCommandProperties } from "../../node_modules/@actions/core/lib/utils.js";
 
@@ -18,13 +21,15 @@ export interface AnnotationLocation {
 
 /** Writes a step output (to the GITHUB_OUTPUT file, as the runner expects). */
 export function setOutput(name: string, value: string): void {
-  if (!process.env.GITHUB_OUTPUT) throw new Error("GITHUB_OUTPUT is not set: not running under a GitHub runner");
+  if (!process.env.GITHUB_OUTPUT)
+    throw new Error("GITHUB_OUTPUT is not set: not running under a GitHub runner");
   issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
 }
 
 /** Exports a variable to the following steps of the job (GITHUB_ENV). */
 export function exportVariable(name: string, value: string): void {
-  if (!process.env.GITHUB_ENV) throw new Error("GITHUB_ENV is not set: not running under a GitHub runner");
+  if (!process.env.GITHUB_ENV)
+    throw new Error("GITHUB_ENV is not set: not running under a GitHub runner");
   issueFileCommand("ENV", prepareKeyValueMessage(name, value));
 }
 
@@ -48,17 +53,29 @@ export function registerSecret(value: string): void {
   if (lines.length > 1) for (const line of lines) issueCommand("add-mask", {}, line);
 }
 
-function annotate(level: "error" | "warning" | "notice", message: string, at: AnnotationLocation = {}): void {
+function annotate(
+  level: "error" | "warning" | "notice",
+  message: string,
+  at: AnnotationLocation = {},
+): void {
   issueCommand(
     level,
-    toCommandProperties({ file: at.file, startLine: at.line, startColumn: at.column, title: at.title }),
+    toCommandProperties({
+      file: at.file,
+      startLine: at.line,
+      startColumn: at.column,
+      title: at.title,
+    }),
     message,
   );
 }
 
-export const logError = (message: string, at?: AnnotationLocation): void => annotate("error", message, at);
-export const logWarning = (message: string, at?: AnnotationLocation): void => annotate("warning", message, at);
-export const logNotice = (message: string, at?: AnnotationLocation): void => annotate("notice", message, at);
+export const logError = (message: string, at?: AnnotationLocation): void =>
+  annotate("error", message, at);
+export const logWarning = (message: string, at?: AnnotationLocation): void =>
+  annotate("warning", message, at);
+export const logNotice = (message: string, at?: AnnotationLocation): void =>
+  annotate("notice", message, at);
 
 export function logInfo(message: string): void {
   process.stdout.write(`${message}\n`);

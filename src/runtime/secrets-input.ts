@@ -16,12 +16,19 @@ export function parseSecretsInput(text: string | undefined, inputName = "secrets
     parsed = JSON.parse(text);
   } catch {
     // The text is never repeated: it holds secrets.
-    throw new ConfigurationError({ path: `input "${inputName}"`, message: "expected a JSON object of secret names to values, such as ${{ toJSON(secrets) }}" });
+    throw new ConfigurationError({
+      path: `input "${inputName}"`,
+      message: "expected a JSON object of secret names to values, such as ${{ toJSON(secrets) }}",
+    });
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new ConfigurationError({ path: `input "${inputName}"`, message: "expected a JSON object of secret names to values, such as ${{ toJSON(secrets) }}" });
+    throw new ConfigurationError({
+      path: `input "${inputName}"`,
+      message: "expected a JSON object of secret names to values, such as ${{ toJSON(secrets) }}",
+    });
   }
   const secrets = new Map<string, string>();
-  for (const [name, value] of Object.entries(parsed)) if (typeof value === "string" && value !== "") secrets.set(name, value);
+  for (const [name, value] of Object.entries(parsed))
+    if (typeof value === "string" && value !== "") secrets.set(name, value);
   return { lookup: (name) => secrets.get(name), values: [...secrets.values()] };
 }

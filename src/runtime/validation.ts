@@ -20,7 +20,9 @@ export function issuesToProblems(
   locate?: (path: Path) => SourcePosition | undefined,
 ): Problem[] {
   return issues.flatMap((issue) => {
-    const path = issue.path.filter((segment): segment is string | number => typeof segment !== "symbol");
+    const path = issue.path.filter(
+      (segment): segment is string | number => typeof segment !== "symbol",
+    );
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         message: "unknown key (check its spelling and indentation)",

@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Cleanup, startLoad, startPrometheus, startService, type LoadRun, type PrometheusServer, type ServiceInstance } from "../harness/lab.js";
+import {
+  Cleanup,
+  startLoad,
+  startPrometheus,
+  startService,
+  type LoadRun,
+  type PrometheusServer,
+  type ServiceInstance,
+} from "../harness/lab.js";
 import { runAction } from "../harness/run-action.js";
 import { createWorkspace, type Workspace } from "../harness/workspace.js";
 
@@ -58,28 +66,65 @@ beforeAll(async () => {
   cleanup.add(() => workspace.remove());
   const instances: ServiceInstance[] = [];
   // The baseline fails 1% of requests; the bad canary 5%, five times as many.
-  for (const [version, errorRate] of [[BASELINE, 0.01], [GOOD, 0.01], [BAD, 0.05], [IDLE, 0]] as const) {
-    instances.push(cleanup.track(await startService({ version, slot: version === BASELINE ? "blue" : "green", errorRate, latencyMs: 10, latencyJitterMs: 2 })));
+  for (const [version, errorRate] of [
+    [BASELINE, 0.01],
+    [GOOD, 0.01],
+    [BAD, 0.05],
+    [IDLE, 0],
+  ] as const) {
+    instances.push(
+      cleanup.track(
+        await startService({
+          version,
+          slot: version === BASELINE ? "blue" : "green",
+          errorRate,
+          latencyMs: 10,
+          latencyJitterMs: 2,
+        }),
+      ),
+    );
   }
   prometheus = cleanup.track(
-    await startPrometheus({ dir: join(dir, "prometheus"), targets: instances.map((instance) => ({ job: "demo", target: `127.0.0.1:${instance.port}`, labels: { slot: instance.slot } })), scrapeInterval: "1s" }),
+    await startPrometheus({
+      dir: join(dir, "prometheus"),
+      targets: instances.map((instance) => ({
+        job: "demo",
+        target: `127.0.0.1:${instance.port}`,
+        labels: { slot: instance.slot },
+      })),
+      scrapeInterval: "1s",
+    }),
   );
   // Steady traffic to every instance but the idle one, for the whole file.
-  for (const instance of instances.slice(0, 3)) loads.push(startLoad({ url: `${instance.url}/api/work`, rps: 40, durationMs: 240_000 }));
+  for (const instance of instances.slice(0, 3))
+    loads.push(startLoad({ url: `${instance.url}/api/work`, rps: 40, durationMs: 240_000 }));
   cleanup.add(() => Promise.all(loads.map((load) => load.stop())));
   // Ready once Prometheus has a few seconds of error rates for the canaries and the baseline.
   for (const version of [BASELINE, GOOD, BAD]) {
-    await prometheus.waitFor(`sum(rate(http_requests_total{version="${version}",code=~"5.."}[5s]))`, { timeoutMs: 60_000, until: (result) => Number(result[0]?.value[1]) > 0 });
+    await prometheus.waitFor(
+      `sum(rate(http_requests_total{version="${version}",code=~"5.."}[5s]))`,
+      { timeoutMs: 60_000, until: (result) => Number(result[0]?.value[1]) > 0 },
+    );
   }
 }, 120_000);
 
 afterAll(() => cleanup.run(), 60_000);
 
-const gate = (inputs: Record<string, string>, extra: Partial<Parameters<typeof runAction>[0]> = {}) =>
+const gate = (
+  inputs: Record<string, string>,
+  extra: Partial<Parameters<typeof runAction>[0]> = {},
+) =>
   runAction({
     action: "canary-gate",
     workspace: workspace.dir,
-    inputs: { address: prometheus.url, metrics: METRICS, baseline: BASELINE, interval: "2s", count: "3", ...inputs },
+    inputs: {
+      address: prometheus.url,
+      metrics: METRICS,
+      baseline: BASELINE,
+      interval: "2s",
+      count: "3",
+      ...inputs,
+    },
     timeoutMs: 90_000,
     ...extra,
   });
@@ -87,7 +132,25 @@ const gate = (inputs: Record<string, string>, extra: Partial<Parameters<typeof r
 interface Report {
   verdict: string;
   score: number | null;
-  metrics: { name: string; phase: string; measurements: { phase: string; query?: string; queries?: { canary: string }; values?: unknown[]; comparison?: { label: string; u?: number; lower?: number; upper?: number; estimate?: number; effectSize: number | null; canary: { n: number } } }[] }[];
+  metrics: {
+    name: string;
+    phase: string;
+    measurements: {
+      phase: string;
+      query?: string;
+      queries?: { canary: string };
+      values?: unknown[];
+      comparison?: {
+        label: string;
+        u?: number;
+        lower?: number;
+        upper?: number;
+        estimate?: number;
+        effectSize: number | null;
+        canary: { n: number };
+      };
+    }[];
+  }[];
 }
 
 describe("canary-gate against Prometheus", () => {
@@ -106,15 +169,21 @@ describe("canary-gate against Prometheus", () => {
     // The resolved query is reported, with the canary's version in it.
     expect(first?.query).toContain(`version="${GOOD}"`);
     // Each round judges everything since the start of the analysis (and its lookback): more samples each time.
-    const sizes = report.metrics[1]?.measurements.map((measurement) => measurement.comparison?.canary.n ?? 0) ?? [];
+    const sizes =
+      report.metrics[1]?.measurements.map((measurement) => measurement.comparison?.canary.n ?? 0) ??
+      [];
     expect(sizes).toHaveLength(3);
     expect(sizes[0]).toBeGreaterThanOrEqual(2);
     expect(sizes[2]).toBeGreaterThan(sizes[0] ?? 0);
-    expect(result.summary).toMatch(/canary-gate: canary `1\.1\.1`, baseline `1\.1\.0` — ✅ promote/);
+    expect(result.summary).toMatch(
+      /canary-gate: canary `1\.1\.1`, baseline `1\.1\.0` — ✅ promote/,
+    );
     expect(result.summary).toMatch(/\*\*Promote: every deciding metric passed; score 100/);
     expect(result.summary).toContain("```mermaid\nxychart-beta");
     // Progress at every interval.
-    expect(result.lines.filter((line) => /^error-rate \d\/3: Successful/.test(line))).toHaveLength(3);
+    expect(result.lines.filter((line) => /^error-rate \d\/3: Successful/.test(line))).toHaveLength(
+      3,
+    );
   });
 
   it("rolls back a canary with five times the baseline's error rate", async () => {
@@ -126,11 +195,14 @@ describe("canary-gate against Prometheus", () => {
     expect(threshold?.phase).toBe("Failed");
     const values = threshold?.measurements[0]?.values as number[];
     expect(values[0]).toBeGreaterThan(0.03);
-    const comparison = report.metrics.find((metric) => metric.name === "errors-vs-baseline")?.measurements[0]?.comparison;
+    const comparison = report.metrics.find((metric) => metric.name === "errors-vs-baseline")
+      ?.measurements[0]?.comparison;
     expect(comparison).toMatchObject({ label: "High" });
     expect(comparison?.estimate).toBeGreaterThan(0.02);
     expect(comparison?.effectSize).toBeGreaterThan(2);
-    expect(result.annotations.find((annotation) => annotation.level === "error")?.message).toMatch(/^canary-gate: rollback, score 0: .*error-rate broke its threshold/);
+    expect(result.annotations.find((annotation) => annotation.level === "error")?.message).toMatch(
+      /^canary-gate: rollback, score 0: .*error-rate broke its threshold/,
+    );
     expect(result.summary).toMatch(/❌ roll back/);
     // It stopped at the first failure rather than waiting out all three rounds.
     expect(result.lines.filter((line) => /^error-rate \d\/3/.test(line))).toHaveLength(1);
@@ -141,17 +213,33 @@ describe("canary-gate against Prometheus", () => {
     expect(result.exitCode).toBe(0);
     expect(result.outputs.verdict).toBe("inconclusive");
     const report = JSON.parse(result.outputs.report ?? "{}") as Report;
-    expect(report.metrics.find((metric) => metric.name === "error-rate")?.measurements[0]).toMatchObject({ phase: "Inconclusive" });
+    expect(
+      report.metrics.find((metric) => metric.name === "error-rate")?.measurements[0],
+    ).toMatchObject({ phase: "Inconclusive" });
     expect(result.summary).toMatch(/no data/);
-    expect(result.annotations.find((annotation) => annotation.level === "warning")?.message).toMatch(/canary-gate: inconclusive/);
+    expect(
+      result.annotations.find((annotation) => annotation.level === "warning")?.message,
+    ).toMatch(/canary-gate: inconclusive/);
   });
 
   it("never promotes when Prometheus goes down mid-analysis", async () => {
-    const doomed = await startPrometheus({ dir: join(dir, "doomed"), targets: [], scrapeInterval: "1s" });
+    const doomed = await startPrometheus({
+      dir: join(dir, "doomed"),
+      targets: [],
+      scrapeInterval: "1s",
+    });
     cleanup.track(doomed);
     let killed = false;
     const result = await gate(
-      { address: doomed.url, canary: GOOD, metrics: "- name: up\n  query: vector(1)\n  condition: result == 1\n", count: "5", interval: "1s", "consecutive-error-limit": "2", "fail-on": "rollback,inconclusive" },
+      {
+        address: doomed.url,
+        canary: GOOD,
+        metrics: "- name: up\n  query: vector(1)\n  condition: result == 1\n",
+        count: "5",
+        interval: "1s",
+        "consecutive-error-limit": "2",
+        "fail-on": "rollback,inconclusive",
+      },
       {
         onLine: (line) => {
           if (!killed && /^up 1\/5: Successful/.test(line)) {
@@ -172,7 +260,9 @@ describe("canary-gate against Prometheus", () => {
   });
 
   it("judges a generic JSON endpoint with the http provider (Prometheus's own API as the endpoint)", async () => {
-    const query = encodeURIComponent(`sum(rate(http_requests_total{version="${GOOD}",route="/api/work"}[10s]))`);
+    const query = encodeURIComponent(
+      `sum(rate(http_requests_total{version="${GOOD}",route="/api/work"}[10s]))`,
+    );
     const metrics = `- name: traffic\n  provider: http\n  query: ${prometheus.url}/api/v1/query?query=${query}\n  path: data.result[0].value[1]\n  condition: result > 10\n`;
     const result = await gate({ metrics, canary: GOOD, count: "1" });
     expect(result.outputs.verdict).toBe("promote");
@@ -186,16 +276,36 @@ describe("canary-gate refuses bad definitions before the first query", () => {
       "service: demo\nanalysis:\n  address: http://127.0.0.1:9\n  metrics:\n    - name: broken\n      query: sum(rate(x[1m])\n      condition: result < 1\n",
     );
     await workspace.write("custom/staging.yml", "description: staging\n");
-    const result = await runAction({ action: "canary-gate", workspace: workspace.dir, inputs: { environment: "staging", "config-dir": "custom", canary: GOOD } });
+    const result = await runAction({
+      action: "canary-gate",
+      workspace: workspace.dir,
+      inputs: { environment: "staging", "config-dir": "custom", canary: GOOD },
+    });
     expect(result.exitCode).toBe(1);
     expect(result.annotations).toEqual([
-      expect.objectContaining({ level: "error", file: "custom/base.yml", line: 6, message: expect.stringMatching(/^custom\/base\.yml:6 analysis\.metrics\[0\]\.query \(metric "broken"\): PromQL syntax error at column 16/) }),
+      expect.objectContaining({
+        level: "error",
+        file: "custom/base.yml",
+        line: 6,
+        message: expect.stringMatching(
+          /^custom\/base\.yml:6 analysis\.metrics\[0\]\.query \(metric "broken"\): PromQL syntax error at column 16/,
+        ),
+      }),
     ]);
     expect(result.outputs).toEqual({});
   });
 
   it("rejects bad inputs by name", async () => {
-    const result = await runAction({ action: "canary-gate", workspace: workspace.dir, inputs: { metrics: "- name: m\n  query: up\n  max: 1\n", address: "http://127.0.0.1:9", count: "many", "fail-on": "sometimes" } });
+    const result = await runAction({
+      action: "canary-gate",
+      workspace: workspace.dir,
+      inputs: {
+        metrics: "- name: m\n  query: up\n  max: 1\n",
+        address: "http://127.0.0.1:9",
+        count: "many",
+        "fail-on": "sometimes",
+      },
+    });
     expect(result.exitCode).toBe(1);
     expect(result.annotations.map((annotation) => annotation.message)).toEqual([
       'input "fail-on": unknown verdict sometimes: use rollback, inconclusive, promote, or none',

@@ -23,7 +23,13 @@ beforeAll(async () => {
   workspace = await mkdtemp(join(tmpdir(), "shipgate-dora-"));
   // The window ends when the action runs: a minute from now leaves room for the run itself.
   seedHistory(github, REPOSITORY, Math.floor(Date.now() / 1000) * 1000 + 60_000);
-  result = await runAction({ action: "delivery-report", workspace, repository: REPOSITORY, apiUrl: github.url, inputs: { window: "28d", "output-file": "site/dora.html", token: "test-token" } });
+  result = await runAction({
+    action: "delivery-report",
+    workspace,
+    repository: REPOSITORY,
+    apiUrl: github.url,
+    inputs: { window: "28d", "output-file": "site/dora.html", token: "test-token" },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -32,7 +38,16 @@ afterAll(async () => {
 });
 
 interface Report {
-  environments: { environment: string; deployments: number; successful: number; failed: number; deploymentsPerDay: number; leadTimeHours: number; changeFailureRate: number; timeToRestoreHours: number }[];
+  environments: {
+    environment: string;
+    deployments: number;
+    successful: number;
+    failed: number;
+    deploymentsPerDay: number;
+    leadTimeHours: number;
+    changeFailureRate: number;
+    timeToRestoreHours: number;
+  }[];
 }
 
 describe("delivery-report", () => {
@@ -40,13 +55,18 @@ describe("delivery-report", () => {
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.outputs.report ?? "{}") as Report;
     const production = report.environments.find((metrics) => metrics.environment === "production");
-    expect(report.environments.map((metrics) => metrics.environment)).toEqual(["production", "staging"]);
+    expect(report.environments.map((metrics) => metrics.environment)).toEqual([
+      "production",
+      "staging",
+    ]);
     expect(production).toMatchObject({ deployments: 7, successful: 4, failed: 3 });
     expect(production?.deploymentsPerDay).toBeCloseTo(4 / 28, 10);
     expect(production?.leadTimeHours).toBeCloseTo(11.75, 10);
     expect(production?.changeFailureRate).toBeCloseTo(3 / 7, 10);
     expect(production?.timeToRestoreHours).toBeCloseTo(5 / 60, 10);
-    expect(result.summary).toContain("| production | 1 per week (4 of 7) | 11.8 h (8 commits) | 42.9% (3 of 7) | 5 min |");
+    expect(result.summary).toContain(
+      "| production | 1 per week (4 of 7) | 11.8 h (8 commits) | 42.9% (3 of 7) | 5 min |",
+    );
     expect(result.summary.match(/```mermaid\nxychart-beta/g)).toHaveLength(2);
     expect(result.outputs["output-file"]).toBe(join(workspace, "site", "dora.html"));
     expect(result.masked).toContain("test-token");
@@ -55,9 +75,17 @@ describe("delivery-report", () => {
   });
 
   it("rejects a window it cannot read, naming the input", async () => {
-    const bad = await runAction({ action: "delivery-report", workspace, repository: REPOSITORY, apiUrl: github.url, inputs: { window: "a month", token: "t" } });
+    const bad = await runAction({
+      action: "delivery-report",
+      workspace,
+      repository: REPOSITORY,
+      apiUrl: github.url,
+      inputs: { window: "a month", token: "t" },
+    });
     expect(bad.exitCode).toBe(1);
-    expect(bad.annotations[0]?.message).toBe('input "window": expected a length such as 30d, 12w or 48h (got "a month")');
+    expect(bad.annotations[0]?.message).toBe(
+      'input "window": expected a length such as 30d, 12w or 48h (got "a month")',
+    );
   });
 });
 
@@ -67,7 +95,11 @@ describe("delivery-report", () => {
  * Requests Chromium makes for itself whatever the page is (component updates, sign-in, network
  * time), even with background networking off; everything else through the proxy came from the page.
  */
-const BROWSER_OWN_HOSTS = new Set(["update.googleapis.com", "accounts.google.com", "clients2.google.com"]);
+const BROWSER_OWN_HOSTS = new Set([
+  "update.googleapis.com",
+  "accounts.google.com",
+  "clients2.google.com",
+]);
 
 interface Proxy {
   /** Hosts (and URLs, for plain http) the browser asked the proxy for, its own hosts left out. */
@@ -109,7 +141,13 @@ interface Rendered {
 
 function chromium(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) =>
-    execFile("chromium", args, { timeout: 60_000, maxBuffer: 20 * 1024 * 1024 }, (error, stdout, stderr) => (error ? reject(Object.assign(error, { stderr })) : resolve({ stdout, stderr }))),
+    execFile(
+      "chromium",
+      args,
+      { timeout: 60_000, maxBuffer: 20 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        error ? reject(Object.assign(error, { stderr })) : resolve({ stdout, stderr }),
+    ),
   );
 }
 
@@ -137,8 +175,15 @@ async function render(file: string, screenshot: string): Promise<Rendered> {
     ];
     const url = pathToFileURL(file).href;
     const dom = await chromium([...common, "--virtual-time-budget=2000", "--dump-dom", url]);
-    const shot = await chromium([...common, "--window-size=1280,1000", `--screenshot=${screenshot}`, url]);
-    const console = [dom.stderr, shot.stderr].flatMap((text) => text.split("\n").filter((line) => line.includes(":CONSOLE")));
+    const shot = await chromium([
+      ...common,
+      "--window-size=1280,1000",
+      `--screenshot=${screenshot}`,
+      url,
+    ]);
+    const console = [dom.stderr, shot.stderr].flatMap((text) =>
+      text.split("\n").filter((line) => line.includes(":CONSOLE")),
+    );
     return { dom: dom.stdout, console, requests: [...proxy.requests] };
   } finally {
     await proxy.stop();
@@ -149,7 +194,10 @@ async function render(file: string, screenshot: string): Promise<Rendered> {
 describe("the HTML dashboard in headless Chromium", () => {
   it("the checks see a console error and a request when a page makes them", async () => {
     const file = join(workspace, "control.html");
-    await writeFile(file, '<!doctype html><html><body><h1>control</h1><script>console.error("control-error")</script><img src="https://cdn.example.test/chart.png"></body></html>');
+    await writeFile(
+      file,
+      '<!doctype html><html><body><h1>control</h1><script>console.error("control-error")</script><img src="https://cdn.example.test/chart.png"></body></html>',
+    );
     const rendered = await render(file, join(workspace, "control.png"));
     expect(rendered.console.some((line) => line.includes("control-error"))).toBe(true);
     expect(rendered.requests).toContain("CONNECT cdn.example.test:443");
@@ -165,12 +213,15 @@ describe("the HTML dashboard in headless Chromium", () => {
     expect(rendered.dom.match(/<svg [^>]*class="chart"/g)).toHaveLength(4);
     // production: 7 deployments in 6 weekly bars' segments; lead time bars for its 4 good deployments.
     expect(rendered.dom.match(/<rect class="bar"/g)?.length).toBeGreaterThanOrEqual(10);
-    expect((await readFile(file, "utf8")).match(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/)).toBeNull();
+    expect(
+      (await readFile(file, "utf8")).match(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/),
+    ).toBeNull();
     const png = await readFile(screenshot);
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     expect(png.readUInt32BE(16)).toBe(1280);
     expect((await stat(screenshot)).size).toBeGreaterThan(20_000);
     // The README's picture is refreshed on request only, so a test run leaves the checkout clean.
-    if (process.env.UPDATE_SCREENSHOTS === "1") await copyFile(screenshot, join(ROOT, "docs", "dora-dashboard.png"));
+    if (process.env.UPDATE_SCREENSHOTS === "1")
+      await copyFile(screenshot, join(ROOT, "docs", "dora-dashboard.png"));
   }, 120_000);
 });

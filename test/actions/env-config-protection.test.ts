@@ -39,7 +39,8 @@ const run = (inputs: Record<string, string> = {}): Promise<ActionResult> =>
     repository: REPOSITORY,
   });
 
-const writes = (): string[] => github.calls.filter((call) => call.method !== "GET").map((call) => `${call.method} ${call.path}`);
+const writes = (): string[] =>
+  github.calls.filter((call) => call.method !== "GET").map((call) => `${call.method} ${call.path}`);
 
 /** The 1-based line of the first line of an environment file that starts with `prefix`. */
 async function lineOf(file: string, prefix: string): Promise<number> {
@@ -72,7 +73,9 @@ describe("plan", () => {
     expect(result.outputs.drift).toBe("true");
 
     const changes = JSON.parse(result.outputs.changes ?? "") as Record<string, unknown>[];
-    expect(changes.map((change) => `${String(change.environment)} ${String(change.setting)}`)).toEqual([
+    expect(
+      changes.map((change) => `${String(change.environment)} ${String(change.setting)}`),
+    ).toEqual([
       "production environment",
       "production wait-timer",
       "production required-reviewers",
@@ -90,7 +93,12 @@ describe("plan", () => {
       file: "environments/production.yml",
       line: await lineOf("production.yml", "  wait-timer:"),
     });
-    expect(changes[4]?.desired).toEqual({ custom: [{ name: "main", type: "branch" }, { name: "release/*", type: "branch" }] });
+    expect(changes[4]?.desired).toEqual({
+      custom: [
+        { name: "main", type: "branch" },
+        { name: "release/*", type: "branch" },
+      ],
+    });
     expect(changes[6]?.desired).toEqual({ "protected-branches": true });
 
     const warnings = result.annotations.filter((annotation) => annotation.level === "warning");
@@ -98,7 +106,8 @@ describe("plan", () => {
       {
         file: "environments/production.yml",
         line: await lineOf("production.yml", "protection:"),
-        message: "GitHub environment production does not exist yet; protection-action: apply creates it",
+        message:
+          "GitHub environment production does not exist yet; protection-action: apply creates it",
       },
       {
         file: "environments/production.yml",
@@ -108,7 +117,8 @@ describe("plan", () => {
       {
         file: "environments/production.yml",
         line: await lineOf("production.yml", "  required-reviewers:"),
-        message: "production: required-reviewers is none on GitHub, declared octo-org/release-managers, mona",
+        message:
+          "production: required-reviewers is none on GitHub, declared octo-org/release-managers, mona",
       },
       {
         file: "environments/production.yml",
@@ -118,23 +128,28 @@ describe("plan", () => {
       {
         file: "environments/production.yml",
         line: await lineOf("production.yml", "  deployment-branch-policy:"),
-        message: "production: deployment-branch-policy is any branch on GitHub, declared main, release/*",
+        message:
+          "production: deployment-branch-policy is any branch on GitHub, declared main, release/*",
       },
       {
         file: "environments/staging.yml",
         line: await lineOf("staging.yml", "protection:"),
-        message: "GitHub environment staging does not exist yet; protection-action: apply creates it",
+        message:
+          "GitHub environment staging does not exist yet; protection-action: apply creates it",
       },
       {
         file: "environments/staging.yml",
         line: await lineOf("staging.yml", "  deployment-branch-policy:"),
-        message: "staging: deployment-branch-policy is any branch on GitHub, declared protected branches",
+        message:
+          "staging: deployment-branch-policy is any branch on GitHub, declared protected branches",
       },
     ]);
     expect(result.summary).toContain("### env-config protection: plan for `octo-org/demo-api`");
     expect(result.summary).toContain("| Environment | Setting | Live | Desired | Action |");
     expect(result.summary).toContain("| production | wait-timer | none | 10 min | create |");
-    expect(result.summary).toContain("| production | deployment-branch-policy | any branch | `main`, `release/*` | create |");
+    expect(result.summary).toContain(
+      "| production | deployment-branch-policy | any branch | `main`, `release/*` | create |",
+    );
     expect(result.summary).toContain("Not managed (no `protection` section): `development`.");
     expectNoTokenLeak(result);
   });
@@ -143,10 +158,11 @@ describe("plan", () => {
     const result = await run({ "fail-on-drift": "true", environment: "staging" });
     expect(result.exitCode).toBe(1);
     expect(result.outputs.drift).toBe("true");
-    expect(result.annotations.filter((annotation) => annotation.level === "error").map((annotation) => annotation.file)).toEqual([
-      "environments/staging.yml",
-      "environments/staging.yml",
-    ]);
+    expect(
+      result.annotations
+        .filter((annotation) => annotation.level === "error")
+        .map((annotation) => annotation.file),
+    ).toEqual(["environments/staging.yml", "environments/staging.yml"]);
     expect(writes()).toEqual([]);
   });
 });
@@ -164,29 +180,43 @@ describe("apply", () => {
     ]);
     const changes = JSON.parse(first.outputs.changes ?? "") as { applied: boolean }[];
     expect(changes.every((change) => change.applied)).toBe(true);
-    expect(first.summary).toContain("| production | required-reviewers | none | octo-org/release-managers, mona | created |");
+    expect(first.summary).toContain(
+      "| production | required-reviewers | none | octo-org/release-managers, mona | created |",
+    );
 
     // What GitHub now has, read straight from the API.
     const production = (await (
-      await fetch(`${github.url}/repos/${REPOSITORY}/environments/production`, { headers: { authorization: "token t" } })
+      await fetch(`${github.url}/repos/${REPOSITORY}/environments/production`, {
+        headers: { authorization: "token t" },
+      })
     ).json()) as { protection_rules: Record<string, unknown>[]; deployment_branch_policy: unknown };
-    expect(production.deployment_branch_policy).toEqual({ protected_branches: false, custom_branch_policies: true });
+    expect(production.deployment_branch_policy).toEqual({
+      protected_branches: false,
+      custom_branch_policies: true,
+    });
     expect(production.protection_rules).toEqual([
       expect.objectContaining({ type: "wait_timer", wait_timer: 10 }),
       expect.objectContaining({
         type: "required_reviewers",
         prevent_self_review: true,
         reviewers: [
-          expect.objectContaining({ type: "User", reviewer: expect.objectContaining({ login: "mona" }) }),
-          expect.objectContaining({ type: "Team", reviewer: expect.objectContaining({ slug: "release-managers" }) }),
+          expect.objectContaining({
+            type: "User",
+            reviewer: expect.objectContaining({ login: "mona" }),
+          }),
+          expect.objectContaining({
+            type: "Team",
+            reviewer: expect.objectContaining({ slug: "release-managers" }),
+          }),
         ],
       }),
       expect.objectContaining({ type: "branch_policy" }),
     ]);
-    expect(github.storedEnvironment(REPOSITORY, "production")?.branchPatterns?.map(({ name, type }) => `${type} ${name}`)).toEqual([
-      "branch main",
-      "branch release/*",
-    ]);
+    expect(
+      github
+        .storedEnvironment(REPOSITORY, "production")
+        ?.branchPatterns?.map(({ name, type }) => `${type} ${name}`),
+    ).toEqual(["branch main", "branch release/*"]);
     expect(github.storedEnvironment(REPOSITORY, "staging")?.branchPolicy?.policy).toEqual({
       protected_branches: true,
       custom_branch_policies: false,
@@ -199,7 +229,12 @@ describe("apply", () => {
     expect(second.outputs.changes).toBe("[]");
     expect(github.calls.slice(callsBefore).filter((call) => call.method !== "GET")).toEqual([]);
     // Reviewers already on the environment are matched by name: no user or team lookups either.
-    expect(github.calls.slice(callsBefore).map((call) => call.operationId).sort()).toEqual([
+    expect(
+      github.calls
+        .slice(callsBefore)
+        .map((call) => call.operationId)
+        .sort(),
+    ).toEqual([
       "repos/get-environment",
       "repos/get-environment",
       "repos/list-deployment-branch-policies",
@@ -217,31 +252,51 @@ describe("apply", () => {
   it("changes only what drifted: a wait timer edited on GitHub is put back, a pattern added there is deleted", async () => {
     expect((await run({ "protection-action": "apply" })).exitCode).toBe(0);
     const mona = github.seedUser("mona");
-    await changeOnGitHub("production", { wait_timer: 60, reviewers: [{ type: "User", id: mona.id }] });
-    await fetch(`${github.url}/repos/${REPOSITORY}/environments/production/deployment-branch-policies`, {
-      method: "POST",
-      headers: { authorization: "token admin", "content-type": "application/json" },
-      body: JSON.stringify({ name: "hotfix/*", type: "branch" }),
+    await changeOnGitHub("production", {
+      wait_timer: 60,
+      reviewers: [{ type: "User", id: mona.id }],
     });
+    await fetch(
+      `${github.url}/repos/${REPOSITORY}/environments/production/deployment-branch-policies`,
+      {
+        method: "POST",
+        headers: { authorization: "token admin", "content-type": "application/json" },
+        body: JSON.stringify({ name: "hotfix/*", type: "branch" }),
+      },
+    );
 
     const plan = await run({ environment: "production" });
     expect(plan.outputs.drift).toBe("true");
-    expect(plan.annotations.filter((annotation) => annotation.level === "warning").map(({ line, message }) => ({ line, message }))).toEqual([
-      { line: await lineOf("production.yml", "  wait-timer:"), message: "production: wait-timer is 60 min on GitHub, declared 10 min" },
+    expect(
+      plan.annotations
+        .filter((annotation) => annotation.level === "warning")
+        .map(({ line, message }) => ({ line, message })),
+    ).toEqual([
+      {
+        line: await lineOf("production.yml", "  wait-timer:"),
+        message: "production: wait-timer is 60 min on GitHub, declared 10 min",
+      },
       {
         line: await lineOf("production.yml", "  required-reviewers:"),
-        message: "production: required-reviewers is mona on GitHub, declared octo-org/release-managers, mona",
+        message:
+          "production: required-reviewers is mona on GitHub, declared octo-org/release-managers, mona",
       },
       {
         line: await lineOf("production.yml", "  deployment-branch-policy:"),
-        message: "production: deployment-branch-policy is main, release/*, hotfix/* on GitHub, declared main, release/*",
+        message:
+          "production: deployment-branch-policy is main, release/*, hotfix/* on GitHub, declared main, release/*",
       },
     ]);
 
     const before = github.calls.length;
     const apply = await run({ environment: "production", "protection-action": "apply" });
     expect(apply.exitCode).toBe(0);
-    expect(github.calls.slice(before).filter((call) => call.method !== "GET").map((call) => [call.method, call.requestBody])).toEqual([
+    expect(
+      github.calls
+        .slice(before)
+        .filter((call) => call.method !== "GET")
+        .map((call) => [call.method, call.requestBody]),
+    ).toEqual([
       [
         "PUT",
         {
@@ -283,22 +338,35 @@ describe("refusals", () => {
   it("a write failing part-way says what was applied before it", async () => {
     github.override("repos/create-deployment-branch-policy", () => ({
       status: 403,
-      body: { message: "Must have admin rights to Repository.", documentation_url: "https://docs.github.com/rest", status: "403" },
+      body: {
+        message: "Must have admin rights to Repository.",
+        documentation_url: "https://docs.github.com/rest",
+        status: "403",
+      },
     }));
     const result = await run({ "protection-action": "apply", environment: "production" });
     expect(result.exitCode).toBe(1);
-    const message = result.annotations.find((annotation) => annotation.level === "error")?.message ?? "";
+    const message =
+      result.annotations.find((annotation) => annotation.level === "error")?.message ?? "";
     expect(message).toContain('403 "Must have admin rights to Repository."');
     expect(message).toContain(
       "Applied before the failure: production environment, production wait-timer, production required-reviewers, production prevent-self-review.",
     );
-    const changes = JSON.parse(result.outputs.changes ?? "") as { setting: string; applied: boolean }[];
-    expect(changes.filter((change) => !change.applied).map((change) => change.setting)).toEqual(["deployment-branch-policy"]);
+    const changes = JSON.parse(result.outputs.changes ?? "") as {
+      setting: string;
+      applied: boolean;
+    }[];
+    expect(changes.filter((change) => !change.applied).map((change) => change.setting)).toEqual([
+      "deployment-branch-policy",
+    ]);
   });
 
   it("an unknown reviewer fails before any write, at its line in the environment file", async () => {
     const production = await ws.read("environments/production.yml");
-    await ws.write("environments/production.yml", production.replace("    - mona\n", "    - mona\n    - nobody-here\n"));
+    await ws.write(
+      "environments/production.yml",
+      production.replace("    - mona\n", "    - mona\n    - nobody-here\n"),
+    );
     github.reset();
     github.seedTeam("octo-org", "release-managers");
     const result = await run({ "protection-action": "apply" });
@@ -325,7 +393,9 @@ describe("refusals", () => {
     github.seedUser("mona");
     const result = await run({ environment: "production" });
     expect(result.exitCode).toBe(1);
-    expect(result.annotations.find((annotation) => annotation.level === "error")?.message).toContain(
+    expect(
+      result.annotations.find((annotation) => annotation.level === "error")?.message,
+    ).toContain(
       'protection.required-reviewers: no team release-managers in organization octo-org that the token can see (reading teams needs the organization permission "Members: read"',
     );
   });

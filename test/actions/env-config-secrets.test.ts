@@ -20,36 +20,64 @@ describe("env-config secrets input and unset-secrets", () => {
     const result = await runAction({
       action: "env-config",
       workspace: ws.dir,
-      inputs: { environment: "production", secrets: JSON.stringify({ DB_PASSWORD: SECRET, OTHER_TOKEN: OTHER, github_token: "" }), "output-file": "out/config.json" },
+      inputs: {
+        environment: "production",
+        secrets: JSON.stringify({ DB_PASSWORD: SECRET, OTHER_TOKEN: OTHER, github_token: "" }),
+        "output-file": "out/config.json",
+      },
     });
     expect(result.exitCode).toBe(0);
     expect(result.masked).toEqual(expect.arrayContaining([SECRET, OTHER]));
     expect(JSON.parse(await ws.read("out/config.json")).database.password).toBe(SECRET);
     expect(result.outputs.config).toContain('"password":"***"');
     // Only the ::add-mask:: commands (which the runner consumes) carry the value.
-    expect(result.lines.filter((line) => !line.startsWith("::add-mask::")).join("\n")).not.toContain(SECRET);
+    expect(
+      result.lines.filter((line) => !line.startsWith("::add-mask::")).join("\n"),
+    ).not.toContain(SECRET);
   });
 
   it("renders unset secrets as *** with unset-secrets: redact, for diffs, and refuses to write files that way", async () => {
-    const redacted = await runAction({ action: "env-config", workspace: ws.dir, inputs: { environment: "production", "unset-secrets": "redact" } });
+    const redacted = await runAction({
+      action: "env-config",
+      workspace: ws.dir,
+      inputs: { environment: "production", "unset-secrets": "redact" },
+    });
     expect(redacted.annotations).toEqual([]);
     expect(redacted.exitCode).toBe(0);
     expect(JSON.parse(redacted.outputs.config ?? "{}").database.password).toBe("***");
     expect(redacted.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
-    const writing = await runAction({ action: "env-config", workspace: ws.dir, inputs: { environment: "production", "unset-secrets": "redact", "export-env": "true" } });
+    const writing = await runAction({
+      action: "env-config",
+      workspace: ws.dir,
+      inputs: { environment: "production", "unset-secrets": "redact", "export-env": "true" },
+    });
     expect(writing.exitCode).toBe(1);
-    expect(writing.annotations[0]?.message).toMatch(/input "unset-secrets": redact renders \*\*\* .* cannot write output-file or export-env/);
+    expect(writing.annotations[0]?.message).toMatch(
+      /input "unset-secrets": redact renders \*\*\* .* cannot write output-file or export-env/,
+    );
     expect(await ws.files()).not.toContain("out/config.json");
   });
 
   it("still fails on an unset secret by default, and never echoes a malformed secrets input", async () => {
-    const unset = await runAction({ action: "env-config", workspace: ws.dir, inputs: { environment: "production" } });
+    const unset = await runAction({
+      action: "env-config",
+      workspace: ws.dir,
+      inputs: { environment: "production" },
+    });
     expect(unset.exitCode).toBe(1);
-    expect(unset.annotations[0]?.message).toContain("secret ${secret:DB_PASSWORD} is not set or empty");
-    const malformed = await runAction({ action: "env-config", workspace: ws.dir, inputs: { environment: "production", secrets: `{"DB_PASSWORD": "${SECRET}"` } });
+    expect(unset.annotations[0]?.message).toContain(
+      "secret ${secret:DB_PASSWORD} is not set or empty",
+    );
+    const malformed = await runAction({
+      action: "env-config",
+      workspace: ws.dir,
+      inputs: { environment: "production", secrets: `{"DB_PASSWORD": "${SECRET}"` },
+    });
     expect(malformed.exitCode).toBe(1);
-    expect(malformed.annotations[0]?.message).toBe('input "secrets": expected a JSON object of secret names to values, such as ${{ toJSON(secrets) }}');
+    expect(malformed.annotations[0]?.message).toBe(
+      'input "secrets": expected a JSON object of secret names to values, such as ${{ toJSON(secrets) }}',
+    );
     expect(malformed.stdout + malformed.stderr).not.toContain(SECRET);
   });
 });

@@ -18,8 +18,10 @@ afterEach(async () => {
   await ws.remove();
 });
 
-const run = (inputs: Record<string, string>, env: Record<string, string> = { DB_PASSWORD: SECRET }) =>
-  runAction({ action: "env-config", workspace: ws.dir, inputs, env });
+const run = (
+  inputs: Record<string, string>,
+  env: Record<string, string> = { DB_PASSWORD: SECRET },
+) => runAction({ action: "env-config", workspace: ws.dir, inputs, env });
 
 /** Canonical JSON computed independently of the action: sorted keys at every level. */
 function canonical(value: unknown): string {
@@ -64,10 +66,15 @@ describe("rendering", () => {
       poolSize: 20,
       sslMode: "require",
     });
-    expect(config.telemetry).toEqual({ otlpEndpoint: "http://otel-collector:4318", sampleRatio: 0.5 });
+    expect(config.telemetry).toEqual({
+      otlpEndpoint: "http://otel-collector:4318",
+      sampleRatio: 0.5,
+    });
     expect(config.http.corsOrigins).toEqual(["https://staging.demo-shop.example.com"]);
     const real = { ...config, database: { ...config.database, password: SECRET } };
-    expect(result.outputs.digest).toBe(`sha256:${createHash("sha256").update(canonical(real)).digest("hex")}`);
+    expect(result.outputs.digest).toBe(
+      `sha256:${createHash("sha256").update(canonical(real)).digest("hex")}`,
+    );
     expect(result.masked).toContain(SECRET);
     expect(result.summary).toContain("### env-config: `staging`");
     expect(result.summary).toContain("| `database.password` | *** |");
@@ -80,7 +87,11 @@ describe("rendering", () => {
     const result = await run({ environment: "development" });
     const config = JSON.parse(result.outputs.config ?? "");
     expect(config.telemetry).toBeUndefined();
-    expect(config.http).toEqual({ port: 8080, requestTimeoutMs: 5000, corsOrigins: ["http://localhost:3000"] });
+    expect(config.http).toEqual({
+      port: 8080,
+      requestTimeoutMs: 5000,
+      corsOrigins: ["http://localhost:3000"],
+    });
     expect(config.features).toEqual({ newCheckout: true, recommendations: true });
   });
 
@@ -145,8 +156,14 @@ describe("output-file and formats", () => {
 
 describe("export-env", () => {
   it("exports each top-level scalar as UPPER_SNAKE_CASE and skips nested sections", async () => {
-    await ws.write("custom/qa.yml", "config:\n  logLevel: debug\n  maxBodyKb: 512\n  apiToken: ${secret:QA_TOKEN}\n  nested: { a: 1 }\n  list: [1]\n");
-    const result = await run({ environment: "qa", "config-dir": "custom", "export-env": "true" }, { DB_PASSWORD: SECRET, QA_TOKEN: OTHER_SECRET });
+    await ws.write(
+      "custom/qa.yml",
+      "config:\n  logLevel: debug\n  maxBodyKb: 512\n  apiToken: ${secret:QA_TOKEN}\n  nested: { a: 1 }\n  list: [1]\n",
+    );
+    const result = await run(
+      { environment: "qa", "config-dir": "custom", "export-env": "true" },
+      { DB_PASSWORD: SECRET, QA_TOKEN: OTHER_SECRET },
+    );
     expect(result.exitCode).toBe(0);
     expect(result.env).toEqual({ LOG_LEVEL: "debug", MAX_BODY_KB: "512", API_TOKEN: OTHER_SECRET });
     expect(result.masked).toContain(OTHER_SECRET);
@@ -155,7 +172,12 @@ describe("export-env", () => {
 
   it("refuses two keys that export to the same name, before writing anything", async () => {
     await ws.write("custom/qa.yml", "config:\n  log-level: debug\n  logLevel: info\n");
-    const result = await run({ environment: "qa", "config-dir": "custom", "export-env": "true", "output-file": "qa.json" });
+    const result = await run({
+      environment: "qa",
+      "config-dir": "custom",
+      "export-env": "true",
+      "output-file": "qa.json",
+    });
     expectFailedCleanly(result);
     expect(result.annotations[0]?.message).toContain("would be exported as LOG_LEVEL");
     expect(await ws.files()).not.toContain("qa.json");
@@ -177,13 +199,20 @@ describe("compare-to", () => {
     expect(diff.find((d: { path: string }) => d.path === "database.password")).toBeUndefined();
     const warning = result.annotations.find((annotation) => annotation.level === "warning");
     expect(warning).toMatchObject({ file: "environments/production.yml", line: 14 });
-    expect(warning?.message).toContain("database.replicaHost is set in production but not in staging");
+    expect(warning?.message).toContain(
+      "database.replicaHost is set in production but not in staging",
+    );
     expect(result.summary).toContain("[!WARNING]");
-    expect(result.summary).toContain("| `database.replicaHost` | missing here | — | prod-db-ro.internal.example.com |");
+    expect(result.summary).toContain(
+      "| `database.replicaHost` | missing here | — | prod-db-ro.internal.example.com |",
+    );
   });
 
   it("shows a secret-bearing difference masked", async () => {
-    await ws.write("environments/qa.yml", "config:\n  database:\n    password: literal-${secret:QA_DB}\n");
+    await ws.write(
+      "environments/qa.yml",
+      "config:\n  database:\n    password: literal-${secret:QA_DB}\n",
+    );
     const result = await run({ environment: "staging", "compare-to": "qa" });
     expect(result.exitCode).toBe(0);
     expect(result.summary).toContain("| `database.password` | changed | *** | *** |");
@@ -217,7 +246,10 @@ describe("errors: one clear message with file, line and key path, exit 1, nothin
   it("YAML syntax error points at the file and line", async () => {
     await ws.write("environments/staging.yml", "config:\n  logLevel: info\n  http: [unclosed\n");
     const result = await failing({ environment: "staging" });
-    expect(result.annotations[0]).toMatchObject({ level: "error", file: "environments/staging.yml" });
+    expect(result.annotations[0]).toMatchObject({
+      level: "error",
+      file: "environments/staging.yml",
+    });
     expect(result.annotations[0]?.line).toBeGreaterThanOrEqual(3);
     expect(result.annotations[0]?.message).toContain("YAML syntax error");
   });
@@ -229,13 +261,20 @@ describe("errors: one clear message with file, line and key path, exit 1, nothin
   });
 
   it("config.schema.json violations name the key path, the file and the line that set it", async () => {
-    await ws.write("environments/staging.yml", "url: https://staging.example.com\nconfig:\n  http:\n    port: eighty\n  logLevel: verbose\n");
+    await ws.write(
+      "environments/staging.yml",
+      "url: https://staging.example.com\nconfig:\n  http:\n    port: eighty\n  logLevel: verbose\n",
+    );
     const result = await failing({ environment: "staging" });
-    const messages = result.annotations.map((annotation) => `${annotation.file}:${annotation.line} ${annotation.message}`);
+    const messages = result.annotations.map(
+      (annotation) => `${annotation.file}:${annotation.line} ${annotation.message}`,
+    );
     expect(messages).toEqual(
       expect.arrayContaining([
         "environments/staging.yml:4 environments/staging.yml:4 config.http.port: must be integer",
-        expect.stringMatching(/^environments\/staging\.yml:5 .*config\.logLevel: must be equal to one of the allowed values: "debug", "info", "warn", "error"$/),
+        expect.stringMatching(
+          /^environments\/staging\.yml:5 .*config\.logLevel: must be equal to one of the allowed values: "debug", "info", "warn", "error"$/,
+        ),
       ]),
     );
   });
@@ -243,20 +282,26 @@ describe("errors: one clear message with file, line and key path, exit 1, nothin
   it("a key required by the schema but deleted by the environment is reported", async () => {
     await ws.write("environments/staging.yml", "config:\n  features: null\n");
     const result = await failing({ environment: "staging" });
-    expect(result.annotations[0]?.message).toContain("config.features: is required by config.schema.json but missing");
+    expect(result.annotations[0]?.message).toContain(
+      "config.features: is required by config.schema.json but missing",
+    );
   });
 
   it("a missing environment variable names the key and the reference", async () => {
     await ws.write("environments/qa.yml", "config:\n  release: ${env:RELEASE_TAG}\n");
     const result = await failing({ environment: "qa" });
     expect(result.annotations[0]).toMatchObject({ file: "environments/qa.yml", line: 2 });
-    expect(result.annotations[0]?.message).toContain("config.release: environment variable ${env:RELEASE_TAG} is not set");
+    expect(result.annotations[0]?.message).toContain(
+      "config.release: environment variable ${env:RELEASE_TAG} is not set",
+    );
   });
 
   it("an unset or empty secret is an error (GitHub passes unset secrets as empty strings)", async () => {
     const result = await failing({ environment: "staging" }, { DB_PASSWORD: "" });
     expect(result.annotations[0]).toMatchObject({ file: "environments/base.yml", line: 18 });
-    expect(result.annotations[0]?.message).toContain("config.database.password: secret ${secret:DB_PASSWORD} is not set or empty");
+    expect(result.annotations[0]?.message).toContain(
+      "config.database.password: secret ${secret:DB_PASSWORD} is not set or empty",
+    );
   });
 
   it("a malformed reference is an error", async () => {
@@ -269,7 +314,10 @@ describe("errors: one clear message with file, line and key path, exit 1, nothin
   });
 
   it("a section of the wrong type and an unknown section are reported with their lines", async () => {
-    await ws.write("environments/staging.yml", "service: demo-api\nconfig:\n  - not\n  - a mapping\nhelth: {}\n");
+    await ws.write(
+      "environments/staging.yml",
+      "service: demo-api\nconfig:\n  - not\n  - a mapping\nhelth: {}\n",
+    );
     const result = await failing({ environment: "staging" });
     expect(result.annotations.map((annotation) => [annotation.line, annotation.message])).toEqual([
       [2, "environments/staging.yml:2 config: expected a mapping of keys to values"],
@@ -279,24 +327,52 @@ describe("errors: one clear message with file, line and key path, exit 1, nothin
 
   it("an invalid input names the input", async () => {
     const result = await failing({ environment: "staging", format: "toml" });
-    expect(result.annotations[0]?.message).toMatch(/^input "format": .*json.*yaml.*dotenv.* \(got "toml"\)$/);
+    expect(result.annotations[0]?.message).toMatch(
+      /^input "format": .*json.*yaml.*dotenv.* \(got "toml"\)$/,
+    );
   });
 
   it("a missing config directory is reported", async () => {
     const result = await failing({ environment: "staging", "config-dir": "nowhere" });
-    expect(result.annotations[0]?.message).toBe('input "config-dir": directory nowhere does not exist');
+    expect(result.annotations[0]?.message).toBe(
+      'input "config-dir": directory nowhere does not exist',
+    );
   });
 });
 
 describe("secret scan", () => {
   it("no secret value appears anywhere but the requested output-file", async () => {
     const runs = [
-      await run({ environment: "staging", "compare-to": "production", "export-env": "true", "output-file": "out/config.env", format: "dotenv" }, { DB_PASSWORD: SECRET, API_KEY: OTHER_SECRET }),
-      await run({ environment: "production", "compare-to": "staging", "output-file": "out/config.yml", format: "yaml" }, { DB_PASSWORD: SECRET, API_KEY: OTHER_SECRET }),
+      await run(
+        {
+          environment: "staging",
+          "compare-to": "production",
+          "export-env": "true",
+          "output-file": "out/config.env",
+          format: "dotenv",
+        },
+        { DB_PASSWORD: SECRET, API_KEY: OTHER_SECRET },
+      ),
+      await run(
+        {
+          environment: "production",
+          "compare-to": "staging",
+          "output-file": "out/config.yml",
+          format: "yaml",
+        },
+        { DB_PASSWORD: SECRET, API_KEY: OTHER_SECRET },
+      ),
       await run({ environment: "production", "config-dir": "missing" }, { DB_PASSWORD: SECRET }),
     ];
     for (const result of runs) {
-      const everything = [result.stdout, result.stderr, result.summary, JSON.stringify(result.outputs), JSON.stringify(result.env), JSON.stringify(result.state)]
+      const everything = [
+        result.stdout,
+        result.stderr,
+        result.summary,
+        JSON.stringify(result.outputs),
+        JSON.stringify(result.env),
+        JSON.stringify(result.state),
+      ]
         .join("\n")
         .split("\n")
         .filter((line) => !line.startsWith("::add-mask::"))
@@ -307,7 +383,9 @@ describe("secret scan", () => {
     for (const file of await ws.files()) {
       const text = await ws.read(file);
       if (file.startsWith("out/")) expect(text).toContain(SECRET);
-      else for (const secret of [SECRET, OTHER_SECRET]) expect({ file, leaked: text.includes(secret) }).toEqual({ file, leaked: false });
+      else
+        for (const secret of [SECRET, OTHER_SECRET])
+          expect({ file, leaked: text.includes(secret) }).toEqual({ file, leaked: false });
     }
   });
 });

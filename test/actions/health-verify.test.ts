@@ -2,7 +2,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { createServer } from "node:net";
 import { stringify } from "yaml";
-import { json, makeCertificates, startHttpServer, startHttpsServer, type Certificates, type FixtureServer } from "../harness/http-fixtures.js";
+import {
+  json,
+  makeCertificates,
+  startHttpServer,
+  startHttpsServer,
+  type Certificates,
+  type FixtureServer,
+} from "../harness/http-fixtures.js";
 import { runAction } from "../harness/run-action.js";
 import { createWorkspace, type Workspace } from "../harness/workspace.js";
 
@@ -23,11 +30,15 @@ beforeAll(async () => {
     },
     "/flapping": (_request, response, hits) => {
       const up = hits > 2;
-      response.writeHead(up ? 200 : 500, { "content-type": "application/json" }).end(JSON.stringify({ status: up ? "UP" : "DOWN" }));
+      response
+        .writeHead(up ? 200 : 500, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: up ? "UP" : "DOWN" }));
     },
     "/private": (request, response) => {
       const ok = request.headers.authorization === `Bearer ${TOKEN}`;
-      response.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(JSON.stringify({ status: ok ? "UP" : "DENIED" }));
+      response
+        .writeHead(ok ? 200 : 401, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: ok ? "UP" : "DENIED" }));
     },
   });
 });
@@ -43,8 +54,18 @@ afterEach(async () => {
 });
 
 type Check = Record<string, unknown>;
-const verify = (checks: Check[], inputs: Record<string, string> = {}, env: Record<string, string> = {}) =>
-  runAction({ action: "health-verify", workspace: ws.dir, inputs: { checks: stringify(checks), ...inputs }, env, timeoutMs: 30_000 });
+const verify = (
+  checks: Check[],
+  inputs: Record<string, string> = {},
+  env: Record<string, string> = {},
+) =>
+  runAction({
+    action: "health-verify",
+    workspace: ws.dir,
+    inputs: { checks: stringify(checks), ...inputs },
+    env,
+    timeoutMs: 30_000,
+  });
 
 const quick = { interval: "50ms", deadline: "5s" };
 
@@ -85,71 +106,144 @@ describe("healthy service", () => {
     expect(report.checks[0]).toMatchObject({ name: "api", healthy: true, verdict: "healthy" });
     expect(report.checks[0].attempts).toHaveLength(1);
     expect(report.checks[0].attempts[0].conditions).toHaveLength(10);
-    expect(report.checks[0].attempts[0].conditions.every((c: { success: boolean }) => c.success)).toBe(true);
-    expect(report.checks[0].latency).toEqual({ p50: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) });
+    expect(
+      report.checks[0].attempts[0].conditions.every((c: { success: boolean }) => c.success),
+    ).toBe(true);
+    expect(report.checks[0].latency).toEqual({
+      p50: expect.any(Number),
+      p95: expect.any(Number),
+      max: expect.any(Number),
+    });
     expect(result.summary).toContain("1/1 checks healthy");
     expect(result.summary).toMatch(/\| `api` \| ✅ healthy \| 1 \|/);
   });
 
   it("sends secret headers but never shows them", async () => {
     const result = await verify(
-      [{ name: "private", url: `${server.url}/private`, headers: { Authorization: "Bearer ${secret:HEALTH_TOKEN}" }, conditions: ["[BODY].status == UP"], ...quick }],
+      [
+        {
+          name: "private",
+          url: `${server.url}/private`,
+          headers: { Authorization: "Bearer ${secret:HEALTH_TOKEN}" },
+          conditions: ["[BODY].status == UP"],
+          ...quick,
+        },
+      ],
       {},
       { HEALTH_TOKEN: TOKEN },
     );
     expect(result.exitCode).toBe(0);
     expect(server.lastHeaders.get("/private")?.authorization).toBe(`Bearer ${TOKEN}`);
     expect(result.masked).toContain(TOKEN);
-    const visible = [...result.lines.filter((l) => !l.startsWith("::add-mask::")), ...Object.values(result.outputs), result.summary].join("\n");
+    const visible = [
+      ...result.lines.filter((l) => !l.startsWith("::add-mask::")),
+      ...Object.values(result.outputs),
+      result.summary,
+    ].join("\n");
     expect(visible).not.toContain(TOKEN);
   });
 
   it("a check with no conditions means connected and [STATUS] < 400", async () => {
     const result = await verify([{ name: "plain", url: `${server.url}/healthz`, ...quick }]);
     expect(result.exitCode).toBe(0);
-    const conditions = JSON.parse(result.outputs.report ?? "").checks[0].attempts[0].conditions.map((c: { condition: string }) => c.condition);
+    const conditions = JSON.parse(result.outputs.report ?? "").checks[0].attempts[0].conditions.map(
+      (c: { condition: string }) => c.condition,
+    );
     expect(conditions).toEqual(["[CONNECTED] == true", "[STATUS] < 400"]);
   });
 });
 
 describe("failing services", () => {
   it("a 503 fails after failure-threshold attempts, naming the condition with actual and expected", async () => {
-    const result = await verify([{ name: "api", url: `${server.url}/down`, conditions: ["[STATUS] == 200"], "failure-threshold": 2, ...quick }]);
+    const result = await verify([
+      {
+        name: "api",
+        url: `${server.url}/down`,
+        conditions: ["[STATUS] == 200"],
+        "failure-threshold": 2,
+        ...quick,
+      },
+    ]);
     expect(result.exitCode).toBe(1);
     expect(result.outputs.healthy).toBe("false");
     expect(JSON.parse(result.outputs["failed-checks"] ?? "")).toEqual(["api"]);
     expect(server.hits.get("/down")).toBe(2);
     expect(result.summary).toContain("[STATUS] == 200 — saw 503, expected == 200");
-    expect(result.annotations.find((a) => a.level === "error")?.message).toMatch(/check "api" failed: 2 consecutive failure\(s\)/);
+    expect(result.annotations.find((a) => a.level === "error")?.message).toMatch(
+      /check "api" failed: 2 consecutive failure\(s\)/,
+    );
   });
 
   it("a flapping service passes only after success-threshold passes in a row", async () => {
     const result = await verify([
-      { name: "flap", url: `${server.url}/flapping`, conditions: ["[STATUS] == 200"], "success-threshold": 2, "failure-threshold": 5, ...quick },
+      {
+        name: "flap",
+        url: `${server.url}/flapping`,
+        conditions: ["[STATUS] == 200"],
+        "success-threshold": 2,
+        "failure-threshold": 5,
+        ...quick,
+      },
     ]);
     expect(result.exitCode).toBe(0);
-    const attempts = JSON.parse(result.outputs.report ?? "").checks[0].attempts.map((a: { passed: boolean }) => a.passed);
+    const attempts = JSON.parse(result.outputs.report ?? "").checks[0].attempts.map(
+      (a: { passed: boolean }) => a.passed,
+    );
     expect(attempts).toEqual([false, false, true, true]);
-    expect(result.lines.some((line) => line.includes("[flap] attempt 3: pass") && line.includes("(1/2 passes"))).toBe(true);
+    expect(
+      result.lines.some(
+        (line) => line.includes("[flap] attempt 3: pass") && line.includes("(1/2 passes"),
+      ),
+    ).toBe(true);
   });
 
   it("a slow answer past the timeout fails the attempt whatever the conditions say", async () => {
-    const result = await verify([{ name: "slow", url: `${server.url}/slow`, timeout: "100ms", conditions: ["[STATUS] < 600"], "failure-threshold": 1, ...quick }]);
+    const result = await verify([
+      {
+        name: "slow",
+        url: `${server.url}/slow`,
+        timeout: "100ms",
+        conditions: ["[STATUS] < 600"],
+        "failure-threshold": 1,
+        ...quick,
+      },
+    ]);
     expect(result.exitCode).toBe(1);
     const attempt = JSON.parse(result.outputs.report ?? "").checks[0].attempts[0];
     expect(attempt).toMatchObject({ connected: false, status: 0, error: "timed out after 100ms" });
   });
 
   it("the wrong version fails a healthy-looking service", async () => {
-    const result = await verify([{ name: "old", url: `${server.url}/old`, conditions: ["[STATUS] == 200"], "failure-threshold": 1, ...quick }], { "expect-version": "v1.5.0" });
+    const result = await verify(
+      [
+        {
+          name: "old",
+          url: `${server.url}/old`,
+          conditions: ["[STATUS] == 200"],
+          "failure-threshold": 1,
+          ...quick,
+        },
+      ],
+      { "expect-version": "v1.5.0" },
+    );
     expect(result.exitCode).toBe(1);
     expect(result.summary).toContain("still serving 1.4.2, expected v1.5.0");
-    const ok = await verify([{ name: "new", url: `${server.url}/healthz`, ...quick }], { "expect-version": "1.5.0" });
+    const ok = await verify([{ name: "new", url: `${server.url}/healthz`, ...quick }], {
+      "expect-version": "1.5.0",
+    });
     expect(ok.exitCode).toBe(0);
   });
 
   it("malformed JSON fails the body condition with a reason, without crashing", async () => {
-    const result = await verify([{ name: "bad-json", url: `${server.url}/malformed`, conditions: ["[BODY].status == UP"], "failure-threshold": 1, ...quick }]);
+    const result = await verify([
+      {
+        name: "bad-json",
+        url: `${server.url}/malformed`,
+        conditions: ["[BODY].status == UP"],
+        "failure-threshold": 1,
+        ...quick,
+      },
+    ]);
     expect(result.exitCode).toBe(1);
     const condition = JSON.parse(result.outputs.report ?? "").checks[0].attempts[0].conditions[0];
     expect(condition.success).toBe(false);
@@ -159,8 +253,19 @@ describe("failing services", () => {
   it("a refused connection fails, and passes only where [CONNECTED] == false is asked on purpose", async () => {
     const port = await closedPort();
     const result = await verify([
-      { name: "refused", url: `http://127.0.0.1:${port}/healthz`, conditions: ["[STATUS] < 400"], "failure-threshold": 1, ...quick },
-      { name: "gone", url: `http://127.0.0.1:${port}/healthz`, conditions: ["[CONNECTED] == false"], ...quick },
+      {
+        name: "refused",
+        url: `http://127.0.0.1:${port}/healthz`,
+        conditions: ["[STATUS] < 400"],
+        "failure-threshold": 1,
+        ...quick,
+      },
+      {
+        name: "gone",
+        url: `http://127.0.0.1:${port}/healthz`,
+        conditions: ["[CONNECTED] == false"],
+        ...quick,
+      },
     ]);
     expect(JSON.parse(result.outputs["failed-checks"] ?? "")).toEqual(["refused"]);
     const refused = JSON.parse(result.outputs.report ?? "").checks[0].attempts[0];
@@ -169,7 +274,16 @@ describe("failing services", () => {
   });
 
   it("a deadline stops a check that never settles", async () => {
-    const result = await verify([{ name: "api", url: `${server.url}/down`, conditions: ["[STATUS] == 200"], "failure-threshold": 100, interval: "100ms", deadline: "450ms" }]);
+    const result = await verify([
+      {
+        name: "api",
+        url: `${server.url}/down`,
+        conditions: ["[STATUS] == 200"],
+        "failure-threshold": 100,
+        interval: "100ms",
+        deadline: "450ms",
+      },
+    ]);
     expect(result.exitCode).toBe(1);
     const check = JSON.parse(result.outputs.report ?? "").checks[0];
     expect(check.verdict).toBe("deadline");
@@ -190,7 +304,9 @@ describe("https", () => {
   });
 
   it("rejects an untrusted certificate by default", async () => {
-    const result = await verify([{ name: "tls", url: `${secure.url}/healthz`, "failure-threshold": 1, ...quick }]);
+    const result = await verify([
+      { name: "tls", url: `${secure.url}/healthz`, "failure-threshold": 1, ...quick },
+    ]);
     expect(result.exitCode).toBe(1);
     expect(JSON.parse(result.outputs.report ?? "").checks[0].attempts[0].connected).toBe(false);
   });
@@ -199,8 +315,19 @@ describe("https", () => {
     await ws.write("ca.pem", tls.caCert);
     const result = await verify(
       [
-        { name: "short-lived", url: `${secure.url}/healthz`, conditions: ["[CERTIFICATE_EXPIRATION] > 12h"], ...quick },
-        { name: "needs-two-days", url: `${secure.url}/healthz`, conditions: ["[CERTIFICATE_EXPIRATION] > 48h"], "failure-threshold": 1, ...quick },
+        {
+          name: "short-lived",
+          url: `${secure.url}/healthz`,
+          conditions: ["[CERTIFICATE_EXPIRATION] > 12h"],
+          ...quick,
+        },
+        {
+          name: "needs-two-days",
+          url: `${secure.url}/healthz`,
+          conditions: ["[CERTIFICATE_EXPIRATION] > 48h"],
+          "failure-threshold": 1,
+          ...quick,
+        },
       ],
       { "ca-file": "ca.pem" },
     );
@@ -208,18 +335,28 @@ describe("https", () => {
   });
 
   it("insecure accepts the certificate", async () => {
-    const result = await verify([{ name: "tls", url: `${secure.url}/healthz`, ...quick }], { insecure: "true" });
+    const result = await verify([{ name: "tls", url: `${secure.url}/healthz`, ...quick }], {
+      insecure: "true",
+    });
     expect(result.exitCode).toBe(0);
   });
 });
 
 describe("configuration", () => {
   it("an unparseable condition fails the run before any request, naming the check and the condition", async () => {
-    const result = await verify([{ name: "api", url: `${server.url}/healthz`, conditions: ["[STATUS] == 200", "[STAUTS] == 200"] }]);
+    const result = await verify([
+      {
+        name: "api",
+        url: `${server.url}/healthz`,
+        conditions: ["[STATUS] == 200", "[STAUTS] == 200"],
+      },
+    ]);
     expect(result.exitCode).toBe(1);
     expect(server.hits.size).toBe(0);
     expect(result.outputs).toEqual({});
-    expect(result.annotations[0]?.message).toMatch(/^checks\[0\]\.conditions\[1\] \(check "api"\): cannot parse condition "\[STAUTS\] == 200"/);
+    expect(result.annotations[0]?.message).toMatch(
+      /^checks\[0\]\.conditions\[1\] \(check "api"\): cannot parse condition "\[STAUTS\] == 200"/,
+    );
   });
 
   it("reads checks from the environment file, with references, and locates errors in it", async () => {
@@ -227,10 +364,22 @@ describe("configuration", () => {
       "environments/staging.yml",
       `health:\n  checks:\n    - name: api\n      url: \${env:APP_URL}/healthz\n      conditions: ["[BODY].status == UP"]\n      interval: 50ms\n`,
     );
-    const ok = await runAction({ action: "health-verify", workspace: ws.dir, inputs: { environment: "staging" }, env: { APP_URL: server.url } });
+    const ok = await runAction({
+      action: "health-verify",
+      workspace: ws.dir,
+      inputs: { environment: "staging" },
+      env: { APP_URL: server.url },
+    });
     expect(ok.exitCode).toBe(0);
-    await ws.write("environments/staging.yml", `health:\n  checks:\n    - name: api\n      url: http://127.0.0.1:1/\n      interval: 5\n`);
-    const bad = await runAction({ action: "health-verify", workspace: ws.dir, inputs: { environment: "staging" } });
+    await ws.write(
+      "environments/staging.yml",
+      `health:\n  checks:\n    - name: api\n      url: http://127.0.0.1:1/\n      interval: 5\n`,
+    );
+    const bad = await runAction({
+      action: "health-verify",
+      workspace: ws.dir,
+      inputs: { environment: "staging" },
+    });
     expect(bad.exitCode).toBe(1);
     expect(bad.annotations[0]).toMatchObject({ file: "environments/staging.yml", line: 5 });
     expect(bad.annotations[0]?.message).toContain("health.checks[0].interval");
@@ -245,7 +394,11 @@ describe("configuration", () => {
 
 describe("concurrency", () => {
   it("50 checks against a 200 ms endpoint finish far sooner than one after another", async () => {
-    const checks = Array.from({ length: 50 }, (_, i) => ({ name: `c${i}`, url: `${server.url}/lagging`, ...quick }));
+    const checks = Array.from({ length: 50 }, (_, i) => ({
+      name: `c${i}`,
+      url: `${server.url}/lagging`,
+      ...quick,
+    }));
     const started = Date.now();
     const result = await verify(checks, { concurrency: "25" });
     const elapsed = Date.now() - started;

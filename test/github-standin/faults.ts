@@ -3,7 +3,8 @@
 import { errorBody, type Reply } from "./http.js";
 
 /** An operationId, or any of operationId / method / path (exact, or a pattern) that must all match. */
-export type CallMatcher = string | { operationId?: string; method?: string; path?: string | RegExp };
+export type CallMatcher =
+  string | { operationId?: string; method?: string; path?: string | RegExp };
 
 export type Fault =
   | { kind: "server-error"; status: 500 | 502 | 503 }
@@ -27,12 +28,16 @@ export class FaultPlan {
   private pending: PendingFault[] = [];
 
   add(matcher: CallMatcher, fault: Fault, times: number): void {
-    if (!Number.isInteger(times) || times < 1) throw new Error(`times must be a positive integer, not ${times}`);
+    if (!Number.isInteger(times) || times < 1)
+      throw new Error(`times must be a positive integer, not ${times}`);
     this.pending.push({ matcher, fault, remaining: times });
   }
 
   /** The delay and the failing fault (first registered wins) for one request; each use counts down. */
-  take(call: CallIdentity): { delayMs: number; failure: Exclude<Fault, { kind: "delay" }> | undefined } {
+  take(call: CallIdentity): {
+    delayMs: number;
+    failure: Exclude<Fault, { kind: "delay" }> | undefined;
+  } {
     let delayMs = 0;
     let failure: Exclude<Fault, { kind: "delay" }> | undefined;
     for (const entry of this.pending) {
@@ -97,7 +102,10 @@ export function faultReply(fault: Exclude<Fault, { kind: "delay" }>, requestId: 
     case "server-error":
       return {
         status: fault.status,
-        body: errorBody(fault.status, fault.status === 503 ? "Service Unavailable" : "Server Error"),
+        body: errorBody(
+          fault.status,
+          fault.status === 503 ? "Service Unavailable" : "Server Error",
+        ),
       };
     case "secondary-rate-limit":
       return {
@@ -116,7 +124,11 @@ export function faultReply(fault: Exclude<Fault, { kind: "delay" }>, requestId: 
       const reset = Math.ceil(Date.now() / 1000) + fault.resetAfterSeconds;
       return {
         status: fault.status,
-        headers: { "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000", "x-ratelimit-reset": `${reset}` },
+        headers: {
+          "x-ratelimit-remaining": "0",
+          "x-ratelimit-used": "5000",
+          "x-ratelimit-reset": `${reset}`,
+        },
         body: {
           message:
             "API rate limit exceeded for installation. " +

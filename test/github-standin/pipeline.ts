@@ -41,7 +41,8 @@ export async function answerRequest(
 ): Promise<void> {
   const method = (incoming.method ?? "GET").toUpperCase();
   const url = new URL(incoming.url ?? "/", context.state().baseUrl);
-  if (method === "POST" && url.pathname === "/graphql") return answerGraphqlRequest(incoming, outgoing, url, context);
+  if (method === "POST" && url.pathname === "/graphql")
+    return answerGraphqlRequest(incoming, outgoing, url, context);
   const route = matchRoute(method, url.pathname);
   const operation = route.kind === "operation" ? route.operation : undefined;
   const raw = await readBody(incoming);
@@ -83,7 +84,9 @@ export async function answerRequest(
 async function decideReply(exchange: Exchange, context: PipelineContext): Promise<Reply> {
   const { method, url, route, body } = exchange;
   if (route.kind === "unknown-path") {
-    exchange.requestViolations.push(`no operation of the OpenAPI description matches ${method} ${url.pathname}`);
+    exchange.requestViolations.push(
+      `no operation of the OpenAPI description matches ${method} ${url.pathname}`,
+    );
     return { status: 404, body: errorBody(404, "Not Found") };
   }
   if (route.kind === "unknown-method") {
@@ -102,12 +105,19 @@ async function decideReply(exchange: Exchange, context: PipelineContext): Promis
   if (body.ok) exchange.requestViolations.push(...problems, ...validateBody(operation, body.value));
   else exchange.requestViolations.push(body.problem);
 
-  const { delayMs, failure } = context.faults.take({ operationId: operation.operationId, method, path: url.pathname });
+  const { delayMs, failure } = context.faults.take({
+    operationId: operation.operationId,
+    method,
+    path: url.pathname,
+  });
   if (delayMs > 0) await sleep(delayMs);
   if (failure) return faultReply(failure, exchange.requestId);
   if (!body.ok) return { status: 400, body: errorBody(400, "Problems parsing JSON") };
   if (exchange.requestViolations.length > 0) {
-    return { status: 422, body: errorBody(422, `Invalid request.\n\n${exchange.requestViolations.join("\n")}`) };
+    return {
+      status: 422,
+      body: errorBody(422, `Invalid request.\n\n${exchange.requestViolations.join("\n")}`),
+    };
   }
   const request: StandInRequest = {
     operationId: operation.operationId,
@@ -141,8 +151,13 @@ async function dispatch(
     return await handler(request, context.state());
   } catch (error) {
     if (error instanceof ReplyError) return error.reply;
-    responseViolations.push(`the stand-in's handler failed: ${error instanceof Error ? error.stack : String(error)}`);
-    return { status: 500, body: errorBody(500, "The GitHub stand-in failed; see the recorded call") };
+    responseViolations.push(
+      `the stand-in's handler failed: ${error instanceof Error ? error.stack : String(error)}`,
+    );
+    return {
+      status: 500,
+      body: errorBody(500, "The GitHub stand-in failed; see the recorded call"),
+    };
   }
 }
 
@@ -150,10 +165,17 @@ async function dispatch(
  * Writes the reply with GitHub's headers. A GET answered 200 carries an ETag, and a matching
  * `If-None-Match` turns it into a bodiless 304, which GitHub does not count against the rate limit.
  */
-function send(outgoing: ServerResponse, reply: Reply, exchange: Exchange, rateLimit: RateLimitWindow): number {
+function send(
+  outgoing: ServerResponse,
+  reply: Reply,
+  exchange: Exchange,
+  rateLimit: RateLimitWindow,
+): number {
   const payload = reply.body === undefined ? undefined : JSON.stringify(reply.body);
   const etag =
-    exchange.method === "GET" && reply.status === 200 && payload !== undefined ? weakEtag(payload) : undefined;
+    exchange.method === "GET" && reply.status === 200 && payload !== undefined
+      ? weakEtag(payload)
+      : undefined;
   const notModified = etag !== undefined && exchange.headers["if-none-match"] === etag;
   const status = notModified ? 304 : reply.status;
   outgoing.writeHead(status, {
@@ -162,7 +184,9 @@ function send(outgoing: ServerResponse, reply: Reply, exchange: Exchange, rateLi
     "x-github-media-type": "github.v3; format=json",
     ...rateLimit.headers(!notModified),
     ...(etag ? { etag } : {}),
-    ...(payload !== undefined && !notModified ? { "content-type": "application/json; charset=utf-8" } : {}),
+    ...(payload !== undefined && !notModified
+      ? { "content-type": "application/json; charset=utf-8" }
+      : {}),
     ...reply.headers,
   });
   outgoing.end(notModified ? undefined : payload);
@@ -192,24 +216,46 @@ function parseBody(raw: string): ParsedBody {
 /** Shaped like GitHub's (`C3A1:2F5B:1A2B3C:4D5E6F:66A0B1C2`). */
 function newRequestId(): string {
   const hex = randomBytes(12).toString("hex").toUpperCase();
-  return [hex.slice(0, 4), hex.slice(4, 8), hex.slice(8, 14), hex.slice(14, 20), hex.slice(20, 24)].join(":");
+  return [
+    hex.slice(0, 4),
+    hex.slice(4, 8),
+    hex.slice(8, 14),
+    hex.slice(14, 20),
+    hex.slice(20, 24),
+  ].join(":");
 }
 
 /**
  * GraphQL is not in the OpenAPI description: its one supported mutation is answered by
  * ./graphql.ts, with the same credentials rule and faults, and recorded like any other call.
  */
-async function answerGraphqlRequest(incoming: IncomingMessage, outgoing: ServerResponse, url: URL, context: PipelineContext): Promise<void> {
+async function answerGraphqlRequest(
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  url: URL,
+  context: PipelineContext,
+): Promise<void> {
   const raw = await readBody(incoming);
   const parsed = parseBody(raw);
   const requestViolations: string[] = [];
   let reply: Reply;
   const requestId = newRequestId();
-  const { delayMs, failure } = context.faults.take({ operationId: MINIMIZE_OPERATION, method: "POST", path: url.pathname });
+  const { delayMs, failure } = context.faults.take({
+    operationId: MINIMIZE_OPERATION,
+    method: "POST",
+    path: url.pathname,
+  });
   if (delayMs > 0) await sleep(delayMs);
   if (!/^(token|bearer) \S+$/i.test(incoming.headers.authorization ?? "")) {
     requestViolations.push("no Authorization header (`token X` or `Bearer X`)");
-    reply = { status: 401, body: { message: "This endpoint requires you to be authenticated.", documentation_url: "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql" } };
+    reply = {
+      status: 401,
+      body: {
+        message: "This endpoint requires you to be authenticated.",
+        documentation_url:
+          "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql",
+      },
+    };
   } else if (failure) {
     reply = faultReply(failure, requestId);
   } else if (!parsed.ok) {
@@ -221,7 +267,11 @@ async function answerGraphqlRequest(incoming: IncomingMessage, outgoing: ServerR
     reply = { status: answer.status, body: answer.body };
   }
   const payload = JSON.stringify(reply.body);
-  outgoing.writeHead(reply.status, { "x-github-request-id": requestId, "content-type": "application/json; charset=utf-8", ...reply.headers });
+  outgoing.writeHead(reply.status, {
+    "x-github-request-id": requestId,
+    "content-type": "application/json; charset=utf-8",
+    ...reply.headers,
+  });
   outgoing.end(payload);
   context.calls.record({
     method: "POST",

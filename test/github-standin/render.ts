@@ -131,7 +131,12 @@ export function renderTeamFull(state: GitHubState, team: TeamRecord): JsonObject
 
 /** A deployment branch or tag policy of an environment. */
 export function renderBranchPattern(pattern: BranchPatternRecord): JsonObject {
-  return { id: pattern.id, node_id: nodeId("GateBranchPolicy", pattern.id), name: pattern.name, type: pattern.type };
+  return {
+    id: pattern.id,
+    node_id: nodeId("GateBranchPolicy", pattern.id),
+    name: pattern.name,
+    type: pattern.type,
+  };
 }
 
 /** Renders a user known by login; a login nobody seeded is a bug in the stand-in. */
@@ -182,7 +187,11 @@ function openIssueCount(repository: RepositoryState): number {
   return [...repository.issues.values()].filter((issue) => issue.state === "open").length;
 }
 
-export function renderLabel(state: GitHubState, repository: RepositoryState, label: LabelRecord): JsonObject {
+export function renderLabel(
+  state: GitHubState,
+  repository: RepositoryState,
+  label: LabelRecord,
+): JsonObject {
   return {
     id: label.id,
     node_id: nodeId("Label", label.id),
@@ -194,7 +203,11 @@ export function renderLabel(state: GitHubState, repository: RepositoryState, lab
   };
 }
 
-export function renderIssue(state: GitHubState, repository: RepositoryState, issue: IssueRecord): JsonObject {
+export function renderIssue(
+  state: GitHubState,
+  repository: RepositoryState,
+  issue: IssueRecord,
+): JsonObject {
   const url = `${repositoryApiUrl(state, repository)}/issues/${issue.number}`;
   const assignees = issue.assignees.map((login) => renderLogin(state, login));
   return {
@@ -222,7 +235,9 @@ export function renderIssue(state: GitHubState, repository: RepositoryState, iss
     milestone: null,
     locked: false,
     active_lock_reason: null,
-    comments: [...repository.comments.values()].filter((comment) => comment.issueNumber === issue.number).length,
+    comments: [...repository.comments.values()].filter(
+      (comment) => comment.issueNumber === issue.number,
+    ).length,
     closed_at: issue.closedAt,
     closed_by: issue.closedBy === null ? null : renderLogin(state, issue.closedBy),
     created_at: issue.createdAt,
@@ -231,7 +246,11 @@ export function renderIssue(state: GitHubState, repository: RepositoryState, iss
   };
 }
 
-export function renderComment(state: GitHubState, repository: RepositoryState, comment: CommentRecord): JsonObject {
+export function renderComment(
+  state: GitHubState,
+  repository: RepositoryState,
+  comment: CommentRecord,
+): JsonObject {
   return {
     id: comment.id,
     node_id: nodeId("IssueComment", comment.id),
@@ -316,7 +335,12 @@ export function renderEnvironment(
   const rules: JsonObject[] = [];
   if (environment.waitTimer) {
     const { ruleId, minutes } = environment.waitTimer;
-    rules.push({ id: ruleId, node_id: nodeId("Gate", ruleId), type: "wait_timer", wait_timer: minutes });
+    rules.push({
+      id: ruleId,
+      node_id: nodeId("Gate", ruleId),
+      type: "wait_timer",
+      wait_timer: minutes,
+    });
   }
   if (environment.reviewers) {
     const { ruleId, preventSelfReview, users, teams = [] } = environment.reviewers;
@@ -364,12 +388,16 @@ export function buildWorkflowRun(
   const api = repositoryApiUrl(state, repository);
   const html = repositoryHtmlUrl(state, repository);
   const retargeted = replaceInStrings(example, [
-    ["https://api.github.com/repos/octo-org/octo-repo/actions/runs/30433642", `${api}/actions/runs/${id}`],
+    [
+      "https://api.github.com/repos/octo-org/octo-repo/actions/runs/30433642",
+      `${api}/actions/runs/${id}`,
+    ],
     ["https://github.com/octo-org/octo-repo/actions/runs/30433642", `${html}/actions/runs/${id}`],
     ["https://api.github.com/repos/octo-org/octo-repo", api],
   ]) as JsonObject;
   const now = state.now();
-  const headSha = typeof overrides.head_sha === "string" ? overrides.head_sha : fakeSha(`run ${id}`);
+  const headSha =
+    typeof overrides.head_sha === "string" ? overrides.head_sha : fakeSha(`run ${id}`);
   const actor = renderUser(state, state.actor);
   const repositoryJson = renderRepository(state, repository);
   return {
@@ -380,7 +408,11 @@ export function buildWorkflowRun(
     check_suite_node_id: nodeId("CheckSuite", id),
     run_number: id,
     head_sha: headSha,
-    head_commit: { ...(retargeted.head_commit as JsonObject), id: headSha, tree_id: fakeSha(`tree ${headSha}`) },
+    head_commit: {
+      ...(retargeted.head_commit as JsonObject),
+      id: headSha,
+      tree_id: fakeSha(`tree ${headSha}`),
+    },
     actor,
     triggering_actor: actor,
     referenced_workflows: [],
@@ -429,13 +461,18 @@ export function fakeSha(seed: string): string {
   return createHash("sha1").update(seed).digest("hex");
 }
 
-function replaceInStrings(value: unknown, replacements: readonly (readonly [string, string])[]): unknown {
+function replaceInStrings(
+  value: unknown,
+  replacements: readonly (readonly [string, string])[],
+): unknown {
   if (typeof value === "string") {
     return replacements.reduce((text, [from, to]) => text.split(from).join(to), value);
   }
   if (Array.isArray(value)) return value.map((item) => replaceInStrings(item, replacements));
   if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replaceInStrings(item, replacements)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, replaceInStrings(item, replacements)]),
+    );
   }
   return value;
 }

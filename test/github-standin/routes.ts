@@ -61,7 +61,10 @@ let routes: Route[] | undefined;
 export function matchRoute(method: string, pathname: string): RouteMatch {
   const candidates = allRoutes()
     .map((route) => ({ route, match: route.pattern.exec(pathname) }))
-    .filter((candidate): candidate is { route: Route; match: RegExpExecArray } => candidate.match !== null)
+    .filter(
+      (candidate): candidate is { route: Route; match: RegExpExecArray } =>
+        candidate.match !== null,
+    )
     .sort((a, b) => compareSpecificity(a.route, b.route));
   const first = candidates[0];
   if (!first) return { kind: "unknown-path" };
@@ -132,31 +135,41 @@ function describeOperation(document: OpenApiDocument, template: string, method: 
   if (!operation) throw new Error(`No ${method} ${template} in the OpenAPI description`);
   const operationPointer = ["paths", template, method];
 
-  const parameters = (operation.parameters ?? []).flatMap((parameter, index): OperationParameter[] => {
-    const resolved = isReference(parameter) ? resolveReference<ParameterObject>(document, parameter) : parameter;
-    if (resolved.in !== "path" && resolved.in !== "query") return [];
-    const location = isReference(parameter)
-      ? referenceSegments(parameter.$ref)
-      : [...operationPointer, "parameters", `${index}`];
-    const schema = isReference(resolved.schema)
-      ? resolveReference<JsonObject>(document, resolved.schema)
-      : resolved.schema;
-    return [
-      {
-        name: resolved.name,
-        in: resolved.in,
-        required: resolved.required === true,
-        type: typeof schema?.type === "string" ? schema.type : undefined,
-        schemaPointer: jsonPointer([...location, "schema"]),
-      },
-    ];
-  });
+  const parameters = (operation.parameters ?? []).flatMap(
+    (parameter, index): OperationParameter[] => {
+      const resolved = isReference(parameter)
+        ? resolveReference<ParameterObject>(document, parameter)
+        : parameter;
+      if (resolved.in !== "path" && resolved.in !== "query") return [];
+      const location = isReference(parameter)
+        ? referenceSegments(parameter.$ref)
+        : [...operationPointer, "parameters", `${index}`];
+      const schema = isReference(resolved.schema)
+        ? resolveReference<JsonObject>(document, resolved.schema)
+        : resolved.schema;
+      return [
+        {
+          name: resolved.name,
+          in: resolved.in,
+          required: resolved.required === true,
+          type: typeof schema?.type === "string" ? schema.type : undefined,
+          schemaPointer: jsonPointer([...location, "schema"]),
+        },
+      ];
+    },
+  );
 
   const jsonBodySchema = operation.requestBody?.content["application/json"]?.schema;
   const jsonBody = jsonBodySchema
     ? {
         required: operation.requestBody?.required === true,
-        schemaPointer: jsonPointer([...operationPointer, "requestBody", "content", "application/json", "schema"]),
+        schemaPointer: jsonPointer([
+          ...operationPointer,
+          "requestBody",
+          "content",
+          "application/json",
+          "schema",
+        ]),
       }
     : undefined;
 
@@ -165,9 +178,14 @@ function describeOperation(document: OpenApiDocument, template: string, method: 
     const location = isReference(response)
       ? referenceSegments(response.$ref)
       : [...operationPointer, "responses", status];
-    const resolved = isReference(response) ? resolveReference<ResponseObject>(document, response) : response;
+    const resolved = isReference(response)
+      ? resolveReference<ResponseObject>(document, response)
+      : response;
     const hasJson = resolved.content?.["application/json"]?.schema !== undefined;
-    responses.set(status, hasJson ? jsonPointer([...location, "content", "application/json", "schema"]) : null);
+    responses.set(
+      status,
+      hasJson ? jsonPointer([...location, "content", "application/json", "schema"]) : null,
+    );
   }
 
   return {

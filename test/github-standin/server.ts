@@ -7,7 +7,15 @@ import { FaultPlan, RateLimitWindow, type CallMatcher } from "./faults.js";
 import { handlers } from "./handlers/index.js";
 import { errorBody, type Handler } from "./http.js";
 import { answerRequest } from "./pipeline.js";
-import { buildJob, buildWorkflowRun, fakeSha, renderComment, renderRepository, renderTeam, renderUser } from "./render.js";
+import {
+  buildJob,
+  buildWorkflowRun,
+  fakeSha,
+  renderComment,
+  renderRepository,
+  renderTeam,
+  renderUser,
+} from "./render.js";
 import { loadSpec, type JsonObject } from "./spec.js";
 import {
   GitHubState,
@@ -60,7 +68,8 @@ export class GitHubStandIn {
         handlerFor: (operationId) => standIn.overrides.get(operationId) ?? handlers[operationId],
       }).catch((error: unknown) => {
         // Only a broken connection gets here; the pipeline answers every other failure itself.
-        if (!outgoing.headersSent) outgoing.writeHead(500).end(JSON.stringify(errorBody(500, String(error))));
+        if (!outgoing.headersSent)
+          outgoing.writeHead(500).end(JSON.stringify(errorBody(500, String(error))));
       });
     });
     return standIn;
@@ -150,7 +159,12 @@ export class GitHubStandIn {
   }
 
   /** Adds a comment on an issue or pull request, by default from the Actions bot. */
-  seedIssueComment(fullName: string, issueNumber: number, body: string, author = this.state.actor.login): JsonObject {
+  seedIssueComment(
+    fullName: string,
+    issueNumber: number,
+    body: string,
+    author = this.state.actor.login,
+  ): JsonObject {
     const repository = this.repository(fullName);
     const now = this.state.now();
     const comment: CommentRecord = {
@@ -180,11 +194,27 @@ export class GitHubStandIn {
    * Adds a commit to the repository's history (for compare); its sha defaults to one derived
    * from the message and parents. Returns the sha.
    */
-  seedCommit(fullName: string, commit: { message: string; date: string; authorDate?: string; parents?: string[]; sha?: string }): string {
+  seedCommit(
+    fullName: string,
+    commit: {
+      message: string;
+      date: string;
+      authorDate?: string;
+      parents?: string[];
+      sha?: string;
+    },
+  ): string {
     const repository = this.repository(fullName);
     const parents = commit.parents ?? [];
-    const sha = commit.sha ?? fakeSha(`${fullName}:${commit.message}:${commit.date}:${parents.join(",")}`);
-    repository.commits.set(sha, { sha, message: commit.message, authorDate: commit.authorDate ?? commit.date, committerDate: commit.date, parents });
+    const sha =
+      commit.sha ?? fakeSha(`${fullName}:${commit.message}:${commit.date}:${parents.join(",")}`);
+    repository.commits.set(sha, {
+      sha,
+      message: commit.message,
+      authorDate: commit.authorDate ?? commit.date,
+      committerDate: commit.date,
+      parents,
+    });
     return sha;
   }
 
@@ -194,7 +224,15 @@ export class GitHubStandIn {
    */
   seedDeployment(
     fullName: string,
-    deployment: { sha: string; ref?: string; environment: string; payload?: unknown; createdAt: string; production?: boolean; statuses: { state: DeploymentState; at: string; description?: string }[] },
+    deployment: {
+      sha: string;
+      ref?: string;
+      environment: string;
+      payload?: unknown;
+      createdAt: string;
+      production?: boolean;
+      statuses: { state: DeploymentState; at: string; description?: string }[];
+    },
   ): number {
     const repository = this.repository(fullName);
     const id = this.state.nextId();
@@ -230,7 +268,9 @@ export class GitHubStandIn {
 
   /** The comments of an issue or pull request as stored, oldest first, with what GraphQL minimized. */
   storedComments(fullName: string, issueNumber: number): CommentRecord[] {
-    return [...this.repository(fullName).comments.values()].filter((comment) => comment.issueNumber === issueNumber).sort((a, b) => a.id - b.id);
+    return [...this.repository(fullName).comments.values()]
+      .filter((comment) => comment.issueNumber === issueNumber)
+      .sort((a, b) => a.id - b.id);
   }
 
   /** The repository's issues as stored, by number. */
@@ -242,11 +282,18 @@ export class GitHubStandIn {
 
   /** The next `times` matching requests fail with a server error (502 by default). */
   failNext(matcher: CallMatcher, options: { status?: 500 | 502 | 503; times?: number } = {}): void {
-    this.faults.add(matcher, { kind: "server-error", status: options.status ?? 502 }, options.times ?? 1);
+    this.faults.add(
+      matcher,
+      { kind: "server-error", status: options.status ?? 502 },
+      options.times ?? 1,
+    );
   }
 
   /** GitHub's secondary rate limit: 403, `retry-after`, and a message naming it. */
-  secondaryRateLimitNext(matcher: CallMatcher, options: { retryAfterSeconds?: number; times?: number } = {}): void {
+  secondaryRateLimitNext(
+    matcher: CallMatcher,
+    options: { retryAfterSeconds?: number; times?: number } = {},
+  ): void {
     this.faults.add(
       matcher,
       { kind: "secondary-rate-limit", retryAfterSeconds: options.retryAfterSeconds ?? 1 },
@@ -313,7 +360,8 @@ export class GitHubStandIn {
 
   private freshState(): GitHubState {
     const state = new GitHubState(this.url);
-    for (const fullName of this.options.repositories ?? []) state.addRepository(...splitFullName(fullName), {});
+    for (const fullName of this.options.repositories ?? [])
+      state.addRepository(...splitFullName(fullName), {});
     return state;
   }
 }

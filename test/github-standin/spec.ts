@@ -39,7 +39,10 @@ export interface LoadedSpec {
   loadMs: number;
 }
 
-const SPEC_FILE = new URL("../../node_modules/@octokit/openapi/generated/api.github.com.json", import.meta.url);
+const SPEC_FILE = new URL(
+  "../../node_modules/@octokit/openapi/generated/api.github.com.json",
+  import.meta.url,
+);
 
 let loaded: LoadedSpec | undefined;
 
@@ -61,7 +64,9 @@ export function loadSpec(): LoadedSpec {
 }
 
 export function isReference(value: unknown): value is Reference {
-  return typeof value === "object" && value !== null && typeof (value as Reference).$ref === "string";
+  return (
+    typeof value === "object" && value !== null && typeof (value as Reference).$ref === "string"
+  );
 }
 
 /** Follows a `#/...` reference inside the description; a dangling one is a broken description. */
@@ -76,7 +81,9 @@ export function resolveReference<T>(document: OpenApiDocument, reference: Refere
 
 /** Builds a JSON pointer (`/paths/~1repos~1{owner}/get`) from raw segments, URI-safe for ajv. */
 export function jsonPointer(segments: readonly string[]): string {
-  return segments.map((segment) => `/${encodeURIComponent(segment.replace(/~/g, "~0").replace(/\//g, "~1"))}`).join("");
+  return segments
+    .map((segment) => `/${encodeURIComponent(segment.replace(/~/g, "~0").replace(/\//g, "~1"))}`)
+    .join("");
 }
 
 /** The raw segments of a `#/...` reference, the inverse of `jsonPointer`. */

@@ -114,7 +114,12 @@ export interface EnvironmentRecord {
   /** Protection rules keep their ids across updates, as GitHub's do. */
   waitTimer: { ruleId: number; minutes: number } | null;
   /** Users by login and teams by id (users listed first, as the stand-in renders them). */
-  reviewers: { ruleId: number; preventSelfReview: boolean; users: string[]; teams?: number[] } | null;
+  reviewers: {
+    ruleId: number;
+    preventSelfReview: boolean;
+    users: string[];
+    teams?: number[];
+  } | null;
   branchPolicy: { ruleId: number; policy: BranchPolicy } | null;
   /** Kept only while the policy is custom; GitHub drops them when it changes to another kind. */
   branchPatterns?: BranchPatternRecord[];
@@ -169,7 +174,9 @@ export class RepositoryState {
 const ACTIONS_BOT: UserRecord = { login: "github-actions[bot]", id: 41898282, type: "Bot" };
 
 export class GitHubState {
-  private readonly users = new Map<string, UserRecord>([[ACTIONS_BOT.login.toLowerCase(), ACTIONS_BOT]]);
+  private readonly users = new Map<string, UserRecord>([
+    [ACTIONS_BOT.login.toLowerCase(), ACTIONS_BOT],
+  ]);
   private readonly repositories = new Map<string, RepositoryState>();
   /** Keyed by lower-cased `org/slug`. */
   private readonly teams = new Map<string, TeamRecord>();
@@ -215,7 +222,12 @@ export class GitHubState {
   addTeam(org: string, slug: string, name = slug): TeamRecord {
     const existing = this.team(org, slug);
     if (existing) return existing;
-    const team: TeamRecord = { id: this.nextId(), org: this.addUser(org, "Organization").login, slug, name };
+    const team: TeamRecord = {
+      id: this.nextId(),
+      org: this.addUser(org, "Organization").login,
+      slug,
+      name,
+    };
     this.teams.set(`${org}/${slug}`.toLowerCase(), team);
     return team;
   }
@@ -229,7 +241,13 @@ export class GitHubState {
   }
 
   addRepository(owner: string, name: string, overrides: JsonObject): RepositoryState {
-    const repository = new RepositoryState(this.nextId(), this.addUser(owner), name, this.now(), overrides);
+    const repository = new RepositoryState(
+      this.nextId(),
+      this.addUser(owner),
+      name,
+      this.now(),
+      overrides,
+    );
     this.repositories.set(repositoryKey(owner, name), repository);
     return repository;
   }

@@ -2,7 +2,13 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import formats from "ajv-formats";
 import type { Operation, OperationParameter } from "./routes.js";
-import { isReference, jsonPointer, loadSpec, type JsonObject, type OpenApiDocument } from "./spec.js";
+import {
+  isReference,
+  jsonPointer,
+  loadSpec,
+  type JsonObject,
+  type OpenApiDocument,
+} from "./spec.js";
 
 const SPEC_ID = "https://api.github.com/openapi.json";
 const BASIC_ERROR = jsonPointer(["components", "schemas", "basic-error"]);
@@ -25,7 +31,9 @@ export function validateParameters(
     path: convertParameters(operation.parameters, "path", raw.path),
     query: convertParameters(operation.parameters, "query", raw.query),
   };
-  const validate = validator(`${operation.method} ${operation.template} parameters`, () => parametersSchema(operation));
+  const validate = validator(`${operation.method} ${operation.template} parameters`, () =>
+    parametersSchema(operation),
+  );
   return { parameters, problems: validate(parameters) ? [] : describe("", validate.errors) };
 }
 
@@ -34,7 +42,9 @@ export function validateBody(operation: Operation, body: unknown): string[] {
   const jsonBody = operation.jsonBody;
   if (!jsonBody) return [];
   if (body === undefined) return jsonBody.required ? ["body is required"] : [];
-  const validate = validator(jsonBody.schemaPointer, () => ({ $ref: `${SPEC_ID}#${jsonBody.schemaPointer}` }));
+  const validate = validator(jsonBody.schemaPointer, () => ({
+    $ref: `${SPEC_ID}#${jsonBody.schemaPointer}`,
+  }));
   return validate(body) ? [] : describe("body", validate.errors);
 }
 
@@ -48,7 +58,9 @@ export function validateResponse(operation: Operation, status: number, body: unk
     return [`status ${status} is not described for ${operation.operationId}`];
   const schemaPointer = described === undefined ? BASIC_ERROR : described;
   if (schemaPointer === null) {
-    return body === undefined ? [] : [`status ${status} of ${operation.operationId} has no body in the description`];
+    return body === undefined
+      ? []
+      : [`status ${status} of ${operation.operationId} has no body in the description`];
   }
   if (body === undefined) return [`status ${status} of ${operation.operationId} needs a JSON body`];
   const validate = validator(schemaPointer, () => ({ $ref: `${SPEC_ID}#${schemaPointer}` }));
@@ -76,7 +88,10 @@ function convertParameters(
   for (const parameter of parameters) {
     const text = raw[parameter.name];
     if (parameter.in !== location || text === undefined) continue;
-    if ((parameter.type === "integer" || parameter.type === "number") && /^-?\d+(\.\d+)?$/.test(text)) {
+    if (
+      (parameter.type === "integer" || parameter.type === "number") &&
+      /^-?\d+(\.\d+)?$/.test(text)
+    ) {
       converted[parameter.name] = Number(text);
     } else if (parameter.type === "boolean" && (text === "true" || text === "false")) {
       converted[parameter.name] = text === "true";
@@ -95,10 +110,14 @@ function parametersSchema(operation: Operation): JsonObject {
       properties: Object.fromEntries(
         parameters.map((parameter) => [
           parameter.name,
-          parameter.name === "created" ? CREATED_RANGE : { $ref: `${SPEC_ID}#${parameter.schemaPointer}` },
+          parameter.name === "created"
+            ? CREATED_RANGE
+            : { $ref: `${SPEC_ID}#${parameter.schemaPointer}` },
         ]),
       ),
-      required: parameters.filter((parameter) => parameter.required).map((parameter) => parameter.name),
+      required: parameters
+        .filter((parameter) => parameter.required)
+        .map((parameter) => parameter.name),
     };
   };
   return { type: "object", properties: { path: group("path"), query: group("query") } };
@@ -110,7 +129,8 @@ function parametersSchema(operation: Operation): JsonObject {
  */
 const CREATED_RANGE: JsonObject = {
   type: "string",
-  pattern: "^(?:(?:>=|<=|>|<)?[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?|(?:\\*|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?)\\.\\.(?:\\*|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?))$",
+  pattern:
+    "^(?:(?:>=|<=|>|<)?[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?|(?:\\*|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?)\\.\\.(?:\\*|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?))$",
 };
 
 function validator(key: string, schema: () => JsonObject): ValidateFunction {
@@ -139,7 +159,9 @@ function ajv(): Ajv {
  * the whole of a document it is given, and examples are a third of this one.
  */
 function schemasOnly(document: OpenApiDocument): JsonObject {
-  const jsonContent = (content: Record<string, { schema?: JsonObject }> | undefined): JsonObject | undefined => {
+  const jsonContent = (
+    content: Record<string, { schema?: JsonObject }> | undefined,
+  ): JsonObject | undefined => {
     const schema = content?.["application/json"]?.schema;
     return schema ? { "application/json": { schema } } : undefined;
   };
@@ -170,8 +192,13 @@ function schemasOnly(document: OpenApiDocument): JsonObject {
 function describe(prefix: string, errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((error) => {
     const where = `${prefix}${error.instancePath}`.replace(/^\//, "") || "(parameters)";
-    const allowed = Array.isArray(error.params.allowedValues) ? ` (${error.params.allowedValues.join(", ")})` : "";
-    const extra = typeof error.params.additionalProperty === "string" ? ` (${error.params.additionalProperty})` : "";
+    const allowed = Array.isArray(error.params.allowedValues)
+      ? ` (${error.params.allowedValues.join(", ")})`
+      : "";
+    const extra =
+      typeof error.params.additionalProperty === "string"
+        ? ` (${error.params.additionalProperty})`
+        : "";
     return `${where} ${error.message ?? "is invalid"}${allowed}${extra}`;
   });
 }

@@ -1,13 +1,22 @@
 // Real local HTTP(S) servers with scripted health behaviours, and short-lived certificates for them.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export type Route = (request: IncomingMessage, response: ServerResponse, hits: number) => void | Promise<void>;
+export type Route = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  hits: number,
+) => void | Promise<void>;
 
 export interface FixtureServer {
   url: string;
@@ -18,7 +27,11 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
-function handler(routes: Record<string, Route>, hits: Map<string, number>, lastHeaders: FixtureServer["lastHeaders"]) {
+function handler(
+  routes: Record<string, Route>,
+  hits: Map<string, number>,
+  lastHeaders: FixtureServer["lastHeaders"],
+) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     const path = new URL(request.url ?? "/", "http://x").pathname;
     const count = (hits.get(path) ?? 0) + 1;
@@ -33,7 +46,12 @@ function handler(routes: Record<string, Route>, hits: Map<string, number>, lastH
   };
 }
 
-async function listen(server: Server, scheme: string, hits: Map<string, number>, lastHeaders: FixtureServer["lastHeaders"]): Promise<FixtureServer> {
+async function listen(
+  server: Server,
+  scheme: string,
+  hits: Map<string, number>,
+  lastHeaders: FixtureServer["lastHeaders"],
+): Promise<FixtureServer> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -54,10 +72,18 @@ export function startHttpServer(routes: Record<string, Route>): Promise<FixtureS
   return listen(createHttpServer(handler(routes, hits, lastHeaders)), "http", hits, lastHeaders);
 }
 
-export function startHttpsServer(routes: Record<string, Route>, tls: { key: string; cert: string }): Promise<FixtureServer> {
+export function startHttpsServer(
+  routes: Record<string, Route>,
+  tls: { key: string; cert: string },
+): Promise<FixtureServer> {
   const hits = new Map<string, number>();
   const lastHeaders: FixtureServer["lastHeaders"] = new Map();
-  return listen(createHttpsServer(tls, handler(routes, hits, lastHeaders)) as unknown as Server, "https", hits, lastHeaders);
+  return listen(
+    createHttpsServer(tls, handler(routes, hits, lastHeaders)) as unknown as Server,
+    "https",
+    hits,
+    lastHeaders,
+  );
 }
 
 /** JSON with a status code. */
@@ -82,10 +108,55 @@ export function makeCertificates(days: number): Certificates {
     execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
   };
   try {
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "30", "-subj", "/CN=shipgate test CA");
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+    run(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "30",
+      "-subj",
+      "/CN=shipgate test CA",
+    );
+    run(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      "server.key",
+      "-out",
+      "server.csr",
+      "-subj",
+      "/CN=127.0.0.1",
+    );
     writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", String(days), "-extfile", "ext.cnf");
+    run(
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "server.crt",
+      "-days",
+      String(days),
+      "-extfile",
+      "ext.cnf",
+    );
     return {
       caCert: readFileSync(join(dir, "ca.crt"), "utf8"),
       key: readFileSync(join(dir, "server.key"), "utf8"),

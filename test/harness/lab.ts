@@ -22,9 +22,14 @@ export interface LabCliResult {
  * Runs `node lab/lab.mjs ARGS --dir DIR` as the deploy action's hooks would. The caller's
  * SHIPGATE_* and LAB_DIR variables are dropped so that only `env` sets them.
  */
-export function runLabCli(args: string[], options: { dir: string; env?: Record<string, string>; timeoutMs?: number }): Promise<LabCliResult> {
+export function runLabCli(
+  args: string[],
+  options: { dir: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<LabCliResult> {
   const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith("SHIPGATE_") && name !== "LAB_DIR" && name !== "NODE_OPTIONS"),
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith("SHIPGATE_") && name !== "LAB_DIR" && name !== "NODE_OPTIONS",
+    ),
   );
   return new Promise((resolve) => {
     execFile(
@@ -88,12 +93,16 @@ export class Cleanup {
         errors.push(error);
       }
     }
-    if (errors.length > 0) throw new AggregateError(errors, `${errors.length} cleanup step(s) failed`);
+    if (errors.length > 0)
+      throw new AggregateError(errors, `${errors.length} cleanup step(s) failed`);
   }
 }
 
 /** The LAB_* variables that lab/environments/*.yml read, for a lab `labUp` started in `dir`. */
-export function labVariables(dir: string, lab: { url: string; prometheus: string; slots: Record<"blue" | "green", { port: number }> }): Record<string, string> {
+export function labVariables(
+  dir: string,
+  lab: { url: string; prometheus: string; slots: Record<"blue" | "green", { port: number }> },
+): Record<string, string> {
   return {
     LAB_DIR: dir,
     LAB_URL: lab.url,
@@ -105,7 +114,10 @@ export function labVariables(dir: string, lab: { url: string; prometheus: string
 
 /** What the lab in `dir` serves now: its live slot and that slot's version. */
 export async function labLive(dir: string): Promise<{ slot: "blue" | "green"; version: string }> {
-  const status = (await labStatus(dir)) as unknown as { live: "blue" | "green"; slots: Record<string, { version: string | null }> };
+  const status = (await labStatus(dir)) as unknown as {
+    live: "blue" | "green";
+    slots: Record<string, { version: string | null }>;
+  };
   return { slot: status.live, version: status.slots[status.live]?.version ?? "" };
 }
 
@@ -129,6 +141,11 @@ export async function seedDeployment(
     auto_merge: false,
   });
   const id = Number((created.data as { id: number }).id);
-  await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo, deployment_id: id, state: deployment.state });
+  await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
+    owner,
+    repo,
+    deployment_id: id,
+    state: deployment.state,
+  });
   return id;
 }

@@ -74,8 +74,10 @@ export function parseFileCommands(text: string): Record<string, string> {
   return result;
 }
 
-const unescapeData = (s: string): string => s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%");
-const unescapeProperty = (s: string): string => unescapeData(s).replace(/%3A/g, ":").replace(/%2C/g, ",");
+const unescapeData = (s: string): string =>
+  s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%");
+const unescapeProperty = (s: string): string =>
+  unescapeData(s).replace(/%3A/g, ":").replace(/%2C/g, ",");
 
 /** Parses `::error file=f,line=3::message` workflow commands from log lines. */
 export function parseAnnotations(lines: readonly string[]): Annotation[] {
@@ -83,7 +85,10 @@ export function parseAnnotations(lines: readonly string[]): Annotation[] {
   for (const line of lines) {
     const match = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(line);
     if (!match) continue;
-    const annotation: Annotation = { level: match[1] as Annotation["level"], message: unescapeData(match[3] ?? "") };
+    const annotation: Annotation = {
+      level: match[1] as Annotation["level"],
+      message: unescapeData(match[3] ?? ""),
+    };
     for (const pair of (match[2] ?? "").split(",").filter(Boolean)) {
       const eq = pair.indexOf("=");
       const key = pair.slice(0, eq);
@@ -105,7 +110,9 @@ type WebhookExamples = { name: string; examples: Record<string, unknown>[] }[];
 export function examplePayload(event: string, action?: string): Record<string, unknown> {
   const all = require("@octokit/webhooks-examples") as WebhookExamples;
   const entry = all.find((candidate) => candidate.name === event);
-  const example = entry?.examples.find((candidate) => action === undefined || candidate.action === action);
+  const example = entry?.examples.find(
+    (candidate) => action === undefined || candidate.action === action,
+  );
   if (!example) throw new Error(`no example payload for ${event}${action ? `.${action}` : ""}`);
   return structuredClone(example);
 }
@@ -127,7 +134,10 @@ export async function runAction(options: RunOptions): Promise<ActionResult> {
     }
     await writeFile(files.GITHUB_EVENT_PATH, JSON.stringify(options.event?.payload ?? {}));
     const inputs = Object.fromEntries(
-      Object.entries(options.inputs ?? {}).map(([name, value]) => [`INPUT_${name.replace(/ /g, "_").toUpperCase()}`, value]),
+      Object.entries(options.inputs ?? {}).map(([name, value]) => [
+        `INPUT_${name.replace(/ /g, "_").toUpperCase()}`,
+        value,
+      ]),
     );
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -151,11 +161,15 @@ export async function runAction(options: RunOptions): Promise<ActionResult> {
       ...inputs,
       ...options.env,
     };
-    const child = spawn(process.execPath, [join(ROOT, "actions", options.action, "dist", "index.js")], {
-      cwd: options.workspace,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, "actions", options.action, "dist", "index.js")],
+      {
+        cwd: options.workspace,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     let pending = "";
@@ -184,7 +198,9 @@ export async function runAction(options: RunOptions): Promise<ActionResult> {
       stderr,
       lines,
       annotations: parseAnnotations(lines),
-      masked: lines.filter((line) => line.startsWith("::add-mask::")).map((line) => unescapeData(line.slice(12))),
+      masked: lines
+        .filter((line) => line.startsWith("::add-mask::"))
+        .map((line) => unescapeData(line.slice(12))),
     };
   } finally {
     await rm(temp, { recursive: true, force: true });

@@ -13,9 +13,12 @@ export interface Workspace {
   remove(): Promise<void>;
 }
 
-export async function createWorkspace(options: { withExamples?: boolean } = {}): Promise<Workspace> {
+export async function createWorkspace(
+  options: { withExamples?: boolean } = {},
+): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), "shipgate-ws-"));
-  if (options.withExamples !== false) await cp(join(ROOT, "environments"), join(dir, "environments"), { recursive: true });
+  if (options.withExamples !== false)
+    await cp(join(ROOT, "environments"), join(dir, "environments"), { recursive: true });
   const list = async (sub: string): Promise<string[]> => {
     const entries = await readdir(join(dir, sub));
     const nested = await Promise.all(

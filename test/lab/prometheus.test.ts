@@ -4,12 +4,23 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Cleanup, freePort, httpGet, renderTargets, startLoad, startPrometheus, startService, type PrometheusServer, type Sample } from "../harness/lab.js";
+import {
+  Cleanup,
+  freePort,
+  httpGet,
+  renderTargets,
+  startLoad,
+  startPrometheus,
+  startService,
+  type PrometheusServer,
+  type Sample,
+} from "../harness/lab.js";
 
 const cleanup = new Cleanup();
 let prometheus: PrometheusServer;
 
-const byLabel = (result: Sample[], label: string) => Object.fromEntries(result.map((sample) => [sample.metric[label], Number(sample.value[1])]));
+const byLabel = (result: Sample[], label: string) =>
+  Object.fromEntries(result.map((sample) => [sample.metric[label], Number(sample.value[1])]));
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), "shipgate-lab-prometheus-"));
@@ -41,21 +52,37 @@ afterAll(() => cleanup.run());
 
 describe("renderTargets", () => {
   it("writes file_sd groups with the job, the labels, and a URL's scheme and path", () => {
-    expect(renderTargets([{ target: "127.0.0.1:9100", labels: { slot: "blue" } }, { target: "http://127.0.0.1:9200/custom/metrics", job: "other" }])).toEqual([
+    expect(
+      renderTargets([
+        { target: "127.0.0.1:9100", labels: { slot: "blue" } },
+        { target: "http://127.0.0.1:9200/custom/metrics", job: "other" },
+      ]),
+    ).toEqual([
       { targets: ["127.0.0.1:9100"], labels: { job: "demo", slot: "blue" } },
-      { targets: ["127.0.0.1:9200"], labels: { job: "other", __scheme__: "http", __metrics_path__: "/custom/metrics" } },
+      {
+        targets: ["127.0.0.1:9200"],
+        labels: { job: "other", __scheme__: "http", __metrics_path__: "/custom/metrics" },
+      },
     ]);
   });
 });
 
 describe("startPrometheus", () => {
   it("shows request rates by version and slot once the first scrapes land", async () => {
-    const result = await prometheus.waitFor('sum by (version, slot) (rate(http_requests_total{route="/api/work"}[10s]))', {
-      timeoutMs: 40_000,
-      // The first windows hold two or three samples; wait for the rates to settle near 40/s.
-      until: (samples) => samples.length === 2 && samples.every((sample) => Number(sample.value[1]) > 30),
-    });
-    expect(result.map((sample) => sample.metric).sort((a, b) => String(a.slot).localeCompare(String(b.slot)))).toEqual([
+    const result = await prometheus.waitFor(
+      'sum by (version, slot) (rate(http_requests_total{route="/api/work"}[10s]))',
+      {
+        timeoutMs: 40_000,
+        // The first windows hold two or three samples; wait for the rates to settle near 40/s.
+        until: (samples) =>
+          samples.length === 2 && samples.every((sample) => Number(sample.value[1]) > 30),
+      },
+    );
+    expect(
+      result
+        .map((sample) => sample.metric)
+        .sort((a, b) => String(a.slot).localeCompare(String(b.slot))),
+    ).toEqual([
       { version: "1.0.0", slot: "blue" },
       { version: "1.2.0", slot: "green" },
     ]);
@@ -66,7 +93,10 @@ describe("startPrometheus", () => {
     // A version without a single 5xx has no such series; `or ... * 0` gives it an explicit 0.
     const all = 'sum by (version) (rate(http_requests_total{route="/api/work"}[10s]))';
     const ratio = `(sum by (version) (rate(http_requests_total{route="/api/work",code=~"5.."}[10s])) or ${all} * 0) / ${all}`;
-    const result = await prometheus.waitFor(ratio, { timeoutMs: 30_000, until: (samples) => samples.length === 2 });
+    const result = await prometheus.waitFor(ratio, {
+      timeoutMs: 30_000,
+      until: (samples) => samples.length === 2,
+    });
     const ratios = byLabel(result, "version");
     expect(ratios["1.0.0"]).toBe(0);
     expect(ratios["1.2.0"]).toBeGreaterThan(0.03);
@@ -74,9 +104,12 @@ describe("startPrometheus", () => {
   }, 40_000);
 
   it("has latency histograms to take quantiles from, with the job and slot of each target", async () => {
-    const p95 = await prometheus.waitFor('histogram_quantile(0.95, sum by (le, version) (rate(http_request_duration_seconds_bucket{route="/api/work"}[10s])))', {
-      until: (samples) => samples.length === 2,
-    });
+    const p95 = await prometheus.waitFor(
+      'histogram_quantile(0.95, sum by (le, version) (rate(http_request_duration_seconds_bucket{route="/api/work"}[10s])))',
+      {
+        until: (samples) => samples.length === 2,
+      },
+    );
     for (const seconds of Object.values(byLabel(p95, "version"))) {
       expect(seconds).toBeGreaterThan(0.001);
       expect(seconds).toBeLessThan(0.1);
@@ -87,13 +120,17 @@ describe("startPrometheus", () => {
 
   it("fails at once on a malformed query instead of polling until the timeout", async () => {
     const started = Date.now();
-    await expect(prometheus.waitFor("sum(rate(", { timeoutMs: 20_000 })).rejects.toThrow("bad_data");
+    await expect(prometheus.waitFor("sum(rate(", { timeoutMs: 20_000 })).rejects.toThrow(
+      "bad_data",
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("kill() takes Prometheus down abruptly: its port refuses connections", async () => {
     await prometheus.kill();
-    await expect(httpGet(`${prometheus.url}/-/ready`)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await expect(httpGet(`${prometheus.url}/-/ready`)).rejects.toMatchObject({
+      code: "ECONNREFUSED",
+    });
     await expect(prometheus.query("up")).rejects.toMatchObject({ code: "ECONNREFUSED" });
   });
 });

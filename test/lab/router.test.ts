@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Cleanup, httpGet, renderNginxConfig, startLoad, startNginx, startService, type NginxRouter, type ServiceInstance } from "../harness/lab.js";
+import {
+  Cleanup,
+  httpGet,
+  renderNginxConfig,
+  startLoad,
+  startNginx,
+  startService,
+  type NginxRouter,
+  type ServiceInstance,
+} from "../harness/lab.js";
 
 const cleanup = new Cleanup();
 let dir: string;
@@ -34,18 +43,33 @@ afterAll(() => cleanup.run());
 
 describe("renderNginxConfig", () => {
   it("marks a weight of 0 down, keeps a zone for the upstream, and does not retry HTTP 500s", () => {
-    const config = renderNginxConfig({ dir: "/srv/lab", port: 8080, generation: 3, upstream: [{ name: "blue", port: 9001, weight: 100 }, { name: "green", port: 9002, weight: 0 }] });
+    const config = renderNginxConfig({
+      dir: "/srv/lab",
+      port: 8080,
+      generation: 3,
+      upstream: [
+        { name: "blue", port: 9001, weight: 100 },
+        { name: "green", port: 9002, weight: 0 },
+      ],
+    });
     expect(config).toContain("server 127.0.0.1:9001 weight=100 max_fails=0; # blue");
     expect(config).toContain("server 127.0.0.1:9002 down; # green");
     expect(config).toContain("zone demo 64k;");
     expect(config).toMatch(/^\s*proxy_next_upstream error timeout;$/m);
     expect(config).not.toMatch(/^\s*proxy_next_upstream\b[^;#]*http_/m);
     expect(config).toContain("listen 127.0.0.1:8080;");
-    for (const temp of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) expect(config).toContain(`/srv/lab/temp/${temp};`);
+    for (const temp of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
+      expect(config).toContain(`/srv/lab/temp/${temp};`);
   });
 
   it("refuses weights nginx cannot express", () => {
-    const render = (weights: number[]) => renderNginxConfig({ dir: "/x", port: 1, generation: 1, upstream: weights.map((weight, i) => ({ name: `s${i}`, port: 9000 + i, weight })) });
+    const render = (weights: number[]) =>
+      renderNginxConfig({
+        dir: "/x",
+        port: 1,
+        generation: 1,
+        upstream: weights.map((weight, i) => ({ name: `s${i}`, port: 9000 + i, weight })),
+      });
     expect(() => render([0, 0])).toThrow("every weight is 0");
     expect(() => render([50.5, 49.5])).toThrow("weight must be an integer from 0 to 100");
     expect(() => render([101, 0])).toThrow("weight must be an integer from 0 to 100");
@@ -54,27 +78,67 @@ describe("renderNginxConfig", () => {
 
 describe("startNginx", () => {
   it("sends all traffic to the only server not marked down", async () => {
-    const result = await startLoad({ url: `${router.url}/api/work`, rps: 400, durationMs: 10_000, maxRequests: 200 }).done;
+    const result = await startLoad({
+      url: `${router.url}/api/work`,
+      rps: 400,
+      durationMs: 10_000,
+      maxRequests: 200,
+    }).done;
     expect(result).toMatchObject({ sent: 200, ok: 200, failed: 0, bySlot: { blue: 200 } });
   });
 
   it("splits 1000 requests exactly 900/100 at weights 90/10", async () => {
     await router.setWeights({ blue: 90, green: 10 });
-    expect(router.upstream().map((s) => [s.name, s.weight])).toEqual([["blue", 90], ["green", 10]]);
-    const result = await startLoad({ url: `${router.url}/api/work`, rps: 500, durationMs: 10_000, maxRequests: 1000 }).done;
-    expect(result).toMatchObject({ sent: 1000, ok: 1000, failed: 0, bySlot: { blue: 900, green: 100 }, byVersion: { "1.0.0": 900, "1.1.0": 100 } });
+    expect(router.upstream().map((s) => [s.name, s.weight])).toEqual([
+      ["blue", 90],
+      ["green", 10],
+    ]);
+    const result = await startLoad({
+      url: `${router.url}/api/work`,
+      rps: 500,
+      durationMs: 10_000,
+      maxRequests: 1000,
+    }).done;
+    expect(result).toMatchObject({
+      sent: 1000,
+      ok: 1000,
+      failed: 0,
+      bySlot: { blue: 900, green: 100 },
+      byVersion: { "1.0.0": 900, "1.1.0": 100 },
+    });
   });
 
   it("passes a canary's HTTP 500s through to clients instead of retrying them on the other slot", async () => {
-    const canary = cleanup.track(await startService({ version: "1.2.0", slot: "green", errorRate: 0.5, latencyMs: 1, latencyJitterMs: 0 }));
+    const canary = cleanup.track(
+      await startService({
+        version: "1.2.0",
+        slot: "green",
+        errorRate: 0.5,
+        latencyMs: 1,
+        latencyJitterMs: 0,
+      }),
+    );
     await router.setWeights([
       { name: "blue", port: blue.port, weight: 50 },
       { name: "green", port: canary.port, weight: 50 },
     ]);
-    const result = await startLoad({ url: `${router.url}/api/work`, rps: 400, durationMs: 10_000, maxRequests: 200 }).done;
-    expect(result).toMatchObject({ sent: 200, ok: 150, failed: 50, byStatus: { 200: 150, 500: 50 }, bySlot: { blue: 100, green: 100 } });
+    const result = await startLoad({
+      url: `${router.url}/api/work`,
+      rps: 400,
+      durationMs: 10_000,
+      maxRequests: 200,
+    }).done;
+    expect(result).toMatchObject({
+      sent: 200,
+      ok: 150,
+      failed: 50,
+      byStatus: { 200: 150, 500: 50 },
+      bySlot: { blue: 100, green: 100 },
+    });
     const accessLog = await readFile(join(dir, "logs", "access.log"), "utf8");
-    expect(accessLog).toMatch(new RegExp(`" 500 upstream=127\\.0\\.0\\.1:${canary.port} upstream_status=500 `));
+    expect(accessLog).toMatch(
+      new RegExp(`" 500 upstream=127\\.0\\.0\\.1:${canary.port} upstream_status=500 `),
+    );
     await router.setWeights([
       { name: "blue", port: blue.port, weight: 100 },
       { name: "green", port: green.port, weight: 0 },
@@ -83,13 +147,23 @@ describe("startNginx", () => {
   });
 
   it("retries a slot that refuses connections on the other slot: clients do not see a dead canary", async () => {
-    const canary = await startService({ version: "1.2.0", slot: "green", latencyMs: 1, latencyJitterMs: 0 });
+    const canary = await startService({
+      version: "1.2.0",
+      slot: "green",
+      latencyMs: 1,
+      latencyJitterMs: 0,
+    });
     await router.setWeights([
       { name: "blue", port: blue.port, weight: 50 },
       { name: "green", port: canary.port, weight: 50 },
     ]);
     await canary.kill();
-    const result = await startLoad({ url: `${router.url}/api/work`, rps: 400, durationMs: 10_000, maxRequests: 100 }).done;
+    const result = await startLoad({
+      url: `${router.url}/api/work`,
+      rps: 400,
+      durationMs: 10_000,
+      maxRequests: 100,
+    }).done;
     expect(result).toMatchObject({ sent: 100, ok: 100, failed: 0, bySlot: { blue: 100 } });
     await router.setWeights([
       { name: "blue", port: blue.port, weight: 100 },

@@ -1,20 +1,31 @@
 // The demo service as a real process: endpoints, deterministic error injection, metrics, shutdown.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execFile } from "node:child_process";
-import { Cleanup, SERVICE_SCRIPT, httpGet, injectedFailure, isAlive, startService, versionBehaviour, type ServiceInstance } from "../harness/lab.js";
+import {
+  Cleanup,
+  SERVICE_SCRIPT,
+  httpGet,
+  injectedFailure,
+  isAlive,
+  startService,
+  versionBehaviour,
+  type ServiceInstance,
+} from "../harness/lab.js";
 
 const cleanup = new Cleanup();
 afterAll(() => cleanup.run());
 
 describe("injectedFailure", () => {
   it("fails exactly floor(n x rate) of the first n requests, evenly spread", () => {
-    const failing = (rate: number, n: number) => Array.from({ length: n }, (_, i) => i + 1).filter((k) => injectedFailure(k, rate));
+    const failing = (rate: number, n: number) =>
+      Array.from({ length: n }, (_, i) => i + 1).filter((k) => injectedFailure(k, rate));
     expect(failing(0.05, 100)).toEqual([20, 40, 60, 80, 100]);
     expect(failing(0.25, 12)).toEqual([4, 8, 12]);
     expect(failing(0.1, 30)).toEqual([10, 20, 30]);
     expect(failing(0, 1000)).toEqual([]);
     expect(failing(1, 5)).toEqual([1, 2, 3, 4, 5]);
-    for (const rate of [0.01, 0.03, 0.07, 0.15, 0.3, 0.7]) expect(failing(rate, 1000)).toHaveLength(Math.round(rate * 1000));
+    for (const rate of [0.01, 0.03, 0.07, 0.15, 0.3, 0.7])
+      expect(failing(rate, 1000)).toHaveLength(Math.round(rate * 1000));
   });
 });
 
@@ -23,23 +34,43 @@ describe("versions.yml", () => {
     expect(await versionBehaviour("1.0.0")).toMatchObject({ errorRate: 0 });
     expect(await versionBehaviour("1.1.0")).toMatchObject({ errorRate: 0 });
     expect(await versionBehaviour("1.2.0")).toMatchObject({ errorRate: 0.05 });
-    expect(await versionBehaviour("9.9.9")).toEqual({ errorRate: 0, latencyMs: 15, latencyJitterMs: 5 });
+    expect(await versionBehaviour("9.9.9")).toEqual({
+      errorRate: 0,
+      latencyMs: 15,
+      latencyJitterMs: 5,
+    });
   });
 });
 
 describe("lab/service.mjs", () => {
   let service: ServiceInstance;
   beforeAll(async () => {
-    service = cleanup.track(await startService({ version: "v1.1.0", slot: "green", errorRate: 0.05, latencyMs: 2, latencyJitterMs: 1 }));
+    service = cleanup.track(
+      await startService({
+        version: "v1.1.0",
+        slot: "green",
+        errorRate: 0.05,
+        latencyMs: 2,
+        latencyJitterMs: 1,
+      }),
+    );
   });
 
   it("normalises the version and answers the health endpoints", async () => {
     expect(service.version).toBe("1.1.0");
     const healthz = await httpGet(`${service.url}/healthz`);
-    expect([healthz.status, JSON.parse(healthz.body)]).toEqual([200, { status: "UP", version: "1.1.0" }]);
+    expect([healthz.status, JSON.parse(healthz.body)]).toEqual([
+      200,
+      { status: "UP", version: "1.1.0" },
+    ]);
     const readyz = await httpGet(`${service.url}/readyz`);
-    expect([readyz.status, JSON.parse(readyz.body)]).toEqual([200, { status: "UP", checks: { database: "ok" } }]);
-    expect(JSON.parse((await httpGet(`${service.url}/version`)).body)).toEqual({ version: "1.1.0" });
+    expect([readyz.status, JSON.parse(readyz.body)]).toEqual([
+      200,
+      { status: "UP", checks: { database: "ok" } },
+    ]);
+    expect(JSON.parse((await httpGet(`${service.url}/version`)).body)).toEqual({
+      version: "1.1.0",
+    });
     expect((await httpGet(`${service.url}/nope`)).status).toBe(404);
   });
 
@@ -58,10 +89,18 @@ describe("lab/service.mjs", () => {
 
   it("exposes request counters and latency histograms labelled with version and slot", async () => {
     const metrics = (await httpGet(`${service.url}/metrics`)).body;
-    expect(metrics).toContain('http_requests_total{method="GET",route="/api/work",code="500",version="1.1.0",slot="green"} 2');
-    expect(metrics).toContain('http_requests_total{method="GET",route="/",code="500",version="1.1.0",slot="green"} 3');
-    expect(metrics).toContain('http_requests_total{method="GET",route="/healthz",code="200",version="1.1.0",slot="green"}');
-    expect(metrics).toMatch(/http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/work",code="200",version="1\.1\.0",slot="green"\} \d+/);
+    expect(metrics).toContain(
+      'http_requests_total{method="GET",route="/api/work",code="500",version="1.1.0",slot="green"} 2',
+    );
+    expect(metrics).toContain(
+      'http_requests_total{method="GET",route="/",code="500",version="1.1.0",slot="green"} 3',
+    );
+    expect(metrics).toContain(
+      'http_requests_total{method="GET",route="/healthz",code="200",version="1.1.0",slot="green"}',
+    );
+    expect(metrics).toMatch(
+      /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/work",code="200",version="1\.1\.0",slot="green"\} \d+/,
+    );
     expect(metrics).toContain('le="2.5"');
     expect(metrics).toContain('demo_service_info{version="1.1.0",slot="green"} 1');
     expect(metrics).toContain("process_cpu_user_seconds_total");
@@ -69,8 +108,13 @@ describe("lab/service.mjs", () => {
   });
 
   it("finishes in-flight requests on SIGTERM, then exits", async () => {
-    const slow = cleanup.track(await startService({ version: "1.0.0", slot: "blue", latencyMs: 400, latencyJitterMs: 0 }));
-    const inFlight = Promise.all([httpGet(`${slow.url}/api/work`), httpGet(`${slow.url}/api/work`)]);
+    const slow = cleanup.track(
+      await startService({ version: "1.0.0", slot: "blue", latencyMs: 400, latencyJitterMs: 0 }),
+    );
+    const inFlight = Promise.all([
+      httpGet(`${slow.url}/api/work`),
+      httpGet(`${slow.url}/api/work`),
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const stopping = slow.stop();
     const answers = await inFlight;
@@ -82,8 +126,10 @@ describe("lab/service.mjs", () => {
 
   it("refuses a version that is not semver, before listening", async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, [SERVICE_SCRIPT, "--version", "1.2; touch /tmp/x"], (error, _stdout, stderr) =>
-        resolve({ code: error ? (error.code as number) : 0, stderr }),
+      execFile(
+        process.execPath,
+        [SERVICE_SCRIPT, "--version", "1.2; touch /tmp/x"],
+        (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
       );
     });
     expect(result.code).toBe(2);

@@ -56,33 +56,59 @@ const HOOK = () => `${receiver.url}/hooks/secret-path-4f1e`;
 describe("events from health-verify and canary-gate", () => {
   it("health-verify sends verification-failed, retrying a receiver that is down, with the URL masked", async () => {
     receiver.failNext(1);
-    const result = await runAction({ action: "health-verify", workspace: ws.dir, inputs: { environment: "staging", "config-dir": "envs" }, env: { HOOK_URL: HOOK() } });
+    const result = await runAction({
+      action: "health-verify",
+      workspace: ws.dir,
+      inputs: { environment: "staging", "config-dir": "envs" },
+      env: { HOOK_URL: HOOK() },
+    });
     expect(result.exitCode).toBe(1);
     expect(receiver.received.map((request) => request.status)).toEqual([503, 200]);
     const event = JSON.parse(receiver.received[1]?.body ?? "{}") as Record<string, unknown>;
     expect(JSON.stringify(event)).toContain("verification-failed");
     expect(JSON.stringify(event)).toContain("staging");
     expect(result.masked).toContain(HOOK());
-    expect(result.lines.filter((line) => !line.startsWith("::add-mask::")).join("\n")).not.toContain("secret-path-4f1e");
+    expect(
+      result.lines.filter((line) => !line.startsWith("::add-mask::")).join("\n"),
+    ).not.toContain("secret-path-4f1e");
   });
 
   it("canary-gate sends gate-inconclusive when it cannot judge, and nothing when told not to", async () => {
-    const result = await runAction({ action: "canary-gate", workspace: ws.dir, inputs: { environment: "staging", "config-dir": "envs", canary: "1.2.0" }, env: { HOOK_URL: HOOK() } });
+    const result = await runAction({
+      action: "canary-gate",
+      workspace: ws.dir,
+      inputs: { environment: "staging", "config-dir": "envs", canary: "1.2.0" },
+      env: { HOOK_URL: HOOK() },
+    });
     expect(result.outputs.verdict).toBe("inconclusive");
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]?.body).toContain("gate-inconclusive");
     expect(result.masked).toContain(HOOK());
 
     receiver.received.length = 0;
-    const quiet = await runAction({ action: "canary-gate", workspace: ws.dir, inputs: { environment: "staging", "config-dir": "envs", canary: "1.2.0", notify: "false" }, env: { HOOK_URL: HOOK() } });
+    const quiet = await runAction({
+      action: "canary-gate",
+      workspace: ws.dir,
+      inputs: { environment: "staging", "config-dir": "envs", canary: "1.2.0", notify: "false" },
+      env: { HOOK_URL: HOOK() },
+    });
     expect(quiet.outputs.verdict).toBe("inconclusive");
     expect(receiver.received).toHaveLength(0);
   });
 
   it("a notification that cannot be delivered is a warning, never a change of result", async () => {
-    const result = await runAction({ action: "canary-gate", workspace: ws.dir, inputs: { environment: "staging", "config-dir": "envs", canary: "1.2.0" }, env: { HOOK_URL: "http://127.0.0.1:9/closed" } });
+    const result = await runAction({
+      action: "canary-gate",
+      workspace: ws.dir,
+      inputs: { environment: "staging", "config-dir": "envs", canary: "1.2.0" },
+      env: { HOOK_URL: "http://127.0.0.1:9/closed" },
+    });
     expect(result.exitCode).toBe(0);
     expect(result.outputs.verdict).toBe("inconclusive");
-    expect(result.annotations.some((annotation) => annotation.level === "warning" && /NOT delivered/.test(annotation.message))).toBe(true);
+    expect(
+      result.annotations.some(
+        (annotation) => annotation.level === "warning" && /NOT delivered/.test(annotation.message),
+      ),
+    ).toBe(true);
   }, 60_000);
 });

@@ -13,7 +13,13 @@ import { pushDelivery } from "../../src/notify/pushgateway.js";
 import { NotifySchema } from "../../src/notify/schema.js";
 import { waitUntil } from "../../lab/lib/processes.mjs";
 import { Cleanup } from "../harness/lab.js";
-import { startAlertmanager, startPushgateway, startReceiver, type RealServer, type Receiver } from "./servers.js";
+import {
+  startAlertmanager,
+  startPushgateway,
+  startReceiver,
+  type RealServer,
+  type Receiver,
+} from "./servers.js";
 
 const cleanup = new Cleanup();
 let dir: string;
@@ -31,7 +37,10 @@ beforeAll(async () => {
   cleanup.add(() => amHook.stop());
   chat = await startReceiver();
   cleanup.add(() => chat.stop());
-  [alertmanager, pushgateway] = await Promise.all([startAlertmanager(join(dir, "am"), `${amHook.url}/alertmanager`), startPushgateway(join(dir, "pg"))]);
+  [alertmanager, pushgateway] = await Promise.all([
+    startAlertmanager(join(dir, "am"), `${amHook.url}/alertmanager`),
+    startPushgateway(join(dir, "pg")),
+  ]);
   cleanup.track(alertmanager);
   cleanup.track(pushgateway);
 }, 60_000);
@@ -45,65 +54,149 @@ const report = (result: DeployReport["result"], version: string): DeployReport =
   strategy: "canary",
   deploymentId: 7,
   result,
-  reason: result === "deployed" ? `${version} is live on production` : "the canary gate said roll back at 10%: error-rate broke its threshold",
+  reason:
+    result === "deployed"
+      ? `${version} is live on production`
+      : "the canary gate said roll back at 10%: error-rate broke its threshold",
   cancelled: false,
-  timeline: [{ at: new Date().toISOString(), elapsedMs: 9000, step: "gate", ok: result === "deployed", weight: 10, verdict: result === "deployed" ? "promote" : "rollback", score: result === "deployed" ? 100 : 0, detail: "error-rate" }],
+  timeline: [
+    {
+      at: new Date().toISOString(),
+      elapsedMs: 9000,
+      step: "gate",
+      ok: result === "deployed",
+      weight: 10,
+      verdict: result === "deployed" ? "promote" : "rollback",
+      score: result === "deployed" ? 100 : 0,
+      detail: "error-rate",
+    },
+  ],
   figures: { gateMs: 9000, ...(result === "rolled-back" ? { secondsToRestore: 10.5 } : {}) },
 });
 
-const settings = NotifySchema.parse({ channels: [{ type: "alertmanager", url: "${env:AM}" }, { type: "webhook", name: "chat", url: "${secret:CHAT}" }] });
-const event = (r: DeployReport) => deployEvent(r, { service: "demo-api", severity: (kind) => notifyPlan(settings, []).severity[kind], links: { runUrl: "https://github.com/octo-org/demo-api/actions/runs/1" }, at: new Date().toISOString() });
+const settings = NotifySchema.parse({
+  channels: [
+    { type: "alertmanager", url: "${env:AM}" },
+    { type: "webhook", name: "chat", url: "${secret:CHAT}" },
+  ],
+});
+const event = (r: DeployReport) =>
+  deployEvent(r, {
+    service: "demo-api",
+    severity: (kind) => notifyPlan(settings, []).severity[kind],
+    links: { runUrl: "https://github.com/octo-org/demo-api/actions/runs/1" },
+    at: new Date().toISOString(),
+  });
 
 interface ApiAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   status: { state: string };
 }
-const activeAlerts = async (): Promise<ApiAlert[]> => (await (await fetch(`${alertmanager.url}/api/v2/alerts`)).json()) as ApiAlert[];
+const activeAlerts = async (): Promise<ApiAlert[]> =>
+  (await (await fetch(`${alertmanager.url}/api/v2/alerts`)).json()) as ApiAlert[];
 
 describe("Alertmanager", () => {
   it("fires the rollback alert with its labels, then a later success resolves it", async () => {
     const plan = notifyPlan(settings, [alertmanager.url, `${chat.url}/hook`]);
-    const fired = await deliverAll(planDeliveries(plan, event(report("rolled-back", "1.2.0"))), { send: sendHttp, policy: fast });
-    expect(fired.map((result) => `${result.channel} ${result.ok} ${result.status}`)).toEqual(["alertmanager#1 true 200", "chat true 200"]);
+    const fired = await deliverAll(planDeliveries(plan, event(report("rolled-back", "1.2.0"))), {
+      send: sendHttp,
+      policy: fast,
+    });
+    expect(fired.map((result) => `${result.channel} ${result.ok} ${result.status}`)).toEqual([
+      "alertmanager#1 true 200",
+      "chat true 200",
+    ]);
 
     const active = await waitUntil("the alert to be active", async () => {
-      const alerts = (await activeAlerts()).filter((alert) => alert.labels.alertname === "ShipgateDeployRolledBack");
+      const alerts = (await activeAlerts()).filter(
+        (alert) => alert.labels.alertname === "ShipgateDeployRolledBack",
+      );
       return alerts.length > 0 ? alerts : undefined;
     });
     expect(active).toHaveLength(1);
-    expect(active[0]?.labels).toEqual({ alertname: "ShipgateDeployRolledBack", environment: "production", service: "demo-api", severity: "critical" });
-    expect(active[0]?.annotations).toMatchObject({ version: "1.2.0", previous_version: "1.1.0", summary: "1.2.0 was rolled back on production to 1.1.0" });
+    expect(active[0]?.labels).toEqual({
+      alertname: "ShipgateDeployRolledBack",
+      environment: "production",
+      service: "demo-api",
+      severity: "critical",
+    });
+    expect(active[0]?.annotations).toMatchObject({
+      version: "1.2.0",
+      previous_version: "1.1.0",
+      summary: "1.2.0 was rolled back on production to 1.1.0",
+    });
     expect(active[0]?.status.state).toBe("active");
     // Alertmanager's own notification (its webhook receiver) says firing.
-    const firing = await waitUntil("Alertmanager to notify firing", () => amHook.received.find((request) => JSON.parse(request.body).status === "firing"), { timeoutMs: 15_000 });
+    const firing = await waitUntil(
+      "Alertmanager to notify firing",
+      () => amHook.received.find((request) => JSON.parse(request.body).status === "firing"),
+      { timeoutMs: 15_000 },
+    );
     expect(JSON.parse(firing.body).alerts[0].labels.alertname).toBe("ShipgateDeployRolledBack");
 
-    const resolved = await deliverAll(planDeliveries(plan, event(report("deployed", "1.2.1"))), { send: sendHttp, policy: fast });
+    const resolved = await deliverAll(planDeliveries(plan, event(report("deployed", "1.2.1"))), {
+      send: sendHttp,
+      policy: fast,
+    });
     expect(resolved.map((result) => `${result.channel} ${result.what} ${result.ok}`)).toEqual([
       "alertmanager#1 resolve rollback, verification-failed, gate-inconclusive true",
       "chat deploy-succeeded (info) true",
     ]);
-    await waitUntil("the alert to be resolved", async () => ((await activeAlerts()).some((alert) => alert.labels.alertname === "ShipgateDeployRolledBack") ? undefined : true));
-    const notice = await waitUntil("Alertmanager to notify resolved", () => amHook.received.find((request) => JSON.parse(request.body).status === "resolved"), { timeoutMs: 15_000 });
-    expect(JSON.parse(notice.body).alerts.map((alert: ApiAlert) => `${alert.labels.alertname} ${alert.status}`)).toEqual(["ShipgateDeployRolledBack resolved"]);
+    await waitUntil("the alert to be resolved", async () =>
+      (await activeAlerts()).some((alert) => alert.labels.alertname === "ShipgateDeployRolledBack")
+        ? undefined
+        : true,
+    );
+    const notice = await waitUntil(
+      "Alertmanager to notify resolved",
+      () => amHook.received.find((request) => JSON.parse(request.body).status === "resolved"),
+      { timeoutMs: 15_000 },
+    );
+    expect(
+      JSON.parse(notice.body).alerts.map(
+        (alert: ApiAlert) => `${alert.labels.alertname} ${alert.status}`,
+      ),
+    ).toEqual(["ShipgateDeployRolledBack resolved"]);
     // What the chat webhook got, the second time: the success.
-    expect(chat.received.map((request) => JSON.parse(request.body).event)).toEqual(["rollback", "deploy-succeeded"]);
+    expect(chat.received.map((request) => JSON.parse(request.body).event)).toEqual([
+      "rollback",
+      "deploy-succeeded",
+    ]);
   }, 60_000);
 });
 
 describe("webhook receivers", () => {
-  const delivery = { channel: "chat", type: "webhook" as const, what: "rollback (critical)", method: "POST" as const, contentType: "application/json", body: '{"event":"rollback"}' };
+  const delivery = {
+    channel: "chat",
+    type: "webhook" as const,
+    what: "rollback (critical)",
+    method: "POST" as const,
+    contentType: "application/json",
+    body: '{"event":"rollback"}',
+  };
 
   it("retries with back-off through an outage and is delivered once the receiver is back", async () => {
     const receiver = await startReceiver();
     cleanup.add(() => receiver.stop());
     receiver.failNext(2);
     const started = Date.now();
-    const result = await deliverWithRetry({ ...delivery, url: `${receiver.url}/hook` }, { send: sendHttp, policy: fast });
-    expect(result).toEqual({ channel: "chat", type: "webhook", what: "rollback (critical)", ok: true, attempts: 3, status: 200 });
+    const result = await deliverWithRetry(
+      { ...delivery, url: `${receiver.url}/hook` },
+      { send: sendHttp, policy: fast },
+    );
+    expect(result).toEqual({
+      channel: "chat",
+      type: "webhook",
+      what: "rollback (critical)",
+      ok: true,
+      attempts: 3,
+      status: 200,
+    });
     expect(receiver.received.map((request) => request.status)).toEqual([503, 503, 200]);
-    expect(new Set(receiver.received.map((request) => request.body))).toEqual(new Set(['{"event":"rollback"}']));
+    expect(new Set(receiver.received.map((request) => request.body))).toEqual(
+      new Set(['{"event":"rollback"}']),
+    );
     // Waits of 50 and 100 ms between the tries.
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
@@ -112,7 +205,10 @@ describe("webhook receivers", () => {
     const receiver = await startReceiver();
     cleanup.add(() => receiver.stop());
     receiver.failNext(100, 500);
-    const result = await deliverWithRetry({ ...delivery, url: `${receiver.url}/hook` }, { send: sendHttp, policy: fast });
+    const result = await deliverWithRetry(
+      { ...delivery, url: `${receiver.url}/hook` },
+      { send: sendHttp, policy: fast },
+    );
     expect(result).toMatchObject({ ok: false, attempts: 4, status: 500, error: "HTTP 500" });
     expect(receiver.received).toHaveLength(4);
   });
@@ -121,7 +217,10 @@ describe("webhook receivers", () => {
     const receiver = await startReceiver();
     const url = `${receiver.url}/T000/B000/secret-token`;
     await receiver.stop();
-    const result = await deliverWithRetry({ ...delivery, url }, { send: sendHttp, policy: { ...fast, attempts: 2 } });
+    const result = await deliverWithRetry(
+      { ...delivery, url },
+      { send: sendHttp, policy: { ...fast, attempts: 2 } },
+    );
     expect(result).toMatchObject({ ok: false, attempts: 2, error: "ECONNREFUSED" });
     expect(JSON.stringify(result)).not.toContain("secret-token");
   });
@@ -129,10 +228,21 @@ describe("webhook receivers", () => {
 
 describe("Pushgateway", () => {
   it("holds the last deploy's figures under job, environment and service", async () => {
-    const figures = { environment: "production", service: "demo-api", durationSeconds: 42.5, finishedAtMs: Date.parse("2025-03-01T10:00:00Z") };
-    const first = await deliverWithRetry(await pushDelivery(pushgateway.url, { ...figures, report: report("rolled-back", "1.2.0") }), { send: sendHttp, policy: fast });
+    const figures = {
+      environment: "production",
+      service: "demo-api",
+      durationSeconds: 42.5,
+      finishedAtMs: Date.parse("2025-03-01T10:00:00Z"),
+    };
+    const first = await deliverWithRetry(
+      await pushDelivery(pushgateway.url, { ...figures, report: report("rolled-back", "1.2.0") }),
+      { send: sendHttp, policy: fast },
+    );
     expect(first).toMatchObject({ ok: true, status: 200 });
-    const second = await deliverWithRetry(await pushDelivery(pushgateway.url, { ...figures, report: report("deployed", "1.2.1") }), { send: sendHttp, policy: fast });
+    const second = await deliverWithRetry(
+      await pushDelivery(pushgateway.url, { ...figures, report: report("deployed", "1.2.1") }),
+      { send: sendHttp, policy: fast },
+    );
     expect(second).toMatchObject({ ok: true });
 
     const text = await (await fetch(`${pushgateway.url}/metrics`)).text();
@@ -152,6 +262,8 @@ describe("Pushgateway", () => {
       ]),
     );
     // A PUT replaces the group: the first push's time to restore is gone with it.
-    expect(ours.some((line) => line.startsWith("shipgate_deploy_time_to_restore_seconds"))).toBe(false);
+    expect(ours.some((line) => line.startsWith("shipgate_deploy_time_to_restore_seconds"))).toBe(
+      false,
+    );
   });
 });

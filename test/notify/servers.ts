@@ -4,7 +4,14 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { freePort, isAlive, logTail, spawnLogged, stopPid, waitUntil } from "../../lab/lib/processes.mjs";
+import {
+  freePort,
+  isAlive,
+  logTail,
+  spawnLogged,
+  stopPid,
+  waitUntil,
+} from "../../lab/lib/processes.mjs";
 import { httpGet } from "../../lab/lib/http.mjs";
 
 export interface RealServer {
@@ -13,17 +20,31 @@ export interface RealServer {
   kill(): Promise<void>;
 }
 
-async function startBinary(name: string, dir: string, args: (port: number) => string[], readyPath: string): Promise<RealServer> {
+async function startBinary(
+  name: string,
+  dir: string,
+  args: (port: number) => string[],
+  readyPath: string,
+): Promise<RealServer> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const logFile = join(dir, `${name}.log`);
   const spawned = await spawnLogged(name, args(port), { logFile });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil(`${name} on port ${port}`, async () => {
-      if (!isAlive(spawned.pid)) throw Object.assign(new Error(`${name} exited:\n${await logTail(logFile)}`), { permanent: true });
-      return (await httpGet(`${url}${readyPath}`, { timeoutMs: 1000 })).status === 200 ? true : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 100 });
+    await waitUntil(
+      `${name} on port ${port}`,
+      async () => {
+        if (!isAlive(spawned.pid))
+          throw Object.assign(new Error(`${name} exited:\n${await logTail(logFile)}`), {
+            permanent: true,
+          });
+        return (await httpGet(`${url}${readyPath}`, { timeoutMs: 1000 })).status === 200
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
   } catch (error) {
     await stopPid(spawned.pid, { signal: "SIGKILL" });
     throw error;
@@ -59,13 +80,26 @@ export async function startAlertmanager(dir: string, webhookUrl: string): Promis
   return startBinary(
     "prometheus-alertmanager",
     dir,
-    (port) => [`--config.file=${config}`, `--storage.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="],
+    (port) => [
+      `--config.file=${config}`,
+      `--storage.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+    ],
     "/-/ready",
   );
 }
 
 export function startPushgateway(dir: string): Promise<RealServer> {
-  return startBinary("prometheus-pushgateway", dir, (port) => [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, "pushgateway.data")}`], "/-/ready");
+  return startBinary(
+    "prometheus-pushgateway",
+    dir,
+    (port) => [
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--persistence.file=${join(dir, "pushgateway.data")}`,
+    ],
+    "/-/ready",
+  );
 }
 
 export interface Received {
@@ -96,8 +130,16 @@ export async function startReceiver(): Promise<Receiver> {
     request.on("end", () => {
       const status = failures > 0 ? failStatus : 200;
       if (failures > 0) failures--;
-      received.push({ method: request.method ?? "", path: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks).toString("utf8"), status });
-      response.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : "down");
+      received.push({
+        method: request.method ?? "",
+        path: request.url ?? "",
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        status,
+      });
+      response
+        .writeHead(status, { "content-type": "text/plain" })
+        .end(status === 200 ? "ok" : "down");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -32,7 +32,11 @@ describe("mergePatch (RFC 7386)", () => {
     [{ a: "c" }, { a: ["b"] }, { a: ["b"] }],
     [{ a: { b: "c" } }, { a: { b: "d", c: null } }, { a: { b: "d" } }],
     [{ a: [{ b: "c" }] }, { a: [1] }, { a: [1] }],
-    [["a", "b"], ["c", "d"], ["c", "d"]],
+    [
+      ["a", "b"],
+      ["c", "d"],
+      ["c", "d"],
+    ],
     [{ a: "b" }, ["c"], ["c"]],
     [{ a: "foo" }, null, null],
     [{ a: "foo" }, "bar", "bar"],
@@ -57,22 +61,39 @@ describe("resolveReferences", () => {
   const lookup = (name: string) => ({ HOST: "db.local", PW: "hunter22", EMPTY: "" })[name];
 
   it("resolves env and secret references inside strings, redacting secrets only", () => {
-    const result = resolveReferences({ url: "postgres://app:${secret:PW}@${env:HOST}/x", n: 5, list: ["${env:HOST}"] }, lookup);
+    const result = resolveReferences(
+      { url: "postgres://app:${secret:PW}@${env:HOST}/x", n: 5, list: ["${env:HOST}"] },
+      lookup,
+    );
     expect(result.problems).toEqual([]);
-    expect(result.value).toEqual({ url: "postgres://app:hunter22@db.local/x", n: 5, list: ["db.local"] });
-    expect(result.redacted).toEqual({ url: "postgres://app:***@db.local/x", n: 5, list: ["db.local"] });
+    expect(result.value).toEqual({
+      url: "postgres://app:hunter22@db.local/x",
+      n: 5,
+      list: ["db.local"],
+    });
+    expect(result.redacted).toEqual({
+      url: "postgres://app:***@db.local/x",
+      n: 5,
+      list: ["db.local"],
+    });
     expect(result.secrets).toEqual(["hunter22"]);
     expect(result.secretPaths).toEqual([["url"]]);
   });
 
   it("treats $${ as an escaped literal and leaves other ${...} alone", () => {
-    const result = resolveReferences({ a: "$${env:HOST}", b: "${HOME} and ${{ github.sha }}" }, lookup);
+    const result = resolveReferences(
+      { a: "$${env:HOST}", b: "${HOME} and ${{ github.sha }}" },
+      lookup,
+    );
     expect(result.value).toEqual({ a: "${env:HOST}", b: "${HOME} and ${{ github.sha }}" });
     expect(result.problems).toEqual([]);
   });
 
   it("allows an empty env variable but not an empty secret", () => {
-    const result = resolveReferences({ a: "${env:EMPTY}", b: "${secret:EMPTY}", c: "${env:NOPE}" }, lookup);
+    const result = resolveReferences(
+      { a: "${env:EMPTY}", b: "${secret:EMPTY}", c: "${env:NOPE}" },
+      lookup,
+    );
     expect(result.problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
       "b: secret ${secret:EMPTY} is not set or empty: pass it to the step as env EMPTY: ${{ secrets.EMPTY }}",
       "c: environment variable ${env:NOPE} is not set",
@@ -87,7 +108,11 @@ describe("yaml-source", () => {
   );
 
   it("locates keys, list items and the nearest existing parent", () => {
-    expect(source.locate(["config", "db", "port"])).toEqual({ file: "env.yml", line: 5, column: 5 });
+    expect(source.locate(["config", "db", "port"])).toEqual({
+      file: "env.yml",
+      line: 5,
+      column: 5,
+    });
     expect(source.locate(["config", "hosts", 1])).toEqual({ file: "env.yml", line: 8, column: 7 });
     expect(source.locate(["config", "db", "missing"]).line).toBe(4);
     expect(source.has(["config", "db", "port"])).toBe(true);
@@ -99,17 +124,27 @@ describe("yaml-source", () => {
   });
 
   it("formats key paths as users write them", () => {
-    expect(formatKeyPath(["config", "db", "hosts", 0, "a.b", "x-y"])).toBe('config.db.hosts[0]["a.b"].x-y');
+    expect(formatKeyPath(["config", "db", "hosts", 0, "a.b", "x-y"])).toBe(
+      'config.db.hosts[0]["a.b"].x-y',
+    );
   });
 
   it("reports every syntax error with its line", () => {
-    expect(problemsOf(() => parseYamlSource("bad.yml", "a: 1\nb: [\n"))[0]).toMatch(/^bad\.yml:\d+: YAML syntax error/);
+    expect(problemsOf(() => parseYamlSource("bad.yml", "a: 1\nb: [\n"))[0]).toMatch(
+      /^bad\.yml:\d+: YAML syntax error/,
+    );
   });
 });
 
 describe("layering and rendering", () => {
-  const base = parseYamlSource("base.yml", "service: api\nconfig:\n  a: 1\n  nested: { x: 1, y: 2 }\n  pw: ${secret:PW}\n");
-  const env = parseYamlSource("prod.yml", "production: true\nconfig:\n  nested: { y: null, z: 3 }\n");
+  const base = parseYamlSource(
+    "base.yml",
+    "service: api\nconfig:\n  a: 1\n  nested: { x: 1, y: 2 }\n  pw: ${secret:PW}\n",
+  );
+  const env = parseYamlSource(
+    "prod.yml",
+    "production: true\nconfig:\n  nested: { y: null, z: 3 }\n",
+  );
 
   it("merges layers and locates each key in the file that set it", () => {
     const layered = layerEnvironment({ name: "prod", layers: [base, env] });
@@ -140,20 +175,31 @@ describe("layering and rendering", () => {
   it("compares declared configs without needing the other environment's secrets", () => {
     const here = layerEnvironment({ name: "prod", layers: [base, env] });
     const there = layerEnvironment({ name: "base", layers: [base] });
-    expect(compareConfigs(here, there).map(({ path, change, here: mine, there: theirs }) => ({ path, change, mine, theirs }))).toEqual([
+    expect(
+      compareConfigs(here, there).map(({ path, change, here: mine, there: theirs }) => ({
+        path,
+        change,
+        mine,
+        theirs,
+      })),
+    ).toEqual([
       { path: "nested.y", change: "removed", mine: undefined, theirs: "2" },
       { path: "nested.z", change: "added", mine: "3", theirs: undefined },
     ]);
   });
 
   it("reports an invalid JSON Schema", () => {
-    expect(compileConfigSchema({ type: "no-such-type" }).problem?.message).toContain("is not a valid JSON Schema");
+    expect(compileConfigSchema({ type: "no-such-type" }).problem?.message).toContain(
+      "is not a valid JSON Schema",
+    );
   });
 });
 
 describe("canonical JSON and digest", () => {
   it("sorts keys at every level and is independent of key order", () => {
-    expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }], "é": null })).toBe('{"a":[{"c":2,"d":1}],"b":1,"é":null}');
+    expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }], é: null })).toBe(
+      '{"a":[{"c":2,"d":1}],"b":1,"é":null}',
+    );
     expect(contentDigest({ a: 1, b: 2 })).toBe(contentDigest({ b: 2, a: 1 }));
     expect(contentDigest({ a: 1 })).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
@@ -169,7 +215,12 @@ describe("diffTrees and leaves", () => {
   });
 
   it("sorts differences by path", () => {
-    expect(diffTrees({ b: 1, a: { x: 1 } }, { b: 2, c: 1 }, canonicalJson).map((d) => [d.path, d.change])).toEqual([
+    expect(
+      diffTrees({ b: 1, a: { x: 1 } }, { b: 2, c: 1 }, canonicalJson).map((d) => [
+        d.path,
+        d.change,
+      ]),
+    ).toEqual([
       ["a.x", "added"],
       ["b", "changed"],
       ["c", "removed"],
@@ -191,13 +242,22 @@ describe("formats", () => {
   });
 
   it("refuses reserved and clashing names", () => {
-    expect(problemsOf(() => toVariables([{ path: ["githubToken"], value: "x" }, { path: ["path"], value: "y" }]))).toEqual([
+    expect(
+      problemsOf(() =>
+        toVariables([
+          { path: ["githubToken"], value: "x" },
+          { path: ["path"], value: "y" },
+        ]),
+      ),
+    ).toEqual([
       "githubToken: would be exported as GITHUB_TOKEN, a name the runner reserves; rename the key",
       "path: would be exported as PATH, a name the runner reserves; rename the key",
     ]);
   });
 
   it("quotes dotenv values so quotes, newlines and $ survive", () => {
-    expect(serializeConfig({ a: 'say "hi"\n$HOME', b: true }, "dotenv")).toBe('A="say \\"hi\\"\\n\\$HOME"\nB="true"\n');
+    expect(serializeConfig({ a: 'say "hi"\n$HOME', b: true }, "dotenv")).toBe(
+      'A="say \\"hi\\"\\n\\$HOME"\nB="true"\n',
+    );
   });
 });

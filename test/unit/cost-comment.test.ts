@@ -1,23 +1,50 @@
 // The sticky comment's decisions: marker, late runs, identical bodies, thresholds, behaviours, size.
 import { describe, expect, it } from "@jest/globals";
-import { COMMENT_LIMIT, findMarked, fitComment, isMaterial, marker, parseThreshold, planComment, type MarkedComment } from "../../src/cost/comment-plan.js";
+import {
+  COMMENT_LIMIT,
+  findMarked,
+  fitComment,
+  isMaterial,
+  marker,
+  parseThreshold,
+  planComment,
+  type MarkedComment,
+} from "../../src/cost/comment-plan.js";
 import { compareEnvironment } from "../../src/cost/compare.js";
 import { parseAmount } from "../../src/cost/money.js";
 import { buildPullRequestReport, headline } from "../../src/cost/pr-report.js";
 
 const usd = (text: string): bigint => parseAmount(text)!.amount;
 
-const ours = (id: number, runTime: string, content: string): MarkedComment => ({ id, nodeId: `n${id}`, url: `u${id}`, runTime, content });
+const ours = (id: number, runTime: string, content: string): MarkedComment => ({
+  id,
+  nodeId: `n${id}`,
+  url: `u${id}`,
+  runTime,
+  content,
+});
 
 describe("finding our comments", () => {
   it("keeps only comments that start with the marker, with their run time and content", () => {
     const found = findMarked([
       { id: 1, node_id: "a", html_url: "h1", body: "LGTM" },
-      { id: 2, node_id: "b", html_url: "h2", body: `${marker("2026-03-02T10:00:00.000Z")}report one` },
-      { id: 3, node_id: "c", html_url: "h3", body: `quoting ${marker("2026-03-02T10:00:00.000Z")}` },
+      {
+        id: 2,
+        node_id: "b",
+        html_url: "h2",
+        body: `${marker("2026-03-02T10:00:00.000Z")}report one`,
+      },
+      {
+        id: 3,
+        node_id: "c",
+        html_url: "h3",
+        body: `quoting ${marker("2026-03-02T10:00:00.000Z")}`,
+      },
       { id: 4, node_id: "d", html_url: "h4", body: null },
     ]);
-    expect(found).toEqual([{ id: 2, nodeId: "b", url: "h2", runTime: "2026-03-02T10:00:00.000Z", content: "report one" }]);
+    expect(found).toEqual([
+      { id: 2, nodeId: "b", url: "h2", runTime: "2026-03-02T10:00:00.000Z", content: "report one" },
+    ]);
   });
 });
 
@@ -27,31 +54,82 @@ describe("planning", () => {
   it.each([
     ["update", { action: "update", target: expect.objectContaining({ id: 2 }) }],
     ["new", { action: "create", hide: [], remove: [] }],
-    ["hide-and-new", { action: "create", hide: [expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })], remove: [] }],
-    ["delete-and-new", { action: "create", hide: [], remove: [expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })] }],
+    [
+      "hide-and-new",
+      {
+        action: "create",
+        hide: [expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })],
+        remove: [],
+      },
+    ],
+    [
+      "delete-and-new",
+      {
+        action: "create",
+        hide: [],
+        remove: [expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })],
+      },
+    ],
   ] as const)("%s", (behavior, plan) => {
-    const existing = [ours(1, "2026-03-02T09:00:00.000Z", "a"), ours(2, "2026-03-02T10:00:00.000Z", "b")];
+    const existing = [
+      ours(1, "2026-03-02T09:00:00.000Z", "a"),
+      ours(2, "2026-03-02T10:00:00.000Z", "b"),
+    ];
     expect(planComment({ ...base, existing, behavior })).toEqual(plan);
   });
 
   it("creates the first comment under update", () => {
-    expect(planComment({ ...base, existing: [], behavior: "update" })).toEqual({ action: "create", hide: [], remove: [] });
+    expect(planComment({ ...base, existing: [], behavior: "update" })).toEqual({
+      action: "create",
+      hide: [],
+      remove: [],
+    });
   });
 
   it("skips when a newer run already reported, when the body is identical, or when nothing material changed", () => {
     const newer = [ours(2, "2026-03-02T12:00:00.000Z", "b")];
-    expect(planComment({ ...base, existing: newer, behavior: "update" })).toMatchObject({ action: "skip", reason: expect.stringContaining("a newer run (2026-03-02T12:00:00.000Z)") });
-    expect(planComment({ ...base, existing: [ours(2, "2026-03-02T10:00:00.000Z", "new")], behavior: "new" })).toMatchObject({ action: "skip", reason: expect.stringContaining("identical") });
-    expect(planComment({ ...base, existing: [], behavior: "new", material: false })).toMatchObject({ action: "skip", reason: expect.stringContaining("comment-threshold") });
+    expect(planComment({ ...base, existing: newer, behavior: "update" })).toMatchObject({
+      action: "skip",
+      reason: expect.stringContaining("a newer run (2026-03-02T12:00:00.000Z)"),
+    });
+    expect(
+      planComment({
+        ...base,
+        existing: [ours(2, "2026-03-02T10:00:00.000Z", "new")],
+        behavior: "new",
+      }),
+    ).toMatchObject({ action: "skip", reason: expect.stringContaining("identical") });
+    expect(planComment({ ...base, existing: [], behavior: "new", material: false })).toMatchObject({
+      action: "skip",
+      reason: expect.stringContaining("comment-threshold"),
+    });
     // The same run re-run (same time) may update its own report.
-    expect(planComment({ ...base, runTime: "2026-03-02T10:00:00.000Z", existing: [ours(2, "2026-03-02T10:00:00.000Z", "old")], behavior: "update" }).action).toBe("update");
+    expect(
+      planComment({
+        ...base,
+        runTime: "2026-03-02T10:00:00.000Z",
+        existing: [ours(2, "2026-03-02T10:00:00.000Z", "old")],
+        behavior: "update",
+      }).action,
+    ).toBe("update");
   });
 });
 
 describe("thresholds", () => {
   const report = (beforeText: string, afterText: string) => {
-    const side = (total: string) => ({ priced: { lines: [], unpriced: [], currency: "USD", total: usd(total) }, production: false });
-    return buildPullRequestReport([compareEnvironment("staging", side(beforeText), side(afterText)), compareEnvironment("dev", side("50"), side("50"))], [], undefined, []);
+    const side = (total: string) => ({
+      priced: { lines: [], unpriced: [], currency: "USD", total: usd(total) },
+      production: false,
+    });
+    return buildPullRequestReport(
+      [
+        compareEnvironment("staging", side(beforeText), side(afterText)),
+        compareEnvironment("dev", side("50"), side("50")),
+      ],
+      [],
+      undefined,
+      [],
+    );
   };
 
   it("parses amounts and percentages", () => {
@@ -69,7 +147,9 @@ describe("thresholds", () => {
     expect(isMaterial(report("200", "190"), parseThreshold("5.1%"))).toBe(false);
     expect(isMaterial(report("200", "190"), undefined)).toBe(true);
     expect(isMaterial(report("0", "1"), parseThreshold("50%"))).toBe(true); // new cost: no percentage to compare
-    expect(headline(report("200", "190"))).toBe("This pull request lowers the monthly cost by **-$10.00** (-4.0%): staging -$10.00.");
+    expect(headline(report("200", "190"))).toBe(
+      "This pull request lowers the monthly cost by **-$10.00** (-4.0%): staging -$10.00.",
+    );
   });
 });
 

@@ -26,7 +26,8 @@ describe("amounts", () => {
     // 13th decimal 5 with an even 12th digit: half to even keeps it; odd rounds up.
     expect(parseAmount("0.0000000000025")).toEqual({ amount: 2n, rounded: true });
     expect(parseAmount("0.0000000000035")).toEqual({ amount: 4n, rounded: true });
-    for (const bad of ["", "NULL", "1.2.3", "12 USD", "-", "e5"]) expect(parseAmount(bad)).toBeUndefined();
+    for (const bad of ["", "NULL", "1.2.3", "12 USD", "-", "e5"])
+      expect(parseAmount(bad)).toBeUndefined();
   });
 
   it("0.1 + 0.2 is 0.3, unlike floats", () => {
@@ -46,7 +47,9 @@ describe("amounts", () => {
   it("multiplies by exact ratios: weekdays 08-20 of a $0.016 database is $4.17 a month", () => {
     // 3,600 running minutes a week × 730 / 10,080 = 260 5/7 hours; × $0.016 = $4.171428…
     const hours = monthlyHours(parseSchedule("weekdays 08-20"));
-    expect(roundTo(multiplyRatio(usd("0.016"), hours.numerator, hours.denominator))).toBe(usd("4.17"));
+    expect(roundTo(multiplyRatio(usd("0.016"), hours.numerator, hours.denominator))).toBe(
+      usd("4.17"),
+    );
   });
 
   it("rounds a table so its rows add up to its rounded total (largest remainder)", () => {
@@ -54,7 +57,11 @@ describe("amounts", () => {
     const rows = roundPreservingTotal([usd("1.005"), usd("1.005"), usd("1.005")]);
     expect(rows.map((row) => formatDecimal(row))).toEqual(["1.01", "1.01", "1.00"]);
     // 0.333… thirds of 1: the largest remainders take the cents.
-    expect(roundPreservingTotal([usd("0.334"), usd("0.333"), usd("0.333")]).map((row) => formatDecimal(row))).toEqual(["0.34", "0.33", "0.33"]);
+    expect(
+      roundPreservingTotal([usd("0.334"), usd("0.333"), usd("0.333")]).map((row) =>
+        formatDecimal(row),
+      ),
+    ).toEqual(["0.34", "0.33", "0.33"]);
     // A negative part (a credit): -0.004 + 0.006 + 0.006 = 0.008 → 0.01.
     const mixed = roundPreservingTotal([usd("-0.004"), usd("0.006"), usd("0.006")]);
     expect(plainDecimal(mixed.reduce((a, b) => a + b, 0n))).toBe("0.01");
@@ -96,7 +103,10 @@ describe("schedules", () => {
   });
 
   it("turns a week into hours per month on the 730-hour convention", () => {
-    expect(monthlyHours(parseSchedule("24/7"))).toEqual({ numerator: 10_080n * 730n, denominator: 10_080n }); // 730 h
+    expect(monthlyHours(parseSchedule("24/7"))).toEqual({
+      numerator: 10_080n * 730n,
+      denominator: 10_080n,
+    }); // 730 h
     const weekdays = monthlyHours(parseSchedule("weekdays 08-20"));
     expect(Number(weekdays.numerator) / Number(weekdays.denominator)).toBeCloseTo(260.714, 3);
   });
@@ -117,18 +127,40 @@ describe("budgets", () => {
   const budget = resolveBudget({ monthly: 1200, warn: 85 }, "USD").budget!;
 
   it("defaults warn to 80% and fail to 100%, and checks the order", () => {
-    expect(resolveBudget({ monthly: "500" }, "USD").budget).toEqual({ monthly: usd("500"), currency: "USD", warnPercent: 80, failPercent: 100 });
-    expect(resolveBudget({ warn: 90 }, "USD").problems).toEqual([expect.objectContaining({ path: "budget.monthly", message: expect.stringContaining("is required") })]);
-    expect(resolveBudget({ monthly: 10, warn: 120 }, "USD").problems).toEqual([expect.objectContaining({ path: "budget.warn" })]);
-    expect(resolveBudget({ monthly: 0 }, "USD").problems).toEqual([expect.objectContaining({ message: "expected a positive amount" })]);
+    expect(resolveBudget({ monthly: "500" }, "USD").budget).toEqual({
+      monthly: usd("500"),
+      currency: "USD",
+      warnPercent: 80,
+      failPercent: 100,
+    });
+    expect(resolveBudget({ warn: 90 }, "USD").problems).toEqual([
+      expect.objectContaining({
+        path: "budget.monthly",
+        message: expect.stringContaining("is required"),
+      }),
+    ]);
+    expect(resolveBudget({ monthly: 10, warn: 120 }, "USD").problems).toEqual([
+      expect.objectContaining({ path: "budget.warn" }),
+    ]);
+    expect(resolveBudget({ monthly: 0 }, "USD").problems).toEqual([
+      expect.objectContaining({ message: "expected a positive amount" }),
+    ]);
     expect(resolveBudget(undefined, "USD")).toEqual({ problems: [] });
   });
 
   it("stands a cost against the thresholds: ok below 85%, warn from $1,020, over from $1,200", () => {
-    expect(standAgainst(budget, usd("1019.99"))).toEqual({ status: "ok", usedPercent: 85, headroom: usd("180.01") });
+    expect(standAgainst(budget, usd("1019.99"))).toEqual({
+      status: "ok",
+      usedPercent: 85,
+      headroom: usd("180.01"),
+    });
     expect(standAgainst(budget, usd("1020")).status).toBe("warn");
     expect(standAgainst(budget, usd("1199.99")).status).toBe("warn");
-    expect(standAgainst(budget, usd("1324.91"))).toEqual({ status: "over", usedPercent: 110.4, headroom: usd("-124.91") });
+    expect(standAgainst(budget, usd("1324.91"))).toEqual({
+      status: "over",
+      usedPercent: 110.4,
+      headroom: usd("-124.91"),
+    });
   });
 
   it("a pull request breaks a budget only by raising the cost past it", () => {

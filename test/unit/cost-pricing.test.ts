@@ -2,17 +2,30 @@
 import { describe, expect, it } from "@jest/globals";
 import { parseYamlSource } from "../../src/config/yaml-source.js";
 import { mergeCatalogs, parseCatalog, type Catalog } from "../../src/cost/catalog.js";
-import { billableMinutes, parseRateCard, parseRateOverlay, priceJobs, rateCardFor, skuForLabels, type JobRecord } from "../../src/cost/ci-cost.js";
+import {
+  billableMinutes,
+  parseRateCard,
+  parseRateOverlay,
+  priceJobs,
+  rateCardFor,
+  skuForLabels,
+  type JobRecord,
+} from "../../src/cost/ci-cost.js";
 import { compareEnvironment, type EnvironmentSide } from "../../src/cost/compare.js";
 import { loadDefaultCatalog, loadRateCards } from "../../src/cost/defaults.js";
 import { formatDecimal, parseAmount, plainDecimal } from "../../src/cost/money.js";
 import { priceResources } from "../../src/cost/pricing.js";
-import { commitmentSaving, recommendForPullRequest, schedulingSaving } from "../../src/cost/recommendations.js";
+import {
+  commitmentSaving,
+  recommendForPullRequest,
+  schedulingSaving,
+} from "../../src/cost/recommendations.js";
 import type { Resources } from "../../src/cost/resources-schema.js";
 import { ConfigurationError } from "../../src/runtime/errors.js";
 
 const usd = (text: string): bigint => parseAmount(text)!.amount;
-const catalogOf = (yaml: string, file = "catalog.yml"): Catalog => parseCatalog(parseYamlSource(file, yaml));
+const catalogOf = (yaml: string, file = "catalog.yml"): Catalog =>
+  parseCatalog(parseYamlSource(file, yaml));
 
 const CATALOG = catalogOf(`
 currency: USD
@@ -34,36 +47,61 @@ describe("pricing catalogs", () => {
     const catalog = await loadDefaultCatalog();
     const keys = [...catalog.entries.keys()];
     expect(keys.length).toBeGreaterThanOrEqual(36);
-    for (const provider of ["aws.", "gcp.", "azure."]) expect(keys.filter((key) => key.startsWith(provider)).length).toBeGreaterThanOrEqual(8);
+    for (const provider of ["aws.", "gcp.", "azure."])
+      expect(keys.filter((key) => key.startsWith(provider)).length).toBeGreaterThanOrEqual(8);
     for (const entry of catalog.entries.values()) {
-      expect({ key: entry.key, source: entry.source?.startsWith("https://"), checked: entry.checked, currency: entry.currency }).toEqual({
+      expect({
+        key: entry.key,
+        source: entry.source?.startsWith("https://"),
+        checked: entry.checked,
+        currency: entry.currency,
+      }).toEqual({
         key: entry.key,
         source: true,
         checked: "2026-11-23",
         currency: "USD",
       });
     }
-    expect(catalog.entries.get("aws.ec2.m7g.large")).toMatchObject({ price: usd("0.0816"), unit: "hour" });
+    expect(catalog.entries.get("aws.ec2.m7g.large")).toMatchObject({
+      price: usd("0.0816"),
+      unit: "hour",
+    });
   });
 
   it("a user catalog overrides same keys and adds new ones", async () => {
-    const user = catalogOf("currency: USD\nprices:\n  aws.ec2.m7g.large: { price: '0.07', unit: hour }\n  acme.box: { price: '1', unit: month }\n", "prices.yml");
+    const user = catalogOf(
+      "currency: USD\nprices:\n  aws.ec2.m7g.large: { price: '0.07', unit: hour }\n  acme.box: { price: '1', unit: month }\n",
+      "prices.yml",
+    );
     const merged = mergeCatalogs([await loadDefaultCatalog(), user]);
-    expect(merged.entries.get("aws.ec2.m7g.large")).toMatchObject({ price: usd("0.07"), origin: "prices.yml" });
+    expect(merged.entries.get("aws.ec2.m7g.large")).toMatchObject({
+      price: usd("0.07"),
+      origin: "prices.yml",
+    });
     expect(merged.entries.get("acme.box")).toMatchObject({ unit: "month" });
     expect(merged.entries.get("aws.ebs.gp3")?.origin).toContain("default");
   });
 
   it("a bad catalog names each problem with its file and line", () => {
-    const attempt = () => catalogOf("prices:\n  ok: { price: '1', unit: hour, currency: USD }\n  bad:\n    price: lots\n    unit: week\n", "mine.yml");
+    const attempt = () =>
+      catalogOf(
+        "prices:\n  ok: { price: '1', unit: hour, currency: USD }\n  bad:\n    price: lots\n    unit: week\n",
+        "mine.yml",
+      );
     expect(attempt).toThrow(ConfigurationError);
     try {
       attempt();
     } catch (error) {
       expect((error as ConfigurationError).problems).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ path: "prices.bad.price", at: expect.objectContaining({ file: "mine.yml", line: 4 }) }),
-          expect.objectContaining({ path: "prices.bad.unit", at: expect.objectContaining({ file: "mine.yml", line: 5 }) }),
+          expect.objectContaining({
+            path: "prices.bad.price",
+            at: expect.objectContaining({ file: "mine.yml", line: 4 }),
+          }),
+          expect.objectContaining({
+            path: "prices.bad.unit",
+            at: expect.objectContaining({ file: "mine.yml", line: 5 }),
+          }),
         ]),
       );
     }
@@ -84,7 +122,9 @@ describe("pricing resources", () => {
       custom: [{ name: "seats", "unit-price": 15, quantity: 4, unit: "seat" }], // 60.00
     });
     expect(problems).toEqual([]);
-    expect(priced.lines.map((line) => [line.name, formatDecimal(line.monthly), line.quantityText])).toEqual([
+    expect(
+      priced.lines.map((line) => [line.name, formatDecimal(line.monthly), line.quantityText]),
+    ).toEqual([
       ["api", "91.10", "3 × 730 h"],
       ["batch", "21.69", "1 × 260.71 h"],
       ["spiky", "4.16", "1 × 100 h"],
@@ -107,7 +147,9 @@ describe("pricing resources", () => {
         { name: "x", type: "vm.small" },
       ],
     });
-    expect(priced.unpriced).toEqual([{ kind: "compute", name: "x", type: "nowhere.vm", reason: "not in the pricing catalog" }]);
+    expect(priced.unpriced).toEqual([
+      { kind: "compute", name: "x", type: "nowhere.vm", reason: "not in the pricing catalog" },
+    ]);
     expect(problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
       expect.stringMatching(/^resources\.compute\[1\]\.schedule: cannot read "weekdays 9-5pm"/),
       "resources.compute[2]: set either schedule or hours, not both",
@@ -117,26 +159,47 @@ describe("pricing resources", () => {
   });
 });
 
-const side = (resources: Resources, production = false): EnvironmentSide => ({ priced: price(resources).priced, production });
+const side = (resources: Resources, production = false): EnvironmentSide => ({
+  priced: price(resources).priced,
+  production,
+});
 
 describe("comparing base and head", () => {
   it("reports each changed, added and removed line, and totals that are the sums of the rows", () => {
-    const base = side({ compute: [{ name: "api", type: "vm.small", count: 2 }], storage: [{ name: "old", type: "disk.ssd", gb: 10 }] });
-    const head = side({ compute: [{ name: "api", type: "vm.small", count: 3 }], "load-balancers": [{ name: "lb", type: "lb.app" }] });
+    const base = side({
+      compute: [{ name: "api", type: "vm.small", count: 2 }],
+      storage: [{ name: "old", type: "disk.ssd", gb: 10 }],
+    });
+    const head = side({
+      compute: [{ name: "api", type: "vm.small", count: 3 }],
+      "load-balancers": [{ name: "lb", type: "lb.app" }],
+    });
     const comparison = compareEnvironment("staging", base, head);
     // api 60.74 → 91.10 (+30.36); lb +16.43; old -0.80.
-    expect(comparison.changes.map((change) => [change.key, change.change, formatDecimal(change.delta)])).toEqual([
+    expect(
+      comparison.changes.map((change) => [change.key, change.change, formatDecimal(change.delta)]),
+    ).toEqual([
       ["compute/api", "changed", "30.36"],
       ["load-balancers/lb", "added", "16.43"],
       ["storage/old", "removed", "-0.80"],
     ]);
-    expect([formatDecimal(comparison.beforeTotal), formatDecimal(comparison.afterTotal), formatDecimal(comparison.delta)]).toEqual(["61.54", "107.53", "45.99"]);
-    expect(comparison.changes.reduce((sum, change) => sum + change.delta, 0n)).toBe(comparison.delta);
+    expect([
+      formatDecimal(comparison.beforeTotal),
+      formatDecimal(comparison.afterTotal),
+      formatDecimal(comparison.delta),
+    ]).toEqual(["61.54", "107.53", "45.99"]);
+    expect(comparison.changes.reduce((sum, change) => sum + change.delta, 0n)).toBe(
+      comparison.delta,
+    );
     expect(comparison.percent).toBe(74.7); // 45.99 / 61.54
   });
 
   it("a new environment has no base and no percentage", () => {
-    const comparison = compareEnvironment("preview", undefined, side({ compute: [{ name: "api", type: "vm.small" }] }));
+    const comparison = compareEnvironment(
+      "preview",
+      undefined,
+      side({ compute: [{ name: "api", type: "vm.small" }] }),
+    );
     expect(comparison.before).toBeUndefined();
     expect(comparison.percent).toBeUndefined();
     expect(formatDecimal(comparison.delta)).toBe("30.37");
@@ -151,14 +214,53 @@ describe("recommendations", () => {
 
   it("advises scheduling 24/7 non-production, committing steady production and double-checking jumps", () => {
     const comparisons = [
-      compareEnvironment("dev", side({ compute: [{ name: "api", type: "vm.small" }, { name: "night", type: "vm.small", schedule: "weekdays 08-20" }] }), side({ compute: [{ name: "api", type: "vm.small" }, { name: "night", type: "vm.small", schedule: "weekdays 08-20" }] })),
+      compareEnvironment(
+        "dev",
+        side({
+          compute: [
+            { name: "api", type: "vm.small" },
+            { name: "night", type: "vm.small", schedule: "weekdays 08-20" },
+          ],
+        }),
+        side({
+          compute: [
+            { name: "api", type: "vm.small" },
+            { name: "night", type: "vm.small", schedule: "weekdays 08-20" },
+          ],
+        }),
+      ),
       compareEnvironment(
         "prod",
-        side({ compute: [{ name: "web", type: "vm.large", count: 2 }, { name: "grow", type: "vm.small", count: 2 }], storage: [{ name: "db", type: "disk.ssd", gb: 100 }] }, true),
-        side({ compute: [{ name: "web", type: "vm.large", count: 2 }, { name: "grow", type: "vm.small", count: 5 }], storage: [{ name: "db", type: "disk.ssd", gb: 300 }] }, true),
+        side(
+          {
+            compute: [
+              { name: "web", type: "vm.large", count: 2 },
+              { name: "grow", type: "vm.small", count: 2 },
+            ],
+            storage: [{ name: "db", type: "disk.ssd", gb: 100 }],
+          },
+          true,
+        ),
+        side(
+          {
+            compute: [
+              { name: "web", type: "vm.large", count: 2 },
+              { name: "grow", type: "vm.small", count: 5 },
+            ],
+            storage: [{ name: "db", type: "disk.ssd", gb: 300 }],
+          },
+          true,
+        ),
       ),
     ];
-    expect(recommendForPullRequest(comparisons).map((item) => [item.kind, item.environment, item.subject, formatDecimal(item.monthlySaving)])).toEqual([
+    expect(
+      recommendForPullRequest(comparisons).map((item) => [
+        item.kind,
+        item.environment,
+        item.subject,
+        formatDecimal(item.monthlySaving),
+      ]),
+    ).toEqual([
       // grow: 0.0416 × 730 × 5 = 151.84 vs 60.74: +91.10 (count 2 → 5).
       ["double-check-jump", "prod", "compute/grow", "91.10"],
       // web: 0.0832 × 730 × 2 = 121.47, at its own 40% discount = 48.588 → 48.59.
@@ -172,7 +274,20 @@ describe("recommendations", () => {
 });
 
 describe("CI minutes", () => {
-  const job = (id: number, labels: string[], startedAt: string, completedAt: string | null): JobRecord => ({ id, runId: 1, name: `job${id}`, labels, startedAt, completedAt, conclusion: "success" });
+  const job = (
+    id: number,
+    labels: string[],
+    startedAt: string,
+    completedAt: string | null,
+  ): JobRecord => ({
+    id,
+    runId: 1,
+    name: `job${id}`,
+    labels,
+    startedAt,
+    completedAt,
+    conclusion: "success",
+  });
 
   it("rounds each job up to whole minutes", () => {
     expect(billableMinutes("2026-01-05T10:00:00Z", "2026-01-05T10:00:01Z")).toBe(1);
@@ -189,12 +304,21 @@ describe("CI minutes", () => {
     expect(rateCardFor(cards, "2022-06-01")).toBeUndefined();
     const now = rateCardFor(cards, "2026-06-01")!;
     const perMinute = (sku: string) => plainDecimal(now.skus.get(sku)!.pricePerMinute);
-    expect([perMinute("actions_linux"), perMinute("actions_windows"), perMinute("actions_macos")]).toEqual(["0.006", "0.01", "0.062"]);
+    expect([
+      perMinute("actions_linux"),
+      perMinute("actions_windows"),
+      perMinute("actions_macos"),
+    ]).toEqual(["0.006", "0.01", "0.062"]);
   });
 
   it("maps labels through the user's overlay first, then GitHub's standard labels", async () => {
     const cards = await loadRateCards();
-    const overlay = parseRateOverlay(parseYamlSource("rates.yml", "skus:\n  mine: { price: '0.001', labels: [self-hosted] }\nlabels:\n  big-runner: actions_linux_8_core\n"));
+    const overlay = parseRateOverlay(
+      parseYamlSource(
+        "rates.yml",
+        "skus:\n  mine: { price: '0.001', labels: [self-hosted] }\nlabels:\n  big-runner: actions_linux_8_core\n",
+      ),
+    );
     const card = rateCardFor(cards, "2026-02-01")!;
     expect(skuForLabels(["ubuntu-24.04"], card, overlay)?.sku).toBe("actions_linux");
     expect(skuForLabels(["self-hosted", "linux"], card, overlay)?.sku).toBe("mine");
@@ -221,6 +345,13 @@ describe("CI minutes", () => {
   });
 
   it("validates a rate card with file and line", () => {
-    expect(() => parseRateCard(parseYamlSource("r.yml", "effective: 2026-1-1\ncurrency: USD\nsource: x\nchecked: '2026-01-01'\nskus: {}\n"))).toThrow(/r\.yml:1 effective: expected a date/);
+    expect(() =>
+      parseRateCard(
+        parseYamlSource(
+          "r.yml",
+          "effective: 2026-1-1\ncurrency: USD\nsource: x\nchecked: '2026-01-01'\nskus: {}\n",
+        ),
+      ),
+    ).toThrow(/r\.yml:1 effective: expected a date/);
   });
 });

@@ -1,24 +1,45 @@
 import { describe, expect, it } from "@jest/globals";
 import { spawnSync } from "node:child_process";
 import { runContext } from "../../src/deploy/context.js";
-import { hookEnvironment, renderHook, shellQuote, unknownPlaceholders } from "../../src/deploy/hooks.js";
-import { selectCurrent, selectRollbackTarget, selectRunning, type DeploymentSummary } from "../../src/deploy/records.js";
+import {
+  hookEnvironment,
+  renderHook,
+  shellQuote,
+  unknownPlaceholders,
+} from "../../src/deploy/hooks.js";
+import {
+  selectCurrent,
+  selectRollbackTarget,
+  selectRunning,
+  type DeploymentSummary,
+} from "../../src/deploy/records.js";
 import { parseSteps, resolveDeploySettings } from "../../src/deploy/settings.js";
 import { parseVersion } from "../../src/deploy/version.js";
 
-const values = { version: "1.2.0", previous_version: "1.1.0", slot: "green", weight: "25", environment: "production" };
+const values = {
+  version: "1.2.0",
+  previous_version: "1.1.0",
+  slot: "green",
+  weight: "25",
+  environment: "production",
+};
 
 describe("hooks", () => {
   it("substitutes values shell-quoted, so a value is always one word and never a command", () => {
     const hostile = "1.2.0'; touch /tmp/pwned; echo '$(id)`id`";
-    const command = renderHook("printf '%s\\n' {{ version }} {{slot}}", { ...values, version: hostile });
+    const command = renderHook("printf '%s\\n' {{ version }} {{slot}}", {
+      ...values,
+      version: hostile,
+    });
     const run = spawnSync("bash", ["-c", command], { encoding: "utf8" });
     expect(run.stdout).toBe(`${hostile}\ngreen\n`);
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   });
 
   it("names unknown placeholders, and exports SHIPGATE_* variables", () => {
-    expect(unknownPlaceholders("deploy {{ version }} {{ vresion }} {{ previous_version }}")).toEqual(["vresion"]);
+    expect(
+      unknownPlaceholders("deploy {{ version }} {{ vresion }} {{ previous_version }}"),
+    ).toEqual(["vresion"]);
     expect(() => renderHook("x {{ nope }}", values)).toThrow(/unknown placeholder \{\{ nope \}\}/);
     expect(hookEnvironment(values)).toEqual({
       SHIPGATE_VERSION: "1.2.0",
@@ -51,11 +72,19 @@ describe("versions and steps", () => {
 });
 
 describe("deploy settings", () => {
-  const locate = (path: readonly (string | number)[]) => ({ file: "environments/production.yml", line: path.length });
+  const locate = (path: readonly (string | number)[]) => ({
+    file: "environments/production.yml",
+    line: path.length,
+  });
 
   it("layers inputs over the deploy section over defaults", () => {
     const settings = resolveDeploySettings(
-      { strategy: "canary", steps: [20, 100], hooks: { deploy: "d {{ version }}", traffic: "t {{ weight }}" }, "switch-buffer": "30s" },
+      {
+        strategy: "canary",
+        steps: [20, 100],
+        hooks: { deploy: "d {{ version }}", traffic: "t {{ weight }}" },
+        "switch-buffer": "30s",
+      },
       { steps: "10,100", hooks: { rollback: "r {{ previous_version }}" } },
       locate,
     );
@@ -64,7 +93,11 @@ describe("deploy settings", () => {
       steps: [10, 100],
       slots: ["blue", "green"],
       slotUrls: {},
-      hooks: { deploy: "d {{ version }}", traffic: "t {{ weight }}", rollback: "r {{ previous_version }}" },
+      hooks: {
+        deploy: "d {{ version }}",
+        traffic: "t {{ weight }}",
+        rollback: "r {{ previous_version }}",
+      },
       hookTimeoutMs: 600_000,
       switchBufferMs: 30_000,
       onInconclusive: "rollback",
@@ -77,18 +110,31 @@ describe("deploy settings", () => {
       { "on-inconclusive": "pause", hooks: {} },
       locate,
     );
-    expect("problems" in settings && settings.problems.map((problem) => `${problem.at?.line ?? "-"} ${problem.path}: ${problem.message}`)).toEqual([
+    expect(
+      "problems" in settings &&
+        settings.problems.map(
+          (problem) => `${problem.at?.line ?? "-"} ${problem.path}: ${problem.message}`,
+        ),
+    ).toEqual([
       '- input "on-inconclusive": expected rollback or hold, got "pause"',
       '2 deploy.timeout: "10" needs a unit, such as 10s',
       "3 deploy.hooks.deploy: unknown placeholder {{ verison }}: use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}",
       '- input "traffic-command": the canary strategy moves traffic: give the traffic-command input or deploy.hooks.traffic',
     ]);
     const unknownKey = resolveDeploySettings({ stratgy: "canary" }, { hooks: {} }, locate);
-    expect("problems" in unknownKey && unknownKey.problems[0]).toMatchObject({ path: "deploy.stratgy", message: "unknown key (check its spelling and indentation)" });
+    expect("problems" in unknownKey && unknownKey.problems[0]).toMatchObject({
+      path: "deploy.stratgy",
+      message: "unknown key (check its spelling and indentation)",
+    });
   });
 });
 
-const deployment = (id: number, version: string | undefined, state: DeploymentSummary["state"], slot?: string): DeploymentSummary => ({
+const deployment = (
+  id: number,
+  version: string | undefined,
+  state: DeploymentSummary["state"],
+  slot?: string,
+): DeploymentSummary => ({
   id,
   ref: "main",
   environment: "production",
@@ -116,12 +162,27 @@ describe("the record", () => {
   it("finds what runs now and what is still running", () => {
     expect(selectCurrent(history)?.payload).toEqual({ version: "1.3.0", slot: "green" });
     expect(selectRunning(history).map((entry) => entry.id)).toEqual([9]);
-    expect(selectRunning([deployment(3, "1.0.0", "queued"), deployment(2, "1.0.0", undefined)]).map((entry) => entry.id)).toEqual([3]);
+    expect(
+      selectRunning([deployment(3, "1.0.0", "queued"), deployment(2, "1.0.0", undefined)]).map(
+        (entry) => entry.id,
+      ),
+    ).toEqual([3]);
   });
 
   it("records the pull request's head commit on pull_request events, and links the run attempt", () => {
-    const env = { GITHUB_REPOSITORY: "octo-org/demo-api", GITHUB_SHA: "merge", GITHUB_RUN_ID: "42", GITHUB_RUN_ATTEMPT: "2", GITHUB_SERVER_URL: "https://github.com" };
-    expect(runContext(env, { pull_request: { head: { sha: "headsha" } } })).toEqual({ owner: "octo-org", repo: "demo-api", ref: "headsha", logUrl: "https://github.com/octo-org/demo-api/actions/runs/42/attempts/2" });
+    const env = {
+      GITHUB_REPOSITORY: "octo-org/demo-api",
+      GITHUB_SHA: "merge",
+      GITHUB_RUN_ID: "42",
+      GITHUB_RUN_ATTEMPT: "2",
+      GITHUB_SERVER_URL: "https://github.com",
+    };
+    expect(runContext(env, { pull_request: { head: { sha: "headsha" } } })).toEqual({
+      owner: "octo-org",
+      repo: "demo-api",
+      ref: "headsha",
+      logUrl: "https://github.com/octo-org/demo-api/actions/runs/42/attempts/2",
+    });
     expect(runContext(env, {}).ref).toBe("merge");
     expect(runContext(env, {}, "v1.2.0").ref).toBe("v1.2.0");
     expect(() => runContext({}, {})).toThrow(/GITHUB_REPOSITORY/);

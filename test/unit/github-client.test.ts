@@ -1,7 +1,11 @@
 // The shared GitHub client against the real stand-in over HTTP: base URL, retries, rate limits,
 // pagination and the GET memo. Waits are shrunk with `secondMs: 1`, never slept through.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
-import { createGitHubClient, type GitHubClient, type GitHubClientOptions } from "../../src/runtime/github.js";
+import {
+  createGitHubClient,
+  type GitHubClient,
+  type GitHubClientOptions,
+} from "../../src/runtime/github.js";
 import { ConfigurationError } from "../../src/runtime/errors.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
 
@@ -33,7 +37,8 @@ function client(options: Partial<GitHubClientOptions> = {}): GitHubClient {
   });
 }
 
-const statusesOf = (operationId: string): number[] => github.callsTo(operationId).map((call) => call.status);
+const statusesOf = (operationId: string): number[] =>
+  github.callsTo(operationId).map((call) => call.status);
 
 describe("where it sends requests", () => {
   const saved = process.env.GITHUB_API_URL;
@@ -44,14 +49,20 @@ describe("where it sends requests", () => {
 
   test("uses GITHUB_API_URL when no base URL is given", async () => {
     process.env.GITHUB_API_URL = github.url;
-    const { data } = await client({ baseUrl: undefined }).request("GET /repos/{owner}/{repo}", REPO);
+    const { data } = await client({ baseUrl: undefined }).request(
+      "GET /repos/{owner}/{repo}",
+      REPO,
+    );
     expect(data.full_name).toBe("octo/app");
     expect(statusesOf("repos/get")).toEqual([200]);
   });
 
   test("prefers an explicit base URL over GITHUB_API_URL", async () => {
     process.env.GITHUB_API_URL = "http://127.0.0.1:9";
-    const { status } = await client({ baseUrl: `${github.url}/` }).request("GET /repos/{owner}/{repo}", REPO);
+    const { status } = await client({ baseUrl: `${github.url}/` }).request(
+      "GET /repos/{owner}/{repo}",
+      REPO,
+    );
     expect(status).toBe(200);
   });
 
@@ -70,7 +81,9 @@ describe("retries", () => {
 
   test("gives up after the configured retries and surfaces the last 503", async () => {
     github.failNext("repos/get", { status: 503, times: 10 });
-    await expect(client({ retries: 2 }).request("GET /repos/{owner}/{repo}", REPO)).rejects.toMatchObject({
+    await expect(
+      client({ retries: 2 }).request("GET /repos/{owner}/{repo}", REPO),
+    ).rejects.toMatchObject({
       status: 503,
     });
     expect(statusesOf("repos/get")).toEqual([503, 503, 503]);
@@ -79,8 +92,12 @@ describe("retries", () => {
   test("does not retry a 422: GitHub refuses to delete an active deployment", async () => {
     const api = client();
     const deploy = async () => {
-      const { data } = await api.request("POST /repos/{owner}/{repo}/deployments", { ...REPO, ref: "main" });
-      if (!("id" in data)) throw new Error(`expected a deployment, got: ${data.message ?? "nothing"}`);
+      const { data } = await api.request("POST /repos/{owner}/{repo}/deployments", {
+        ...REPO,
+        ref: "main",
+      });
+      if (!("id" in data))
+        throw new Error(`expected a deployment, got: ${data.message ?? "nothing"}`);
       return data;
     };
     const first = await deploy();
@@ -118,14 +135,18 @@ describe("rate limits", () => {
 
   test("surfaces a secondary rate limit that asks for more than a minute", async () => {
     github.secondaryRateLimitNext("repos/get", { retryAfterSeconds: 61 });
-    await expect(client().request("GET /repos/{owner}/{repo}", REPO)).rejects.toMatchObject({ status: 403 });
+    await expect(client().request("GET /repos/{owner}/{repo}", REPO)).rejects.toMatchObject({
+      status: 403,
+    });
     expect(statusesOf("repos/get")).toEqual([403]);
     expect(warnings).toEqual([expect.stringContaining("not retrying")]);
   });
 
   test("retries a primary rate limit twice, then gives up", async () => {
     github.primaryRateLimitNext("repos/get", { status: 429, resetAfterSeconds: 1, times: 3 });
-    await expect(client().request("GET /repos/{owner}/{repo}", REPO)).rejects.toMatchObject({ status: 429 });
+    await expect(client().request("GET /repos/{owner}/{repo}", REPO)).rejects.toMatchObject({
+      status: 429,
+    });
     expect(statusesOf("repos/get")).toEqual([429, 429, 429]);
 
     github.reset();
@@ -139,13 +160,20 @@ describe("pagination", () => {
   test("follows Link headers across every page of comments", async () => {
     const bodies = ["one", "two", "three", "four", "five", "six", "seven"];
     for (const body of bodies) github.seedIssueComment("octo/app", 4, body);
-    const comments = await client().paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-      ...REPO,
-      issue_number: 4,
-      per_page: 3,
-    });
+    const comments = await client().paginate(
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      {
+        ...REPO,
+        issue_number: 4,
+        per_page: 3,
+      },
+    );
     expect(comments.map((comment) => comment.body)).toEqual(bodies);
-    expect(github.callsTo("issues/list-comments").map((call) => call.query.page ?? "1")).toEqual(["1", "2", "3"]);
+    expect(github.callsTo("issues/list-comments").map((call) => call.query.page ?? "1")).toEqual([
+      "1",
+      "2",
+      "3",
+    ]);
   });
 });
 
@@ -161,7 +189,10 @@ describe("GET memo", () => {
   test("a write to a repository forgets that repository's GETs, and only those", async () => {
     const api = client();
     const listComments = () =>
-      api.request("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...REPO, issue_number: 9 });
+      api.request("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+        ...REPO,
+        issue_number: 9,
+      });
     expect((await listComments()).data).toEqual([]);
     await api.request("GET /repos/{owner}/{repo}", { owner: "octo", repo: "other" });
 
@@ -189,7 +220,10 @@ describe("GET memo", () => {
   test("a polling read can ask for revalidation, or bypass the memo", async () => {
     const api = client();
     await api.request("GET /repos/{owner}/{repo}", REPO);
-    await api.request("GET /repos/{owner}/{repo}", { ...REPO, request: { cacheMode: "revalidate" } });
+    await api.request("GET /repos/{owner}/{repo}", {
+      ...REPO,
+      request: { cacheMode: "revalidate" },
+    });
     await api.request("GET /repos/{owner}/{repo}", { ...REPO, request: { cacheMode: "bypass" } });
     expect(statusesOf("repos/get")).toEqual([200, 304, 200]);
   });

@@ -32,14 +32,25 @@ function snapshot(overrides: Partial<ResponseSnapshot> = {}): ResponseSnapshot {
     connected: true,
     status: 200,
     responseTimeMs: 120,
-    headers: { "content-type": "application/json; charset=utf-8", "x-version": "1.4.2", "content-length": "42" },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "x-version": "1.4.2",
+      "content-length": "42",
+    },
     body: JSON.stringify(BODY),
     certificateExpiresInMs: 30 * DAY,
     ...overrides,
   };
 }
 
-const refused = snapshot({ connected: false, status: 0, responseTimeMs: 3, headers: {}, body: "", error: "connect ECONNREFUSED 127.0.0.1:8080" });
+const refused = snapshot({
+  connected: false,
+  status: 0,
+  responseTimeMs: 3,
+  headers: {},
+  body: "",
+  error: "connect ECONNREFUSED 127.0.0.1:8080",
+});
 
 function check(text: string, overrides: Partial<ResponseSnapshot> = {}): ConditionResult {
   return evaluateCondition(parseCondition(text), snapshot(overrides));
@@ -72,12 +83,16 @@ describe("parseDuration", () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(["", "abc", "5 sec", "2S", "-5s", "1s1s", "5x", "h", "1.2.3s", "1e3ms"])("rejects %j with a clear message", (text) => {
-    expect(() => parseDuration(text)).toThrow(/malformed duration .*write e\.g\. 300ms/);
-  });
+  it.each(["", "abc", "5 sec", "2S", "-5s", "1s1s", "5x", "h", "1.2.3s", "1e3ms"])(
+    "rejects %j with a clear message",
+    (text) => {
+      expect(() => parseDuration(text)).toThrow(/malformed duration .*write e\.g\. 300ms/);
+    },
+  );
 
   it("reads back what formatDuration writes", () => {
-    for (const ms of [250, 1_500, 125_000, 177_120_000]) expect(parseDuration(formatDuration(ms))).toBe(ms);
+    for (const ms of [250, 1_500, 125_000, 177_120_000])
+      expect(parseDuration(formatDuration(ms))).toBe(ms);
   });
 });
 
@@ -113,7 +128,10 @@ describe("resolveBodyPath", () => {
   });
 
   it("reads a root array", () => {
-    expect(resolveBodyPath([{ name: "a" }, { name: "b" }], "[1].name")).toEqual({ found: true, value: "b" });
+    expect(resolveBodyPath([{ name: "a" }, { name: "b" }], "[1].name")).toEqual({
+      found: true,
+      value: "b",
+    });
   });
 
   it.each([
@@ -124,10 +142,16 @@ describe("resolveBodyPath", () => {
     ["data[0]", "expected an array at data, found an object"],
     ["constructor", 'no key "constructor" at the root'],
     ["a..b", 'invalid path "a..b": empty key (offset 2)'],
-    ["items[x]", 'invalid path "items[x]": an array index is a whole number, found "[x]" (offset 5)'],
+    [
+      "items[x]",
+      'invalid path "items[x]": an array index is a whole number, found "[x]" (offset 5)',
+    ],
     ["items[0", 'invalid path "items[0": "[" has no matching "]" (offset 5)'],
     ["items]", 'invalid path "items]": "]" has no matching "[" (offset 5)'],
-    ["items[0]id", 'invalid path "items[0]id": expected "." or "[" after "]", found "i" (offset 8)'],
+    [
+      "items[0]id",
+      'invalid path "items[0]id": expected "." or "[" after "]", found "i" (offset 8)',
+    ],
   ])("explains why %j is not found", (path, reason) => {
     expect(resolveBodyPath(BODY, path)).toEqual({ found: false, reason });
   });
@@ -135,7 +159,10 @@ describe("resolveBodyPath", () => {
   it("parses JSON bodies and says why others are not", () => {
     expect(parseJsonBody('{"a":1}')).toEqual({ ok: true, value: { a: 1 } });
     expect(parseJsonBody("")).toEqual({ ok: false, reason: "body is empty, not JSON" });
-    expect(parseJsonBody("<html>")).toMatchObject({ ok: false, reason: expect.stringMatching(/^body is not JSON: Unexpected token/) });
+    expect(parseJsonBody("<html>")).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^body is not JSON: Unexpected token/),
+    });
   });
 });
 
@@ -145,19 +172,34 @@ describe("parseCondition", () => {
       source: "[RESPONSE_TIME] < 1h30m",
       left: { kind: "responseTime" },
       operator: "<",
-      right: { kind: "literal", text: "1h30m", position: 18, value: { type: "number", value: 5_400_000, unit: "ms" } },
+      right: {
+        kind: "literal",
+        text: "1h30m",
+        position: 18,
+        value: { type: "number", value: 5_400_000, unit: "ms" },
+      },
     });
     expect(parseCondition("len([BODY].items[0].tags) >= 2").left).toEqual({
       kind: "len",
       of: { kind: "body", path: "items[0].tags", steps: ["items", 0, "tags"] },
     });
-    expect(parseCondition("[BODY][0].name == a").left).toEqual({ kind: "body", path: "[0].name", steps: [0, "name"] });
-    expect(parseCondition("[HEADER].Content-Type == x").left).toEqual({ kind: "header", name: "content-type" });
+    expect(parseCondition("[BODY][0].name == a").left).toEqual({
+      kind: "body",
+      path: "[0].name",
+      steps: [0, "name"],
+    });
+    expect(parseCondition("[HEADER].Content-Type == x").left).toEqual({
+      kind: "header",
+      name: "content-type",
+    });
   });
 
-  it.each(["[STATUS]==200", "  [STATUS]   ==   200  ", "[STATUS]\t==\t200"])("tolerates whitespace: %j", (text) => {
-    expect(check(text).success).toBe(true);
-  });
+  it.each(["[STATUS]==200", "  [STATUS]   ==   200  ", "[STATUS]\t==\t200"])(
+    "tolerates whitespace: %j",
+    (text) => {
+      expect(check(text).success).toBe(true);
+    },
+  );
 
   it.each([
     ["", "the condition is empty"],
@@ -165,10 +207,19 @@ describe("parseCondition", () => {
     ["[STAUTS] == 200", "unknown placeholder [STAUTS]; did you mean [STATUS]? (column 1)"],
     ["[status] == 200", "unknown placeholder [status]; did you mean [STATUS]? (column 1)"],
     ["[UPTIME] == 1", "unknown placeholder [UPTIME] (column 1)"],
-    ["[STATUS] 200", "missing operator after [STATUS]; expected one of ==, !=, <, <=, >, >= (column 10)"],
-    ["[STATUS]", "missing operator after [STATUS]; expected one of ==, !=, <, <=, >, >= (column 9)"],
+    [
+      "[STATUS] 200",
+      "missing operator after [STATUS]; expected one of ==, !=, <, <=, >, >= (column 10)",
+    ],
+    [
+      "[STATUS]",
+      "missing operator after [STATUS]; expected one of ==, !=, <, <=, >, >= (column 9)",
+    ],
     ["[STATUS] = 200", 'unknown operator "="; expected one of ==, !=, <, <=, >, >= (column 10)'],
-    ["[STATUS] === 200", 'unknown operator "==="; expected one of ==, !=, <, <=, >, >= (column 10)'],
+    [
+      "[STATUS] === 200",
+      'unknown operator "==="; expected one of ==, !=, <, <=, >, >= (column 10)',
+    ],
     ["[STATUS] => 200", 'unknown operator "=>"; expected one of ==, !=, <, <=, >, >= (column 10)'],
     ["[STATUS] <> 200", 'unknown operator "<>"; expected one of ==, !=, <, <=, >, >= (column 10)'],
     ["== 200", "missing the left side before the operator (column 1)"],
@@ -191,7 +242,10 @@ describe("parseCondition", () => {
     ["size([BODY].items) == 2", "unknown function size() (column 1)"],
     ["lenn([BODY].items) == 2", "unknown function lenn(); did you mean len()? (column 1)"],
     ["len([STATUS]) == 3", "len() takes a [BODY] path or a [HEADER].name (column 5)"],
-    ["has([BODY]) == true", "has() needs a path into the body, as in has([BODY].version) (column 5)"],
+    [
+      "has([BODY]) == true",
+      "has() needs a path into the body, as in has([BODY].version) (column 5)",
+    ],
     ["[HEADER] == x", "[HEADER] needs a header name, as in [HEADER].content-type (column 1)"],
     ["[STATUS].code == 200", "[STATUS] takes no path (column 9)"],
     [
@@ -205,15 +259,24 @@ describe("parseCondition", () => {
     ["[STATUS] < abc", "abc is not a number; < compares numbers (column 12)"],
     ['[STATUS] < "400"', '"400" is not a number; < compares numbers (column 12)'],
     ["[CONNECTED] < 1", "[CONNECTED] is true or false; compare it with == or != (column 1)"],
-    ["[CONNECTED] == yes", "[CONNECTED] is true or false, so comparing it with yes never holds (column 16)"],
-    ["has([BODY].x) == 1", "has([BODY].x) is true or false, so comparing it with 1 never holds (column 18)"],
+    [
+      "[CONNECTED] == yes",
+      "[CONNECTED] is true or false, so comparing it with yes never holds (column 16)",
+    ],
+    [
+      "has([BODY].x) == 1",
+      "has([BODY].x) is true or false, so comparing it with 1 never holds (column 18)",
+    ],
     ["[STATUS] == 200 == 300", "a condition has one operator; found a second one (column 17)"],
     ['[BODY].status == "UP" x', 'unexpected "x" after the right side (column 23)'],
     ["[STATUS] == 200 [BODY]", 'unexpected "[BODY]" after the right side (column 17)'],
-    ['[BODY].status == "UP', "unterminated string: the \" is never closed (column 18)"],
+    ['[BODY].status == "UP', 'unterminated string: the " is never closed (column 18)'],
     ["[STATUS] == any()", "any() needs at least one value (column 17)"],
     ["[STATUS] == any(200,,204)", "empty value in any() (column 21)"],
-    ["[STATUS] == (200)", 'unexpected "("; only len(), has(), any() and pat() take parentheses (column 13)'],
+    [
+      "[STATUS] == (200)",
+      'unexpected "("; only len(), has(), any() and pat() take parentheses (column 13)',
+    ],
   ])("rejects %j: %s", (text, message) => {
     const error = syntaxError(text);
     expect(error.message).toBe(message);
@@ -247,7 +310,7 @@ describe("evaluateCondition", () => {
     ["[RESPONSE_TIME] < 500", { responseTimeMs: 742 }, false, "742ms", "< 500ms"],
     ["[RESPONSE_TIME] < 500ms", {}, true, "120ms", "< 500ms"],
     ["[RESPONSE_TIME] <= 1.5s", { responseTimeMs: 1_500 }, true, "1.5s", "<= 1.5s"],
-    ["[RESPONSE_TIME] < \"2s\"", { responseTimeMs: 2_500 }, false, "2.5s", "< 2s"],
+    ['[RESPONSE_TIME] < "2s"', { responseTimeMs: 2_500 }, false, "2.5s", "< 2s"],
     ["[CERTIFICATE_EXPIRATION] > 48h", {}, true, "720h", "> 48h"],
     ["[CERTIFICATE_EXPIRATION] > 2d", { certificateExpiresInMs: DAY }, false, "24h", "> 48h"],
     ["[BODY].status == UP", {}, true, '"UP"', '== "UP"'],
@@ -273,8 +336,20 @@ describe("evaluateCondition", () => {
     ["[BODY].items[1].id == [BODY].data.list[0]", {}, false, "8", "== [BODY].data.list[0] (10)"],
     ["[BODY].items[1].id < [BODY].data.list[0]", {}, true, "8", "< [BODY].data.list[0] (10)"],
     ["[BODY] == OK", { body: "OK" }, true, '"OK"', '== "OK"'],
-    ["[BODY] == pat(*ready*)", { body: "all systems ready\n" }, true, '"all systems ready\\n"', "pat(*ready*)"],
-    ["[HEADER].content-type == pat(application/json*)", {}, true, '"application/json; charset=utf-8"', "pat(application/json*)"],
+    [
+      "[BODY] == pat(*ready*)",
+      { body: "all systems ready\n" },
+      true,
+      '"all systems ready\\n"',
+      "pat(*ready*)",
+    ],
+    [
+      "[HEADER].content-type == pat(application/json*)",
+      {},
+      true,
+      '"application/json; charset=utf-8"',
+      "pat(application/json*)",
+    ],
     ["[HEADER].Content-Length == 42", {}, true, '"42"', "== 42"],
     ["[HEADER].x-version != pat(1.?.*)", {}, false, '"1.4.2"', "!= pat(1.?.*)"],
     ["[STATUS] == pat(2*)", { status: 204 }, true, "204", "pat(2*)"],
@@ -316,19 +391,39 @@ describe("evaluateCondition", () => {
     ["[BODY].missing == 1", {}, "(not found)", 'no key "missing" at the root'],
     ["[BODY].items[0].x == 1", {}, "(not found)", 'no key "x" at items[0]'],
     ["[BODY].items[5].id == 1", {}, "(not found)", "index 5 out of range (length 2) at items"],
-    ["[BODY].status == UP", { body: "<html>down</html>" }, "(not JSON)", expect.stringMatching(/^body is not JSON: Unexpected token/)],
+    [
+      "[BODY].status == UP",
+      { body: "<html>down</html>" },
+      "(not JSON)",
+      expect.stringMatching(/^body is not JSON: Unexpected token/),
+    ],
     ["[BODY].status == UP", { body: "" }, "(not JSON)", "body is empty, not JSON"],
     ["[HEADER].x-missing == 1", {}, "(not found)", 'no header "x-missing" in the response'],
-    ["[CERTIFICATE_EXPIRATION] > 48h", { certificateExpiresInMs: undefined }, "(no certificate)", "no certificate: the response did not come over HTTPS"],
+    [
+      "[CERTIFICATE_EXPIRATION] > 48h",
+      { certificateExpiresInMs: undefined },
+      "(no certificate)",
+      "no certificate: the response did not come over HTTPS",
+    ],
     ["[BODY].text < 5", {}, '"abc"', '"abc" is not a number'],
     ["[BODY].nan > 0", {}, '"NaN"', '"NaN" is not a number'],
     ["[BODY].healthy >= 1", {}, "true", "true is not a number"],
     ["[BODY].nothing < 1", {}, "null", "null is not a number"],
     ["[STATUS] < [BODY].text", {}, "200", '"abc" is not a number'],
     ["[STATUS] == [BODY].missing", {}, "200", 'no key "missing" at the root'],
-    ["len([BODY].count) == 1", {}, "42", "len() needs an array, a string or an object at count, found 42"],
+    [
+      "len([BODY].count) == 1",
+      {},
+      "42",
+      "len() needs an array, a string or an object at count, found 42",
+    ],
     ["len([BODY].missing) == 0", {}, "(not found)", 'no key "missing" at the root'],
-    ["[BODY].count == pat(4*)", { body: "[]" }, "(not found)", "expected an object at the root, found an array"],
+    [
+      "[BODY].count == pat(4*)",
+      { body: "[]" },
+      "(not found)",
+      "expected an object at the root, found an array",
+    ],
   ] as const)("%s with %j fails with a reason, never throws", (text, overrides, actual, reason) => {
     const result = check(text, overrides);
     expect(result).toMatchObject({ success: false, actual, reason });
@@ -341,7 +436,10 @@ describe("evaluateCondition", () => {
   });
 
   it("compares a placeholder against a duration string in the body", () => {
-    expect(check("[RESPONSE_TIME] < [BODY].budget", { body: '{"budget":"1s"}' })).toMatchObject({ success: true, expected: '< [BODY].budget ("1s")' });
+    expect(check("[RESPONSE_TIME] < [BODY].budget", { body: '{"budget":"1s"}' })).toMatchObject({
+      success: true,
+      expected: '< [BODY].budget ("1s")',
+    });
   });
 
   it("truncates long values to about 200 characters", () => {
@@ -353,13 +451,17 @@ describe("evaluateCondition", () => {
 
   it("keeps pat() fast on long bodies with many stars", () => {
     const started = Date.now();
-    expect(check("[BODY] == pat(*a*a*a*a*a*a*a*a*b)", { body: "a".repeat(20_000) }).success).toBe(false);
+    expect(check("[BODY] == pat(*a*a*a*a*a*a*a*a*b)", { body: "a".repeat(20_000) }).success).toBe(
+      false,
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("parses once and evaluates many times", () => {
     const condition = parseCondition("[STATUS] == any(200, 204)");
-    expect([200, 204, 500].map((status) => evaluateCondition(condition, snapshot({ status })).success)).toEqual([true, true, false]);
+    expect(
+      [200, 204, 500].map((status) => evaluateCondition(condition, snapshot({ status })).success),
+    ).toEqual([true, true, false]);
   });
 });
 
@@ -383,7 +485,9 @@ describe("when not connected", () => {
   });
 
   it("says so even without a recorded error", () => {
-    expect(evaluateCondition(parseCondition("[STATUS] < 400"), { ...refused, error: undefined }).reason).toBe("not connected: no reason recorded");
+    expect(
+      evaluateCondition(parseCondition("[STATUS] < 400"), { ...refused, error: undefined }).reason,
+    ).toBe("not connected: no reason recorded");
   });
 
   it("evaluates conditions on [CONNECTED] normally", () => {
@@ -393,15 +497,26 @@ describe("when not connected", () => {
       actual: "false",
       expected: "== false",
     });
-    expect(evaluateCondition(parseCondition("[CONNECTED] == true"), refused)).toMatchObject({ success: false, actual: "false" });
+    expect(evaluateCondition(parseCondition("[CONNECTED] == true"), refused)).toMatchObject({
+      success: false,
+      actual: "false",
+    });
     expect(evaluateCondition(parseCondition("false == [CONNECTED]"), refused).success).toBe(true);
     expect(evaluateCondition(parseCondition("[CONNECTED] != true"), refused).success).toBe(true);
   });
 
   it("fails the default conditions, and passes them when healthy", () => {
     const defaults = DEFAULT_CONDITIONS.map((text) => parseCondition(text));
-    expect(defaults.map((condition) => evaluateCondition(condition, refused).success)).toEqual([false, false]);
-    expect(defaults.map((condition) => evaluateCondition(condition, snapshot()).success)).toEqual([true, true]);
-    expect(defaults.map((condition) => evaluateCondition(condition, snapshot({ status: 404 })).success)).toEqual([true, false]);
+    expect(defaults.map((condition) => evaluateCondition(condition, refused).success)).toEqual([
+      false,
+      false,
+    ]);
+    expect(defaults.map((condition) => evaluateCondition(condition, snapshot()).success)).toEqual([
+      true,
+      true,
+    ]);
+    expect(
+      defaults.map((condition) => evaluateCondition(condition, snapshot({ status: 404 })).success),
+    ).toEqual([true, false]);
   });
 });

@@ -1,6 +1,11 @@
 // Probe semantics with a virtual clock: thresholds, intervals, deadlines and bounded concurrency.
 import { describe, expect, it } from "@jest/globals";
-import { mapWithConcurrency, runProbe, type Clock, type ProbeSettings } from "../../src/health/probe.js";
+import {
+  mapWithConcurrency,
+  runProbe,
+  type Clock,
+  type ProbeSettings,
+} from "../../src/health/probe.js";
 
 /** A clock that only moves when the probe sleeps or an attempt takes time. */
 function virtualClock(): Clock & { advance(ms: number): void } {
@@ -38,33 +43,53 @@ function scripted(clock: ReturnType<typeof virtualClock>, results: boolean[], co
 describe("runProbe", () => {
   it("is healthy after success-threshold consecutive passes", async () => {
     const clock = virtualClock();
-    const result = await runProbe(settings({ successThreshold: 2 }), scripted(clock, [false, true, false, true, true]), clock);
+    const result = await runProbe(
+      settings({ successThreshold: 2 }),
+      scripted(clock, [false, true, false, true, true]),
+      clock,
+    );
     expect(result.verdict).toBe("healthy");
     expect(result.attempts.map((a) => a.passed)).toEqual([false, true, false, true, true]);
   });
 
   it("is unhealthy after failure-threshold consecutive failures, a pass resetting the count", async () => {
     const clock = virtualClock();
-    const result = await runProbe(settings({ successThreshold: 3 }), scripted(clock, [false, false, true, false, false, false]), clock);
+    const result = await runProbe(
+      settings({ successThreshold: 3 }),
+      scripted(clock, [false, false, true, false, false, false]),
+      clock,
+    );
     expect(result.verdict).toBe("unhealthy");
     expect(result.attempts).toHaveLength(6);
   });
 
   it("starts attempts one interval apart, after the initial delay", async () => {
     const clock = virtualClock();
-    const result = await runProbe(settings({ initialDelayMs: 500, intervalMs: 1000 }), scripted(clock, [false, false, false]), clock);
+    const result = await runProbe(
+      settings({ initialDelayMs: 500, intervalMs: 1000 }),
+      scripted(clock, [false, false, false]),
+      clock,
+    );
     expect(result.attempts.map((a) => a.startedAtMs)).toEqual([500, 1500, 2500]);
   });
 
   it("starts the next attempt at once when an attempt outlasts the interval", async () => {
     const clock = virtualClock();
-    const result = await runProbe(settings({ intervalMs: 100 }), scripted(clock, [false, false, false], 250), clock);
+    const result = await runProbe(
+      settings({ intervalMs: 100 }),
+      scripted(clock, [false, false, false], 250),
+      clock,
+    );
     expect(result.attempts.map((a) => a.startedAtMs)).toEqual([0, 250, 500]);
   });
 
   it("stops at the deadline and never starts an attempt past it", async () => {
     const clock = virtualClock();
-    const result = await runProbe(settings({ failureThreshold: 100, intervalMs: 1000, deadlineMs: 3500 }), scripted(clock, [false]), clock);
+    const result = await runProbe(
+      settings({ failureThreshold: 100, intervalMs: 1000, deadlineMs: 3500 }),
+      scripted(clock, [false]),
+      clock,
+    );
     expect(result.verdict).toBe("deadline");
     expect(result.attempts.map((a) => a.startedAtMs)).toEqual([0, 1000, 2000, 3000]);
   });

@@ -15,7 +15,8 @@ const snapshot = (body: unknown, overrides: Partial<ResponseSnapshot> = {}): Res
 
 function prepared(checks: unknown[], lookup: Record<string, string> = {}): HealthCheck[] {
   const result = prepareChecks([{ checks, path: ["checks"] }], (name) => lookup[name]);
-  if ("problems" in result) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join("\n"));
+  if ("problems" in result)
+    throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join("\n"));
   return result.checks;
 }
 
@@ -43,21 +44,36 @@ describe("versions", () => {
       reason: "still serving 1.4.2, expected 1.5.0",
     });
     expect(checkVersion(plain!, snapshot({ status: "UP" }), "1.5.0")).toBeUndefined();
-    expect(checkVersion(nested!, snapshot({ build: { version: "v1.5.0" } }), "1.5.0")?.ok).toBe(true);
-    expect(checkVersion(nested!, snapshot({ status: "UP" }), "1.5.0")).toMatchObject({ ok: false, reason: expect.stringContaining("cannot read build.version") });
+    expect(checkVersion(nested!, snapshot({ build: { version: "v1.5.0" } }), "1.5.0")?.ok).toBe(
+      true,
+    );
+    expect(checkVersion(nested!, snapshot({ status: "UP" }), "1.5.0")).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("cannot read build.version"),
+    });
   });
 });
 
 describe("prepareChecks", () => {
   it("reports every problem with the check's name, before anything runs", () => {
     const result = prepareChecks(
-      [{ checks: [{ name: "a", url: "ftp://x", interval: "5", conditions: ["[STATUS] =="] }, { name: "a", url: "http://x/${secret:NOPE}" }], path: ["checks"] }],
+      [
+        {
+          checks: [
+            { name: "a", url: "ftp://x", interval: "5", conditions: ["[STATUS] =="] },
+            { name: "a", url: "http://x/${secret:NOPE}" },
+          ],
+          path: ["checks"],
+        },
+      ],
       () => undefined,
     );
     expect("problems" in result && result.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
       'checks[0].url (check "a"): expected an http:// or https:// URL',
       expect.stringMatching(/^checks\[0\]\.interval \(check "a"\): /),
-      expect.stringMatching(/^checks\[0\]\.conditions\[0\] \(check "a"\): cannot parse condition "\[STATUS\] =="/),
+      expect.stringMatching(
+        /^checks\[0\]\.conditions\[0\] \(check "a"\): cannot parse condition "\[STATUS\] =="/,
+      ),
       'checks[1].name (check "a"): duplicate check name "a"',
       expect.stringMatching(/^checks\[1\]\.url \(check "a"\): secret \$\{secret:NOPE\} is not set/),
     ]);
@@ -66,14 +82,26 @@ describe("prepareChecks", () => {
 
 describe("verifyChecks with an injected request", () => {
   it("judges attempts, describes the failure and computes latency", async () => {
-    const checks = prepared([{ name: "api", url: "http://127.0.0.1/", conditions: ["[BODY].status == UP"], interval: "1ms", "failure-threshold": 2 }]);
+    const checks = prepared([
+      {
+        name: "api",
+        url: "http://127.0.0.1/",
+        conditions: ["[BODY].status == UP"],
+        interval: "1ms",
+        "failure-threshold": 2,
+      },
+    ]);
     const times = [30, 50];
     const [report] = await verifyChecks(checks, {
       concurrency: 1,
       insecure: false,
       request: async () => snapshot({ status: "DOWN" }, { responseTimeMs: times.shift() ?? 0 }),
     });
-    expect(report).toMatchObject({ healthy: false, verdict: "unhealthy", latency: { p50: 30, p95: 50, max: 50 } });
+    expect(report).toMatchObject({
+      healthy: false,
+      verdict: "unhealthy",
+      latency: { p50: 30, p95: 50, max: 50 },
+    });
     expect(report?.failure).toBe('2 consecutive failure(s); last: [BODY].status == UP: saw "DOWN"');
   });
 });

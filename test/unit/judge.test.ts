@@ -17,7 +17,10 @@ function uniforms(seed: number): () => number {
 /** Latency-like values around `center` seconds: skewed, no ties. */
 function latencies(seed: number, count: number, center: number): number[] {
   const next = uniforms(seed);
-  return Array.from({ length: count }, () => center * (0.7 + 0.6 * next() * next() + 0.1 / (1.05 - next())));
+  return Array.from(
+    { length: count },
+    () => center * (0.7 + 0.6 * next() * next() + 0.1 / (1.05 - next())),
+  );
 }
 
 const either: ComparisonOptions = { direction: "either" };
@@ -34,10 +37,21 @@ describe("classifyComparison: verdicts", () => {
     const test = result.test!;
     const expected = mannWhitney(slower, baseline);
     expect(test).toMatchObject({ confidence: 0.98 });
-    expect(expected).toMatchObject({ kind: "test", lower: test.lower, upper: test.upper, estimate: test.estimate, u: test.u });
-    expect(result.bounds).toEqual({ lower: -0.25 * Math.abs(test.estimate), upper: 0.25 * Math.abs(test.estimate) });
+    expect(expected).toMatchObject({
+      kind: "test",
+      lower: test.lower,
+      upper: test.upper,
+      estimate: test.estimate,
+      u: test.u,
+    });
+    expect(result.bounds).toEqual({
+      lower: -0.25 * Math.abs(test.estimate),
+      upper: 0.25 * Math.abs(test.estimate),
+    });
     expect(test.lower).toBeGreaterThan(result.bounds!.upper);
-    expect(result.reason).toMatch(/^canary p50 latency [\d.]+ vs baseline [\d.]+: 98% interval of the shift \[[\d.]+, [\d.]+\] lies above \+25% of the estimate \([\d.]+\)$/);
+    expect(result.reason).toMatch(
+      /^canary p50 latency [\d.]+ vs baseline [\d.]+: 98% interval of the shift \[[\d.]+, [\d.]+\] lies above \+25% of the estimate \([\d.]+\)$/,
+    );
   });
 
   it("calls a clearly faster canary Low", () => {
@@ -58,7 +72,9 @@ describe("classifyComparison: verdicts", () => {
     expect(classifyComparison(faster, baseline, { direction: "decrease" }).label).toBe("Low");
     const drop = classifyComparison(faster, baseline, { direction: "increase" });
     expect(drop.label).toBe("Pass");
-    expect(drop.reason).toMatch(/lies below -25% of the estimate .*, but only an increase fails this metric$/);
+    expect(drop.reason).toMatch(
+      /lies below -25% of the estimate .*, but only an increase fails this metric$/,
+    );
     const rise = classifyComparison(slower, baseline, { direction: "decrease" });
     expect(rise.label).toBe("Pass");
     expect(rise.reason).toMatch(/but only a decrease fails this metric$/);
@@ -68,11 +84,16 @@ describe("classifyComparison: verdicts", () => {
     const test = classifyComparison(slower, baseline, either).test!;
     // The band that the interval's lower end just clears, and one just beyond it.
     const edge = test.lower / Math.abs(test.estimate);
-    expect(classifyComparison(slower, baseline, { ...either, tolerance: edge * 0.99 }).label).toBe("High");
+    expect(classifyComparison(slower, baseline, { ...either, tolerance: edge * 0.99 }).label).toBe(
+      "High",
+    );
     const wide = classifyComparison(slower, baseline, { ...either, tolerance: edge * 1.01 });
     expect(wide.label).toBe("Pass");
     expect(wide.bounds!.upper).toBeCloseTo(edge * 1.01 * Math.abs(test.estimate), 15);
-    expect(classifyComparison(same, baseline, { ...either, tolerance: 0 }).bounds).toEqual({ lower: -0, upper: 0 });
+    expect(classifyComparison(same, baseline, { ...either, tolerance: 0 }).bounds).toEqual({
+      lower: -0,
+      upper: 0,
+    });
   });
 
   it("uses the confidence asked for", () => {
@@ -88,24 +109,36 @@ describe("classifyComparison: effect size", () => {
   const ratio = classifyComparison(slower, baseline, either).effectSize;
 
   it("is the ratio of means", () => {
-    const mean = (values: number[]) => values.reduce((total, value) => total + value, 0) / values.length;
+    const mean = (values: number[]) =>
+      values.reduce((total, value) => total + value, 0) / values.length;
     expect(ratio).toBeCloseTo(mean(slower) / mean(baseline), 12);
     expect(ratio).toBeGreaterThan(1.2);
   });
 
   it("holds back a High below the increase limit, and lets it through at or above it", () => {
-    const held = classifyComparison(slower, baseline, { ...either, effectSize: { increase: ratio + 0.1 } });
+    const held = classifyComparison(slower, baseline, {
+      ...either,
+      effectSize: { increase: ratio + 0.1 },
+    });
     expect(held.label).toBe("Pass");
     expect(held.reason).toContain("significant but below the effect size limit");
-    expect(classifyComparison(slower, baseline, { ...either, effectSize: { increase: ratio } }).label).toBe("High");
+    expect(
+      classifyComparison(slower, baseline, { ...either, effectSize: { increase: ratio } }).label,
+    ).toBe("High");
   });
 
   it("holds back a Low above the decrease limit", () => {
     const dropRatio = classifyComparison(faster, baseline, either).effectSize;
-    const held = classifyComparison(faster, baseline, { ...either, effectSize: { decrease: dropRatio - 0.1 } });
+    const held = classifyComparison(faster, baseline, {
+      ...either,
+      effectSize: { decrease: dropRatio - 0.1 },
+    });
     expect(held.label).toBe("Pass");
     expect(held.reason).toContain("significant but below the effect size limit");
-    expect(classifyComparison(faster, baseline, { ...either, effectSize: { decrease: dropRatio } }).label).toBe("Low");
+    expect(
+      classifyComparison(faster, baseline, { ...either, effectSize: { decrease: dropRatio } })
+        .label,
+    ).toBe("Low");
   });
 
   it("is NaN over a zero baseline mean, and then does not hold a verdict back", () => {
@@ -135,7 +168,9 @@ describe("classifyComparison: data that cannot be judged or need no test", () =>
     const result = classifyComparison(slower.slice(0, 9), baseline, { ...either, minSamples: 10 });
     expect(result.label).toBe("NoData");
     expect(result.reason).toBe("too few samples (canary n=9, baseline n=400)");
-    expect(classifyComparison(slower.slice(0, 10), baseline, { ...either, minSamples: 10 }).label).toBe("High");
+    expect(
+      classifyComparison(slower.slice(0, 10), baseline, { ...either, minSamples: 10 }).label,
+    ).toBe("High");
   });
 
   it("passes identical data without a test", () => {
@@ -147,7 +182,10 @@ describe("classifyComparison: data that cannot be judged or need no test", () =>
 
   it("passes when every value on both sides is the same", () => {
     const result = classifyComparison([0.5, 0.5, 0.5], [0.5, 0.5], either);
-    expect(result).toMatchObject({ label: "Pass", reason: "every canary and baseline value is 0.5" });
+    expect(result).toMatchObject({
+      label: "Pass",
+      reason: "every canary and baseline value is 0.5",
+    });
   });
 
   it("judges two constant sides by their difference (R stops there; Kayenta adds noise)", () => {
@@ -159,15 +197,28 @@ describe("classifyComparison: data that cannot be judged or need no test", () =>
 
 describe("classifyComparison: cleaning", () => {
   it("drops NaN and infinities by default and counts them", () => {
-    const result = classifyComparison([...slower, NaN, Infinity, -Infinity], [NaN, ...baseline], either);
+    const result = classifyComparison(
+      [...slower, NaN, Infinity, -Infinity],
+      [NaN, ...baseline],
+      either,
+    );
     expect(result.canary).toMatchObject({ n: 400, removedNaN: 3, replacedNaN: 0 });
     expect(result.baseline).toMatchObject({ n: 400, removedNaN: 1 });
     expect(result.test).toEqual(classifyComparison(slower, baseline, either).test);
   });
 
   it("replaces them with 0 under nanStrategy replace", () => {
-    const result = classifyComparison([1, 2, NaN, Infinity], [1, 2, 3], { ...either, nanStrategy: "replace" });
-    expect(result.canary).toMatchObject({ n: 4, removedNaN: 0, replacedNaN: 2, mean: 0.75, median: 0.5 });
+    const result = classifyComparison([1, 2, NaN, Infinity], [1, 2, 3], {
+      ...either,
+      nanStrategy: "replace",
+    });
+    expect(result.canary).toMatchObject({
+      n: 4,
+      removedNaN: 0,
+      replacedNaN: 2,
+      mean: 0.75,
+      median: 0.5,
+    });
   });
 
   /** 1000 values spread evenly over [10, 11): quartiles near 10.25 and 10.75, IQR near 0.5. */
@@ -183,7 +234,10 @@ describe("classifyComparison: cleaning", () => {
   });
 
   it("removes nothing from fewer than 100 values, where the 1st and 99th percentiles are the extremes", () => {
-    const result = classifyComparison([...baseline.slice(0, 97), 1e9], baseline, { ...either, outliers: "remove" });
+    const result = classifyComparison([...baseline.slice(0, 97), 1e9], baseline, {
+      ...either,
+      outliers: "remove",
+    });
     expect(result.canary.removedOutliers).toBe(0);
   });
 
@@ -191,14 +245,25 @@ describe("classifyComparison: cleaning", () => {
     // Upper fence about 10.75 + 3 * 0.5 = 12.25 by default, 10.75 + 1 * 0.5 = 11.25 with factor 1.
     const values = [...even, 11.8, 13, 14];
     const wide = classifyComparison(values, even, { ...either, outliers: "remove" });
-    const narrow = classifyComparison(values, even, { ...either, outliers: "remove", outlierFactor: 1 });
+    const narrow = classifyComparison(values, even, {
+      ...either,
+      outliers: "remove",
+      outlierFactor: 1,
+    });
     expect(wide.canary.removedOutliers).toBe(2);
     expect(narrow.canary.removedOutliers).toBe(3);
   });
 
   it("summarises each side after cleaning", () => {
     const result = classifyComparison([3, 1, 2, 10], [4, 5], either);
-    expect(result.canary).toEqual({ n: 4, mean: 4, median: 2.5, removedNaN: 0, replacedNaN: 0, removedOutliers: 0 });
+    expect(result.canary).toEqual({
+      n: 4,
+      mean: 4,
+      median: 2.5,
+      removedNaN: 0,
+      replacedNaN: 0,
+      removedOutliers: 0,
+    });
     expect(result.baseline).toMatchObject({ n: 2, mean: 4.5, median: 4.5 });
   });
 
@@ -206,7 +271,9 @@ describe("classifyComparison: cleaning", () => {
     expect(() => classifyComparison([1], [2], { ...either, tolerance: -1 })).toThrow(RangeError);
     expect(() => classifyComparison([1], [2], { ...either, minSamples: 0 })).toThrow(RangeError);
     expect(() => classifyComparison([1], [2], { ...either, outlierFactor: 0 })).toThrow(RangeError);
-    expect(() => classifyComparison([1, 3], [2, 4], { ...either, confidence: 1 })).toThrow(RangeError);
+    expect(() => classifyComparison([1, 3], [2, 4], { ...either, confidence: 1 })).toThrow(
+      RangeError,
+    );
   });
 });
 
@@ -214,7 +281,12 @@ describe("classifyComparison on 2 x 100,000 samples", () => {
   it("judges the seeded reference case as R's interval implies", () => {
     const reference = JSON.parse(
       readFileSync(new URL("../fixtures/mann-whitney/reference.json", import.meta.url), "utf8"),
-    ) as { cases: { generator?: { seed: number; n: number; m: number; canaryScale: number }; r: { confInt: [number, number]; estimate: number } }[] };
+    ) as {
+      cases: {
+        generator?: { seed: number; n: number; m: number; canaryScale: number };
+        r: { confInt: [number, number]; estimate: number };
+      }[];
+    };
     const seeded = reference.cases.find((c) => c.generator)!;
     const next = uniforms(seeded.generator!.seed);
     const draw = (count: number, scale: number) =>

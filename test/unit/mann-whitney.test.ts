@@ -3,7 +3,11 @@
 // rank-based brute force of R's algorithm where every pairwise difference can be listed.
 import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
-import { mannWhitney, type MannWhitneyResult, type MannWhitneyTest } from "../../src/analysis/mann-whitney.js";
+import {
+  mannWhitney,
+  type MannWhitneyResult,
+  type MannWhitneyTest,
+} from "../../src/analysis/mann-whitney.js";
 import { normalQuantile } from "../../src/analysis/normal.js";
 
 interface ReferenceCase {
@@ -17,7 +21,12 @@ interface ReferenceCase {
     n: number;
     m: number;
     canaryScale: number;
-    check: { canarySum: number; baselineSum: number; canaryFirst: number[]; baselineLast: number[] };
+    check: {
+      canarySum: number;
+      baselineSum: number;
+      canaryFirst: number[];
+      baselineLast: number[];
+    };
   };
   r: {
     status: "ok" | "error";
@@ -65,12 +74,14 @@ function inputs(c: ReferenceCase): { x: number[]; y: number[] } {
 }
 
 function asTest(result: MannWhitneyResult): MannWhitneyTest {
-  if (result.kind !== "test") throw new Error(`expected a test, got ${result.reason}: ${result.message}`);
+  if (result.kind !== "test")
+    throw new Error(`expected a test, got ${result.reason}: ${result.message}`);
   return result;
 }
 
 /** Largest |value|, to scale tolerances for rounding of x - d. */
-const magnitude = (...sides: number[][]): number => Math.max(...sides.flat().filter(Number.isFinite).map(Math.abs));
+const magnitude = (...sides: number[][]): number =>
+  Math.max(...sides.flat().filter(Number.isFinite).map(Math.abs));
 
 describe("mannWhitney against R and scipy", () => {
   it("replays the seeded 2 x 100,000 case exactly as the generator drew it", () => {
@@ -84,20 +95,32 @@ describe("mannWhitney against R and scipy", () => {
   });
 
   const ok = reference.cases.filter((c) => c.r.status === "ok");
-  it.each(ok.map((c) => [c.name, c] as const))("%s: W, p, interval and estimate match R", (_name, c) => {
-    const { x, y } = inputs(c);
-    const ours = asTest(mannWhitney(x, y, { confidence: c.confidence }));
-    const r = c.r;
-    expect(ours.u).toBe(r.W);
-    expect(Math.abs(ours.pValue - r.pValue!)).toBeLessThanOrEqual(1e-12 * r.pValue!);
-    expect(Math.abs(ours.lower - r.confInt![0])).toBeLessThanOrEqual(rootTolerance(r.confInt![0]));
-    expect(Math.abs(ours.upper - r.confInt![1])).toBeLessThanOrEqual(rootTolerance(r.confInt![1]));
-    // R may stop anywhere on the plateau between the two middle differences where W is exactly 0.
-    const [low, high] = c.middleDifferences ?? [ours.estimate, ours.estimate];
-    expect(Math.abs(ours.estimate - r.estimate!)).toBeLessThanOrEqual(rootTolerance(r.estimate!) + (high - low) / 2);
-    expect(ours.confidence).toBe(c.confidence);
-    expect([ours.nCanary, ours.nBaseline]).toEqual([x.filter((v) => !Number.isNaN(v)).length, y.filter((v) => !Number.isNaN(v)).length]);
-  });
+  it.each(ok.map((c) => [c.name, c] as const))(
+    "%s: W, p, interval and estimate match R",
+    (_name, c) => {
+      const { x, y } = inputs(c);
+      const ours = asTest(mannWhitney(x, y, { confidence: c.confidence }));
+      const r = c.r;
+      expect(ours.u).toBe(r.W);
+      expect(Math.abs(ours.pValue - r.pValue!)).toBeLessThanOrEqual(1e-12 * r.pValue!);
+      expect(Math.abs(ours.lower - r.confInt![0])).toBeLessThanOrEqual(
+        rootTolerance(r.confInt![0]),
+      );
+      expect(Math.abs(ours.upper - r.confInt![1])).toBeLessThanOrEqual(
+        rootTolerance(r.confInt![1]),
+      );
+      // R may stop anywhere on the plateau between the two middle differences where W is exactly 0.
+      const [low, high] = c.middleDifferences ?? [ours.estimate, ours.estimate];
+      expect(Math.abs(ours.estimate - r.estimate!)).toBeLessThanOrEqual(
+        rootTolerance(r.estimate!) + (high - low) / 2,
+      );
+      expect(ours.confidence).toBe(c.confidence);
+      expect([ours.nCanary, ours.nBaseline]).toEqual([
+        x.filter((v) => !Number.isNaN(v)).length,
+        y.filter((v) => !Number.isNaN(v)).length,
+      ]);
+    },
+  );
 
   it.each(ok.filter((c) => c.middleDifferences).map((c) => [c.name, c] as const))(
     "%s: the estimate is the median of the pairwise differences R lists",
@@ -105,52 +128,59 @@ describe("mannWhitney against R and scipy", () => {
       const { x, y } = inputs(c);
       const [low, high] = c.middleDifferences!;
       const ours = asTest(mannWhitney(x, y, { confidence: c.confidence }));
-      expect(Math.abs(ours.estimate - (low + high) / 2)).toBeLessThanOrEqual(1e-12 * magnitude(x, y));
+      expect(Math.abs(ours.estimate - (low + high) / 2)).toBeLessThanOrEqual(
+        1e-12 * magnitude(x, y),
+      );
     },
   );
 
-  it.each(reference.cases.filter((c) => c.scipy.statistic != null).map((c) => [c.name, c] as const))(
-    "%s: U and p match scipy",
-    (_name, c) => {
-      const { x, y } = inputs(c);
-      const result = mannWhitney(x, y, { confidence: c.confidence });
-      if (result.kind === "degenerate") {
-        // scipy reports p = 1 where every observation is tied; R reports NaN and we run no test.
-        expect(c.r.pValue).toBeNull();
-        return;
-      }
-      expect(result.u).toBe(c.scipy.statistic);
-      expect(Math.abs(result.pValue - c.scipy.pValue!)).toBeLessThanOrEqual(1e-9 * c.scipy.pValue!);
-    },
-  );
+  it.each(
+    reference.cases.filter((c) => c.scipy.statistic != null).map((c) => [c.name, c] as const),
+  )("%s: U and p match scipy", (_name, c) => {
+    const { x, y } = inputs(c);
+    const result = mannWhitney(x, y, { confidence: c.confidence });
+    if (result.kind === "degenerate") {
+      // scipy reports p = 1 where every observation is tied; R reports NaN and we run no test.
+      expect(c.r.pValue).toBeNull();
+      return;
+    }
+    expect(result.u).toBe(c.scipy.statistic);
+    expect(Math.abs(result.pValue - c.scipy.pValue!)).toBeLessThanOrEqual(1e-9 * c.scipy.pValue!);
+  });
 
   const failing = reference.cases.filter((c) => c.r.status === "error");
-  it.each(failing.map((c) => [c.name, c] as const))("%s: where R stops, a typed answer instead", (_name, c) => {
-    const { x, y } = inputs(c);
-    const result = mannWhitney(x, y);
-    if (c.r.W === undefined) {
-      expect(result).toMatchObject({ kind: "degenerate", reason: "empty" });
-    } else if (c.r.pValue === null) {
-      expect(result).toMatchObject({ kind: "degenerate", reason: "all-tied" });
-    } else {
-      // Each side constant: R computes W and p but not the interval; the shift is the one difference.
-      const ours = asTest(result);
-      const [only, same] = c.middleDifferences!;
-      expect(only).toBe(same);
-      expect(ours.u).toBe(c.r.W);
-      expect(Math.abs(ours.pValue - c.r.pValue!)).toBeLessThanOrEqual(1e-12 * c.r.pValue!);
-      expect([ours.lower, ours.estimate, ours.upper]).toEqual([only, only, only]);
-    }
-  });
+  it.each(failing.map((c) => [c.name, c] as const))(
+    "%s: where R stops, a typed answer instead",
+    (_name, c) => {
+      const { x, y } = inputs(c);
+      const result = mannWhitney(x, y);
+      if (c.r.W === undefined) {
+        expect(result).toMatchObject({ kind: "degenerate", reason: "empty" });
+      } else if (c.r.pValue === null) {
+        expect(result).toMatchObject({ kind: "degenerate", reason: "all-tied" });
+      } else {
+        // Each side constant: R computes W and p but not the interval; the shift is the one difference.
+        const ours = asTest(result);
+        const [only, same] = c.middleDifferences!;
+        expect(only).toBe(same);
+        expect(ours.u).toBe(c.r.W);
+        expect(Math.abs(ours.pValue - c.r.pValue!)).toBeLessThanOrEqual(1e-12 * c.r.pValue!);
+        expect([ours.lower, ours.estimate, ours.upper]).toEqual([only, only, only]);
+      }
+    },
+  );
 });
 
 /** R's W(d) done the way R does it: average ranks of c(x - d, y), tie table, SIGMA, correction. */
 function rankZ(x: number[], y: number[], d: number, correct: boolean): number {
-  const values = [...x.map((v) => ({ v: v - d, canary: true })), ...y.map((v) => ({ v, canary: false }))];
+  const values = [
+    ...x.map((v) => ({ v: v - d, canary: true })),
+    ...y.map((v) => ({ v, canary: false })),
+  ];
   values.sort((a, b) => a.v - b.v);
   let rankSum = 0;
   let ties = 0;
-  for (let i = 0; i < values.length; ) {
+  for (let i = 0; i < values.length;) {
     let j = i;
     while (j < values.length && values[j]!.v === values[i]!.v) j++;
     const averageRank = (i + 1 + j) / 2;
@@ -171,10 +201,14 @@ function rankZ(x: number[], y: number[], d: number, correct: boolean): number {
 function bruteBoundary(x: number[], y: number[], holds: (d: number) => boolean): number {
   const lo = Math.min(...x) - Math.max(...y);
   const hi = Math.max(...x) - Math.min(...y);
-  const points = [...new Set(x.flatMap((a) => y.map((b) => a - b)))].filter((d) => d > lo && d < hi).sort((a, b) => a - b);
+  const points = [...new Set(x.flatMap((a) => y.map((b) => a - b)))]
+    .filter((d) => d > lo && d < hi)
+    .sort((a, b) => a - b);
   const edge = (i: number): number => (i === 0 ? lo : i > points.length ? hi : points[i - 1]!);
   const at = (slot: number): number =>
-    slot % 2 === 1 ? edge((slot >> 1) + 1) : edge(slot >> 1) + (edge((slot >> 1) + 1) - edge(slot >> 1)) / 2;
+    slot % 2 === 1
+      ? edge((slot >> 1) + 1)
+      : edge(slot >> 1) + (edge((slot >> 1) + 1) - edge(slot >> 1)) / 2;
   let [first, last] = [-1, 2 * points.length + 1];
   while (last - first > 1) {
     const slot = (first + last) >> 1;
@@ -184,10 +218,17 @@ function bruteBoundary(x: number[], y: number[], holds: (d: number) => boolean):
   return last % 2 === 1 ? edge((last >> 1) + 1) : edge(last >> 1);
 }
 
-function bruteForce(x: number[], y: number[], confidence = 0.98): { lower: number; upper: number; estimate: number } {
+function bruteForce(
+  x: number[],
+  y: number[],
+  confidence = 0.98,
+): { lower: number; upper: number; estimate: number } {
   const zq = normalQuantile((1 - confidence) / 2, false);
   const root = (f: (d: number) => number) => {
-    const [positive, nonNegative] = [bruteBoundary(x, y, (d) => f(d) > 0), bruteBoundary(x, y, (d) => f(d) >= 0)];
+    const [positive, nonNegative] = [
+      bruteBoundary(x, y, (d) => f(d) > 0),
+      bruteBoundary(x, y, (d) => f(d) >= 0),
+    ];
     return positive + (nonNegative - positive) / 2;
   };
   return {
@@ -199,7 +240,10 @@ function bruteForce(x: number[], y: number[], confidence = 0.98): { lower: numbe
 
 function lognormalSample(seed: number, count: number, scale: number): number[] {
   const next = parkMiller(seed);
-  return Array.from({ length: count }, () => scale * Math.exp(0.5 * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next())));
+  return Array.from(
+    { length: count },
+    () => scale * Math.exp(0.5 * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next())),
+  );
 }
 
 describe("mannWhitney against a rank-based brute force", () => {
@@ -215,7 +259,14 @@ describe("mannWhitney against a rank-based brute force", () => {
     expect(ours.estimate).toBe(brute.estimate);
   });
 
-  it.each(reference.cases.filter((c) => c.r.status === "ok" && !c.generator && (c.x?.length ?? 0) * (c.y?.length ?? 0) <= 40_000).map((c) => [c.name, c] as const))(
+  it.each(
+    reference.cases
+      .filter(
+        (c) =>
+          c.r.status === "ok" && !c.generator && (c.x?.length ?? 0) * (c.y?.length ?? 0) <= 40_000,
+      )
+      .map((c) => [c.name, c] as const),
+  )(
     "%s: interval and estimate equal the brute force (R without its root tolerance)",
     (_name, c) => {
       const { x, y } = inputs(c);
@@ -235,7 +286,11 @@ describe("mannWhitney against a rank-based brute force", () => {
     const y = [0.5, 1, 1, 2, 2.5];
     const ours = asTest(mannWhitney(x, y));
     const brute = bruteForce(x, y);
-    expect([ours.lower, ours.upper, ours.estimate]).toEqual([brute.lower, brute.upper, brute.estimate]);
+    expect([ours.lower, ours.upper, ours.estimate]).toEqual([
+      brute.lower,
+      brute.upper,
+      brute.estimate,
+    ]);
   });
 
   it("values spanning 1e-100 to 1e100 of both signs (R's uniroot stops unconverged after 1000 steps)", () => {
@@ -245,7 +300,11 @@ describe("mannWhitney against a rank-based brute force", () => {
     const y = Array.from({ length: 90 }, draw);
     const ours = asTest(mannWhitney(x, y));
     const brute = bruteForce(x, y);
-    expect([ours.lower, ours.upper, ours.estimate]).toEqual([brute.lower, brute.upper, brute.estimate]);
+    expect([ours.lower, ours.upper, ours.estimate]).toEqual([
+      brute.lower,
+      brute.upper,
+      brute.estimate,
+    ]);
   });
 
   it("canary values one unit in the last place apart, which some shifts round together", () => {
@@ -257,7 +316,11 @@ describe("mannWhitney against a rank-based brute force", () => {
     const y = Array.from({ length: 200 }, () => Math.round(next() * 200) / 200 + 0.004);
     const ours = asTest(mannWhitney(x, y));
     const brute = bruteForce(x, y);
-    expect([ours.lower, ours.upper, ours.estimate]).toEqual([brute.lower, brute.upper, brute.estimate]);
+    expect([ours.lower, ours.upper, ours.estimate]).toEqual([
+      brute.lower,
+      brute.upper,
+      brute.estimate,
+    ]);
   });
 
   it("heavily tied integers with one tie group spanning both sides", () => {
@@ -266,18 +329,40 @@ describe("mannWhitney against a rank-based brute force", () => {
     const y = Array.from({ length: 120 }, () => Math.floor(next() * 5));
     const ours = asTest(mannWhitney(x, y));
     const brute = bruteForce(x, y);
-    expect([ours.lower, ours.upper, ours.estimate]).toEqual([brute.lower, brute.upper, brute.estimate]);
+    expect([ours.lower, ours.upper, ours.estimate]).toEqual([
+      brute.lower,
+      brute.upper,
+      brute.estimate,
+    ]);
   });
 });
 
 describe("mannWhitney on degenerate and unusual input", () => {
   it("names an empty side, an all-tied sample and an infinity instead of throwing", () => {
-    expect(mannWhitney([], [1, 2])).toMatchObject({ kind: "degenerate", reason: "empty", nCanary: 0, nBaseline: 2 });
+    expect(mannWhitney([], [1, 2])).toMatchObject({
+      kind: "degenerate",
+      reason: "empty",
+      nCanary: 0,
+      nBaseline: 2,
+    });
     expect(mannWhitney([1], [])).toMatchObject({ kind: "degenerate", reason: "empty" });
-    expect(mannWhitney([NaN, NaN], [1])).toMatchObject({ kind: "degenerate", reason: "empty", nCanary: 0 });
-    expect(mannWhitney([4, 4], [4, 4, 4])).toMatchObject({ kind: "degenerate", reason: "all-tied" });
-    expect(mannWhitney([1, Infinity], [1, 2])).toMatchObject({ kind: "degenerate", reason: "non-finite" });
-    expect(mannWhitney([1, 2], [-Infinity, 2])).toMatchObject({ kind: "degenerate", reason: "non-finite" });
+    expect(mannWhitney([NaN, NaN], [1])).toMatchObject({
+      kind: "degenerate",
+      reason: "empty",
+      nCanary: 0,
+    });
+    expect(mannWhitney([4, 4], [4, 4, 4])).toMatchObject({
+      kind: "degenerate",
+      reason: "all-tied",
+    });
+    expect(mannWhitney([1, Infinity], [1, 2])).toMatchObject({
+      kind: "degenerate",
+      reason: "non-finite",
+    });
+    expect(mannWhitney([1, 2], [-Infinity, 2])).toMatchObject({
+      kind: "degenerate",
+      reason: "non-finite",
+    });
   });
 
   it("drops NaN as R drops NA", () => {
@@ -296,7 +381,9 @@ describe("mannWhitney on degenerate and unusual input", () => {
   });
 
   it("treats -0 and 0 as a tie, as R's ranks do", () => {
-    expect(asTest(mannWhitney([-0, 1, 2], [0, 3])).u).toBe(asTest(mannWhitney([0, 1, 2], [0, 3])).u);
+    expect(asTest(mannWhitney([-0, 1, 2], [0, 3])).u).toBe(
+      asTest(mannWhitney([0, 1, 2], [0, 3])).u,
+    );
   });
 
   it("rejects a confidence outside (0, 1)", () => {

@@ -3,10 +3,26 @@
 import { describe, expect, it } from "@jest/globals";
 import { layerEnvironment, type LayeredEnvironment } from "../../src/config/layering.js";
 import { parseYamlSource } from "../../src/config/yaml-source.js";
-import { declaredProtection, reviewerRef, type DeclaredProtection } from "../../src/protection/declared.js";
-import { drifted, patternEdits, planEnvironment, writesFor, type LiveProtection, type Reviewer } from "../../src/protection/plan.js";
+import {
+  declaredProtection,
+  reviewerRef,
+  type DeclaredProtection,
+} from "../../src/protection/declared.js";
+import {
+  drifted,
+  patternEdits,
+  planEnvironment,
+  writesFor,
+  type LiveProtection,
+  type Reviewer,
+} from "../../src/protection/plan.js";
 import { waitTimerMinutes } from "../../src/protection/protection-schema.js";
-import { changesJson, driftMessage, formatValue, renderProtectionReport } from "../../src/protection/report.js";
+import {
+  changesJson,
+  driftMessage,
+  formatValue,
+  renderProtectionReport,
+} from "../../src/protection/report.js";
 import { ConfigurationError } from "../../src/runtime/errors.js";
 
 function environment(text: string, base = ""): LayeredEnvironment {
@@ -65,17 +81,28 @@ describe("wait-timer values", () => {
     expect(waitTimerMinutes(value)).toBe(minutes);
   });
 
-  it.each([[-1], [1.5], [43_201], ["31d"], ["90s"], ["30"], [""], ["m"], ["1m1h"]])("%p is refused", (value) => {
-    expect(waitTimerMinutes(value)).toBeUndefined();
-  });
+  it.each([[-1], [1.5], [43_201], ["31d"], ["90s"], ["30"], [""], ["m"], ["1m1h"]])(
+    "%p is refused",
+    (value) => {
+      expect(waitTimerMinutes(value)).toBeUndefined();
+    },
+  );
 });
 
 describe("the protection section", () => {
   it("reads into plain values: teams and users, minutes, patterns with their type", () => {
     const protection = declared(PRODUCTION);
     expect(protection.reviewers).toEqual([
-      { name: "octo-org/release-managers", ref: { type: "Team", org: "octo-org", slug: "release-managers" }, at: { file: "environments/production.yml", line: 4, column: 7 } },
-      { name: "mona", ref: { type: "User", login: "mona" }, at: { file: "environments/production.yml", line: 5, column: 7 } },
+      {
+        name: "octo-org/release-managers",
+        ref: { type: "Team", org: "octo-org", slug: "release-managers" },
+        at: { file: "environments/production.yml", line: 4, column: 7 },
+      },
+      {
+        name: "mona",
+        ref: { type: "User", login: "mona" },
+        at: { file: "environments/production.yml", line: 5, column: 7 },
+      },
     ]);
     expect(protection.preventSelfReview).toBe(true);
     expect(protection.waitTimer).toBe(90);
@@ -87,18 +114,36 @@ describe("the protection section", () => {
         { name: "v*", type: "tag" },
       ],
     });
-    expect(protection.locate(["wait-timer"])).toEqual({ file: "environments/production.yml", line: 7, column: 3 });
+    expect(protection.locate(["wait-timer"])).toEqual({
+      file: "environments/production.yml",
+      line: 7,
+      column: 3,
+    });
   });
 
   it("left-out rules are off; no section at all is not managed", () => {
-    const protection = declared("protection:\n  deployment-branch-policy:\n    protected-branches: true\n");
-    expect(protection).toMatchObject({ reviewers: [], preventSelfReview: false, waitTimer: 0, branchPolicy: { kind: "protected-branches" } });
-    expect(declared("protection: {}\n")).toMatchObject({ reviewers: [], waitTimer: 0, branchPolicy: { kind: "any" } });
+    const protection = declared(
+      "protection:\n  deployment-branch-policy:\n    protected-branches: true\n",
+    );
+    expect(protection).toMatchObject({
+      reviewers: [],
+      preventSelfReview: false,
+      waitTimer: 0,
+      branchPolicy: { kind: "protected-branches" },
+    });
+    expect(declared("protection: {}\n")).toMatchObject({
+      reviewers: [],
+      waitTimer: 0,
+      branchPolicy: { kind: "any" },
+    });
     expect(declaredProtection(environment("description: none\n"))).toBeUndefined();
   });
 
   it("is layered like every section: base.yml's rules unless the environment replaces them", () => {
-    const protection = declared("protection:\n  wait-timer: 5\n", "protection:\n  required-reviewers: [mona]\n  wait-timer: 60\n");
+    const protection = declared(
+      "protection:\n  wait-timer: 5\n",
+      "protection:\n  required-reviewers: [mona]\n  wait-timer: 60\n",
+    );
     expect(protection.reviewers.map((reviewer) => reviewer.name)).toEqual(["mona"]);
     expect(protection.waitTimer).toBe(5);
   });
@@ -126,18 +171,32 @@ describe("the protection section", () => {
   });
 
   it("refuses more than six reviewers, protected-branches: false, an empty pattern list and a pattern twice", () => {
-    expect(problemsOf(() => environment("protection:\n  required-reviewers: [a, b, c, d, e, f, g]\n"))).toEqual([
+    expect(
+      problemsOf(() => environment("protection:\n  required-reviewers: [a, b, c, d, e, f, g]\n")),
+    ).toEqual([
       "environments/production.yml:2 protection.required-reviewers: GitHub allows at most 6 required reviewers",
     ]);
-    expect(problemsOf(() => environment("protection:\n  deployment-branch-policy:\n    protected-branches: false\n"))[0]).toBe(
+    expect(
+      problemsOf(() =>
+        environment("protection:\n  deployment-branch-policy:\n    protected-branches: false\n"),
+      )[0],
+    ).toBe(
       "environments/production.yml:3 protection.deployment-branch-policy.protected-branches: expected true (leave deployment-branch-policy out to let every branch deploy)",
     );
-    expect(problemsOf(() => environment("protection:\n  deployment-branch-policy:\n    custom: []\n"))[0]).toContain(
-      "protection.deployment-branch-policy.custom: expected at least one pattern",
-    );
     expect(
-      problemsOf(() => environment("protection:\n  deployment-branch-policy:\n    custom: [{ name: main }, { name: main, type: branch }]\n")),
-    ).toEqual(["environments/production.yml:3 protection.deployment-branch-policy.custom: lists the same pattern twice"]);
+      problemsOf(() =>
+        environment("protection:\n  deployment-branch-policy:\n    custom: []\n"),
+      )[0],
+    ).toContain("protection.deployment-branch-policy.custom: expected at least one pattern");
+    expect(
+      problemsOf(() =>
+        environment(
+          "protection:\n  deployment-branch-policy:\n    custom: [{ name: main }, { name: main, type: branch }]\n",
+        ),
+      ),
+    ).toEqual([
+      "environments/production.yml:3 protection.deployment-branch-policy.custom: lists the same pattern twice",
+    ]);
   });
 
   it("prevent-self-review needs reviewers once the layers are merged", () => {
@@ -145,12 +204,21 @@ describe("the protection section", () => {
       "environments/production.yml:2 protection.prevent-self-review: needs required-reviewers: GitHub keeps it on the required reviewers rule",
     ]);
     // Reviewers from base.yml count.
-    expect(declared("protection:\n  prevent-self-review: true\n", "protection:\n  required-reviewers: [mona]\n").preventSelfReview).toBe(true);
+    expect(
+      declared(
+        "protection:\n  prevent-self-review: true\n",
+        "protection:\n  required-reviewers: [mona]\n",
+      ).preventSelfReview,
+    ).toBe(true);
   });
 
   it("tells a team from a user by the slash", () => {
     expect(reviewerRef("octocat")).toEqual({ type: "User", login: "octocat" });
-    expect(reviewerRef("octo-org/sre.oncall")).toEqual({ type: "Team", org: "octo-org", slug: "sre.oncall" });
+    expect(reviewerRef("octo-org/sre.oncall")).toEqual({
+      type: "Team",
+      org: "octo-org",
+      slug: "sre.oncall",
+    });
   });
 });
 
@@ -173,7 +241,15 @@ describe("planning against the live settings", () => {
 
   it("a missing environment is created with every declared rule", () => {
     const plan = planEnvironment(desired, [RELEASE_MANAGERS, MONA], undefined);
-    expect(plan.changes.map(({ setting, live, desired: want, action, at }) => [setting, live, want, action, at.line])).toEqual([
+    expect(
+      plan.changes.map(({ setting, live, desired: want, action, at }) => [
+        setting,
+        live,
+        want,
+        action,
+        at.line,
+      ]),
+    ).toEqual([
       ["environment", "absent", "present", "create", 2],
       ["wait-timer", 0, 90, "create", 7],
       ["required-reviewers", [], ["octo-org/release-managers", "mona"], "create", 3],
@@ -181,7 +257,13 @@ describe("planning against the live settings", () => {
       [
         "deployment-branch-policy",
         null,
-        { custom: [{ name: "main", type: "branch" }, { name: "release/*", type: "branch" }, { name: "v*", type: "tag" }] },
+        {
+          custom: [
+            { name: "main", type: "branch" },
+            { name: "release/*", type: "branch" },
+            { name: "v*", type: "tag" },
+          ],
+        },
         "create",
         8,
       ],
@@ -219,13 +301,26 @@ describe("planning against the live settings", () => {
   it("only patterns differ: no PUT, just the pattern edits", () => {
     const live: LiveProtection = {
       ...inSync,
-      branchPolicy: { kind: "custom", patterns: [{ id: 1, name: "main", type: "branch" }, { id: 9, name: "hotfix/*", type: "branch" }] },
+      branchPolicy: {
+        kind: "custom",
+        patterns: [
+          { id: 1, name: "main", type: "branch" },
+          { id: 9, name: "hotfix/*", type: "branch" },
+        ],
+      },
     };
     const plan = planEnvironment(desired, [RELEASE_MANAGERS, MONA], live);
-    expect(drifted(plan).map((change) => [change.setting, change.action])).toEqual([["deployment-branch-policy", "update"]]);
+    expect(drifted(plan).map((change) => [change.setting, change.action])).toEqual([
+      ["deployment-branch-policy", "update"],
+    ]);
     const writes = writesFor(plan);
     expect(writes.put).toBeUndefined();
-    expect(patternEdits(live.branchPolicy.kind === "custom" ? live.branchPolicy.patterns : [], writes.patterns ?? [])).toEqual({
+    expect(
+      patternEdits(
+        live.branchPolicy.kind === "custom" ? live.branchPolicy.patterns : [],
+        writes.patterns ?? [],
+      ),
+    ).toEqual({
       create: [
         { name: "release/*", type: "branch" },
         { name: "v*", type: "tag" },
@@ -235,7 +330,9 @@ describe("planning against the live settings", () => {
   });
 
   it("a tag pattern is not the branch pattern of the same name", () => {
-    expect(patternEdits([{ id: 1, name: "v*", type: "branch" }], [{ name: "v*", type: "tag" }])).toEqual({
+    expect(
+      patternEdits([{ id: 1, name: "v*", type: "branch" }], [{ name: "v*", type: "tag" }]),
+    ).toEqual({
       create: [{ name: "v*", type: "tag" }],
       remove: [{ id: 1, name: "v*", type: "branch" }],
     });
@@ -243,20 +340,39 @@ describe("planning against the live settings", () => {
 
   it("a wait timer change PUTs every rule, keeping the custom policy and leaving its patterns alone", () => {
     const plan = planEnvironment(desired, [RELEASE_MANAGERS, MONA], { ...inSync, waitTimer: 0 });
-    expect(drifted(plan).map((change) => [change.setting, change.live, change.desired])).toEqual([["wait-timer", 0, 90]]);
+    expect(drifted(plan).map((change) => [change.setting, change.live, change.desired])).toEqual([
+      ["wait-timer", 0, 90],
+    ]);
     expect(writesFor(plan)).toMatchObject({
-      put: { wait_timer: 90, deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
+      put: {
+        wait_timer: 90,
+        deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+      },
       patterns: undefined,
     });
   });
 
   it("from custom patterns to protected branches, and to every branch", () => {
-    const protectedOnly = declared("protection:\n  deployment-branch-policy:\n    protected-branches: true\n");
-    const live: LiveProtection = { ...inSync, reviewers: [], preventSelfReview: false, waitTimer: 0 };
+    const protectedOnly = declared(
+      "protection:\n  deployment-branch-policy:\n    protected-branches: true\n",
+    );
+    const live: LiveProtection = {
+      ...inSync,
+      reviewers: [],
+      preventSelfReview: false,
+      waitTimer: 0,
+    };
     const plan = planEnvironment(protectedOnly, [], live);
-    expect(drifted(plan).map((change) => [change.setting, change.desired])).toEqual([["deployment-branch-policy", { "protected-branches": true }]]);
+    expect(drifted(plan).map((change) => [change.setting, change.desired])).toEqual([
+      ["deployment-branch-policy", { "protected-branches": true }],
+    ]);
     expect(writesFor(plan)).toEqual({
-      put: { wait_timer: 0, prevent_self_review: false, reviewers: [], deployment_branch_policy: { protected_branches: true, custom_branch_policies: false } },
+      put: {
+        wait_timer: 0,
+        prevent_self_review: false,
+        reviewers: [],
+        deployment_branch_policy: { protected_branches: true, custom_branch_policies: false },
+      },
       patterns: undefined,
     });
     const anyBranch = planEnvironment(declared("protection: {}\n"), [], live);
@@ -279,15 +395,32 @@ describe("the report", () => {
     expect(formatValue({ setting: "required-reviewers" }, [])).toBe("none");
     expect(formatValue({ setting: "prevent-self-review" }, true)).toBe("yes");
     expect(formatValue({ setting: "deployment-branch-policy" }, null)).toBe("any branch");
-    expect(formatValue({ setting: "deployment-branch-policy" }, { "protected-branches": true })).toBe("protected branches");
-    expect(formatValue({ setting: "deployment-branch-policy" }, { custom: [{ name: "main", type: "branch" }, { name: "v*", type: "tag" }] })).toBe(
-      "main, tag v*",
+    expect(
+      formatValue({ setting: "deployment-branch-policy" }, { "protected-branches": true }),
+    ).toBe("protected branches");
+    expect(
+      formatValue(
+        { setting: "deployment-branch-policy" },
+        {
+          custom: [
+            { name: "main", type: "branch" },
+            { name: "v*", type: "tag" },
+          ],
+        },
+      ),
+    ).toBe("main, tag v*");
+    expect(driftMessage(drifted(plan)[0]!)).toBe(
+      "production: wait-timer is none on GitHub, declared 90 min",
     );
-    expect(driftMessage(drifted(plan)[0]!)).toBe("production: wait-timer is none on GitHub, declared 90 min");
   });
 
   it("renders one table row per setting, and the drifted ones as JSON with their file and line", () => {
-    const markdown = renderProtectionReport({ action: "plan", repository: "octo-org/demo-api", plans: [plan], unmanaged: ["development"] });
+    const markdown = renderProtectionReport({
+      action: "plan",
+      repository: "octo-org/demo-api",
+      plans: [plan],
+      unmanaged: ["development"],
+    });
     expect(markdown).toBe(
       [
         "### env-config protection: plan for `octo-org/demo-api`",
@@ -315,10 +448,21 @@ describe("the report", () => {
       line: 7,
     });
     const applied = new Set(drifted(plan).slice(0, 3));
-    expect(changesJson([plan], applied).map((change) => (change as { applied: boolean }).applied)).toEqual([true, true, true, false]);
-    const stopped = renderProtectionReport({ action: "apply", repository: "o/r", plans: [plan], unmanaged: [], applied, failure: "403" });
+    expect(
+      changesJson([plan], applied).map((change) => (change as { applied: boolean }).applied),
+    ).toEqual([true, true, true, false]);
+    const stopped = renderProtectionReport({
+      action: "apply",
+      repository: "o/r",
+      plans: [plan],
+      unmanaged: [],
+      applied,
+      failure: "403",
+    });
     expect(stopped).toContain("Apply stopped: 403");
     expect(stopped).toContain("| production | wait-timer | none | 90 min | updated |");
-    expect(stopped).toContain("| production | deployment-branch-policy | protected branches | `main`, `release/*`, tag `v*` | not applied |");
+    expect(stopped).toContain(
+      "| production | deployment-branch-policy | protected branches | `main`, `release/*`, tag `v*` | not applied |",
+    );
   });
 });

@@ -20,18 +20,26 @@ describe("readInputs", () => {
   });
 
   it("trims values, applies defaults to empty inputs and parses types", () => {
-    expect(readInputs(schema, { INPUT_ENVIRONMENT: " staging ", "INPUT_DRY-RUN": "", INPUT_COUNT: "7" })).toEqual({
+    expect(
+      readInputs(schema, { INPUT_ENVIRONMENT: " staging ", "INPUT_DRY-RUN": "", INPUT_COUNT: "7" }),
+    ).toEqual({
       environment: "staging",
       "dry-run": false,
       count: 7,
     });
-    expect(readInputs(schema, { INPUT_ENVIRONMENT: "x", "INPUT_DRY-RUN": "TRUE" })["dry-run"]).toBe(true);
+    expect(readInputs(schema, { INPUT_ENVIRONMENT: "x", "INPUT_DRY-RUN": "TRUE" })["dry-run"]).toBe(
+      true,
+    );
   });
 
   it("reports every bad input by name, never echoing a secret input", () => {
     let error: unknown;
     try {
-      readInputs(schema, { "INPUT_DRY-RUN": "yes", INPUT_COUNT: "11", INPUT_TOKEN: "short-secret" }, ["token"]);
+      readInputs(
+        schema,
+        { "INPUT_DRY-RUN": "yes", INPUT_COUNT: "11", INPUT_TOKEN: "short-secret" },
+        ["token"],
+      );
     } catch (caught) {
       error = caught;
     }
@@ -48,7 +56,9 @@ describe("readInputs", () => {
 describe("markdown", () => {
   it("escapes table cells", () => {
     expect(escapeCell("a|b\n<script>")).toBe("a\\|b<br>&lt;script&gt;");
-    expect(table(["k", "v"], [[raw(code("x")), "1|2"]], ["left", "right"])).toBe("| k | v |\n| --- | ---: |\n| `x` | 1\\|2 |");
+    expect(table(["k", "v"], [[raw(code("x")), "1|2"]], ["left", "right"])).toBe(
+      "| k | v |\n| --- | ---: |\n| `x` | 1\\|2 |",
+    );
   });
 
   it("fences inline code around backticks", () => {
@@ -64,15 +74,21 @@ describe("markdown", () => {
 
 describe("scrubSecrets", () => {
   it("masks every occurrence, longest first, and each line of a multi-line secret", () => {
-    expect(scrubSecrets("k=abc abcdef line2", ["abc", "abcdef", "line1\nline2"])).toBe("k=*** *** ***");
+    expect(scrubSecrets("k=abc abcdef line2", ["abc", "abcdef", "line1\nline2"])).toBe(
+      "k=*** *** ***",
+    );
   });
 });
 
 describe("formatProblem", () => {
   it("puts file, line and key path first", () => {
-    expect(formatProblem({ message: "expected a number", path: "config.db.port", at: { file: "environments/production.yml", line: 14 } })).toBe(
-      "environments/production.yml:14 config.db.port: expected a number",
-    );
+    expect(
+      formatProblem({
+        message: "expected a number",
+        path: "config.db.port",
+        at: { file: "environments/production.yml", line: 14 },
+      }),
+    ).toBe("environments/production.yml:14 config.db.port: expected a number");
     expect(formatProblem({ message: "bad" })).toBe("bad");
   });
 });

@@ -6,10 +6,25 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/in
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { asText, evaluateCondition, evaluateTextMap, evaluateToken, SUCCEEDED, type Json, type Scope, type Status } from "./expressions.js";
+import {
+  asText,
+  evaluateCondition,
+  evaluateTextMap,
+  evaluateToken,
+  SUCCEEDED,
+  type Json,
+  type Scope,
+  type Status,
+} from "./expressions.js";
 import { runJob, type NeedResult, type RunContext } from "./job-runner.js";
 import type { ExecutorOptions, GitHubSettings, JobRun, WorkflowRun } from "./run-record.js";
-import { field, loadWorkflow, SELF_REPOSITORY, workflowCallOutputs, type LoadedWorkflow } from "./workflow-file.js";
+import {
+  field,
+  loadWorkflow,
+  SELF_REPOSITORY,
+  workflowCallOutputs,
+  type LoadedWorkflow,
+} from "./workflow-file.js";
 
 export type { ExecutorOptions, JobRun, StepRun, WorkflowRun } from "./run-record.js";
 
@@ -30,13 +45,23 @@ const DEFAULT_GITHUB: GitHubSettings = {
  * Runs `file` (relative to `options.root`) as if called with `inputs` (a `workflow_call`, or any
  * trigger when the workflow declares no inputs). Jobs run one at a time in dependency order.
  */
-export async function runWorkflow(file: string, inputs: Record<string, Json>, options: ExecutorOptions): Promise<WorkflowRun> {
+export async function runWorkflow(
+  file: string,
+  inputs: Record<string, Json>,
+  options: ExecutorOptions,
+): Promise<WorkflowRun> {
   const tempRoot = await mkdtemp(join(tmpdir(), "shipgate-rehearsal-"));
   try {
     const github = { ...DEFAULT_GITHUB, ...options.github };
     const eventPath = join(tempRoot, "event.json");
     await writeFile(eventPath, JSON.stringify(github.event));
-    return await runLoaded(await loadChecked(file, options.root), inputs, options.secrets ?? {}, { options, github, tempRoot, eventPath, prefix: "" });
+    return await runLoaded(await loadChecked(file, options.root), inputs, options.secrets ?? {}, {
+      options,
+      github,
+      tempRoot,
+      eventPath,
+      prefix: "",
+    });
   } finally {
     await rm(tempRoot, { recursive: true, force: true });
   }
@@ -50,28 +75,63 @@ async function loadChecked(file: string, root: string): Promise<LoadedWorkflow> 
 
 type Shared = Pick<RunContext, "options" | "github" | "tempRoot" | "eventPath" | "prefix">;
 
-async function runLoaded(workflow: LoadedWorkflow, given: Record<string, Json>, secrets: Record<string, string>, shared: Shared): Promise<WorkflowRun> {
+async function runLoaded(
+  workflow: LoadedWorkflow,
+  given: Record<string, Json>,
+  secrets: Record<string, string>,
+  shared: Shared,
+): Promise<WorkflowRun> {
   const inputs = resolveInputs(workflow, given, shared.github);
-  const base: Scope = { contexts: { github: { token: shared.github.token, repository: shared.github.repository }, inputs, vars: shared.options.vars ?? {}, secrets }, status: SUCCEEDED };
+  const base: Scope = {
+    contexts: {
+      github: { token: shared.github.token, repository: shared.github.repository },
+      inputs,
+      vars: shared.options.vars ?? {},
+      secrets,
+    },
+    status: SUCCEEDED,
+  };
   const env = { ...shared.options.env, ...evaluateTextMap(field(workflow.root, "env"), base) };
   const run: RunContext = { ...shared, workflow, inputs, secrets, env };
   const jobs: Record<string, JobRun> = {};
   for (const job of dependencyOrder(workflow.template.jobs)) {
     await shared.options.beforeJob?.(`${shared.prefix}${job.id.value}`);
-    const needs = Object.fromEntries((job.needs ?? []).map((need) => [need.value, needResult(jobs[need.value])]));
+    const needs = Object.fromEntries(
+      (job.needs ?? []).map((need) => [need.value, needResult(jobs[need.value])]),
+    );
     const status = jobStatus(job, workflow.template.jobs, jobs);
-    jobs[job.id.value] = job.type === "job" ? await runJob(run, job, needs, status) : await callWorkflow(run, job, needs, status);
+    jobs[job.id.value] =
+      job.type === "job"
+        ? await runJob(run, job, needs, status)
+        : await callWorkflow(run, job, needs, status);
   }
-  const jobsContext = Object.fromEntries(Object.entries(jobs).map(([id, job]) => [id, { result: job.result, outputs: job.outputs }]));
-  const outputsScope: Scope = { contexts: { ...base.contexts, jobs: jobsContext }, status: base.status };
-  const outputs = Object.fromEntries(workflowCallOutputs(workflow).map(([name, value]) => [name, asText(evaluateToken(value, outputsScope))]));
+  const jobsContext = Object.fromEntries(
+    Object.entries(jobs).map(([id, job]) => [id, { result: job.result, outputs: job.outputs }]),
+  );
+  const outputsScope: Scope = {
+    contexts: { ...base.contexts, jobs: jobsContext },
+    status: base.status,
+  };
+  const outputs = Object.fromEntries(
+    workflowCallOutputs(workflow).map(([name, value]) => [
+      name,
+      asText(evaluateToken(value, outputsScope)),
+    ]),
+  );
   const failed = Object.values(jobs).some((job) => job.result === "failure");
   return { file: workflow.name, result: failed ? "failure" : "success", inputs, outputs, jobs };
 }
 
 /** `workflow_call` inputs: the given ones typed as declared, defaults for the rest; unknown or missing required inputs are errors, as on GitHub. */
-function resolveInputs(workflow: LoadedWorkflow, given: Record<string, Json>, github: GitHubSettings): Record<string, Json> {
-  const declared = workflow.template.events.workflow_call?.inputs ?? workflow.template.events.workflow_dispatch?.inputs ?? {};
+function resolveInputs(
+  workflow: LoadedWorkflow,
+  given: Record<string, Json>,
+  github: GitHubSettings,
+): Record<string, Json> {
+  const declared =
+    workflow.template.events.workflow_call?.inputs ??
+    workflow.template.events.workflow_dispatch?.inputs ??
+    {};
   for (const name of Object.keys(given)) {
     if (!(name in declared)) throw new Error(`${workflow.name}: unexpected input '${name}'`);
   }
@@ -88,7 +148,10 @@ function resolveInputs(workflow: LoadedWorkflow, given: Record<string, Json>, gi
 }
 
 /** A declared default: plain, or a token (an expression such as `${{ github.token }}`). */
-function defaultOf(value: string | boolean | number | TemplateToken | undefined, github: GitHubSettings): Json | undefined {
+function defaultOf(
+  value: string | boolean | number | TemplateToken | undefined,
+  github: GitHubSettings,
+): Json | undefined {
   if (typeof value !== "object") return value;
   return evaluateToken(value, { contexts: { github: { token: github.token } }, status: SUCCEEDED });
 }
@@ -149,22 +212,40 @@ function jobStatus(job: WorkflowJob, all: WorkflowJob[], done: Record<string, Jo
 }
 
 /** A job that calls a reusable workflow (`uses: ./.github/workflows/x.yml`, or this repository's by owner/name). */
-async function callWorkflow(run: RunContext, job: Extract<WorkflowJob, { type: "reusableWorkflowJob" }>, needs: Record<string, NeedResult>, status: Status): Promise<JobRun> {
+async function callWorkflow(
+  run: RunContext,
+  job: Extract<WorkflowJob, { type: "reusableWorkflowJob" }>,
+  needs: Record<string, NeedResult>,
+  status: Status,
+): Promise<JobRun> {
   const id = job.id.value;
   const contexts: Record<string, Json> = {
-    github: { token: run.github.token, repository: run.github.repository, event_name: run.github.eventName, event: run.github.event as Json },
+    github: {
+      token: run.github.token,
+      repository: run.github.repository,
+      event_name: run.github.eventName,
+      event: run.github.event as Json,
+    },
     inputs: run.inputs,
     needs: needs as unknown as Json,
     vars: run.options.vars ?? {},
     secrets: run.secrets,
   };
   const name = job.name ? asText(evaluateToken(job.name, { contexts, status })) : id;
-  if (!evaluateCondition(job.if.expression, { contexts, status })) return { id, name, result: "skipped", outputs: {}, steps: [] };
+  if (!evaluateCondition(job.if.expression, { contexts, status }))
+    return { id, name, result: "skipped", outputs: {}, steps: [] };
   const scope: Scope = { contexts, status };
   const given = evaluateToken(job["input-values"], scope);
-  const secrets = job["inherit-secrets"] ? run.secrets : evaluateTextMap(job["secret-values"], scope);
+  const secrets = job["inherit-secrets"]
+    ? run.secrets
+    : evaluateTextMap(job["secret-values"], scope);
   const called = await loadChecked(calledPath(job.ref.value), run.options.root);
-  const workflow = await runLoaded(called, given && typeof given === "object" && !Array.isArray(given) ? given : {}, secrets, { ...run, prefix: `${run.prefix}${id}/` });
+  const workflow = await runLoaded(
+    called,
+    given && typeof given === "object" && !Array.isArray(given) ? given : {},
+    secrets,
+    { ...run, prefix: `${run.prefix}${id}/` },
+  );
   return { id, name, result: workflow.result, outputs: workflow.outputs, steps: [], workflow };
 }
 

@@ -3,7 +3,14 @@
 import { data, Evaluator, Lexer, Parser } from "@actions/expressions";
 import type { FunctionDefinition } from "@actions/expressions/funcs/info";
 import { truthy } from "@actions/expressions/result";
-import { isBasicExpression, isBoolean, isMapping, isNumber, isSequence, isString } from "@actions/workflow-parser";
+import {
+  isBasicExpression,
+  isBoolean,
+  isMapping,
+  isNumber,
+  isSequence,
+  isString,
+} from "@actions/workflow-parser";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/index";
 import { entries, items } from "./workflow-file.js";
 
@@ -27,7 +34,20 @@ export interface Scope {
   status: Status;
 }
 
-const CONTEXT_NAMES = ["github", "inputs", "needs", "steps", "env", "secrets", "matrix", "job", "jobs", "runner", "vars", "strategy"];
+const CONTEXT_NAMES = [
+  "github",
+  "inputs",
+  "needs",
+  "steps",
+  "env",
+  "secrets",
+  "matrix",
+  "job",
+  "jobs",
+  "runner",
+  "vars",
+  "strategy",
+];
 
 function statusFunctions(status: Status): Map<string, FunctionDefinition> {
   const define = (name: string, value: () => boolean): [string, FunctionDefinition] => [
@@ -42,7 +62,9 @@ function statusFunctions(status: Status): Map<string, FunctionDefinition> {
   ]);
 }
 
-const STATUS_FUNCTION_INFO = [...statusFunctions(SUCCEEDED).values()].map(({ name, minArgs, maxArgs }) => ({ name, minArgs, maxArgs }));
+const STATUS_FUNCTION_INFO = [...statusFunctions(SUCCEEDED).values()].map(
+  ({ name, minArgs, maxArgs }) => ({ name, minArgs, maxArgs }),
+);
 
 function toData(value: Json): data.ExpressionData {
   return JSON.parse(JSON.stringify(value), data.reviver) as data.ExpressionData;
@@ -55,7 +77,9 @@ function fromData(value: data.ExpressionData): Json {
 function evaluateData(expression: string, scope: Scope): data.ExpressionData {
   const { tokens } = new Lexer(expression).lex();
   const tree = new Parser(tokens, CONTEXT_NAMES, STATUS_FUNCTION_INFO).parse();
-  const contexts = toData(Object.fromEntries(CONTEXT_NAMES.map((name) => [name, scope.contexts[name] ?? {}])));
+  const contexts = toData(
+    Object.fromEntries(CONTEXT_NAMES.map((name) => [name, scope.contexts[name] ?? {}])),
+  );
   return new Evaluator(tree, contexts as data.Dictionary, statusFunctions(scope.status)).evaluate();
 }
 
@@ -74,7 +98,10 @@ export function evaluateToken(token: TemplateToken | undefined, scope: Scope): J
   if (!token) return null;
   if (isBasicExpression(token)) return evaluateExpression(token.expression, scope);
   if (isString(token) || isNumber(token) || isBoolean(token)) return token.value;
-  if (isMapping(token)) return Object.fromEntries(entries(token).map(([key, value]) => [key, evaluateToken(value, scope)]));
+  if (isMapping(token))
+    return Object.fromEntries(
+      entries(token).map(([key, value]) => [key, evaluateToken(value, scope)]),
+    );
   if (isSequence(token)) return items(token).map((item) => evaluateToken(item, scope));
   return null;
 }
@@ -88,6 +115,11 @@ export function asText(value: Json): string {
 }
 
 /** Evaluates a mapping token (`with:`, `env:`, `outputs:`) to text values. */
-export function evaluateTextMap(token: TemplateToken | undefined, scope: Scope): Record<string, string> {
-  return Object.fromEntries(entries(token).map(([key, value]) => [key, asText(evaluateToken(value, scope))]));
+export function evaluateTextMap(
+  token: TemplateToken | undefined,
+  scope: Scope,
+): Record<string, string> {
+  return Object.fromEntries(
+    entries(token).map(([key, value]) => [key, asText(evaluateToken(value, scope))]),
+  );
 }

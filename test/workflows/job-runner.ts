@@ -6,10 +6,33 @@ import type { Job, Step } from "@actions/workflow-parser/model/workflow-template
 import type { MappingToken, TemplateToken } from "@actions/workflow-parser/templates/tokens/index";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { asText, evaluateCondition, evaluateTextMap, evaluateToken, SUCCEEDED, type Json, type Scope, type Status } from "./expressions.js";
-import type { ExecutorOptions, GitHubSettings, JobResult, JobRun, StepOutcome, StepRun } from "./run-record.js";
+import {
+  asText,
+  evaluateCondition,
+  evaluateTextMap,
+  evaluateToken,
+  SUCCEEDED,
+  type Json,
+  type Scope,
+  type Status,
+} from "./expressions.js";
+import type {
+  ExecutorOptions,
+  GitHubSettings,
+  JobResult,
+  JobRun,
+  StepOutcome,
+  StepRun,
+} from "./run-record.js";
 import { runStepProcess } from "./step-process.js";
-import { field, loadAction, type LoadedAction, type LoadedWorkflow, literal, rawSteps } from "./workflow-file.js";
+import {
+  field,
+  loadAction,
+  type LoadedAction,
+  type LoadedWorkflow,
+  literal,
+  rawSteps,
+} from "./workflow-file.js";
 
 /** What every job of one workflow run shares. */
 export interface RunContext {
@@ -56,7 +79,12 @@ function githubContext(run: RunContext, jobId: string): Record<string, Json> {
 }
 
 /** The contexts of a job before its steps: everything but `steps` and `env`. */
-function jobContexts(run: RunContext, jobId: string, needs: Record<string, NeedResult>, matrix: Record<string, Json>): Record<string, Json> {
+function jobContexts(
+  run: RunContext,
+  jobId: string,
+  needs: Record<string, NeedResult>,
+  matrix: Record<string, Json>,
+): Record<string, Json> {
   return {
     github: githubContext(run, jobId),
     inputs: run.inputs,
@@ -65,7 +93,13 @@ function jobContexts(run: RunContext, jobId: string, needs: Record<string, NeedR
     vars: run.options.vars ?? {},
     matrix,
     strategy: { "fail-fast": true, "job-index": 0, "job-total": 1, "max-parallel": 1 },
-    runner: { os: "Linux", arch: "X64", name: "rehearsal", temp: run.tempRoot, tool_cache: join(run.tempRoot, "tool-cache") },
+    runner: {
+      os: "Linux",
+      arch: "X64",
+      name: "rehearsal",
+      temp: run.tempRoot,
+      tool_cache: join(run.tempRoot, "tool-cache"),
+    },
     job: { status: "success" },
     env: run.env,
   };
@@ -101,17 +135,33 @@ function runnerEnv(run: RunContext, jobId: string, action: string): Record<strin
 }
 
 /** Runs a job (every matrix combination of it), or records it skipped when its `if:` is false. */
-export async function runJob(run: RunContext, job: Job, needs: Record<string, NeedResult>, status: Status): Promise<JobRun> {
+export async function runJob(
+  run: RunContext,
+  job: Job,
+  needs: Record<string, NeedResult>,
+  status: Status,
+): Promise<JobRun> {
   const id = job.id.value;
   const contexts = jobContexts(run, id, needs, {});
   const name = job.name ? asText(evaluateToken(job.name, { contexts, status })) : id;
-  if (!evaluateCondition(job.if.expression, { contexts, status })) return { id, name, result: "skipped", outputs: {}, steps: [] };
+  if (!evaluateCondition(job.if.expression, { contexts, status }))
+    return { id, name, result: "skipped", outputs: {}, steps: [] };
   const combinations = matrixCombinations(evaluateToken(job.strategy, { contexts, status }));
   if (combinations.length === 1) return runJobInstance(run, job, needs, combinations[0] ?? {});
   const instances: JobRun[] = [];
   for (const matrix of combinations) instances.push(await runJobInstance(run, job, needs, matrix));
   const failed = instances.some((instance) => instance.result === "failure");
-  return { id, name, result: failed ? "failure" : "success", outputs: Object.assign({}, ...instances.map((instance) => instance.outputs)) as Record<string, string>, steps: [], instances };
+  return {
+    id,
+    name,
+    result: failed ? "failure" : "success",
+    outputs: Object.assign({}, ...instances.map((instance) => instance.outputs)) as Record<
+      string,
+      string
+    >,
+    steps: [],
+    instances,
+  };
 }
 
 /**
@@ -126,16 +176,31 @@ export function matrixCombinations(strategy: Json): Record<string, Json>[] {
   let combinations: Record<string, Json>[] = axisNames.length > 0 ? [{}] : [];
   for (const [key, values] of Object.entries(axes)) {
     const list = Array.isArray(values) ? values : [values];
-    combinations = combinations.flatMap((combination) => list.map((value) => ({ ...combination, [key]: value })));
+    combinations = combinations.flatMap((combination) =>
+      list.map((value) => ({ ...combination, [key]: value })),
+    );
   }
-  const matches = (combination: Record<string, Json>, pattern: Record<string, Json>, keys: string[]) =>
-    keys.every((key) => JSON.stringify(combination[key]) === JSON.stringify(pattern[key]));
-  if (Array.isArray(exclude)) combinations = combinations.filter((combination) => !exclude.some((pattern) => isObject(pattern) && matches(combination, pattern, Object.keys(pattern))));
+  const matches = (
+    combination: Record<string, Json>,
+    pattern: Record<string, Json>,
+    keys: string[],
+  ) => keys.every((key) => JSON.stringify(combination[key]) === JSON.stringify(pattern[key]));
+  if (Array.isArray(exclude))
+    combinations = combinations.filter(
+      (combination) =>
+        !exclude.some(
+          (pattern) => isObject(pattern) && matches(combination, pattern, Object.keys(pattern)),
+        ),
+    );
   for (const extra of Array.isArray(include) ? include.filter(isObject) : []) {
     const shared = Object.keys(extra).filter((key) => axisNames.includes(key));
     const extended = combinations.filter((combination) => matches(combination, extra, shared));
     if (extended.length === 0) combinations.push({ ...extra });
-    for (const combination of extended) Object.assign(combination, Object.fromEntries(Object.entries(extra).filter(([key]) => !axisNames.includes(key))));
+    for (const combination of extended)
+      Object.assign(
+        combination,
+        Object.fromEntries(Object.entries(extra).filter(([key]) => !axisNames.includes(key))),
+      );
   }
   return combinations.length > 0 ? combinations : [{}];
 }
@@ -160,10 +225,20 @@ function stepStatus(steps: StepRun[]): Status {
 }
 
 function stepsContext(steps: StepRun[]): Json {
-  return Object.fromEntries(steps.map((step) => [step.id, { outputs: step.outputs, outcome: step.outcome, conclusion: step.conclusion }]));
+  return Object.fromEntries(
+    steps.map((step) => [
+      step.id,
+      { outputs: step.outputs, outcome: step.outcome, conclusion: step.conclusion },
+    ]),
+  );
 }
 
-async function runJobInstance(run: RunContext, job: Job, needs: Record<string, NeedResult>, matrix: Record<string, Json>): Promise<JobRun> {
+async function runJobInstance(
+  run: RunContext,
+  job: Job,
+  needs: Record<string, NeedResult>,
+  matrix: Record<string, Json>,
+): Promise<JobRun> {
   const id = job.id.value;
   const contexts = jobContexts(run, id, needs, matrix);
   const before: Scope = { contexts, status: SUCCEEDED };
@@ -178,32 +253,56 @@ async function runJobInstance(run: RunContext, job: Job, needs: Record<string, N
   const posts: PendingPost[] = [];
   for (const [index, step] of job.steps.entries()) {
     const status = stepStatus(record.steps);
-    const scope: Scope = { contexts: { ...contexts, job: { status: status.success ? "success" : "failure" }, env: jobEnv, steps: stepsContext(record.steps) }, status };
+    const scope: Scope = {
+      contexts: {
+        ...contexts,
+        job: { status: status.success ? "success" : "failure" },
+        env: jobEnv,
+        steps: stepsContext(record.steps),
+      },
+      status,
+    };
     const stepEnv = { ...jobEnv, ...("env" in step ? evaluateTextMap(step.env, scope) : {}) };
     const stepScope: Scope = { ...scope, contexts: { ...scope.contexts, env: stepEnv } };
     const executed = await runStep(run, id, step, raw[index], stepScope, stepEnv, posts);
     record.steps.push(executed.step);
     Object.assign(jobEnv, executed.envAdded);
   }
-  for (const post of posts.reverse()) record.steps.push(await runPost(run, id, post, record.steps, contexts, jobEnv));
+  for (const post of posts.reverse())
+    record.steps.push(await runPost(run, id, post, record.steps, contexts, jobEnv));
 
   const finalStatus = stepStatus(record.steps);
   record.result = finalStatus.failure ? "failure" : "success";
-  const after: Scope = { contexts: { ...contexts, env: jobEnv, steps: stepsContext(record.steps) }, status: finalStatus };
+  const after: Scope = {
+    contexts: { ...contexts, env: jobEnv, steps: stepsContext(record.steps) },
+    status: finalStatus,
+  };
   record.outputs = evaluateTextMap(job.outputs, after);
-  if (environment !== undefined) record.environment = environmentOf(environment, job.environment, after);
+  if (environment !== undefined)
+    record.environment = environmentOf(environment, job.environment, after);
   return record;
 }
 
 function concurrencyOf(value: Json): { group: string; cancelInProgress: boolean } {
-  if (value && typeof value === "object" && !Array.isArray(value)) return { group: asText(value.group ?? null), cancelInProgress: value["cancel-in-progress"] === true };
+  if (value && typeof value === "object" && !Array.isArray(value))
+    return {
+      group: asText(value.group ?? null),
+      cancelInProgress: value["cancel-in-progress"] === true,
+    };
   return { group: asText(value), cancelInProgress: false };
 }
 
 /** The environment's name (evaluated before the steps) and URL (after them, from the steps' outputs). */
-function environmentOf(before: Json, token: TemplateToken | undefined, after: Scope): { name: string; url: string } {
+function environmentOf(
+  before: Json,
+  token: TemplateToken | undefined,
+  after: Scope,
+): { name: string; url: string } {
   if (before && typeof before === "object" && !Array.isArray(before)) {
-    return { name: asText(before.name ?? null), url: asText(evaluateToken(field(token, "url"), after)) };
+    return {
+      name: asText(before.name ?? null),
+      url: asText(evaluateToken(field(token, "url"), after)),
+    };
   }
   return { name: asText(before), url: "" };
 }
@@ -213,28 +312,82 @@ interface ExecutedStep {
   envAdded: Record<string, string>;
 }
 
-function skippedStep(id: string, name: string, uses: string | undefined, kind: StepRun["kind"]): StepRun {
-  return { id, name, ...(uses ? { uses } : {}), kind, with: {}, outcome: "skipped", conclusion: "skipped", outputs: {}, summary: "", log: "" };
+function skippedStep(
+  id: string,
+  name: string,
+  uses: string | undefined,
+  kind: StepRun["kind"],
+): StepRun {
+  return {
+    id,
+    name,
+    ...(uses ? { uses } : {}),
+    kind,
+    with: {},
+    outcome: "skipped",
+    conclusion: "skipped",
+    outputs: {},
+    summary: "",
+    log: "",
+  };
 }
 
-async function runStep(run: RunContext, jobId: string, step: Step, raw: MappingToken | undefined, scope: Scope, env: Record<string, string>, posts: PendingPost[]): Promise<ExecutedStep> {
+async function runStep(
+  run: RunContext,
+  jobId: string,
+  step: Step,
+  raw: MappingToken | undefined,
+  scope: Scope,
+  env: Record<string, string>,
+  posts: PendingPost[],
+): Promise<ExecutedStep> {
   const uses = "uses" in step ? step.uses.value : undefined;
   const kind: StepRun["kind"] = "run" in step ? "run" : uses?.startsWith("./") ? "action" : "no-op";
   const name = step.name ? asText(evaluateToken(step.name, scope)) : (uses ?? "run");
-  if ("if" in step && step.if && !evaluateCondition(step.if.expression, scope)) return { step: skippedStep(step.id, name, uses, kind), envAdded: {} };
+  if ("if" in step && step.if && !evaluateCondition(step.if.expression, scope))
+    return { step: skippedStep(step.id, name, uses, kind), envAdded: {} };
   const given = evaluateTextMap(field(raw, "with"), scope);
-  const record: StepRun = { id: step.id, name, ...(uses ? { uses } : {}), kind, with: given, outcome: "success", conclusion: "success", outputs: {}, summary: "", log: "" };
+  const record: StepRun = {
+    id: step.id,
+    name,
+    ...(uses ? { uses } : {}),
+    kind,
+    with: given,
+    outcome: "success",
+    conclusion: "success",
+    outputs: {},
+    summary: "",
+    log: "",
+  };
   let envAdded: Record<string, string> = {};
   if (kind === "run" && "run" in step) {
-    envAdded = await runScript(run, jobId, record, asText(evaluateToken(step.run, scope)), raw, env);
+    envAdded = await runScript(
+      run,
+      jobId,
+      record,
+      asText(evaluateToken(step.run, scope)),
+      raw,
+      env,
+    );
   } else if (kind === "action" && uses) {
     const action = await loadAction(actionDirectory(run.options, uses));
     const inputs = actionInputs(action, given, scope);
     record.with = inputs;
-    const result = await runNode(run, jobId, record, join(action.directory, mainOf(action)), { ...env, ...inputEnv(inputs) });
+    const result = await runNode(run, jobId, record, join(action.directory, mainOf(action)), {
+      ...env,
+      ...inputEnv(inputs),
+    });
     envAdded = result.env;
     const post = postOf(action);
-    if (post) posts.push({ step: record, action, state: result.state, env, inputs, condition: post.condition });
+    if (post)
+      posts.push({
+        step: record,
+        action,
+        state: result.state,
+        env,
+        inputs,
+        condition: post.condition,
+      });
   }
   applyContinueOnError(record, step, scope);
   return { step: record, envAdded };
@@ -242,7 +395,12 @@ async function runStep(run: RunContext, jobId: string, step: Step, raw: MappingT
 
 function applyContinueOnError(record: StepRun, step: Step, scope: Scope): void {
   const setting = step["continue-on-error"];
-  const continues = typeof setting === "boolean" ? setting : setting ? evaluateToken(setting, scope) === true : false;
+  const continues =
+    typeof setting === "boolean"
+      ? setting
+      : setting
+        ? evaluateToken(setting, scope) === true
+        : false;
   if (record.outcome === "failure" && continues) record.conclusion = "success";
 }
 
@@ -256,17 +414,26 @@ function actionDirectory(options: ExecutorOptions, uses: string): string {
 
 function mainOf(action: LoadedAction): string {
   const runs = action.template.runs;
-  if (!("main" in runs)) throw new Error(`${action.directory}: only node actions can be rehearsed (runs.using ${runs.using})`);
+  if (!("main" in runs))
+    throw new Error(
+      `${action.directory}: only node actions can be rehearsed (runs.using ${runs.using})`,
+    );
   return runs.main;
 }
 
 function postOf(action: LoadedAction): { file: string; condition: string } | undefined {
   const runs = action.template.runs;
-  return "main" in runs && runs.post ? { file: runs.post, condition: runs.postIf ?? "always()" } : undefined;
+  return "main" in runs && runs.post
+    ? { file: runs.post, condition: runs.postIf ?? "always()" }
+    : undefined;
 }
 
 /** Inputs as the runner hands them over: the given ones, then each declared input's default (expressions evaluated). */
-export function actionInputs(action: LoadedAction, given: Record<string, string>, scope: Scope): Record<string, string> {
+export function actionInputs(
+  action: LoadedAction,
+  given: Record<string, string>,
+  scope: Scope,
+): Record<string, string> {
   const inputs: Record<string, string> = {};
   for (const input of action.template.inputs ?? []) {
     if (input.id in given) inputs[input.id] = given[input.id] ?? "";
@@ -276,14 +443,27 @@ export function actionInputs(action: LoadedAction, given: Record<string, string>
 }
 
 function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, "_").toUpperCase()}`, value]));
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, value]) => [
+      `INPUT_${name.replace(/ /g, "_").toUpperCase()}`,
+      value,
+    ]),
+  );
 }
 
-async function runScript(run: RunContext, jobId: string, record: StepRun, script: string, raw: MappingToken | undefined, env: Record<string, string>): Promise<Record<string, string>> {
+async function runScript(
+  run: RunContext,
+  jobId: string,
+  record: StepRun,
+  script: string,
+  raw: MappingToken | undefined,
+  env: Record<string, string>,
+): Promise<Record<string, string>> {
   const file = join(run.tempRoot, `${jobId}-${record.id}.sh`);
   await writeFile(file, script);
   const shell = literal(field(raw, "shell")) ?? "bash";
-  if (shell !== "bash") throw new Error(`${jobId}.${record.id}: only bash steps can be rehearsed (shell: ${shell})`);
+  if (shell !== "bash")
+    throw new Error(`${jobId}.${record.id}: only bash steps can be rehearsed (shell: ${shell})`);
   const directory = literal(field(raw, "working-directory"));
   const result = await runStepProcess({
     command: "bash",
@@ -298,7 +478,13 @@ async function runScript(run: RunContext, jobId: string, record: StepRun, script
   return result.env;
 }
 
-async function runNode(run: RunContext, jobId: string, record: StepRun, entry: string, env: Record<string, string>) {
+async function runNode(
+  run: RunContext,
+  jobId: string,
+  record: StepRun,
+  entry: string,
+  env: Record<string, string>,
+) {
   const result = await runStepProcess({
     command: process.execPath,
     args: [entry],
@@ -312,19 +498,62 @@ async function runNode(run: RunContext, jobId: string, record: StepRun, entry: s
   return result;
 }
 
-function finish(record: StepRun, result: { exitCode: number | null; outputs: Record<string, string>; summary: string; log: string }): void {
+function finish(
+  record: StepRun,
+  result: {
+    exitCode: number | null;
+    outputs: Record<string, string>;
+    summary: string;
+    log: string;
+  },
+): void {
   const outcome: StepOutcome = result.exitCode === 0 ? "success" : "failure";
-  Object.assign(record, { exitCode: result.exitCode, outputs: result.outputs, summary: result.summary, log: result.log, outcome, conclusion: outcome });
+  Object.assign(record, {
+    exitCode: result.exitCode,
+    outputs: result.outputs,
+    summary: result.summary,
+    log: result.log,
+    outcome,
+    conclusion: outcome,
+  });
 }
 
 /** An action's post step: after every main step, with the state its main step saved (STATE_*). */
-async function runPost(run: RunContext, jobId: string, post: PendingPost, steps: StepRun[], contexts: Record<string, Json>, jobEnv: Record<string, string>): Promise<StepRun> {
+async function runPost(
+  run: RunContext,
+  jobId: string,
+  post: PendingPost,
+  steps: StepRun[],
+  contexts: Record<string, Json>,
+  jobEnv: Record<string, string>,
+): Promise<StepRun> {
   const status = stepStatus(steps);
-  const scope: Scope = { contexts: { ...contexts, env: jobEnv, steps: stepsContext(steps) }, status };
-  const record: StepRun = { id: `post-${post.step.id}`, name: `Post ${post.step.name}`, ...(post.step.uses ? { uses: post.step.uses } : {}), kind: "post", with: post.inputs, outcome: "success", conclusion: "success", outputs: {}, summary: "", log: "" };
-  if (!evaluateCondition(post.condition, scope)) return { ...record, outcome: "skipped", conclusion: "skipped" };
-  const state = Object.fromEntries(Object.entries(post.state).map(([name, value]) => [`STATE_${name}`, value]));
+  const scope: Scope = {
+    contexts: { ...contexts, env: jobEnv, steps: stepsContext(steps) },
+    status,
+  };
+  const record: StepRun = {
+    id: `post-${post.step.id}`,
+    name: `Post ${post.step.name}`,
+    ...(post.step.uses ? { uses: post.step.uses } : {}),
+    kind: "post",
+    with: post.inputs,
+    outcome: "success",
+    conclusion: "success",
+    outputs: {},
+    summary: "",
+    log: "",
+  };
+  if (!evaluateCondition(post.condition, scope))
+    return { ...record, outcome: "skipped", conclusion: "skipped" };
+  const state = Object.fromEntries(
+    Object.entries(post.state).map(([name, value]) => [`STATE_${name}`, value]),
+  );
   const file = postOf(post.action)?.file ?? "";
-  await runNode(run, jobId, record, join(post.action.directory, file), { ...post.env, ...inputEnv(post.inputs), ...state });
+  await runNode(run, jobId, record, join(post.action.directory, file), {
+    ...post.env,
+    ...inputEnv(post.inputs),
+    ...state,
+  });
   return record;
 }

@@ -8,7 +8,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
-import { Cleanup, killLabProcesses, labDown, labLive, labStop, labUp, labVariables, seedDeployment, startLoad } from "../harness/lab.js";
+import {
+  Cleanup,
+  killLabProcesses,
+  labDown,
+  labLive,
+  labStop,
+  labUp,
+  labVariables,
+  seedDeployment,
+  startLoad,
+} from "../harness/lab.js";
 import { ROOT } from "../harness/run-action.js";
 import { runWorkflow, type ExecutorOptions, type JobRun, type WorkflowRun } from "./executor.js";
 import type { Json } from "./expressions.js";
@@ -81,12 +91,27 @@ jobs:
     steps: [{ run: echo }]
 `,
     );
-    const run = await runWorkflow("graph.yml", { who: "me", flag: "true" }, { root: dir, workspace: dir });
+    const run = await runWorkflow(
+      "graph.yml",
+      { who: "me", flag: "true" },
+      { root: dir, workspace: dir },
+    );
     expect(run.outputs).toEqual({ greeting: "hello me-top-me-2 failure/success" });
     expect(run.inputs).toEqual({ who: "me", flag: true });
-    expect(results(run)).toEqual({ first: "success", second: "failure", third: "skipped", "after-third": "success", "on-failure": "success" });
-    expect(run.jobs.first?.instances?.map((instance) => instance.outputs.x)).toEqual(["me-top-me-1", "me-top-me-2"]);
-    expect(run.jobs.second?.steps.map((step) => `${step.kind} ${step.outcome}/${step.conclusion}`)).toEqual([
+    expect(results(run)).toEqual({
+      first: "success",
+      second: "failure",
+      third: "skipped",
+      "after-third": "success",
+      "on-failure": "success",
+    });
+    expect(run.jobs.first?.instances?.map((instance) => instance.outputs.x)).toEqual([
+      "me-top-me-1",
+      "me-top-me-2",
+    ]);
+    expect(
+      run.jobs.second?.steps.map((step) => `${step.kind} ${step.outcome}/${step.conclusion}`),
+    ).toEqual([
       "no-op success/success",
       "run failure/success",
       "run success/success",
@@ -95,8 +120,12 @@ jobs:
       "run skipped/skipped",
     ]);
     expect(run.jobs.second?.steps[0]?.with).toEqual({ path: "elsewhere" });
-    await expect(runWorkflow("graph.yml", { who: "me", whom: "you" }, { root: dir, workspace: dir })).rejects.toThrow(/unexpected input 'whom'/);
-    await expect(runWorkflow("graph.yml", {}, { root: dir, workspace: dir })).rejects.toThrow(/input 'who' is required/);
+    await expect(
+      runWorkflow("graph.yml", { who: "me", whom: "you" }, { root: dir, workspace: dir }),
+    ).rejects.toThrow(/unexpected input 'whom'/);
+    await expect(runWorkflow("graph.yml", {}, { root: dir, workspace: dir })).rejects.toThrow(
+      /input 'who' is required/,
+    );
   });
   it("expands a matrix as GitHub does: product, exclude, include extending or adding", () => {
     const strategy: Json = {
@@ -104,7 +133,10 @@ jobs:
         os: ["linux", "mac"],
         node: [20, 24],
         exclude: [{ os: "mac", node: 20 }],
-        include: [{ node: 24, experimental: true }, { os: "windows", node: 24 }],
+        include: [
+          { node: 24, experimental: true },
+          { os: "windows", node: 24 },
+        ],
       },
     };
     expect(matrixCombinations(strategy)).toEqual([
@@ -157,7 +189,16 @@ jobs:
 `,
     );
     const seen: string[] = [];
-    const run = await runWorkflow("caller.yml", {}, { root: dir, workspace: dir, secrets: { DEPLOY_TOKEN: "12345" }, beforeJob: (job) => void seen.push(job) });
+    const run = await runWorkflow(
+      "caller.yml",
+      {},
+      {
+        root: dir,
+        workspace: dir,
+        secrets: { DEPLOY_TOKEN: "12345" },
+        beforeJob: (job) => void seen.push(job),
+      },
+    );
     expect(results(run)).toEqual({ staging: "success", report: "success" });
     expect(run.jobs.staging?.workflow?.jobs.work?.outputs).toEqual({ where: "staging:5" });
     expect(run.jobs.report?.outputs).toEqual({ seen: "staging:5" });
@@ -185,7 +226,12 @@ describe("deploy.yml rehearsed against the lab", () => {
     labEnv = labVariables(labDir, lab);
     github = await startGitHubStandIn({ repositories: [REPOSITORY] });
     cleanup.add(() => github.stop());
-    client = createGitHubClient({ token: "test-token", baseUrl: github.url, secondMs: 1, getCache: false });
+    client = createGitHubClient({
+      token: "test-token",
+      baseUrl: github.url,
+      secondMs: 1,
+      getCache: false,
+    });
   }, 120_000);
 
   afterAll(() => cleanup.run(), 60_000);
@@ -206,12 +252,21 @@ describe("deploy.yml rehearsed against the lab", () => {
    * deploy.yml called as a caller would, with the lab's variables as its workflow-level env, under
    * steady traffic (the canary gate needs some). REHEARSAL_LOG=1 prints every step's log lines.
    */
-  async function rehearse(version: string, options: Pick<ExecutorOptions, "beforeJob"> = {}): Promise<WorkflowRun> {
+  async function rehearse(
+    version: string,
+    options: Pick<ExecutorOptions, "beforeJob"> = {},
+  ): Promise<WorkflowRun> {
     const load = startLoad({ url: `${labEnv.LAB_URL}/api/work`, rps: 100, durationMs: 600_000 });
     try {
       return await runWorkflow(
         DEPLOY_WORKFLOW,
-        { environment: "production", version, strategy: "canary", steps: "50,100", "config-dir": "lab/environments" },
+        {
+          environment: "production",
+          version,
+          strategy: "canary",
+          steps: "50,100",
+          "config-dir": "lab/environments",
+        },
         {
           root: ROOT,
           workspace: ROOT,
@@ -228,20 +283,35 @@ describe("deploy.yml rehearsed against the lab", () => {
     }
   }
 
-  const step = (job: JobRun | undefined, id: string) => job?.steps.find((candidate) => candidate.id === id);
+  const step = (job: JobRun | undefined, id: string) =>
+    job?.steps.find((candidate) => candidate.id === id);
 
   it("deploys a good version: config, deploy, verify and conclude succeed, rollback is skipped", async () => {
     const before = await live();
     const run = await rehearse("1.1.1");
-    expect(results(run)).toEqual({ config: "success", deploy: "success", verify: "success", rollback: "skipped", conclude: "success" });
-    expect(run.outputs).toEqual({ result: "deployed", version: "1.1.1", "deployment-id": expect.stringMatching(/^\d+$/) });
+    expect(results(run)).toEqual({
+      config: "success",
+      deploy: "success",
+      verify: "success",
+      rollback: "skipped",
+      conclude: "success",
+    });
+    expect(run.outputs).toEqual({
+      result: "deployed",
+      version: "1.1.1",
+      "deployment-id": expect.stringMatching(/^\d+$/),
+    });
     expect(run.result).toBe("success");
 
     const deploy = run.jobs.deploy;
     expect(deploy?.name).toBe("deploy 1.1.1 to production");
     expect(deploy?.environment).toEqual({ name: "production", url: labEnv.LAB_URL });
     expect(deploy?.concurrency).toEqual({ group: "deploy-production", cancelInProgress: false });
-    expect(deploy?.outputs).toMatchObject({ result: "deployed", "previous-version": before.version, "environment-url": labEnv.LAB_URL });
+    expect(deploy?.outputs).toMatchObject({
+      result: "deployed",
+      "previous-version": before.version,
+      "environment-url": labEnv.LAB_URL,
+    });
     // The two checkouts are recorded, not run; the deploy action ran its real bundle, then its post step.
     expect(deploy?.steps.map((each) => `${each.kind} ${each.uses} ${each.outcome}`)).toEqual([
       "no-op actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 success",
@@ -249,24 +319,52 @@ describe("deploy.yml rehearsed against the lab", () => {
       "action ./.shipgate/actions/deploy success",
       "post ./.shipgate/actions/deploy success",
     ]);
-    expect(deploy?.steps[1]?.with).toMatchObject({ path: ".shipgate", repository: "shipgate/shipgate", ref: "v1" });
+    expect(deploy?.steps[1]?.with).toMatchObject({
+      path: ".shipgate",
+      repository: "shipgate/shipgate",
+      ref: "v1",
+    });
     // Inputs as the runner hands them over: given, then action.yml defaults (github.token included).
-    expect(step(deploy, "deploy")?.with).toMatchObject({ version: "1.1.1", strategy: "canary", steps: "50,100", token: "test-token", force: "false" });
+    expect(step(deploy, "deploy")?.with).toMatchObject({
+      version: "1.1.1",
+      strategy: "canary",
+      steps: "50,100",
+      token: "test-token",
+      force: "false",
+    });
     expect(step(run.jobs.config, "config")?.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(run.jobs.config?.outputs.digest).toBe(step(run.jobs.config, "config")?.outputs.digest);
-    expect(step(run.jobs.verify, "verify")?.with).toMatchObject({ "expect-version": "1.1.1", concurrency: "10" });
+    expect(step(run.jobs.verify, "verify")?.with).toMatchObject({
+      "expect-version": "1.1.1",
+      concurrency: "10",
+    });
     expect(run.jobs.verify?.outputs).toEqual({ healthy: "true" });
     expect(run.jobs.conclude?.outputs).toEqual({ result: "deployed" });
 
-    expect(await live()).toEqual({ slot: before.slot === "blue" ? "green" : "blue", version: "1.1.1" });
+    expect(await live()).toEqual({
+      slot: before.slot === "blue" ? "green" : "blue",
+      version: "1.1.1",
+    });
     expect(github.requestViolations).toEqual([]);
   }, 300_000);
 
   it("takes the rollback path for a bad version: the deploy action rolls back, verify and rollback are skipped, conclude fails", async () => {
     const before = await live();
     const run = await rehearse("1.2.0");
-    expect(results(run)).toEqual({ config: "success", deploy: "failure", verify: "skipped", rollback: "skipped", conclude: "failure" });
-    expect(step(run.jobs.deploy, "deploy")).toMatchObject({ outcome: "failure", outputs: expect.objectContaining({ result: "rolled-back", "previous-version": before.version }) });
+    expect(results(run)).toEqual({
+      config: "success",
+      deploy: "failure",
+      verify: "skipped",
+      rollback: "skipped",
+      conclude: "failure",
+    });
+    expect(step(run.jobs.deploy, "deploy")).toMatchObject({
+      outcome: "failure",
+      outputs: expect.objectContaining({
+        result: "rolled-back",
+        "previous-version": before.version,
+      }),
+    });
     expect(run.jobs.conclude?.outputs).toEqual({ result: "rolled-back" });
     expect(run.outputs.result).toBe("rolled-back");
     expect(run.result).toBe("failure");
@@ -282,11 +380,23 @@ describe("deploy.yml rehearsed against the lab", () => {
         if (job === "verify") await labStop(labDir, { slot: (await live()).slot, force: true });
       },
     });
-    expect(results(run)).toEqual({ config: "success", deploy: "success", verify: "failure", rollback: "success", conclude: "failure" });
+    expect(results(run)).toEqual({
+      config: "success",
+      deploy: "success",
+      verify: "failure",
+      rollback: "success",
+      conclude: "failure",
+    });
     expect(run.jobs.verify?.outputs).toEqual({ healthy: "false" });
     expect(run.jobs.rollback?.name).toBe(`roll production back to ${before.version}`);
-    expect(run.jobs.rollback?.concurrency).toEqual({ group: "deploy-production", cancelInProgress: false });
-    expect(step(run.jobs.rollback, "rollback")?.with).toMatchObject({ version: before.version, steps: "100" });
+    expect(run.jobs.rollback?.concurrency).toEqual({
+      group: "deploy-production",
+      cancelInProgress: false,
+    });
+    expect(step(run.jobs.rollback, "rollback")?.with).toMatchObject({
+      version: before.version,
+      steps: "100",
+    });
     expect(run.jobs.rollback?.outputs).toEqual({ result: "deployed" });
     expect(run.outputs.result).toBe("rolled-back");
     expect((await live()).version).toBe(before.version);

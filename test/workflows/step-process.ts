@@ -40,7 +40,12 @@ export async function runStepProcess(step: StepProcess): Promise<StepProcessResu
   };
   try {
     for (const path of Object.values(files)) await writeFile(path, "");
-    const child = spawn(step.command, step.args, { cwd: step.cwd, env: { ...step.env, ...files, RUNNER_TEMP: temp }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(step.command, step.args, {
+      cwd: step.cwd,
+      env: { ...step.env, ...files, RUNNER_TEMP: temp },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let log = "";
     let pending = "";
     const collect = (chunk: Buffer) => {

@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it } from "@jest/globals";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../harness/run-action.js";
-import { checkWiring, wiringContext, type Finding, type Rule, type WiringContext } from "./wiring.js";
+import {
+  checkWiring,
+  wiringContext,
+  type Finding,
+  type Rule,
+  type WiringContext,
+} from "./wiring.js";
 import { loadWorkflow } from "./workflow-file.js";
 
 const FILES = [".github/workflows", "examples"].flatMap((dir) =>
@@ -51,7 +57,13 @@ describe("the project's workflows", () => {
   });
 
   it("covers every workflow and example", () => {
-    expect(FILES).toEqual(expect.arrayContaining([".github/workflows/deploy.yml", ".github/workflows/release.yml", "examples/release.yml"]));
+    expect(FILES).toEqual(
+      expect.arrayContaining([
+        ".github/workflows/deploy.yml",
+        ".github/workflows/release.yml",
+        "examples/release.yml",
+      ]),
+    );
   });
 
   it("a call with an unknown or a missing input is a parse error (GitHub's parser checks the calling side)", async () => {
@@ -77,14 +89,18 @@ jobs:
   });
 
   it("the sound fixture breaks no rule (so each negative below fails for its one reason)", async () => {
-    expect(await findingsOf(workflowWith(`      - id: config
+    expect(
+      await findingsOf(
+        workflowWith(`      - id: config
         uses: ./actions/env-config
         with:
           environment: staging
       - env:
           DIGEST: \${{ steps.config.outputs.digest }}
         run: echo "$DIGEST"
-`))).toEqual([]);
+`),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -98,10 +114,17 @@ const NEGATIVES: [Rule, string, RegExp][] = [
 `),
     /with\.config_dir: actions\/env-config has no input config_dir/,
   ],
-  ["required-input", workflowWith(`      - uses: ./.shipgate/actions/deploy
+  [
+    "required-input",
+    workflowWith(
+      `      - uses: ./.shipgate/actions/deploy
         with:
           environment: staging
-`, "    environment: staging\n    concurrency:\n      group: deploy-staging\n"), /actions\/deploy requires input version/],
+`,
+      "    environment: staging\n    concurrency:\n      group: deploy-staging\n",
+    ),
+    /actions\/deploy requires input version/,
+  ],
   [
     "step-output",
     workflowWith(`      - id: config
@@ -116,9 +139,12 @@ const NEGATIVES: [Rule, string, RegExp][] = [
   ],
   [
     "step-output",
-    workflowWith(`      - id: compute
+    workflowWith(
+      `      - id: compute
         run: echo "value=1" >> "$GITHUB_OUTPUT"
-`, "    outputs:\n      value: ${{ steps.compute.outputs.valeu }}\n"),
+`,
+      "    outputs:\n      value: ${{ steps.compute.outputs.valeu }}\n",
+    ),
     /step compute has no output valeu \(it has value\)/,
   ],
   [
@@ -165,11 +191,31 @@ jobs:
 `,
     /jobs\.build\.outputs\.result: job build has no output result/,
   ],
-  ["permissions", workflowWith("      - run: echo\n").replace("    permissions:\n      contents: read\n", ""), /no permissions:/],
-  ["timeout", workflowWith("      - run: echo\n").replace("    timeout-minutes: 5\n", ""), /no timeout-minutes/],
-  ["pinned", workflowWith("      - uses: actions/setup-node@v4\n"), /actions\/setup-node@v4 is not pinned by a full commit SHA/],
-  ["pinned", workflowWith("      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020\n"), /has no version comment/],
-  ["injection", workflowWith("      - run: echo \"${{ github.event.pull_request.title }}\"\n"), /github\.event\.pull_request\.title }} inside run:/],
+  [
+    "permissions",
+    workflowWith("      - run: echo\n").replace("    permissions:\n      contents: read\n", ""),
+    /no permissions:/,
+  ],
+  [
+    "timeout",
+    workflowWith("      - run: echo\n").replace("    timeout-minutes: 5\n", ""),
+    /no timeout-minutes/,
+  ],
+  [
+    "pinned",
+    workflowWith("      - uses: actions/setup-node@v4\n"),
+    /actions\/setup-node@v4 is not pinned by a full commit SHA/,
+  ],
+  [
+    "pinned",
+    workflowWith("      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020\n"),
+    /has no version comment/,
+  ],
+  [
+    "injection",
+    workflowWith('      - run: echo "${{ github.event.pull_request.title }}"\n'),
+    /github\.event\.pull_request\.title }} inside run:/,
+  ],
   [
     "injection",
     `on:
@@ -189,23 +235,33 @@ jobs:
   ],
   [
     "deploy-concurrency",
-    workflowWith(`      - uses: ./actions/deploy
+    workflowWith(
+      `      - uses: ./actions/deploy
         with:
           environment: \${{ inputs.environment }}
           version: 1.0.0
-`, "    environment: ${{ inputs.environment }}\n    concurrency:\n      group: deploy-${{ inputs.environment }}\n      cancel-in-progress: true\n"),
+`,
+      "    environment: ${{ inputs.environment }}\n    concurrency:\n      group: deploy-${{ inputs.environment }}\n      cancel-in-progress: true\n",
+    ),
     /cancel-in-progress must be false/,
   ],
   [
     "deploy-concurrency",
-    workflowWith(`      - uses: ./actions/deploy
+    workflowWith(
+      `      - uses: ./actions/deploy
         with:
           environment: production
           version: 1.0.0
-`, "    concurrency:\n      group: deploys\n"),
+`,
+      "    concurrency:\n      group: deploys\n",
+    ),
     /concurrency group deploys is not per environment \(production\)/,
   ],
-  ["deploy-concurrency", workflowWith("      - run: echo\n", "    environment: production\n"), /a deploy job without concurrency:/],
+  [
+    "deploy-concurrency",
+    workflowWith("      - run: echo\n", "    environment: production\n"),
+    /a deploy job without concurrency:/,
+  ],
 ];
 
 describe("each rule bites", () => {

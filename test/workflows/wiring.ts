@@ -1,11 +1,26 @@
 // Wiring rules over workflows parsed by GitHub's parser: what a caller gives shipgate's actions
 // and reusable workflows, the outputs it reads, and the hardening every job must carry.
 import { isBasicExpression, isMapping, isString } from "@actions/workflow-parser";
-import type { Job, ReusableWorkflowJob, WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
+import type {
+  Job,
+  ReusableWorkflowJob,
+  WorkflowJob,
+} from "@actions/workflow-parser/model/workflow-template";
 import { TemplateToken } from "@actions/workflow-parser/templates/tokens/index";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { entries, field, loadAction, literal, rawJob, rawSteps, SELF_REPOSITORY, workflowCallOutputs, type LoadedAction, type LoadedWorkflow } from "./workflow-file.js";
+import {
+  entries,
+  field,
+  loadAction,
+  literal,
+  rawJob,
+  rawSteps,
+  SELF_REPOSITORY,
+  workflowCallOutputs,
+  type LoadedAction,
+  type LoadedWorkflow,
+} from "./workflow-file.js";
 
 export type Rule =
   | "action-input"
@@ -39,12 +54,21 @@ export interface WiringContext {
 }
 
 export async function wiringContext(root: string): Promise<WiringContext> {
-  const remote = JSON.parse(await readFile(join(root, "scripts", "lint", "remote-actions.json"), "utf8")) as Record<string, { outputs?: string[] }>;
-  const remoteOutputs = Object.fromEntries(Object.entries(remote).filter(([key]) => key.includes("@")).map(([key, value]) => [key, value.outputs ?? []]));
+  const remote = JSON.parse(
+    await readFile(join(root, "scripts", "lint", "remote-actions.json"), "utf8"),
+  ) as Record<string, { outputs?: string[] }>;
+  const remoteOutputs = Object.fromEntries(
+    Object.entries(remote)
+      .filter(([key]) => key.includes("@"))
+      .map(([key, value]) => [key, value.outputs ?? []]),
+  );
   return { root, actions: new Map(), remoteOutputs };
 }
 
-async function shipgateAction(context: WiringContext, name: string): Promise<LoadedAction | undefined> {
+async function shipgateAction(
+  context: WiringContext,
+  name: string,
+): Promise<LoadedAction | undefined> {
   if (!context.actions.has(name)) {
     const action = await loadAction(join(context.root, "actions", name)).catch(() => undefined);
     if (action) context.actions.set(name, action);
@@ -53,19 +77,28 @@ async function shipgateAction(context: WiringContext, name: string): Promise<Loa
 }
 
 /** Every finding of every rule for one workflow (parse errors are the caller's to check first). */
-export async function checkWiring(workflow: LoadedWorkflow, context: WiringContext): Promise<Finding[]> {
+export async function checkWiring(
+  workflow: LoadedWorkflow,
+  context: WiringContext,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   const { jobs } = workflow.template;
   for (const job of jobs) {
     const where = `${workflow.name}: jobs.${job.id.value}`;
     const raw = rawJob(workflow, job.id.value);
-    if (!field(raw, "permissions")) findings.push({ rule: "permissions", where, message: "no permissions: (least privilege per job)" });
+    if (!field(raw, "permissions"))
+      findings.push({
+        rule: "permissions",
+        where,
+        message: "no permissions: (least privilege per job)",
+      });
     findings.push(...checkNeedsReferences(job, jobs, where, raw));
     if (job.type === "reusableWorkflowJob") {
       findings.push(...checkCall(job, where, workflow));
       continue;
     }
-    if (!field(raw, "timeout-minutes")) findings.push({ rule: "timeout", where, message: "no timeout-minutes" });
+    if (!field(raw, "timeout-minutes"))
+      findings.push({ rule: "timeout", where, message: "no timeout-minutes" });
     findings.push(...(await checkSteps(job, workflow, context, where)));
     findings.push(...(await checkDeployConcurrency(job, workflow, where)));
   }
@@ -84,7 +117,9 @@ function expressionsIn(token: TemplateToken | undefined): string[] {
 }
 
 function references(token: TemplateToken | undefined, pattern: RegExp): RegExpMatchArray[] {
-  return expressionsIn(token).flatMap((expression) => [...expression.matchAll(new RegExp(pattern.source, "g"))]);
+  return expressionsIn(token).flatMap((expression) => [
+    ...expression.matchAll(new RegExp(pattern.source, "g")),
+  ]);
 }
 
 /** Output names a job exposes: its `outputs:`, or for a reusable-workflow call the called workflow's. */
@@ -93,7 +128,12 @@ function jobOutputs(job: WorkflowJob): string[] | undefined {
   return entries(job.outputs).map(([name]) => name);
 }
 
-function checkNeedsReferences(job: WorkflowJob, jobs: WorkflowJob[], where: string, raw: TemplateToken | undefined): Finding[] {
+function checkNeedsReferences(
+  job: WorkflowJob,
+  jobs: WorkflowJob[],
+  where: string,
+  raw: TemplateToken | undefined,
+): Finding[] {
   const findings: Finding[] = [];
   const needs = new Set((job.needs ?? []).map((need) => need.value));
   for (const match of references(raw, /needs\.([\w-]+)\.(?:outputs\.([\w-]+)|result)/)) {
@@ -103,8 +143,15 @@ function checkNeedsReferences(job: WorkflowJob, jobs: WorkflowJob[], where: stri
       findings.push({ rule: "job-output", where, message: `${text}: ${needed} is not in needs` });
       continue;
     }
-    const outputs = jobOutputs(jobs.find((candidate) => candidate.id.value === needed) as WorkflowJob);
-    if (output && outputs && !outputs.includes(output)) findings.push({ rule: "job-output", where, message: `${text}: job ${needed} has no output ${output} (it has ${outputs.join(", ") || "none"})` });
+    const outputs = jobOutputs(
+      jobs.find((candidate) => candidate.id.value === needed) as WorkflowJob,
+    );
+    if (output && outputs && !outputs.includes(output))
+      findings.push({
+        rule: "job-output",
+        where,
+        message: `${text}: job ${needed} has no output ${output} (it has ${outputs.join(", ") || "none"})`,
+      });
   }
   return findings;
 }
@@ -112,13 +159,23 @@ function checkNeedsReferences(job: WorkflowJob, jobs: WorkflowJob[], where: stri
 /** A reusable-workflow call is pinned unless local or this repository's own (its inputs are checked by the parser). */
 function checkCall(job: ReusableWorkflowJob, where: string, workflow: LoadedWorkflow): Finding[] {
   const ref = job.ref.value;
-  return ref.startsWith("./") || ref.startsWith(`${SELF_REPOSITORY}/`) ? [] : checkPinned(ref, job.ref.line, workflow, where);
+  return ref.startsWith("./") || ref.startsWith(`${SELF_REPOSITORY}/`)
+    ? []
+    : checkPinned(ref, job.ref.line, workflow, where);
 }
 
-function checkPinned(uses: string, line: number | undefined, workflow: LoadedWorkflow, where: string): Finding[] {
-  if (!PINNED.test(uses)) return [{ rule: "pinned", where, message: `${uses} is not pinned by a full commit SHA` }];
+function checkPinned(
+  uses: string,
+  line: number | undefined,
+  workflow: LoadedWorkflow,
+  where: string,
+): Finding[] {
+  if (!PINNED.test(uses))
+    return [{ rule: "pinned", where, message: `${uses} is not pinned by a full commit SHA` }];
   const text = line ? (workflow.content.split("\n")[line - 1] ?? "") : "";
-  return VERSION_COMMENT.test(text) ? [] : [{ rule: "pinned", where, message: `${uses} has no version comment (# vX.Y.Z)` }];
+  return VERSION_COMMENT.test(text)
+    ? []
+    : [{ rule: "pinned", where, message: `${uses} has no version comment (# vX.Y.Z)` }];
 }
 
 interface StepShape {
@@ -135,7 +192,12 @@ function scriptOf(token: TemplateToken | undefined): string | undefined {
   return undefined;
 }
 
-async function checkSteps(job: Job, workflow: LoadedWorkflow, context: WiringContext, jobWhere: string): Promise<Finding[]> {
+async function checkSteps(
+  job: Job,
+  workflow: LoadedWorkflow,
+  context: WiringContext,
+  jobWhere: string,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   const raw = rawSteps(workflow, job.id.value);
   const shapes: StepShape[] = job.steps.map((step, index) => ({
@@ -145,48 +207,90 @@ async function checkSteps(job: Job, workflow: LoadedWorkflow, context: WiringCon
   }));
   for (const [index, step] of job.steps.entries()) {
     const where = `${jobWhere}.steps[${index}]`;
-    if ("uses" in step) findings.push(...(await checkUses(step.uses.value, step.uses.line, raw[index], workflow, context, where)));
+    if ("uses" in step)
+      findings.push(
+        ...(await checkUses(step.uses.value, step.uses.line, raw[index], workflow, context, where)),
+      );
     if ("run" in step) findings.push(...checkInjection(field(raw[index], "run"), where));
   }
-  findings.push(...(await checkStepOutputs(rawJob(workflow, job.id.value), shapes, context, jobWhere)));
+  findings.push(
+    ...(await checkStepOutputs(rawJob(workflow, job.id.value), shapes, context, jobWhere)),
+  );
   return findings;
 }
 
-async function checkUses(uses: string, line: number | undefined, raw: TemplateToken | undefined, workflow: LoadedWorkflow, context: WiringContext, where: string): Promise<Finding[]> {
+async function checkUses(
+  uses: string,
+  line: number | undefined,
+  raw: TemplateToken | undefined,
+  workflow: LoadedWorkflow,
+  context: WiringContext,
+  where: string,
+): Promise<Finding[]> {
   const shipgate = SHIPGATE_ACTION.exec(uses)?.[1];
-  if (!shipgate) return uses.startsWith("./") || uses.startsWith("docker://") ? [] : checkPinned(uses, line, workflow, where);
+  if (!shipgate)
+    return uses.startsWith("./") || uses.startsWith("docker://")
+      ? []
+      : checkPinned(uses, line, workflow, where);
   const action = await shipgateAction(context, shipgate);
-  if (!action) return [{ rule: "action-input", where, message: `${uses}: no actions/${shipgate}/action.yml` }];
+  if (!action)
+    return [{ rule: "action-input", where, message: `${uses}: no actions/${shipgate}/action.yml` }];
   const inputs = action.template.inputs ?? [];
   const given = entries(field(raw, "with")).map(([name]) => name);
   const findings: Finding[] = [];
   for (const name of given) {
-    if (!inputs.some((input) => input.id === name)) findings.push({ rule: "action-input", where, message: `with.${name}: actions/${shipgate} has no input ${name}` });
+    if (!inputs.some((input) => input.id === name))
+      findings.push({
+        rule: "action-input",
+        where,
+        message: `with.${name}: actions/${shipgate} has no input ${name}`,
+      });
   }
   for (const input of inputs) {
-    if (input.required && !input.default && !given.includes(input.id)) findings.push({ rule: "required-input", where, message: `actions/${shipgate} requires input ${input.id}` });
+    if (input.required && !input.default && !given.includes(input.id))
+      findings.push({
+        rule: "required-input",
+        where,
+        message: `actions/${shipgate} requires input ${input.id}`,
+      });
   }
   return findings;
 }
 
 function checkInjection(run: TemplateToken | undefined, where: string): Finding[] {
   if (!run || !isBasicExpression(run)) return [];
-  const expressions = run.originalExpressions?.map((expression) => expression.expression) ?? [run.expression];
-  return expressions.filter((expression) => UNTRUSTED_IN_RUN.test(expression)).map((expression) => ({ rule: "injection" as const, where, message: `\${{ ${expression} }} inside run: (pass it through env:)` }));
+  const expressions = run.originalExpressions?.map((expression) => expression.expression) ?? [
+    run.expression,
+  ];
+  return expressions
+    .filter((expression) => UNTRUSTED_IN_RUN.test(expression))
+    .map((expression) => ({
+      rule: "injection" as const,
+      where,
+      message: `\${{ ${expression} }} inside run: (pass it through env:)`,
+    }));
 }
 
 /** Output names a step provides: its shipgate action's, a pinned action's known ones, or what its script writes to GITHUB_OUTPUT. */
 async function stepOutputs(step: StepShape, context: WiringContext): Promise<string[] | undefined> {
   if (step.script !== undefined) {
     if (!step.script.includes("GITHUB_OUTPUT")) return [];
-    return [...step.script.matchAll(/(?:^|[\s"'{])([\w-]+)(?:=|<<)/gm)].map((match) => match[1] as string);
+    return [...step.script.matchAll(/(?:^|[\s"'{])([\w-]+)(?:=|<<)/gm)].map(
+      (match) => match[1] as string,
+    );
   }
   const shipgate = step.uses ? SHIPGATE_ACTION.exec(step.uses)?.[1] : undefined;
-  if (shipgate) return (await shipgateAction(context, shipgate))?.template.outputs?.map((output) => output.id);
+  if (shipgate)
+    return (await shipgateAction(context, shipgate))?.template.outputs?.map((output) => output.id);
   return step.uses ? context.remoteOutputs[step.uses] : undefined;
 }
 
-async function checkStepOutputs(raw: TemplateToken | undefined, steps: StepShape[], context: WiringContext, where: string): Promise<Finding[]> {
+async function checkStepOutputs(
+  raw: TemplateToken | undefined,
+  steps: StepShape[],
+  context: WiringContext,
+  where: string,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const [text, id, output] of references(raw, /steps\.([\w-]+)\.outputs\.([\w-]+)/)) {
     const step = steps.find((candidate) => candidate.id === id);
@@ -195,7 +299,12 @@ async function checkStepOutputs(raw: TemplateToken | undefined, steps: StepShape
       continue;
     }
     const outputs = await stepOutputs(step, context);
-    if (outputs && output && !outputs.includes(output)) findings.push({ rule: "step-output", where, message: `${text}: step ${id} has no output ${output} (it has ${outputs.join(", ") || "none"})` });
+    if (outputs && output && !outputs.includes(output))
+      findings.push({
+        rule: "step-output",
+        where,
+        message: `${text}: step ${id} has no output ${output} (it has ${outputs.join(", ") || "none"})`,
+      });
   }
   return findings;
 }
@@ -208,7 +317,12 @@ function checkWorkflowCallOutputs(workflow: LoadedWorkflow): Finding[] {
       const job = workflow.template.jobs.find((candidate) => candidate.id.value === id);
       const outputs = job ? jobOutputs(job) : [];
       if (!job) findings.push({ rule: "call-output", where, message: `${text}: no job ${id}` });
-      else if (outputs && output && !outputs.includes(output)) findings.push({ rule: "call-output", where, message: `${text}: job ${id} has no output ${output}` });
+      else if (outputs && output && !outputs.includes(output))
+        findings.push({
+          rule: "call-output",
+          where,
+          message: `${text}: job ${id} has no output ${output}`,
+        });
     }
   }
   return findings;
@@ -225,18 +339,36 @@ function keyOf(token: TemplateToken | undefined): string | undefined {
  * A job that deploys (it has an environment, or runs shipgate's deploy action) must queue per
  * environment: a concurrency group that includes the environment's name, never cancelling a running deploy.
  */
-async function checkDeployConcurrency(job: Job, workflow: LoadedWorkflow, where: string): Promise<Finding[]> {
+async function checkDeployConcurrency(
+  job: Job,
+  workflow: LoadedWorkflow,
+  where: string,
+): Promise<Finding[]> {
   const raw = rawSteps(workflow, job.id.value);
-  const deployStep = job.steps.findIndex((step) => "uses" in step && SHIPGATE_ACTION.exec(step.uses.value)?.[1] === "deploy");
+  const deployStep = job.steps.findIndex(
+    (step) => "uses" in step && SHIPGATE_ACTION.exec(step.uses.value)?.[1] === "deploy",
+  );
   if (!job.environment && deployStep < 0) return [];
-  const environment = job.environment && isMapping(job.environment) ? job.environment.find("name") : job.environment;
+  const environment =
+    job.environment && isMapping(job.environment) ? job.environment.find("name") : job.environment;
   const name = keyOf(environment) ?? keyOf(field(field(raw[deployStep], "with"), "environment"));
   const concurrency = job.concurrency;
-  if (!concurrency) return [{ rule: "deploy-concurrency", where, message: "a deploy job without concurrency:" }];
+  if (!concurrency)
+    return [{ rule: "deploy-concurrency", where, message: "a deploy job without concurrency:" }];
   const group = keyOf(isMapping(concurrency) ? concurrency.find("group") : concurrency) ?? "";
   const cancel = isMapping(concurrency) ? concurrency.find("cancel-in-progress") : undefined;
   const findings: Finding[] = [];
-  if (cancel && !(("value" in cancel && cancel.value === false))) findings.push({ rule: "deploy-concurrency", where, message: "cancel-in-progress must be false for a deploy" });
-  if (name && !group.includes(name)) findings.push({ rule: "deploy-concurrency", where, message: `concurrency group ${group} is not per environment (${name})` });
+  if (cancel && !("value" in cancel && cancel.value === false))
+    findings.push({
+      rule: "deploy-concurrency",
+      where,
+      message: "cancel-in-progress must be false for a deploy",
+    });
+  if (name && !group.includes(name))
+    findings.push({
+      rule: "deploy-concurrency",
+      where,
+      message: `concurrency group ${group} is not per environment (${name})`,
+    });
   return findings;
 }

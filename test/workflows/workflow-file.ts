@@ -1,8 +1,20 @@
 // Workflow and action files read with GitHub's own parser: the converted job graph, plus the raw
 // token tree for what the converted model leaves out (`with:`, `permissions`, `timeout-minutes`,
 // `on.workflow_call.outputs`).
-import { convertWorkflowTemplate, isMapping, isSequence, isString, NoOperationTraceWriter, parseWorkflow, type WorkflowTemplate } from "@actions/workflow-parser";
-import { convertActionTemplate, parseAction, type ActionTemplate } from "@actions/workflow-parser/actions/index";
+import {
+  convertWorkflowTemplate,
+  isMapping,
+  isSequence,
+  isString,
+  NoOperationTraceWriter,
+  parseWorkflow,
+  type WorkflowTemplate,
+} from "@actions/workflow-parser";
+import {
+  convertActionTemplate,
+  parseAction,
+  type ActionTemplate,
+} from "@actions/workflow-parser/actions/index";
 import type { MappingToken, TemplateToken } from "@actions/workflow-parser/templates/tokens/index";
 import type { FileReference } from "@actions/workflow-parser/workflows/file-reference";
 import { readFile } from "node:fs/promises";
@@ -28,7 +40,10 @@ function localFileProvider(root: string) {
   return {
     async getFileContent(ref: FileReference) {
       const remote = "repository" in ref;
-      if (remote && `${ref.owner}/${ref.repository}` !== SELF_REPOSITORY) throw new Error(`remote workflow not available offline: ${ref.owner}/${ref.repository}/${ref.path}`);
+      if (remote && `${ref.owner}/${ref.repository}` !== SELF_REPOSITORY)
+        throw new Error(
+          `remote workflow not available offline: ${ref.owner}/${ref.repository}/${ref.path}`,
+        );
       return { name: ref.path, content: await readFile(resolve(root, ref.path), "utf8") };
     },
   };
@@ -38,13 +53,32 @@ function localFileProvider(root: string) {
  * Parses a workflow from `content` (or the file `name` under `root`) and converts it, fetching
  * called workflows one level deep. Throws only when the file is not a mapping at all.
  */
-export async function loadWorkflow(name: string, options: { root: string; content?: string }): Promise<LoadedWorkflow> {
+export async function loadWorkflow(
+  name: string,
+  options: { root: string; content?: string },
+): Promise<LoadedWorkflow> {
   const content = options.content ?? (await readFile(resolve(options.root, name), "utf8"));
   const parsed = parseWorkflow({ name, content }, new NoOperationTraceWriter());
   const root = parsed.value;
-  if (!root || !isMapping(root)) throw new Error(`${name}: ${parsed.context.errors.getErrors().map((error) => error.message).join("; ") || "not a workflow"}`);
-  const template = await convertWorkflowTemplate(parsed.context, root, localFileProvider(options.root), { fetchReusableWorkflowDepth: 1 });
-  const errors = [...parsed.context.errors.getErrors().map((error) => error.message), ...(template.errors ?? []).map((error) => error.Message)];
+  if (!root || !isMapping(root))
+    throw new Error(
+      `${name}: ${
+        parsed.context.errors
+          .getErrors()
+          .map((error) => error.message)
+          .join("; ") || "not a workflow"
+      }`,
+    );
+  const template = await convertWorkflowTemplate(
+    parsed.context,
+    root,
+    localFileProvider(options.root),
+    { fetchReusableWorkflowDepth: 1 },
+  );
+  const errors = [
+    ...parsed.context.errors.getErrors().map((error) => error.message),
+    ...(template.errors ?? []).map((error) => error.Message),
+  ];
   return { name, template, root, content, errors: [...new Set(errors)] };
 }
 
@@ -86,9 +120,14 @@ export function rawSteps(workflow: LoadedWorkflow, id: string): MappingToken[] {
 }
 
 /** `on.workflow_call.outputs` of the workflow: name -> value token. */
-export function workflowCallOutputs(workflow: LoadedWorkflow): [string, TemplateToken | undefined][] {
+export function workflowCallOutputs(
+  workflow: LoadedWorkflow,
+): [string, TemplateToken | undefined][] {
   const on = field(workflow.root, "on");
-  return entries(field(field(on, "workflow_call"), "outputs")).map(([name, output]) => [name, field(output, "value")]);
+  return entries(field(field(on, "workflow_call"), "outputs")).map(([name, output]) => [
+    name,
+    field(output, "value"),
+  ]);
 }
 
 export interface LoadedAction {
@@ -100,8 +139,21 @@ export interface LoadedAction {
 /** Reads `directory/action.yml` with GitHub's action parser. */
 export async function loadAction(directory: string): Promise<LoadedAction> {
   const name = join(directory, "action.yml");
-  const parsed = parseAction({ name, content: await readFile(name, "utf8") }, new NoOperationTraceWriter());
-  if (!parsed.value) throw new Error(`${name}: ${parsed.context.errors.getErrors().map((error) => error.message).join("; ")}`);
+  const parsed = parseAction(
+    { name, content: await readFile(name, "utf8") },
+    new NoOperationTraceWriter(),
+  );
+  if (!parsed.value)
+    throw new Error(
+      `${name}: ${parsed.context.errors
+        .getErrors()
+        .map((error) => error.message)
+        .join("; ")}`,
+    );
   const template = convertActionTemplate(parsed.context, parsed.value);
-  return { directory, template, errors: parsed.context.errors.getErrors().map((error) => error.message) };
+  return {
+    directory,
+    template,
+    errors: parsed.context.errors.getErrors().map((error) => error.message),
+  };
 }

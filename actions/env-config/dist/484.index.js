@@ -33,12 +33,20 @@ function describe(error) {
     const path = pointerToPath(error.instancePath);
     const params = error.params;
     if (error.keyword === "required") {
-        return { path: [...path, String(params.missingProperty)], message: "is required by config.schema.json but missing" };
+        return {
+            path: [...path, String(params.missingProperty)],
+            message: "is required by config.schema.json but missing",
+        };
     }
     if (error.keyword === "additionalProperties") {
-        return { path: [...path, String(params.additionalProperty)], message: "is not allowed by config.schema.json (additionalProperties is false)" };
+        return {
+            path: [...path, String(params.additionalProperty)],
+            message: "is not allowed by config.schema.json (additionalProperties is false)",
+        };
     }
-    const allowed = error.keyword === "enum" ? `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(", ")}` : "";
+    const allowed = error.keyword === "enum"
+        ? `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`
+        : "";
     return { path, message: `${error.message ?? "is invalid"}${allowed}` };
 }
 /**
@@ -46,7 +54,9 @@ function describe(error) {
  * formats. An invalid schema is a problem for the schema file, reported by the caller.
  */
 function compileConfigSchema(schema) {
-    const declared = typeof schema === "object" && schema !== null ? String(schema.$schema ?? "") : "";
+    const declared = typeof schema === "object" && schema !== null
+        ? String(schema.$schema ?? "")
+        : "";
     const ajv = declared.includes("2020-12")
         ? new ajv_dist_2020_js__WEBPACK_IMPORTED_MODULE_1__.Ajv2020({ allErrors: true, strict: false })
         : new ajv__WEBPACK_IMPORTED_MODULE_2__.Ajv({ allErrors: true, strict: false });

@@ -10,7 +10,11 @@ export interface AnomalyMethod {
 }
 
 /** Iglewicz and Hoaglin's modified z-score with their 3.5 cut-off, on a two-week trailing window. */
-export const DEFAULT_ANOMALY_METHOD: AnomalyMethod = { baselineDays: 14, minimumBaseline: 7, threshold: 3.5 };
+export const DEFAULT_ANOMALY_METHOD: AnomalyMethod = {
+  baselineDays: 14,
+  minimumBaseline: 7,
+  threshold: 3.5,
+};
 
 export interface DayValue {
   day: number;
@@ -37,7 +41,10 @@ export function median(values: readonly number[]): number {
  * zero (over half the baseline identical), the mean absolute deviation stands in, scaled by
  * 1.2533 so both estimate the same spread; when that is zero too, any other value is infinitely far.
  */
-export function modifiedZScore(value: number, baseline: readonly number[]): { score: number; median: number } {
+export function modifiedZScore(
+  value: number,
+  baseline: readonly number[],
+): { score: number; median: number } {
   const middle = median(baseline);
   const deviations = baseline.map((item) => Math.abs(item - middle));
   const mad = median(deviations);
@@ -52,7 +59,11 @@ export function modifiedZScore(value: number, baseline: readonly number[]): { sc
  * Judges each day of `series` from `firstJudged` on against the days with data among the
  * `baselineDays` before it. `series` must include those earlier days.
  */
-export function detectAnomalies(series: readonly DayValue[], firstJudged: number, method: AnomalyMethod = DEFAULT_ANOMALY_METHOD): Anomaly[] {
+export function detectAnomalies(
+  series: readonly DayValue[],
+  firstJudged: number,
+  method: AnomalyMethod = DEFAULT_ANOMALY_METHOD,
+): Anomaly[] {
   const byDay = new Map(series.map((item) => [item.day, item.value]));
   const anomalies: Anomaly[] = [];
   for (const { day, value } of series) {
@@ -64,7 +75,14 @@ export function detectAnomalies(series: readonly DayValue[], firstJudged: number
     }
     if (baseline.length < method.minimumBaseline) continue;
     const { score, median: middle } = modifiedZScore(value, baseline);
-    if (Math.abs(score) > method.threshold) anomalies.push({ day, value, median: middle, score, direction: score > 0 ? "spike" : "drop" });
+    if (Math.abs(score) > method.threshold)
+      anomalies.push({
+        day,
+        value,
+        median: middle,
+        score,
+        direction: score > 0 ? "spike" : "drop",
+      });
   }
   return anomalies;
 }

@@ -24,7 +24,13 @@ export class Sums {
     this.data = new Float64Array(slots * WIDTH);
   }
 
-  add(slot: number, billedUnits: number, billedFraction: number, effectiveUnits: number, effectiveFraction: number): void {
+  add(
+    slot: number,
+    billedUnits: number,
+    billedFraction: number,
+    effectiveUnits: number,
+    effectiveFraction: number,
+  ): void {
     const at = slot * WIDTH;
     if (at >= this.data.length) this.grow(at);
     const data = this.data;
@@ -174,17 +180,47 @@ export class DigestLedger {
       this.environmentDays[environment] = days;
     }
     days.add(offset, billedUnits, billedFraction, effectiveUnits, effectiveFraction);
-    const which = day >= this.period.start ? PERIOD_CURRENT : day >= this.previous.start && day < this.previous.end ? PERIOD_PREVIOUS : -1;
+    const which =
+      day >= this.period.start
+        ? PERIOD_CURRENT
+        : day >= this.previous.start && day < this.previous.end
+          ? PERIOD_PREVIOUS
+          : -1;
     if (which < 0) return;
-    this.serviceSums[which]!.add(service, billedUnits, billedFraction, effectiveUnits, effectiveFraction);
-    this.subAccountSums[which]!.add(subAccount, billedUnits, billedFraction, effectiveUnits, effectiveFraction);
+    this.serviceSums[which]!.add(
+      service,
+      billedUnits,
+      billedFraction,
+      effectiveUnits,
+      effectiveFraction,
+    );
+    this.subAccountSums[which]!.add(
+      subAccount,
+      billedUnits,
+      billedFraction,
+      effectiveUnits,
+      effectiveFraction,
+    );
     if (which === PERIOD_CURRENT && (flags & FLAG_COMPUTE) !== 0) {
       this.compute.add(environment, billedUnits, billedFraction, effectiveUnits, effectiveFraction);
       const weekdayIndex = weekday(day);
       if (weekdayIndex >= 5 || hour < 8 || hour >= 20) {
-        this.computeOffHours.add(environment, billedUnits, billedFraction, effectiveUnits, effectiveFraction);
+        this.computeOffHours.add(
+          environment,
+          billedUnits,
+          billedFraction,
+          effectiveUnits,
+          effectiveFraction,
+        );
       }
-      if ((flags & FLAG_ON_DEMAND) !== 0) this.onDemandCompute.add(environment, billedUnits, billedFraction, effectiveUnits, effectiveFraction);
+      if ((flags & FLAG_ON_DEMAND) !== 0)
+        this.onDemandCompute.add(
+          environment,
+          billedUnits,
+          billedFraction,
+          effectiveUnits,
+          effectiveFraction,
+        );
     }
   }
 
@@ -216,7 +252,8 @@ export class DigestLedger {
       let billed = 0n;
       let effective = 0n;
       const offset = day - this.windowStart;
-      const sources = environment === undefined ? this.environmentDays : [this.environmentDays[environment]];
+      const sources =
+        environment === undefined ? this.environmentDays : [this.environmentDays[environment]];
       if (offset >= 0 && offset < this.windowDays) {
         for (const days of sources) {
           if (!days) continue;

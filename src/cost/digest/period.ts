@@ -73,7 +73,12 @@ export function previousPeriod(period: Period): Period {
     return month === 1 ? monthPeriod(year - 1, 12) : monthPeriod(year, month - 1);
   }
   const length = period.end - period.start;
-  return { start: period.start - length, end: period.start, label: `${dayText(period.start - length)}..${dayText(period.start - 1)}`, kind: period.kind };
+  return {
+    start: period.start - length,
+    end: period.start,
+    label: `${dayText(period.start - length)}..${dayText(period.start - 1)}`,
+    kind: period.kind,
+  };
 }
 
 export function periodText(period: Period): string {

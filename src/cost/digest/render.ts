@@ -1,6 +1,13 @@
 // The digest as markdown (job summary, issue), JSON (output) and a short text (Slack, Teams).
 import { alert, code, details, raw, table } from "../../runtime/markdown.js";
-import { formatDelta, formatMoney, formatPercent, plainDecimal, roundPreservingTotal, type Amount } from "../money.js";
+import {
+  formatDelta,
+  formatMoney,
+  formatPercent,
+  plainDecimal,
+  roundPreservingTotal,
+  type Amount,
+} from "../money.js";
 import type { Anomaly } from "./anomalies.js";
 import { dayText, periodText } from "./period.js";
 import type { Breakdown, DigestReport } from "./report.js";
@@ -8,16 +15,23 @@ import type { Breakdown, DigestReport } from "./report.js";
 const TOP = 10;
 
 /** Rows for a breakdown table: the top entries and one "others" row, rounded so they sum to the total. */
-function breakdownRows(report: DigestReport, items: readonly Breakdown[], label: (item: Breakdown) => string): (string | ReturnType<typeof raw>)[][] {
+function breakdownRows(
+  report: DigestReport,
+  items: readonly Breakdown[],
+  label: (item: Breakdown) => string,
+): (string | ReturnType<typeof raw>)[][] {
   const shown = items.slice(0, TOP);
   const rest = items.slice(TOP);
-  const sum = (list: readonly Breakdown[], pick: (item: Breakdown) => Amount): Amount => list.reduce((total, item) => total + pick(item), 0n);
-  const rows: { name: string; billed: Amount; effective: Amount; previous: Amount }[] = shown.map((item) => ({
-    name: label(item),
-    billed: item.current.billed,
-    effective: item.current.effective,
-    previous: item.previous.billed,
-  }));
+  const sum = (list: readonly Breakdown[], pick: (item: Breakdown) => Amount): Amount =>
+    list.reduce((total, item) => total + pick(item), 0n);
+  const rows: { name: string; billed: Amount; effective: Amount; previous: Amount }[] = shown.map(
+    (item) => ({
+      name: label(item),
+      billed: item.current.billed,
+      effective: item.current.effective,
+      previous: item.previous.billed,
+    }),
+  );
   if (rest.length > 0) {
     rows.push({
       name: `${rest.length} others`,
@@ -39,7 +53,9 @@ function breakdownRows(report: DigestReport, items: readonly Breakdown[], label:
     "**Total**",
     `**${money(billed.reduce((a, b) => a + b, 0n))}**`,
     `**${money(effective.reduce((a, b) => a + b, 0n))}**`,
-    report.previousHasData ? `**${formatDelta(report.total.billed - report.previousTotal.billed, report.currency)}**` : "n/a",
+    report.previousHasData
+      ? `**${formatDelta(report.total.billed - report.previousTotal.billed, report.currency)}**`
+      : "n/a",
   ]);
   return body.map((cells) => cells.map((cell) => (cell.startsWith("**") ? raw(cell) : cell)));
 }
@@ -59,42 +75,102 @@ export function digestHeadline(report: DigestReport): string {
 export function renderDigest(report: DigestReport): string {
   const money = (amount: Amount): string => formatMoney(amount, report.currency);
   const parts = [`### 📊 ${digestTitle(report)}`, digestHeadline(report)];
-  const overBudget = report.environments.filter((environment) => environment.budget && (environment.budget.standing.status === "over" || environment.budget.forecastStanding?.status === "over"));
-  if (overBudget.length > 0) parts.push(alert("CAUTION", `Over budget (or forecast to be): ${overBudget.map((environment) => environment.name).join(", ")}.`));
+  const overBudget = report.environments.filter(
+    (environment) =>
+      environment.budget &&
+      (environment.budget.standing.status === "over" ||
+        environment.budget.forecastStanding?.status === "over"),
+  );
+  if (overBudget.length > 0)
+    parts.push(
+      alert(
+        "CAUTION",
+        `Over budget (or forecast to be): ${overBudget.map((environment) => environment.name).join(", ")}.`,
+      ),
+    );
   if (report.anomalies.length > 0) {
-    parts.push(alert("WARNING", `Anomalous day(s): ${report.anomalies.map((anomaly) => `${dayText(anomaly.day)} ${anomaly.direction} to ${money(BigInt(Math.round(anomaly.value * 100)) * 10n ** 10n)} (baseline median ${money(BigInt(Math.round(anomaly.median * 100)) * 10n ** 10n)}, score ${Number.isFinite(anomaly.score) ? anomaly.score.toFixed(1) : "∞"})`).join("; ")}.`));
+    parts.push(
+      alert(
+        "WARNING",
+        `Anomalous day(s): ${report.anomalies.map((anomaly) => `${dayText(anomaly.day)} ${anomaly.direction} to ${money(BigInt(Math.round(anomaly.value * 100)) * 10n ** 10n)} (baseline median ${money(BigInt(Math.round(anomaly.median * 100)) * 10n ** 10n)}, score ${Number.isFinite(anomaly.score) ? anomaly.score.toFixed(1) : "∞"})`).join("; ")}.`,
+      ),
+    );
   }
 
   parts.push(`#### By environment (tag ${code(report.tagKey)})`);
-  parts.push(table(["Environment", "Billed", "Effective", "Change (billed)"], breakdownRows(report, report.environments, (item) => item.name), ["left", "right", "right", "right"]));
+  parts.push(
+    table(
+      ["Environment", "Billed", "Effective", "Change (billed)"],
+      breakdownRows(report, report.environments, (item) => item.name),
+      ["left", "right", "right", "right"],
+    ),
+  );
   const withBudget = report.environments.filter((environment) => environment.budget);
   if (withBudget.length > 0 || report.forecast) {
-    const listed = report.environments.filter((environment) => environment.budget || environment.forecast !== undefined);
+    const listed = report.environments.filter(
+      (environment) => environment.budget || environment.forecast !== undefined,
+    );
     // Rounded together, like the tables above: a complete month's forecast shows its billed figures.
     const forecasts = roundPreservingTotal(listed.map((environment) => environment.forecast ?? 0n));
-    const rows = listed
-      .map((environment, index) => [
-        environment.name,
-        environment.budget ? money(environment.budget.periodBudget) : "–",
-        environment.budget ? `${environment.budget.standing.usedPercent.toFixed(1)}% (${environment.budget.standing.status})` : "–",
-        environment.forecast !== undefined ? money(forecasts[index]!) : "–",
-        environment.budget?.forecastStanding ? `${environment.budget.forecastStanding.usedPercent.toFixed(1)}% (${environment.budget.forecastStanding.status})` : "–",
-      ]);
+    const rows = listed.map((environment, index) => [
+      environment.name,
+      environment.budget ? money(environment.budget.periodBudget) : "–",
+      environment.budget
+        ? `${environment.budget.standing.usedPercent.toFixed(1)}% (${environment.budget.standing.status})`
+        : "–",
+      environment.forecast !== undefined ? money(forecasts[index]!) : "–",
+      environment.budget?.forecastStanding
+        ? `${environment.budget.forecastStanding.usedPercent.toFixed(1)}% (${environment.budget.forecastStanding.status})`
+        : "–",
+    ]);
     parts.push("#### Budget burn and month-end forecast");
-    parts.push(table(["Environment", "Budget for the period", "Burn", "Month-end forecast", "Forecast vs monthly budget"], rows, ["left", "right", "right", "right", "right"]));
-    if (report.forecast) parts.push(`<sub>Forecast: ${report.forecast.method}; ${report.forecast.elapsedDays} of ${report.forecast.periodDays} days have data${report.forecast.complete ? " (complete month: the forecast is the actual)" : ""}. Budgets are compared with billed cost.</sub>`);
+    parts.push(
+      table(
+        [
+          "Environment",
+          "Budget for the period",
+          "Burn",
+          "Month-end forecast",
+          "Forecast vs monthly budget",
+        ],
+        rows,
+        ["left", "right", "right", "right", "right"],
+      ),
+    );
+    if (report.forecast)
+      parts.push(
+        `<sub>Forecast: ${report.forecast.method}; ${report.forecast.elapsedDays} of ${report.forecast.periodDays} days have data${report.forecast.complete ? " (complete month: the forecast is the actual)" : ""}. Budgets are compared with billed cost.</sub>`,
+      );
   }
-  parts.push("#### By service", table(["Service", "Billed", "Effective", "Change (billed)"], breakdownRows(report, report.services, (item) => item.name), ["left", "right", "right", "right"]));
+  parts.push(
+    "#### By service",
+    table(
+      ["Service", "Billed", "Effective", "Change (billed)"],
+      breakdownRows(report, report.services, (item) => item.name),
+      ["left", "right", "right", "right"],
+    ),
+  );
   parts.push(
     "#### By sub-account",
-    table(["Sub-account", "Billed", "Effective", "Change (billed)"], breakdownRows(report, report.subAccounts, (item) => (item.label ? `${item.label} (${item.name})` : item.name)), ["left", "right", "right", "right"]),
+    table(
+      ["Sub-account", "Billed", "Effective", "Change (billed)"],
+      breakdownRows(report, report.subAccounts, (item) =>
+        item.label ? `${item.label} (${item.name})` : item.name,
+      ),
+      ["left", "right", "right", "right"],
+    ),
   );
   if (report.movers.length > 0) {
     parts.push(
       "#### Top movers",
       table(
         ["Service", "Previous", "Current", "Change"],
-        report.movers.map((mover) => [mover.name, money(mover.previous.billed), money(mover.current.billed), `${formatDelta(mover.delta, report.currency)} (${formatPercent(mover.percent)})`]),
+        report.movers.map((mover) => [
+          mover.name,
+          money(mover.previous.billed),
+          money(mover.current.billed),
+          `${formatDelta(mover.delta, report.currency)} (${formatPercent(mover.percent)})`,
+        ]),
         ["left", "right", "right", "right"],
       ),
     );
@@ -104,20 +180,30 @@ export function renderDigest(report: DigestReport): string {
       "#### Recommendations",
       table(
         ["Environment", "Advice", "Est. saving / month"],
-        report.recommendations.map((recommendation) => [recommendation.environment, recommendation.message, money(recommendation.monthlySaving)]),
+        report.recommendations.map((recommendation) => [
+          recommendation.environment,
+          recommendation.message,
+          money(recommendation.monthlySaving),
+        ]),
         ["left", "left", "right"],
       ),
     );
   }
   if (report.ci) {
-    parts.push(`GitHub Actions in the period: ${report.ci.runs} run(s), ${report.ci.priced.length + report.ci.unpriced.length} job(s), ${report.ci.minutes} billable minute(s), ${formatMoney(report.ci.total, report.ci.currency, 3)}${report.ci.unpriced.length > 0 ? ` (${report.ci.unpriced.length} job(s) unpriced: map their runner labels in the rates input)` : ""}.`);
+    parts.push(
+      `GitHub Actions in the period: ${report.ci.runs} run(s), ${report.ci.priced.length + report.ci.unpriced.length} job(s), ${report.ci.minutes} billable minute(s), ${formatMoney(report.ci.total, report.ci.currency, 3)}${report.ci.unpriced.length > 0 ? ` (${report.ci.unpriced.length} job(s) unpriced: map their runner labels in the rates input)` : ""}.`,
+    );
   }
   parts.push(
     details(
       "Daily series",
       table(
         ["Day", "Billed", "Effective"],
-        report.daily.map((day) => [dayText(day.day), day.hasData ? money(day.billed) : "no data", day.hasData ? money(day.effective) : "–"]),
+        report.daily.map((day) => [
+          dayText(day.day),
+          day.hasData ? money(day.billed) : "no data",
+          day.hasData ? money(day.effective) : "–",
+        ]),
         ["left", "right", "right"],
       ),
     ),
@@ -126,9 +212,10 @@ export function renderDigest(report: DigestReport): string {
   parts.push(
     `<sub>Anomalies: modified z-score (Iglewicz–Hoaglin, 0.6745 × (x − median) / MAD) of each day's billed cost against the up to ${method.baselineDays} days with data before it, judged once at least ${method.minimumBaseline} such days exist; |z| > ${method.threshold} is an anomaly.</sub>`,
   );
-  const problems = report.problems.length > 0
-    ? `${report.problems.reduce((sum, problem) => sum + problem.count, 0)} row(s) could not be used: ${report.problems.map((problem) => `${problem.reason} (${problem.count}; first at record ${problem.records.join(", ")})`).join("; ")}.`
-    : "Every row was usable.";
+  const problems =
+    report.problems.length > 0
+      ? `${report.problems.reduce((sum, problem) => sum + problem.count, 0)} row(s) could not be used: ${report.problems.map((problem) => `${problem.reason} (${problem.count}; first at record ${problem.records.join(", ")})`).join("; ")}.`
+      : "Every row was usable.";
   const missing = [...new Set(report.files.flatMap((file) => file.missingOptional))];
   parts.push(
     `<sub>Read ${report.rows.toLocaleString("en-US")} row(s) from ${report.files.map((file) => code(file.file)).join(", ")}; ${report.outsideWindow.toLocaleString("en-US")} outside the period, the previous one and the anomaly baseline. ${problems}${missing.length > 0 ? ` Column(s) not in the export: ${missing.join(", ")}.` : ""}</sub>`,
@@ -139,20 +226,38 @@ export function renderDigest(report: DigestReport): string {
 /** The few lines a chat channel gets. */
 export function digestText(report: DigestReport, link?: string): string {
   const money = (amount: Amount): string => formatMoney(amount, report.currency);
-  const lines = [`${digestTitle(report)}: ${money(report.total.billed)} billed${report.previousHasData ? ` (${formatPercent(report.percent)} vs previous)` : ""}.`];
-  const top = report.environments.slice(0, 3).map((environment) => `${environment.name} ${money(environment.current.billed)}`);
+  const lines = [
+    `${digestTitle(report)}: ${money(report.total.billed)} billed${report.previousHasData ? ` (${formatPercent(report.percent)} vs previous)` : ""}.`,
+  ];
+  const top = report.environments
+    .slice(0, 3)
+    .map((environment) => `${environment.name} ${money(environment.current.billed)}`);
   if (top.length > 0) lines.push(`Top environments: ${top.join(", ")}.`);
-  if (report.anomalies.length > 0) lines.push(`${report.anomalies.length} anomalous day(s): ${report.anomalies.map((anomaly) => dayText(anomaly.day)).join(", ")}.`);
-  const saving = report.recommendations.reduce((sum, recommendation) => sum + recommendation.monthlySaving, 0n);
-  if (saving > 0n) lines.push(`${report.recommendations.length} recommendation(s), about ${money(saving)}/month.`);
+  if (report.anomalies.length > 0)
+    lines.push(
+      `${report.anomalies.length} anomalous day(s): ${report.anomalies.map((anomaly) => dayText(anomaly.day)).join(", ")}.`,
+    );
+  const saving = report.recommendations.reduce(
+    (sum, recommendation) => sum + recommendation.monthlySaving,
+    0n,
+  );
+  if (saving > 0n)
+    lines.push(`${report.recommendations.length} recommendation(s), about ${money(saving)}/month.`);
   if (link) lines.push(link);
   return lines.join("\n");
 }
 
-const anomalyJson = (anomaly: Anomaly) => ({ ...anomaly, day: dayText(anomaly.day), score: Number.isFinite(anomaly.score) ? anomaly.score : String(anomaly.score) });
+const anomalyJson = (anomaly: Anomaly) => ({
+  ...anomaly,
+  day: dayText(anomaly.day),
+  score: Number.isFinite(anomaly.score) ? anomaly.score : String(anomaly.score),
+});
 
 export function digestJson(report: DigestReport): unknown {
-  const totals = (item: { billed: Amount; effective: Amount }) => ({ billed: plainDecimal(item.billed), effective: plainDecimal(item.effective) });
+  const totals = (item: { billed: Amount; effective: Amount }) => ({
+    billed: plainDecimal(item.billed),
+    effective: plainDecimal(item.effective),
+  });
   const row = (item: Breakdown) => ({
     name: item.name,
     ...(item.label !== undefined ? { label: item.label } : {}),
@@ -163,8 +268,16 @@ export function digestJson(report: DigestReport): unknown {
   });
   return {
     mode: "digest",
-    period: { from: dayText(report.period.start), to: dayText(report.period.end - 1), label: report.period.label },
-    previous: { from: dayText(report.previous.start), to: dayText(report.previous.end - 1), hasData: report.previousHasData },
+    period: {
+      from: dayText(report.period.start),
+      to: dayText(report.period.end - 1),
+      label: report.period.label,
+    },
+    previous: {
+      from: dayText(report.previous.start),
+      to: dayText(report.previous.end - 1),
+      hasData: report.previousHasData,
+    },
     currency: report.currency,
     tagKey: report.tagKey,
     rows: report.rows,
@@ -190,11 +303,28 @@ export function digestJson(report: DigestReport): unknown {
     services: report.services.map(row),
     subAccounts: report.subAccounts.map(row),
     movers: report.movers.map(row),
-    daily: report.daily.map((day) => ({ day: dayText(day.day), ...totals(day), hasData: day.hasData })),
+    daily: report.daily.map((day) => ({
+      day: dayText(day.day),
+      ...totals(day),
+      hasData: day.hasData,
+    })),
     anomalies: report.anomalies.map(anomalyJson),
     anomalyMethod: { name: "modified z-score (median, MAD)", ...report.anomalyMethod },
-    forecast: report.forecast ? { ...report.forecast, billed: plainDecimal(report.forecast.billed) } : null,
-    recommendations: report.recommendations.map((recommendation) => ({ ...recommendation, monthlySaving: plainDecimal(recommendation.monthlySaving) })),
-    ci: report.ci ? { runs: report.ci.runs, minutes: report.ci.minutes, total: plainDecimal(report.ci.total), currency: report.ci.currency, unpricedJobs: report.ci.unpriced.length } : null,
+    forecast: report.forecast
+      ? { ...report.forecast, billed: plainDecimal(report.forecast.billed) }
+      : null,
+    recommendations: report.recommendations.map((recommendation) => ({
+      ...recommendation,
+      monthlySaving: plainDecimal(recommendation.monthlySaving),
+    })),
+    ci: report.ci
+      ? {
+          runs: report.ci.runs,
+          minutes: report.ci.minutes,
+          total: plainDecimal(report.ci.total),
+          currency: report.ci.currency,
+          unpricedJobs: report.ci.unpriced.length,
+        }
+      : null,
   };
 }

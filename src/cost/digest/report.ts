@@ -2,9 +2,21 @@
 // budget burn, a month-end forecast and recommendations. Pure: no files, no network.
 import { standAgainst, type BudgetStanding, type ResolvedBudget } from "../budget.js";
 import type { CiCost } from "../ci-cost.js";
-import { divideRound, multiplyRatio, percentChange, roundTo, toNumber, type Amount } from "../money.js";
+import {
+  divideRound,
+  multiplyRatio,
+  percentChange,
+  roundTo,
+  toNumber,
+  type Amount,
+} from "../money.js";
 import { commitmentSaving, type Recommendation } from "../recommendations.js";
-import { DEFAULT_ANOMALY_METHOD, detectAnomalies, type Anomaly, type AnomalyMethod } from "./anomalies.js";
+import {
+  DEFAULT_ANOMALY_METHOD,
+  detectAnomalies,
+  type Anomaly,
+  type AnomalyMethod,
+} from "./anomalies.js";
 import { PERIOD_CURRENT, PERIOD_PREVIOUS, type DigestLedger, type Totals } from "./ledger.js";
 import { dayNumber, dayText, type Period } from "./period.js";
 
@@ -95,11 +107,18 @@ function breakdown(name: string, current: Totals, previous: Totals, label?: stri
 }
 
 const byCurrent = (a: Breakdown, b: Breakdown): number =>
-  a.current.billed === b.current.billed ? a.name.localeCompare(b.name) : a.current.billed > b.current.billed ? -1 : 1;
+  a.current.billed === b.current.billed
+    ? a.name.localeCompare(b.name)
+    : a.current.billed > b.current.billed
+      ? -1
+      : 1;
 
 function daysInMonth(day: number): number {
   const [year, month] = dayText(day).split("-").map(Number) as [number, number];
-  return dayNumber(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1) - dayNumber(year, month, 1);
+  return (
+    dayNumber(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1) -
+    dayNumber(year, month, 1)
+  );
 }
 
 /** A period's cost extended to a month: cost × 730 hours / (24 × days). */
@@ -112,7 +131,10 @@ export function buildDigestReport(ledger: DigestLedger, context: DigestContext):
   const method = context.anomalyMethod ?? DEFAULT_ANOMALY_METHOD;
   const periodDays = period.end - period.start;
   const sumDays = (days: Totals[]): Totals =>
-    days.reduce((sum, day) => ({ billed: sum.billed + day.billed, effective: sum.effective + day.effective }), { billed: 0n, effective: 0n });
+    days.reduce(
+      (sum, day) => ({ billed: sum.billed + day.billed, effective: sum.effective + day.effective }),
+      { billed: 0n, effective: 0n },
+    );
   const total = sumDays(ledger.dailyTotals(period.start, period.end));
   const previousTotal = sumDays(ledger.dailyTotals(previous.start, previous.end));
   let previousHasData = false;
@@ -123,7 +145,11 @@ export function buildDigestReport(ledger: DigestLedger, context: DigestContext):
   const elapsedDays = lastDataDay < 0 ? 0 : lastDataDay - period.start + 1;
   const forecastDays = period.kind === "month" ? periodDays : undefined;
   const extend = (amount: Amount): Amount | undefined =>
-    forecastDays === undefined || elapsedDays === 0 ? undefined : elapsedDays >= forecastDays ? amount : multiplyRatio(amount, BigInt(forecastDays), BigInt(elapsedDays));
+    forecastDays === undefined || elapsedDays === 0
+      ? undefined
+      : elapsedDays >= forecastDays
+        ? amount
+        : multiplyRatio(amount, BigInt(forecastDays), BigInt(elapsedDays));
 
   const seriesFrom = ledger.windowStart;
   const series = (environment?: number) =>
@@ -139,7 +165,12 @@ export function buildDigestReport(ledger: DigestLedger, context: DigestContext):
     const forecast = extend(current.billed);
     let environmentBudget: EnvironmentBudget | undefined;
     if (budget) {
-      const periodBudget = period.kind === "month" ? budget.monthly : roundTo(multiplyRatio(budget.monthly, BigInt(periodDays), BigInt(daysInMonth(period.start))));
+      const periodBudget =
+        period.kind === "month"
+          ? budget.monthly
+          : roundTo(
+              multiplyRatio(budget.monthly, BigInt(periodDays), BigInt(daysInMonth(period.start))),
+            );
       environmentBudget = {
         budget,
         periodBudget,
@@ -158,11 +189,22 @@ export function buildDigestReport(ledger: DigestLedger, context: DigestContext):
   environments.sort(byCurrent);
 
   const services = ledger.services.list
-    .map((name, id) => breakdown(name, ledger.serviceSums[PERIOD_CURRENT]!.get(id), ledger.serviceSums[PERIOD_PREVIOUS]!.get(id)))
+    .map((name, id) =>
+      breakdown(
+        name,
+        ledger.serviceSums[PERIOD_CURRENT]!.get(id),
+        ledger.serviceSums[PERIOD_PREVIOUS]!.get(id),
+      ),
+    )
     .sort(byCurrent);
   const subAccounts = ledger.subAccounts.list
     .map((id, slot) =>
-      breakdown(id, ledger.subAccountSums[PERIOD_CURRENT]!.get(slot), ledger.subAccountSums[PERIOD_PREVIOUS]!.get(slot), ledger.subAccountNames.get(id)),
+      breakdown(
+        id,
+        ledger.subAccountSums[PERIOD_CURRENT]!.get(slot),
+        ledger.subAccountSums[PERIOD_PREVIOUS]!.get(slot),
+        ledger.subAccountNames.get(id),
+      ),
     )
     .sort(byCurrent);
   const movers = previousHasData
@@ -204,7 +246,9 @@ export function buildDigestReport(ledger: DigestLedger, context: DigestContext):
       });
     }
   });
-  recommendations.sort((a, b) => (a.monthlySaving === b.monthlySaving ? 0 : a.monthlySaving > b.monthlySaving ? -1 : 1));
+  recommendations.sort((a, b) =>
+    a.monthlySaving === b.monthlySaving ? 0 : a.monthlySaving > b.monthlySaving ? -1 : 1,
+  );
 
   const totalSeries = series();
   return {
@@ -215,7 +259,9 @@ export function buildDigestReport(ledger: DigestLedger, context: DigestContext):
     rows: ledger.rows,
     used: ledger.used,
     outsideWindow: ledger.outsideWindow,
-    problems: [...ledger.problems.counts].map(([reason, entry]) => ({ reason, ...entry })).sort((a, b) => b.count - a.count),
+    problems: [...ledger.problems.counts]
+      .map(([reason, entry]) => ({ reason, ...entry }))
+      .sort((a, b) => b.count - a.count),
     files: context.files,
     total,
     previousTotal,
@@ -225,16 +271,24 @@ export function buildDigestReport(ledger: DigestLedger, context: DigestContext):
     services,
     subAccounts,
     movers,
-    daily: ledger.dailyTotals(period.start, period.end).map((totals, index) => ({ day: period.start + index, ...totals, hasData: ledger.hasData(period.start + index) })),
+    daily: ledger.dailyTotals(period.start, period.end).map((totals, index) => ({
+      day: period.start + index,
+      ...totals,
+      hasData: ledger.hasData(period.start + index),
+    })),
     anomalies: detectAnomalies(totalSeries, period.start, method),
     anomalyMethod: method,
     ...(forecastDays !== undefined && elapsedDays > 0
       ? {
           forecast: {
-            method: "run rate per environment: its cost so far × days in the month / days up to the last day with data",
+            method:
+              "run rate per environment: its cost so far × days in the month / days up to the last day with data",
             elapsedDays,
             periodDays,
-            billed: environments.reduce((sum, environment) => sum + (environment.forecast ?? 0n), 0n),
+            billed: environments.reduce(
+              (sum, environment) => sum + (environment.forecast ?? 0n),
+              0n,
+            ),
             complete: elapsedDays >= periodDays,
           },
         }

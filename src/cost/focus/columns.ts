@@ -36,7 +36,11 @@ export const UNREADABLE_TAGS = "(unreadable tags)";
 export const UNKNOWN = "(unknown)";
 
 /** Where each FOCUS column sits in a file's header (-1 when absent), and what is missing. */
-export function locateColumns(header: readonly string[]): { index: number[]; missingRequired: string[]; missingOptional: string[] } {
+export function locateColumns(header: readonly string[]): {
+  index: number[];
+  missingRequired: string[];
+  missingOptional: string[];
+} {
   const positions = new Map(header.map((name, position) => [name.trim(), position]));
   const index = FOCUS_COLUMNS.map((name) => positions.get(name) ?? -1);
   return {
@@ -58,11 +62,16 @@ export class ByteInterner {
     // only costs one more comparison.
     let hash = (end - start) | 0;
     for (let i = start; i < end - 8; i += 4) hash = Math.imul(hash ^ buf[i]!, 16_777_619);
-    for (let i = Math.max(start, end - 8); i < end; i++) hash = Math.imul(hash ^ buf[i]!, 16_777_619);
+    for (let i = Math.max(start, end - 8); i < end; i++)
+      hash = Math.imul(hash ^ buf[i]!, 16_777_619);
     let bucket = this.buckets.get(hash);
     if (bucket) {
       for (const entry of bucket) {
-        if (entry.key.length === end - start && buf.compare(entry.key, 0, entry.key.length, start, end) === 0) return entry.value;
+        if (
+          entry.key.length === end - start &&
+          buf.compare(entry.key, 0, entry.key.length, start, end) === 0
+        )
+          return entry.value;
       }
     } else {
       bucket = [];

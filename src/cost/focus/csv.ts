@@ -84,7 +84,8 @@ function parseMoney(buf: Buffer, start: number, end: number): boolean {
       i++;
     }
   }
-  if (i !== end) return buf[i] === 0x45 || buf[i] === 0x65 ? parseMoneySlow(buf, start, end) : false;
+  if (i !== end)
+    return buf[i] === 0x45 || buf[i] === 0x65 ? parseMoneySlow(buf, start, end) : false;
   if (digits === 0) return false;
   if (units > 9e14) return parseMoneySlow(buf, start, end);
   moneyUnits = negative ? -units : units;
@@ -110,7 +111,11 @@ const digit = (buf: Buffer, at: number): number => buf[at]! - 0x30;
 function parseChargeStart(buf: Buffer, start: number, end: number): boolean {
   const length = end - start;
   if (length >= 10 && buf[start + 4] === 0x2d && buf[start + 7] === 0x2d) {
-    const year = digit(buf, start) * 1000 + digit(buf, start + 1) * 100 + digit(buf, start + 2) * 10 + digit(buf, start + 3);
+    const year =
+      digit(buf, start) * 1000 +
+      digit(buf, start + 1) * 100 +
+      digit(buf, start + 2) * 10 +
+      digit(buf, start + 3);
     const month = digit(buf, start + 5) * 10 + digit(buf, start + 6);
     const day = digit(buf, start + 8) * 10 + digit(buf, start + 9);
     const utc =
@@ -118,7 +123,12 @@ function parseChargeStart(buf: Buffer, start: number, end: number): boolean {
       length === 19 ||
       (length === 20 && buf[end - 1] === 0x5a) ||
       (length === 24 && buf[end - 1] === 0x5a) ||
-      (length === 25 && buf[end - 6] === 0x2b && buf[end - 5] === 0x30 && buf[end - 4] === 0x30 && buf[end - 2] === 0x30 && buf[end - 1] === 0x30);
+      (length === 25 &&
+        buf[end - 6] === 0x2b &&
+        buf[end - 5] === 0x30 &&
+        buf[end - 4] === 0x30 &&
+        buf[end - 2] === 0x30 &&
+        buf[end - 1] === 0x30);
     if (utc && month >= 1 && month <= 12 && day >= 1 && day <= 31 && year >= 1970) {
       chargeDay = daysFromCivil(year, month, day);
       chargeHour = length === 10 ? 0 : digit(buf, start + 11) * 10 + digit(buf, start + 12);
@@ -138,12 +148,20 @@ function daysFromCivil(year: number, month: number, day: number): number {
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;
   const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const dayOfEra =
+    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
   return era * 146_097 + dayOfEra - 719_468;
 }
 
 function isNull(buf: Buffer, start: number, end: number): boolean {
-  return start === end || (end - start === 4 && buf[start] === 0x4e && buf[start + 1] === 0x55 && buf[start + 2] === 0x4c && buf[start + 3] === 0x4c);
+  return (
+    start === end ||
+    (end - start === 4 &&
+      buf[start] === 0x4e &&
+      buf[start + 1] === 0x55 &&
+      buf[start + 2] === 0x4c &&
+      buf[start + 3] === 0x4c)
+  );
 }
 
 function equalsAscii(buf: Buffer, start: number, end: number, text: string): boolean {
@@ -159,9 +177,13 @@ function readHeader(buf: Buffer, file: string): { columns: string[]; end: number
     const c = buf[i];
     if (c === QUOTE) inQuotes = !inQuotes;
     else if (c === LF && !inQuotes) {
-      const rows = parseCsv(buf.subarray(0, i), { bom: true, relax_column_count: true }) as string[][];
+      const rows = parseCsv(buf.subarray(0, i), {
+        bom: true,
+        relax_column_count: true,
+      }) as string[][];
       const columns = rows[0];
-      if (!columns) throw new ConfigurationError({ at: { file }, message: "has an empty header line" });
+      if (!columns)
+        throw new ConfigurationError({ at: { file }, message: "has an empty header line" });
       return { columns, end: i + 1 };
     }
   }
@@ -172,7 +194,12 @@ function readHeader(buf: Buffer, file: string): { columns: string[]; end: number
  * Reads one CSV file into the ledger. A missing required column is a ConfigurationError naming the
  * file; a row that cannot be used is counted in the ledger's problems with its record number.
  */
-export async function readFocusCsv(file: string, displayName: string, ledger: DigestLedger, tags: TagResolver): Promise<ReadSummary> {
+export async function readFocusCsv(
+  file: string,
+  displayName: string,
+  ledger: DigestLedger,
+  tags: TagResolver,
+): Promise<ReadSummary> {
   let columnOf: Int8Array | undefined;
   let headerCount = 0;
   let missingOptional: string[] = [];
@@ -189,17 +216,32 @@ export async function readFocusCsv(file: string, displayName: string, ledger: Di
     record++;
     ledger.rows++;
     if (fieldCount !== headerCount) {
-      ledger.problems.add(fieldCount < 0 ? "is not valid CSV (text after a closing quote)" : `has ${fieldCount} fields where the header has ${headerCount}`, record);
+      ledger.problems.add(
+        fieldCount < 0
+          ? "is not valid CSV (text after a closing quote)"
+          : `has ${fieldCount} fields where the header has ${headerCount}`,
+        record,
+      );
       return;
     }
     if (!parseMoney(buf, starts[BILLED]!, ends[BILLED]!)) {
-      ledger.problems.add(isNull(buf, starts[BILLED]!, ends[BILLED]!) ? "BilledCost is empty" : "BilledCost is not a number", record);
+      ledger.problems.add(
+        isNull(buf, starts[BILLED]!, ends[BILLED]!)
+          ? "BilledCost is empty"
+          : "BilledCost is not a number",
+        record,
+      );
       return;
     }
     const billedUnits = moneyUnits;
     const billedFraction = moneyFraction;
     if (!parseMoney(buf, starts[EFFECTIVE]!, ends[EFFECTIVE]!)) {
-      ledger.problems.add(isNull(buf, starts[EFFECTIVE]!, ends[EFFECTIVE]!) ? "EffectiveCost is empty" : "EffectiveCost is not a number", record);
+      ledger.problems.add(
+        isNull(buf, starts[EFFECTIVE]!, ends[EFFECTIVE]!)
+          ? "EffectiveCost is empty"
+          : "EffectiveCost is not a number",
+        record,
+      );
       return;
     }
     if (!parseChargeStart(buf, starts[CHARGE_START]!, ends[CHARGE_START]!)) {
@@ -209,7 +251,8 @@ export async function readFocusCsv(file: string, displayName: string, ledger: Di
     const cs = starts[CURRENCY]!;
     const ce = ends[CURRENCY]!;
     let sameCurrency = currencyBytes.length > 0 && ce - cs === currencyBytes.length;
-    for (let i = 0; sameCurrency && i < currencyBytes.length; i++) sameCurrency = buf[cs + i] === currencyBytes[i];
+    for (let i = 0; sameCurrency && i < currencyBytes.length; i++)
+      sameCurrency = buf[cs + i] === currencyBytes[i];
     if (!sameCurrency) {
       const currency = buf.toString("utf8", cs, ce);
       if (isNull(buf, cs, ce)) {
@@ -231,26 +274,57 @@ export async function readFocusCsv(file: string, displayName: string, ledger: Di
       return escaped[code] ? value.replace(/""/g, '"') : value;
     };
     // A quoted and an unquoted spelling of one value intern apart but resolve to the same id.
-    const service = serviceIds.lookup(buf, starts[SERVICE]! < 0 ? 0 : starts[SERVICE]!, starts[SERVICE]! < 0 ? 0 : ends[SERVICE]!, () => ledger.services.id(text(SERVICE)));
-    const subAccount = subAccountIds.lookup(buf, starts[SUB_ACCOUNT_ID]! < 0 ? 0 : starts[SUB_ACCOUNT_ID]!, starts[SUB_ACCOUNT_ID]! < 0 ? 0 : ends[SUB_ACCOUNT_ID]!, () => {
-      const id = text(SUB_ACCOUNT_ID);
-      if (!ledger.subAccountNames.has(id) && starts[SUB_ACCOUNT_NAME]! >= 0) ledger.subAccountNames.set(id, text(SUB_ACCOUNT_NAME));
-      return ledger.subAccounts.id(id);
-    });
+    const service = serviceIds.lookup(
+      buf,
+      starts[SERVICE]! < 0 ? 0 : starts[SERVICE]!,
+      starts[SERVICE]! < 0 ? 0 : ends[SERVICE]!,
+      () => ledger.services.id(text(SERVICE)),
+    );
+    const subAccount = subAccountIds.lookup(
+      buf,
+      starts[SUB_ACCOUNT_ID]! < 0 ? 0 : starts[SUB_ACCOUNT_ID]!,
+      starts[SUB_ACCOUNT_ID]! < 0 ? 0 : ends[SUB_ACCOUNT_ID]!,
+      () => {
+        const id = text(SUB_ACCOUNT_ID);
+        if (!ledger.subAccountNames.has(id) && starts[SUB_ACCOUNT_NAME]! >= 0)
+          ledger.subAccountNames.set(id, text(SUB_ACCOUNT_NAME));
+        return ledger.subAccounts.id(id);
+      },
+    );
     const tagStart = starts[TAGS]!;
     const environment =
       tagStart < 0
         ? tags.resolve("", false)
-        : tagIds.lookup(buf, tagStart, ends[TAGS]!, () => tags.resolve(buf.toString("utf8", tagStart, ends[TAGS]), escaped[TAGS] === 1));
+        : tagIds.lookup(buf, tagStart, ends[TAGS]!, () =>
+            tags.resolve(buf.toString("utf8", tagStart, ends[TAGS]), escaped[TAGS] === 1),
+          );
     let flags = 0;
-    if (starts[SERVICE_CATEGORY]! >= 0 && equalsAscii(buf, starts[SERVICE_CATEGORY]!, ends[SERVICE_CATEGORY]!, "Compute")) {
+    if (
+      starts[SERVICE_CATEGORY]! >= 0 &&
+      equalsAscii(buf, starts[SERVICE_CATEGORY]!, ends[SERVICE_CATEGORY]!, "Compute")
+    ) {
       flags |= FLAG_COMPUTE;
       const ps = starts[PRICING_CATEGORY]!;
-      const onDemandPrice = ps >= 0 && (equalsAscii(buf, ps, ends[PRICING_CATEGORY]!, "Standard") || equalsAscii(buf, ps, ends[PRICING_CATEGORY]!, "On-Demand"));
-      const uncommitted = starts[COMMITMENT_ID]! < 0 || isNull(buf, starts[COMMITMENT_ID]!, ends[COMMITMENT_ID]!);
+      const onDemandPrice =
+        ps >= 0 &&
+        (equalsAscii(buf, ps, ends[PRICING_CATEGORY]!, "Standard") ||
+          equalsAscii(buf, ps, ends[PRICING_CATEGORY]!, "On-Demand"));
+      const uncommitted =
+        starts[COMMITMENT_ID]! < 0 || isNull(buf, starts[COMMITMENT_ID]!, ends[COMMITMENT_ID]!);
       if (onDemandPrice && uncommitted) flags |= FLAG_ON_DEMAND;
     }
-    ledger.add(chargeDay, chargeHour, billedUnits, billedFraction, moneyUnits, moneyFraction, environment, service, subAccount, flags);
+    ledger.add(
+      chargeDay,
+      chargeHour,
+      billedUnits,
+      billedFraction,
+      moneyUnits,
+      moneyFraction,
+      environment,
+      service,
+      subAccount,
+      flags,
+    );
   };
 
   // One buffer, refilled in place: the unfinished record at its end moves to the front, so no
@@ -297,14 +371,19 @@ export async function readFocusCsv(file: string, displayName: string, ledger: Di
         });
         offset = header.end;
       }
-      const consumed = offset + scanRecords(buffer.subarray(offset, total), columnOf, starts, ends, escaped, emit);
+      const consumed =
+        offset + scanRecords(buffer.subarray(offset, total), columnOf, starts, ends, escaped, emit);
       buffer.copyWithin(0, consumed, total);
       filled = total - consumed;
     }
   } finally {
     await handle.close();
   }
-  if (!columnOf) throw new ConfigurationError({ at: { file: displayName }, message: "is empty or has no complete header line" });
+  if (!columnOf)
+    throw new ConfigurationError({
+      at: { file: displayName },
+      message: "is empty or has no complete header line",
+    });
   return { file: displayName, records: record, missingOptional };
 }
 

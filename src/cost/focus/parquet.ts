@@ -30,14 +30,17 @@ import type { ReadSummary } from "./csv.js";
 function costOf(value: unknown): Amount | undefined {
   if (typeof value === "number") return amountFromNumber(value);
   if (typeof value === "bigint") return value * ONE;
-  if (typeof value === "string") return value === "" || value === "NULL" ? undefined : parseAmount(value)?.amount;
+  if (typeof value === "string")
+    return value === "" || value === "NULL" ? undefined : parseAmount(value)?.amount;
   return undefined;
 }
 
 function timeOf(value: unknown): number | undefined {
   if (value instanceof Date) return value.getTime();
   if (typeof value === "string") {
-    const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.replace(" ", "T")}Z` : value;
+    const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(value)
+      ? `${value.replace(" ", "T")}Z`
+      : value;
     const time = Date.parse(iso);
     return Number.isNaN(time) ? undefined : time;
   }
@@ -45,20 +48,32 @@ function timeOf(value: unknown): number | undefined {
   return undefined;
 }
 
-const textOf = (value: unknown): string => (value === null || value === undefined || value === "" ? UNKNOWN : String(value));
+const textOf = (value: unknown): string =>
+  value === null || value === undefined || value === "" ? UNKNOWN : String(value);
 
-export async function readFocusParquet(file: string, displayName: string, ledger: DigestLedger, tags: TagResolver): Promise<ReadSummary> {
+export async function readFocusParquet(
+  file: string,
+  displayName: string,
+  ledger: DigestLedger,
+  tags: TagResolver,
+): Promise<ReadSummary> {
   const buffer = await asyncBufferFromFile(file);
   let metadata;
   try {
     metadata = await parquetMetadataAsync(buffer);
   } catch (error) {
-    throw new ConfigurationError({ at: { file: displayName }, message: `is not a Parquet file hyparquet can read: ${(error as Error).message}` });
+    throw new ConfigurationError({
+      at: { file: displayName },
+      message: `is not a Parquet file hyparquet can read: ${(error as Error).message}`,
+    });
   }
   const names = parquetSchema(metadata).children.map((child) => child.element.name);
   const located = locateColumns(names);
   if (located.missingRequired.length > 0) {
-    throw new ConfigurationError({ at: { file: displayName }, message: `is not a FOCUS export the digest can use: column(s) ${located.missingRequired.join(", ")} missing from its schema` });
+    throw new ConfigurationError({
+      at: { file: displayName },
+      message: `is not a FOCUS export the digest can use: column(s) ${located.missingRequired.join(", ")} missing from its schema`,
+    });
   }
   const columns = FOCUS_COLUMNS.filter((_, code) => located.index[code]! >= 0);
   const position = FOCUS_COLUMNS.map((name) => columns.indexOf(name));
@@ -67,13 +82,21 @@ export async function readFocusParquet(file: string, displayName: string, ledger
   for (const group of metadata.row_groups) {
     const rowEnd = groupStart + Number(group.num_rows);
     const rows = await new Promise<unknown[][]>((resolve, reject) => {
-      parquetRead({ file: buffer, metadata, columns, rowStart: groupStart, rowEnd, onComplete: (data) => resolve(data as unknown[][]) }).catch(reject);
+      parquetRead({
+        file: buffer,
+        metadata,
+        columns,
+        rowStart: groupStart,
+        rowEnd,
+        onComplete: (data) => resolve(data as unknown[][]),
+      }).catch(reject);
     });
     groupStart = rowEnd;
     for (const row of rows) {
       record++;
       ledger.rows++;
-      const cell = (code: number): unknown => (position[code]! < 0 ? undefined : row[position[code]!]);
+      const cell = (code: number): unknown =>
+        position[code]! < 0 ? undefined : row[position[code]!];
       const billed = costOf(cell(BILLED));
       if (billed === undefined) {
         ledger.problems.add("BilledCost is empty or not a number", record);
@@ -100,16 +123,27 @@ export async function readFocusParquet(file: string, displayName: string, ledger
         continue;
       }
       const subAccount = textOf(cell(SUB_ACCOUNT_ID));
-      if (!ledger.subAccountNames.has(subAccount) && position[SUB_ACCOUNT_NAME]! >= 0) ledger.subAccountNames.set(subAccount, textOf(cell(SUB_ACCOUNT_NAME)));
+      if (!ledger.subAccountNames.has(subAccount) && position[SUB_ACCOUNT_NAME]! >= 0)
+        ledger.subAccountNames.set(subAccount, textOf(cell(SUB_ACCOUNT_NAME)));
       const rawTags = cell(TAGS);
       const environment =
-        typeof rawTags === "string" ? tags.resolve(rawTags, false) : tags.resolveObject(rawTags && typeof rawTags === "object" ? (rawTags as Record<string, unknown>) : undefined);
+        typeof rawTags === "string"
+          ? tags.resolve(rawTags, false)
+          : tags.resolveObject(
+              rawTags && typeof rawTags === "object"
+                ? (rawTags as Record<string, unknown>)
+                : undefined,
+            );
       let flags = 0;
       if (cell(SERVICE_CATEGORY) === "Compute") {
         flags |= FLAG_COMPUTE;
         const pricing = cell(PRICING_CATEGORY);
         const commitment = cell(COMMITMENT_ID);
-        if ((pricing === "Standard" || pricing === "On-Demand") && (commitment === null || commitment === undefined || commitment === "")) flags |= FLAG_ON_DEMAND;
+        if (
+          (pricing === "Standard" || pricing === "On-Demand") &&
+          (commitment === null || commitment === undefined || commitment === "")
+        )
+          flags |= FLAG_ON_DEMAND;
       }
       const day = Math.floor(time / 86_400_000);
       ledger.add(

@@ -27,11 +27,18 @@ const RUN_FILTERS: Record<string, (run: JsonObject, wanted: string) => boolean> 
 function createdMatches(createdAt: string, wanted: string): boolean {
   const day = createdAt.slice(0, 10);
   const range = /^(\S+)\.\.(\S+)$/.exec(wanted);
-  if (range) return (range[1] === "*" || day >= range[1]!) && (range[2] === "*" || day <= range[2]!);
+  if (range)
+    return (range[1] === "*" || day >= range[1]!) && (range[2] === "*" || day <= range[2]!);
   const compare = /^(>=|<=|>|<)(\S+)$/.exec(wanted);
   if (compare) {
     const bound = compare[2]!;
-    return compare[1] === ">=" ? day >= bound : compare[1] === "<=" ? day <= bound : compare[1] === ">" ? day > bound : day < bound;
+    return compare[1] === ">="
+      ? day >= bound
+      : compare[1] === "<="
+        ? day <= bound
+        : compare[1] === ">"
+          ? day > bound
+          : day < bound;
   }
   return day === wanted;
 }
@@ -53,7 +60,9 @@ const listRuns: Handler = (request, state) => {
     status: 200,
     body: {
       total_count: matching.length,
-      workflow_runs: page.items.map((run) => (withoutPullRequests ? { ...run, pull_requests: [] } : run)),
+      workflow_runs: page.items.map((run) =>
+        withoutPullRequests ? { ...run, pull_requests: [] } : run,
+      ),
     },
     headers: page.headers,
   };
@@ -72,7 +81,11 @@ const listJobs: Handler = (request, state) => {
     .filter((job) => job.run_id === run.id)
     .sort((a, b) => Number(a.id) - Number(b.id));
   const page = paginate(jobs, request);
-  return { status: 200, body: { total_count: jobs.length, jobs: page.items }, headers: page.headers };
+  return {
+    status: 200,
+    body: { total_count: jobs.length, jobs: page.items },
+    headers: page.headers,
+  };
 };
 
 function runOf(request: StandInRequest, repository: RepositoryState): JsonObject {

@@ -1,12 +1,21 @@
 // Comparing two commits of the seeded history: what `head` has that `base` has not, oldest first.
-import { errorBody, notFound, ReplyError, repositoryOf, type Handler, type StandInRequest } from "../http.js";
+import {
+  errorBody,
+  notFound,
+  ReplyError,
+  repositoryOf,
+  type Handler,
+  type StandInRequest,
+} from "../http.js";
 import { specExample, type JsonObject } from "../spec.js";
 import type { CommitRecord, GitHubState, RepositoryState } from "../state.js";
 
 function resolveRef(repository: RepositoryState, ref: string): CommitRecord {
   const exact = repository.commits.get(ref);
   if (exact) return exact;
-  const byPrefix = [...repository.commits.values()].filter((commit) => ref.length >= 7 && commit.sha.startsWith(ref));
+  const byPrefix = [...repository.commits.values()].filter(
+    (commit) => ref.length >= 7 && commit.sha.startsWith(ref),
+  );
   if (byPrefix.length === 1 && byPrefix[0]) return byPrefix[0];
   throw new ReplyError({ status: 404, body: errorBody(404, `No commit found for SHA: ${ref}`) });
 }
@@ -23,7 +32,12 @@ function ancestors(repository: RepositoryState, start: CommitRecord): Set<string
   return seen;
 }
 
-function renderCommit(state: GitHubState, repository: RepositoryState, commit: CommitRecord, template: JsonObject): JsonObject {
+function renderCommit(
+  state: GitHubState,
+  repository: RepositoryState,
+  commit: CommitRecord,
+  template: JsonObject,
+): JsonObject {
   const api = `${state.baseUrl}/repos/${repository.fullName}`;
   const html = `${state.baseUrl}/${repository.fullName}`;
   const inner = template.commit as JsonObject;
@@ -42,7 +56,11 @@ function renderCommit(state: GitHubState, repository: RepositoryState, commit: C
       message: commit.message,
       tree: { url: `${api}/git/trees/${commit.sha}`, sha: commit.sha },
     },
-    parents: commit.parents.map((sha) => ({ sha, url: `${api}/commits/${sha}`, html_url: `${html}/commit/${sha}` })),
+    parents: commit.parents.map((sha) => ({
+      sha,
+      url: `${api}/commits/${sha}`,
+      html_url: `${html}/commit/${sha}`,
+    })),
   };
 }
 
@@ -50,20 +68,32 @@ function renderCommit(state: GitHubState, repository: RepositoryState, commit: C
 const compareCommits: Handler = (request: StandInRequest, state) => {
   const repository = repositoryOf(request, state);
   // GitHub routes the same URL as `{base}...{head}` or as one `{basehead}` parameter.
-  const [baseRef, headRef, ...rest] = request.path.basehead !== undefined ? String(request.path.basehead).split("...") : [String(request.path.base), String(request.path.head)];
+  const [baseRef, headRef, ...rest] =
+    request.path.basehead !== undefined
+      ? String(request.path.basehead).split("...")
+      : [String(request.path.base), String(request.path.head)];
   if (!baseRef || !headRef || rest.length > 0) throw notFound();
   const base = resolveRef(repository, baseRef);
   const head = resolveRef(repository, headRef);
   const fromBase = ancestors(repository, base);
   const fromHead = ancestors(repository, head);
-  const ahead = [...fromHead].filter((sha) => !fromBase.has(sha)).map((sha) => repository.commits.get(sha) as CommitRecord);
+  const ahead = [...fromHead]
+    .filter((sha) => !fromBase.has(sha))
+    .map((sha) => repository.commits.get(sha) as CommitRecord);
   const behind = [...fromBase].filter((sha) => !fromHead.has(sha)).length;
   ahead.sort((a, b) => Date.parse(a.committerDate) - Date.parse(b.committerDate));
   const example = specExample("commit-comparison");
   const template = (example.commits as JsonObject[])[0] as JsonObject;
   const api = `${state.baseUrl}/repos/${repository.fullName}`;
   const html = `${state.baseUrl}/${repository.fullName}`;
-  const status = ahead.length === 0 && behind === 0 ? "identical" : behind === 0 ? "ahead" : ahead.length === 0 ? "behind" : "diverged";
+  const status =
+    ahead.length === 0 && behind === 0
+      ? "identical"
+      : behind === 0
+        ? "ahead"
+        : ahead.length === 0
+          ? "behind"
+          : "diverged";
   return {
     status: 200,
     body: {
@@ -78,7 +108,9 @@ const compareCommits: Handler = (request: StandInRequest, state) => {
       ahead_by: ahead.length,
       behind_by: behind,
       total_commits: ahead.length,
-      commits: ahead.slice(0, 250).map((commit) => renderCommit(state, repository, commit, template)),
+      commits: ahead
+        .slice(0, 250)
+        .map((commit) => renderCommit(state, repository, commit, template)),
       files: [],
     },
   };

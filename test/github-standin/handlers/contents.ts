@@ -6,10 +6,19 @@ import type { GitHubState, RepositoryState } from "../state.js";
 
 /** A blob id the way git computes it, so it changes with the content. */
 function blobSha(content: string): string {
-  return createHash("sha1").update(`blob ${Buffer.byteLength(content)}\0${content}`).digest("hex");
+  return createHash("sha1")
+    .update(`blob ${Buffer.byteLength(content)}\0${content}`)
+    .digest("hex");
 }
 
-function entry(state: GitHubState, repository: RepositoryState, ref: string, path: string, type: "file" | "dir", content = ""): JsonObject {
+function entry(
+  state: GitHubState,
+  repository: RepositoryState,
+  ref: string,
+  path: string,
+  type: "file" | "dir",
+  content = "",
+): JsonObject {
   const api = `${state.baseUrl}/repos/${repository.fullName}`;
   const html = `${state.baseUrl}/${repository.fullName}/${type === "file" ? "blob" : "tree"}/${ref}/${path}`;
   const sha = type === "file" ? blobSha(content) : blobSha(`tree ${path}`);
@@ -24,7 +33,8 @@ function entry(state: GitHubState, repository: RepositoryState, ref: string, pat
     url: self,
     git_url: git,
     html_url: html,
-    download_url: type === "file" ? `${state.baseUrl}/raw/${repository.fullName}/${ref}/${path}` : null,
+    download_url:
+      type === "file" ? `${state.baseUrl}/raw/${repository.fullName}/${ref}/${path}` : null,
     _links: { self, git, html },
   };
 }
@@ -43,7 +53,11 @@ const getContent: Handler = (request, state) => {
   if (content !== undefined) {
     return {
       status: 200,
-      body: { ...entry(state, repository, ref, path, "file", content), encoding: "base64", content: Buffer.from(content).toString("base64") },
+      body: {
+        ...entry(state, repository, ref, path, "file", content),
+        encoding: "base64",
+        content: Buffer.from(content).toString("base64"),
+      },
     };
   }
   const children = new Map<string, "file" | "dir">();
@@ -55,7 +69,9 @@ const getContent: Handler = (request, state) => {
   if (children.size === 0) throw notFound();
   return {
     status: 200,
-    body: [...children].sort(([a], [b]) => a.localeCompare(b)).map(([child, type]) => entry(state, repository, ref, child, type, files.get(child))),
+    body: [...children]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([child, type]) => entry(state, repository, ref, child, type, files.get(child))),
   };
 };
 

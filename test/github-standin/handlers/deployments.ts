@@ -51,7 +51,9 @@ const createDeployment: Handler = (request, state) => {
   const deployment: DeploymentRecord = {
     id: state.nextId(),
     // No git history here: a full commit id is kept, any other ref gets a stable made-up one.
-    sha: /^[0-9a-f]{40}$/.test(fields.ref) ? fields.ref : fakeSha(`${repository.fullName}@${fields.ref}`),
+    sha: /^[0-9a-f]{40}$/.test(fields.ref)
+      ? fields.ref
+      : fakeSha(`${repository.fullName}@${fields.ref}`),
     ref: fields.ref,
     task: fields.task ?? "deploy",
     payload: fields.payload ?? {},
@@ -78,15 +80,24 @@ const listDeployments: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
   const filters = FILTERS.map((field) => [field, queryString(request, field)] as const);
   const matching = [...repository.deployments.values()]
-    .filter((deployment) => filters.every(([field, wanted]) => wanted === undefined || deployment[field] === wanted))
+    .filter((deployment) =>
+      filters.every(([field, wanted]) => wanted === undefined || deployment[field] === wanted),
+    )
     .sort((a, b) => b.id - a.id);
   const page = paginate(matching, request);
-  return { status: 200, body: page.items.map((d) => renderDeployment(state, repository, d)), headers: page.headers };
+  return {
+    status: 200,
+    body: page.items.map((d) => renderDeployment(state, repository, d)),
+    headers: page.headers,
+  };
 };
 
 const getDeployment: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
-  return { status: 200, body: renderDeployment(state, repository, deploymentOf(request, repository)) };
+  return {
+    status: 200,
+    body: renderDeployment(state, repository, deploymentOf(request, repository)),
+  };
 };
 
 /** Only an inactive deployment can go, unless it is the repository's only one (GitHub's documented rule). */
@@ -107,7 +118,8 @@ const createStatus: Handler = (request, state) => {
   const deployment = deploymentOf(request, repository);
   const fields = request.body as StatusFields;
   // A status may move the deployment to another environment; otherwise it keeps the current one.
-  const environment = fields.environment ?? deployment.statuses.at(-1)?.environment ?? deployment.environment;
+  const environment =
+    fields.environment ?? deployment.statuses.at(-1)?.environment ?? deployment.environment;
   deployment.environment = environment;
   const status = addStatus(state, deployment, {
     state: fields.state,
@@ -139,7 +151,9 @@ const listStatuses: Handler = (request, state) => {
 const getStatus: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
   const deployment = deploymentOf(request, repository);
-  const status = deployment.statuses.find((candidate) => candidate.id === pathNumber(request, "status_id"));
+  const status = deployment.statuses.find(
+    (candidate) => candidate.id === pathNumber(request, "status_id"),
+  );
   if (!status) throw notFound();
   return { status: 200, body: renderDeploymentStatus(state, repository, deployment, status) };
 };
@@ -149,7 +163,11 @@ const getStatus: Handler = (request, state) => {
  * the same environment whose latest state is success, skipping transient and production ones,
  * as GitHub's "Inactive deployments" documentation says.
  */
-function retirePriorDeployments(state: GitHubState, repository: RepositoryState, current: DeploymentRecord): void {
+function retirePriorDeployments(
+  state: GitHubState,
+  repository: RepositoryState,
+  current: DeploymentRecord,
+): void {
   for (const earlier of repository.deployments.values()) {
     const eligible =
       earlier.id < current.id &&

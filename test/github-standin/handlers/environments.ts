@@ -12,7 +12,13 @@ import {
   type StandInRequest,
 } from "../http.js";
 import { renderBranchPattern, renderEnvironment } from "../render.js";
-import type { BranchPatternRecord, BranchPolicy, EnvironmentRecord, GitHubState, RepositoryState } from "../state.js";
+import type {
+  BranchPatternRecord,
+  BranchPolicy,
+  EnvironmentRecord,
+  GitHubState,
+  RepositoryState,
+} from "../state.js";
 
 interface EnvironmentFields {
   wait_timer?: number;
@@ -26,7 +32,10 @@ const MAX_REVIEWERS = 6;
 
 const getEnvironment: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
-  return { status: 200, body: renderEnvironment(state, repository, environmentOf(request, repository)) };
+  return {
+    status: 200,
+    body: renderEnvironment(state, repository, environmentOf(request, repository)),
+  };
 };
 
 /**
@@ -40,7 +49,9 @@ const createOrUpdateEnvironment: Handler = (request, state) => {
   const name = String(request.path.environment_name);
   const now = state.now();
   // Changes go to a copy, stored only once every field is accepted: a 422 leaves nothing half-done.
-  const environment: EnvironmentRecord = structuredClone(repository.environments.get(name.toLowerCase())) ?? {
+  const environment: EnvironmentRecord = structuredClone(
+    repository.environments.get(name.toLowerCase()),
+  ) ?? {
     id: state.nextId(),
     name,
     createdAt: now,
@@ -60,13 +71,17 @@ const createOrUpdateEnvironment: Handler = (request, state) => {
 /** Sorted by name; GitHub wraps the page in `{ total_count, environments }`. */
 const listEnvironments: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
-  const environments = [...repository.environments.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const environments = [...repository.environments.values()].sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
   const page = paginate(environments, request);
   return {
     status: 200,
     body: {
       total_count: environments.length,
-      environments: page.items.map((environment) => renderEnvironment(state, repository, environment)),
+      environments: page.items.map((environment) =>
+        renderEnvironment(state, repository, environment),
+      ),
     },
     headers: page.headers,
   };
@@ -79,15 +94,24 @@ const deleteEnvironment: Handler = (request, state) => {
   return { status: 204 };
 };
 
-function applyWaitTimer(state: GitHubState, environment: EnvironmentRecord, minutes: number | undefined): void {
+function applyWaitTimer(
+  state: GitHubState,
+  environment: EnvironmentRecord,
+  minutes: number | undefined,
+): void {
   if (minutes === undefined) return;
   if (minutes < 0 || minutes > MAX_WAIT_MINUTES) {
     throw validationFailed(`wait_timer must be an integer between 0 and ${MAX_WAIT_MINUTES}.`);
   }
-  environment.waitTimer = minutes === 0 ? null : { ruleId: environment.waitTimer?.ruleId ?? state.nextId(), minutes };
+  environment.waitTimer =
+    minutes === 0 ? null : { ruleId: environment.waitTimer?.ruleId ?? state.nextId(), minutes };
 }
 
-function applyReviewers(state: GitHubState, environment: EnvironmentRecord, fields: EnvironmentFields): void {
+function applyReviewers(
+  state: GitHubState,
+  environment: EnvironmentRecord,
+  fields: EnvironmentFields,
+): void {
   const reviewers = fields.reviewers;
   if (reviewers === undefined) {
     if (environment.reviewers && fields.prevent_self_review !== undefined) {
@@ -106,18 +130,22 @@ function applyReviewers(state: GitHubState, environment: EnvironmentRecord, fiel
   for (const reviewer of reviewers) {
     if (reviewer.type === "Team") {
       const team = reviewer.id === undefined ? undefined : state.teamById(reviewer.id);
-      if (!team) throw validationFailed(`Reviewer Team ${reviewer.id ?? "(no id)"} does not exist.`);
+      if (!team)
+        throw validationFailed(`Reviewer Team ${reviewer.id ?? "(no id)"} does not exist.`);
       teams.push(team.id);
       continue;
     }
     const user = reviewer.id === undefined ? undefined : state.userById(reviewer.id);
     if (!user || user.type === "Organization")
-      throw validationFailed(`Reviewer ${reviewer.type ?? "User"} ${reviewer.id ?? "(no id)"} does not exist.`);
+      throw validationFailed(
+        `Reviewer ${reviewer.type ?? "User"} ${reviewer.id ?? "(no id)"} does not exist.`,
+      );
     users.push(user.login);
   }
   environment.reviewers = {
     ruleId: environment.reviewers?.ruleId ?? state.nextId(),
-    preventSelfReview: fields.prevent_self_review ?? environment.reviewers?.preventSelfReview ?? false,
+    preventSelfReview:
+      fields.prevent_self_review ?? environment.reviewers?.preventSelfReview ?? false,
     users,
     ...(teams.length > 0 ? { teams } : {}),
   };
@@ -136,9 +164,14 @@ function applyBranchPolicy(
     return;
   }
   if (policy.protected_branches === policy.custom_branch_policies) {
-    throw validationFailed("Exactly one of protected_branches and custom_branch_policies must be true.");
+    throw validationFailed(
+      "Exactly one of protected_branches and custom_branch_policies must be true.",
+    );
   }
-  environment.branchPolicy = { ruleId: environment.branchPolicy?.ruleId ?? state.nextId(), policy: { ...policy } };
+  environment.branchPolicy = {
+    ruleId: environment.branchPolicy?.ruleId ?? state.nextId(),
+    policy: { ...policy },
+  };
   if (policy.custom_branch_policies) environment.branchPatterns ??= [];
   else delete environment.branchPatterns;
 }
@@ -156,7 +189,8 @@ function requireAdministration(state: GitHubState): void {
 /** The patterns of an environment whose policy is custom; 404 otherwise, as GitHub answers. */
 function patternsOf(request: StandInRequest, repository: RepositoryState): BranchPatternRecord[] {
   const environment = environmentOf(request, repository);
-  if (!environment.branchPolicy?.policy.custom_branch_policies) throw new ReplyError({ status: 404, body: errorBody(404, "Not Found") });
+  if (!environment.branchPolicy?.policy.custom_branch_policies)
+    throw new ReplyError({ status: 404, body: errorBody(404, "Not Found") });
   environment.branchPatterns ??= [];
   return environment.branchPatterns;
 }
@@ -178,7 +212,8 @@ const createBranchPattern: Handler = (request, state) => {
   const body = request.body as { name: string; type?: "branch" | "tag" };
   const type = body.type ?? "branch";
   // GitHub's answer when the same pattern already exists: a bodiless 303.
-  if (patterns.some((pattern) => pattern.name === body.name && pattern.type === type)) return { status: 303 };
+  if (patterns.some((pattern) => pattern.name === body.name && pattern.type === type))
+    return { status: 303 };
   const pattern: BranchPatternRecord = { id: state.nextId(), name: body.name, type };
   patterns.push(pattern);
   return { status: 200, body: renderBranchPattern(pattern) };

@@ -86,10 +86,18 @@ const listIssues: Handler = (request, state) => {
     .filter((name) => name !== "");
   const matching = [...repository.issues.values()]
     .filter((issue) => wantedState === "all" || issue.state === wantedState)
-    .filter((issue) => wantedLabels.every((name) => issue.labels.some((label) => label.toLowerCase() === name)))
-    .sort((a, b) => (queryString(request, "direction") === "asc" ? a.number - b.number : b.number - a.number));
+    .filter((issue) =>
+      wantedLabels.every((name) => issue.labels.some((label) => label.toLowerCase() === name)),
+    )
+    .sort((a, b) =>
+      queryString(request, "direction") === "asc" ? a.number - b.number : b.number - a.number,
+    );
   const page = paginate(matching, request);
-  return { status: 200, body: page.items.map((issue) => renderIssue(state, repository, issue)), headers: page.headers };
+  return {
+    status: 200,
+    body: page.items.map((issue) => renderIssue(state, repository, issue)),
+    headers: page.headers,
+  };
 };
 
 /** Adds labels (created on the fly, as GitHub does) and answers with every label of the issue. */
@@ -117,7 +125,11 @@ function issueOf(request: StandInRequest, repository: RepositoryState): IssueRec
 }
 
 /** Label names, each created in the repository when new, with GitHub's canonical spelling kept. */
-function labelNames(state: GitHubState, repository: RepositoryState, inputs: readonly LabelInput[]): string[] {
+function labelNames(
+  state: GitHubState,
+  repository: RepositoryState,
+  inputs: readonly LabelInput[],
+): string[] {
   return inputs.flatMap((input) => {
     const name = typeof input === "string" ? input : input.name;
     if (!name) return [];

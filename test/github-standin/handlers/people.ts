@@ -9,7 +9,10 @@ const getUser: Handler = (request, state) => ({
 
 const getTeam: Handler = (request, state) => ({
   status: 200,
-  body: renderTeamFull(state, found(state.team(String(request.path.org), String(request.path.team_slug)))),
+  body: renderTeamFull(
+    state,
+    found(state.team(String(request.path.org), String(request.path.team_slug))),
+  ),
 });
 
 export const peopleHandlers: Record<string, Handler> = {
