@@ -9,7 +9,7 @@ import { runGate } from "../analysis/gate.js";
 import { openEnvironmentDirectory } from "../config/environment-files.js";
 import { layerEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
-import { ConfigurationError, throwIfProblems, type Problem } from "../runtime/errors.js";
+import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import {
@@ -21,8 +21,8 @@ import {
   registerSecret,
   setOutput,
 } from "../runtime/runner.js";
-import { scrubSecrets } from "../runtime/secrets.js";
-import { issuesToProblems } from "../runtime/validation.js";
+import { scrubSecrets } from "../shared/secrets.js";
+import { issuesToProblems } from "../shared/validation.js";
 
 const text = z.optional(z.string());
 const VERDICTS = ["promote", "inconclusive", "rollback"] as const;

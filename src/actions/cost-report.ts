@@ -19,7 +19,7 @@ import { pullRequestFromPayload, runPullRequestMode, type Notice } from "../cost
 import { postWebhook } from "../cost/webhook.js";
 import { layerEnvironment } from "../config/layering.js";
 import { announce, runLink, stepPorts } from "../notify/announce.js";
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";

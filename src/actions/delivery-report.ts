@@ -6,7 +6,7 @@ import * as z from "zod/mini";
 import { fetchChanges, fetchHistory } from "../dora/github.js";
 import { environmentMetrics, parseWindow } from "../dora/metrics.js";
 import { renderHtml, renderSummary, type DeliveryReport } from "../dora/render.js";
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import { writeFileAtomic } from "../runtime/files.js";
 import { createGitHubClient } from "../runtime/github.js";
 import { readInputs } from "../runtime/inputs.js";

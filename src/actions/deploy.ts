@@ -26,7 +26,7 @@ import { parseVersion } from "../deploy/version.js";
 import { prepareChecks } from "../health/checks.js";
 import { probeHttp } from "../health/http-probe.js";
 import { verifyChecks } from "../health/verify.js";
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import { createGitHubClient, type GitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
@@ -40,7 +40,7 @@ import {
   saveState,
   setOutput,
 } from "../runtime/runner.js";
-import { scrubSecrets } from "../runtime/secrets.js";
+import { scrubSecrets } from "../shared/secrets.js";
 import { afterDeploy } from "../notify/after-deploy.js";
 import { sendHttp } from "../notify/http.js";
 import { resolveNotify, type ResolvedNotify } from "../notify/settings.js";

@@ -10,7 +10,7 @@ import { renderConfigReport } from "../config/report.js";
 import { runProtection } from "../protection/mode.js";
 import { drifted } from "../protection/plan.js";
 import { changesJson, driftMessage, renderProtectionReport } from "../protection/report.js";
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import { writeFileAtomic } from "../runtime/files.js";
 import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
@@ -25,7 +25,7 @@ import {
   registerSecret,
   setOutput,
 } from "../runtime/runner.js";
-import { scrubSecrets } from "../runtime/secrets.js";
+import { scrubSecrets } from "../shared/secrets.js";
 import { parseSecretsInput } from "../runtime/secrets-input.js";
 
 const Inputs = z.object({

@@ -10,7 +10,7 @@ import { probeHttp } from "../health/http-probe.js";
 import { healthReportJson, renderHealthSummary } from "../health/report.js";
 import { verifyChecks } from "../health/verify.js";
 import { announce, runLink, stepPorts } from "../notify/announce.js";
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import { booleanInput, integerInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import {
@@ -22,7 +22,7 @@ import {
   registerSecret,
   setOutput,
 } from "../runtime/runner.js";
-import { scrubSecrets } from "../runtime/secrets.js";
+import { scrubSecrets } from "../shared/secrets.js";
 
 const Inputs = z.object({
   environment: z.optional(z.string()),

@@ -3,13 +3,13 @@
 // the first request. Pure: providers are named here and created by the caller.
 import * as z from "zod/mini";
 import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
-import { parseDuration } from "../health/duration.js";
-import type { Problem, SourcePosition } from "../runtime/errors.js";
-import { issuesToProblems } from "../runtime/validation.js";
+import { parseDuration, promDuration } from "../shared/duration.js";
+import type { Problem, SourcePosition } from "../shared/errors.js";
+import { issuesToProblems } from "../shared/validation.js";
 import type { ComparisonOptions } from "./judge.js";
 import { HTTP_TIME_PLACEHOLDERS } from "./http-provider.js";
 import { validatePromql } from "./prometheus.js";
-import { placeholders, promDuration, renderTemplate } from "./template.js";
+import { placeholders, renderTemplate } from "../shared/template.js";
 import {
   parseThreshold,
   type Aggregate,

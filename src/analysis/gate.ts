@@ -4,8 +4,8 @@
 import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
 import type { LayeredEnvironment } from "../config/layering.js";
 import { resolveReferences, type VariableLookup } from "../config/references.js";
-import { ConfigurationError, type Problem } from "../runtime/errors.js";
-import { issuesToProblems } from "../runtime/validation.js";
+import { ConfigurationError, type Problem } from "../shared/errors.js";
+import { issuesToProblems } from "../shared/validation.js";
 import { runAnalysis, type AnalysisResult, type Clock } from "./analysis.js";
 import {
   AnalysisSectionSchema,

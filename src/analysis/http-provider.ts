@@ -1,7 +1,7 @@
 // The http provider: any endpoint that answers JSON. The query is a URL (relative to `address`
 // when one is given) and `path` picks the value(s) out of the answer. Range queries fill the
 // `{{ start }}`, `{{ end }}` and `{{ step }}` placeholders (unix seconds) of the URL.
-import { parseBodyPath, resolveSteps } from "../health/body-path.js";
+import { parseBodyPath, resolveSteps } from "../shared/json-path.js";
 import { describeUrl, requestJson } from "./http-json.js";
 import {
   authorizationHeader,
@@ -12,7 +12,7 @@ import {
   type Sample,
   type Series,
 } from "./provider.js";
-import { renderTemplate } from "./template.js";
+import { renderTemplate } from "../shared/template.js";
 
 /** Placeholders the http provider fills at query time, left in place when queries are prepared. */
 export const HTTP_TIME_PLACEHOLDERS = ["time", "start", "end", "step"] as const;

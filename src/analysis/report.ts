@@ -1,10 +1,10 @@
 // The canary-gate report: the JSON output (every measurement) and the job summary a release
 // manager approves on: one sentence, a table, and a chart of each metric over the analysis.
-import { code, details, raw, table, truncate } from "../runtime/markdown.js";
+import { code, details, raw, table, truncate } from "../shared/markdown.js";
 import type { AnalysisResult, MetricResult } from "./analysis.js";
 import type { AnalysisSettings, PreparedMetric } from "./definitions.js";
 import type { Measurement } from "./measure.js";
-import { formatDuration } from "../health/duration.js";
+import { formatDuration } from "../shared/duration.js";
 
 const VERDICT_TITLE = {
   promote: "✅ promote",

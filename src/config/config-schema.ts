@@ -2,7 +2,7 @@
 import { Ajv, type ErrorObject } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import type { Problem } from "../runtime/errors.js";
+import type { Problem } from "../shared/errors.js";
 import type { KeyPath } from "./yaml-source.js";
 
 // ajv-formats is CommonJS with a default export; under NodeNext its namespace arrives as the default.

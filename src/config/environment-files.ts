@@ -1,7 +1,7 @@
 // Reading environments/ from disk: which environments exist, and each one's YAML layers.
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import type { EnvironmentSources } from "./layering.js";
 import { parseYamlSource, type YamlSource } from "./yaml-source.js";
 

@@ -1,6 +1,6 @@
 // The rendered configuration written out as JSON, YAML or dotenv, and keys turned into variable names.
 import { stringify } from "yaml";
-import { ConfigurationError, type Problem } from "../runtime/errors.js";
+import { ConfigurationError, type Problem } from "../shared/errors.js";
 import { leaves } from "./flatten.js";
 import { formatKeyPath, type KeyPath } from "./yaml-source.js";
 

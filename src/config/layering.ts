@@ -1,6 +1,6 @@
 // An environment's files (base.yml, then <name>.yml) validated and layered into one document.
-import { throwIfProblems, type Problem, type SourcePosition } from "../runtime/errors.js";
-import { issuesToProblems } from "../runtime/validation.js";
+import { throwIfProblems, type Problem, type SourcePosition } from "../shared/errors.js";
+import { issuesToProblems } from "../shared/validation.js";
 import { EnvironmentFileSchema, type EnvironmentFile } from "./environment-schema.js";
 import { isPlainObject, mergePatch, withoutNulls } from "./merge-patch.js";
 import { formatKeyPath, type KeyPath, type YamlSource } from "./yaml-source.js";

@@ -1,6 +1,6 @@
 // `${env:NAME}` and `${secret:NAME}` references inside configuration strings, resolved at render time.
-import type { Problem } from "../runtime/errors.js";
-import { MASK } from "../runtime/secrets.js";
+import type { Problem } from "../shared/errors.js";
+import { MASK } from "../shared/secrets.js";
 import { isPlainObject } from "./merge-patch.js";
 import { formatKeyPath, type KeyPath } from "./yaml-source.js";
 

@@ -1,11 +1,11 @@
 // Rendering an environment's `config` section: references resolved, validated, digested, compared.
-import { throwIfProblems, type Problem } from "../runtime/errors.js";
+import { throwIfProblems, type Problem } from "../shared/errors.js";
 import { canonicalJson, contentDigest } from "./canonical.js";
 import type { ConfigValidator } from "./config-schema.js";
 import { diffTrees, type Difference } from "./flatten.js";
 import type { LayeredEnvironment } from "./layering.js";
 import { isPlainObject, type PlainObject } from "./merge-patch.js";
-import { MASK } from "../runtime/secrets.js";
+import { MASK } from "../shared/secrets.js";
 import {
   mentionsSecret,
   resolveReferences,

@@ -1,5 +1,5 @@
 // The env-config job summary: the rendered keys (secrets masked) and the comparison, as markdown.
-import { alert, code, details, raw, table, truncate } from "../runtime/markdown.js";
+import { alert, code, details, raw, table, truncate } from "../shared/markdown.js";
 import { leaves } from "./flatten.js";
 import type { ConfigDifference, RenderedConfig } from "./render.js";
 import { formatKeyPath } from "./yaml-source.js";

@@ -1,6 +1,6 @@
 // YAML text to plain data, keeping enough of the document to point at any key's file and line.
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
-import { ConfigurationError, type SourcePosition } from "../runtime/errors.js";
+import { ConfigurationError, type SourcePosition } from "../shared/errors.js";
 
 export type KeyPath = readonly (string | number)[];
 

@@ -1,5 +1,5 @@
 // Budgets: an environment's monthly amount with warn and fail thresholds, and how a cost stands against it.
-import type { Problem, SourcePosition } from "../runtime/errors.js";
+import type { Problem, SourcePosition } from "../shared/errors.js";
 import type { KeyPath } from "../config/yaml-source.js";
 import { divideRound, parseAmount, type Amount } from "./money.js";
 import type { Budget } from "./resources-schema.js";

@@ -1,7 +1,7 @@
 // Pricing catalogs: what one unit of each resource type costs, validated, with user overrides on top.
 import * as z from "zod/mini";
-import { throwIfProblems, type Problem } from "../runtime/errors.js";
-import { issuesToProblems } from "../runtime/validation.js";
+import { throwIfProblems, type Problem } from "../shared/errors.js";
+import { issuesToProblems } from "../shared/validation.js";
 import { formatKeyPath, type YamlSource } from "../config/yaml-source.js";
 import { parseAmount, type Amount } from "./money.js";
 

@@ -1,7 +1,7 @@
 // GitHub Actions minutes priced per runner SKU: versioned rate files, label mapping, whole-minute rounding.
 import * as z from "zod/mini";
-import { throwIfProblems } from "../runtime/errors.js";
-import { issuesToProblems } from "../runtime/validation.js";
+import { throwIfProblems } from "../shared/errors.js";
+import { issuesToProblems } from "../shared/validation.js";
 import { formatKeyPath, type YamlSource } from "../config/yaml-source.js";
 import { parseAmount, type Amount } from "./money.js";
 

@@ -1,7 +1,7 @@
 // Digest mode: stream the FOCUS exports into the ledger, then build the period's report.
 import { readdir, stat } from "node:fs/promises";
 import { isAbsolute, join, matchesGlob, relative, resolve, sep } from "node:path";
-import { ConfigurationError, throwIfProblems, type Problem } from "../runtime/errors.js";
+import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";
 import type { GitHubClient } from "../runtime/github.js";
 import type { EnvironmentDirectory } from "../config/environment-files.js";
 import { layerEnvironment } from "../config/layering.js";

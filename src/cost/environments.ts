@@ -1,5 +1,5 @@
 // Environment files (head on disk, base from git or the API) layered and priced into comparison sides.
-import { ConfigurationError, throwIfProblems, type Problem } from "../runtime/errors.js";
+import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";
 import type { EnvironmentDirectory } from "../config/environment-files.js";
 import { layerEnvironment, type LayeredEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";

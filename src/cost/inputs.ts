@@ -1,7 +1,7 @@
 // Files named by the action's inputs (pricing catalog, rates overlay), read and validated with file:line.
 import { readFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import { parseYamlSource, type YamlSource } from "../config/yaml-source.js";
 import { mergeCatalogs, parseCatalog, type Catalog } from "./catalog.js";
 import { parseRateOverlay, type RateOverlay } from "./ci-cost.js";

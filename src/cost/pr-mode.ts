@@ -1,5 +1,5 @@
 // Pull request mode: price base and head, add the pull request's CI minutes, advise, and comment.
-import { ConfigurationError } from "../runtime/errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import type { GitHubClient } from "../runtime/github.js";
 import type { EnvironmentDirectory } from "../config/environment-files.js";
 import { readBaseFromApi, readBaseFromGit, type BaseFiles } from "./base-ref.js";

@@ -1,5 +1,5 @@
 // The pull request report: headline, a table per environment, budgets, advice, CI minutes; markdown and JSON.
-import { alert, code, details, raw, table } from "../runtime/markdown.js";
+import { alert, code, details, raw, table } from "../shared/markdown.js";
 import type { CiCost } from "./ci-cost.js";
 import type { EnvironmentComparison } from "./compare.js";
 import {

@@ -1,5 +1,5 @@
 // Prices an environment's declared resources against a catalog: one monthly line per item, exactly.
-import type { Problem, SourcePosition } from "../runtime/errors.js";
+import type { Problem, SourcePosition } from "../shared/errors.js";
 import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
 import type { Catalog, CatalogEntry } from "./catalog.js";
 import { divideRound, multiplyRatio, ONE, parseAmount, roundTo, type Amount } from "./money.js";

@@ -1,7 +1,7 @@
 // Deploy hooks: the commands that drive the target (a VM fleet, Kubernetes, a PaaS, the lab).
 // Values are substituted shell-quoted, so a version string can never inject a command, and are
 // also exported to the hook as SHIPGATE_* variables.
-import { placeholders } from "../analysis/template.js";
+import { placeholders } from "../shared/template.js";
 
 export const HOOKS = ["deploy", "traffic", "promote", "rollback"] as const;
 export type HookKind = (typeof HOOKS)[number];

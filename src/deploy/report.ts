@@ -1,6 +1,6 @@
 // The deploy report: the JSON timeline output and the job summary that shows each step's weight,
 // health and gate verdict, and where the rollout stopped and why.
-import { code, table } from "../runtime/markdown.js";
+import { code, table } from "../shared/markdown.js";
 import type { RolloutOutcome } from "./rollout.js";
 
 export interface DeployReport {

@@ -3,9 +3,9 @@
 // run before anything is deployed.
 import * as z from "zod/mini";
 import { formatKeyPath } from "../config/yaml-source.js";
-import { parseDuration } from "../health/duration.js";
-import type { Problem } from "../runtime/errors.js";
-import { issuesToProblems } from "../runtime/validation.js";
+import { parseDuration } from "../shared/duration.js";
+import type { Problem } from "../shared/errors.js";
+import { issuesToProblems } from "../shared/validation.js";
 import { HOOKS, unknownPlaceholders, type HookKind } from "./hooks.js";
 
 export const STRATEGIES = ["rolling", "blue-green", "canary"] as const;

@@ -1,6 +1,6 @@
 // The DORA report as a job summary (tables and Mermaid charts), as JSON, and as one
 // self-contained HTML page whose charts are inline SVG (no script, no CDN, CSP default-src 'none').
-import { code, table } from "../runtime/markdown.js";
+import { code, table } from "../shared/markdown.js";
 import type { EnvironmentMetrics } from "./metrics.js";
 import { barChart, escapeXml } from "./svg.js";
 

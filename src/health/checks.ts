@@ -1,7 +1,7 @@
 // Health check definitions: their schema, defaults, references and conditions, checked at start.
 import * as z from "zod/mini";
-import type { Problem, SourcePosition } from "../runtime/errors.js";
-import { issuesToProblems } from "../runtime/validation.js";
+import type { Problem, SourcePosition } from "../shared/errors.js";
+import { issuesToProblems } from "../shared/validation.js";
 import { resolveReferences, type VariableLookup } from "../config/references.js";
 import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
 import {
@@ -10,7 +10,7 @@ import {
   parseCondition,
   type Condition,
 } from "./conditions.js";
-import { parseDuration } from "./duration.js";
+import { parseDuration } from "../shared/duration.js";
 import type { ProbeSettings } from "./probe.js";
 
 const duration = z.string({ error: "expected a duration with a unit, such as 500ms, 5s or 2m" });

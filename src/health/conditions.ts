@@ -1,6 +1,6 @@
 // Health-check conditions in Gatus's grammar: the typed AST and its parser (evaluate.ts evaluates it).
-import { parseBodyPath, type BodyPathStep } from "./body-path.js";
-import { parseDuration } from "./duration.js";
+import { parseBodyPath, type BodyPathStep } from "../shared/json-path.js";
+import { parseDuration } from "../shared/duration.js";
 
 /** What one request produced; the only thing evaluation reads. */
 export interface ResponseSnapshot {

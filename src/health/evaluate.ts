@@ -1,6 +1,6 @@
 // Evaluating a parsed condition against a response snapshot: the value seen, what was expected, and why.
-import { formatSteps, parseJsonBody, resolveSteps } from "./body-path.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatSteps, parseJsonBody, resolveSteps } from "../shared/json-path.js";
+import { formatDuration, parseDuration } from "../shared/duration.js";
 import {
   describeOperand,
   isDuration,

@@ -1,5 +1,5 @@
 // The health-verify report: the JSON output and the job summary a release manager reads.
-import { code, details, raw, table, truncate } from "../runtime/markdown.js";
+import { code, details, raw, table, truncate } from "../shared/markdown.js";
 import type { CheckReport } from "./verify.js";
 
 const VERDICT = {

@@ -1,7 +1,7 @@
 // Verifying a set of checks: attempts judged by their conditions and the expected version, run
 // concurrently under probe semantics. The HTTP request is injected, so this runs without a network.
 import semver from "semver";
-import { parseJsonBody, resolveBodyPath } from "./body-path.js";
+import { parseJsonBody, resolveBodyPath } from "../shared/json-path.js";
 import type { HealthCheck } from "./checks.js";
 import type { ConditionResult, ResponseSnapshot } from "./conditions.js";
 import { evaluateCondition } from "./evaluate.js";

@@ -1,6 +1,6 @@
 // What an incident issue says: the evidence of a failed production deploy, and the hidden markers
 // that find the issue (per environment and cause) and its comments again on a re-run.
-import { code, escapeCell, table } from "../runtime/markdown.js";
+import { code, escapeCell, table } from "../shared/markdown.js";
 
 export const INCIDENT_CAUSES = ["rollback", "verification-failed"] as const;
 export type IncidentCause = (typeof INCIDENT_CAUSES)[number];

@@ -4,7 +4,7 @@
 import type { LayeredEnvironment } from "../config/layering.js";
 import type { VariableLookup } from "../config/references.js";
 import { logInfo, logWarning, registerSecret } from "../runtime/runner.js";
-import { scrubSecrets } from "../runtime/secrets.js";
+import { scrubSecrets } from "../shared/secrets.js";
 import {
   deliverAll,
   describeResult,

@@ -3,7 +3,7 @@
 import type { LayeredEnvironment } from "../config/layering.js";
 import { resolveReferences, type VariableLookup } from "../config/references.js";
 import { formatKeyPath } from "../config/yaml-source.js";
-import { formatProblem } from "../runtime/errors.js";
+import { formatProblem } from "../shared/errors.js";
 import { notifyPlan, type NotifyPlan } from "./plan.js";
 import type { NotifySettings } from "./schema.js";
 

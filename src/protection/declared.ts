@@ -1,7 +1,7 @@
 // What an environment file declares about its GitHub environment's protection, read into plain values.
 import type { LayeredEnvironment } from "../config/layering.js";
 import type { KeyPath } from "../config/yaml-source.js";
-import { ConfigurationError, type SourcePosition } from "../runtime/errors.js";
+import { ConfigurationError, type SourcePosition } from "../shared/errors.js";
 import { TEAM_NAME, waitTimerMinutes } from "./protection-schema.js";
 
 /** A reviewer as the file names it: a user login, or a team by organization and slug. */

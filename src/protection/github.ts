@@ -1,6 +1,6 @@
 // The protection rules on GitHub: reading an environment's, resolving reviewer names to ids, and
 // writing a plan (PUT the environment, then create and delete branch and tag patterns).
-import { ConfigurationError, type Problem } from "../runtime/errors.js";
+import { ConfigurationError, type Problem } from "../shared/errors.js";
 import type { GitHubClient } from "../runtime/github.js";
 import type { DeclaredReviewer, ReviewerRef } from "./declared.js";
 import { PROTECTION } from "./declared.js";

@@ -2,7 +2,7 @@
 // then write, so a refusal on the first write leaves GitHub as it was.
 import type { EnvironmentDirectory } from "../config/environment-files.js";
 import { layerEnvironment } from "../config/layering.js";
-import { ConfigurationError, type Problem } from "../runtime/errors.js";
+import { ConfigurationError, type Problem } from "../shared/errors.js";
 import type { GitHubClient } from "../runtime/github.js";
 import { declaredProtection, type DeclaredProtection } from "./declared.js";
 import {

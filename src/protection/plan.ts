@@ -1,5 +1,5 @@
 // Declared protection against GitHub's live settings: the changes that would make them match.
-import type { SourcePosition } from "../runtime/errors.js";
+import type { SourcePosition } from "../shared/errors.js";
 import type { BranchPattern, BranchPolicy, DeclaredProtection } from "./declared.js";
 
 /** A reviewer GitHub knows, by id; `name` is `octocat` or `org/team-slug`. */

@@ -1,5 +1,5 @@
 // The protection plan for people (job summary table, annotation text) and for machines (JSON).
-import { code, escapeCell, raw, table, type Raw } from "../runtime/markdown.js";
+import { code, escapeCell, raw, table, type Raw } from "../shared/markdown.js";
 import type { Change, EnvironmentPlan, SettingValue } from "./plan.js";
 import { drifted } from "./plan.js";
 

@@ -10,7 +10,7 @@ import { throttling } from "@octokit/plugin-throttling";
 import type { EndpointDefaults, OctokitResponse } from "@octokit/types";
 import Bottleneck from "bottleneck";
 import { createCache, type Cache } from "./cache.js";
-import { ConfigurationError } from "./errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 import { logWarning } from "./runner.js";
 
 /** How one GET may use the memo, set per request as `request: { cacheMode }`. */

@@ -1,8 +1,8 @@
 // Reads an action's inputs once, through one zod schema whose keys are the input names.
 import * as z from "zod/mini";
 import type { $ZodIssue, $ZodLooseShape } from "zod/v4/core";
-import { ConfigurationError, type Problem } from "./errors.js";
-import "./validation.js";
+import { ConfigurationError, type Problem } from "../shared/errors.js";
+import "../shared/validation.js";
 
 /** The environment variable the runner sets for an input: `config-dir` -> `INPUT_CONFIG-DIR`. */
 export function inputVariable(name: string): string {

@@ -1,5 +1,5 @@
 // The one wrapper around every action's entry: user errors become annotations, bugs a stack trace.
-import { ConfigurationError, formatProblem } from "./errors.js";
+import { ConfigurationError, formatProblem } from "../shared/errors.js";
 import { logDebug, logError, markFailed } from "./runner.js";
 
 /**

@@ -1,7 +1,7 @@
 // The `secrets` input: a JSON object of secret names to values, as `${{ toJSON(secrets) }}` gives
 // it in a workflow (a reusable workflow called with `secrets: inherit` sees all of the caller's).
 // `${secret:NAME}` references read from it before the process environment.
-import { ConfigurationError } from "./errors.js";
+import { ConfigurationError } from "../shared/errors.js";
 
 export interface SecretsInput {
   lookup: (name: string) => string | undefined;

@@ -11,7 +11,8 @@ import type { Measurement, MeasurementPhase } from "../../src/analysis/measure.j
 import { instantSamples, rangeSeries, validatePromql } from "../../src/analysis/prometheus.js";
 import { parseSampleValue } from "../../src/analysis/provider.js";
 import { decide, scoreMetrics, type ScoredMetric } from "../../src/analysis/score.js";
-import { promDuration, renderTemplate } from "../../src/analysis/template.js";
+import { promDuration } from "../../src/shared/duration.js";
+import { renderTemplate } from "../../src/shared/template.js";
 import { evaluateThreshold, parseThreshold, type Sample } from "../../src/analysis/threshold.js";
 
 const sample = (value: number, labels: Record<string, string> = {}): Sample => ({ labels, value });

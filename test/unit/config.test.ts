@@ -9,7 +9,7 @@ import { mergePatch } from "../../src/config/merge-patch.js";
 import { resolveReferences } from "../../src/config/references.js";
 import { compareConfigs, renderConfig } from "../../src/config/render.js";
 import { formatKeyPath, parseYamlSource } from "../../src/config/yaml-source.js";
-import { ConfigurationError } from "../../src/runtime/errors.js";
+import { ConfigurationError } from "../../src/shared/errors.js";
 
 function problemsOf(fn: () => unknown): string[] {
   try {

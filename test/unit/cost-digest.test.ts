@@ -19,7 +19,7 @@ import { buildDigestReport, productionByName } from "../../src/cost/digest/repor
 import { TagResolver } from "../../src/cost/focus/columns.js";
 import { readFocusCsv } from "../../src/cost/focus/csv.js";
 import { parseAmount, plainDecimal } from "../../src/cost/money.js";
-import { ConfigurationError } from "../../src/runtime/errors.js";
+import { ConfigurationError } from "../../src/shared/errors.js";
 
 const usd = (text: string): bigint => parseAmount(text)!.amount;
 const split = (text: string): [number, number] => {

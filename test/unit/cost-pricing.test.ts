@@ -21,7 +21,7 @@ import {
   schedulingSaving,
 } from "../../src/cost/recommendations.js";
 import type { Resources } from "../../src/cost/resources-schema.js";
-import { ConfigurationError } from "../../src/runtime/errors.js";
+import { ConfigurationError } from "../../src/shared/errors.js";
 
 const usd = (text: string): bigint => parseAmount(text)!.amount;
 const catalogOf = (yaml: string, file = "catalog.yml"): Catalog =>

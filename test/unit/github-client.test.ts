@@ -6,7 +6,7 @@ import {
   type GitHubClient,
   type GitHubClientOptions,
 } from "../../src/runtime/github.js";
-import { ConfigurationError } from "../../src/runtime/errors.js";
+import { ConfigurationError } from "../../src/shared/errors.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
 
 const REPO = { owner: "octo", repo: "app" };

@@ -1,6 +1,6 @@
 // The health-check condition grammar: durations, body paths, parsing and evaluation on hand-built snapshots.
 import { describe, expect, it } from "@jest/globals";
-import { parseJsonBody, resolveBodyPath } from "../../src/health/body-path.js";
+import { parseJsonBody, resolveBodyPath } from "../../src/shared/json-path.js";
 import {
   ConditionSyntaxError,
   DEFAULT_CONDITIONS,
@@ -8,7 +8,7 @@ import {
   type ConditionResult,
   type ResponseSnapshot,
 } from "../../src/health/conditions.js";
-import { formatDuration, parseDuration } from "../../src/health/duration.js";
+import { formatDuration, parseDuration } from "../../src/shared/duration.js";
 import { evaluateCondition } from "../../src/health/evaluate.js";
 
 const DAY = 86_400_000;

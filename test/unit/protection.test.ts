@@ -23,7 +23,7 @@ import {
   formatValue,
   renderProtectionReport,
 } from "../../src/protection/report.js";
-import { ConfigurationError } from "../../src/runtime/errors.js";
+import { ConfigurationError } from "../../src/shared/errors.js";
 
 function environment(text: string, base = ""): LayeredEnvironment {
   const layers = [

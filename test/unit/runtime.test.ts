@@ -1,10 +1,10 @@
 // The shared runtime's pure parts: inputs, markdown, secret scrubbing, problem formatting.
 import { describe, expect, it } from "@jest/globals";
 import * as z from "zod/mini";
-import { ConfigurationError, formatProblem } from "../../src/runtime/errors.js";
+import { ConfigurationError, formatProblem } from "../../src/shared/errors.js";
 import { booleanInput, inputVariable, integerInput, readInputs } from "../../src/runtime/inputs.js";
-import { code, escapeCell, raw, table, truncate } from "../../src/runtime/markdown.js";
-import { scrubSecrets } from "../../src/runtime/secrets.js";
+import { code, escapeCell, raw, table, truncate } from "../../src/shared/markdown.js";
+import { scrubSecrets } from "../../src/shared/secrets.js";
 
 describe("readInputs", () => {
   const schema = z.object({

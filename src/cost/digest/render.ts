@@ -1,5 +1,5 @@
 // The digest as markdown (job summary, issue), JSON (output) and a short text (Slack, Teams).
-import { alert, code, details, raw, table } from "../../runtime/markdown.js";
+import { alert, code, details, raw, table } from "../../shared/markdown.js";
 import {
   formatDelta,
   formatMoney,

@@ -8,7 +8,7 @@
 // reads the header, and the tests check this reader against it on awkward input.
 import { open } from "node:fs/promises";
 import { parse as parseCsv } from "csv-parse/sync";
-import { ConfigurationError } from "../../runtime/errors.js";
+import { ConfigurationError } from "../../shared/errors.js";
 import { ONE, parseAmount } from "../money.js";
 import { FLAG_COMPUTE, FLAG_ON_DEMAND, type DigestLedger } from "../digest/ledger.js";
 import {

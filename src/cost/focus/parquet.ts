@@ -1,7 +1,7 @@
 // Reads a FOCUS Parquet export into the digest ledger with hyparquet, one row group at a time and
 // only the needed columns, so memory stays bounded by the largest row group.
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from "hyparquet";
-import { ConfigurationError } from "../../runtime/errors.js";
+import { ConfigurationError } from "../../shared/errors.js";
 import { amountFromNumber, ONE, parseAmount, type Amount } from "../money.js";
 import { FLAG_COMPUTE, FLAG_ON_DEMAND, type DigestLedger } from "../digest/ledger.js";
 import {

@@ -1,4 +1,4 @@
-// Durations as health checks write them ("300ms", "1h30m", "2d") to milliseconds, and back for humans.
+// Durations as users write them ("300ms", "1h30m", "2d") to milliseconds, and back for humans.
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -52,4 +52,23 @@ export function formatDuration(ms: number): string {
 
 function twoUnits(major: number, majorUnit: string, minor: number, minorUnit: string): string {
   return minor === 0 ? `${major}${majorUnit}` : `${major}${majorUnit} ${minor}${minorUnit}`;
+}
+
+/** Milliseconds as a Prometheus duration: 90000 -> "1m30s", 1500 -> "1500ms". */
+export function promDuration(ms: number): string {
+  if (ms % 1000 !== 0) return `${Math.round(ms)}ms`;
+  let seconds = ms / 1000;
+  const parts: string[] = [];
+  for (const [unit, size] of [
+    ["d", 86_400],
+    ["h", 3_600],
+    ["m", 60],
+    ["s", 1],
+  ] as const) {
+    if (seconds >= size) {
+      parts.push(`${Math.floor(seconds / size)}${unit}`);
+      seconds %= size;
+    }
+  }
+  return parts.join("") || "0s";
 }

@@ -1,5 +1,5 @@
-// Query templates: `{{ canary }}`, `{{ baseline }}`, `{{ interval }}`, `{{ version }}` and, for
-// range queries of the http provider, `{{ start }}`, `{{ end }}`, `{{ step }}`.
+// `{{ name }}` templates: the gate's queries (`{{ canary }}`, `{{ interval }}`, ...) and deploy's
+// hooks (`{{ version }}`, `{{ slot }}`, ...) share this syntax; each caller names its own values.
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g;
 
@@ -26,23 +26,4 @@ export function renderTemplate(template: string, values: TemplateValues): string
     );
   }
   return template.replace(PLACEHOLDER, (_match, name: string) => values[name] ?? "");
-}
-
-/** Milliseconds as a Prometheus duration: 90000 -> "1m30s", 1500 -> "1500ms". */
-export function promDuration(ms: number): string {
-  if (ms % 1000 !== 0) return `${Math.round(ms)}ms`;
-  let seconds = ms / 1000;
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ["d", 86_400],
-    ["h", 3_600],
-    ["m", 60],
-    ["s", 1],
-  ] as const) {
-    if (seconds >= size) {
-      parts.push(`${Math.floor(seconds / size)}${unit}`);
-      seconds %= size;
-    }
-  }
-  return parts.join("") || "0s";
 }
