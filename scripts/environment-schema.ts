@@ -1,5 +1,5 @@
 // Prints the JSON Schema of environment files (environments/schema.json) for editors.
-import { EnvironmentFileSchema } from "../src/config/environment-schema.js";
+import { EnvironmentFileSchema } from "../src/schema/environment.js";
 import * as z from "zod/mini";
 
 const schema = {

@@ -2,11 +2,11 @@
 import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { gateReportJson, renderGateSummary } from "../analysis/report.js";
-import { SettingsSchema, type RawSettings } from "../analysis/definitions.js";
+import { SettingsSchema, type RawSettings } from "../schema/analysis.js";
 import { planGate } from "../analysis/gate.js";
 import { announce, runLink, stepPorts } from "../notify/announce.js";
 import { runGate } from "../analysis/gate.js";
-import { openEnvironmentDirectory } from "../config/environment-files.js";
+import { openEnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
 import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";

@@ -6,7 +6,7 @@ import * as z from "zod/mini";
 import {
   openEnvironmentDirectory,
   type EnvironmentDirectory,
-} from "../config/environment-files.js";
+} from "../runtime/environment-directory.js";
 import { BEHAVIORS, parseThreshold } from "../cost/comment-plan.js";
 import { loadRateCards } from "../cost/defaults.js";
 import { publishDigestIssue } from "../cost/digest-issue.js";

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { planGate, runGate, type GatePlan } from "../analysis/gate.js";
-import { openEnvironmentDirectory } from "../config/environment-files.js";
+import { openEnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment, type LayeredEnvironment } from "../config/layering.js";
 import { resolveReferences } from "../config/references.js";
 import { formatKeyPath } from "../config/yaml-source.js";

@@ -2,7 +2,7 @@
 // in protection mode, compares (or applies) the environments' protection rules on GitHub.
 import { resolve } from "node:path";
 import * as z from "zod/mini";
-import { openEnvironmentDirectory } from "../config/environment-files.js";
+import { openEnvironmentDirectory } from "../runtime/environment-directory.js";
 import { FORMATS, serializeConfig, toVariables } from "../config/formats.js";
 import { layerEnvironment } from "../config/layering.js";
 import { compareConfigs, renderConfig, type ConfigDifference } from "../config/render.js";

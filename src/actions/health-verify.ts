@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import * as z from "zod/mini";
-import { openEnvironmentDirectory } from "../config/environment-files.js";
+import { openEnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment, type LayeredEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
 import { prepareChecks, type CheckSource } from "../health/checks.js";

@@ -1,7 +1,12 @@
 // Metric definitions and analysis settings: their schema, defaults and merging (the environment's
 // `analysis` section under the action's inputs), with every query rendered and validated before
 // the first request. Pure: providers are named here and created by the caller.
-import * as z from "zod/mini";
+import {
+  MetricSchema,
+  type NoDataPolicy,
+  type ProviderKind,
+  type RawSettings,
+} from "../schema/analysis.js";
 import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
 import { parseDuration, promDuration } from "../shared/duration.js";
 import type { Problem, SourcePosition } from "../shared/errors.js";
@@ -16,80 +21,6 @@ import {
   type ElementSelector,
   type Threshold,
 } from "./threshold.js";
-
-export const PROVIDERS = ["prometheus", "http"] as const;
-export type ProviderKind = (typeof PROVIDERS)[number];
-export type NoDataPolicy = "fail" | "inconclusive" | "pass";
-
-const number = z.number({ error: "expected a number" });
-const positive = number.check(z.gt(0));
-const duration = z.string({ error: "expected a duration with a unit, such as 30s or 2m" });
-
-const CompareSchema = z.strictObject({
-  canary: z.string().check(z.minLength(1)),
-  baseline: z.string().check(z.minLength(1)),
-  direction: z._default(z.enum(["increase", "decrease", "either"]), "either"),
-  tolerance: z.optional(number.check(z.gte(0))),
-  confidence: z.optional(number.check(z.gt(0), z.lt(1))),
-  "effect-size": z.optional(
-    z.strictObject({ increase: z.optional(positive), decrease: z.optional(positive) }),
-  ),
-  outliers: z._default(z.enum(["keep", "remove"]), "keep"),
-  "outlier-factor": z.optional(positive),
-  "nan-strategy": z._default(z.enum(["remove", "replace"]), "remove"),
-  "min-samples": z.optional(z.int().check(z.gte(1))),
-  lookback: z.optional(duration),
-  step: z.optional(duration),
-});
-
-/** One metric as written in `analysis.metrics` or the `metrics` input. */
-export const MetricSchema = z.strictObject({
-  name: z.string().check(z.minLength(1)),
-  provider: z.optional(z.enum(PROVIDERS)),
-  address: z.optional(z.string().check(z.minLength(1))),
-  path: z.optional(z.string()),
-  query: z.optional(z.string().check(z.minLength(1))),
-  condition: z.optional(z.string().check(z.minLength(1))),
-  min: z.optional(number),
-  max: z.optional(number),
-  aggregate: z._default(z.enum(["all", "any", "min", "max", "avg", "sum"]), "all"),
-  element: z.optional(z.union([z.int().check(z.gte(0)), z.record(z.string(), z.string())])),
-  compare: z.optional(CompareSchema),
-  "on-no-data": z._default(z.enum(["fail", "inconclusive", "pass"]), "inconclusive"),
-  weight: z._default(positive, 1),
-  group: z.optional(z.string().check(z.minLength(1))),
-  critical: z._default(z.boolean(), false),
-  "dry-run": z._default(z.boolean(), false),
-});
-
-/** Settings shared by the `analysis` section and the inputs (an input wins over the section). */
-export const SettingsSchema = z.strictObject({
-  provider: z.optional(z.enum(PROVIDERS)),
-  address: z.optional(z.string().check(z.minLength(1))),
-  interval: z.optional(duration),
-  count: z.optional(z.int().check(z.gte(1))),
-  duration: z.optional(duration),
-  "initial-delay": z.optional(duration),
-  "failure-limit": z.optional(z.int().check(z.gte(0))),
-  "inconclusive-limit": z.optional(z.int().check(z.gte(0))),
-  "consecutive-error-limit": z.optional(z.int().check(z.gte(0))),
-  "consecutive-success-limit": z.optional(z.int().check(z.gte(0))),
-  "min-samples": z.optional(z.int().check(z.gte(1))),
-  "pass-score": z.optional(number.check(z.gte(0), z.lte(100))),
-  "marginal-score": z.optional(number.check(z.gte(0), z.lte(100))),
-  lookback: z.optional(duration),
-  step: z.optional(duration),
-  "query-timeout": z.optional(duration),
-  groups: z.optional(z.record(z.string(), number.check(z.gte(0), z.lte(100)))),
-});
-
-/** The `analysis` section of an environment file: settings and metrics. */
-export const AnalysisSectionSchema = z.strictObject({
-  ...SettingsSchema.shape,
-  metrics: z.optional(z.array(z.unknown())),
-});
-
-export type RawSettings = z.infer<typeof SettingsSchema>;
 
 export interface AnalysisSettings {
   provider: ProviderKind;

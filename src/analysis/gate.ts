@@ -7,14 +7,13 @@ import { resolveReferences, type VariableLookup } from "../config/references.js"
 import { ConfigurationError, type Problem } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import { runAnalysis, type AnalysisResult, type Clock } from "./analysis.js";
+import { AnalysisSectionSchema, type RawSettings } from "../schema/analysis.js";
 import {
-  AnalysisSectionSchema,
   prepareMetrics,
   resolveSettings,
   type AnalysisSettings,
   type MetricSource,
   type PreparedMetric,
-  type RawSettings,
   type TemplateContext,
 } from "./definitions.js";
 import { createHttpProvider } from "./http-provider.js";

@@ -1,11 +1,7 @@
 // One measurement of one metric at one time: query the provider, judge the answer, and say which
 // phase it puts the metric in. Never throws: a failed query is an `Error` measurement.
-import type {
-  ComparisonMetric,
-  NoDataPolicy,
-  PreparedMetric,
-  ThresholdMetric,
-} from "./definitions.js";
+import type { NoDataPolicy } from "../schema/analysis.js";
+import type { ComparisonMetric, PreparedMetric, ThresholdMetric } from "./definitions.js";
 import { classifyComparison, type ComparisonLabel } from "./judge.js";
 import type { MetricsProvider, Series } from "./provider.js";
 import { evaluateThreshold } from "./threshold.js";

@@ -1,7 +1,7 @@
 // An environment's files (base.yml, then <name>.yml) validated and layered into one document.
 import { throwIfProblems, type Problem, type SourcePosition } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
-import { EnvironmentFileSchema, type EnvironmentFile } from "./environment-schema.js";
+import { EnvironmentFileSchema, type EnvironmentFile } from "../schema/environment.js";
 import { isPlainObject, mergePatch, withoutNulls } from "./merge-patch.js";
 import { formatKeyPath, type KeyPath, type YamlSource } from "./yaml-source.js";
 

@@ -2,7 +2,7 @@
 import type { Problem, SourcePosition } from "../shared/errors.js";
 import type { KeyPath } from "../config/yaml-source.js";
 import { divideRound, parseAmount, type Amount } from "./money.js";
-import type { Budget } from "./resources-schema.js";
+import type { Budget } from "../schema/cost.js";
 
 export interface ResolvedBudget {
   monthly: Amount;

@@ -3,7 +3,7 @@ import { readdir, stat } from "node:fs/promises";
 import { isAbsolute, join, matchesGlob, relative, resolve, sep } from "node:path";
 import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";
 import type { GitHubClient } from "../runtime/github.js";
-import type { EnvironmentDirectory } from "../config/environment-files.js";
+import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment } from "../config/layering.js";
 import { resolveBudget, type ResolvedBudget } from "./budget.js";
 import { DEFAULT_COMMITMENT_DISCOUNT } from "./catalog.js";

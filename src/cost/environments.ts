@@ -1,6 +1,6 @@
 // Environment files (head on disk, base from git or the API) layered and priced into comparison sides.
 import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";
-import type { EnvironmentDirectory } from "../config/environment-files.js";
+import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment, type LayeredEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
 import { resolveBudget } from "./budget.js";

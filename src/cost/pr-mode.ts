@@ -1,7 +1,7 @@
 // Pull request mode: price base and head, add the pull request's CI minutes, advise, and comment.
 import { ConfigurationError } from "../shared/errors.js";
 import type { GitHubClient } from "../runtime/github.js";
-import type { EnvironmentDirectory } from "../config/environment-files.js";
+import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { readBaseFromApi, readBaseFromGit, type BaseFiles } from "./base-ref.js";
 import type { Catalog } from "./catalog.js";
 import { priceJobs, type CiCost, type RateCard, type RateOverlay } from "./ci-cost.js";

@@ -3,7 +3,7 @@ import type { Problem, SourcePosition } from "../shared/errors.js";
 import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
 import type { Catalog, CatalogEntry } from "./catalog.js";
 import { divideRound, multiplyRatio, ONE, parseAmount, roundTo, type Amount } from "./money.js";
-import type { Resources, ResourceKind } from "./resources-schema.js";
+import type { Resources, ResourceKind } from "../schema/cost.js";
 import {
   monthlyHours,
   parseSchedule,

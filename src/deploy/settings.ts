@@ -1,39 +1,16 @@
 // Deploy settings: the environment's `deploy` section under the action's inputs, validated at
 // start (strategy, steps, hooks and their placeholders, slots, timeouts) so a mistake fails the
 // run before anything is deployed.
-import * as z from "zod/mini";
+import { DeploySectionSchema, STRATEGIES, type Strategy } from "../schema/deploy.js";
 import { formatKeyPath } from "../config/yaml-source.js";
 import { parseDuration } from "../shared/duration.js";
 import type { Problem } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import { HOOKS, unknownPlaceholders, type HookKind } from "./hooks.js";
 
-export const STRATEGIES = ["rolling", "blue-green", "canary"] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+/** What the inputs may set; each wins over the section. */
+export type { Strategy } from "../schema/deploy.js";
 export type OnInconclusive = "rollback" | "hold";
-
-const duration = z.string({ error: "expected a duration with a unit, such as 30s or 10m" });
-
-/** The `deploy` section of an environment file. */
-export const DeploySectionSchema = z.strictObject({
-  strategy: z.optional(z.enum(STRATEGIES)),
-  steps: z.optional(z.union([z.array(z.number()), z.string()])),
-  slots: z.optional(z.tuple([z.string().check(z.minLength(1)), z.string().check(z.minLength(1))])),
-  "slot-urls": z.optional(z.record(z.string(), z.string())),
-  hooks: z.optional(
-    z.strictObject({
-      deploy: z.optional(z.string()),
-      traffic: z.optional(z.string()),
-      promote: z.optional(z.string()),
-      rollback: z.optional(z.string()),
-    }),
-  ),
-  timeout: z.optional(duration),
-  "switch-buffer": z.optional(duration),
-  "on-inconclusive": z.optional(z.enum(["rollback", "hold"])),
-});
-
-export type DeploySection = z.infer<typeof DeploySectionSchema>;
 
 /** What the inputs may set; each wins over the section. */
 export interface DeployOverrides {

@@ -1,5 +1,5 @@
 // Health check definitions: their schema, defaults, references and conditions, checked at start.
-import * as z from "zod/mini";
+import { ChecksSchema } from "../schema/health.js";
 import type { Problem, SourcePosition } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import { resolveReferences, type VariableLookup } from "../config/references.js";
@@ -12,31 +12,6 @@ import {
 } from "./conditions.js";
 import { parseDuration } from "../shared/duration.js";
 import type { ProbeSettings } from "./probe.js";
-
-const duration = z.string({ error: "expected a duration with a unit, such as 500ms, 5s or 2m" });
-const threshold = z.int({ error: "expected a whole number" }).check(z.gte(1));
-
-/** One check as written in `health.checks` of an environment file or the `checks` input. */
-export const CheckSchema = z.strictObject({
-  name: z.string().check(z.minLength(1)),
-  url: z.string().check(z.minLength(1)),
-  method: z._default(z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]), "GET"),
-  headers: z._default(
-    z.record(z.string(), z.string({ error: "expected a string (quote numbers)" })),
-    {},
-  ),
-  body: z.optional(z.string()),
-  timeout: z._default(duration, "5s"),
-  conditions: z._default(z.array(z.string()), []),
-  "initial-delay": z._default(duration, "0s"),
-  interval: z._default(duration, "5s"),
-  "success-threshold": z._default(threshold, 1),
-  "failure-threshold": z._default(threshold, 3),
-  deadline: z._default(duration, "5m"),
-  "version-path": z.optional(z.string().check(z.minLength(1))),
-});
-
-export const ChecksSchema = z.array(CheckSchema);
 
 export interface HealthCheck {
   name: string;

@@ -1,17 +1,7 @@
 // What the notifier talks about: the events shipgate reports, their default severities, and one
 // event's facts, independent of any channel.
 
-export const NOTIFY_EVENTS = [
-  "rollback",
-  "verification-failed",
-  "gate-inconclusive",
-  "budget-breach",
-  "deploy-succeeded",
-] as const;
-export type NotifyEventKind = (typeof NOTIFY_EVENTS)[number];
-
-export const SEVERITIES = ["info", "warning", "critical"] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import { SEVERITIES, type NotifyEventKind, type Severity } from "../schema/notify.js";
 
 /** Used unless the environment's `notify.severity` says otherwise. */
 export const DEFAULT_SEVERITY: Readonly<Record<NotifyEventKind, Severity>> = {

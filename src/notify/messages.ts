@@ -1,6 +1,7 @@
 // One event as each channel wants it: Slack blocks, a Teams Adaptive Card, a generic JSON document,
 // and Prometheus Alertmanager alerts (API v2), firing or resolved. Pure: no I/O, no clock.
-import { ALERT_NAMES, type NotifyEvent, type NotifyEventKind, type Severity } from "./events.js";
+import type { NotifyEventKind, Severity } from "../schema/notify.js";
+import { ALERT_NAMES, type NotifyEvent } from "./events.js";
 
 const ICON: Readonly<Record<NotifyEventKind, string>> = {
   rollback: "↩️",

@@ -6,9 +6,8 @@ import {
   RESOLVED_BY_DEPLOY,
   severityRank,
   type NotifyEvent,
-  type NotifyEventKind,
-  type Severity,
 } from "./events.js";
+import type { NotifyEventKind, Severity } from "../schema/notify.js";
 import {
   firingAlert,
   resolvingAlert,
@@ -17,7 +16,7 @@ import {
   webhookMessage,
   type Alert,
 } from "./messages.js";
-import type { ChannelType, NotifySettings } from "./schema.js";
+import type { ChannelType, NotifySettings } from "../schema/notify.js";
 
 /** A channel with its URL resolved (a secret: never logged). */
 export interface Channel {

@@ -5,7 +5,7 @@ import { resolveReferences, type VariableLookup } from "../config/references.js"
 import { formatKeyPath } from "../config/yaml-source.js";
 import { formatProblem } from "../shared/errors.js";
 import { notifyPlan, type NotifyPlan } from "./plan.js";
-import type { NotifySettings } from "./schema.js";
+import type { NotifySettings } from "../schema/notify.js";
 
 export interface ResolvedNotify {
   plan: NotifyPlan;

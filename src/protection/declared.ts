@@ -2,7 +2,7 @@
 import type { LayeredEnvironment } from "../config/layering.js";
 import type { KeyPath } from "../config/yaml-source.js";
 import { ConfigurationError, type SourcePosition } from "../shared/errors.js";
-import { TEAM_NAME, waitTimerMinutes } from "./protection-schema.js";
+import { TEAM_NAME, waitTimerMinutes } from "../schema/protection.js";
 
 /** A reviewer as the file names it: a user login, or a team by organization and slug. */
 export type ReviewerRef =

@@ -1,6 +1,6 @@
 // env-config's protection mode: read every declaration, then every live setting, plan, and only
 // then write, so a refusal on the first write leaves GitHub as it was.
-import type { EnvironmentDirectory } from "../config/environment-files.js";
+import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment } from "../config/layering.js";
 import { ConfigurationError, type Problem } from "../shared/errors.js";
 import type { GitHubClient } from "../runtime/github.js";

@@ -10,7 +10,7 @@ import { deployEvent } from "../../src/notify/deploy-event.js";
 import { sendHttp } from "../../src/notify/http.js";
 import { notifyPlan, planDeliveries } from "../../src/notify/plan.js";
 import { pushDelivery } from "../../src/notify/pushgateway.js";
-import { NotifySchema } from "../../src/notify/schema.js";
+import { NotifySchema } from "../../src/schema/notify.js";
 import { waitUntil } from "../../lab/lib/processes.mjs";
 import { Cleanup } from "../harness/lab.js";
 import {

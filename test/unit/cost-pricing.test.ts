@@ -20,7 +20,7 @@ import {
   recommendForPullRequest,
   schedulingSaving,
 } from "../../src/cost/recommendations.js";
-import type { Resources } from "../../src/cost/resources-schema.js";
+import type { Resources } from "../../src/schema/cost.js";
 import { ConfigurationError } from "../../src/shared/errors.js";
 
 const usd = (text: string): bigint => parseAmount(text)!.amount;

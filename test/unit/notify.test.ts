@@ -26,7 +26,7 @@ import {
   type Delivery,
 } from "../../src/notify/plan.js";
 import { deployMetricsText, pushUrl } from "../../src/notify/pushgateway.js";
-import { NotifySchema } from "../../src/notify/schema.js";
+import { NotifySchema } from "../../src/schema/notify.js";
 
 const rolledBack: DeployReport = {
   environment: "production",

@@ -16,7 +16,7 @@ import {
   type LiveProtection,
   type Reviewer,
 } from "../../src/protection/plan.js";
-import { waitTimerMinutes } from "../../src/protection/protection-schema.js";
+import { waitTimerMinutes } from "../../src/schema/protection.js";
 import {
   changesJson,
   driftMessage,

@@ -1,6 +1,18 @@
 // The shape of an environment's `notify` section: where alerts go, for which events, how loud.
 import * as z from "zod/mini";
-import { NOTIFY_EVENTS, SEVERITIES } from "./events.js";
+
+/** The events shipgate reports to notify channels. */
+export const NOTIFY_EVENTS = [
+  "rollback",
+  "verification-failed",
+  "gate-inconclusive",
+  "budget-breach",
+  "deploy-succeeded",
+] as const;
+export type NotifyEventKind = (typeof NOTIFY_EVENTS)[number];
+
+export const SEVERITIES = ["info", "warning", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export const CHANNEL_TYPES = ["slack", "teams", "webhook", "alertmanager"] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];

@@ -1,15 +1,23 @@
 // The shape of an environment file (environments/<name>.yml and base.yml): one schema for all.
 import * as z from "zod/mini";
-import { BudgetSchema, ResourcesSchema } from "../cost/resources-schema.js";
-import { NotifySchema } from "../notify/schema.js";
-import { ProtectionSchema } from "../protection/protection-schema.js";
+import { AnalysisSectionSchema } from "./analysis.js";
+import { BudgetSchema, ResourcesSchema } from "./cost.js";
+import { DeploySectionSchema } from "./deploy.js";
+import { HealthSectionSchema } from "./health.js";
+import { NotifySchema } from "./notify.js";
+import { ProtectionSchema } from "./protection.js";
 
-const section = (description: string) =>
+// `config` is the one open section: its keys are the application's own, checked after rendering
+// by the optional config.schema.json beside the environment files (env-config), not here.
+const openSection = (description: string) =>
   z.optional(
     z
       .record(z.string(), z.unknown(), { error: "expected a mapping of keys to values" })
       .check(z.describe(description)),
   );
+
+const described = <T extends z.ZodMiniType>(schema: T, description: string) =>
+  z.optional(schema.check(z.describe(description)));
 
 /**
  * Every environment file, and the result of layering base.yml under it, has this shape. Sections
@@ -64,14 +72,21 @@ export const EnvironmentFileSchema = z
           ),
         ),
     ),
-    config: section(
+    config: openSection(
       "Application configuration rendered by env-config. Strings may reference ${env:NAME} and ${secret:NAME}; null deletes a key inherited from base.yml.",
     ),
-    deploy: section(
+    deploy: described(
+      DeploySectionSchema,
       "How deploy reaches this environment: strategy, hooks and timeouts (actions/deploy).",
     ),
-    health: section("Post-deploy health and smoke checks (actions/health-verify)."),
-    analysis: section("Metrics and thresholds that judge a canary (actions/canary-gate)."),
+    health: described(
+      HealthSectionSchema,
+      "Post-deploy health and smoke checks (actions/health-verify).",
+    ),
+    analysis: described(
+      AnalysisSectionSchema,
+      "Metrics and thresholds that judge a canary (actions/canary-gate).",
+    ),
     resources: z.optional(ResourcesSchema),
     budget: z.optional(BudgetSchema),
     protection: z.optional(ProtectionSchema),

@@ -2,8 +2,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { ConfigurationError } from "../shared/errors.js";
-import type { EnvironmentSources } from "./layering.js";
-import { parseYamlSource, type YamlSource } from "./yaml-source.js";
+import type { EnvironmentSources } from "../config/layering.js";
+import { parseYamlSource, type YamlSource } from "../config/yaml-source.js";
 
 const BASE = "base";
 const YAML_FILE = /^(.+)\.ya?ml$/;
