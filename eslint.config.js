@@ -28,6 +28,10 @@ export default tseslint.config(
     rules: { "max-lines-per-function": ["error", { max: 80 }] },
   },
   {
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: {
       globals: {
