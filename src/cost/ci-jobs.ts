@@ -2,7 +2,7 @@
 // the older run `timing` endpoints are closing down). Shared by pull request and digest modes.
 import type { GitHubClient } from "../runtime/github.js";
 import type { JobRecord } from "./ci-cost.js";
-import type { Notice } from "./pr-mode.js";
+import type { Notice } from "./notice.js";
 
 interface JobSummary {
   id: number;

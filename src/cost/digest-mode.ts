@@ -16,7 +16,7 @@ import { DEFAULT_ANOMALY_METHOD } from "./digest/anomalies.js";
 import { TagResolver } from "./focus/columns.js";
 import { readFocusCsv, type ReadSummary } from "./focus/csv.js";
 import { readFocusParquet } from "./focus/parquet.js";
-import type { Notice } from "./pr-mode.js";
+import type { Notice } from "./notice.js";
 
 /** Files a path or glob names, relative to the workspace, sorted. */
 export async function expandFocusFiles(workspace: string, pattern: string): Promise<string[]> {

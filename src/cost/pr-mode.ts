@@ -16,12 +16,11 @@ import {
   renderPullRequestReport,
   type PullRequestReport,
 } from "./pr-report.js";
+import type { Notice } from "./notice.js";
 import { recommendForPullRequest } from "./recommendations.js";
 
-export interface Notice {
-  level: "warning" | "notice";
-  message: string;
-}
+// The action entry imports Notice from here, alongside the mode it reports for.
+export type { Notice } from "./notice.js";
 
 export interface PullRequestEvent {
   number: number;
