@@ -83,7 +83,8 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
       finish(
         tracker,
         "Error",
-        `${result.consecutiveErrors} consecutive query errors (limit ${settings.consecutiveErrorLimit}); last: ${measurement.error ?? measurement.reason}`,
+        `${result.consecutiveErrors} consecutive query errors ` +
+          `(limit ${settings.consecutiveErrorLimit}); last: ${measurement.error ?? measurement.reason}`,
       );
     }
     return;
@@ -108,7 +109,8 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
     finish(
       tracker,
       "Inconclusive",
-      `inconclusive ${result.counts.inconclusive} time(s) (inconclusive limit ${settings.inconclusiveLimit}): ${measurement.reason}`,
+      `inconclusive ${result.counts.inconclusive} time(s) ` +
+        `(inconclusive limit ${settings.inconclusiveLimit}): ${measurement.reason}`,
     );
   } else if (tracker.taken >= settings.count) {
     if (result.counts.successful > 0)
@@ -153,18 +155,8 @@ function proven(trackers: readonly Tracker[], limit: number): boolean {
   );
 }
 
-/**
- * Runs the analysis and returns every measurement, each metric's phase, the score and the verdict.
- * Metrics are measured concurrently within a round; rounds start `interval` apart.
- */
-export async function runAnalysis(
-  metrics: readonly PreparedMetric[],
-  settings: AnalysisSettings,
-  deps: AnalysisDependencies,
-): Promise<AnalysisResult> {
-  const clock = deps.clock ?? realClock;
-  const startedAt = new Date(clock.now());
-  const trackers: Tracker[] = metrics.map((metric) => ({
+function newTracker(metric: PreparedMetric): Tracker {
+  return {
     metric,
     taken: 0,
     done: false,
@@ -182,15 +174,54 @@ export async function runAnalysis(
       message: "not measured",
       measurements: [],
     },
-  }));
+  };
+}
 
+/**
+ * Runs the analysis and returns every measurement, each metric's phase, the score and the verdict.
+ * Metrics are measured concurrently within a round; rounds start `interval` apart.
+ */
+export async function runAnalysis(
+  metrics: readonly PreparedMetric[],
+  settings: AnalysisSettings,
+  deps: AnalysisDependencies,
+): Promise<AnalysisResult> {
+  const clock = deps.clock ?? realClock;
+  const startedAt = new Date(clock.now());
+  const trackers = metrics.map(newTracker);
   if (settings.initialDelayMs > 0) await clock.sleep(settings.initialDelayMs);
+  const { rounds, stoppedEarly } = await runRounds(trackers, settings, deps, clock);
+  closeUnfinished(trackers, stoppedEarly);
+  const results = trackers.map((tracker) => tracker.result);
+  const score = scoreMetrics(results, settings.groupWeights);
+  const decision = decide(results, score, settings);
+  return {
+    verdict: decision.verdict,
+    decision,
+    score,
+    metrics: results,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date(clock.now()).toISOString(),
+    rounds,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
+  };
+}
+
+/**
+ * Measures every unfinished metric once a round, rounds `interval` apart, until all are done or
+ * the verdict is settled early either way.
+ */
+async function runRounds(
+  trackers: readonly Tracker[],
+  settings: AnalysisSettings,
+  deps: AnalysisDependencies,
+  clock: Clock,
+): Promise<{ rounds: number; stoppedEarly?: string }> {
   const firstAt = new Date(clock.now());
   let round = 0;
-  let stoppedEarly: string | undefined;
   for (;;) {
     const active = trackers.filter((tracker) => !tracker.done);
-    if (active.length === 0) break;
+    if (active.length === 0) return { rounds: round };
     round += 1;
     const roundStart = clock.now();
     const at = new Date(roundStart);
@@ -203,19 +234,25 @@ export async function runAnalysis(
       deps.log?.(progressLine(measurement, settings.count));
     });
     const settled = settledAgainst(trackers);
-    if (settled) {
-      stoppedEarly = `stopped after round ${round}: ${settled}`;
-      break;
-    }
+    if (settled) return { rounds: round, stoppedEarly: `stopped after round ${round}: ${settled}` };
     if (proven(trackers, settings.consecutiveSuccessLimit)) {
-      stoppedEarly = `finished after round ${round}: every deciding metric passed ${settings.consecutiveSuccessLimit} time(s) in a row`;
-      break;
+      return {
+        rounds: round,
+        stoppedEarly:
+          `finished after round ${round}: every deciding metric passed ` +
+          `${settings.consecutiveSuccessLimit} time(s) in a row`,
+      };
     }
     if (trackers.some((tracker) => !tracker.done))
       await clock.sleep(roundStart + settings.intervalMs - clock.now());
   }
-  // Metrics cut short keep what they showed so far: successes so far count (the early finish is
-  // only taken when every deciding metric has proven itself), anything else stays inconclusive.
+}
+
+/**
+ * Metrics cut short keep what they showed so far: successes so far count (the early finish is
+ * only taken when every deciding metric has proven itself), anything else stays inconclusive.
+ */
+function closeUnfinished(trackers: readonly Tracker[], stoppedEarly: string | undefined): void {
   for (const tracker of trackers.filter((candidate) => !candidate.done)) {
     const { counts } = tracker.result;
     if (stoppedEarly?.startsWith("finished") && counts.successful > 0)
@@ -226,17 +263,4 @@ export async function runAnalysis(
       );
     else finish(tracker, "Inconclusive", `not finished: the analysis ${stoppedEarly ?? "ended"}`);
   }
-  const results = trackers.map((tracker) => tracker.result);
-  const score = scoreMetrics(results, settings.groupWeights);
-  const decision = decide(results, score, settings);
-  return {
-    verdict: decision.verdict,
-    decision,
-    score,
-    metrics: results,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date(clock.now()).toISOString(),
-    rounds: round,
-    ...(stoppedEarly ? { stoppedEarly } : {}),
-  };
 }

@@ -1,6 +1,7 @@
 // Metric definitions and analysis settings: their schema, defaults and merging (the environment's
 // `analysis` section under the action's inputs), with every query rendered and validated before
 // the first request. Pure: providers are named here and created by the caller.
+import type * as z from "zod/mini";
 import {
   MetricSchema,
   type NoDataPolicy,
@@ -177,6 +178,32 @@ export function resolveSettings(
   return problems.length > 0 ? { problems } : settings;
 }
 
+/** Where a problem in one metric definition is: its key path (naming the metric) and position. */
+type Where = (...path: (string | number)[]) => Pick<Problem, "path" | "at">;
+
+/** Renders one query template of a metric; undefined (with a problem recorded) when it cannot. */
+type Render = (template: string, key: (string | number)[]) => string | undefined;
+
+type MetricDefinition = z.infer<typeof MetricSchema>;
+
+/** The values a query template may use, each undefined when the run has none. */
+interface QueryValues {
+  canary: string | undefined;
+  baseline: string | undefined;
+  version: string | undefined;
+  interval: string;
+}
+
+/** One valid metric definition on its way to a prepared metric. */
+interface MetricDraft {
+  metric: MetricDefinition;
+  common: MetricCommon;
+  where: Where;
+  render: Render;
+  settings: AnalysisSettings;
+  problems: Problem[];
+}
+
 /**
  * Validates and prepares metric definitions: later sources replace earlier metrics of the same
  * name (the input over the environment file). Every query is rendered and checked with its
@@ -189,7 +216,7 @@ export function prepareMetrics(
 ): { metrics: PreparedMetric[] } | { problems: Problem[] } {
   const problems: Problem[] = [];
   const byName = new Map<string, PreparedMetric>();
-  const values = {
+  const values: QueryValues = {
     canary: context.canary,
     baseline: context.baseline,
     version: context.version,
@@ -198,151 +225,9 @@ export function prepareMetrics(
   for (const source of sources) {
     const seen = new Set<string>();
     source.metrics.forEach((raw, index) => {
-      const at = (...path: (string | number)[]) =>
-        source.locate?.([...source.path, index, ...path]);
-      const parsed = MetricSchema.safeParse(raw);
-      if (!parsed.success) {
-        problems.push(
-          ...issuesToProblems(
-            parsed.error.issues,
-            (path) => formatKeyPath([...source.path, index, ...path]),
-            (path) => at(...path),
-          ),
-        );
-        return;
-      }
-      const metric = parsed.data;
-      const where = (...path: (string | number)[]): Pick<Problem, "path" | "at"> => ({
-        path: `${formatKeyPath([...source.path, index, ...path])} (metric "${metric.name}")`,
-        at: at(...path),
-      });
-      if (seen.has(metric.name))
-        problems.push({ ...where("name"), message: `duplicate metric name "${metric.name}"` });
-      seen.add(metric.name);
-      const provider = metric.provider ?? settings.provider;
-      const address = metric.address ?? settings.address;
-      if (provider === "prometheus" && address === undefined) {
-        problems.push({
-          ...where(),
-          message:
-            "no Prometheus address: set the address input, analysis.address, or the metric's address",
-        });
-      }
-      const render = (template: string, key: (string | number)[]): string | undefined => {
-        const timeValues =
-          provider === "http"
-            ? Object.fromEntries(HTTP_TIME_PLACEHOLDERS.map((name) => [name, `{{ ${name} }}`]))
-            : {};
-        try {
-          const query = renderTemplate(template, { ...timeValues, ...values });
-          const syntax = provider === "prometheus" ? validatePromql(query) : undefined;
-          if (syntax) {
-            problems.push({ ...where(...key), message: `${syntax} in ${JSON.stringify(query)}` });
-            return undefined;
-          }
-          return query;
-        } catch (error) {
-          const unknown = placeholders(template).filter(
-            (name) =>
-              !(name in values) &&
-              !(
-                provider === "http" && (HTTP_TIME_PLACEHOLDERS as readonly string[]).includes(name)
-              ),
-          );
-          const message =
-            unknown.length > 0
-              ? `unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(", ")}: use {{ canary }}, {{ baseline }}, {{ interval }} or {{ version }}`
-              : `${(error as Error).message}: give the ${placeholders(template)
-                  .filter((name) => values[name as keyof typeof values] === undefined)
-                  .join(" and ")} input(s)`;
-          problems.push({ ...where(...key), message });
-          return undefined;
-        }
-      };
-      const common: MetricCommon = {
-        name: metric.name,
-        source: {
-          provider,
-          ...(address ? { address } : {}),
-          ...(metric.path !== undefined ? { path: metric.path } : {}),
-        },
-        onNoData: metric["on-no-data"],
-        weight: metric.weight,
-        group: metric.group ?? DEFAULT_GROUP,
-        critical: metric.critical,
-        dryRun: metric["dry-run"],
-      };
-      const hasThreshold =
-        metric.query !== undefined ||
-        metric.condition !== undefined ||
-        metric.min !== undefined ||
-        metric.max !== undefined;
-      if (metric.compare && hasThreshold) {
-        problems.push({
-          ...where("compare"),
-          message:
-            "a metric is either a threshold check (query with condition, min or max) or a comparison (compare), not both",
-        });
-        return;
-      }
-      if (metric.compare) {
-        const compare = metric.compare;
-        const canary = render(compare.canary, ["compare", "canary"]);
-        const baseline = render(compare.baseline, ["compare", "baseline"]);
-        const lookback = compare.lookback ? durationProblem(compare.lookback) : undefined;
-        const step = compare.step ? durationProblem(compare.step) : undefined;
-        if (lookback) problems.push({ ...where("compare", "lookback"), message: lookback });
-        if (step) problems.push({ ...where("compare", "step"), message: step });
-        if (canary === undefined || baseline === undefined || lookback || step) return;
-        byName.set(metric.name, {
-          ...common,
-          kind: "comparison",
-          queries: { canary, baseline },
-          judge: {
-            direction: compare.direction,
-            ...(compare.tolerance !== undefined ? { tolerance: compare.tolerance } : {}),
-            ...(compare.confidence !== undefined ? { confidence: compare.confidence } : {}),
-            ...(compare["effect-size"] ? { effectSize: compare["effect-size"] } : {}),
-            nanStrategy: compare["nan-strategy"],
-            outliers: compare.outliers,
-            ...(compare["outlier-factor"] !== undefined
-              ? { outlierFactor: compare["outlier-factor"] }
-              : {}),
-            minSamples: compare["min-samples"] ?? settings.minSamples,
-            label: metric.name,
-          },
-          lookbackMs: compare.lookback ? parseDuration(compare.lookback) : settings.lookbackMs,
-          stepMs: compare.step ? parseDuration(compare.step) : settings.stepMs,
-        });
-        return;
-      }
-      if (metric.query === undefined) {
-        problems.push({
-          ...where(),
-          message:
-            "a threshold check needs a query (with a condition, min or max); a comparison needs compare.canary and compare.baseline",
-        });
-        return;
-      }
-      let threshold: Threshold | undefined;
-      try {
-        threshold = parseThreshold(metric.condition, metric.min, metric.max);
-      } catch (error) {
-        problems.push({
-          ...where(metric.condition !== undefined ? "condition" : "query"),
-          message: (error as Error).message,
-        });
-      }
-      const query = render(metric.query, ["query"]);
-      if (query === undefined || threshold === undefined) return;
-      byName.set(metric.name, {
-        ...common,
-        kind: "threshold",
-        query,
-        threshold,
-        aggregate: metric.aggregate,
-        ...(metric.element !== undefined ? { element: metric.element } : {}),
-      });
+      const draft = draftMetric(raw, source, index, { settings, values, seen, problems });
+      const prepared = draft && prepareMetric(draft);
+      if (prepared) byName.set(prepared.name, prepared);
     });
   }
   if (problems.length > 0) return { problems };
@@ -352,9 +237,216 @@ export function prepareMetrics(
         {
           path: "metrics",
           message:
-            "no metrics to analyse: give the metrics input or an environment whose analysis section has metrics",
+            "no metrics to analyse: give the metrics input or an environment whose analysis section " +
+            "has metrics",
         },
       ],
     };
   return { metrics: [...byName.values()] };
+}
+
+/**
+ * Parses one raw definition and settles what every kind of metric shares: its name (unique within
+ * its source), its provider and address, and how its queries are rendered. Undefined when the
+ * definition does not match the schema (its problems are recorded).
+ */
+function draftMetric(
+  raw: unknown,
+  source: MetricSource,
+  index: number,
+  scope: {
+    settings: AnalysisSettings;
+    values: QueryValues;
+    seen: Set<string>;
+    problems: Problem[];
+  },
+): MetricDraft | undefined {
+  const { settings, seen, problems } = scope;
+  const at = (...path: (string | number)[]) => source.locate?.([...source.path, index, ...path]);
+  const parsed = MetricSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(
+      ...issuesToProblems(
+        parsed.error.issues,
+        (path) => formatKeyPath([...source.path, index, ...path]),
+        (path) => at(...path),
+      ),
+    );
+    return undefined;
+  }
+  const metric = parsed.data;
+  const where: Where = (...path) => ({
+    path: `${formatKeyPath([...source.path, index, ...path])} (metric "${metric.name}")`,
+    at: at(...path),
+  });
+  if (seen.has(metric.name))
+    problems.push({ ...where("name"), message: `duplicate metric name "${metric.name}"` });
+  seen.add(metric.name);
+  const provider = metric.provider ?? settings.provider;
+  const address = metric.address ?? settings.address;
+  if (provider === "prometheus" && address === undefined) {
+    problems.push({
+      ...where(),
+      message:
+        "no Prometheus address: set the address input, analysis.address, or the metric's address",
+    });
+  }
+  const common: MetricCommon = {
+    name: metric.name,
+    source: {
+      provider,
+      ...(address ? { address } : {}),
+      ...(metric.path !== undefined ? { path: metric.path } : {}),
+    },
+    onNoData: metric["on-no-data"],
+    weight: metric.weight,
+    group: metric.group ?? DEFAULT_GROUP,
+    critical: metric.critical,
+    dryRun: metric["dry-run"],
+  };
+  const render = queryRenderer(provider, scope.values, where, problems);
+  return { metric, common, where, render, settings, problems };
+}
+
+/** Whether a placeholder is one the http provider fills at query time. */
+const isHttpTimePlaceholder = (name: string): boolean =>
+  (HTTP_TIME_PLACEHOLDERS as readonly string[]).includes(name);
+
+/**
+ * Renders a metric's query templates with the run's values, leaving the http provider's time
+ * placeholders for query time, and checks PromQL syntax for prometheus metrics.
+ */
+function queryRenderer(
+  provider: ProviderKind,
+  values: QueryValues,
+  where: Where,
+  problems: Problem[],
+): Render {
+  return (template, key) => {
+    const timeValues =
+      provider === "http"
+        ? Object.fromEntries(HTTP_TIME_PLACEHOLDERS.map((name) => [name, `{{ ${name} }}`]))
+        : {};
+    try {
+      const query = renderTemplate(template, { ...timeValues, ...values });
+      const syntax = provider === "prometheus" ? validatePromql(query) : undefined;
+      if (syntax) {
+        problems.push({ ...where(...key), message: `${syntax} in ${JSON.stringify(query)}` });
+        return undefined;
+      }
+      return query;
+    } catch (error) {
+      const message = unrenderableMessage(template, provider, values, error as Error);
+      problems.push({ ...where(...key), message });
+      return undefined;
+    }
+  };
+}
+
+/** Why a template could not be rendered: a placeholder no query knows, or a value not given. */
+function unrenderableMessage(
+  template: string,
+  provider: ProviderKind,
+  values: QueryValues,
+  error: Error,
+): string {
+  const unknown = placeholders(template).filter(
+    (name) => !(name in values) && !(provider === "http" && isHttpTimePlaceholder(name)),
+  );
+  if (unknown.length > 0)
+    return (
+      `unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(", ")}: ` +
+      "use {{ canary }}, {{ baseline }}, {{ interval }} or {{ version }}"
+    );
+  const missing = placeholders(template).filter(
+    (name) => values[name as keyof QueryValues] === undefined,
+  );
+  return `${error.message}: give the ${missing.join(" and ")} input(s)`;
+}
+
+/** The metric a valid draft describes, a threshold check or a comparison; undefined on problems. */
+function prepareMetric(draft: MetricDraft): PreparedMetric | undefined {
+  const { metric, where, problems } = draft;
+  const hasThreshold =
+    metric.query !== undefined ||
+    metric.condition !== undefined ||
+    metric.min !== undefined ||
+    metric.max !== undefined;
+  if (metric.compare && hasThreshold) {
+    problems.push({
+      ...where("compare"),
+      message:
+        "a metric is either a threshold check (query with condition, min or max) or a comparison " +
+        "(compare), not both",
+    });
+    return undefined;
+  }
+  if (metric.compare) return comparisonMetric(draft, metric.compare);
+  if (metric.query === undefined) {
+    problems.push({
+      ...where(),
+      message:
+        "a threshold check needs a query (with a condition, min or max); a comparison needs " +
+        "compare.canary and compare.baseline",
+    });
+    return undefined;
+  }
+  return thresholdMetric(draft, metric.query);
+}
+
+function comparisonMetric(
+  draft: MetricDraft,
+  compare: NonNullable<MetricDefinition["compare"]>,
+): ComparisonMetric | undefined {
+  const { metric, settings, where, render, problems } = draft;
+  const canary = render(compare.canary, ["compare", "canary"]);
+  const baseline = render(compare.baseline, ["compare", "baseline"]);
+  const lookback = compare.lookback ? durationProblem(compare.lookback) : undefined;
+  const step = compare.step ? durationProblem(compare.step) : undefined;
+  if (lookback) problems.push({ ...where("compare", "lookback"), message: lookback });
+  if (step) problems.push({ ...where("compare", "step"), message: step });
+  if (canary === undefined || baseline === undefined || lookback || step) return undefined;
+  return {
+    ...draft.common,
+    kind: "comparison",
+    queries: { canary, baseline },
+    judge: {
+      direction: compare.direction,
+      ...(compare.tolerance !== undefined ? { tolerance: compare.tolerance } : {}),
+      ...(compare.confidence !== undefined ? { confidence: compare.confidence } : {}),
+      ...(compare["effect-size"] ? { effectSize: compare["effect-size"] } : {}),
+      nanStrategy: compare["nan-strategy"],
+      outliers: compare.outliers,
+      ...(compare["outlier-factor"] !== undefined
+        ? { outlierFactor: compare["outlier-factor"] }
+        : {}),
+      minSamples: compare["min-samples"] ?? settings.minSamples,
+      label: metric.name,
+    },
+    lookbackMs: compare.lookback ? parseDuration(compare.lookback) : settings.lookbackMs,
+    stepMs: compare.step ? parseDuration(compare.step) : settings.stepMs,
+  };
+}
+
+function thresholdMetric(draft: MetricDraft, queryTemplate: string): ThresholdMetric | undefined {
+  const { metric, where, render, problems } = draft;
+  let threshold: Threshold | undefined;
+  try {
+    threshold = parseThreshold(metric.condition, metric.min, metric.max);
+  } catch (error) {
+    problems.push({
+      ...where(metric.condition !== undefined ? "condition" : "query"),
+      message: (error as Error).message,
+    });
+  }
+  const query = render(queryTemplate, ["query"]);
+  if (query === undefined || threshold === undefined) return undefined;
+  return {
+    ...draft.common,
+    kind: "threshold",
+    query,
+    threshold,
+    aggregate: metric.aggregate,
+    ...(metric.element !== undefined ? { element: metric.element } : {}),
+  };
 }

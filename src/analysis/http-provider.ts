@@ -4,25 +4,21 @@
 import { parseBodyPath, resolveSteps } from "../shared/json-path.js";
 import { describeUrl, requestJson } from "./http-json.js";
 import {
-  authorizationHeader,
+  authHeaders,
   parseSampleValue,
   QueryError,
+  type EndpointOptions,
   type MetricsProvider,
-  type ProviderAuth,
-  type Sample,
-  type Series,
 } from "./provider.js";
 import { renderTemplate } from "../shared/template.js";
 
 /** Placeholders the http provider fills at query time, left in place when queries are prepared. */
 export const HTTP_TIME_PLACEHOLDERS = ["time", "start", "end", "step"] as const;
 
-export interface HttpProviderOptions {
+export interface HttpProviderOptions extends EndpointOptions {
   address?: string;
   /** Where the value(s) are in the JSON answer (health-verify's body path syntax); the root by default. */
   path?: string;
-  auth?: ProviderAuth;
-  timeoutMs: number;
 }
 
 /**
@@ -61,8 +57,7 @@ export function createHttpProvider(options: HttpProviderOptions): MetricsProvide
   if (!parsedPath.ok)
     throw new Error(`invalid path ${JSON.stringify(options.path)}: ${parsedPath.reason}`);
   const steps = parsedPath.steps;
-  const authorization = options.auth ? authorizationHeader(options.auth) : undefined;
-  const headers: Record<string, string> = authorization ? { authorization } : {};
+  const headers = authHeaders(options.auth);
   const toUrl = (query: string): URL =>
     options.address ? new URL(query, options.address) : new URL(query);
 
@@ -90,16 +85,19 @@ export function createHttpProvider(options: HttpProviderOptions): MetricsProvide
           return `expected an http(s) URL, got ${url.protocol}`;
         return undefined;
       } catch {
-        return `not a URL${options.address ? ` relative to ${options.address}` : " (give an absolute URL, or set address)"}: ${JSON.stringify(query)}`;
+        const base = options.address
+          ? ` relative to ${options.address}`
+          : " (give an absolute URL, or set address)";
+        return `not a URL${base}: ${JSON.stringify(query)}`;
       }
     },
-    async instant(query, at): Promise<Sample[]> {
+    async instant(query, at) {
       const samples = await fetchSamples(
         renderTemplate(query, { time: String(at.getTime() / 1000), start: "", end: "", step: "" }),
       );
       return samples.map(({ labels, value }) => ({ labels, value }));
     },
-    async range(query, range): Promise<Series[]> {
+    async range(query, range) {
       const rendered = renderTemplate(query, {
         time: String(range.end.getTime() / 1000),
         start: String(range.start.getTime() / 1000),

@@ -156,7 +156,8 @@ function decide(
   }
   const label = shift === "increase" ? "High" : "Low";
   const side = shift === "increase" ? `above +${tolerance}` : `below -${tolerance}`;
-  const found = `${interval} lies ${side} of the estimate (${show(shift === "increase" ? bounds.upper : bounds.lower)})`;
+  const edge = shift === "increase" ? bounds.upper : bounds.lower;
+  const found = `${interval} lies ${side} of the estimate (${show(edge)})`;
   if (options.direction !== "either" && options.direction !== shift) {
     return {
       label: "Pass",
@@ -172,7 +173,9 @@ function decide(
     const relation = shift === "increase" ? "<" : ">";
     return {
       label: "Pass",
-      reason: `significant but below the effect size limit: mean ratio ${show(effectSize)} ${relation} ${limit}; ${found}`,
+      reason:
+        "significant but below the effect size limit: " +
+        `mean ratio ${show(effectSize)} ${relation} ${limit}; ${found}`,
     };
   }
   return { label, reason: found };

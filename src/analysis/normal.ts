@@ -19,52 +19,59 @@ function gaussianFactor(y: number): number {
   return Math.exp(-head * head * 0.5) * Math.exp(-del * 0.5);
 }
 
+/** Cody's coefficient pairs (numerator, denominator) for |y| up to 0.67448975. */
+const CODY_CENTRE: readonly CodyPair[] = [
+  [2.2352520354606837, 47.202581904688245],
+  [161.02823106855587, 976.0985517377767],
+  [1067.6894854603709, 10260.932208618979],
+];
+/** Cody's pairs for 0.67448975 < y <= sqrt(32). */
+const CODY_MIDDLE: readonly CodyPair[] = [
+  [0.39894151208813466, 22.266688044328117],
+  [8.883149794388377, 235.387901782625],
+  [93.50665613217785, 1519.3775994075547],
+  [597.2702763948002, 6485.558298266761],
+  [2494.5375852903726, 18615.571640885097],
+  [6848.190450536283, 34900.95272114598],
+  [11602.65143764735, 38912.00328609327],
+];
+/** Cody's pairs for sqrt(32) < y < 37.5193, in powers of 1/y². */
+const CODY_TAIL: readonly CodyPair[] = [
+  [0.215898534057957, 1.284260096144911],
+  [0.12740116116024736, 0.4682382124808651],
+  [0.022235277870649807, 0.06598813786892856],
+  [0.0014216191932278934, 0.0037823963320275824],
+];
+
+type CodyPair = readonly [numerator: number, denominator: number];
+
+/**
+ * Numerator and denominator of one of Cody's rational approximations, each folded in R's order
+ * (start from `first * x` and `x`, then add a coefficient and multiply by x) so the bits match R.
+ */
+function codySums(first: number, pairs: readonly CodyPair[], x: number): [number, number] {
+  let num = first * x;
+  let den = x;
+  for (const [a, b] of pairs) {
+    num = (num + a) * x;
+    den = (den + b) * x;
+  }
+  return [num, den];
+}
+
 /** P(Z > y) for y >= 0: Cody's rational approximations (ACM TOMS 715), as R's pnorm uses them. */
 export function normalUpperTail(y: number): number {
   if (y <= 0.67448975) {
-    const ysq = y > 2 ** -53 ? y * y : 0;
-    let num = 0.06568233791820745 * ysq;
-    let den = ysq;
-    for (const [a, b] of [
-      [2.2352520354606837, 47.202581904688245],
-      [161.02823106855587, 976.0985517377767],
-      [1067.6894854603709, 10260.932208618979],
-    ] as const) {
-      num = (num + a) * ysq;
-      den = (den + b) * ysq;
-    }
+    const [num, den] = codySums(0.06568233791820745, CODY_CENTRE, y > 2 ** -53 ? y * y : 0);
     return 0.5 - (y * (num + 18154.98125334356)) / (den + 45507.78933502673);
   }
   if (y <= SQRT_32) {
-    let num = 1.0765576773720192e-8 * y;
-    let den = y;
-    for (const [c, d] of [
-      [0.39894151208813466, 22.266688044328117],
-      [8.883149794388377, 235.387901782625],
-      [93.50665613217785, 1519.3775994075547],
-      [597.2702763948002, 6485.558298266761],
-      [2494.5375852903726, 18615.571640885097],
-      [6848.190450536283, 34900.95272114598],
-      [11602.65143764735, 38912.00328609327],
-    ] as const) {
-      num = (num + c) * y;
-      den = (den + d) * y;
-    }
+    const [num, den] = codySums(1.0765576773720192e-8, CODY_MIDDLE, y);
     return gaussianFactor(y) * ((num + 9842.714838383978) / (den + 19685.429676859992));
   }
   if (y < 37.5193) {
     const ysq = 1 / (y * y);
-    let num = 0.023073441764940174 * ysq;
-    let den = ysq;
-    for (const [p, q] of [
-      [0.215898534057957, 1.284260096144911],
-      [0.12740116116024736, 0.4682382124808651],
-      [0.022235277870649807, 0.06598813786892856],
-      [0.0014216191932278934, 0.0037823963320275824],
-    ] as const) {
-      num = (num + p) * ysq;
-      den = (den + q) * ysq;
-    }
+    const [num, den] = codySums(0.023073441764940174, CODY_TAIL, ysq);
     const ratio = (ysq * (num + 0.000029112874951168793)) / (den + 0.00007297515550839662);
     return gaussianFactor(y) * ((ONE_OVER_SQRT_2PI - ratio) / y);
   }

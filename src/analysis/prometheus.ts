@@ -3,14 +3,13 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import { describeUrl, requestJson } from "./http-json.js";
 import {
-  authorizationHeader,
+  authHeaders,
   parseSampleValue,
   QueryError,
+  type EndpointOptions,
   type MetricsProvider,
-  type ProviderAuth,
   type Sample,
   type Series,
-  type TimeRange,
 } from "./provider.js";
 
 /** Prometheus refuses range queries of more than 11,000 points per series. */
@@ -28,7 +27,8 @@ export function validatePromql(query: string): string | undefined {
   });
   if (errorAt === undefined) return undefined;
   const near = query.slice(errorAt, errorAt + 20);
-  return `PromQL syntax error at column ${errorAt + 1}${near ? ` near ${JSON.stringify(near)}` : " (the query ends too early)"}`;
+  const context = near ? ` near ${JSON.stringify(near)}` : " (the query ends too early)";
+  return `PromQL syntax error at column ${errorAt + 1}${context}`;
 }
 
 type Labels = Readonly<Record<string, string>>;
@@ -68,16 +68,13 @@ export function rangeSeries(data: unknown): Series[] {
   });
 }
 
-export interface PrometheusOptions {
+export interface PrometheusOptions extends EndpointOptions {
   address: string;
-  auth?: ProviderAuth;
-  timeoutMs: number;
 }
 
 export function createPrometheusProvider(options: PrometheusOptions): MetricsProvider {
   const base = new URL(options.address.endsWith("/") ? options.address : `${options.address}/`);
-  const authorization = options.auth ? authorizationHeader(options.auth) : undefined;
-  const headers: Record<string, string> = authorization ? { authorization } : {};
+  const headers = authHeaders(options.auth);
   // Prometheus stops evaluating at its own timeout; the client waits a little longer for that answer.
   const serverTimeout = `${Math.max(1, Math.floor(options.timeoutMs / 1000))}s`;
 
@@ -96,10 +93,12 @@ export function createPrometheusProvider(options: PrometheusOptions): MetricsPro
     if (body?.status === "success") return body.data;
     if (body?.status === "error")
       throw new QueryError(
-        `${describeUrl(url)}: ${body.errorType ?? "error"}: ${body.error ?? "no message"} (HTTP ${response.status})`,
+        `${describeUrl(url)}: ${body.errorType ?? "error"}: ${body.error ?? "no message"} ` +
+          `(HTTP ${response.status})`,
       );
+    const text = response.text ? `: ${response.text}` : "";
     throw new QueryError(
-      `${describeUrl(url)}: HTTP ${response.status}, not a Prometheus API answer${response.text ? `: ${response.text}` : ""}`,
+      `${describeUrl(url)}: HTTP ${response.status}, not a Prometheus API answer${text}`,
     );
   }
 
@@ -114,7 +113,7 @@ export function createPrometheusProvider(options: PrometheusOptions): MetricsPro
         ),
       );
     },
-    async range(query, range: TimeRange) {
+    async range(query, range) {
       const seconds = (range.end.getTime() - range.start.getTime()) / 1000;
       const step = Math.max(range.stepSeconds, Math.ceil(seconds / MAX_POINTS));
       const form = new URLSearchParams({

@@ -40,12 +40,24 @@ export interface ProviderAuth {
   password?: string;
 }
 
-export function authorizationHeader(auth: ProviderAuth): string | undefined {
+/** What every provider is created with: credentials, and how long to wait for an answer. */
+export interface EndpointOptions {
+  auth?: ProviderAuth;
+  timeoutMs: number;
+}
+
+function authorizationHeader(auth: ProviderAuth): string | undefined {
   if (auth.bearerToken) return `Bearer ${auth.bearerToken}`;
   if (auth.username !== undefined || auth.password !== undefined) {
     return `Basic ${Buffer.from(`${auth.username ?? ""}:${auth.password ?? ""}`).toString("base64")}`;
   }
   return undefined;
+}
+
+/** The request headers that carry `auth`: none without credentials. */
+export function authHeaders(auth: ProviderAuth | undefined): Record<string, string> {
+  const authorization = auth ? authorizationHeader(auth) : undefined;
+  return authorization ? { authorization } : {};
 }
 
 /** A sample value as Prometheus and JSON endpoints write it: "NaN", "+Inf", "-Inf", numbers. */

@@ -73,11 +73,19 @@ function valuesCell(result: MetricResult): string {
     last.estimate !== undefined
       ? `; shift ${show(last.estimate)} [${show(last.lower)}, ${show(last.upper)}]`
       : "";
-  return `canary median ${show(last.canary.median)} (n=${last.canary.n}) vs baseline ${show(last.baseline.median)} (n=${last.baseline.n})${shift}; ratio ${show(last.effectSize)}`;
+  return (
+    `canary median ${show(last.canary.median)} (n=${last.canary.n}) ` +
+    `vs baseline ${show(last.baseline.median)} (n=${last.baseline.n})${shift}; ` +
+    `ratio ${show(last.effectSize)}`
+  );
 }
 
 function resultCell(result: MetricResult): string {
-  const counts = `${result.counts.successful}✓ ${result.counts.failed}✗${result.counts.inconclusive ? ` ${result.counts.inconclusive}?` : ""}${result.counts.error ? ` ${result.counts.error}⚠` : ""}`;
+  const { successful, failed, inconclusive, error } = result.counts;
+  const counts =
+    `${successful}✓ ${failed}✗` +
+    (inconclusive ? ` ${inconclusive}?` : "") +
+    (error ? ` ${error}⚠` : "");
   const role = result.dryRun ? " (dry run)" : result.critical ? " (critical)" : "";
   return `${PHASE[result.phase]}${role} ${counts}: ${truncate(result.message, 200)}`;
 }
@@ -134,6 +142,13 @@ export function metricChart(metric: PreparedMetric, result: MetricResult): strin
   ].join("\n");
 }
 
+function measurementValuesCell(measurement: Measurement): string {
+  if (measurement.values) return measurement.values.map(show).join(", ") || "none";
+  const comparison = measurement.comparison;
+  if (!comparison) return "—";
+  return `${comparison.label}: canary n=${comparison.canary.n}, baseline n=${comparison.baseline.n}`;
+}
+
 function measurementsTable(result: MetricResult): string {
   return table(
     ["Round", "Time", "Phase", "Values", "Why", "Query ms"],
@@ -141,11 +156,7 @@ function measurementsTable(result: MetricResult): string {
       String(measurement.round),
       measurement.at.slice(11, 23),
       measurement.phase,
-      measurement.values
-        ? measurement.values.map(show).join(", ") || "none"
-        : measurement.comparison
-          ? `${measurement.comparison.label}: canary n=${measurement.comparison.canary.n}, baseline n=${measurement.comparison.baseline.n}`
-          : "—",
+      measurementValuesCell(measurement),
       truncate(measurement.reason, 300),
       String(Math.round(measurement.queryMs)),
     ]),
@@ -164,6 +175,17 @@ function queriesBlock(metric: PreparedMetric): string {
   return queries
     .map(([label, query]) => `${label} (${metric.source.provider}):\n\n\`\`\`\n${query}\n\`\`\``)
     .join("\n\n");
+}
+
+/** The settings the analysis ran with, in one sentence. */
+function settingsLine(settings: AnalysisSettings): string {
+  const delay = settings.initialDelayMs ? ` after ${formatDuration(settings.initialDelayMs)}` : "";
+  return (
+    `Every ${formatDuration(settings.intervalMs)}, ${settings.count} measurement(s) per metric${delay}; ` +
+    `failure limit ${settings.failureLimit}, inconclusive limit ${settings.inconclusiveLimit}, ` +
+    `consecutive error limit ${settings.consecutiveErrorLimit}; ` +
+    `pass score ${settings.passScore}, marginal ${settings.marginalScore}.`
+  );
 }
 
 /** Markdown for the job summary. */
@@ -204,7 +226,6 @@ export function renderGateSummary(
     ]),
     ["left", "right", "right", "left", "left", "left"],
   );
-  const settingsLine = `Every ${formatDuration(settings.intervalMs)}, ${settings.count} measurement(s) per metric${settings.initialDelayMs ? ` after ${formatDuration(settings.initialDelayMs)}` : ""}; failure limit ${settings.failureLimit}, inconclusive limit ${settings.inconclusiveLimit}, consecutive error limit ${settings.consecutiveErrorLimit}; pass score ${settings.passScore}, marginal ${settings.marginalScore}.`;
   const charts = result.metrics.flatMap((metricResult) => {
     const metric = byName.get(metricResult.name);
     const chart = metric ? metricChart(metric, metricResult) : undefined;
@@ -217,7 +238,17 @@ export function renderGateSummary(
       `${metric ? `${queriesBlock(metric)}\n\n` : ""}${measurementsTable(metricResult)}`,
     );
   });
-  return `${[heading, `**${verdictSentence(result)}**`, overview, `Score ${result.score.score ?? "n/a"} by group:`, groups, settingsLine, ...charts, ...perMetric].join("\n\n")}\n`;
+  const sections = [
+    heading,
+    `**${verdictSentence(result)}**`,
+    overview,
+    `Score ${result.score.score ?? "n/a"} by group:`,
+    groups,
+    settingsLine(settings),
+    ...charts,
+    ...perMetric,
+  ];
+  return `${sections.join("\n\n")}\n`;
 }
 
 /** JSON with NaN and infinities spelled out (JSON has no such numbers; null would hide them). */

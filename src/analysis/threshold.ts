@@ -53,7 +53,8 @@ export function parseThreshold(
       const match = CLAUSE.exec(part);
       if (!match) {
         throw new Error(
-          `cannot read ${JSON.stringify(part.trim())} in condition ${JSON.stringify(condition)}: write comparisons of result with a number, such as "result <= 0.01" or "result > 0 && result < 5"`,
+          `cannot read ${JSON.stringify(part.trim())} in condition ${JSON.stringify(condition)}: ` +
+            'write comparisons of result with a number, such as "result <= 0.01" or "result > 0 && result < 5"',
         );
       }
       clauses.push({ operator: match[1] as Operator, value: Number(match[2]) });
