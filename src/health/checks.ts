@@ -1,5 +1,6 @@
 // Health check definitions: their schema, defaults, references and conditions, checked at start.
-import { ChecksSchema } from "../schema/health.js";
+import type * as z from "zod/mini";
+import { ChecksSchema, type CheckSchema } from "../schema/health.js";
 import type { Problem, SourcePosition } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import { resolveReferences, type VariableLookup } from "../config/references.js";
@@ -39,6 +40,14 @@ export interface PreparedChecks {
   secrets: string[];
 }
 
+type CheckDefinition = z.infer<typeof CheckSchema>;
+
+/** Where a problem in one check is: its key path (naming the check) and position. */
+type Where = (key: string | number, ...rest: (string | number)[]) => Pick<Problem, "path" | "at">;
+
+/** The settings written as durations, each of which must spell out its unit. */
+const DURATION_KEYS = ["timeout", "initial-delay", "interval", "deadline"] as const;
+
 /**
  * Validates check definitions, applies defaults, resolves `${env:}`/`${secret:}` references in URLs,
  * headers and bodies, and parses every condition. Every problem in every check is returned, each
@@ -66,10 +75,7 @@ export function prepareChecks(
       continue;
     }
     parsed.data.forEach((check, index) => {
-      const where = (
-        key: string | number,
-        ...rest: (string | number)[]
-      ): Pick<Problem, "path" | "at"> => ({
+      const where: Where = (key, ...rest) => ({
         path: `${formatKeyPath([...source.path, index, key, ...rest])} (check "${check.name}")`,
         at: at([index, key, ...rest]),
       });
@@ -83,62 +89,90 @@ export function prepareChecks(
       );
       problems.push(...resolved.problems);
       resolved.secrets.forEach((secret) => secrets.add(secret));
-      const { url, headers, body } = resolved.value as {
-        url: string;
-        headers: Record<string, string>;
-        body?: string;
-      };
-      if (resolved.problems.length === 0 && !/^https?:\/\/[^/]/.test(url)) {
+      const request = resolved.value as HttpRequestParts;
+      if (resolved.problems.length === 0 && !/^https?:\/\/[^/]/.test(request.url)) {
         problems.push({ ...where("url"), message: "expected an http:// or https:// URL" });
       }
-      const durations: Record<string, number> = {};
-      for (const key of ["timeout", "initial-delay", "interval", "deadline"] as const) {
-        // Check settings spell their unit out: a bare "5" reads as seconds to some and milliseconds to others.
-        if (/^\s*[\d.]+\s*$/.test(check[key])) {
-          problems.push({
-            ...where(key),
-            message: `"${check[key]}" needs a unit, such as ${check[key].trim()}s or ${check[key].trim()}ms`,
-          });
-          continue;
-        }
-        try {
-          durations[key] = parseDuration(check[key]);
-        } catch (error) {
-          problems.push({ ...where(key), message: (error as Error).message });
-        }
-      }
-      const conditions: Condition[] = [];
-      const texts = check.conditions.length > 0 ? check.conditions : DEFAULT_CONDITIONS;
-      texts.forEach((text, conditionIndex) => {
-        try {
-          conditions.push(parseCondition(text));
-        } catch (error) {
-          if (!(error instanceof ConditionSyntaxError)) throw error;
-          problems.push({
-            ...where("conditions", conditionIndex),
-            message: `cannot parse condition ${JSON.stringify(text)}: ${error.message}`,
-          });
-        }
-      });
-      checks.push({
-        name: check.name,
-        url,
-        method: check.method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        timeoutMs: durations.timeout ?? 0,
-        conditions,
-        probe: {
-          initialDelayMs: durations["initial-delay"] ?? 0,
-          intervalMs: durations.interval ?? 0,
-          successThreshold: check["success-threshold"],
-          failureThreshold: check["failure-threshold"],
-          deadlineMs: durations.deadline ?? 0,
-        },
-        ...(check["version-path"] ? { versionPath: check["version-path"] } : {}),
-      });
+      checks.push(buildCheck(check, request, where, problems));
     });
   }
   if (problems.length > 0) return { problems };
   return { checks, secrets: [...secrets] };
+}
+
+/** A check's request as written, with its references resolved. */
+interface HttpRequestParts {
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The check with its durations read and conditions parsed; their problems go to `problems`. */
+function buildCheck(
+  check: CheckDefinition,
+  { url, headers, body }: HttpRequestParts,
+  where: Where,
+  problems: Problem[],
+): HealthCheck {
+  const durations = readDurations(check, where, problems);
+  return {
+    name: check.name,
+    url,
+    method: check.method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+    timeoutMs: durations.timeout ?? 0,
+    conditions: parseConditions(check, where, problems),
+    probe: {
+      initialDelayMs: durations["initial-delay"] ?? 0,
+      intervalMs: durations.interval ?? 0,
+      successThreshold: check["success-threshold"],
+      failureThreshold: check["failure-threshold"],
+      deadlineMs: durations.deadline ?? 0,
+    },
+    ...(check["version-path"] ? { versionPath: check["version-path"] } : {}),
+  };
+}
+
+function readDurations(
+  check: CheckDefinition,
+  where: Where,
+  problems: Problem[],
+): Partial<Record<(typeof DURATION_KEYS)[number], number>> {
+  const durations: Partial<Record<(typeof DURATION_KEYS)[number], number>> = {};
+  for (const key of DURATION_KEYS) {
+    // Check settings spell their unit out: a bare "5" reads as seconds to some and milliseconds
+    // to others.
+    if (/^\s*[\d.]+\s*$/.test(check[key])) {
+      problems.push({
+        ...where(key),
+        message: `"${check[key]}" needs a unit, such as ${check[key].trim()}s or ${check[key].trim()}ms`,
+      });
+      continue;
+    }
+    try {
+      durations[key] = parseDuration(check[key]);
+    } catch (error) {
+      problems.push({ ...where(key), message: (error as Error).message });
+    }
+  }
+  return durations;
+}
+
+/** The check's conditions (the defaults when it gives none), parsed; syntax errors are problems. */
+function parseConditions(check: CheckDefinition, where: Where, problems: Problem[]): Condition[] {
+  const conditions: Condition[] = [];
+  const texts = check.conditions.length > 0 ? check.conditions : DEFAULT_CONDITIONS;
+  texts.forEach((text, conditionIndex) => {
+    try {
+      conditions.push(parseCondition(text));
+    } catch (error) {
+      if (!(error instanceof ConditionSyntaxError)) throw error;
+      problems.push({
+        ...where("conditions", conditionIndex),
+        message: `cannot parse condition ${JSON.stringify(text)}: ${error.message}`,
+      });
+    }
+  });
+  return conditions;
 }

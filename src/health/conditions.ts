@@ -24,7 +24,10 @@ export type Value =
   | { type: "string"; value: string }
   | { type: "json"; value: unknown }; // null, an object or an array from the body
 
-/** A literal as written (`text`, starting at `position`), typed at parse time: milliseconds against a duration placeholder. */
+/**
+ * A literal as written (`text`, starting at `position`), typed at parse time: milliseconds against
+ * a duration placeholder.
+ */
 export interface Literal {
   kind: "literal";
   text: string;
@@ -61,7 +64,10 @@ export interface Condition {
   right: Operand | Matcher;
 }
 
-/** A condition the user wrote wrongly; `position` is the 0-based offset into `condition` (shown 1-based as a column). */
+/**
+ * A condition the user wrote wrongly; `position` is the 0-based offset into `condition` (shown
+ * 1-based as a column).
+ */
 export class ConditionSyntaxError extends Error {
   readonly condition: string;
   readonly position?: number;
@@ -424,7 +430,10 @@ class ConditionParser {
     return { kind: "body", path, steps: parsed.steps };
   }
 
-  /** A quoted string, or bare text up to an operator, bracket, parenthesis or one of `stops` (spaces inside are kept). */
+  /**
+   * A quoted string, or bare text up to an operator, bracket, parenthesis or one of `stops` (spaces
+   * inside are kept).
+   */
   private literal(stops: string): Literal {
     const position = this.pos;
     const quote = this.peek();

@@ -1,6 +1,6 @@
 // The health-verify report: the JSON output and the job summary a release manager reads.
 import { code, details, raw, table, truncate } from "../shared/markdown.js";
-import type { CheckReport } from "./verify.js";
+import type { AttemptReport, CheckReport } from "./verify.js";
 
 const VERDICT = {
   healthy: "✅ healthy",
@@ -18,7 +18,21 @@ function failingCell(check: CheckReport): string {
   if (last.version && !last.version.ok) return last.version.reason ?? "wrong version";
   const failed = last.conditions.find((condition) => !condition.success);
   if (!failed) return check.failure ?? "failed";
-  return `${failed.condition} — saw ${failed.actual}, expected ${failed.expected}${failed.reason ? ` (${failed.reason})` : ""}`;
+  const reason = failed.reason ? ` (${failed.reason})` : "";
+  return `${failed.condition} — saw ${failed.actual}, expected ${failed.expected}${reason}`;
+}
+
+/** One line per condition of an attempt, and one for its version when it had one to check. */
+function attemptResults(attempt: AttemptReport): string[] {
+  const conditions = attempt.conditions.map(
+    (c) => `${c.success ? "✓" : "✗"} ${c.condition} (saw ${truncate(c.actual, 60)})`,
+  );
+  const version = attempt.version;
+  if (!version) return conditions;
+  return [
+    ...conditions,
+    `${version.ok ? "✓" : "✗"} version ${version.seen ?? "?"} (expected ${version.expected})`,
+  ];
 }
 
 function attemptsTable(check: CheckReport): string {
@@ -29,16 +43,7 @@ function attemptsTable(check: CheckReport): string {
       attempt.passed ? "pass" : "fail",
       attempt.connected ? String(attempt.status) : `not connected: ${attempt.error ?? ""}`,
       `${attempt.responseTimeMs} ms`,
-      [
-        ...attempt.conditions.map(
-          (c) => `${c.success ? "✓" : "✗"} ${c.condition} (saw ${truncate(c.actual, 60)})`,
-        ),
-        ...(attempt.version
-          ? [
-              `${attempt.version.ok ? "✓" : "✗"} version ${attempt.version.seen ?? "?"} (expected ${attempt.version.expected})`,
-            ]
-          : []),
-      ].join("\n"),
+      attemptResults(attempt).join("\n"),
     ]),
     ["right", "left", "left", "right", "left"],
   );
@@ -47,7 +52,8 @@ function attemptsTable(check: CheckReport): string {
 /** Markdown for the job summary: one row per check, and the attempts of each in a collapsed section. */
 export function renderHealthSummary(checks: readonly CheckReport[], environment?: string): string {
   const healthy = checks.filter((check) => check.healthy).length;
-  const heading = `### health-verify${environment ? `: ${code(environment)}` : ""} — ${healthy}/${checks.length} checks healthy`;
+  const subject = environment ? `: ${code(environment)}` : "";
+  const heading = `### health-verify${subject} — ${healthy}/${checks.length} checks healthy`;
   const rows = checks.map((check) => [
     raw(code(check.name)),
     VERDICT[check.verdict],

@@ -171,7 +171,8 @@ export function verifyChecks(
         options.progress?.(
           check,
           `attempt ${index}: ${outcome.passed ? "pass" : "fail"}, ${state} ` +
-            `(${streak.passes}/${check.probe.successThreshold} passes, ${streak.failures}/${check.probe.failureThreshold} failures in a row)`,
+            `(${streak.passes}/${check.probe.successThreshold} passes, ` +
+            `${streak.failures}/${check.probe.failureThreshold} failures in a row)`,
         );
       },
     );
