@@ -4,19 +4,10 @@
 // Each command prints one human line on stderr and one JSON result on stdout.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  LabUsageError,
-  labDeploy,
-  labDown,
-  labLoad,
-  labPromote,
-  labRollback,
-  labStatus,
-  labStop,
-  labTraffic,
-  labUp,
-} from "./lib/lab.mjs";
+import * as lab from "./lib/lab.mjs";
 import { isSlot } from "./lib/state.mjs";
+
+const { LabUsageError } = lab;
 
 const DEFAULT_DIR = fileURLToPath(new URL("../.lab", import.meta.url));
 
@@ -36,36 +27,234 @@ Hooks fall back to SHIPGATE_SLOT, SHIPGATE_VERSION (deploy), SHIPGATE_PREVIOUS_V
 SHIPGATE_WEIGHT (traffic) and SHIPGATE_ENVIRONMENT when the flag is not given.`;
 
 /** @typedef {NonNullable<import("node:util").ParseArgsConfig["options"]>} Options */
+/** @typedef {Record<string, string | boolean | undefined>} Values */
+
+/**
+ * One command as its handler sees it.
+ * @typedef {object} Invocation
+ * @property {(name: string) => string | undefined} str the value of a string option
+ * @property {(name: string) => boolean} flag whether a boolean option was given
+ * @property {string} dir the state directory
+ * @property {string | undefined} environment SHIPGATE_ENVIRONMENT, recorded in the state
+ */
+
+/** @typedef {{ human: string, result: object }} Outcome */
+
+/**
+ * @typedef {object} Command
+ * @property {Options} options what it accepts besides --dir and --help
+ * @property {(invocation: Invocation) => Promise<Outcome>} run
+ */
+
 /** @type {{ type: "string" }} */
 const STRING = { type: "string" };
 /** @type {{ type: "boolean" }} */
 const BOOLEAN = { type: "boolean" };
 
-/** The options each command accepts besides --dir and --help. @type {Record<string, Options>} */
+/** @type {Record<string, Command>} */
 const COMMANDS = {
-  up: { version: STRING, "scrape-interval": STRING },
-  down: {},
-  status: {},
+  up: { options: { version: STRING, "scrape-interval": STRING }, run: up },
+  down: { options: {}, run: down },
+  status: { options: {}, run: status },
   deploy: {
-    slot: STRING,
-    version: STRING,
-    force: BOOLEAN,
-    "error-rate": STRING,
-    "latency-ms": STRING,
-    "latency-jitter-ms": STRING,
+    options: {
+      slot: STRING,
+      version: STRING,
+      force: BOOLEAN,
+      "error-rate": STRING,
+      "latency-ms": STRING,
+      "latency-jitter-ms": STRING,
+    },
+    run: deploy,
   },
-  traffic: { slot: STRING, weight: STRING },
-  promote: { slot: STRING, "stop-other": BOOLEAN },
-  rollback: { version: STRING, "stop-other": BOOLEAN },
-  stop: { slot: STRING, force: BOOLEAN },
-  load: { rps: STRING, duration: STRING, "max-requests": STRING, path: STRING },
+  traffic: { options: { slot: STRING, weight: STRING }, run: traffic },
+  promote: { options: { slot: STRING, "stop-other": BOOLEAN }, run: promote },
+  rollback: { options: { version: STRING, "stop-other": BOOLEAN }, run: rollback },
+  stop: { options: { slot: STRING, force: BOOLEAN }, run: stop },
+  load: {
+    options: { rps: STRING, duration: STRING, "max-requests": STRING, path: STRING },
+    run: load,
+  },
 };
+
+async function main() {
+  const { values, positionals } = parseCommandLine();
+  const [command, ...extra] = positionals;
+  if (command === undefined || command === "help" || values.help) {
+    console.log(USAGE);
+    if (command === undefined && !values.help) process.exitCode = 2;
+    return;
+  }
+  const { run } = commandFor(command, extra, values);
+  const dir =
+    /** @type {string | undefined} */ (values.dir) ?? env(process.env.LAB_DIR) ?? DEFAULT_DIR;
+  const { human, result } = await run({
+    str: (name) => /** @type {string | undefined} */ (values[name]),
+    flag: (name) => values[name] === true,
+    dir,
+    environment: env(process.env.SHIPGATE_ENVIRONMENT),
+  });
+  console.error(`lab: ${human}`);
+  console.log(JSON.stringify(result, null, 2));
+}
+
+/** Every command's options are parsed together; `commandFor` then refuses the ones it lacks. */
+function parseCommandLine() {
+  const allOptions = Object.assign(
+    { dir: STRING, help: BOOLEAN },
+    ...Object.values(COMMANDS).map((command) => command.options),
+  );
+  try {
+    const parsed = parseArgs({
+      args: process.argv.slice(2),
+      options: allOptions,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: /** @type {Values} */ (parsed.values), positionals: parsed.positionals };
+  } catch (error) {
+    throw new LabUsageError(/** @type {Error} */ (error).message);
+  }
+}
+
+/** @param {string} command @param {string[]} extra @param {Values} values */
+function commandFor(command, extra, values) {
+  const found = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!found) throw new LabUsageError(`unknown command ${JSON.stringify(command)}`);
+  if (extra.length > 0)
+    throw new LabUsageError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`);
+  for (const name of Object.keys(values)) {
+    if (name !== "dir" && !Object.hasOwn(found.options, name))
+      throw new LabUsageError(`${command}: no option --${name}`);
+  }
+  return found;
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function up({ str, dir }) {
+  const result = await lab.labUp(dir, {
+    version: str("version"),
+    scrapeInterval: str("scrape-interval"),
+  });
+  const human = result.alreadyUp
+    ? `lab already up in ${result.dir}: traffic at ${result.url}, live slot ${result.live}`
+    : `lab up in ${result.dir}: traffic at ${result.url}, Prometheus at ${result.prometheus}, ` +
+      `blue runs ${result.slots.blue.version}`;
+  return { human, result };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function down({ dir }) {
+  const result = await lab.labDown(dir);
+  return {
+    human: result.wasUp
+      ? `lab down: ${JSON.stringify(result.stopped)}`
+      : "lab was not up; stopped what was left",
+    result,
+  };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function status({ dir }) {
+  const result = await lab.labStatus(dir);
+  return { human: result.up ? `lab up in ${dir}` : `lab not up in ${dir}`, result };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function deploy({ str, flag, dir, environment }) {
+  const slot = slotOption(str);
+  const version = str("version") ?? env(process.env.SHIPGATE_VERSION);
+  if (version === undefined) throw new LabUsageError("--version (or SHIPGATE_VERSION) is required");
+  const latency = { min: 0, max: 60_000 };
+  const result = await lab.labDeploy(dir, {
+    slot,
+    version,
+    force: flag("force"),
+    environment,
+    errorRate: numberOf(str("error-rate"), "--error-rate", { min: 0, max: 1 }),
+    latencyMs: numberOf(str("latency-ms"), "--latency-ms", latency),
+    latencyJitterMs: numberOf(str("latency-jitter-ms"), "--latency-jitter-ms", latency),
+  });
+  return {
+    human:
+      `deployed ${result.version} to ${slot} (${result.slotUrl}); ` +
+      `traffic ${weightsLine(result.weights)}`,
+    result,
+  };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function traffic({ str, dir, environment }) {
+  const slot = slotOption(str);
+  const weight = numberOf(
+    str("weight") ?? env(process.env.SHIPGATE_WEIGHT),
+    "--weight (or SHIPGATE_WEIGHT)",
+    { min: 0, max: 100, integer: true },
+  );
+  if (weight === undefined) throw new LabUsageError("--weight (or SHIPGATE_WEIGHT) is required");
+  const result = await lab.labTraffic(dir, { slot, weight, environment });
+  return { human: `traffic ${weightsLine(result.weights)}`, result };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function promote({ str, flag, dir, environment }) {
+  const slot = slotOption(str);
+  const result = await lab.labPromote(dir, { slot, stopOther: flag("stop-other"), environment });
+  return {
+    human: `promoted ${slot} (${result.slots[slot].version}) to live${stoppedNote(result.stopped)}`,
+    result,
+  };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function rollback({ str, flag, dir, environment }) {
+  const previousVersion = str("version") ?? env(process.env.SHIPGATE_PREVIOUS_VERSION);
+  const result = await lab.labRollback(dir, {
+    previousVersion,
+    stopOther: flag("stop-other"),
+    environment,
+  });
+  const how = result.redeployed ? `redeployed ${result.version} on` : "all traffic to";
+  return {
+    human: `rolled back: ${how} ${result.rolledBackTo}${stoppedNote(result.stopped)}`,
+    result,
+  };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function stop({ str, flag, dir, environment }) {
+  const slot = slotOption(str);
+  const result = await lab.labStop(dir, { slot, force: flag("force"), environment });
+  return { human: `stopped ${slot} (${result.result})`, result };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function load({ str, dir }) {
+  const rps = numberOf(str("rps") ?? "50", "--rps", { min: 0.1, max: 5000 }) ?? 50;
+  const result = await lab.labLoad(dir, {
+    rps,
+    durationMs: durationMs(str("duration") ?? "10s"),
+    maxRequests: numberOf(str("max-requests"), "--max-requests", {
+      min: 1,
+      max: 1_000_000,
+      integer: true,
+    }),
+    path: str("path"),
+  });
+  const { sent, ok, failed, latencyMs } = result;
+  return {
+    human: `load: ${sent} sent, ${ok} ok, ${failed} failed, p95 ${latencyMs.p95} ms`,
+    result,
+  };
+}
 
 /** @param {string | undefined} value an empty variable counts as unset */
 const env = (value) => (value === undefined || value === "" ? undefined : value);
 
-/** @param {unknown} value @param {string} from */
-function slotOf(value, from) {
+/** --slot, else SHIPGATE_SLOT. @param {Invocation["str"]} str */
+function slotOption(str) {
+  const from = "--slot (or SHIPGATE_SLOT)";
+  const value = str("slot") ?? env(process.env.SHIPGATE_SLOT);
   if (value === undefined) throw new LabUsageError(`${from} is required (blue or green)`);
   if (!isSlot(value))
     throw new LabUsageError(`${from}: expected blue or green, got ${JSON.stringify(value)}`);
@@ -87,8 +276,9 @@ function numberOf(value, name, range) {
     number > range.max ||
     (range.integer && !Number.isInteger(number))
   ) {
+    const kind = range.integer ? "an integer" : "a number";
     throw new LabUsageError(
-      `${name}: expected ${range.integer ? "an integer" : "a number"} from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`,
+      `${name}: expected ${kind} from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`,
     );
   }
   return number;
@@ -114,172 +304,8 @@ const weightsLine = (weights) =>
     .map(([slot, weight]) => `${slot} ${weight}%`)
     .join(" / ");
 
-/**
- * @param {string} command
- * @param {Record<string, string | boolean | undefined>} values
- * @param {string} dir
- * @returns {Promise<{ human: string, result: object }>}
- */
-async function runCommand(command, values, dir) {
-  const str = (/** @type {string} */ name) => /** @type {string | undefined} */ (values[name]);
-  const flag = (/** @type {string} */ name) => values[name] === true;
-  const environment = env(process.env.SHIPGATE_ENVIRONMENT);
-  switch (command) {
-    case "up": {
-      const result = await labUp(dir, {
-        version: str("version"),
-        scrapeInterval: str("scrape-interval"),
-      });
-      const human = result.alreadyUp
-        ? `lab already up in ${result.dir}: traffic at ${result.url}, live slot ${result.live}`
-        : `lab up in ${result.dir}: traffic at ${result.url}, Prometheus at ${result.prometheus}, blue runs ${result.slots.blue.version}`;
-      return { human, result };
-    }
-    case "down": {
-      const result = await labDown(dir);
-      return {
-        human: result.wasUp
-          ? `lab down: ${JSON.stringify(result.stopped)}`
-          : "lab was not up; stopped what was left",
-        result,
-      };
-    }
-    case "status": {
-      const result = await labStatus(dir);
-      return { human: result.up ? `lab up in ${dir}` : `lab not up in ${dir}`, result };
-    }
-    case "deploy": {
-      const slot = slotOf(
-        str("slot") ?? env(process.env.SHIPGATE_SLOT),
-        "--slot (or SHIPGATE_SLOT)",
-      );
-      const version = str("version") ?? env(process.env.SHIPGATE_VERSION);
-      if (version === undefined)
-        throw new LabUsageError("--version (or SHIPGATE_VERSION) is required");
-      const result = await labDeploy(dir, {
-        slot,
-        version,
-        force: flag("force"),
-        environment,
-        errorRate: numberOf(str("error-rate"), "--error-rate", { min: 0, max: 1 }),
-        latencyMs: numberOf(str("latency-ms"), "--latency-ms", { min: 0, max: 60_000 }),
-        latencyJitterMs: numberOf(str("latency-jitter-ms"), "--latency-jitter-ms", {
-          min: 0,
-          max: 60_000,
-        }),
-      });
-      return {
-        human: `deployed ${result.version} to ${slot} (${result.slotUrl}); traffic ${weightsLine(result.weights)}`,
-        result,
-      };
-    }
-    case "traffic": {
-      const slot = slotOf(
-        str("slot") ?? env(process.env.SHIPGATE_SLOT),
-        "--slot (or SHIPGATE_SLOT)",
-      );
-      const weight = numberOf(
-        str("weight") ?? env(process.env.SHIPGATE_WEIGHT),
-        "--weight (or SHIPGATE_WEIGHT)",
-        { min: 0, max: 100, integer: true },
-      );
-      if (weight === undefined)
-        throw new LabUsageError("--weight (or SHIPGATE_WEIGHT) is required");
-      const result = await labTraffic(dir, { slot, weight, environment });
-      return { human: `traffic ${weightsLine(result.weights)}`, result };
-    }
-    case "promote": {
-      const slot = slotOf(
-        str("slot") ?? env(process.env.SHIPGATE_SLOT),
-        "--slot (or SHIPGATE_SLOT)",
-      );
-      const result = await labPromote(dir, { slot, stopOther: flag("stop-other"), environment });
-      return {
-        human: `promoted ${slot} (${result.slots[slot].version}) to live${result.stopped ? `; stopped ${result.stopped}` : ""}`,
-        result,
-      };
-    }
-    case "rollback": {
-      const previousVersion = str("version") ?? env(process.env.SHIPGATE_PREVIOUS_VERSION);
-      const result = await labRollback(dir, {
-        previousVersion,
-        stopOther: flag("stop-other"),
-        environment,
-      });
-      const how = result.redeployed ? `redeployed ${result.version} on` : "all traffic to";
-      return {
-        human: `rolled back: ${how} ${result.rolledBackTo}${result.stopped ? `; stopped ${result.stopped}` : ""}`,
-        result,
-      };
-    }
-    case "stop": {
-      const slot = slotOf(
-        str("slot") ?? env(process.env.SHIPGATE_SLOT),
-        "--slot (or SHIPGATE_SLOT)",
-      );
-      const result = await labStop(dir, { slot, force: flag("force"), environment });
-      return { human: `stopped ${slot} (${result.result})`, result };
-    }
-    case "load": {
-      const rps = numberOf(str("rps") ?? "50", "--rps", { min: 0.1, max: 5000 }) ?? 50;
-      const result = await labLoad(dir, {
-        rps,
-        durationMs: durationMs(str("duration") ?? "10s"),
-        maxRequests: numberOf(str("max-requests"), "--max-requests", {
-          min: 1,
-          max: 1_000_000,
-          integer: true,
-        }),
-        path: str("path"),
-      });
-      return {
-        human: `load: ${result.sent} sent, ${result.ok} ok, ${result.failed} failed, p95 ${result.latencyMs.p95} ms`,
-        result,
-      };
-    }
-    default:
-      throw new LabUsageError(`unknown command ${JSON.stringify(command)}`);
-  }
-}
-
-async function main() {
-  const allOptions = Object.assign({ dir: STRING, help: BOOLEAN }, ...Object.values(COMMANDS));
-  /** @type {Record<string, string | boolean | undefined>} */
-  let values;
-  /** @type {string[]} */
-  let positionals;
-  try {
-    const parsed = parseArgs({
-      args: process.argv.slice(2),
-      options: allOptions,
-      strict: true,
-      allowPositionals: true,
-    });
-    values = /** @type {Record<string, string | boolean | undefined>} */ (parsed.values);
-    positionals = parsed.positionals;
-  } catch (error) {
-    throw new LabUsageError(/** @type {Error} */ (error).message);
-  }
-  const [command, ...extra] = positionals;
-  if (command === undefined || command === "help" || values.help) {
-    console.log(USAGE);
-    if (command === undefined && !values.help) process.exitCode = 2;
-    return;
-  }
-  const options = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!options) throw new LabUsageError(`unknown command ${JSON.stringify(command)}`);
-  if (extra.length > 0)
-    throw new LabUsageError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`);
-  for (const name of Object.keys(values)) {
-    if (name !== "dir" && !Object.hasOwn(options, name))
-      throw new LabUsageError(`${command}: no option --${name}`);
-  }
-  const dir =
-    /** @type {string | undefined} */ (values.dir) ?? env(process.env.LAB_DIR) ?? DEFAULT_DIR;
-  const { human, result } = await runCommand(command, values, dir);
-  console.error(`lab: ${human}`);
-  console.log(JSON.stringify(result, null, 2));
-}
+/** @param {string | null} stopped the slot a command stopped on the way, if any */
+const stoppedNote = (stopped) => (stopped ? `; stopped ${stopped}` : "");
 
 main().catch((/** @type {unknown} */ error) => {
   if (error instanceof LabUsageError) {
