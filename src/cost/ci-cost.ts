@@ -198,11 +198,12 @@ export function priceJobs(
     }
     const sku = skuForLabels(job.labels, card, overlay);
     if (!sku) {
-      const selfHosted = job.labels.includes("self-hosted");
+      const runner = job.labels.includes("self-hosted") ? "self-hosted runner" : "runner";
+      const labels = job.labels.join(", ") || "(none)";
       unpriced.push({
         job,
         minutes,
-        reason: `${selfHosted ? "self-hosted runner" : "runner"} labels ${job.labels.join(", ") || "(none)"} map to no price; add them to the rates input`,
+        reason: `${runner} labels ${labels} map to no price; add them to the rates input`,
       });
       continue;
     }

@@ -132,7 +132,8 @@ export function planComment(options: {
 export function fitComment(body: string, limit = COMMENT_LIMIT): string {
   if (body.length <= limit) return body;
   const note =
-    "\n\n> [!NOTE]\n> This report was cut to fit GitHub's 65,536-character comment limit; the full report is in the job summary and the `report` output.\n";
+    "\n\n> [!NOTE]\n> This report was cut to fit GitHub's 65,536-character comment limit; " +
+    "the full report is in the job summary and the `report` output.\n";
   let cut = body.slice(0, limit - note.length - 40);
   cut = cut.slice(0, Math.max(0, cut.lastIndexOf("\n")));
   const open = (cut.match(/<details>/g) ?? []).length - (cut.match(/<\/details>/g) ?? []).length;

@@ -13,7 +13,7 @@ import { DigestLedger } from "./digest/ledger.js";
 import { previousPeriod, dayText, type Period } from "./digest/period.js";
 import { buildDigestReport, productionByName, type DigestReport } from "./digest/report.js";
 import { DEFAULT_ANOMALY_METHOD } from "./digest/anomalies.js";
-import { TagResolver } from "./focus/columns.js";
+import { TagResolver, UNREADABLE_TAGS } from "./focus/columns.js";
 import { readFocusCsv, type ReadSummary } from "./focus/csv.js";
 import { readFocusParquet } from "./focus/parquet.js";
 import type { Notice } from "./notice.js";
@@ -103,7 +103,9 @@ export async function runDigest(settings: DigestSettings): Promise<DigestOutcome
   if (tags.unreadable > 0)
     notices.push({
       level: "warning",
-      message: `${tags.unreadable} distinct Tags value(s) are not JSON objects; their rows count as ${"(unreadable tags)"}`,
+      message:
+        `${tags.unreadable} distinct Tags value(s) are not JSON objects; ` +
+        `their rows count as ${UNREADABLE_TAGS}`,
     });
   let ci: CiCost | undefined;
   if (settings.ci) ci = await periodCi(settings.ci, settings.period, notices);

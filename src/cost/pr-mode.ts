@@ -94,7 +94,9 @@ export async function runPullRequestMode(
   if (currencies.size > 1) {
     throw new ConfigurationError({
       path: "resources",
-      message: `environments are priced in different currencies (${[...currencies].join(", ")}); use one catalog currency`,
+      message:
+        `environments are priced in different currencies (${[...currencies].join(", ")}); ` +
+        "use one catalog currency",
     });
   }
 
@@ -156,7 +158,9 @@ export async function runPullRequestMode(
     outcome.commentFallback = true;
     notices.push({
       level: "warning",
-      message: `cannot comment on pull request #${settings.event.number} with this token (${error.message}); pull requests from forks get a read-only token. The report is in the job summary.`,
+      message:
+        `cannot comment on pull request #${settings.event.number} with this token (${error.message}); ` +
+        "pull requests from forks get a read-only token. The report is in the job summary.",
     });
   }
   return outcome;

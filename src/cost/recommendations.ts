@@ -69,7 +69,9 @@ export function recommendForPullRequest(
         recommendations.push({
           ...base,
           kind: "schedule-non-production",
-          message: `${environment.name} is not production but ${line.name} runs 24/7; schedule it (for example \`schedule: weekdays 08-20\`) to stop it nights and weekends`,
+          message:
+            `${environment.name} is not production but ${line.name} runs 24/7; ` +
+            "schedule it (for example `schedule: weekdays 08-20`) to stop it nights and weekends",
           monthlySaving: schedulingSaving(line.monthly),
         });
       }
@@ -87,7 +89,10 @@ export function recommendForPullRequest(
         recommendations.push({
           ...base,
           kind: "commit-production",
-          message: `${line.name} in ${environment.name} runs ${line.count} × 24/7 on on-demand prices with a steady count; a 1-year commitment (savings plan or reserved instances) saves about ${line.entry.commitmentDiscount}%`,
+          message:
+            `${line.name} in ${environment.name} runs ${line.count} × 24/7 on on-demand prices ` +
+            "with a steady count; a 1-year commitment (savings plan or reserved instances) " +
+            `saves about ${line.entry.commitmentDiscount}%`,
           monthlySaving: commitmentSaving(line.monthly, line.entry.commitmentDiscount),
         });
       }
@@ -126,7 +131,8 @@ function describeJump(old: PricedLine, now: PricedLine): string | undefined {
     return `size ${old.quantityText} → ${now.quantityText}`;
   }
   if (old.type !== now.type && old.unitPrice > 0n && now.unitPrice >= JUMP_FACTOR * old.unitPrice) {
-    return `type ${old.type} → ${now.type} (unit price ×${(Number((now.unitPrice * 10n) / old.unitPrice) / 10).toFixed(1)})`;
+    const factor = Number((now.unitPrice * 10n) / old.unitPrice) / 10;
+    return `type ${old.type} → ${now.type} (unit price ×${factor.toFixed(1)})`;
   }
   return undefined;
 }
