@@ -3,25 +3,29 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { startLoad } from "./load.mjs";
-import { setWeights, startNginx, stopNginx } from "./nginx.mjs";
+import { startNginx, stopNginx } from "./nginx.mjs";
 import { freePort, isLabProcess } from "./processes.mjs";
 import { startPrometheus, stopPrometheusPid } from "./prometheus.mjs";
-import { SERVICE_SCRIPT, startService, stopServicePid } from "./service.mjs";
+import { stopServicePid } from "./service.mjs";
+import {
+  applyWeights,
+  refuseIfCarrying,
+  replaceInstance,
+  slotRunning,
+  splitTraffic,
+  stopOtherSlot,
+  stopSlot,
+  upstream,
+} from "./slots.mjs";
 import { SLOTS, otherSlot, readState, withLock, writeState } from "./state.mjs";
+import { LabUsageError } from "./usage-error.mjs";
 import { parseVersion } from "./versions.mjs";
+
+export { LabUsageError };
 
 /** @typedef {import("./state.mjs").LabState} LabState */
 /** @typedef {import("./state.mjs").Slot} Slot */
 /** @typedef {import("./state.mjs").SlotState} SlotState */
-
-/** A mistake of the caller (bad arguments, a refused operation), as opposed to a failure of the lab. */
-export class LabUsageError extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message);
-    this.name = "LabUsageError";
-  }
-}
 
 /** @param {unknown} input */
 function usageVersion(input) {
@@ -49,9 +53,6 @@ function usageVersion(input) {
  * @property {Record<Slot, SlotSummary>} slots
  */
 
-/** @param {SlotState} slot */
-const slotRunning = (slot) => isLabProcess(slot.pid, SERVICE_SCRIPT);
-
 /** @param {LabState} state @returns {LabSummary} */
 export function summarize(state) {
   /** @param {Slot} name */
@@ -77,66 +78,6 @@ async function requireUp(dir) {
     throw new LabUsageError(`the lab is not up in ${resolve(dir)}; run \`lab up\` first`);
   return state;
 }
-
-/** @param {LabState} state @param {Slot} slot */
-const logFile = (state, slot) => join(state.dir, "logs", `${slot}.log`);
-
-/**
- * Stops the slot's instance (draining it) and starts `version` on the slot's port.
- * @param {LabState} state
- * @param {Slot} slot
- * @param {string} version normalised
- * @param {SlotState["overrides"]} overrides
- */
-async function replaceInstance(state, slot, version, overrides) {
-  const current = state.slots[slot];
-  await stopServicePid(current.pid);
-  current.pid = null;
-  current.version = null;
-  await writeState(state);
-  const instance = await startService({
-    version,
-    slot,
-    port: current.port,
-    ...overrides,
-    logFile: logFile(state, slot),
-    detached: true,
-  });
-  state.slots[slot] = {
-    port: current.port,
-    pid: instance.pid,
-    version: instance.version,
-    overrides,
-    startedAt: new Date().toISOString(),
-  };
-  await writeState(state);
-}
-
-/**
- * Applies weights through nginx (resolving once no old worker remains) and records them.
- * @param {LabState} state
- * @param {Record<Slot, number>} weights
- */
-async function applyWeights(state, weights) {
-  for (const slot of SLOTS) {
-    if (weights[slot] > 0 && !slotRunning(state.slots[slot])) {
-      throw new LabUsageError(
-        `slot ${slot} has no running instance, so it cannot take ${weights[slot]}% of traffic; deploy it first`,
-      );
-    }
-  }
-  await setWeights({
-    dir: state.nginx.prefix,
-    port: state.nginx.port,
-    upstream: SLOTS.map((name) => ({ name, port: state.slots[name].port, weight: weights[name] })),
-  });
-  state.weights = { ...weights };
-  await writeState(state);
-}
-
-/** @param {Slot} slot @param {number} weight @returns {Record<Slot, number>} */
-const split = (slot, weight) =>
-  slot === "blue" ? { blue: weight, green: 100 - weight } : { blue: 100 - weight, green: weight };
 
 /** @param {LabState} state */
 async function stopAll(state) {
@@ -171,63 +112,10 @@ export function labUp(dir, options = {}) {
 
     const root = resolve(dir);
     await mkdir(join(root, "logs"), { recursive: true });
-    /** @type {number[]} */
-    const ports = [];
-    while (ports.length < 4) {
-      const port = await freePort();
-      if (!ports.includes(port)) ports.push(port);
-    }
-    const [nginxPort, prometheusPort, bluePort, greenPort] =
-      /** @type {[number, number, number, number]} */ (ports);
-    /** @type {LabState} */
-    const state = {
-      schema: 1,
-      dir: root,
-      url: `http://127.0.0.1:${nginxPort}`,
-      live: "blue",
-      weights: { blue: 100, green: 0 },
-      nginx: { port: nginxPort, pid: null, prefix: join(root, "nginx") },
-      prometheus: {
-        port: prometheusPort,
-        pid: null,
-        url: `http://127.0.0.1:${prometheusPort}`,
-        dir: join(root, "prometheus"),
-      },
-      slots: {
-        blue: { port: bluePort, pid: null, version: null, overrides: {}, startedAt: null },
-        green: { port: greenPort, pid: null, version: null, overrides: {}, startedAt: null },
-      },
-      environment: existing?.environment ?? null,
-      updatedAt: "",
-    };
+    const state = initialState(root, await distinctFreePorts(), existing?.environment ?? null);
     await writeState(state);
     try {
-      await replaceInstance(state, "blue", version, {});
-      const nginx = await startNginx({
-        dir: state.nginx.prefix,
-        port: nginxPort,
-        detached: true,
-        upstream: SLOTS.map((name) => ({
-          name,
-          port: state.slots[name].port,
-          weight: state.weights[name],
-        })),
-      });
-      state.nginx.pid = nginx.pid;
-      await writeState(state);
-      const prometheus = await startPrometheus({
-        dir: state.prometheus.dir,
-        port: prometheusPort,
-        detached: true,
-        scrapeInterval: options.scrapeInterval ?? "1s",
-        targets: SLOTS.map((slot) => ({
-          target: `127.0.0.1:${state.slots[slot].port}`,
-          job: "demo",
-          labels: { slot },
-        })),
-      });
-      state.prometheus.pid = prometheus.pid;
-      await writeState(state);
+      await startServers(state, version, options.scrapeInterval ?? "1s");
     } catch (error) {
       await stopAll(state);
       await writeState(state);
@@ -235,6 +123,79 @@ export function labUp(dir, options = {}) {
     }
     return { ...summarize(state), alreadyUp: false, dir: root };
   });
+}
+
+/** Ports for nginx, Prometheus, blue and green: four, since the kernel may offer one twice. */
+async function distinctFreePorts() {
+  /** @type {number[]} */
+  const ports = [];
+  while (ports.length < 4) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return /** @type {[number, number, number, number]} */ (ports);
+}
+
+/**
+ * The state of a lab about to start: every port fixed, nothing running yet, all traffic to blue.
+ * @param {string} root
+ * @param {[number, number, number, number]} ports nginx, Prometheus, blue, green
+ * @param {string | null} environment
+ * @returns {LabState}
+ */
+function initialState(root, [nginxPort, prometheusPort, bluePort, greenPort], environment) {
+  return {
+    schema: 1,
+    dir: root,
+    url: `http://127.0.0.1:${nginxPort}`,
+    live: "blue",
+    weights: { blue: 100, green: 0 },
+    nginx: { port: nginxPort, pid: null, prefix: join(root, "nginx") },
+    prometheus: {
+      port: prometheusPort,
+      pid: null,
+      url: `http://127.0.0.1:${prometheusPort}`,
+      dir: join(root, "prometheus"),
+    },
+    slots: {
+      blue: { port: bluePort, pid: null, version: null, overrides: {}, startedAt: null },
+      green: { port: greenPort, pid: null, version: null, overrides: {}, startedAt: null },
+    },
+    environment,
+    updatedAt: "",
+  };
+}
+
+/**
+ * Starts blue with `version`, then nginx, then Prometheus, recording each pid as soon as it runs
+ * so that a failure part-way can stop what did start.
+ * @param {LabState} state
+ * @param {string} version
+ * @param {string} scrapeInterval
+ */
+async function startServers(state, version, scrapeInterval) {
+  await replaceInstance(state, "blue", version, {});
+  const nginx = await startNginx({
+    dir: state.nginx.prefix,
+    port: state.nginx.port,
+    detached: true,
+    upstream: upstream(state, state.weights),
+  });
+  state.nginx.pid = nginx.pid;
+  await writeState(state);
+  const prometheus = await startPrometheus({
+    dir: state.prometheus.dir,
+    port: state.prometheus.port,
+    detached: true,
+    scrapeInterval,
+    targets: SLOTS.map((slot) => ({
+      target: `127.0.0.1:${state.slots[slot].port}`,
+      job: "demo",
+      labels: { slot },
+    })),
+  });
+  state.prometheus.pid = prometheus.pid;
+  await writeState(state);
 }
 
 /**
@@ -290,11 +251,12 @@ export function labDeploy(dir, options) {
   const { slot } = options;
   return withLock(dir, async () => {
     const state = await requireUp(dir);
-    if (state.weights[slot] > 0 && !options.force) {
-      throw new LabUsageError(
-        `slot ${slot} carries ${state.weights[slot]}% of traffic; deploy to the idle slot ${otherSlot(slot)}, move traffic off ${slot} first, or pass --force`,
-      );
-    }
+    refuseIfCarrying(
+      state,
+      slot,
+      options.force,
+      `deploy to the idle slot ${otherSlot(slot)}, move traffic off ${slot} first, or pass --force`,
+    );
     /** @type {SlotState["overrides"]} */
     const overrides = {};
     if (options.errorRate !== undefined) overrides.errorRate = options.errorRate;
@@ -325,7 +287,7 @@ export function labTraffic(dir, options) {
   return withLock(dir, async () => {
     const state = await requireUp(dir);
     noteEnvironment(state, options.environment);
-    await applyWeights(state, split(slot, weight));
+    await applyWeights(state, splitTraffic(slot, weight));
     return { ...summarize(state), slot, weight };
   });
 }
@@ -341,17 +303,10 @@ export function labPromote(dir, options) {
   return withLock(dir, async () => {
     const state = await requireUp(dir);
     noteEnvironment(state, options.environment);
-    await applyWeights(state, split(slot, 100));
+    await applyWeights(state, splitTraffic(slot, 100));
     state.live = slot;
     await writeState(state);
-    let stopped = null;
-    if (options.stopOther) {
-      const other = otherSlot(slot);
-      await stopServicePid(state.slots[other].pid);
-      state.slots[other] = { ...state.slots[other], pid: null, version: null, startedAt: null };
-      await writeState(state);
-      stopped = other;
-    }
+    const stopped = options.stopOther ? await stopOtherSlot(state, slot) : null;
     return { ...summarize(state), promoted: slot, stopped };
   });
 }
@@ -370,13 +325,13 @@ export function labRollback(dir, options = {}) {
     const state = await requireUp(dir);
     noteEnvironment(state, options.environment);
     const live = state.live;
-    const other = otherSlot(live);
     let redeployed = false;
     const liveSlot = state.slots[live];
     const wanted = previousVersion ?? liveSlot.version;
     if (!wanted)
       throw new LabUsageError(
-        `the live slot ${live} runs nothing and no previous version was given (--version or SHIPGATE_PREVIOUS_VERSION)`,
+        `the live slot ${live} runs nothing and no previous version was given ` +
+          "(--version or SHIPGATE_PREVIOUS_VERSION)",
       );
     if (!slotRunning(liveSlot) || liveSlot.version !== wanted) {
       await replaceInstance(
@@ -387,14 +342,8 @@ export function labRollback(dir, options = {}) {
       );
       redeployed = true;
     }
-    await applyWeights(state, split(live, 100));
-    let stopped = null;
-    if (options.stopOther) {
-      await stopServicePid(state.slots[other].pid);
-      state.slots[other] = { ...state.slots[other], pid: null, version: null, startedAt: null };
-      await writeState(state);
-      stopped = other;
-    }
+    await applyWeights(state, splitTraffic(live, 100));
+    const stopped = options.stopOther ? await stopOtherSlot(state, live) : null;
     return { ...summarize(state), rolledBackTo: live, version: wanted, redeployed, stopped };
   });
 }
@@ -408,15 +357,9 @@ export function labStop(dir, options) {
   const { slot } = options;
   return withLock(dir, async () => {
     const state = await requireUp(dir);
-    if (state.weights[slot] > 0 && !options.force) {
-      throw new LabUsageError(
-        `slot ${slot} carries ${state.weights[slot]}% of traffic; move traffic off it first, or pass --force`,
-      );
-    }
+    refuseIfCarrying(state, slot, options.force, "move traffic off it first, or pass --force");
     noteEnvironment(state, options.environment);
-    const result = await stopServicePid(state.slots[slot].pid);
-    state.slots[slot] = { ...state.slots[slot], pid: null, version: null, startedAt: null };
-    await writeState(state);
+    const result = await stopSlot(state, slot);
     return { ...summarize(state), slot, result };
   });
 }
