@@ -3,7 +3,7 @@ import * as z from "zod/mini";
 import { throwIfProblems } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import { formatKeyPath, type YamlSource } from "../config/yaml-source.js";
-import { parseAmount, type Amount } from "./money.js";
+import { parseAmount, plainDecimal, type Amount } from "./money.js";
 
 const price = z.union([
   z.number(),
@@ -220,5 +220,15 @@ export function priceJobs(
     total: priced.reduce((sum, job) => sum + job.cost, 0n),
     currency,
     rateCards: [...used].sort(),
+  };
+}
+
+/** The figures every report's JSON gives for CI, money as an exact decimal string. */
+export function ciTotalsJson(ci: CiCost) {
+  return {
+    runs: ci.runs,
+    minutes: ci.minutes,
+    total: plainDecimal(ci.total),
+    currency: ci.currency,
   };
 }

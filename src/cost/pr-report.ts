@@ -1,6 +1,6 @@
 // The pull request report: headline, a table per environment, budgets, advice, CI minutes; markdown and JSON.
 import { alert, code, details, raw, table } from "../shared/markdown.js";
-import type { CiCost } from "./ci-cost.js";
+import { ciTotalsJson, type CiCost } from "./ci-cost.js";
 import type { EnvironmentComparison } from "./compare.js";
 import {
   formatDelta,
@@ -11,7 +11,7 @@ import {
   type Amount,
 } from "./money.js";
 import type { PricedLine } from "./pricing.js";
-import type { Recommendation } from "./recommendations.js";
+import { recommendationJson, type Recommendation } from "./recommendations.js";
 
 export interface PullRequestReport {
   currency: string;
@@ -53,17 +53,26 @@ export function headline(report: PullRequestReport): string {
   const money = (amount: Amount): string => formatDelta(amount, report.currency);
   let sentence: string;
   if (changed.length === 0) {
-    sentence = `This pull request does not change the monthly cost of ${report.environments.length === 1 ? "the environment" : `the ${report.environments.length} environments`} (${formatMoney(report.totalAfter, report.currency)} a month in all).`;
+    const count = report.environments.length;
+    const environments = count === 1 ? "the environment" : `the ${count} environments`;
+    const total = formatMoney(report.totalAfter, report.currency);
+    sentence = `This pull request does not change the monthly cost of ${environments} (${total} a month in all).`;
   } else {
     const direction =
       report.totalDelta > 0n ? "raises" : report.totalDelta < 0n ? "lowers" : "reshuffles";
     const parts = changed
       .map((environment) => `${environment.name} ${money(environment.delta)}`)
       .join(", ");
-    sentence = `This pull request ${direction} the monthly cost by **${money(report.totalDelta)}** (${formatPercent(percentChange(report.totalBefore, report.totalAfter))}): ${parts}.`;
+    const percent = formatPercent(percentChange(report.totalBefore, report.totalAfter));
+    sentence =
+      `This pull request ${direction} the monthly cost by **${money(report.totalDelta)}** ` +
+      `(${percent}): ${parts}.`;
   }
   if (report.ci) {
-    sentence += ` Its CI so far: ${report.ci.priced.length + report.ci.unpriced.length} job(s), ${report.ci.minutes} billable minute(s), ${formatMoney(report.ci.total, report.ci.currency, 3)}.`;
+    const { ci } = report;
+    const jobs = ci.priced.length + ci.unpriced.length;
+    const cost = formatMoney(ci.total, ci.currency, 3);
+    sentence += ` Its CI so far: ${jobs} job(s), ${ci.minutes} billable minute(s), ${cost}.`;
   }
   return sentence;
 }
@@ -78,7 +87,11 @@ function budgetLine(environment: EnvironmentComparison): string | undefined {
       : after.status === "warn"
         ? "near budget"
         : "within budget";
-  return `Budget ${formatMoney(budget.monthly, budget.currency)}/month: ${after.usedPercent.toFixed(1)}% used after this change (${status}; warn at ${budget.warnPercent}%, fail at ${budget.failPercent}%).`;
+  const thresholds = `warn at ${budget.warnPercent}%, fail at ${budget.failPercent}%`;
+  return (
+    `Budget ${formatMoney(budget.monthly, budget.currency)}/month: ` +
+    `${after.usedPercent.toFixed(1)}% used after this change (${status}; ${thresholds}).`
+  );
 }
 
 function environmentSection(environment: EnvironmentComparison): string {
@@ -119,10 +132,14 @@ function environmentSection(environment: EnvironmentComparison): string {
           : budget,
     );
   if (environment.unpriced.length > 0) {
+    const items = environment.unpriced
+      .map((item) => `${code(lineLabel(item))} type ${code(item.type)} (${item.reason})`)
+      .join("; ");
     parts.push(
       alert(
         "WARNING",
-        `Unpriced (not counted, never zero): ${environment.unpriced.map((item) => `${code(`${item.kind}/${item.name}`)} type ${code(item.type)} (${item.reason})`).join("; ")}. Add the types to your pricing catalog (input \`pricing\`).`,
+        `Unpriced (not counted, never zero): ${items}. ` +
+          "Add the types to your pricing catalog (input `pricing`).",
       ),
     );
   }
@@ -161,8 +178,14 @@ function ciSection(ci: CiCost): string {
       String(job.minutes),
       job.reason,
     ]);
+  const running =
+    ci.inProgress.length > 0
+      ? ` ${ci.inProgress.length} job(s) still running are not counted.`
+      : "";
   const body = [
-    `${ci.runs} workflow run(s), ${ci.priced.length} priced job(s), ${ci.minutes} billable minute(s) (each job rounded up to a whole minute), ${formatMoney(ci.total, ci.currency, 3)}; rate card(s) in effect from ${ci.rateCards.join(", ") || "–"}.${ci.inProgress.length > 0 ? ` ${ci.inProgress.length} job(s) still running are not counted.` : ""}`,
+    `${ci.runs} workflow run(s), ${ci.priced.length} priced job(s), ${ci.minutes} billable minute(s) ` +
+      `(each job rounded up to a whole minute), ${formatMoney(ci.total, ci.currency, 3)}; ` +
+      `rate card(s) in effect from ${ci.rateCards.join(", ") || "–"}.${running}`,
     rows.length > 0
       ? table(["Job", "Runner labels", "SKU", "Minutes", "Cost"], rows, [
           "left",
@@ -184,12 +207,8 @@ export function renderPullRequestReport(report: PullRequestReport): string {
   const parts = ["### 💰 Cost report", headline(report)];
   const broken = report.environments.filter((environment) => environment.budget?.broken);
   if (broken.length > 0) {
-    parts.push(
-      alert(
-        "CAUTION",
-        `This pull request pushes ${broken.map((environment) => environment.name).join(", ")} over budget.`,
-      ),
-    );
+    const names = broken.map((environment) => environment.name).join(", ");
+    parts.push(alert("CAUTION", `This pull request pushes ${names} over budget.`));
   }
   for (const environment of report.environments) parts.push(environmentSection(environment));
   if (report.recommendations.length > 0) {
@@ -232,7 +251,9 @@ export function renderPullRequestReport(report: PullRequestReport): string {
     );
   }
   parts.push(
-    `<sub>Monthly = 730 hours; weekly schedules in UTC scale by 730/168; each line rounded to the cent, totals are the sums of the lines. Prices: ${report.pricingSources.join("; ")}.</sub>`,
+    "<sub>Monthly = 730 hours; weekly schedules in UTC scale by 730/168; " +
+      "each line rounded to the cent, totals are the sums of the lines. " +
+      `Prices: ${report.pricingSources.join("; ")}.</sub>`,
   );
   return parts.join("\n\n");
 }
@@ -280,16 +301,10 @@ export function pullRequestReportJson(report: PullRequestReport): unknown {
           }
         : null,
     })),
-    recommendations: report.recommendations.map((recommendation) => ({
-      ...recommendation,
-      monthlySaving: plainDecimal(recommendation.monthlySaving),
-    })),
+    recommendations: report.recommendations.map(recommendationJson),
     ci: report.ci
       ? {
-          runs: report.ci.runs,
-          minutes: report.ci.minutes,
-          total: plainDecimal(report.ci.total),
-          currency: report.ci.currency,
+          ...ciTotalsJson(report.ci),
           rateCards: report.ci.rateCards,
           jobs: report.ci.priced.map((job) => ({
             id: job.job.id,

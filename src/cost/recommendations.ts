@@ -1,6 +1,6 @@
 // Advice with an estimated monthly saving: schedule non-production, commit steady production, recheck jumps.
 import type { EnvironmentComparison } from "./compare.js";
-import { multiplyRatio, roundTo, type Amount } from "./money.js";
+import { multiplyRatio, plainDecimal, roundTo, type Amount } from "./money.js";
 import type { PricedLine } from "./pricing.js";
 import { MINUTES_PER_WEEK, parseSchedule, type Schedule } from "./schedule.js";
 
@@ -135,4 +135,9 @@ function describeJump(old: PricedLine, now: PricedLine): string | undefined {
     return `type ${old.type} → ${now.type} (unit price ×${factor.toFixed(1)})`;
   }
   return undefined;
+}
+
+/** A recommendation in a report's JSON output: the saving as an exact decimal string. */
+export function recommendationJson(recommendation: Recommendation) {
+  return { ...recommendation, monthlySaving: plainDecimal(recommendation.monthlySaving) };
 }

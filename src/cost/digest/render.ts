@@ -8,9 +8,12 @@ import {
   roundPreservingTotal,
   type Amount,
 } from "../money.js";
-import type { Anomaly } from "./anomalies.js";
+import type { BudgetStanding } from "../budget.js";
+import { ciTotalsJson, type CiCost } from "../ci-cost.js";
+import { recommendationJson } from "../recommendations.js";
+import type { Anomaly, AnomalyMethod } from "./anomalies.js";
 import { dayText, periodText } from "./period.js";
-import type { Breakdown, DigestReport } from "./report.js";
+import type { Breakdown, DigestReport, Forecast } from "./report.js";
 
 const TOP = 10;
 
@@ -67,176 +70,236 @@ export function digestTitle(report: DigestReport): string {
 export function digestHeadline(report: DigestReport): string {
   const money = (amount: Amount): string => formatMoney(amount, report.currency);
   const change = report.previousHasData
-    ? `${formatDelta(report.total.billed - report.previousTotal.billed, report.currency)} (${formatPercent(report.percent)}) against ${periodText(report.previous)}`
+    ? `${formatDelta(report.total.billed - report.previousTotal.billed, report.currency)} ` +
+      `(${formatPercent(report.percent)}) against ${periodText(report.previous)}`
     : `no data for the previous period (${periodText(report.previous)}) to compare with`;
-  return `${periodText(report.period)}: **${money(report.total.billed)} billed**, ${money(report.total.effective)} effective; ${change}.`;
+  return (
+    `${periodText(report.period)}: **${money(report.total.billed)} billed**, ` +
+    `${money(report.total.effective)} effective; ${change}.`
+  );
 }
 
 export function renderDigest(report: DigestReport): string {
-  const money = (amount: Amount): string => formatMoney(amount, report.currency);
-  const parts = [`### 📊 ${digestTitle(report)}`, digestHeadline(report)];
+  return [
+    `### 📊 ${digestTitle(report)}`,
+    digestHeadline(report),
+    ...alerts(report),
+    `#### By environment (tag ${code(report.tagKey)})`,
+    breakdownTable(report, "Environment", report.environments, (item) => item.name),
+    ...budgetSection(report),
+    "#### By service",
+    breakdownTable(report, "Service", report.services, (item) => item.name),
+    "#### By sub-account",
+    breakdownTable(report, "Sub-account", report.subAccounts, (item) =>
+      item.label ? `${item.label} (${item.name})` : item.name,
+    ),
+    ...moversSection(report),
+    ...recommendationsSection(report),
+    ...(report.ci ? [ciSentence(report.ci)] : []),
+    dailySeries(report),
+    anomalyNote(report.anomalyMethod),
+    readingNote(report),
+  ].join("\n\n");
+}
+
+/** Environments over budget (or forecast to be) and anomalous days, called out above the tables. */
+function alerts(report: DigestReport): string[] {
+  const found: string[] = [];
   const overBudget = report.environments.filter(
     (environment) =>
       environment.budget &&
       (environment.budget.standing.status === "over" ||
         environment.budget.forecastStanding?.status === "over"),
   );
-  if (overBudget.length > 0)
-    parts.push(
-      alert(
-        "CAUTION",
-        `Over budget (or forecast to be): ${overBudget.map((environment) => environment.name).join(", ")}.`,
-      ),
-    );
+  if (overBudget.length > 0) {
+    const names = overBudget.map((environment) => environment.name).join(", ");
+    found.push(alert("CAUTION", `Over budget (or forecast to be): ${names}.`));
+  }
   if (report.anomalies.length > 0) {
-    parts.push(
-      alert(
-        "WARNING",
-        `Anomalous day(s): ${report.anomalies.map((anomaly) => `${dayText(anomaly.day)} ${anomaly.direction} to ${money(BigInt(Math.round(anomaly.value * 100)) * 10n ** 10n)} (baseline median ${money(BigInt(Math.round(anomaly.median * 100)) * 10n ** 10n)}, score ${Number.isFinite(anomaly.score) ? anomaly.score.toFixed(1) : "∞"})`).join("; ")}.`,
-      ),
-    );
+    const days = report.anomalies.map((anomaly) => describeAnomaly(anomaly, report.currency));
+    found.push(alert("WARNING", `Anomalous day(s): ${days.join("; ")}.`));
   }
+  return found;
+}
 
-  parts.push(`#### By environment (tag ${code(report.tagKey)})`);
-  parts.push(
-    table(
-      ["Environment", "Billed", "Effective", "Change (billed)"],
-      breakdownRows(report, report.environments, (item) => item.name),
-      ["left", "right", "right", "right"],
-    ),
+function describeAnomaly(anomaly: Anomaly, currency: string): string {
+  // Anomalies are judged on float dollars; shown as money they are taken to the cent.
+  const money = (value: number): string =>
+    formatMoney(BigInt(Math.round(value * 100)) * 10n ** 10n, currency);
+  const score = Number.isFinite(anomaly.score) ? anomaly.score.toFixed(1) : "∞";
+  return (
+    `${dayText(anomaly.day)} ${anomaly.direction} to ${money(anomaly.value)} ` +
+    `(baseline median ${money(anomaly.median)}, score ${score})`
   );
+}
+
+function breakdownTable(
+  report: DigestReport,
+  heading: string,
+  items: readonly Breakdown[],
+  label: (item: Breakdown) => string,
+): string {
+  return table(
+    [heading, "Billed", "Effective", "Change (billed)"],
+    breakdownRows(report, items, label),
+    ["left", "right", "right", "right"],
+  );
+}
+
+/** Budget burn and the month-end forecast, for the environments that have either. */
+function budgetSection(report: DigestReport): string[] {
   const withBudget = report.environments.filter((environment) => environment.budget);
-  if (withBudget.length > 0 || report.forecast) {
-    const listed = report.environments.filter(
-      (environment) => environment.budget || environment.forecast !== undefined,
-    );
-    // Rounded together, like the tables above: a complete month's forecast shows its billed figures.
-    const forecasts = roundPreservingTotal(listed.map((environment) => environment.forecast ?? 0n));
-    const rows = listed.map((environment, index) => [
-      environment.name,
-      environment.budget ? money(environment.budget.periodBudget) : "–",
-      environment.budget
-        ? `${environment.budget.standing.usedPercent.toFixed(1)}% (${environment.budget.standing.status})`
-        : "–",
-      environment.forecast !== undefined ? money(forecasts[index]!) : "–",
-      environment.budget?.forecastStanding
-        ? `${environment.budget.forecastStanding.usedPercent.toFixed(1)}% (${environment.budget.forecastStanding.status})`
-        : "–",
-    ]);
-    parts.push("#### Budget burn and month-end forecast");
-    parts.push(
-      table(
-        [
-          "Environment",
-          "Budget for the period",
-          "Burn",
-          "Month-end forecast",
-          "Forecast vs monthly budget",
-        ],
-        rows,
-        ["left", "right", "right", "right", "right"],
-      ),
-    );
-    if (report.forecast)
-      parts.push(
-        `<sub>Forecast: ${report.forecast.method}; ${report.forecast.elapsedDays} of ${report.forecast.periodDays} days have data${report.forecast.complete ? " (complete month: the forecast is the actual)" : ""}. Budgets are compared with billed cost.</sub>`,
-      );
-  }
-  parts.push(
-    "#### By service",
+  if (withBudget.length === 0 && !report.forecast) return [];
+  const money = (amount: Amount): string => formatMoney(amount, report.currency);
+  const listed = report.environments.filter(
+    (environment) => environment.budget || environment.forecast !== undefined,
+  );
+  // Rounded together, like the tables above: a complete month's forecast shows its billed figures.
+  const forecasts = roundPreservingTotal(listed.map((environment) => environment.forecast ?? 0n));
+  const rows = listed.map((environment, index) => [
+    environment.name,
+    environment.budget ? money(environment.budget.periodBudget) : "–",
+    environment.budget ? burn(environment.budget.standing) : "–",
+    environment.forecast !== undefined ? money(forecasts[index]!) : "–",
+    environment.budget?.forecastStanding ? burn(environment.budget.forecastStanding) : "–",
+  ]);
+  const section = [
+    "#### Budget burn and month-end forecast",
     table(
-      ["Service", "Billed", "Effective", "Change (billed)"],
-      breakdownRows(report, report.services, (item) => item.name),
+      [
+        "Environment",
+        "Budget for the period",
+        "Burn",
+        "Month-end forecast",
+        "Forecast vs monthly budget",
+      ],
+      rows,
+      ["left", "right", "right", "right", "right"],
+    ),
+  ];
+  if (report.forecast) section.push(forecastNote(report.forecast));
+  return section;
+}
+
+const burn = (standing: BudgetStanding): string =>
+  `${standing.usedPercent.toFixed(1)}% (${standing.status})`;
+
+function forecastNote(forecast: Forecast): string {
+  const complete = forecast.complete ? " (complete month: the forecast is the actual)" : "";
+  return (
+    `<sub>Forecast: ${forecast.method}; ` +
+    `${forecast.elapsedDays} of ${forecast.periodDays} days have data${complete}. ` +
+    "Budgets are compared with billed cost.</sub>"
+  );
+}
+
+function moversSection(report: DigestReport): string[] {
+  if (report.movers.length === 0) return [];
+  const money = (amount: Amount): string => formatMoney(amount, report.currency);
+  return [
+    "#### Top movers",
+    table(
+      ["Service", "Previous", "Current", "Change"],
+      report.movers.map((mover) => [
+        mover.name,
+        money(mover.previous.billed),
+        money(mover.current.billed),
+        `${formatDelta(mover.delta, report.currency)} (${formatPercent(mover.percent)})`,
+      ]),
       ["left", "right", "right", "right"],
     ),
-  );
-  parts.push(
-    "#### By sub-account",
+  ];
+}
+
+function recommendationsSection(report: DigestReport): string[] {
+  if (report.recommendations.length === 0) return [];
+  return [
+    "#### Recommendations",
     table(
-      ["Sub-account", "Billed", "Effective", "Change (billed)"],
-      breakdownRows(report, report.subAccounts, (item) =>
-        item.label ? `${item.label} (${item.name})` : item.name,
-      ),
-      ["left", "right", "right", "right"],
+      ["Environment", "Advice", "Est. saving / month"],
+      report.recommendations.map((recommendation) => [
+        recommendation.environment,
+        recommendation.message,
+        formatMoney(recommendation.monthlySaving, report.currency),
+      ]),
+      ["left", "left", "right"],
+    ),
+  ];
+}
+
+function ciSentence(ci: CiCost): string {
+  const jobs = ci.priced.length + ci.unpriced.length;
+  const unpriced =
+    ci.unpriced.length > 0
+      ? ` (${ci.unpriced.length} job(s) unpriced: map their runner labels in the rates input)`
+      : "";
+  return (
+    `GitHub Actions in the period: ${ci.runs} run(s), ${jobs} job(s), ` +
+    `${ci.minutes} billable minute(s), ${formatMoney(ci.total, ci.currency, 3)}${unpriced}.`
+  );
+}
+
+function dailySeries(report: DigestReport): string {
+  const money = (amount: Amount): string => formatMoney(amount, report.currency);
+  return details(
+    "Daily series",
+    table(
+      ["Day", "Billed", "Effective"],
+      report.daily.map((day) => [
+        dayText(day.day),
+        day.hasData ? money(day.billed) : "no data",
+        day.hasData ? money(day.effective) : "–",
+      ]),
+      ["left", "right", "right"],
     ),
   );
-  if (report.movers.length > 0) {
-    parts.push(
-      "#### Top movers",
-      table(
-        ["Service", "Previous", "Current", "Change"],
-        report.movers.map((mover) => [
-          mover.name,
-          money(mover.previous.billed),
-          money(mover.current.billed),
-          `${formatDelta(mover.delta, report.currency)} (${formatPercent(mover.percent)})`,
-        ]),
-        ["left", "right", "right", "right"],
-      ),
-    );
-  }
-  if (report.recommendations.length > 0) {
-    parts.push(
-      "#### Recommendations",
-      table(
-        ["Environment", "Advice", "Est. saving / month"],
-        report.recommendations.map((recommendation) => [
-          recommendation.environment,
-          recommendation.message,
-          money(recommendation.monthlySaving),
-        ]),
-        ["left", "left", "right"],
-      ),
-    );
-  }
-  if (report.ci) {
-    parts.push(
-      `GitHub Actions in the period: ${report.ci.runs} run(s), ${report.ci.priced.length + report.ci.unpriced.length} job(s), ${report.ci.minutes} billable minute(s), ${formatMoney(report.ci.total, report.ci.currency, 3)}${report.ci.unpriced.length > 0 ? ` (${report.ci.unpriced.length} job(s) unpriced: map their runner labels in the rates input)` : ""}.`,
-    );
-  }
-  parts.push(
-    details(
-      "Daily series",
-      table(
-        ["Day", "Billed", "Effective"],
-        report.daily.map((day) => [
-          dayText(day.day),
-          day.hasData ? money(day.billed) : "no data",
-          day.hasData ? money(day.effective) : "–",
-        ]),
-        ["left", "right", "right"],
-      ),
-    ),
+}
+
+function anomalyNote(method: AnomalyMethod): string {
+  return (
+    "<sub>Anomalies: modified z-score (Iglewicz–Hoaglin, 0.6745 × (x − median) / MAD) " +
+    `of each day's billed cost against the up to ${method.baselineDays} days with data before it, ` +
+    `judged once at least ${method.minimumBaseline} such days exist; ` +
+    `|z| > ${method.threshold} is an anomaly.</sub>`
   );
-  const method = report.anomalyMethod;
-  parts.push(
-    `<sub>Anomalies: modified z-score (Iglewicz–Hoaglin, 0.6745 × (x − median) / MAD) of each day's billed cost against the up to ${method.baselineDays} days with data before it, judged once at least ${method.minimumBaseline} such days exist; |z| > ${method.threshold} is an anomaly.</sub>`,
-  );
-  const problems =
-    report.problems.length > 0
-      ? `${report.problems.reduce((sum, problem) => sum + problem.count, 0)} row(s) could not be used: ${report.problems.map((problem) => `${problem.reason} (${problem.count}; first at record ${problem.records.join(", ")})`).join("; ")}.`
-      : "Every row was usable.";
+}
+
+/** What was read, what fell outside the window and what could not be used, in small print. */
+function readingNote(report: DigestReport): string {
+  const files = report.files.map((file) => code(file.file)).join(", ");
   const missing = [...new Set(report.files.flatMap((file) => file.missingOptional))];
-  parts.push(
-    `<sub>Read ${report.rows.toLocaleString("en-US")} row(s) from ${report.files.map((file) => code(file.file)).join(", ")}; ${report.outsideWindow.toLocaleString("en-US")} outside the period, the previous one and the anomaly baseline. ${problems}${missing.length > 0 ? ` Column(s) not in the export: ${missing.join(", ")}.` : ""}</sub>`,
+  const notExported =
+    missing.length > 0 ? ` Column(s) not in the export: ${missing.join(", ")}.` : "";
+  return (
+    `<sub>Read ${report.rows.toLocaleString("en-US")} row(s) from ${files}; ` +
+    `${report.outsideWindow.toLocaleString("en-US")} outside the period, the previous one ` +
+    `and the anomaly baseline. ${unusableRows(report.problems)}${notExported}</sub>`
   );
-  return parts.join("\n\n");
+}
+
+function unusableRows(problems: DigestReport["problems"]): string {
+  if (problems.length === 0) return "Every row was usable.";
+  const rows = problems.reduce((sum, problem) => sum + problem.count, 0);
+  const reasons = problems.map(
+    (problem) =>
+      `${problem.reason} (${problem.count}; first at record ${problem.records.join(", ")})`,
+  );
+  return `${rows} row(s) could not be used: ${reasons.join("; ")}.`;
 }
 
 /** The few lines a chat channel gets. */
 export function digestText(report: DigestReport, link?: string): string {
   const money = (amount: Amount): string => formatMoney(amount, report.currency);
-  const lines = [
-    `${digestTitle(report)}: ${money(report.total.billed)} billed${report.previousHasData ? ` (${formatPercent(report.percent)} vs previous)` : ""}.`,
-  ];
+  const change = report.previousHasData ? ` (${formatPercent(report.percent)} vs previous)` : "";
+  const lines = [`${digestTitle(report)}: ${money(report.total.billed)} billed${change}.`];
   const top = report.environments
     .slice(0, 3)
     .map((environment) => `${environment.name} ${money(environment.current.billed)}`);
   if (top.length > 0) lines.push(`Top environments: ${top.join(", ")}.`);
-  if (report.anomalies.length > 0)
-    lines.push(
-      `${report.anomalies.length} anomalous day(s): ${report.anomalies.map((anomaly) => dayText(anomaly.day)).join(", ")}.`,
-    );
+  if (report.anomalies.length > 0) {
+    const days = report.anomalies.map((anomaly) => dayText(anomaly.day));
+    lines.push(`${report.anomalies.length} anomalous day(s): ${days.join(", ")}.`);
+  }
   const saving = report.recommendations.reduce(
     (sum, recommendation) => sum + recommendation.monthlySaving,
     0n,
@@ -313,16 +376,10 @@ export function digestJson(report: DigestReport): unknown {
     forecast: report.forecast
       ? { ...report.forecast, billed: plainDecimal(report.forecast.billed) }
       : null,
-    recommendations: report.recommendations.map((recommendation) => ({
-      ...recommendation,
-      monthlySaving: plainDecimal(recommendation.monthlySaving),
-    })),
+    recommendations: report.recommendations.map(recommendationJson),
     ci: report.ci
       ? {
-          runs: report.ci.runs,
-          minutes: report.ci.minutes,
-          total: plainDecimal(report.ci.total),
-          currency: report.ci.currency,
+          ...ciTotalsJson(report.ci),
           unpricedJobs: report.ci.unpriced.length,
         }
       : null,
