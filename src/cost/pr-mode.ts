@@ -136,34 +136,45 @@ export async function runPullRequestMode(
     notices,
   };
 
+  await commentOnPullRequest(settings, outcome);
+  return outcome;
+}
+
+/**
+ * Posts or updates the sticky comment. A token that cannot write it (a fork's pull request) is no
+ * failure: the report stays in the job summary and a warning says why.
+ */
+async function commentOnPullRequest(
+  settings: PullRequestSettings,
+  outcome: PullRequestOutcome,
+): Promise<void> {
   const runTime = await runStartTime(settings);
   try {
     outcome.comment = await publishComment(
       settings.client,
       { ...settings.repository, issueNumber: settings.event.number },
       {
-        content: markdown,
+        content: outcome.markdown,
         runTime,
         behavior: settings.behavior,
-        material: isMaterial(report, settings.threshold),
+        material: isMaterial(outcome.report, settings.threshold),
       },
     );
     if (outcome.comment.plan.action === "skip")
-      notices.push({
+      outcome.notices.push({
         level: "notice",
         message: `no comment posted: ${outcome.comment.plan.reason}`,
       });
   } catch (error) {
     if (!(error instanceof CannotWriteError)) throw error;
     outcome.commentFallback = true;
-    notices.push({
+    outcome.notices.push({
       level: "warning",
       message:
         `cannot comment on pull request #${settings.event.number} with this token (${error.message}); ` +
         "pull requests from forks get a read-only token. The report is in the job summary.",
     });
   }
-  return outcome;
 }
 
 async function readBase(settings: PullRequestSettings, ref: string): Promise<BaseFiles> {
