@@ -1,27 +1,17 @@
 // canary-gate: promote or roll back a canary from real metrics, with a verdict that explains itself.
-import { resolve } from "node:path";
 import * as z from "zod/mini";
+import type { AnalysisResult } from "../analysis/analysis.js";
+import { planGate, runGate, type GatePlan } from "../analysis/gate.js";
 import { gateReportJson, renderGateSummary } from "../analysis/report.js";
-import { SettingsSchema, type RawSettings } from "../schema/analysis.js";
-import { planGate } from "../analysis/gate.js";
-import { announce, runLink, stepPorts } from "../notify/announce.js";
-import { runGate } from "../analysis/gate.js";
-import { openEnvironmentDirectory } from "../runtime/environment-directory.js";
-import { layerEnvironment } from "../config/layering.js";
+import type { LayeredEnvironment } from "../config/layering.js";
 import { parseYamlSource } from "../config/yaml-source.js";
-import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";
+import { announce, announcePorts, runLink } from "../notify/announce.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
-import {
-  appendSummary,
-  logError,
-  logInfo,
-  logWarning,
-  markFailed,
-  registerSecret,
-  setOutput,
-} from "../runtime/runner.js";
-import { scrubSecrets } from "../shared/secrets.js";
+import type { StepContext } from "../runtime/step.js";
+import { SettingsSchema, type RawSettings } from "../schema/analysis.js";
+import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";
+import type { Logger } from "../shared/log.js";
 import { issuesToProblems } from "../shared/validation.js";
 
 const text = z.optional(z.string());
@@ -125,13 +115,15 @@ function metricsInput(
   return { metrics: data, path: ["metrics"] };
 }
 
-async function main(): Promise<void> {
-  const inputs = readInputs(Inputs, process.env, ["bearer-token", "password"]);
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const secrets = [inputs["bearer-token"], inputs.password].filter((value): value is string =>
-    Boolean(value),
-  );
-  secrets.forEach(registerSecret);
+interface Outputs {
+  verdict: string;
+  score: string;
+  report: string;
+}
+
+async function main(step: StepContext): Promise<void> {
+  const inputs = readInputs(Inputs, step.env, ["bearer-token", "password"]);
+  step.secrets.add(inputs["bearer-token"], inputs.password);
   if (!inputs.environment && !inputs.metrics) {
     throw new ConfigurationError({
       path: 'input "environment"',
@@ -141,93 +133,90 @@ async function main(): Promise<void> {
   // Both input checks run before either is reported, so one run names every bad input.
   const problems: Problem[] = [];
   const failing = failOn(inputs["fail-on"], problems);
-  const inputSettings = settingsFromInputs(inputs, problems);
+  const settings = settingsFromInputs(inputs, problems);
   throwIfProblems(problems);
   const environment = inputs.environment
-    ? layerEnvironment(
-        await (
-          await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace)
-        ).sources(inputs.environment),
-      )
+    ? await step.environment(inputs["config-dir"], inputs.environment)
     : undefined;
   const overrides = {
-    settings: inputSettings,
+    settings,
     settingPath: (key: string) => `input "${key}"`,
     metrics: metricsInput(inputs.metrics),
   };
-  const context = {
-    canary: inputs.canary,
-    baseline: inputs.baseline,
-    version: inputs.version ?? inputs.canary,
-  };
-  const plan = planGate(environment, overrides, context, (name) => process.env[name]);
-  plan.secrets.forEach(registerSecret);
-  secrets.push(...plan.secrets);
-  const scrub = (line: string): string => scrubSecrets(line, secrets);
-
-  const { settings, metrics } = plan;
-  logInfo(
-    `Analysing ${metrics.length} metric(s): ${settings.count} measurement(s) every ${settings.intervalMs / 1000}s`,
-  );
-  for (const metric of metrics) {
-    const queries =
-      metric.kind === "threshold"
-        ? metric.query
-        : `canary: ${metric.queries.canary} | baseline: ${metric.queries.baseline}`;
-    logInfo(
-      scrub(
-        `  ${metric.name} (${metric.kind}${metric.dryRun ? ", dry run" : ""}${metric.critical ? ", critical" : ""}): ${queries}`,
-      ),
-    );
-  }
+  const { canary, baseline } = inputs;
+  const context = { canary, baseline, version: inputs.version ?? canary };
+  const plan = planGate(environment, overrides, context, step.lookup);
+  step.secrets.add(...plan.secrets);
+  logPlan(plan, step.log);
   const result = await runGate(plan, {
     auth: {
       bearerToken: inputs["bearer-token"],
       username: inputs.username,
       password: inputs.password,
     },
-    log: (line) => logInfo(scrub(line)),
+    log: (line) => step.log.info(line),
   });
-  const reportContext = {
-    environment: inputs.environment,
-    canary: inputs.canary,
-    baseline: inputs.baseline,
-  };
-  setOutput("verdict", result.verdict);
-  setOutput("score", result.score.score === null ? "" : String(result.score.score));
-  setOutput("report", scrub(gateReportJson(result, settings, reportContext)));
-  await appendSummary(scrub(renderGateSummary(result, metrics, settings, reportContext)));
-  const sentence = scrub(
-    `canary-gate: ${result.verdict}, score ${result.score.score ?? "n/a"}: ${result.decision.reasons.join("; ")}`,
-  );
+  const reportContext = { environment: inputs.environment, canary, baseline };
+  step.setOutputs<Outputs>({
+    verdict: result.verdict,
+    score: result.score.score === null ? "" : String(result.score.score),
+    report: gateReportJson(result, plan.settings, reportContext),
+  });
+  await step.appendSummary(renderGateSummary(result, plan.metrics, plan.settings, reportContext));
+  const sentence =
+    `canary-gate: ${result.verdict}, score ${result.score.score ?? "n/a"}: ` +
+    result.decision.reasons.join("; ");
   if (failing.has(result.verdict)) {
-    markFailed();
-    logError(sentence, { title: "canary-gate" });
+    step.fail();
+    step.log.error(sentence, { title: "canary-gate" });
   } else if (result.verdict !== "promote") {
-    logWarning(sentence, { title: "canary-gate" });
+    step.log.warning(sentence, { title: "canary-gate" });
   } else {
-    logInfo(sentence);
+    step.log.info(sentence);
   }
   if (result.verdict === "inconclusive" && environment && inputs.notify) {
-    await announce(
-      environment,
-      {
-        kind: "gate-inconclusive",
-        title: `The canary gate could not judge ${inputs.canary ?? "the canary"} on ${environment.name}`,
-        text: scrub(result.decision.reasons.join("\n")),
-        facts: [
-          ...(inputs.canary ? [{ name: "Canary", value: inputs.canary }] : []),
-          ...(inputs.baseline ? [{ name: "Baseline", value: inputs.baseline }] : []),
-          {
-            name: "Score",
-            value: result.score.score === null ? "n/a" : String(result.score.score),
-          },
-        ],
-        links: runLink(process.env),
-      },
-      stepPorts("canary-gate notify", secrets),
-    );
+    await announceInconclusive(step, environment, inputs, result);
   }
+}
+
+function logPlan(plan: GatePlan, log: Logger): void {
+  const { settings, metrics } = plan;
+  log.info(
+    `Analysing ${metrics.length} metric(s): ` +
+      `${settings.count} measurement(s) every ${settings.intervalMs / 1000}s`,
+  );
+  for (const metric of metrics) {
+    const queries =
+      metric.kind === "threshold"
+        ? metric.query
+        : `canary: ${metric.queries.canary} | baseline: ${metric.queries.baseline}`;
+    const traits = `${metric.dryRun ? ", dry run" : ""}${metric.critical ? ", critical" : ""}`;
+    log.info(`  ${metric.name} (${metric.kind}${traits}): ${queries}`);
+  }
+}
+
+async function announceInconclusive(
+  step: StepContext,
+  environment: LayeredEnvironment,
+  inputs: Inputs,
+  result: AnalysisResult,
+): Promise<void> {
+  const score = result.score.score === null ? "n/a" : String(result.score.score);
+  await announce(
+    environment,
+    {
+      kind: "gate-inconclusive",
+      title: `The canary gate could not judge ${inputs.canary ?? "the canary"} on ${environment.name}`,
+      text: step.secrets.scrub(result.decision.reasons.join("\n")),
+      facts: [
+        ...(inputs.canary ? [{ name: "Canary", value: inputs.canary }] : []),
+        ...(inputs.baseline ? [{ name: "Baseline", value: inputs.baseline }] : []),
+        { name: "Score", value: score },
+      ],
+      links: runLink(step.runUrl),
+    },
+    announcePorts({ ...step, title: "canary-gate notify" }),
+  );
 }
 
 await runAction("canary-gate", main);

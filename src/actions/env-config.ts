@@ -2,31 +2,22 @@
 // in protection mode, compares (or applies) the environments' protection rules on GitHub.
 import { resolve } from "node:path";
 import * as z from "zod/mini";
-import { openEnvironmentDirectory } from "../runtime/environment-directory.js";
+import type { ConfigValidator } from "../config/config-schema.js";
 import { FORMATS, serializeConfig, toVariables } from "../config/formats.js";
-import { layerEnvironment } from "../config/layering.js";
+import type { LayeredEnvironment } from "../config/layering.js";
 import { compareConfigs, renderConfig, type ConfigDifference } from "../config/render.js";
 import { renderConfigReport } from "../config/report.js";
 import { runProtection } from "../protection/mode.js";
 import { drifted } from "../protection/plan.js";
 import { changesJson, driftMessage, renderProtectionReport } from "../protection/report.js";
-import { ConfigurationError } from "../shared/errors.js";
+import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { writeFileAtomic } from "../runtime/files.js";
 import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
-import {
-  appendSummary,
-  exportVariable,
-  logError,
-  logInfo,
-  logWarning,
-  markFailed,
-  registerSecret,
-  setOutput,
-} from "../runtime/runner.js";
-import { scrubSecrets } from "../shared/secrets.js";
 import { parseSecretsInput } from "../runtime/secrets-input.js";
+import type { StepContext } from "../runtime/step.js";
+import { ConfigurationError } from "../shared/errors.js";
 
 const Inputs = z.object({
   mode: z._default(z.enum(["render", "protection"]), "render"),
@@ -42,141 +33,145 @@ const Inputs = z.object({
   secrets: z.optional(z.string()),
   "unset-secrets": z._default(z.enum(["error", "redact"]), "error"),
 });
-type Settings = z.infer<typeof Inputs>;
+type Inputs = z.infer<typeof Inputs>;
+
+interface Outputs {
+  config?: string;
+  digest?: string;
+  file?: string;
+  diff?: string;
+  drift?: string;
+  changes?: string;
+}
 
 const CONFIG_SCHEMA_FILE = "config.schema.json";
 
-async function main(): Promise<void> {
-  const inputs = readInputs(Inputs, process.env, ["token", "secrets"]);
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  if (inputs.mode === "protection") await protectionMode(inputs, workspace);
-  else await renderMode(inputs, workspace);
+async function main(step: StepContext): Promise<void> {
+  const inputs = readInputs(Inputs, step.env, ["token", "secrets"]);
+  if (inputs.mode === "protection") await protectionMode(step, inputs);
+  else await renderMode(step, inputs);
 }
 
-async function renderMode(inputs: Settings, workspace: string): Promise<void> {
-  if (inputs.environment === undefined)
+/** The user's config.schema.json beside the environment files, compiled; ajv loads only then. */
+async function loadValidator(
+  directory: EnvironmentDirectory,
+): Promise<ConfigValidator | undefined> {
+  const schemaFile = await directory.readJson(CONFIG_SCHEMA_FILE);
+  if (!schemaFile) return undefined;
+  const { compileConfigSchema } = await import("../config/config-schema.js");
+  const compiled = compileConfigSchema(schemaFile.data);
+  if (compiled.problem) {
+    throw new ConfigurationError({ ...compiled.problem, at: { file: schemaFile.file } });
+  }
+  return compiled.validate;
+}
+
+async function renderMode(step: StepContext, inputs: Inputs): Promise<void> {
+  const name = inputs.environment;
+  if (name === undefined) {
     throw new ConfigurationError({
       path: 'input "environment"',
       message: "is required to render a configuration",
     });
-  const directory = await openEnvironmentDirectory(
-    resolve(workspace, inputs["config-dir"]),
-    workspace,
-  );
-
-  const sources = await directory.sources(inputs.environment);
-  const environment = layerEnvironment(sources);
-  const schemaFile = await directory.readJson(CONFIG_SCHEMA_FILE);
-  let validate;
-  if (schemaFile) {
-    const { compileConfigSchema } = await import("../config/config-schema.js");
-    const compiled = compileConfigSchema(schemaFile.data);
-    if (compiled.problem)
-      throw new ConfigurationError({ ...compiled.problem, at: { file: schemaFile.file } });
-    validate = compiled.validate;
   }
+  const directory = await step.environments(inputs["config-dir"]);
+  const environment = await step.environment(inputs["config-dir"], name);
+  const validate = await loadValidator(directory);
   const secretsInput = parseSecretsInput(inputs.secrets);
-  secretsInput.values.forEach(registerSecret);
+  step.secrets.add(...secretsInput.values);
   if (inputs["unset-secrets"] === "redact" && (inputs["output-file"] || inputs["export-env"])) {
     throw new ConfigurationError({
       path: 'input "unset-secrets"',
       message:
-        "redact renders *** in place of unset secrets: it is for checks and diffs, and cannot write output-file or export-env",
+        "redact renders *** in place of unset secrets: it is for checks and diffs, " +
+        "and cannot write output-file or export-env",
     });
   }
-  const rendered = renderConfig(environment, (name) => process.env[name], validate, {
+  const rendered = renderConfig(environment, step.lookup, validate, {
     secretLookup: secretsInput.lookup,
     unsetSecrets: inputs["unset-secrets"],
   });
-  for (const secret of rendered.secrets) registerSecret(secret);
-  const scrub = (text: string): string => scrubSecrets(text, rendered.secrets);
-
-  let differences: ConfigDifference[] | undefined;
-  let comparedWith: ReturnType<typeof layerEnvironment> | undefined;
-  if (inputs["compare-to"]) {
-    comparedWith = layerEnvironment(await directory.sources(inputs["compare-to"]));
-    differences = compareConfigs(environment, comparedWith);
-  }
+  step.secrets.add(...rendered.secrets);
+  const comparedWith = inputs["compare-to"]
+    ? await step.environment(inputs["config-dir"], inputs["compare-to"])
+    : undefined;
+  const differences = comparedWith ? compareConfigs(environment, comparedWith) : undefined;
 
   // Everything that can fail on the user's input is decided before anything is written.
-  const exports = inputs["export-env"]
-    ? toVariables(
-        Object.entries(rendered.config)
-          .filter(([, value]) => value === null || typeof value !== "object")
-          .map(([key, value]) => ({ path: [key], value })),
-        ["config"],
-      )
-    : [];
-  const outputFile = inputs["output-file"] ? resolve(workspace, inputs["output-file"]) : undefined;
-  const fileContent = outputFile ? serializeConfig(rendered.config, inputs.format) : undefined;
+  const exports = inputs["export-env"] ? exportedVariables(rendered.config) : [];
+  const outputFile = inputs["output-file"]
+    ? resolve(step.workspace, inputs["output-file"])
+    : undefined;
+  if (outputFile)
+    await writeFileAtomic(outputFile, serializeConfig(rendered.config, inputs.format));
 
-  if (outputFile && fileContent !== undefined) await writeFileAtomic(outputFile, fileContent);
-
-  setOutput("config", scrub(JSON.stringify(rendered.redacted)));
-  setOutput("digest", rendered.digest);
-  if (outputFile) setOutput("file", outputFile);
-  if (differences) {
-    setOutput(
-      "diff",
-      scrub(JSON.stringify(differences.map(({ path, change }) => ({ path, change })))),
-    );
+  step.setOutputs<Outputs>({
+    config: JSON.stringify(rendered.redacted),
+    digest: rendered.digest,
+    file: outputFile,
+    diff: differences && JSON.stringify(differences.map(({ path, change }) => ({ path, change }))),
+  });
+  for (const variable of exports) step.exportVariable(variable.name, variable.value);
+  const sourceFiles = (await directory.sources(name)).layers.map((layer) => layer.file).join(" + ");
+  step.log.info(`Rendered ${name} from ${sourceFiles}: digest ${rendered.digest}`);
+  if (exports.length > 0) {
+    const names = exports.map((variable) => variable.name).join(", ");
+    step.log.info(`Exported ${names} to the job's environment`);
   }
-  for (const variable of exports) exportVariable(variable.name, variable.value);
-
-  const sourceFiles = sources.layers.map((layer) => layer.file).join(" + ");
-  logInfo(`Rendered ${inputs.environment} from ${sourceFiles}: digest ${rendered.digest}`);
-  if (exports.length > 0)
-    logInfo(
-      `Exported ${exports.map((variable) => variable.name).join(", ")} to the job's environment`,
-    );
-  if (differences && comparedWith) {
-    for (const missing of differences.filter((difference) => difference.change === "removed")) {
-      logWarning(
-        `config.${missing.path} is set in ${inputs["compare-to"]} but not in ${inputs.environment}: promoting may drop it`,
-        {
-          ...comparedWith.locate(["config", ...missing.keyPath]),
-          title: "env-config: key missing here",
-        },
-      );
-    }
-  }
-  await appendSummary(
-    scrub(
-      renderConfigReport({
-        rendered,
-        file: inputs["output-file"],
-        compareTo: inputs["compare-to"],
-        differences,
-      }),
-    ),
-  );
+  if (differences && comparedWith) warnMissingKeys(step, inputs, differences, comparedWith);
+  const report = {
+    rendered,
+    file: inputs["output-file"],
+    compareTo: inputs["compare-to"],
+    differences,
+  };
+  await step.appendSummary(renderConfigReport(report));
 }
 
-function repository(): { owner: string; repo: string } {
-  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
-  if (!owner || !repo)
-    throw new Error("GITHUB_REPOSITORY is not set: not running under a GitHub runner");
-  return { owner, repo };
+/** The top-level scalar keys of the configuration, as CONFIG_* variables for later steps. */
+function exportedVariables(config: Record<string, unknown>) {
+  const scalars = Object.entries(config)
+    .filter(([, value]) => value === null || typeof value !== "object")
+    .map(([key, value]) => ({ path: [key], value }));
+  return toVariables(scalars, ["config"]);
 }
 
-async function protectionMode(inputs: Settings, workspace: string): Promise<void> {
-  if (!inputs.token)
+/** A key the compared environment sets and this one lacks may be dropped by promoting. */
+function warnMissingKeys(
+  step: StepContext,
+  inputs: Inputs,
+  differences: readonly ConfigDifference[],
+  comparedWith: LayeredEnvironment,
+): void {
+  for (const missing of differences.filter((difference) => difference.change === "removed")) {
+    step.log.warning(
+      `config.${missing.path} is set in ${inputs["compare-to"]} but not in ${inputs.environment}: ` +
+        "promoting may drop it",
+      {
+        ...comparedWith.locate(["config", ...missing.keyPath]),
+        title: "env-config: key missing here",
+      },
+    );
+  }
+}
+
+async function protectionMode(step: StepContext, inputs: Inputs): Promise<void> {
+  if (!inputs.token) {
     throw new ConfigurationError({
       path: 'input "token"',
       message:
         "is required in protection mode (github.token can plan; apply needs Administration: write)",
     });
+  }
+  step.secrets.add(inputs.token);
   const action = inputs["protection-action"];
-  const directory = await openEnvironmentDirectory(
-    resolve(workspace, inputs["config-dir"]),
-    workspace,
-  );
+  const repository = step.repository();
   const outcome = await runProtection({
-    directory,
+    directory: await step.environments(inputs["config-dir"]),
     ...(inputs.environment === undefined ? {} : { environment: inputs.environment }),
     action,
     client: createGitHubClient({ token: inputs.token }),
-    repository: repository(),
+    repository,
   });
   const drift = outcome.plans.flatMap(drifted);
   const applied = outcome.applied;
@@ -187,45 +182,47 @@ async function protectionMode(inputs: Settings, workspace: string): Promise<void
         ? outcome.failure.message
         : String(outcome.failure);
 
-  setOutput("drift", String(drift.length > 0));
-  setOutput("changes", JSON.stringify(changesJson(outcome.plans, applied)));
-  await appendSummary(
+  step.setOutputs<Outputs>({
+    drift: String(drift.length > 0),
+    changes: JSON.stringify(changesJson(outcome.plans, applied)),
+  });
+  await step.appendSummary(
     renderProtectionReport({
       action,
-      repository: process.env.GITHUB_REPOSITORY ?? "",
+      repository: `${repository.owner}/${repository.repo}`,
       plans: outcome.plans,
       unmanaged: outcome.unmanaged,
       ...(applied ? { applied } : {}),
       ...(failure === undefined ? {} : { failure }),
     }),
   );
-  if (outcome.unmanaged.length > 0)
-    logInfo(`Not managed (no protection section): ${outcome.unmanaged.join(", ")}`);
-
-  if (action === "plan") {
-    const annotate = inputs["fail-on-drift"] ? logError : logWarning;
-    for (const change of drift)
-      annotate(driftMessage(change), { ...change.at, title: "env-config: protection drift" });
-    logInfo(
-      drift.length === 0
-        ? "No drift: GitHub's environments match the environment files."
-        : `${drift.length} protection setting(s) drifted.`,
-    );
-    if (inputs["fail-on-drift"] && drift.length > 0) markFailed();
-    return;
+  if (outcome.unmanaged.length > 0) {
+    step.log.info(`Not managed (no protection section): ${outcome.unmanaged.join(", ")}`);
   }
-  for (const change of drift.filter((candidate) => applied?.has(candidate)))
-    logInfo(`Applied ${change.environment} ${change.setting}`);
-  if (outcome.failure !== undefined)
-    throw withAppliedNote(
-      outcome.failure,
-      drift.filter((change) => applied?.has(change)),
-    );
-  logInfo(
+  if (action === "plan") return reportDrift(step, inputs, drift);
+  const done = drift.filter((change) => applied?.has(change));
+  for (const change of done) step.log.info(`Applied ${change.environment} ${change.setting}`);
+  if (outcome.failure !== undefined) throw withAppliedNote(outcome.failure, done);
+  step.log.info(
     drift.length === 0
       ? "No drift: nothing to apply."
       : `Applied ${drift.length} protection setting(s).`,
   );
+}
+
+function reportDrift(step: StepContext, inputs: Inputs, drift: ReturnType<typeof drifted>): void {
+  const failOnDrift = inputs["fail-on-drift"];
+  for (const change of drift) {
+    const at = { ...change.at, title: "env-config: protection drift" };
+    if (failOnDrift) step.log.error(driftMessage(change), at);
+    else step.log.warning(driftMessage(change), at);
+  }
+  step.log.info(
+    drift.length === 0
+      ? "No drift: GitHub's environments match the environment files."
+      : `${drift.length} protection setting(s) drifted.`,
+  );
+  if (failOnDrift && drift.length > 0) step.fail();
 }
 
 /** The apply failure, saying what GitHub had already accepted (so the reader knows what state it is in). */

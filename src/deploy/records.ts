@@ -1,7 +1,7 @@
 // The record of deployments in GitHub's Deployments API: the system of record GitHub's UI,
 // environments and other tools read. Also the two questions deploy asks it: is another deploy of
 // this environment running, and what was the last good version.
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 
 export type DeploymentState =
   "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
@@ -23,11 +23,6 @@ export interface DeploymentSummary {
   payload: Partial<DeploymentPayload>;
   /** The latest status's state; undefined when it has none. */
   state?: DeploymentState;
-}
-
-export interface Repository {
-  owner: string;
-  repo: string;
 }
 
 /** How far back deploy looks for a running deployment and for the last good one. */

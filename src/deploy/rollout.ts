@@ -96,236 +96,282 @@ class Stop extends Error {
 }
 
 /** Runs the plan's strategy. Never throws for a failed step: the outcome says what happened. */
-export async function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promise<RolloutOutcome> {
-  const started = ports.now();
-  const timeline: TimelineEvent[] = [];
-  const { settings } = plan;
-  let trafficMoved = false;
-  let badTrafficAtMs: number | undefined;
-  let gateMs = 0;
+export function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promise<RolloutOutcome> {
+  return new Rollout(plan, ports).run();
+}
 
-  const note = (event: Omit<TimelineEvent, "at" | "elapsedMs">): void => {
-    const now = ports.now();
-    timeline.push({ at: new Date(now).toISOString(), elapsedMs: now - started, ...event });
+/** One rollout's progress: the timeline, whether traffic moved, and the figures. */
+class Rollout {
+  private readonly started: number;
+  private readonly timeline: TimelineEvent[] = [];
+  private readonly settings: DeploySettings;
+  private trafficMoved = false;
+  private badTrafficAtMs: number | undefined;
+  private gateMs = 0;
+
+  constructor(
+    private readonly plan: RolloutPlan,
+    private readonly ports: RolloutPorts,
+  ) {
+    this.started = ports.now();
+    this.settings = plan.settings;
+  }
+
+  async run(): Promise<RolloutOutcome> {
+    this.ports.checkpoint("started");
+    try {
+      if (this.settings.strategy === "rolling") await this.rolling();
+      else if (this.settings.strategy === "blue-green") await this.blueGreen();
+      else await this.canary();
+      if (this.settings.hooks.promote) await this.hook("promote", this.plan.targetSlot, 100);
+      this.ports.checkpoint("finished");
+      return this.deployed();
+    } catch (error) {
+      return this.stopped(error);
+    }
+  }
+
+  private async rolling(): Promise<void> {
+    if (this.settings.hooks.traffic) this.ports.checkpoint("traffic-moved");
+    this.trafficMoved = true;
+    this.badTrafficAtMs = 0;
+    await this.hook("deploy", this.plan.targetSlot, 100);
+    await this.health(this.plan.environmentUrl, "the environment");
+  }
+
+  /** Blue-green and canary first deploy to the idle slot and check it before it takes traffic. */
+  private async deployIdleSlot(): Promise<void> {
+    const slot = this.plan.targetSlot;
+    await this.hook("deploy", slot, 0);
+    await this.health(this.settings.slotUrls[slot], `slot ${slot} before traffic`);
+  }
+
+  private async blueGreen(): Promise<void> {
+    await this.deployIdleSlot();
+    await this.moveTraffic(100);
+    const slot = this.plan.targetSlot;
+    this.note({
+      step: "switch",
+      ok: true,
+      slot,
+      weight: 100,
+      detail: `all traffic switched to ${slot}`,
+    });
+    await this.health(this.plan.environmentUrl, "the environment after the switch");
+    await this.watchBuffer();
+  }
+
+  private async canary(): Promise<void> {
+    await this.deployIdleSlot();
+    for (const weight of this.settings.steps) {
+      await this.moveTraffic(weight);
+      if (weight >= 100) break;
+      await this.gate(weight);
+    }
+    await this.health(this.plan.environmentUrl, "the environment at 100%");
+  }
+
+  /** The canary gate at one traffic step: a rollback or (unless held) inconclusive verdict stops. */
+  private async gate(weight: number): Promise<void> {
+    this.cancelled();
+    const gateStart = this.ports.now();
+    const gate = await this.ports.gate(weight);
+    this.gateMs += this.ports.now() - gateStart;
+    const { verdict, score, detail } = gate;
+    const slot = this.plan.targetSlot;
+    this.note({ step: "gate", ok: verdict === "promote", slot, weight, verdict, score, detail });
+    if (verdict === "rollback") {
+      throw new Stop(`the canary gate said roll back at ${weight}%: ${detail}`, true);
+    }
+    if (verdict === "inconclusive") {
+      if (this.settings.onInconclusive === "hold") {
+        throw new Stop(
+          `the canary gate was inconclusive at ${weight}%; held there (on-inconclusive: hold): ${detail}`,
+          false,
+        );
+      }
+      throw new Stop(`the canary gate was inconclusive at ${weight}%: ${detail}`, true);
+    }
+  }
+
+  private deployed(): RolloutOutcome {
+    const { plan } = this;
+    return {
+      result: "deployed",
+      reason: `${plan.version} is live on ${plan.environment}`,
+      timeline: this.timeline,
+      liveSlot: plan.targetSlot,
+      liveVersion: plan.version,
+      cancelled: false,
+      ...(this.badTrafficAtMs !== undefined ? { badTrafficAtMs: this.badTrafficAtMs } : {}),
+      gateMs: this.gateMs,
+    };
+  }
+
+  /** The outcome after a step stopped the rollout: held where it was, or rolled back to stable. */
+  private async stopped(error: unknown): Promise<RolloutOutcome> {
+    const { plan, timeline, gateMs } = this;
+    const aborted = this.ports.signal.aborted;
+    const stop =
+      error instanceof Stop
+        ? error
+        : aborted
+          ? new Stop("the deploy was cancelled", true)
+          : new Stop(`unexpected error: ${(error as Error).message}`, true);
+    if (aborted) this.note({ step: "cancel", ok: false, detail: "cancelled: restoring stable" });
+    if (!stop.rollback) {
+      this.ports.checkpoint("finished");
+      const liveSlot = plan.targetSlot;
+      return {
+        result: "failed",
+        reason: stop.reason,
+        timeline,
+        liveSlot,
+        cancelled: false,
+        gateMs,
+      };
+    }
+    const restored = await this.restore(stop.reason);
+    this.ports.checkpoint("finished");
+    const back = restored && Boolean(plan.previousVersion);
+    return {
+      result: back ? "rolled-back" : "failed",
+      reason: restored
+        ? stop.reason
+        : `${stop.reason}; restoring ${plan.previousVersion ?? "the previous version"} failed too`,
+      timeline,
+      liveSlot: plan.stableSlot,
+      ...(back ? { liveVersion: plan.previousVersion } : {}),
+      cancelled: aborted,
+      ...(this.badTrafficAtMs !== undefined ? { badTrafficAtMs: this.badTrafficAtMs } : {}),
+      ...(restored ? { restoredAtMs: timeline[timeline.length - 1]?.elapsedMs ?? 0 } : {}),
+      gateMs,
+    };
+  }
+
+  private note(event: Omit<TimelineEvent, "at" | "elapsedMs">): void {
+    const now = this.ports.now();
+    this.timeline.push({
+      at: new Date(now).toISOString(),
+      elapsedMs: now - this.started,
+      ...event,
+    });
     const where = [
       event.slot ? `slot ${event.slot}` : "",
       event.weight !== undefined ? `${event.weight}%` : "",
     ]
       .filter(Boolean)
       .join(", ");
-    ports.log(
-      `${event.ok ? "✓" : "✗"} ${event.step}${where ? ` (${where})` : ""}: ${event.detail}`,
-    );
-  };
-  const values = (slot: string, weight: number, version = plan.version): HookValues => ({
-    version,
-    previous_version: plan.previousVersion ?? "",
-    slot,
-    weight: String(weight),
-    environment: plan.environment,
-  });
-  const cancelled = () => {
-    if (ports.signal.aborted) throw new Stop("the deploy was cancelled", true);
-  };
-  const hook = async (
-    kind: HookKind,
-    slot: string,
-    weight: number,
-    step: TimelineEvent["step"] = kind as TimelineEvent["step"],
-  ): Promise<void> => {
-    cancelled();
-    const run = await ports.hook(kind, values(slot, weight));
-    const ok = run.exitCode === 0;
-    const detail = ok
-      ? `${kind} hook done in ${(run.durationMs / 1000).toFixed(1)}s`
-      : run.timedOut
-        ? `${kind} hook timed out after ${(settings.hookTimeoutMs / 1000).toFixed(0)}s`
-        : `${kind} hook exited ${run.exitCode}${run.tail.length > 0 ? `: ${run.tail[run.tail.length - 1]}` : ""}`;
-    note({ step, ok, slot, ...(kind === "traffic" ? { weight } : {}), detail });
-    if (!ok) throw new Stop(detail, true);
-  };
-  const moveTraffic = async (weight: number): Promise<void> => {
-    if (!trafficMoved) ports.checkpoint("traffic-moved");
-    trafficMoved = true;
-    await hook("traffic", plan.targetSlot, weight);
-    badTrafficAtMs ??= ports.now() - started;
-  };
-  const health = async (url: string | undefined, slot: string, what: string): Promise<void> => {
-    cancelled();
-    const outcome = await ports.health(url, plan.version);
-    if (!outcome) return;
-    note({ step: "health", ok: outcome.healthy, slot, detail: `${what}: ${outcome.detail}` });
-    if (!outcome.healthy)
-      throw new Stop(`health checks failed on ${what}: ${outcome.detail}`, true);
-  };
+    const mark = event.ok ? "✓" : "✗";
+    this.ports.log(`${mark} ${event.step}${where ? ` (${where})` : ""}: ${event.detail}`);
+  }
 
-  ports.checkpoint("started");
-  try {
-    if (settings.strategy === "rolling") {
-      if (settings.hooks.traffic) ports.checkpoint("traffic-moved");
-      trafficMoved = true;
-      badTrafficAtMs = 0;
-      await hook("deploy", plan.targetSlot, 100);
-      await health(plan.environmentUrl, plan.targetSlot, "the environment");
-    } else {
-      await hook("deploy", plan.targetSlot, 0);
-      await health(
-        settings.slotUrls[plan.targetSlot],
-        plan.targetSlot,
-        `slot ${plan.targetSlot} before traffic`,
-      );
-      if (settings.strategy === "blue-green") {
-        await moveTraffic(100);
-        note({
-          step: "switch",
-          ok: true,
-          slot: plan.targetSlot,
-          weight: 100,
-          detail: `all traffic switched to ${plan.targetSlot}`,
-        });
-        await health(plan.environmentUrl, plan.targetSlot, "the environment after the switch");
-        await watchBuffer();
-      } else {
-        for (const weight of settings.steps) {
-          await moveTraffic(weight);
-          if (weight >= 100) break;
-          cancelled();
-          const gateStart = ports.now();
-          const gate = await ports.gate(weight);
-          gateMs += ports.now() - gateStart;
-          const proceed = gate.verdict === "promote";
-          note({
-            step: "gate",
-            ok: proceed,
-            slot: plan.targetSlot,
-            weight,
-            verdict: gate.verdict,
-            score: gate.score,
-            detail: gate.detail,
-          });
-          if (gate.verdict === "rollback")
-            throw new Stop(`the canary gate said roll back at ${weight}%: ${gate.detail}`, true);
-          if (gate.verdict === "inconclusive") {
-            if (settings.onInconclusive === "hold")
-              throw new Stop(
-                `the canary gate was inconclusive at ${weight}%; held there (on-inconclusive: hold): ${gate.detail}`,
-                false,
-              );
-            throw new Stop(`the canary gate was inconclusive at ${weight}%: ${gate.detail}`, true);
-          }
-        }
-        await health(plan.environmentUrl, plan.targetSlot, "the environment at 100%");
-      }
-    }
-    if (settings.hooks.promote) await hook("promote", plan.targetSlot, 100);
-    ports.checkpoint("finished");
+  private values(slot: string, weight: number, version = this.plan.version): HookValues {
     return {
-      result: "deployed",
-      reason: `${plan.version} is live on ${plan.environment}`,
-      timeline,
-      liveSlot: plan.targetSlot,
-      liveVersion: plan.version,
-      cancelled: false,
-      ...(badTrafficAtMs !== undefined ? { badTrafficAtMs } : {}),
-      gateMs,
-    };
-  } catch (error) {
-    const stop =
-      error instanceof Stop
-        ? error
-        : ports.signal.aborted
-          ? new Stop("the deploy was cancelled", true)
-          : new Stop(`unexpected error: ${(error as Error).message}`, true);
-    const wasCancelled = ports.signal.aborted;
-    if (wasCancelled) note({ step: "cancel", ok: false, detail: "cancelled: restoring stable" });
-    if (!stop.rollback) {
-      ports.checkpoint("finished");
-      return {
-        result: "failed",
-        reason: stop.reason,
-        timeline,
-        liveSlot: plan.targetSlot,
-        cancelled: false,
-        gateMs,
-      };
-    }
-    const restored = await restore(stop.reason);
-    ports.checkpoint("finished");
-    return {
-      result: restored && plan.previousVersion ? "rolled-back" : "failed",
-      reason: restored
-        ? stop.reason
-        : `${stop.reason}; restoring ${plan.previousVersion ?? "the previous version"} failed too`,
-      timeline,
-      liveSlot: plan.stableSlot,
-      ...(restored && plan.previousVersion ? { liveVersion: plan.previousVersion } : {}),
-      cancelled: wasCancelled,
-      ...(badTrafficAtMs !== undefined ? { badTrafficAtMs } : {}),
-      ...(restored ? { restoredAtMs: timeline[timeline.length - 1]?.elapsedMs ?? 0 } : {}),
-      gateMs,
+      version,
+      previous_version: this.plan.previousVersion ?? "",
+      slot,
+      weight: String(weight),
+      environment: this.plan.environment,
     };
   }
 
-  /** Blue-green: keep the old slot for the switch buffer, watching health, before promoting. */
-  async function watchBuffer(): Promise<void> {
-    if (settings.switchBufferMs <= 0) return;
-    const until = ports.now() + settings.switchBufferMs;
-    while (ports.now() < until) {
-      await ports.sleep(Math.min(5_000, until - ports.now()));
-      await health(
-        plan.environmentUrl,
-        plan.targetSlot,
-        "the environment during the switch buffer",
-      );
+  private cancelled(): void {
+    if (this.ports.signal.aborted) throw new Stop("the deploy was cancelled", true);
+  }
+
+  private async hook(kind: HookKind, slot: string, weight: number): Promise<void> {
+    this.cancelled();
+    const run = await this.ports.hook(kind, this.values(slot, weight));
+    const ok = run.exitCode === 0;
+    const detail = ok
+      ? `${kind} hook done in ${(run.durationMs / 1000).toFixed(1)}s`
+      : failedHookDetail(kind, run, this.settings.hookTimeoutMs);
+    const step = kind as TimelineEvent["step"];
+    this.note({ step, ok, slot, ...(kind === "traffic" ? { weight } : {}), detail });
+    if (!ok) throw new Stop(detail, true);
+  }
+
+  private async moveTraffic(weight: number): Promise<void> {
+    if (!this.trafficMoved) this.ports.checkpoint("traffic-moved");
+    this.trafficMoved = true;
+    await this.hook("traffic", this.plan.targetSlot, weight);
+    this.badTrafficAtMs ??= this.ports.now() - this.started;
+  }
+
+  private async health(url: string | undefined, what: string): Promise<void> {
+    this.cancelled();
+    const outcome = await this.ports.health(url, this.plan.version);
+    if (!outcome) return;
+    const slot = this.plan.targetSlot;
+    this.note({ step: "health", ok: outcome.healthy, slot, detail: `${what}: ${outcome.detail}` });
+    if (!outcome.healthy) {
+      throw new Stop(`health checks failed on ${what}: ${outcome.detail}`, true);
     }
-    note({
+  }
+
+  /** Blue-green: keep the old slot for the switch buffer, watching health, before promoting. */
+  private async watchBuffer(): Promise<void> {
+    const bufferMs = this.settings.switchBufferMs;
+    if (bufferMs <= 0) return;
+    const until = this.ports.now() + bufferMs;
+    while (this.ports.now() < until) {
+      await this.ports.sleep(Math.min(5_000, until - this.ports.now()));
+      await this.health(this.plan.environmentUrl, "the environment during the switch buffer");
+    }
+    this.note({
       step: "buffer",
       ok: true,
-      slot: plan.targetSlot,
-      detail: `healthy through the ${(settings.switchBufferMs / 1000).toFixed(0)}s switch buffer`,
+      slot: this.plan.targetSlot,
+      detail: `healthy through the ${(bufferMs / 1000).toFixed(0)}s switch buffer`,
     });
   }
 
   /** Puts the stable version back: traffic back to the stable slot, or a redeploy for rolling. */
-  async function restore(reason: string): Promise<boolean> {
-    ports.log(`rolling back: ${reason}`);
-    const rollbackValues = values(plan.stableSlot, 100, plan.previousVersion ?? plan.version);
-    const attempt = async (kind: HookKind, detail: string): Promise<boolean> => {
-      const run = await ports.hook(kind, rollbackValues);
-      const ok = run.exitCode === 0;
-      note({
-        step: "rollback",
-        ok,
-        slot: plan.stableSlot,
-        weight: 100,
-        detail: ok
-          ? detail
-          : `${kind} hook ${run.timedOut ? "timed out" : `exited ${run.exitCode}`}`,
-      });
-      return ok;
-    };
-    if (settings.hooks.rollback)
-      return attempt(
+  private async restore(reason: string): Promise<boolean> {
+    const { plan, settings } = this;
+    this.ports.log(`rolling back: ${reason}`);
+    const previous = plan.previousVersion;
+    if (settings.hooks.rollback) {
+      return this.restoreWith(
         "rollback",
-        `stable ${plan.previousVersion ? `${plan.previousVersion} ` : ""}restored by the rollback hook`,
+        `stable ${previous ? `${previous} ` : ""}restored by the rollback hook`,
       );
+    }
     if (settings.strategy === "rolling") {
-      if (!plan.previousVersion) {
-        note({ step: "rollback", ok: false, detail: "no previous version to redeploy" });
+      if (!previous) {
+        this.note({ step: "rollback", ok: false, detail: "no previous version to redeploy" });
         return false;
       }
-      return attempt("deploy", `${plan.previousVersion} redeployed`);
+      return this.restoreWith("deploy", `${previous} redeployed`);
     }
-    if (!trafficMoved) {
-      note({
-        step: "rollback",
-        ok: true,
-        slot: plan.stableSlot,
-        detail: "no traffic had moved: stable kept serving",
-      });
+    if (!this.trafficMoved) {
+      const detail = "no traffic had moved: stable kept serving";
+      this.note({ step: "rollback", ok: true, slot: plan.stableSlot, detail });
       return true;
     }
     // Canary and blue-green without a rollback hook: all traffic back to the stable slot.
-    return attempt("traffic", `all traffic back to ${plan.stableSlot}`);
+    return this.restoreWith("traffic", `all traffic back to ${plan.stableSlot}`);
   }
+
+  private async restoreWith(kind: HookKind, detail: string): Promise<boolean> {
+    const { plan } = this;
+    const values = this.values(plan.stableSlot, 100, plan.previousVersion ?? plan.version);
+    const run = await this.ports.hook(kind, values);
+    const ok = run.exitCode === 0;
+    this.note({
+      step: "rollback",
+      ok,
+      slot: plan.stableSlot,
+      weight: 100,
+      detail: ok ? detail : `${kind} hook ${run.timedOut ? "timed out" : `exited ${run.exitCode}`}`,
+    });
+    return ok;
+  }
+}
+
+function failedHookDetail(kind: HookKind, run: HookRun, timeoutMs: number): string {
+  if (run.timedOut) return `${kind} hook timed out after ${(timeoutMs / 1000).toFixed(0)}s`;
+  const last = run.tail.length > 0 ? `: ${run.tail[run.tail.length - 1]}` : "";
+  return `${kind} hook exited ${run.exitCode}${last}`;
 }

@@ -1,27 +1,22 @@
-// Runs a hook command with @actions/exec under a small supervisor that gives it a timeout: the
-// command runs in its own process group, which is terminated (then killed after a grace period)
-// when the timeout passes or when the deploy itself is being stopped.
-import { exec } from "@actions/exec";
+// Runs a hook command under a timeout: bash in a process group of its own, whose every process is
+// terminated (then killed after a grace period) when the timeout passes, and whose output is read
+// line by line as it comes.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 
 /** Exit code of a hook stopped by its timeout (as coreutils' `timeout` uses). */
 export const TIMED_OUT = 124;
-
-// Plain JavaScript for `node -e`: argv is [timeoutMs, graceMs, command].
-const SUPERVISOR = `
-const { spawn } = require("node:child_process");
-const { constants } = require("node:os");
-const [timeoutMs, graceMs, command] = process.argv.slice(1);
-const child = spawn("bash", ["-c", command], { stdio: "inherit", detached: true });
-let timedOut = false;
-const signalGroup = (signal) => { try { process.kill(-child.pid, signal); } catch {} };
-const stop = (signal) => { signalGroup(signal); setTimeout(() => signalGroup("SIGKILL"), Number(graceMs)).unref(); };
-const timer = setTimeout(() => { timedOut = true; console.error("hook timed out after " + timeoutMs + " ms"); stop("SIGTERM"); }, Number(timeoutMs));
-for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => stop(signal));
-child.on("exit", (code, signal) => {
-  clearTimeout(timer);
-  process.exit(timedOut ? ${TIMED_OUT} : code ?? 128 + (constants.signals[signal] ?? 0));
-});
-`;
+/** How long a process group has between SIGTERM and SIGKILL. */
+const GRACE_MS = 5_000;
+/**
+ * How long output may stay open after the hook exits: a hook that leaves a background process
+ * holding its stdout does not keep the deploy waiting longer than this.
+ */
+const OUTPUT_LINGER_MS = 1_000;
+/** Lines kept for the report (the full output is in the log). */
+const TAIL_LINES = 20;
 
 export interface HookRun {
   exitCode: number;
@@ -40,29 +35,72 @@ export interface HookOptions {
   onLine?: (line: string) => void;
 }
 
+/** Signals every process of the hook's group; the group may already be gone. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: nothing left to signal.
+  }
+}
+
+/** Reads `streams` line by line; `drained` waits for their end, at most `lingerMs`, then closes them. */
+function readLines(streams: readonly Readable[], onLine: (line: string) => void) {
+  const closed = streams.map(
+    (stream) =>
+      new Promise<void>((done) => {
+        createInterface({ input: stream, crlfDelay: Infinity })
+          .on("line", onLine)
+          .on("close", done);
+      }),
+  );
+  return {
+    drained: (lingerMs: number) =>
+      Promise.race([
+        Promise.all(closed),
+        new Promise<void>((done) => setTimeout(done, lingerMs).unref()),
+      ]).then(() => streams.forEach((stream) => stream.destroy())),
+  };
+}
+
 export async function runHook(options: HookOptions): Promise<HookRun> {
   const started = Date.now();
   const tail: string[] = [];
-  const remember = (line: string) => {
+  const child = spawn("bash", ["-c", options.command], {
+    env: { ...process.env, ...options.env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const remember = (line: string): void => {
     tail.push(line);
-    if (tail.length > 20) tail.shift();
+    if (tail.length > TAIL_LINES) tail.shift();
     options.onLine?.(line);
   };
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  const exitCode = await exec(
-    process.execPath,
-    ["-e", SUPERVISOR, String(options.timeoutMs), "5000", options.command],
-    {
-      env: { ...env, ...options.env },
-      ...(options.cwd ? { cwd: options.cwd } : {}),
-      ignoreReturnCode: true,
-      silent: true,
-      // Output goes to the log line by line (through onLine); a hook that leaves a background process
-      // holding its output open does not keep the deploy waiting longer than this.
-      delay: 1_000,
-      listeners: { stdline: remember, errline: remember },
-    },
-  );
-  return { exitCode, timedOut: exitCode === TIMED_OUT, durationMs: Date.now() - started, tail };
+  const output = readLines([child.stdout, child.stderr], remember);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    remember(`hook timed out after ${options.timeoutMs} ms`);
+    signalGroup(child.pid, "SIGTERM");
+    setTimeout(() => signalGroup(child.pid, "SIGKILL"), GRACE_MS).unref();
+  }, options.timeoutMs);
+  const exitCode = await new Promise<number>((done) => {
+    child.on("error", (error) => {
+      remember(`hook could not start: ${error.message}`);
+      done(127);
+    });
+    child.on("exit", (code, signal) => {
+      done(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
+  });
+  clearTimeout(timer);
+  await output.drained(OUTPUT_LINGER_MS);
+  return {
+    exitCode: timedOut ? TIMED_OUT : exitCode,
+    timedOut,
+    durationMs: Date.now() - started,
+    tail,
+  };
 }

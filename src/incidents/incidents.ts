@@ -1,7 +1,7 @@
 // Incident issues in the repository: open or update one per environment and cause on a failed
 // production deploy, close them on the next success. Found again by hidden markers, so re-runs
 // never open a second issue nor repeat a comment.
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 import {
   environmentLabel,
   INCIDENT_LABEL,
@@ -17,10 +17,6 @@ import {
   type Resolution,
 } from "./render.js";
 
-export interface Repository {
-  owner: string;
-  repo: string;
-}
 
 export interface IncidentAction {
   action: "opened" | "updated" | "closed" | "none";

@@ -3,8 +3,8 @@
 // never throws, every failure is a warning, and the channel URLs are masked before anything runs.
 import type { LayeredEnvironment } from "../config/layering.js";
 import type { VariableLookup } from "../config/references.js";
-import { logInfo, logWarning, registerSecret } from "../runtime/runner.js";
-import { scrubSecrets } from "../shared/secrets.js";
+import type { Logger } from "../shared/log.js";
+import type { SecretRegistry } from "../shared/secrets.js";
 import {
   deliverAll,
   describeResult,
@@ -59,33 +59,27 @@ export async function announce(
   }
 }
 
-/** The link back to the workflow run (its attempt), from the runner's variables. */
-export function runLink(env: NodeJS.ProcessEnv): { label: string; url: string }[] {
-  if (!env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return [];
-  const attempt = env.GITHUB_RUN_ATTEMPT ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : "";
-  return [
-    {
-      label: "Workflow run",
-      url: `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`,
-    },
-  ];
+/** The link back to the workflow run (its attempt), when there is one. */
+export function runLink(runUrl: string | undefined): { label: string; url: string }[] {
+  return runUrl ? [{ label: "Workflow run", url: runUrl }] : [];
 }
 
 /**
- * Ports for an action step: the process environment, real HTTP, the runner's log and masking.
- * `masked` holds the secrets already known to the step; channel URLs are added to it.
+ * Ports for an action step: real HTTP, the step's log (which scrubs every registered secret) and
+ * its secret registry, to which the channel URLs are added before anything is sent.
  */
-export function stepPorts(title: string, masked: string[]): AnnouncePorts {
-  const scrub = (line: string) => scrubSecrets(line, masked);
+export function announcePorts(step: {
+  lookup: VariableLookup;
+  secrets: SecretRegistry;
+  log: Logger;
+  title: string;
+}): AnnouncePorts {
   return {
-    lookup: (name) => process.env[name],
+    lookup: step.lookup,
     send: sendHttp,
-    mask: (value) => {
-      masked.push(value);
-      registerSecret(value);
-    },
-    info: (line) => logInfo(scrub(line)),
-    warn: (line) => logWarning(scrub(line), { title }),
+    mask: (value) => step.secrets.add(value),
+    info: (line) => step.log.info(line),
+    warn: (line) => step.log.warning(line, { title: step.title }),
     now: Date.now,
   };
 }

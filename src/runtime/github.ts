@@ -48,6 +48,12 @@ export interface GitHubClientOptions {
   getCache?: GetCacheOptions | false;
 }
 
+/** A repository the client reads or writes. */
+export interface Repository {
+  owner: string;
+  repo: string;
+}
+
 const ShipgateOctokit = Octokit.plugin(paginateRest, retry, throttling);
 export type GitHubClient = InstanceType<typeof ShipgateOctokit>;
 

@@ -14,3 +14,30 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   for (const value of values) scrubbed = scrubbed.split(value).join(MASK);
   return scrubbed;
 }
+
+/**
+ * Every secret one run knows, in one place: what is added is announced once (the step context
+ * registers it with the runner's masking) and scrubbed from whatever text is handed to `scrub`.
+ */
+export class SecretRegistry {
+  readonly #values = new Set<string>();
+
+  constructor(private readonly onAdd: (value: string) => void = () => {}) {}
+
+  /** Adds values; empty and undefined ones are ignored, a value already known is not re-announced. */
+  add(...values: readonly (string | undefined)[]): void {
+    for (const value of values) {
+      if (value === undefined || value === "" || this.#values.has(value)) continue;
+      this.#values.add(value);
+      this.onAdd(value);
+    }
+  }
+
+  get values(): readonly string[] {
+    return [...this.#values];
+  }
+
+  scrub(text: string): string {
+    return this.#values.size === 0 ? text : scrubSecrets(text, [...this.#values]);
+  }
+}

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DeployReport } from "../../src/deploy/report.js";
 import { deliverAll, deliverWithRetry, type RetryPolicy } from "../../src/notify/deliver.js";
-import { deployEvent } from "../../src/notify/deploy-event.js";
+import { deployEvent } from "../../src/deploy/deploy-event.js";
 import { sendHttp } from "../../src/notify/http.js";
 import { notifyPlan, planDeliveries } from "../../src/notify/plan.js";
-import { pushDelivery } from "../../src/notify/pushgateway.js";
+import { deployMetricsDelivery } from "../../src/deploy/pushgateway-metrics.js";
 import { NotifySchema } from "../../src/schema/notify.js";
 import { waitUntil } from "../../lab/lib/processes.mjs";
 import { Cleanup } from "../harness/lab.js";
@@ -235,12 +235,12 @@ describe("Pushgateway", () => {
       finishedAtMs: Date.parse("2025-03-01T10:00:00Z"),
     };
     const first = await deliverWithRetry(
-      await pushDelivery(pushgateway.url, { ...figures, report: report("rolled-back", "1.2.0") }),
+      await deployMetricsDelivery(pushgateway.url, { ...figures, report: report("rolled-back", "1.2.0") }),
       { send: sendHttp, policy: fast },
     );
     expect(first).toMatchObject({ ok: true, status: 200 });
     const second = await deliverWithRetry(
-      await pushDelivery(pushgateway.url, { ...figures, report: report("deployed", "1.2.1") }),
+      await deployMetricsDelivery(pushgateway.url, { ...figures, report: report("deployed", "1.2.1") }),
       { send: sendHttp, policy: fast },
     );
     expect(second).toMatchObject({ ok: true });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { spawnSync } from "node:child_process";
-import { runContext } from "../../src/deploy/context.js";
+import { deploymentRef } from "../../src/deploy/ref.js";
+import { createStep, runUrlOf } from "../../src/runtime/step.js";
 import {
   hookEnvironment,
   renderHook,
@@ -177,14 +178,12 @@ describe("the record", () => {
       GITHUB_RUN_ATTEMPT: "2",
       GITHUB_SERVER_URL: "https://github.com",
     };
-    expect(runContext(env, { pull_request: { head: { sha: "headsha" } } })).toEqual({
-      owner: "octo-org",
-      repo: "demo-api",
-      ref: "headsha",
-      logUrl: "https://github.com/octo-org/demo-api/actions/runs/42/attempts/2",
-    });
-    expect(runContext(env, {}).ref).toBe("merge");
-    expect(runContext(env, {}, "v1.2.0").ref).toBe("v1.2.0");
-    expect(() => runContext({}, {})).toThrow(/GITHUB_REPOSITORY/);
+    expect(deploymentRef({ pull_request: { head: { sha: "headsha" } } }, env.GITHUB_SHA)).toBe(
+      "headsha",
+    );
+    expect(runUrlOf(env)).toBe("https://github.com/octo-org/demo-api/actions/runs/42/attempts/2");
+    expect(deploymentRef({}, env.GITHUB_SHA)).toBe("merge");
+    expect(deploymentRef({}, env.GITHUB_SHA, "v1.2.0")).toBe("v1.2.0");
+    expect(() => createStep("deploy", {}).repository()).toThrow(/GITHUB_REPOSITORY/);
   });
 });

@@ -2,7 +2,7 @@
 // occurrence, close on success, and a second success does nothing.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import type { DeployReport } from "../../src/deploy/report.js";
-import { deployEvidence, incidentCause } from "../../src/incidents/evidence.js";
+import { deployEvidence, incidentCause } from "../../src/deploy/incident-evidence.js";
 import { reportIncident, resolveIncidents } from "../../src/incidents/incidents.js";
 import { incidentBody } from "../../src/incidents/render.js";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";

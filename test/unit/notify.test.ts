@@ -10,7 +10,7 @@ import {
   type Attempt,
   type RetryPolicy,
 } from "../../src/notify/deliver.js";
-import { deployEvent, deployEventKind } from "../../src/notify/deploy-event.js";
+import { deployEvent, deployEventKind } from "../../src/deploy/deploy-event.js";
 import type { NotifyEvent } from "../../src/notify/events.js";
 import {
   ALERT_LIFETIME_MS,
@@ -25,7 +25,7 @@ import {
   planDeliveries,
   type Delivery,
 } from "../../src/notify/plan.js";
-import { deployMetricsText, pushUrl } from "../../src/notify/pushgateway.js";
+import { deployMetricsText, deployPushUrl } from "../../src/deploy/pushgateway-metrics.js";
 import { NotifySchema } from "../../src/schema/notify.js";
 
 const rolledBack: DeployReport = {
@@ -403,10 +403,10 @@ describe("pipeline metrics", () => {
   });
 
   it("puts the grouping key in the path, base64 when a value has a slash", () => {
-    expect(pushUrl("http://pg:9091/", "production", "demo-api")).toBe(
+    expect(deployPushUrl("http://pg:9091/", "production", "demo-api")).toBe(
       "http://pg:9091/metrics/job/shipgate_deploy/environment/production/service/demo-api",
     );
-    expect(pushUrl("http://pg:9091", "pr/12", "api")).toBe(
+    expect(deployPushUrl("http://pg:9091", "pr/12", "api")).toBe(
       `http://pg:9091/metrics/job/shipgate_deploy/environment@base64/${Buffer.from("pr/12").toString("base64url")}/service/api`,
     );
   });

@@ -1,7 +1,7 @@
 // A failed deploy's report as incident evidence: which cause, the gate verdicts, what failed.
-import type { DeployReport } from "../deploy/report.js";
-import { deployEventKind } from "../notify/deploy-event.js";
-import type { IncidentCause, IncidentEvidence } from "./render.js";
+import type { DeployReport } from "./report.js";
+import { deployEventKind } from "./deploy-event.js";
+import type { IncidentCause, IncidentEvidence } from "../incidents/render.js";
 
 /** The incident cause of a deploy: undefined when it opens none (success, or an inconclusive gate). */
 export function incidentCause(report: DeployReport): IncidentCause | undefined {

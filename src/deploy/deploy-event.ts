@@ -1,7 +1,7 @@
 // What a finished deploy tells the notifier: one event per run, built from the deploy report.
-import type { DeployReport } from "../deploy/report.js";
+import type { DeployReport } from "./report.js";
 import type { NotifyEventKind, Severity } from "../schema/notify.js";
-import type { NotifyEvent, NotifyLink } from "./events.js";
+import type { NotifyEvent, NotifyLink } from "../notify/events.js";
 
 export interface DeployLinks {
   /** The workflow run (its attempt). */

@@ -1,14 +1,7 @@
 // What follows a recorded deploy, each part best-effort: notifications, the incident issue, and the
 // Pushgateway metrics. A failure here is a warning in the result, never a change to the deploy's.
-import type { DeployReport } from "../deploy/report.js";
-import { deployEvidence, incidentCause } from "../incidents/evidence.js";
-import {
-  reportIncident,
-  resolveIncidents,
-  type IncidentAction,
-  type Repository,
-} from "../incidents/incidents.js";
-import type { GitHubClient } from "../runtime/github.js";
+import { reportIncident, resolveIncidents, type IncidentAction } from "../incidents/incidents.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 import {
   deliverAll,
   describeResult,
@@ -16,11 +9,13 @@ import {
   type DeliveryResult,
   type RetryPolicy,
   type Send,
-} from "./deliver.js";
+} from "../notify/deliver.js";
+import { planDeliveries } from "../notify/plan.js";
+import type { ResolvedNotify } from "../notify/settings.js";
 import { deployEvent, type DeployLinks } from "./deploy-event.js";
-import { planDeliveries } from "./plan.js";
-import { pushDelivery } from "./pushgateway.js";
-import type { ResolvedNotify } from "./settings.js";
+import { deployEvidence, incidentCause } from "./incident-evidence.js";
+import { deployMetricsDelivery } from "./pushgateway-metrics.js";
+import type { DeployReport } from "./report.js";
 
 export interface AfterDeployInput {
   report: DeployReport;
@@ -72,7 +67,7 @@ export async function afterDeploy(
 
   const deliveries = planDeliveries(notify.plan, event);
   const pushing = notify.pushgateway
-    ? pushDelivery(notify.pushgateway, {
+    ? deployMetricsDelivery(notify.pushgateway, {
         environment: report.environment,
         service: input.service,
         report,

@@ -1,0 +1,94 @@
+// The rollout's side effects for real: hooks run under their timeout, health checks against the
+// slot or environment URL, and the canary gate, each logged through the step's scrubbing log.
+import { runGate, type GatePlan } from "../analysis/gate.js";
+import type { LayeredEnvironment } from "../config/layering.js";
+import type { VariableLookup } from "../config/references.js";
+import { healthDetail, planHealth, runHealth } from "../health/plan.js";
+import type { Logger } from "../shared/log.js";
+import type { SecretRegistry } from "../shared/secrets.js";
+import { hookEnvironment, renderHook, type HookKind, type HookValues } from "./hooks.js";
+import type { GateOutcome, HealthOutcome } from "./rollout.js";
+import { runHook, type HookRun } from "./run-hook.js";
+import type { DeploySettings } from "./settings.js";
+
+export interface PortContext {
+  settings: DeploySettings;
+  environment: LayeredEnvironment;
+  workspace: string;
+  lookup: VariableLookup;
+  log: Logger;
+  secrets: SecretRegistry;
+}
+
+/** Runs the hook of `kind` with `values`; a missing hook is a success that did nothing. */
+export function hookPort(context: PortContext) {
+  return async (kind: HookKind, values: HookValues): Promise<HookRun> => {
+    const template = context.settings.hooks[kind];
+    if (!template)
+      return { exitCode: 0, timedOut: false, durationMs: 0, tail: [`no ${kind} hook`] };
+    const command = renderHook(template, values);
+    return context.log.group(`${kind} hook: ${command}`, () =>
+      runHook({
+        command,
+        env: hookEnvironment(values),
+        timeoutMs: context.settings.hookTimeoutMs,
+        cwd: context.workspace,
+        onLine: (line) => context.log.info(line),
+      }),
+    );
+  };
+}
+
+/**
+ * The environment's health checks against `url`, `${env:SERVICE_URL}` being that URL; undefined
+ * when the environment has no checks, or no URL for this target.
+ */
+export function healthPort(context: PortContext) {
+  return async (
+    url: string | undefined,
+    expectVersion: string,
+  ): Promise<HealthOutcome | undefined> => {
+    if (context.environment.document.health?.checks === undefined) return undefined;
+    if (url === undefined) {
+      context.log.info(
+        "health checks skipped here: no URL for this target (set url, or deploy.slot-urls for slots)",
+      );
+      return undefined;
+    }
+    const serviceUrl = url.replace(/\/+$/, "");
+    const lookup = (name: string) => (name === "SERVICE_URL" ? serviceUrl : context.lookup(name));
+    const plan = planHealth({ environment: context.environment }, lookup);
+    context.secrets.add(...plan.secrets);
+    const reports = await runHealth(plan, {
+      concurrency: 10,
+      expectVersion,
+      progress: (check, line) => context.log.info(`[health ${check.name}] ${line}`),
+    });
+    const outcome = healthDetail(reports);
+    return {
+      healthy: outcome.healthy,
+      detail: outcome.healthy ? `${outcome.detail} at ${url}` : outcome.detail,
+    };
+  };
+}
+
+/** The canary gate at a traffic step; without a plan (no canary), every step is promoted. */
+export function gatePort(gate: GatePlan | undefined, log: Logger, signal: AbortSignal) {
+  return async (weight: number): Promise<GateOutcome> => {
+    if (!gate) return { verdict: "promote", score: null, detail: "no gate" };
+    const { settings, metrics } = gate;
+    log.info(
+      `canary gate at ${weight}%: ${metrics.length} metric(s), ` +
+        `${settings.count} round(s) every ${settings.intervalMs / 1000}s`,
+    );
+    const result = await runGate(gate, {
+      log: (line) => log.info(`  [gate ${weight}%] ${line}`),
+      signal,
+    });
+    return {
+      verdict: result.verdict,
+      score: result.score.score,
+      detail: result.decision.reasons.join("; "),
+    };
+  };
+}

@@ -1,0 +1,131 @@
+// One action step's view of the runner, built once per run: where it runs (workspace, repository,
+// event, run URL), one registry of its secrets, and a log, outputs and summary that scrub them.
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { layerEnvironment, type LayeredEnvironment } from "../config/layering.js";
+import type { VariableLookup } from "../config/references.js";
+import type { Logger } from "../shared/log.js";
+import { SecretRegistry } from "../shared/secrets.js";
+import { openEnvironmentDirectory, type EnvironmentDirectory } from "./environment-directory.js";
+import type { Repository } from "./github.js";
+import * as runner from "./runner.js";
+
+export interface StepContext {
+  /** The action's name, for annotation titles. */
+  readonly action: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** The repository checkout (GITHUB_WORKSPACE), which relative paths are resolved against. */
+  readonly workspace: string;
+  readonly serverUrl: string;
+  /** This run attempt's page; undefined outside a workflow run. */
+  readonly runUrl: string | undefined;
+  readonly secrets: SecretRegistry;
+  readonly log: Logger;
+  /** Environment variables, for `${env:NAME}` and `${secret:NAME}` references. */
+  readonly lookup: VariableLookup;
+  /** owner/repo from GITHUB_REPOSITORY; throws outside a runner. */
+  repository(): Repository;
+  /** The event payload (GITHUB_EVENT_PATH), read once; undefined when absent or unreadable. */
+  event(): Promise<unknown>;
+  /** The environments directory, opened once per path (relative to the workspace). */
+  environments(configDir: string): Promise<EnvironmentDirectory>;
+  /** One environment's files layered (base.yml under <name>.yml), read once per directory and name. */
+  environment(configDir: string, name: string): Promise<LayeredEnvironment>;
+  /** Writes every given output, each scrubbed. */
+  setOutputs<Outputs extends object>(outputs: Outputs): void;
+  appendSummary(markdown: string): Promise<void>;
+  exportVariable(name: string, value: string): void;
+  saveState(name: string, value: string): void;
+  /** A value the main step saved for the post step. */
+  state(name: string): string | undefined;
+  /** Marks the step failed (exit code 1) without stopping it. */
+  fail(): void;
+}
+
+/** The run's page, with the attempt when the runner gives it. */
+export function runUrlOf(env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return undefined;
+  const server = env.GITHUB_SERVER_URL ?? "https://github.com";
+  const attempt = env.GITHUB_RUN_ATTEMPT ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : "";
+  return `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`;
+}
+
+function scrubbedLog(secrets: SecretRegistry): Logger {
+  return {
+    info: (line) => runner.logInfo(secrets.scrub(line)),
+    warning: (message, at) => runner.logWarning(secrets.scrub(message), at),
+    error: (message, at) => runner.logError(secrets.scrub(message), at),
+    notice: (message, at) => runner.logNotice(secrets.scrub(message), at),
+    debug: (line) => runner.logDebug(secrets.scrub(line)),
+    group: (name, body) => runner.logGroup(secrets.scrub(name), body),
+  };
+}
+
+export function createStep(action: string, env: NodeJS.ProcessEnv = process.env): StepContext {
+  const secrets = new SecretRegistry(runner.registerSecret);
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  const directories = new Map<string, Promise<EnvironmentDirectory>>();
+  const environments = new Map<string, Promise<LayeredEnvironment>>();
+  let event: Promise<unknown> | undefined;
+  const step: StepContext = {
+    action,
+    env,
+    workspace,
+    serverUrl: env.GITHUB_SERVER_URL ?? "https://github.com",
+    runUrl: runUrlOf(env),
+    secrets,
+    log: scrubbedLog(secrets),
+    lookup: (name) => env[name],
+    repository() {
+      const [owner, repo] = (env.GITHUB_REPOSITORY ?? "").split("/");
+      if (!owner || !repo) {
+        throw new Error("GITHUB_REPOSITORY is not set to owner/repo: not running under a GitHub runner");
+      }
+      return { owner, repo };
+    },
+    event() {
+      event ??= readEvent(env.GITHUB_EVENT_PATH);
+      return event;
+    },
+    environments(configDir) {
+      const dir = resolve(workspace, configDir);
+      let opened = directories.get(dir);
+      if (!opened) {
+        opened = openEnvironmentDirectory(dir, workspace);
+        directories.set(dir, opened);
+      }
+      return opened;
+    },
+    environment(configDir, name) {
+      const key = JSON.stringify([resolve(workspace, configDir), name]);
+      let layered = environments.get(key);
+      if (!layered) {
+        layered = step.environments(configDir).then(async (directory) => {
+          return layerEnvironment(await directory.sources(name));
+        });
+        environments.set(key, layered);
+      }
+      return layered;
+    },
+    setOutputs(outputs) {
+      for (const [name, value] of Object.entries(outputs)) {
+        if (value !== undefined) runner.setOutput(name, secrets.scrub(String(value)));
+      }
+    },
+    appendSummary: (markdown) => runner.appendSummary(secrets.scrub(markdown)),
+    exportVariable: (name, value) => runner.exportVariable(name, value),
+    saveState: (name, value) => runner.saveState(name, value),
+    state: (name) => env[`STATE_${name}`],
+    fail: () => runner.markFailed(),
+  };
+  return step;
+}
+
+async function readEvent(path: string | undefined): Promise<unknown> {
+  if (!path) return undefined;
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
