@@ -6,6 +6,8 @@ import { parseArgs } from "node:util";
 import { createDemoService } from "./lib/demo-service.mjs";
 import { VERSIONS_FILE, parseVersion, versionBehaviour } from "./lib/versions.mjs";
 
+/** @typedef {import("./lib/versions.mjs").Behaviour} Behaviour */
+
 const USAGE = `usage: node lab/service.mjs --version V [--port P] [--slot NAME] [--host 127.0.0.1]
        [--error-rate 0..1] [--latency-ms MS] [--latency-jitter-ms MS] [--versions-file FILE]
 Error rate and latency default to the version's entry in lab/versions.yml; LAB_ERROR_RATE,
@@ -25,6 +27,27 @@ function numberSetting(flag, env, name, fallback, max) {
   if (!Number.isFinite(value) || value < 0 || value > max)
     throw new Error(`${name}: expected a number from 0 to ${max}, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/** Each behaviour setting's flag, its variable, and its upper bound. */
+const SETTINGS = /** @type {const} */ ([
+  ["errorRate", "error-rate", "LAB_ERROR_RATE", 1],
+  ["latencyMs", "latency-ms", "LAB_LATENCY_MS", 60_000],
+  ["latencyJitterMs", "latency-jitter-ms", "LAB_LATENCY_JITTER_MS", 60_000],
+]);
+
+/**
+ * The version's behaviour with the LAB_* variables and then the flags laid over it.
+ * @param {Record<string, string | boolean | undefined>} values the parsed flags
+ * @param {Behaviour} base from versions.yml
+ * @returns {Behaviour}
+ */
+function behaviour(values, base) {
+  const entries = SETTINGS.map(([key, flag, variable, max]) => {
+    const given = /** @type {string | undefined} */ (values[flag]);
+    return [key, numberSetting(given, process.env[variable], `--${flag}`, base[key], max)];
+  });
+  return /** @type {Behaviour} */ (Object.fromEntries(entries));
 }
 
 async function main() {
@@ -52,32 +75,7 @@ async function main() {
   const port = numberSetting(values.port, undefined, "--port", 0, 65535);
   if (!Number.isInteger(port)) throw new Error(`--port: expected an integer, got ${values.port}`);
   const base = await versionBehaviour(version, values["versions-file"]);
-  const env = process.env;
-  const service = createDemoService({
-    version,
-    slot: values.slot,
-    errorRate: numberSetting(
-      values["error-rate"],
-      env.LAB_ERROR_RATE,
-      "--error-rate",
-      base.errorRate,
-      1,
-    ),
-    latencyMs: numberSetting(
-      values["latency-ms"],
-      env.LAB_LATENCY_MS,
-      "--latency-ms",
-      base.latencyMs,
-      60_000,
-    ),
-    latencyJitterMs: numberSetting(
-      values["latency-jitter-ms"],
-      env.LAB_LATENCY_JITTER_MS,
-      "--latency-jitter-ms",
-      base.latencyJitterMs,
-      60_000,
-    ),
-  });
+  const service = createDemoService({ version, slot: values.slot, ...behaviour(values, base) });
   service.server.listen(port, values.host, () => {
     const address = service.server.address();
     const bound = typeof address === "object" && address ? address.port : port;

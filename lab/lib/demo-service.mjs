@@ -51,99 +51,16 @@ function latencies(latencyMs, jitterMs) {
  * @param {DemoServiceOptions} options
  */
 export function createDemoService(options) {
-  const { version, slot } = options;
-  const register = new Registry();
-  collectDefaultMetrics({ register });
-  const labelNames = /** @type {const} */ (["method", "route", "code", "version", "slot"]);
-  const requests = new Counter({
-    name: "http_requests_total",
-    help: "HTTP requests answered, by route and status code.",
-    labelNames,
-    registers: [register],
-  });
-  const durations = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "Time to answer an HTTP request, by route and status code.",
-    labelNames,
-    buckets: DURATION_BUCKETS,
-    registers: [register],
-  });
-  new Gauge({
-    name: "demo_service_info",
-    help: "Always 1; labels name the running version and slot.",
-    labelNames: ["version", "slot"],
-    registers: [register],
-  }).set({ version, slot }, 1);
-
-  // Jitter is capped at the latency so that the mean latency stays latencyMs.
-  const nextLatency = latencies(
-    options.latencyMs,
-    Math.min(options.latencyJitterMs, options.latencyMs),
-  );
-  let trafficCount = 0;
+  const metrics = serviceMetrics(options.version, options.slot);
+  const traffic = trafficBehaviour(options);
   let shuttingDown = false;
-
-  /** @param {import("node:http").IncomingMessage} req @param {import("node:http").ServerResponse} res */
-  const handle = async (req, res) => {
-    const started = process.hrtime.bigint();
-    const path = new URL(req.url ?? "/", "http://lab").pathname;
-    const route = ROUTES.has(path) ? path : "other";
-    res.setHeader("x-lab-version", version);
-    res.setHeader("x-lab-slot", slot);
-    // While draining, each answer closes its connection so the peer (nginx) opens a new one elsewhere.
-    if (shuttingDown) res.setHeader("connection", "close");
-    if (route !== "/metrics") {
-      res.on("finish", () => {
-        const labels = {
-          method: req.method ?? "GET",
-          route,
-          code: String(res.statusCode),
-          version,
-          slot,
-        };
-        requests.inc(labels);
-        durations.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-      });
-    }
-    /** @param {number} status @param {unknown} body */
-    const json = (status, body) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(`${JSON.stringify(body)}\n`);
-    };
-    if (req.method !== "GET" && req.method !== "HEAD")
-      return json(405, { error: "method not allowed" });
-    if (TRAFFIC_ROUTES.has(route)) {
-      const n = ++trafficCount;
-      const failed = injectedFailure(n, options.errorRate);
-      await sleep(nextLatency());
-      return failed
-        ? json(500, { error: "injected failure", version, slot, request: n })
-        : json(200, { ok: true, version, slot, request: n });
-    }
-    switch (route) {
-      case "/healthz":
-        return json(200, { status: "UP", version });
-      case "/readyz":
-        return shuttingDown
-          ? json(503, { status: "DOWN", checks: { database: "ok", shutdown: "draining" } })
-          : json(200, { status: "UP", checks: { database: "ok" } });
-      case "/version":
-        return json(200, { version });
-      case "/metrics": {
-        const text = await register.metrics();
-        res.writeHead(200, { "content-type": register.contentType });
-        return res.end(text);
-      }
-      default:
-        return json(404, { error: "not found", path });
-    }
-  };
-
   const server = createServer((req, res) => {
-    handle(req, res).catch((/** @type {unknown} */ error) => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-      res.end(`${JSON.stringify({ error: String(error) })}\n`);
-    });
+    handle(req, res, { options, metrics, traffic, draining: shuttingDown }).catch(
+      (/** @type {unknown} */ error) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(`${JSON.stringify({ error: String(error) })}\n`);
+      },
+    );
   });
   // Longer than nginx's upstream keepalive_timeout (60 s default), so nginx closes idle connections first.
   server.keepAliveTimeout = 65_000;
@@ -166,5 +83,126 @@ export function createDemoService(options) {
     });
   };
 
-  return { server, shutdown, register };
+  return { server, shutdown, register: metrics.register };
+}
+
+/**
+ * The service's own metrics in a registry of their own, with prom-client's process metrics.
+ * @param {string} version
+ * @param {string} slot
+ */
+function serviceMetrics(version, slot) {
+  const register = new Registry();
+  collectDefaultMetrics({ register });
+  const labelNames = /** @type {const} */ (["method", "route", "code", "version", "slot"]);
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by route and status code.",
+    labelNames,
+    registers: [register],
+  });
+  const durations = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "Time to answer an HTTP request, by route and status code.",
+    labelNames,
+    buckets: DURATION_BUCKETS,
+    registers: [register],
+  });
+  new Gauge({
+    name: "demo_service_info",
+    help: "Always 1; labels name the running version and slot.",
+    labelNames: ["version", "slot"],
+    registers: [register],
+  }).set({ version, slot }, 1);
+  return { register, requests, durations };
+}
+
+/**
+ * The fate of each traffic request in arrival order: its number, whether it fails, its latency.
+ * @param {DemoServiceOptions} options
+ */
+function trafficBehaviour(options) {
+  // Jitter is capped at the latency so that the mean latency stays latencyMs.
+  const nextLatency = latencies(
+    options.latencyMs,
+    Math.min(options.latencyJitterMs, options.latencyMs),
+  );
+  let count = 0;
+  return () => {
+    const n = ++count;
+    return { n, failed: injectedFailure(n, options.errorRate), latencyMs: nextLatency() };
+  };
+}
+
+/**
+ * @typedef {object} RequestContext what answering a request needs besides the request
+ * @property {DemoServiceOptions} options
+ * @property {ReturnType<typeof serviceMetrics>} metrics
+ * @property {ReturnType<typeof trafficBehaviour>} traffic
+ * @property {boolean} draining whether the service was shutting down when the request came
+ */
+
+/**
+ * @param {import("node:http").IncomingMessage} req
+ * @param {import("node:http").ServerResponse} res
+ * @param {RequestContext} context
+ */
+async function handle(req, res, { options, metrics, traffic, draining }) {
+  const { version, slot } = options;
+  const started = process.hrtime.bigint();
+  const path = new URL(req.url ?? "/", "http://lab").pathname;
+  const route = ROUTES.has(path) ? path : "other";
+  res.setHeader("x-lab-version", version);
+  res.setHeader("x-lab-slot", slot);
+  // While draining, each answer closes its connection so the peer (nginx) opens a new one elsewhere.
+  if (draining) res.setHeader("connection", "close");
+  if (route !== "/metrics") {
+    res.on("finish", () => {
+      const labels = {
+        method: req.method ?? "GET",
+        route,
+        code: String(res.statusCode),
+        version,
+        slot,
+      };
+      metrics.requests.inc(labels);
+      metrics.durations.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+  }
+  if (req.method !== "GET" && req.method !== "HEAD")
+    return json(res, 405, { error: "method not allowed" });
+  if (TRAFFIC_ROUTES.has(route)) {
+    const { n, failed, latencyMs } = traffic();
+    await sleep(latencyMs);
+    return failed
+      ? json(res, 500, { error: "injected failure", version, slot, request: n })
+      : json(res, 200, { ok: true, version, slot, request: n });
+  }
+  switch (route) {
+    case "/healthz":
+      return json(res, 200, { status: "UP", version });
+    case "/readyz":
+      return draining
+        ? json(res, 503, { status: "DOWN", checks: { database: "ok", shutdown: "draining" } })
+        : json(res, 200, { status: "UP", checks: { database: "ok" } });
+    case "/version":
+      return json(res, 200, { version });
+    case "/metrics": {
+      const text = await metrics.register.metrics();
+      res.writeHead(200, { "content-type": metrics.register.contentType });
+      return res.end(text);
+    }
+    default:
+      return json(res, 404, { error: "not found", path });
+  }
+}
+
+/**
+ * @param {import("node:http").ServerResponse} res
+ * @param {number} status
+ * @param {unknown} body
+ */
+function json(res, status, body) {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(`${JSON.stringify(body)}\n`);
 }

@@ -33,8 +33,18 @@ import { clearInterval, setInterval } from "node:timers";
  * @property {number} retried requests resent once because a reused keep-alive connection was
  *   closed by the server before it answered (the request never reached the application; Node's
  *   documented `reusedSocket` case, which browsers also retry)
- * @property {{ p50: number, p90: number, p95: number, p99: number, max: number, mean: number }} latencyMs over answered requests
+ * @property {LatencySummary} latencyMs over answered requests
  * @property {number} elapsedMs from the first request to the last outcome
+ */
+
+/**
+ * @typedef {object} LatencySummary in milliseconds, to two decimals
+ * @property {number} p50
+ * @property {number} p90
+ * @property {number} p95
+ * @property {number} p99
+ * @property {number} max
+ * @property {number} mean
  */
 
 /**
@@ -64,76 +74,23 @@ export function startLoad(options) {
   const maxRequests = options.maxRequests ?? Math.ceil((rps * durationMs) / 1000);
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const started = performance.now();
+  const outcomes = new Outcomes();
   let lastOutcome = started;
   let sent = 0;
   let inFlight = 0;
-  let ok = 0;
-  let retried = 0;
   let scheduling = true;
-  /** @type {Record<string, number>} */
-  const byStatus = {};
-  /** @type {Record<string, number>} */
-  const bySlot = {};
-  /** @type {Record<string, number>} */
-  const byVersion = {};
-  /** @type {Failure[]} */
-  const failures = [];
-  /** @type {number[]} */
-  const latencies = [];
   /** @type {() => void} */
   let settle = () => undefined;
   const finished = new Promise((resolve) => {
     settle = () => resolve(undefined);
   });
 
-  /** @param {string | undefined | string[]} value @param {Record<string, number>} into */
-  const tally = (value, into) => {
-    if (typeof value === "string") into[value] = (into[value] ?? 0) + 1;
-  };
-
   const outcome = () => {
     inFlight--;
     lastOutcome = performance.now();
     if (!scheduling && inFlight === 0) settle();
   };
-
-  /** @param {number} atMs @param {number} t0 @param {boolean} isRetry */
-  const send = (atMs, t0, isRetry) => {
-    // The one retry goes on a fresh connection: other pooled sockets may be closing just the same.
-    const req = request(url, { agent: isRetry ? false : agent, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on("end", () => {
-        const status = res.statusCode ?? 0;
-        latencies.push(performance.now() - t0);
-        byStatus[status] = (byStatus[status] ?? 0) + 1;
-        tally(res.headers["x-lab-slot"], bySlot);
-        tally(res.headers["x-lab-version"], byVersion);
-        if (status >= 200 && status < 300) ok++;
-        else failures.push({ atMs: round(atMs), status });
-        outcome();
-      });
-    });
-    req.on("timeout", () =>
-      req.destroy(
-        Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "TIMEOUT" }),
-      ),
-    );
-    req.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
-      if (
-        !isRetry &&
-        req.reusedSocket &&
-        (error.code === "ECONNRESET" || error.message === "socket hang up")
-      ) {
-        retried++;
-        send(atMs, t0, true);
-        return;
-      }
-      byStatus.error = (byStatus.error ?? 0) + 1;
-      failures.push({ atMs: round(atMs), error: error.code ?? error.message });
-      outcome();
-    });
-    req.end();
-  };
+  const target = { url, agent, timeoutMs };
 
   const stopScheduling = () => {
     if (!scheduling) return;
@@ -149,26 +106,80 @@ export function startLoad(options) {
       sent++;
       inFlight++;
       const now = performance.now();
-      send(now - started, now, false);
+      send(target, outcomes, { atMs: now - started, t0: now, isRetry: false }, outcome);
     }
     if (sent >= maxRequests || elapsed >= durationMs) stopScheduling();
   };
   const timer = setInterval(tick, 5);
   tick();
 
-  /** @returns {LoadResult} */
-  const result = () => {
-    const sorted = [...latencies].sort((a, b) => a - b);
+  const done = finished.then(() => {
+    agent.destroy();
+    return outcomes.result(sent, round(lastOutcome - started));
+  });
+  return {
+    done,
+    stop: () => {
+      stopScheduling();
+      return done;
+    },
+    progress: () => ({ sent, ok: outcomes.ok, failed: sent - outcomes.ok - inFlight }),
+  };
+}
+
+/** Every answer and error of a run, counted as it comes. */
+class Outcomes {
+  ok = 0;
+  retried = 0;
+  /** @type {Record<string, number>} */
+  byStatus = {};
+  /** @type {Record<string, number>} */
+  bySlot = {};
+  /** @type {Record<string, number>} */
+  byVersion = {};
+  /** @type {Failure[]} */
+  failures = [];
+  /** @type {number[]} */
+  latencies = [];
+
+  /**
+   * @param {import("node:http").IncomingMessage} res an answer read to its end
+   * @param {number} atMs
+   * @param {number} latencyMs
+   */
+  answered(res, atMs, latencyMs) {
+    const status = res.statusCode ?? 0;
+    this.latencies.push(latencyMs);
+    this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
+    tally(res.headers["x-lab-slot"], this.bySlot);
+    tally(res.headers["x-lab-version"], this.byVersion);
+    if (status >= 200 && status < 300) this.ok++;
+    else this.failures.push({ atMs: round(atMs), status });
+  }
+
+  /** @param {number} atMs @param {NodeJS.ErrnoException} error */
+  failed(atMs, error) {
+    this.byStatus.error = (this.byStatus.error ?? 0) + 1;
+    this.failures.push({ atMs: round(atMs), error: error.code ?? error.message });
+  }
+
+  /**
+   * @param {number} sent
+   * @param {number} elapsedMs
+   * @returns {LoadResult}
+   */
+  result(sent, elapsedMs) {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
     const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : 0;
     return {
       sent,
-      ok,
-      failed: sent - ok,
-      byStatus: { ...byStatus },
-      bySlot: { ...bySlot },
-      byVersion: { ...byVersion },
-      failures: [...failures].sort((a, b) => a.atMs - b.atMs),
-      retried,
+      ok: this.ok,
+      failed: sent - this.ok,
+      byStatus: { ...this.byStatus },
+      bySlot: { ...this.bySlot },
+      byVersion: { ...this.byVersion },
+      failures: [...this.failures].sort((a, b) => a.atMs - b.atMs),
+      retried: this.retried,
       latencyMs: {
         p50: round(percentile(sorted, 0.5)),
         p90: round(percentile(sorted, 0.9)),
@@ -177,20 +188,50 @@ export function startLoad(options) {
         max: round(sorted.at(-1) ?? 0),
         mean: round(mean),
       },
-      elapsedMs: round(lastOutcome - started),
+      elapsedMs,
     };
-  };
+  }
+}
 
-  const done = finished.then(() => {
-    agent.destroy();
-    return result();
+/** @param {string | undefined | string[]} value @param {Record<string, number>} into */
+function tally(value, into) {
+  if (typeof value === "string") into[value] = (into[value] ?? 0) + 1;
+}
+
+/**
+ * Sends one GET and records its outcome, then calls `done`.
+ * @param {{ url: string, agent: Agent, timeoutMs: number }} target
+ * @param {Outcomes} outcomes
+ * @param {{ atMs: number, t0: number, isRetry: boolean }} attempt
+ * @param {() => void} done
+ */
+function send(target, outcomes, attempt, done) {
+  const { atMs, t0, isRetry } = attempt;
+  const { url, timeoutMs } = target;
+  // The one retry goes on a fresh connection: other pooled sockets may be closing just the same.
+  const agent = isRetry ? false : target.agent;
+  const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+    res.resume();
+    res.on("end", () => {
+      outcomes.answered(res, atMs, performance.now() - t0);
+      done();
+    });
   });
-  return {
-    done,
-    stop: () => {
-      stopScheduling();
-      return done;
-    },
-    progress: () => ({ sent, ok, failed: sent - ok - inFlight }),
-  };
+  req.on("timeout", () =>
+    req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "TIMEOUT" })),
+  );
+  req.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
+    if (
+      !isRetry &&
+      req.reusedSocket &&
+      (error.code === "ECONNRESET" || error.message === "socket hang up")
+    ) {
+      outcomes.retried++;
+      send(target, outcomes, { ...attempt, isRetry: true }, done);
+      return;
+    }
+    outcomes.failed(atMs, error);
+    done();
+  });
+  req.end();
 }

@@ -34,7 +34,8 @@ const NGINX = process.env.LAB_NGINX_BIN ?? "nginx";
  * @property {number} pid the master process
  * @property {string} dir the nginx prefix directory
  * @property {() => UpstreamServer[]} upstream the weights in force
- * @property {(weights: Record<string, number> | UpstreamServer[]) => Promise<void>} setWeights rewrite and reload; resolves when only new workers remain
+ * @property {(weights: Record<string, number> | UpstreamServer[]) => Promise<void>} setWeights
+ *   rewrite and reload; resolves when only new workers remain
  * @property {() => Promise<void>} stop `nginx -s quit`: finish in-flight requests, exit
  * @property {() => Promise<void>} kill SIGKILL to the master
  */
@@ -74,6 +75,11 @@ function checkUpstream(upstream) {
     throw new Error("nginx: every weight is 0; no server would receive traffic");
 }
 
+/** Each request's line in the access log, with the upstream that answered it and how. */
+const ACCESS_LOG_FORMAT =
+  `'$remote_addr [$time_local] "$request" $status ` +
+  "upstream=$upstream_addr upstream_status=$upstream_status $request_time'";
+
 /**
  * The whole nginx.conf. Weights go in as given (90 and 10 rather than 9 and 1): with one worker
  * and smooth weighted round-robin, every 100 consecutive requests split exactly by percentage.
@@ -102,7 +108,7 @@ events {
 }
 
 http {
-  log_format lab '$remote_addr [$time_local] "$request" $status upstream=$upstream_addr upstream_status=$upstream_status $request_time';
+  log_format lab ${ACCESS_LOG_FORMAT};
   access_log ${prefix}/logs/access.log lab;
   client_body_temp_path ${prefix}/temp/client_body;
   proxy_temp_path ${prefix}/temp/proxy;

@@ -17,7 +17,8 @@ const PROMETHEUS = process.env.LAB_PROMETHEUS_BIN ?? "prometheus";
 
 /**
  * @typedef {object} ScrapeTarget
- * @property {string} target "host:port", or a URL whose path is the metrics path ("http://127.0.0.1:9100/metrics")
+ * @property {string} target "host:port", or a URL whose path is the metrics path
+ *   ("http://127.0.0.1:9100/metrics")
  * @property {string} [job] the job label, "demo" by default
  * @property {Record<string, string>} [labels] more target labels (the lab sets `slot`)
  */
@@ -29,13 +30,20 @@ const PROMETHEUS = process.env.LAB_PROMETHEUS_BIN ?? "prometheus";
  */
 
 /**
+ * @typedef {object} WaitForOptions
+ * @property {number} [timeoutMs]
+ * @property {number} [intervalMs]
+ * @property {(result: Sample[]) => boolean} [until]
+ */
+
+/**
  * @typedef {object} PrometheusServer
  * @property {string} url
  * @property {number} port
  * @property {number} pid
  * @property {string} dir
  * @property {(promql: string) => Promise<Sample[]>} query an instant query now
- * @property {(promql: string, options?: { timeoutMs?: number, intervalMs?: number, until?: (result: Sample[]) => boolean }) => Promise<Sample[]>} waitFor
+ * @property {(promql: string, options?: WaitForOptions) => Promise<Sample[]>} waitFor
  *   polls until the result is non-empty (and `until` holds); a malformed query fails at once
  * @property {(targets: ScrapeTarget[]) => Promise<void>} setTargets rewrites the file_sd file (applied within ~5 s)
  * @property {() => Promise<void>} stop SIGTERM and wait
@@ -69,13 +77,17 @@ export function renderTargets(targets) {
   });
 }
 
+const CONFIG_HEADER =
+  "# Written by lab/lib/prometheus.mjs. Targets come from the file_sd file, " +
+  "so slots can be re-pointed without a restart.";
+
 /**
  * `honor_labels: true` because the service labels its own series with `slot` and `version`; the
  * target's `slot` label agrees with them and survives on `up`, so an idle slot shows as up == 0.
  * @param {{ dir: string, scrapeInterval: string }} options
  */
 export function renderPrometheusConfig({ dir, scrapeInterval }) {
-  return `# Written by lab/lib/prometheus.mjs. Targets come from the file_sd file, so slots can be re-pointed without a restart.
+  return `${CONFIG_HEADER}
 global:
   scrape_interval: ${scrapeInterval}
   scrape_timeout: ${scrapeInterval}
@@ -116,10 +128,20 @@ export async function queryPrometheus(url, promql) {
 }
 
 /**
+ * @typedef {object} StartPrometheusOptions
+ * @property {string} dir
+ * @property {ScrapeTarget[]} targets
+ * @property {string} [scrapeInterval]
+ * @property {number} [port]
+ * @property {boolean} [detached]
+ * @property {number} [timeoutMs]
+ */
+
+/**
  * Starts Prometheus scraping `targets` every `scrapeInterval`; resolves once /-/ready answers.
  * The first scrape lands only ~5 s later (service discovery updates are batched every 5 s):
  * use `waitFor`, never a fixed sleep.
- * @param {{ dir: string, targets: ScrapeTarget[], scrapeInterval?: string, port?: number, detached?: boolean, timeoutMs?: number }} options
+ * @param {StartPrometheusOptions} options
  * @returns {Promise<PrometheusServer>}
  */
 export async function startPrometheus(options) {

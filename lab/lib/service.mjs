@@ -70,84 +70,16 @@ export async function startService(options) {
   const version = parseVersion(options.version);
   const slot = options.slot ?? "blue";
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const args = [
-    SERVICE_SCRIPT,
-    "--port",
-    String(options.port ?? 0),
-    "--version",
-    version,
-    "--slot",
-    slot,
-  ];
-  if (options.errorRate !== undefined) args.push("--error-rate", String(options.errorRate));
-  if (options.latencyMs !== undefined) args.push("--latency-ms", String(options.latencyMs));
-  if (options.latencyJitterMs !== undefined)
-    args.push("--latency-jitter-ms", String(options.latencyJitterMs));
-
-  /** @type {number} */
-  let pid;
-  /** @type {() => Promise<string>} */
-  let output;
-  /** @type {() => boolean} */
-  let exited;
-  if (options.logFile) {
-    const logFile = options.logFile;
-    const from = await stat(logFile).then(
-      (s) => s.size,
-      () => 0,
-    );
-    const spawned = await spawnLogged(process.execPath, args, {
-      logFile,
-      detached: options.detached,
-    });
-    pid = spawned.pid;
-    output = () => readFrom(logFile, from);
-    exited = () => !isAlive(pid);
-  } else {
-    if (options.detached) throw new Error("startService: a detached instance needs a logFile");
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let text = "";
-    const keep = (/** @type {Buffer} */ chunk) => {
-      text = (text + chunk.toString("utf8")).slice(-65_536);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    let gone = false;
-    child.once("exit", () => {
-      gone = true;
-    });
-    pid = await new Promise((resolve, reject) => {
-      child.once("error", reject);
-      child.once("spawn", () => resolve(/** @type {number} */ (child.pid)));
-    });
-    output = async () => text;
-    exited = () => gone;
-  }
-
+  const args = serviceArgs(options, version, slot);
+  const launched = options.logFile
+    ? await launchLogged(args, options.logFile, options.detached)
+    : await launchPiped(args, options.detached);
+  const { pid } = launched;
   /** @type {number} */
   let port;
   try {
-    port = await waitUntil(
-      `the ${slot} service (${version}) to listen`,
-      async () => {
-        const line = listeningLine(await output());
-        if (line) return line.port;
-        if (exited()) throw new Error(`it exited:\n${await output()}`);
-        return undefined;
-      },
-      { timeoutMs },
-    );
-    const healthz = `http://127.0.0.1:${port}/healthz`;
-    await waitUntil(
-      `${healthz} to report ${version}`,
-      async () => {
-        const response = await httpGet(healthz, { timeoutMs: 1000 });
-        return response.status === 200 && JSON.parse(response.body).version === version
-          ? true
-          : undefined;
-      },
-      { timeoutMs },
-    );
+    port = await awaitListening(launched, `the ${slot} service (${version}) to listen`, timeoutMs);
+    await awaitHealthy(port, version, timeoutMs);
   } catch (error) {
     await stopPid(pid, { signal: "SIGKILL" });
     throw error;
@@ -167,6 +99,120 @@ export async function startService(options) {
       await stopPid(pid, { signal: "SIGKILL" });
     },
   };
+}
+
+/**
+ * The command line of lab/service.mjs for these options.
+ * @param {StartServiceOptions} options
+ * @param {string} version
+ * @param {string} slot
+ */
+function serviceArgs(options, version, slot) {
+  const args = [
+    SERVICE_SCRIPT,
+    "--port",
+    String(options.port ?? 0),
+    "--version",
+    version,
+    "--slot",
+    slot,
+  ];
+  if (options.errorRate !== undefined) args.push("--error-rate", String(options.errorRate));
+  if (options.latencyMs !== undefined) args.push("--latency-ms", String(options.latencyMs));
+  if (options.latencyJitterMs !== undefined)
+    args.push("--latency-jitter-ms", String(options.latencyJitterMs));
+  return args;
+}
+
+/**
+ * A started instance before it is ready.
+ * @typedef {object} Launched
+ * @property {number} pid
+ * @property {() => Promise<string>} output what it printed so far (since it started)
+ * @property {() => boolean} exited
+ */
+
+/**
+ * Starts the service with its output appended to `logFile`; reads back only what this run wrote.
+ * @param {string[]} args
+ * @param {string} logFile
+ * @param {boolean | undefined} detached
+ * @returns {Promise<Launched>}
+ */
+async function launchLogged(args, logFile, detached) {
+  const from = await stat(logFile).then(
+    (s) => s.size,
+    () => 0,
+  );
+  const spawned = await spawnLogged(process.execPath, args, { logFile, detached });
+  const pid = spawned.pid;
+  return { pid, output: () => readFrom(logFile, from), exited: () => !isAlive(pid) };
+}
+
+/**
+ * Starts the service with its output kept in memory (the last 64 KiB), tied to this process.
+ * @param {string[]} args
+ * @param {boolean | undefined} detached
+ * @returns {Promise<Launched>}
+ */
+async function launchPiped(args, detached) {
+  if (detached) throw new Error("startService: a detached instance needs a logFile");
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  const keep = (/** @type {Buffer} */ chunk) => {
+    text = (text + chunk.toString("utf8")).slice(-65_536);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  let gone = false;
+  child.once("exit", () => {
+    gone = true;
+  });
+  /** @type {number} */
+  const pid = await new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("spawn", () => resolve(/** @type {number} */ (child.pid)));
+  });
+  return { pid, output: async () => text, exited: () => gone };
+}
+
+/**
+ * The port the service reports in its "listening" line; fails as soon as it exits instead.
+ * @param {Launched} launched
+ * @param {string} what
+ * @param {number} timeoutMs
+ */
+function awaitListening(launched, what, timeoutMs) {
+  return waitUntil(
+    what,
+    async () => {
+      const line = listeningLine(await launched.output());
+      if (line) return line.port;
+      if (launched.exited()) throw new Error(`it exited:\n${await launched.output()}`);
+      return undefined;
+    },
+    { timeoutMs },
+  );
+}
+
+/**
+ * Resolves once /healthz on `port` answers 200 with `version`.
+ * @param {number} port
+ * @param {string} version
+ * @param {number} timeoutMs
+ */
+async function awaitHealthy(port, version, timeoutMs) {
+  const healthz = `http://127.0.0.1:${port}/healthz`;
+  await waitUntil(
+    `${healthz} to report ${version}`,
+    async () => {
+      const response = await httpGet(healthz, { timeoutMs: 1000 });
+      return response.status === 200 && JSON.parse(response.body).version === version
+        ? true
+        : undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 /**

@@ -9,11 +9,18 @@ import { isAlive } from "./processes.mjs";
 export const SLOTS = /** @type {const} */ (["blue", "green"]);
 
 /**
+ * @typedef {object} Overrides
+ * @property {number} [errorRate]
+ * @property {number} [latencyMs]
+ * @property {number} [latencyJitterMs]
+ */
+
+/**
  * @typedef {object} SlotState
  * @property {number} port fixed at `up`, so Prometheus scrapes the same two addresses throughout
  * @property {number | null} pid the running instance, null when the slot is idle
  * @property {string | null} version the version running, null when idle
- * @property {{ errorRate?: number, latencyMs?: number, latencyJitterMs?: number }} overrides of versions.yml for this instance
+ * @property {Overrides} overrides of versions.yml for this instance
  * @property {string | null} startedAt
  */
 
