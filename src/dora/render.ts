@@ -28,6 +28,13 @@ export function formatFrequency(perDay: number): string {
 
 const weekLabel = (iso: string): string => iso.slice(5, 10);
 const mermaidText = (text: string): string => text.replace(/["\\]/g, "'");
+const day = (iso: string): string => iso.slice(0, 10);
+
+const MEDIANS = "Lead time and time to restore are medians.";
+
+/** The failures never restored, which the median time to restore leaves out; empty when none. */
+const unrestoredNote = (metrics: EnvironmentMetrics, before: string, after = ""): string =>
+  metrics.unrestored > 0 ? `${before}${metrics.unrestored} not restored${after}` : "";
 
 export function renderSummary(report: DeliveryReport): string {
   const rows = report.environments.map((metrics) => [
@@ -35,26 +42,15 @@ export function renderSummary(report: DeliveryReport): string {
     `${formatFrequency(metrics.deploymentsPerDay)} (${metrics.successful} of ${metrics.deployments})`,
     `${formatHours(metrics.leadTimeHours)} (${metrics.leadTimeSamples} commits)`,
     `${formatRate(metrics.changeFailureRate)} (${metrics.failed} of ${metrics.deployments})`,
-    `${formatHours(metrics.timeToRestoreHours)}${metrics.unrestored > 0 ? ` (${metrics.unrestored} not restored)` : ""}`,
+    `${formatHours(metrics.timeToRestoreHours)}${unrestoredNote(metrics, " (", ")")}`,
   ]);
   const charts = report.environments
     .filter((metrics) => metrics.deployments > 0)
-    .map((metrics) =>
-      [
-        "```mermaid",
-        "xychart-beta",
-        `  title "${mermaidText(`${metrics.environment}: deployments per week (successful + failed)`)}"`,
-        `  x-axis [${metrics.weeks.map((week) => `"${weekLabel(week.start)}"`).join(", ")}]`,
-        `  y-axis "deployments"`,
-        `  bar [${metrics.weeks.map((week) => week.successful + week.failed).join(", ")}]`,
-        `  bar [${metrics.weeks.map((week) => week.failed).join(", ")}]`,
-        "```",
-      ].join("\n"),
-    );
+    .map(weeklyMermaidChart);
   return (
     [
       `### Delivery report: ${code(report.repository)}, last ${report.window.text}`,
-      `${report.window.start.slice(0, 10)} to ${report.window.end.slice(0, 10)}. Lead time and time to restore are medians.`,
+      `${day(report.window.start)} to ${day(report.window.end)}. ${MEDIANS}`,
       table(
         [
           "Environment",
@@ -70,8 +66,31 @@ export function renderSummary(report: DeliveryReport): string {
   );
 }
 
+/** Deployments per week as a Mermaid bar chart: all of them, and the failed ones over them. */
+function weeklyMermaidChart(metrics: EnvironmentMetrics): string {
+  const title = `${metrics.environment}: deployments per week (successful + failed)`;
+  return [
+    "```mermaid",
+    "xychart-beta",
+    `  title "${mermaidText(title)}"`,
+    `  x-axis [${metrics.weeks.map((week) => `"${weekLabel(week.start)}"`).join(", ")}]`,
+    `  y-axis "deployments"`,
+    `  bar [${metrics.weeks.map((week) => week.successful + week.failed).join(", ")}]`,
+    `  bar [${metrics.weeks.map((week) => week.failed).join(", ")}]`,
+    "```",
+  ].join("\n");
+}
+
+const div = (className: string, content: string): string =>
+  `<div class="${className}">${content}</div>`;
+
 function tile(label: string, value: string, detail: string): string {
-  return `<div class="tile"><div class="label">${escapeXml(label)}</div><div class="value">${escapeXml(value)}</div><div class="detail">${escapeXml(detail)}</div></div>`;
+  return div(
+    "tile",
+    div("label", escapeXml(label)) +
+      div("value", escapeXml(value)) +
+      div("detail", escapeXml(detail)),
+  );
 }
 
 function environmentSection(metrics: EnvironmentMetrics): string {
@@ -124,7 +143,7 @@ function environmentSection(metrics: EnvironmentMetrics): string {
     tile(
       "Time to restore",
       formatHours(metrics.timeToRestoreHours),
-      `median of ${metrics.restoreSamples}${metrics.unrestored > 0 ? `, ${metrics.unrestored} not restored` : ""}`,
+      `median of ${metrics.restoreSamples}${unrestoredNote(metrics, ", ")}`,
     ),
     "</div>",
     `<div class="charts">${weeks}${lead}</div>`,
@@ -132,31 +151,44 @@ function environmentSection(metrics: EnvironmentMetrics): string {
   ].join("\n");
 }
 
-const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#24292f;background:#fff}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-.meta{color:#57606a;font-size:13px}
-.tiles{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}
-.tile{border:1px solid #d0d7de;border-radius:6px;padding:12px}
-.label{font-size:12px;color:#57606a;text-transform:uppercase;letter-spacing:.04em}
-.value{font-size:24px;font-weight:600;margin:4px 0}
-.detail{font-size:12px;color:#57606a}
-.charts{display:flex;flex-wrap:wrap;gap:16px;margin-top:12px}
-svg.chart{border:1px solid #d0d7de;border-radius:6px;background:#fff}`;
+const STYLE = [
+  "",
+  'body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;' +
+    "margin:24px;color:#24292f;background:#fff}",
+  "h1{font-size:22px;margin:0 0 4px}" +
+    "h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}",
+  ".meta{color:#57606a;font-size:13px}",
+  ".tiles{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}",
+  ".tile{border:1px solid #d0d7de;border-radius:6px;padding:12px}",
+  ".label{font-size:12px;color:#57606a;text-transform:uppercase;letter-spacing:.04em}",
+  ".value{font-size:24px;font-weight:600;margin:4px 0}",
+  ".detail{font-size:12px;color:#57606a}",
+  ".charts{display:flex;flex-wrap:wrap;gap:16px;margin-top:12px}",
+  "svg.chart{border:1px solid #d0d7de;border-radius:6px;background:#fff}",
+].join("\n");
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /** One HTML file with everything inline; a strict CSP forbids any request it might make. */
 export function renderHtml(report: DeliveryReport): string {
   return [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<meta http-equiv="Content-Security-Policy" content="${CSP}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>Delivery report: ${escapeXml(report.repository)}</title>`,
     `<style>${STYLE}</style></head><body>`,
     `<h1>Delivery report: ${escapeXml(report.repository)}</h1>`,
-    `<p class="meta">DORA metrics over the last ${escapeXml(report.window.text)} (${escapeXml(report.window.start.slice(0, 10))} to ${escapeXml(report.window.end.slice(0, 10))}), from GitHub deployments and commits. Lead time and time to restore are medians.</p>`,
+    `<p class="meta">${escapeXml(windowSentence(report))}</p>`,
     ...report.environments.map(environmentSection),
     "</body></html>",
     "",
   ].join("\n");
+}
+
+function windowSentence({ window }: DeliveryReport): string {
+  return (
+    `DORA metrics over the last ${window.text} (${day(window.start)} to ${day(window.end)}), ` +
+    `from GitHub deployments and commits. ${MEDIANS}`
+  );
 }
