@@ -6,6 +6,7 @@ import type { DeclaredReviewer, ReviewerRef } from "./declared.js";
 import { PROTECTION } from "./declared.js";
 import {
   drifted,
+  NO_PROTECTION,
   patternEdits,
   writesFor,
   type Change,
@@ -44,22 +45,12 @@ function githubMessage(error: unknown): string {
 function explainRefusal(error: unknown, request: string, write: boolean): unknown {
   const status = statusOf(error);
   const answer = `GitHub answered ${request} with ${status} "${githubMessage(error)}"`;
-  if (status === 401)
-    return new ConfigurationError({
-      path: 'input "token"',
-      message: `the token was not accepted: ${answer}`,
-    });
-  if (write && (status === 403 || status === 404)) {
-    return new ConfigurationError({
-      path: 'input "token"',
-      message: `${answer}: ${ADMINISTRATION_NEEDED}`,
-    });
-  }
-  if (status === 403)
-    return new ConfigurationError({
-      path: 'input "token"',
-      message: `the token cannot read environments: ${answer}`,
-    });
+  const tokenProblem = (message: string): ConfigurationError =>
+    new ConfigurationError({ path: 'input "token"', message });
+  if (status === 401) return tokenProblem(`the token was not accepted: ${answer}`);
+  if (write && (status === 403 || status === 404))
+    return tokenProblem(`${answer}: ${ADMINISTRATION_NEEDED}`);
+  if (status === 403) return tokenProblem(`the token cannot read environments: ${answer}`);
   return error;
 }
 
@@ -92,15 +83,21 @@ function reviewersOf(rule: { reviewers?: RuleReviewer[] }): Reviewer[] {
   });
 }
 
+/** The REST path of an environment's branch and tag patterns. */
+const BRANCH_POLICIES =
+  "/repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies";
+
 async function listPatterns(
   client: GitHubClient,
   repository: Repository,
   environment: string,
 ): Promise<LivePattern[]> {
-  const route =
-    "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies";
   const policies = await call(`GET deployment-branch-policies of ${environment}`, false, () =>
-    client.paginate(route, { ...repository, environment_name: environment, per_page: 100 }),
+    client.paginate(`GET ${BRANCH_POLICIES}`, {
+      ...repository,
+      environment_name: environment,
+      per_page: 100,
+    }),
   );
   return policies.flatMap((policy) =>
     typeof policy.id === "number" && policy.name !== undefined
@@ -127,12 +124,7 @@ export async function readLiveProtection(
     if (statusOf(error) === 404) return undefined;
     throw error;
   }
-  const live: LiveProtection = {
-    waitTimer: 0,
-    reviewers: [],
-    preventSelfReview: false,
-    branchPolicy: { kind: "any" },
-  };
+  const live: LiveProtection = { ...NO_PROTECTION };
   for (const rule of data.protection_rules ?? []) {
     if (rule.type === "wait_timer" && "wait_timer" in rule) live.waitTimer = rule.wait_timer ?? 0;
     if (rule.type === "required_reviewers" && "reviewers" in rule) {
@@ -201,8 +193,9 @@ export async function resolveReviewers(
           problem(`no GitHub user ${reviewer.name}`);
         else if (reviewer.ref.type === "Team" && (status === 404 || status === 403)) {
           problem(
-            `no team ${reviewer.ref.slug} in organization ${reviewer.ref.org} that the token can see (reading teams needs the ` +
-              `organization permission "Members: read", which the workflow's GITHUB_TOKEN does not have)`,
+            `no team ${reviewer.ref.slug} in organization ${reviewer.ref.org} that the token can see ` +
+              `(reading teams needs the organization permission "Members: read", ` +
+              "which the workflow's GITHUB_TOKEN does not have)",
           );
         } else throw explainRefusal(error, `GET reviewer ${reviewer.name}`, false);
       }
@@ -263,10 +256,9 @@ export async function applyEnvironmentPlan(
       ? plan.live.branchPolicy.patterns
       : await listPatterns(client, repository, environment);
   const edits = patternEdits(live, writes.patterns);
-  const route = "/repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies";
   for (const pattern of edits.create) {
     await call(`POST deployment-branch-policies of ${environment}`, true, () =>
-      client.request(`POST ${route}`, {
+      client.request(`POST ${BRANCH_POLICIES}`, {
         ...repository,
         environment_name: environment,
         name: pattern.name,
@@ -276,7 +268,7 @@ export async function applyEnvironmentPlan(
   }
   for (const pattern of edits.remove) {
     await call(`DELETE deployment-branch-policy ${pattern.id} of ${environment}`, true, () =>
-      client.request(`DELETE ${route}/{branch_policy_id}`, {
+      client.request(`DELETE ${BRANCH_POLICIES}/{branch_policy_id}`, {
         ...repository,
         environment_name: environment,
         branch_policy_id: pattern.id,

@@ -53,7 +53,9 @@ async function readDeclarations(
         problems.push({
           path: 'input "environment"',
           at: environment.locate([]),
-          message: `${name} has no protection section to compare with GitHub (add one, or leave the input out to check every environment that has one)`,
+          message:
+            `${name} has no protection section to compare with GitHub ` +
+            "(add one, or leave the input out to check every environment that has one)",
         });
       }
     } catch (error) {

@@ -41,9 +41,15 @@ function valueCell(change: Change, value: SettingValue): string | Raw {
 
 /** The warning for one drifted setting, placed on its key in the environment file. */
 export function driftMessage(change: Change): string {
-  return change.setting === "environment"
-    ? `GitHub environment ${change.environment} does not exist yet; protection-action: apply creates it`
-    : `${change.environment}: ${change.setting} is ${formatValue(change, change.live)} on GitHub, declared ${formatValue(change, change.desired)}`;
+  if (change.setting === "environment") {
+    return (
+      `GitHub environment ${change.environment} does not exist yet; ` +
+      "protection-action: apply creates it"
+    );
+  }
+  const live = formatValue(change, change.live);
+  const desired = formatValue(change, change.desired);
+  return `${change.environment}: ${change.setting} is ${live} on GitHub, declared ${desired}`;
 }
 
 /** The `changes` output: every drifted setting, with where it is declared and, after apply, whether it was applied. */
