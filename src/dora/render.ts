@@ -1,5 +1,5 @@
-// The DORA report as a job summary (tables and Mermaid charts), as JSON, and as one
-// self-contained HTML page whose charts are inline SVG (no script, no CDN, CSP default-src 'none').
+// The DORA report: its shape (the JSON output), the job summary, and a self-contained HTML page.
+// The page's charts are inline SVG: no script, no CDN, and a CSP of default-src 'none'.
 import { code, table } from "../shared/markdown.js";
 import type { EnvironmentMetrics } from "./metrics.js";
 import { barChart, escapeXml } from "./svg.js";

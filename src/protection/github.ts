@@ -1,5 +1,5 @@
-// The protection rules on GitHub: reading an environment's, resolving reviewer names to ids, and
-// writing a plan (PUT the environment, then create and delete branch and tag patterns).
+// The protection rules on GitHub: reading them, resolving reviewer names to ids, writing a plan.
+// A plan is written as one PUT of the environment, then branch and tag patterns created and deleted.
 import { ConfigurationError, type Problem } from "../shared/errors.js";
 import type { GitHubClient } from "../runtime/github.js";
 import type { DeclaredReviewer, ReviewerRef } from "./declared.js";

@@ -1,5 +1,5 @@
-// env-config's protection mode: read every declaration, then every live setting, plan, and only
-// then write, so a refusal on the first write leaves GitHub as it was.
+// env-config's protection mode: every declaration and live setting read, planned, then applied.
+// Writing waits until all is read and planned, so a refusal on the first write leaves GitHub as it was.
 import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment } from "../config/layering.js";
 import { ConfigurationError, type Problem } from "../shared/errors.js";
