@@ -153,6 +153,21 @@ export class DigestLedger {
     this.dayRows = new Uint32Array(this.windowDays);
   }
 
+  /**
+   * A digest sums one currency, the first a row brings. A row with none, or with another, is not
+   * added but counted as a problem (false).
+   */
+  acceptCurrency(currency: string | undefined, record: number): boolean {
+    if (currency === undefined) {
+      this.problems.add("BillingCurrency is empty", record);
+      return false;
+    }
+    this.currency ??= currency;
+    if (currency === this.currency) return true;
+    this.problems.add(`BillingCurrency is ${currency}, not ${this.currency}`, record);
+    return false;
+  }
+
   /** Adds one usable row; `environment` is already resolved from the row's tags. */
   add(
     day: number,

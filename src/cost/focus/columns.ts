@@ -1,4 +1,5 @@
 // The FOCUS columns the digest reads, which of them it cannot do without, and tag resolution.
+import { ConfigurationError, type SourcePosition } from "../../shared/errors.js";
 import type { DigestLedger } from "../digest/ledger.js";
 
 /** Column names (FOCUS 1.0), in the order readers index them. */
@@ -16,6 +17,9 @@ export const FOCUS_COLUMNS = [
   "CommitmentDiscountId",
 ] as const;
 
+export type FocusColumn = (typeof FOCUS_COLUMNS)[number];
+
+/** Indexes into FOCUS_COLUMNS, for readers that keep a record's fields in typed arrays. */
 export const BILLED = 0;
 export const EFFECTIVE = 1;
 export const CURRENCY = 2;
@@ -36,7 +40,7 @@ export const UNREADABLE_TAGS = "(unreadable tags)";
 export const UNKNOWN = "(unknown)";
 
 /** Where each FOCUS column sits in a file's header (-1 when absent), and what is missing. */
-export function locateColumns(header: readonly string[]): {
+function locateColumns(header: readonly string[]): {
   index: number[];
   missingRequired: string[];
   missingOptional: string[];
@@ -48,6 +52,27 @@ export function locateColumns(header: readonly string[]): {
     missingRequired: REQUIRED_COLUMNS.filter((_, code) => index[code] === -1),
     missingOptional: FOCUS_COLUMNS.slice(4).filter((_, offset) => index[offset + 4] === -1),
   };
+}
+
+/**
+ * Locates the FOCUS columns among a file's column names. Without a required column no row could be
+ * used: that is a ConfigurationError at `at`, naming the part of the file that lists the columns.
+ */
+export function requireFocusColumns(
+  names: readonly string[],
+  at: SourcePosition,
+  listedIn: "header" | "schema",
+): { index: number[]; missingOptional: string[] } {
+  const located = locateColumns(names);
+  if (located.missingRequired.length > 0) {
+    throw new ConfigurationError({
+      at,
+      message:
+        "is not a FOCUS export the digest can use: " +
+        `column(s) ${located.missingRequired.join(", ")} missing from its ${listedIn}`,
+    });
+  }
+  return { index: located.index, missingOptional: located.missingOptional };
 }
 
 /**

@@ -6,7 +6,7 @@
 // with Buffer.indexOf (a quoted field is skipped in one native call), keeps byte offsets for the
 // 11 needed fields only, and parses money and dates straight from the bytes. csv-parse still
 // reads the header, and the tests check this reader against it on awkward input.
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { parse as parseCsv } from "csv-parse/sync";
 import { ConfigurationError } from "../../shared/errors.js";
 import { ONE, parseAmount } from "../money.js";
@@ -19,8 +19,8 @@ import {
   CURRENCY,
   EFFECTIVE,
   FOCUS_COLUMNS,
-  locateColumns,
   PRICING_CATEGORY,
+  requireFocusColumns,
   SERVICE,
   SERVICE_CATEGORY,
   SUB_ACCOUNT_ID,
@@ -170,6 +170,90 @@ function equalsAscii(buf: Buffer, start: number, end: number, text: string): boo
   return true;
 }
 
+/**
+ * Reads one CSV file into the ledger. A missing required column is a ConfigurationError naming the
+ * file; a row that cannot be used is counted in the ledger's problems with its record number.
+ */
+export async function readFocusCsv(
+  file: string,
+  displayName: string,
+  ledger: DigestLedger,
+  tags: TagResolver,
+): Promise<ReadSummary> {
+  const handle = await open(file);
+  try {
+    return await readRecords(handle, displayName, ledger, tags);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What the header decides for the rest of the file, and the per-record step it sets up. */
+interface CsvReader {
+  /** The column code of each header position, -1 for a column the digest does not read. */
+  columnOf: Int8Array;
+  missingOptional: string[];
+  /** Where the current record's needed fields lie, by column code (start -1: not in the file). */
+  starts: Int32Array;
+  ends: Int32Array;
+  /** 1 when a quoted field still has CSV's doubled quotes in it. */
+  escaped: Uint8Array;
+  /** Called once per record with its field count (-1: not valid CSV). */
+  emit: (buf: Buffer, fieldCount: number) => void;
+  records: () => number;
+}
+
+type RecordFields = Pick<CsvReader, "starts" | "ends" | "escaped">;
+
+async function readRecords(
+  handle: FileHandle,
+  displayName: string,
+  ledger: DigestLedger,
+  tags: TagResolver,
+): Promise<ReadSummary> {
+  let reader: CsvReader | undefined;
+  // One buffer, refilled in place: the unfinished record at its end moves to the front, so no
+  // chunk is allocated or concatenated per read.
+  let buffer = Buffer.allocUnsafe(CHUNK);
+  let filled = 0;
+  for (;;) {
+    if (filled === buffer.length) {
+      // A record (or the header) longer than the buffer: make room.
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, filled);
+      buffer = bigger;
+    }
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+    const total = filled + bytesRead;
+    if (bytesRead === 0) {
+      // The last record may have no line break after it.
+      if (total > 0 && reader)
+        scanRecords(Buffer.concat([buffer.subarray(0, total), Buffer.from("\n")]), reader);
+      break;
+    }
+    let offset = 0;
+    if (!reader) {
+      const header = readHeader(buffer.subarray(0, total), displayName);
+      if (!header) {
+        filled = total;
+        continue;
+      }
+      reader = csvReader(header.columns, displayName, ledger, tags);
+      offset = header.end;
+    }
+    const consumed = offset + scanRecords(buffer.subarray(offset, total), reader);
+    buffer.copyWithin(0, consumed, total);
+    filled = total - consumed;
+  }
+  if (!reader) {
+    throw new ConfigurationError({
+      at: { file: displayName },
+      message: "is empty or has no complete header line",
+    });
+  }
+  return { file: displayName, records: reader.records(), missingOptional: reader.missingOptional };
+}
+
 /** The header line: the bytes up to the first line break outside quotes, read by csv-parse. */
 function readHeader(buf: Buffer, file: string): { columns: string[]; end: number } | undefined {
   let inQuotes = false;
@@ -190,22 +274,42 @@ function readHeader(buf: Buffer, file: string): { columns: string[]; end: number
   return undefined;
 }
 
-/**
- * Reads one CSV file into the ledger. A missing required column is a ConfigurationError naming the
- * file; a row that cannot be used is counted in the ledger's problems with its record number.
- */
-export async function readFocusCsv(
-  file: string,
+/** Sets up the rest of the file from its header; a missing required column is an error at line 1. */
+function csvReader(
+  columns: readonly string[],
   displayName: string,
   ledger: DigestLedger,
   tags: TagResolver,
-): Promise<ReadSummary> {
-  let columnOf: Int8Array | undefined;
-  let headerCount = 0;
-  let missingOptional: string[] = [];
-  const starts = new Int32Array(FIELDS);
-  const ends = new Int32Array(FIELDS);
-  const escaped = new Uint8Array(FIELDS);
+): CsvReader {
+  const located = requireFocusColumns(columns, { file: displayName, line: 1 }, "header");
+  const columnOf = new Int8Array(columns.length).fill(-1);
+  located.index.forEach((position, code) => {
+    if (position >= 0) columnOf[position] = code;
+  });
+  const fields = {
+    starts: new Int32Array(FIELDS),
+    ends: new Int32Array(FIELDS),
+    escaped: new Uint8Array(FIELDS),
+  };
+  return {
+    columnOf,
+    missingOptional: located.missingOptional,
+    ...fields,
+    ...recordHandler(ledger, tags, fields, columns.length),
+  };
+}
+
+/**
+ * The per-record step of one file: checks the record's costs, time and currency, resolves its
+ * names to ledger ids (a distinct value is decoded once, then found by its bytes) and adds it.
+ */
+function recordHandler(
+  ledger: DigestLedger,
+  tags: TagResolver,
+  fields: RecordFields,
+  headerCount: number,
+): Pick<CsvReader, "emit" | "records"> {
+  const { starts, ends, escaped } = fields;
   const currencyBytes: number[] = [];
   const serviceIds = new ByteInterner();
   const subAccountIds = new ByteInterner();
@@ -215,81 +319,35 @@ export async function readFocusCsv(
   const emit = (buf: Buffer, fieldCount: number): void => {
     record++;
     ledger.rows++;
-    if (fieldCount !== headerCount) {
-      ledger.problems.add(
-        fieldCount < 0
-          ? "is not valid CSV (text after a closing quote)"
-          : `has ${fieldCount} fields where the header has ${headerCount}`,
-        record,
-      );
-      return;
-    }
-    if (!parseMoney(buf, starts[BILLED]!, ends[BILLED]!)) {
-      ledger.problems.add(
-        isNull(buf, starts[BILLED]!, ends[BILLED]!)
-          ? "BilledCost is empty"
-          : "BilledCost is not a number",
-        record,
-      );
-      return;
-    }
+    if (fieldCount !== headerCount) return refuseShape(ledger, fieldCount, headerCount, record);
+    if (!parseMoney(buf, starts[BILLED]!, ends[BILLED]!))
+      return refuseCost(ledger, "BilledCost", isNull(buf, starts[BILLED]!, ends[BILLED]!), record);
     const billedUnits = moneyUnits;
     const billedFraction = moneyFraction;
     if (!parseMoney(buf, starts[EFFECTIVE]!, ends[EFFECTIVE]!)) {
-      ledger.problems.add(
-        isNull(buf, starts[EFFECTIVE]!, ends[EFFECTIVE]!)
-          ? "EffectiveCost is empty"
-          : "EffectiveCost is not a number",
-        record,
-      );
-      return;
+      const empty = isNull(buf, starts[EFFECTIVE]!, ends[EFFECTIVE]!);
+      return refuseCost(ledger, "EffectiveCost", empty, record);
     }
-    if (!parseChargeStart(buf, starts[CHARGE_START]!, ends[CHARGE_START]!)) {
-      ledger.problems.add("ChargePeriodStart is not a date and time", record);
-      return;
-    }
+    if (!parseChargeStart(buf, starts[CHARGE_START]!, ends[CHARGE_START]!))
+      return ledger.problems.add("ChargePeriodStart is not a date and time", record);
     const cs = starts[CURRENCY]!;
     const ce = ends[CURRENCY]!;
     let sameCurrency = currencyBytes.length > 0 && ce - cs === currencyBytes.length;
     for (let i = 0; sameCurrency && i < currencyBytes.length; i++)
       sameCurrency = buf[cs + i] === currencyBytes[i];
-    if (!sameCurrency) {
-      const currency = buf.toString("utf8", cs, ce);
-      if (isNull(buf, cs, ce)) {
-        ledger.problems.add("BillingCurrency is empty", record);
-        return;
-      }
-      if (ledger.currency === undefined) ledger.currency = currency;
-      if (currency !== ledger.currency) {
-        ledger.problems.add(`BillingCurrency is ${currency}, not ${ledger.currency}`, record);
-        return;
-      }
-      currencyBytes.length = 0;
-      for (let i = cs; i < ce; i++) currencyBytes.push(buf[i]!);
-    }
-    const text = (code: number): string => {
-      const start = starts[code]!;
-      if (start < 0 || isNull(buf, start, ends[code]!)) return UNKNOWN;
-      const value = buf.toString("utf8", start, ends[code]);
-      return escaped[code] ? value.replace(/""/g, '"') : value;
-    };
+    if (!sameCurrency && !acceptCurrency(ledger, buf, cs, ce, currencyBytes, record)) return;
     // A quoted and an unquoted spelling of one value intern apart but resolve to the same id.
     const service = serviceIds.lookup(
       buf,
       starts[SERVICE]! < 0 ? 0 : starts[SERVICE]!,
       starts[SERVICE]! < 0 ? 0 : ends[SERVICE]!,
-      () => ledger.services.id(text(SERVICE)),
+      () => ledger.services.id(fieldText(buf, fields, SERVICE)),
     );
     const subAccount = subAccountIds.lookup(
       buf,
       starts[SUB_ACCOUNT_ID]! < 0 ? 0 : starts[SUB_ACCOUNT_ID]!,
       starts[SUB_ACCOUNT_ID]! < 0 ? 0 : ends[SUB_ACCOUNT_ID]!,
-      () => {
-        const id = text(SUB_ACCOUNT_ID);
-        if (!ledger.subAccountNames.has(id) && starts[SUB_ACCOUNT_NAME]! >= 0)
-          ledger.subAccountNames.set(id, text(SUB_ACCOUNT_NAME));
-        return ledger.subAccounts.id(id);
-      },
+      () => newSubAccount(ledger, buf, fields),
     );
     const tagStart = starts[TAGS]!;
     const environment =
@@ -298,21 +356,6 @@ export async function readFocusCsv(
         : tagIds.lookup(buf, tagStart, ends[TAGS]!, () =>
             tags.resolve(buf.toString("utf8", tagStart, ends[TAGS]), escaped[TAGS] === 1),
           );
-    let flags = 0;
-    if (
-      starts[SERVICE_CATEGORY]! >= 0 &&
-      equalsAscii(buf, starts[SERVICE_CATEGORY]!, ends[SERVICE_CATEGORY]!, "Compute")
-    ) {
-      flags |= FLAG_COMPUTE;
-      const ps = starts[PRICING_CATEGORY]!;
-      const onDemandPrice =
-        ps >= 0 &&
-        (equalsAscii(buf, ps, ends[PRICING_CATEGORY]!, "Standard") ||
-          equalsAscii(buf, ps, ends[PRICING_CATEGORY]!, "On-Demand"));
-      const uncommitted =
-        starts[COMMITMENT_ID]! < 0 || isNull(buf, starts[COMMITMENT_ID]!, ends[COMMITMENT_ID]!);
-      if (onDemandPrice && uncommitted) flags |= FLAG_ON_DEMAND;
-    }
     ledger.add(
       chargeDay,
       chargeHour,
@@ -323,82 +366,90 @@ export async function readFocusCsv(
       environment,
       service,
       subAccount,
-      flags,
+      chargeFlags(buf, starts, ends),
     );
   };
+  return { emit, records: () => record };
+}
 
-  // One buffer, refilled in place: the unfinished record at its end moves to the front, so no
-  // chunk is allocated or concatenated per read.
-  const handle = await open(file);
-  try {
-    let buffer = Buffer.allocUnsafe(CHUNK);
-    let filled = 0;
-    for (;;) {
-      if (filled === buffer.length) {
-        // A record (or the header) longer than the buffer: make room.
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, filled);
-        buffer = bigger;
-      }
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
-      const total = filled + bytesRead;
-      const atEnd = bytesRead === 0;
-      // The last record may have no line break after it.
-      if (atEnd && total > 0 && columnOf) {
-        const last = Buffer.concat([buffer.subarray(0, total), Buffer.from("\n")]);
-        scanRecords(last, columnOf, starts, ends, escaped, emit);
-      }
-      if (atEnd) break;
-      let offset = 0;
-      if (!columnOf) {
-        const header = readHeader(buffer.subarray(0, total), displayName);
-        if (!header) {
-          filled = total;
-          continue;
-        }
-        const located = locateColumns(header.columns);
-        if (located.missingRequired.length > 0) {
-          throw new ConfigurationError({
-            at: { file: displayName, line: 1 },
-            message: `is not a FOCUS export the digest can use: column(s) ${located.missingRequired.join(", ")} missing from its header`,
-          });
-        }
-        missingOptional = located.missingOptional;
-        headerCount = header.columns.length;
-        columnOf = new Int8Array(headerCount).fill(-1);
-        located.index.forEach((position, code) => {
-          if (position >= 0) columnOf![position] = code;
-        });
-        offset = header.end;
-      }
-      const consumed =
-        offset + scanRecords(buffer.subarray(offset, total), columnOf, starts, ends, escaped, emit);
-      buffer.copyWithin(0, consumed, total);
-      filled = total - consumed;
-    }
-  } finally {
-    await handle.close();
-  }
-  if (!columnOf)
-    throw new ConfigurationError({
-      at: { file: displayName },
-      message: "is empty or has no complete header line",
-    });
-  return { file: displayName, records: record, missingOptional };
+/** Counts a record with the wrong number of fields (-1: not valid CSV) as a problem. */
+function refuseShape(
+  ledger: DigestLedger,
+  fieldCount: number,
+  headerCount: number,
+  record: number,
+): void {
+  ledger.problems.add(
+    fieldCount < 0
+      ? "is not valid CSV (text after a closing quote)"
+      : `has ${fieldCount} fields where the header has ${headerCount}`,
+    record,
+  );
+}
+
+/** Counts a record whose cost cannot be summed as a problem. */
+function refuseCost(ledger: DigestLedger, column: string, empty: boolean, record: number): void {
+  ledger.problems.add(empty ? `${column} is empty` : `${column} is not a number`, record);
+}
+
+/**
+ * A currency other than the last one accepted goes to the ledger's rule; an accepted one's bytes
+ * are kept, so the rows after it are compared byte for byte without decoding.
+ */
+function acceptCurrency(
+  ledger: DigestLedger,
+  buf: Buffer,
+  start: number,
+  end: number,
+  accepted: number[],
+  record: number,
+): boolean {
+  const currency = buf.toString("utf8", start, end);
+  if (!ledger.acceptCurrency(isNull(buf, start, end) ? undefined : currency, record)) return false;
+  accepted.length = 0;
+  for (let i = start; i < end; i++) accepted.push(buf[i]!);
+  return true;
+}
+
+/** A needed field as text (UNKNOWN when the file lacks it or it is empty or NULL). */
+function fieldText(buf: Buffer, fields: RecordFields, code: number): string {
+  const start = fields.starts[code]!;
+  if (start < 0 || isNull(buf, start, fields.ends[code]!)) return UNKNOWN;
+  const value = buf.toString("utf8", start, fields.ends[code]);
+  return fields.escaped[code] ? value.replace(/""/g, '"') : value;
+}
+
+/** A sub-account seen for the first time: its ledger id, and its name when the file has names. */
+function newSubAccount(ledger: DigestLedger, buf: Buffer, fields: RecordFields): number {
+  const id = fieldText(buf, fields, SUB_ACCOUNT_ID);
+  if (!ledger.subAccountNames.has(id) && fields.starts[SUB_ACCOUNT_NAME]! >= 0)
+    ledger.subAccountNames.set(id, fieldText(buf, fields, SUB_ACCOUNT_NAME));
+  return ledger.subAccounts.id(id);
+}
+
+/** Compute rows, and among them those at on-demand prices with no commitment discount. */
+function chargeFlags(buf: Buffer, starts: Int32Array, ends: Int32Array): number {
+  if (
+    starts[SERVICE_CATEGORY]! < 0 ||
+    !equalsAscii(buf, starts[SERVICE_CATEGORY]!, ends[SERVICE_CATEGORY]!, "Compute")
+  )
+    return 0;
+  const ps = starts[PRICING_CATEGORY]!;
+  const onDemandPrice =
+    ps >= 0 &&
+    (equalsAscii(buf, ps, ends[PRICING_CATEGORY]!, "Standard") ||
+      equalsAscii(buf, ps, ends[PRICING_CATEGORY]!, "On-Demand"));
+  const uncommitted =
+    starts[COMMITMENT_ID]! < 0 || isNull(buf, starts[COMMITMENT_ID]!, ends[COMMITMENT_ID]!);
+  return onDemandPrice && uncommitted ? FLAG_COMPUTE | FLAG_ON_DEMAND : FLAG_COMPUTE;
 }
 
 /**
  * Splits `buf` into records, noting where each needed field starts and ends, and calls `emit`
  * per complete record. Returns how many bytes were consumed (the rest is an incomplete record).
  */
-function scanRecords(
-  buf: Buffer,
-  columnOf: Int8Array,
-  starts: Int32Array,
-  ends: Int32Array,
-  escaped: Uint8Array,
-  emit: (buf: Buffer, fieldCount: number) => void,
-): number {
+function scanRecords(buf: Buffer, reader: CsvReader): number {
+  const { columnOf, starts, ends, escaped, emit } = reader;
   const length = buf.length;
   const columns = columnOf.length;
   let recordStart = 0;
