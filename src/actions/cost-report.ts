@@ -1,12 +1,7 @@
 // cost-report: what a pull request does to each environment's bill (mode pr), and scheduled digests
 // of what was actually spent from FOCUS exports (mode digest).
-import { readFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import * as z from "zod/mini";
-import {
-  openEnvironmentDirectory,
-  type EnvironmentDirectory,
-} from "../runtime/environment-directory.js";
 import { BEHAVIORS, parseThreshold } from "../cost/comment-plan.js";
 import { loadRateCards } from "../cost/defaults.js";
 import { publishDigestIssue } from "../cost/digest-issue.js";
@@ -15,24 +10,21 @@ import { PeriodError, periodText, resolvePeriod } from "../cost/digest/period.js
 import { digestJson, digestText, digestTitle, renderDigest } from "../cost/digest/render.js";
 import { loadCatalog, loadOverlay } from "../cost/inputs.js";
 import { plainDecimal } from "../cost/money.js";
-import { pullRequestFromPayload, runPullRequestMode, type Notice } from "../cost/pr-mode.js";
+import {
+  pullRequestFromPayload,
+  runPullRequestMode,
+  type PullRequestOutcome,
+} from "../cost/pr-mode.js";
+import type { Notice } from "../cost/notice.js";
 import { postWebhook } from "../cost/webhook.js";
 import { layerEnvironment } from "../config/layering.js";
-import { announce, runLink, stepPorts } from "../notify/announce.js";
+import { announce, announcePorts, runLink } from "../notify/announce.js";
 import { ConfigurationError } from "../shared/errors.js";
+import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
-import {
-  appendSummary,
-  logError,
-  logInfo,
-  logNotice,
-  logWarning,
-  markFailed,
-  registerSecret,
-  setOutput,
-} from "../runtime/runner.js";
+import type { StepContext } from "../runtime/step.js";
 
 const Inputs = z.object({
   mode: z._default(z.enum(["pr", "digest"]), "pr"),
@@ -57,45 +49,46 @@ const Inputs = z.object({
   token: z.optional(z.string()),
   notify: booleanInput(true),
 });
-type Settings = z.infer<typeof Inputs>;
+type Inputs = z.infer<typeof Inputs>;
 
-const SECRET_INPUTS = ["webhook-url", "token"];
-/** The secret inputs' values, kept to scrub notification log lines. */
-const secretValues: string[] = [];
-
-function repository(): { owner: string; repo: string } {
-  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
-  if (!owner || !repo)
-    throw new Error("GITHUB_REPOSITORY is not set: not running under a GitHub runner");
-  return { owner, repo };
+interface Outputs {
+  "total-monthly-delta"?: string;
+  report?: string;
+  "comment-url"?: string;
+  "total-billed"?: string;
+  "total-effective"?: string;
+  "issue-url"?: string;
 }
 
-function report(notices: readonly Notice[]): void {
-  for (const notice of notices)
-    (notice.level === "warning" ? logWarning : logNotice)(notice.message, { title: "cost-report" });
+function report(step: StepContext, notices: readonly Notice[]): void {
+  for (const notice of notices) {
+    if (notice.level === "warning") step.log.warning(notice.message, { title: "cost-report" });
+    else step.log.notice(notice.message, { title: "cost-report" });
+  }
 }
 
-async function pullRequestMode(inputs: Settings, workspace: string): Promise<void> {
-  const payload = JSON.parse(
-    await readFile(process.env.GITHUB_EVENT_PATH ?? "", "utf8").catch(() => "{}"),
-  ) as unknown;
-  const event = pullRequestFromPayload(payload);
-  const configDir = resolve(workspace, inputs["config-dir"]);
-  const directory = await openEnvironmentDirectory(configDir, workspace);
-  const [catalog, rateCards, overlay] = await Promise.all([
-    loadCatalog(workspace, inputs.pricing),
+/** The price catalog, GitHub's runner rate cards and the user's overlay of them. */
+function loadPricing(step: StepContext, inputs: Inputs) {
+  return Promise.all([
+    loadCatalog(step.workspace, inputs.pricing),
     loadRateCards(),
-    loadOverlay(workspace, inputs.rates),
+    loadOverlay(step.workspace, inputs.rates),
   ]);
+}
+
+async function pullRequestMode(step: StepContext, inputs: Inputs): Promise<void> {
+  const event = pullRequestFromPayload((await step.event()) ?? {});
+  const directory = await step.environments(inputs["config-dir"]);
+  const [catalog, rateCards, overlay] = await loadPricing(step, inputs);
   const threshold = inputs["comment-threshold"]
     ? parseThreshold(inputs["comment-threshold"])
     : undefined;
-  const runId = Number(process.env.GITHUB_RUN_ID);
+  const runId = Number(step.env.GITHUB_RUN_ID);
   const outcome = await runPullRequestMode({
-    workspace,
+    workspace: step.workspace,
     directory,
-    configPath: relative(workspace, configDir) || ".",
-    repository: repository(),
+    configPath: relative(step.workspace, resolve(step.workspace, inputs["config-dir"])) || ".",
+    repository: step.repository(),
     event,
     ...(inputs["base-ref"] ? { baseRef: inputs["base-ref"] } : {}),
     catalog,
@@ -107,36 +100,57 @@ async function pullRequestMode(inputs: Settings, workspace: string): Promise<voi
     ...(Number.isSafeInteger(runId) ? { runId } : {}),
     now: () => new Date(),
   });
-  report(outcome.notices);
-  setOutput("total-monthly-delta", plainDecimal(outcome.report.totalDelta));
-  setOutput("report", JSON.stringify(outcome.json));
-  if (outcome.comment?.url) setOutput("comment-url", outcome.comment.url);
-  await appendSummary(outcome.markdown);
-  logInfo(outcome.markdown.split("\n\n")[1] ?? "");
-  if (outcome.comment && outcome.comment.plan.action !== "skip")
-    logInfo(
-      `Comment ${outcome.comment.plan.action === "update" ? "updated" : "posted"}: ${outcome.comment.url ?? ""}`,
-    );
+  report(step, outcome.notices);
+  step.setOutputs<Outputs>({
+    "total-monthly-delta": plainDecimal(outcome.report.totalDelta),
+    report: JSON.stringify(outcome.json),
+    "comment-url": outcome.comment?.url || undefined,
+  });
+  await step.appendSummary(outcome.markdown);
+  step.log.info(outcome.markdown.split("\n\n")[1] ?? "");
+  const comment = outcome.comment;
+  if (comment && comment.plan.action !== "skip") {
+    const done = comment.plan.action === "update" ? "updated" : "posted";
+    step.log.info(`Comment ${done}: ${comment.url ?? ""}`);
+  }
+  await reportBudgets(step, inputs, directory, outcome.report.environments);
+}
 
-  const broken = outcome.report.environments.filter((environment) => environment.budget?.broken);
+/** Environments this pull request pushes over budget: warned (or failed), and announced. */
+async function reportBudgets(
+  step: StepContext,
+  inputs: Inputs,
+  directory: EnvironmentDirectory,
+  environments: PullRequestOutcome["report"]["environments"],
+): Promise<void> {
+  const broken = environments.filter((environment) => environment.budget?.broken);
   for (const environment of broken) {
-    const message = `this pull request pushes ${environment.name} over its budget: ${environment.budget?.after.usedPercent.toFixed(1)}% of ${plainDecimal(environment.budget!.budget.monthly)} ${environment.currency} a month`;
-    if (inputs["fail-on-budget"]) logError(message, { title: "cost-report: over budget" });
-    else logWarning(message, { title: "cost-report: over budget" });
+    const message = `this pull request pushes ${environment.name} over its budget: ${budgetShare(environment)}`;
+    const at = { title: "cost-report: over budget" };
+    if (inputs["fail-on-budget"]) step.log.error(message, at);
+    else step.log.warning(message, at);
   }
-  if (inputs["fail-on-budget"] && broken.length > 0) markFailed();
-  if (inputs.notify && directory) {
-    for (const environment of broken) {
-      await announceBreach(directory, environment.name, {
-        title: `A pull request would push ${environment.name} over its budget`,
-        text: `${environment.budget?.after.usedPercent.toFixed(1)}% of ${plainDecimal(environment.budget!.budget.monthly)} ${environment.currency} a month after this change`,
-      });
-    }
+  if (inputs["fail-on-budget"] && broken.length > 0) step.fail();
+  if (!inputs.notify) return;
+  for (const environment of broken) {
+    await announceBreach(step, directory, environment.name, {
+      title: `A pull request would push ${environment.name} over its budget`,
+      text: `${budgetShare(environment)} after this change`,
+    });
   }
+}
+
+function budgetShare(environment: PullRequestOutcome["report"]["environments"][number]): string {
+  const budget = environment.budget!;
+  return (
+    `${budget.after.usedPercent.toFixed(1)}% of ${plainDecimal(budget.budget.monthly)} ` +
+    `${environment.currency} a month`
+  );
 }
 
 /** Sends budget-breach to the environment's notify channels; best-effort. */
 async function announceBreach(
+  step: StepContext,
   directory: EnvironmentDirectory,
   name: string,
   what: { title: string; text: string },
@@ -149,84 +163,85 @@ async function announceBreach(
   }
   await announce(
     environment,
-    { kind: "budget-breach", ...what, facts: [], links: runLink(process.env) },
-    stepPorts("cost-report notify", [...secretValues]),
+    { kind: "budget-breach", ...what, facts: [], links: runLink(step.runUrl) },
+    announcePorts({ ...step, title: "cost-report notify" }),
   );
 }
 
-async function digestMode(inputs: Settings, workspace: string): Promise<void> {
-  if (!inputs["focus-files"])
+function digestPeriod(inputs: Inputs) {
+  try {
+    return resolvePeriod(inputs.period, new Date());
+  } catch (error) {
+    if (!(error instanceof PeriodError)) throw error;
+    throw new ConfigurationError({
+      path: 'input "period"',
+      message: `${error.message} (got ${JSON.stringify(inputs.period)})`,
+    });
+  }
+}
+
+/** The environments directory when there is one: a digest works from FOCUS files alone. */
+async function optionalDirectory(step: StepContext, configDir: string) {
+  try {
+    return await step.environments(configDir);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return undefined;
+  }
+}
+
+async function digestMode(step: StepContext, inputs: Inputs): Promise<void> {
+  const focusFiles = inputs["focus-files"];
+  if (!focusFiles) {
     throw new ConfigurationError({
       path: 'input "focus-files"',
       message: "is required in digest mode (a FOCUS CSV or Parquet file, or a glob)",
     });
-  let period;
-  try {
-    period = resolvePeriod(inputs.period, new Date());
-  } catch (error) {
-    if (error instanceof PeriodError)
-      throw new ConfigurationError({
-        path: 'input "period"',
-        message: `${error.message} (got ${JSON.stringify(inputs.period)})`,
-      });
-    throw error;
   }
-  const files = await expandFocusFiles(workspace, inputs["focus-files"]);
-  let directory: EnvironmentDirectory | undefined;
-  try {
-    directory = await openEnvironmentDirectory(resolve(workspace, inputs["config-dir"]), workspace);
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-  }
-  const repo = repository();
+  const period = digestPeriod(inputs);
+  const files = await expandFocusFiles(step.workspace, focusFiles);
+  const directory = await optionalDirectory(step, inputs["config-dir"]);
+  const repository = step.repository();
   const client = inputs.token ? createGitHubClient({ token: inputs.token }) : undefined;
-  if (inputs["digest-issue"] && !client)
+  if (inputs["digest-issue"] && !client) {
     throw new ConfigurationError({
       path: 'input "token"',
       message: "is required to create the digest issue",
     });
-  const [catalog, rateCards, overlay] = await Promise.all([
-    loadCatalog(workspace, inputs.pricing),
-    loadRateCards(),
-    loadOverlay(workspace, inputs.rates),
-  ]);
+  }
+  const [catalog, rateCards, overlay] = await loadPricing(step, inputs);
   const outcome = await runDigest({
-    workspace,
+    workspace: step.workspace,
     files,
     period,
     tagKey: inputs["tag-key"],
     ...(directory ? { directory } : {}),
     commitmentDiscount: catalog.commitmentDiscount,
-    ...(client ? { ci: { client, repository: repo, rateCards, overlay } } : {}),
+    ...(client ? { ci: { client, repository, rateCards, overlay } } : {}),
   });
-  report(outcome.notices);
+  report(step, outcome.notices);
   const markdown = renderDigest(outcome.report);
-  setOutput("total-billed", plainDecimal(outcome.report.total.billed));
-  setOutput("total-effective", plainDecimal(outcome.report.total.effective));
-  setOutput("report", JSON.stringify(digestJson(outcome.report)));
-  await appendSummary(markdown);
-  logInfo(markdown.split("\n\n")[1] ?? "");
-
-  let link = process.env.GITHUB_RUN_ID
-    ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${repo.owner}/${repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}`
-    : undefined;
+  step.setOutputs<Outputs>({
+    "total-billed": plainDecimal(outcome.report.total.billed),
+    "total-effective": plainDecimal(outcome.report.total.effective),
+    report: JSON.stringify(digestJson(outcome.report)),
+  });
+  await step.appendSummary(markdown);
+  step.log.info(markdown.split("\n\n")[1] ?? "");
+  let link = step.runUrl;
   if (inputs["digest-issue"] && client) {
-    const issue = await publishDigestIssue(
-      client,
-      repo,
-      periodText(period),
-      digestTitle(outcome.report),
-      markdown,
-    );
-    setOutput("issue-url", issue.url);
-    logInfo(`Digest issue #${issue.number} ${issue.action}: ${issue.url}`);
+    const title = digestTitle(outcome.report);
+    const issue = await publishDigestIssue(client, repository, periodText(period), title, markdown);
+    step.setOutputs<Outputs>({ "issue-url": issue.url });
+    step.log.info(`Digest issue #${issue.number} ${issue.action}: ${issue.url}`);
     link = issue.url;
   }
   if (inputs.notify && directory) {
-    for (const environment of outcome.report.environments.filter(
+    const over = outcome.report.environments.filter(
       (candidate) => candidate.budget?.standing.status === "over",
-    )) {
-      await announceBreach(directory, environment.name, {
+    );
+    for (const environment of over) {
+      await announceBreach(step, directory, environment.name, {
         title: `${environment.name} is over its budget for ${periodText(period)}`,
         text: `${environment.budget?.standing.usedPercent.toFixed(1)}% of its budget for the period spent`,
       });
@@ -234,26 +249,19 @@ async function digestMode(inputs: Settings, workspace: string): Promise<void> {
   }
   if (inputs["webhook-url"]) {
     const delivered = await postWebhook(inputs["webhook-url"], digestText(outcome.report, link));
-    if (delivered.ok) logInfo("Digest sent to the webhook");
-    else
-      logWarning(`the webhook did not take the digest (${delivered.error ?? "unknown error"})`, {
-        title: "cost-report",
-      });
+    if (delivered.ok) step.log.info("Digest sent to the webhook");
+    else {
+      const why = delivered.error ?? "unknown error";
+      step.log.warning(`the webhook did not take the digest (${why})`, { title: "cost-report" });
+    }
   }
 }
 
-async function main(): Promise<void> {
-  const inputs = readInputs(Inputs, process.env, SECRET_INPUTS);
-  for (const name of SECRET_INPUTS) {
-    const value = inputs[name as "token" | "webhook-url"];
-    if (value) {
-      registerSecret(value);
-      secretValues.push(value);
-    }
-  }
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  if (inputs.mode === "pr") await pullRequestMode(inputs, workspace);
-  else await digestMode(inputs, workspace);
+async function main(step: StepContext): Promise<void> {
+  const inputs = readInputs(Inputs, step.env, ["webhook-url", "token"]);
+  step.secrets.add(inputs["webhook-url"], inputs.token);
+  if (inputs.mode === "pr") await pullRequestMode(step, inputs);
+  else await digestMode(step, inputs);
 }
 
 await runAction("cost-report", main);

@@ -19,9 +19,6 @@ import {
 import type { Notice } from "./notice.js";
 import { recommendForPullRequest } from "./recommendations.js";
 
-// The action entry imports Notice from here, alongside the mode it reports for.
-export type { Notice } from "./notice.js";
-
 export interface PullRequestEvent {
   number: number;
   baseSha: string;

@@ -26,7 +26,7 @@ export interface ActionResult {
   summary: string;
   stdout: string;
   stderr: string;
-  /** Every line the action printed, stdout then stderr. */
+  /** Every line the log shows, stdout then stderr (::add-mask:: commands are in `masked`). */
   lines: string[];
   annotations: Annotation[];
   /** Values registered with ::add-mask:: */
@@ -187,7 +187,9 @@ export async function runAction(options: RunOptions): Promise<ActionResult> {
       child.on("error", fail);
       child.on("close", (code) => done(code));
     }).finally(() => clearTimeout(timeout));
-    const lines = [...stdout.split("\n"), ...stderr.split("\n")].filter((line) => line !== "");
+    const all = [...stdout.split("\n"), ...stderr.split("\n")].filter((line) => line !== "");
+    // ::add-mask:: lines are commands the runner consumes, never shown in the log.
+    const lines = all.filter((line) => !line.startsWith("::add-mask::"));
     return {
       exitCode,
       outputs: parseFileCommands(await readFile(files.GITHUB_OUTPUT, "utf8")),
@@ -198,7 +200,7 @@ export async function runAction(options: RunOptions): Promise<ActionResult> {
       stderr,
       lines,
       annotations: parseAnnotations(lines),
-      masked: lines
+      masked: all
         .filter((line) => line.startsWith("::add-mask::"))
         .map((line) => unescapeData(line.slice(12))),
     };
