@@ -13,7 +13,7 @@ import { realClock, type Clock } from "../../src/analysis/analysis.js";
 import { planGate, providerFactory, runGate } from "../../src/analysis/gate.js";
 import type { MetricsProvider } from "../../src/analysis/provider.js";
 import { parseYamlSource } from "../../src/config/yaml-source.js";
-import { Cleanup, startLoad, startPrometheus, startService } from "../../test/harness/lab.js";
+import { Cleanup, startLoad, startPrometheus, startService } from "../../tools/lab/lab.js";
 import { figuresText, runDeployDemo } from "../lab/deploy-demo.js";
 
 async function gateOverhead(): Promise<void> {

@@ -8,9 +8,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createGitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn } from "../../test/github-standin/index.js";
-import { labDown, labUp, labVariables, seedDeployment, startLoad } from "../../test/harness/lab.js";
-import { ROOT, runAction, type ActionResult } from "../../test/harness/run-action.js";
+import { startGitHubStandIn } from "../../tools/github-standin/index.js";
+import { labDown, labUp, labVariables, seedDeployment, startLoad } from "../../tools/lab/lab.js";
+import { ROOT, runAction, type ActionResult } from "../../tools/runner/run-action.js";
 
 const REPOSITORY = "octo-org/demo-api";
 

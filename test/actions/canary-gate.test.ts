@@ -13,9 +13,9 @@ import {
   type LoadRun,
   type PrometheusServer,
   type ServiceInstance,
-} from "../harness/lab.js";
-import { runAction } from "../harness/run-action.js";
-import { createWorkspace, type Workspace } from "../harness/workspace.js";
+} from "../../tools/lab/lab.js";
+import { runAction } from "../../tools/runner/run-action.js";
+import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
 
 const BASELINE = "1.1.0";
 const GOOD = "1.1.1";

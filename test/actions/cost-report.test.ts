@@ -2,20 +2,25 @@
 // pull request comments (each behaviour, late runs, forks), CI minutes, budgets, and digests of
 // the real FOCUS sample, its Parquet twin and a generated multi-million-row export.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import { startReceiver } from "../notify/servers.js";
+import { startReceiver } from "../support/receivers.js";
 import { execFileSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { once } from "node:events";
-import { startHttpServer, type FixtureServer } from "../harness/http-fixtures.js";
-import { examplePayload, ROOT, runAction, type ActionResult } from "../harness/run-action.js";
-import { createWorkspace, type Workspace } from "../harness/workspace.js";
+import { startHttpServer, type FixtureServer } from "../support/http-fixtures.js";
+import {
+  examplePayload,
+  ROOT,
+  runAction,
+  type ActionResult,
+} from "../../tools/runner/run-action.js";
+import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
 import {
   startGitHubStandIn,
   type GitHubStandIn,
   type JsonObject,
-} from "../github-standin/index.js";
+} from "../../tools/github-standin/index.js";
 
 const REPO = "octo-org/demo-api";
 const PR = 42;

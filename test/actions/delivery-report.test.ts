@@ -9,9 +9,9 @@ import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 import { seedHistory } from "../fixtures/dora/history.js";
-import { ROOT, runAction, type ActionResult } from "../harness/run-action.js";
+import { ROOT, runAction, type ActionResult } from "../../tools/runner/run-action.js";
 
 const REPOSITORY = "octo-org/demo-api";
 let github: GitHubStandIn;

@@ -7,7 +7,7 @@ import { appendFile, cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 import {
   Cleanup,
   killLabProcesses,
@@ -19,9 +19,9 @@ import {
   seedDeployment,
   startLoad,
   type LoadRun,
-} from "../harness/lab.js";
-import { ROOT, runAction, type ActionResult } from "../harness/run-action.js";
-import { startReceiver } from "../notify/servers.js";
+} from "../../tools/lab/lab.js";
+import { ROOT, runAction, type ActionResult } from "../../tools/runner/run-action.js";
+import { startReceiver } from "../support/receivers.js";
 
 const REPOSITORY = "octo-org/demo-api";
 const cleanup = new Cleanup();

@@ -1,9 +1,9 @@
 // env-config's protection mode through its bundle, against the GitHub stand-in: plan, apply,
 // idempotence, a token without administration rights, and an unknown reviewer.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import { runAction, type ActionResult } from "../harness/run-action.js";
-import { createWorkspace, type Workspace } from "../harness/workspace.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
+import { runAction, type ActionResult } from "../../tools/runner/run-action.js";
+import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 
 const REPOSITORY = "octo-org/demo-api";
 const TOKEN = "ghs_protectionTestToken0123456789";

@@ -1,8 +1,8 @@
 // env-config's secrets from a workflow's `secrets` context, and the redacted render that pull
 // request checks use when secrets are not available (pull requests from forks).
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import { runAction } from "../harness/run-action.js";
-import { createWorkspace, type Workspace } from "../harness/workspace.js";
+import { runAction } from "../../tools/runner/run-action.js";
+import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
 
 const SECRET = "from-the-secrets-context-5d2a";
 const OTHER = "unused-but-masked-93c1";

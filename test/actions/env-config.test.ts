@@ -4,8 +4,8 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { examplePayload, runAction, type ActionResult } from "../harness/run-action.js";
-import { createWorkspace, type Workspace } from "../harness/workspace.js";
+import { examplePayload, runAction, type ActionResult } from "../../tools/runner/run-action.js";
+import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
 
 const SECRET = "pA55-w0rd-7f3c9e1d";
 const OTHER_SECRET = "second-s3cret-value-91";

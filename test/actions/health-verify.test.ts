@@ -9,9 +9,9 @@ import {
   startHttpsServer,
   type Certificates,
   type FixtureServer,
-} from "../harness/http-fixtures.js";
-import { runAction } from "../harness/run-action.js";
-import { createWorkspace, type Workspace } from "../harness/workspace.js";
+} from "../support/http-fixtures.js";
+import { runAction } from "../../tools/runner/run-action.js";
+import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
 
 const TOKEN = "hv-token-5d0c2a9e7b";
 

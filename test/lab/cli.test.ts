@@ -15,7 +15,7 @@ import {
   waitUntil,
   type LabCliResult,
   type LabState,
-} from "../harness/lab.js";
+} from "../../tools/lab/lab.js";
 
 let dir: string;
 const lab = (args: string[], env?: Record<string, string>): Promise<LabCliResult> =>

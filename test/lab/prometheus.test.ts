@@ -14,7 +14,7 @@ import {
   startService,
   type PrometheusServer,
   type Sample,
-} from "../harness/lab.js";
+} from "../../tools/lab/lab.js";
 
 const cleanup = new Cleanup();
 let prometheus: PrometheusServer;

@@ -12,7 +12,7 @@ import {
   startService,
   type NginxRouter,
   type ServiceInstance,
-} from "../harness/lab.js";
+} from "../../tools/lab/lab.js";
 
 const cleanup = new Cleanup();
 let dir: string;

@@ -10,7 +10,7 @@ import {
   startService,
   versionBehaviour,
   type ServiceInstance,
-} from "../harness/lab.js";
+} from "../../tools/lab/lab.js";
 
 const cleanup = new Cleanup();
 afterAll(() => cleanup.run());

@@ -12,14 +12,14 @@ import { notifyPlan, planDeliveries } from "../../src/notify/plan.js";
 import { deployMetricsDelivery } from "../../src/deploy/pushgateway-metrics.js";
 import { NotifySchema } from "../../src/schema/notify.js";
 import { waitUntil } from "../../lab/lib/processes.mjs";
-import { Cleanup } from "../harness/lab.js";
+import { Cleanup } from "../../tools/lab/lab.js";
 import {
   startAlertmanager,
   startPushgateway,
   startReceiver,
   type RealServer,
   type Receiver,
-} from "./servers.js";
+} from "../support/receivers.js";
 
 const cleanup = new Cleanup();
 let dir: string;
@@ -235,12 +235,18 @@ describe("Pushgateway", () => {
       finishedAtMs: Date.parse("2025-03-01T10:00:00Z"),
     };
     const first = await deliverWithRetry(
-      await deployMetricsDelivery(pushgateway.url, { ...figures, report: report("rolled-back", "1.2.0") }),
+      await deployMetricsDelivery(pushgateway.url, {
+        ...figures,
+        report: report("rolled-back", "1.2.0"),
+      }),
       { send: sendHttp, policy: fast },
     );
     expect(first).toMatchObject({ ok: true, status: 200 });
     const second = await deliverWithRetry(
-      await deployMetricsDelivery(pushgateway.url, { ...figures, report: report("deployed", "1.2.1") }),
+      await deployMetricsDelivery(pushgateway.url, {
+        ...figures,
+        report: report("deployed", "1.2.1"),
+      }),
       { send: sendHttp, policy: fast },
     );
     expect(second).toMatchObject({ ok: true });

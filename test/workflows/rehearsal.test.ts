@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 import {
   Cleanup,
   killLabProcesses,
@@ -18,11 +18,16 @@ import {
   labVariables,
   seedDeployment,
   startLoad,
-} from "../harness/lab.js";
-import { ROOT } from "../harness/run-action.js";
-import { runWorkflow, type ExecutorOptions, type JobRun, type WorkflowRun } from "./executor.js";
-import type { Json } from "./expressions.js";
-import { matrixCombinations } from "./job-runner.js";
+} from "../../tools/lab/lab.js";
+import { ROOT } from "../../tools/runner/run-action.js";
+import {
+  runWorkflow,
+  type ExecutorOptions,
+  type JobRun,
+  type WorkflowRun,
+} from "../../tools/rehearsal/executor.js";
+import type { Json } from "../../tools/rehearsal/expressions.js";
+import { matrixCombinations } from "../../tools/rehearsal/job-runner.js";
 
 const REPOSITORY = "octo-org/demo-api";
 const DEPLOY_WORKFLOW = ".github/workflows/deploy.yml";

@@ -4,15 +4,15 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../harness/run-action.js";
+import { ROOT } from "../../tools/runner/run-action.js";
 import {
   checkWiring,
   wiringContext,
   type Finding,
   type Rule,
   type WiringContext,
-} from "./wiring.js";
-import { loadWorkflow } from "./workflow-file.js";
+} from "../../tools/rehearsal/wiring.js";
+import { loadWorkflow } from "../../tools/rehearsal/workflow-file.js";
 
 const FILES = [".github/workflows", "examples"].flatMap((dir) =>
   readdirSync(join(ROOT, dir))

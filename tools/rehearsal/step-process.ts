@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseFileCommands } from "../harness/run-action.js";
+import { parseFileCommands } from "../runner/run-action.js";
 
 export interface StepProcessResult {
   exitCode: number | null;

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { isLabProcess, labStatus, readState } from "../../lab/lib/index.mjs";
 import type { GitHubClient } from "../../src/runtime/github.js";
-import { ROOT } from "./run-action.js";
+import { ROOT } from "../runner/run-action.js";
 
 export * from "../../lab/lib/index.mjs";
 

@@ -1,9 +1,13 @@
 // The GitHub stand-in itself, over real HTTP with Node's fetch: it holds requests to the OpenAPI
 // description, keeps GitHub's state rules, injects faults on demand and checks its own answers.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
-import { startGitHubStandIn, type GitHubStandIn, type JsonObject } from "./github-standin/index.js";
-import { matchRoute } from "./github-standin/routes.js";
-import { loadSpec } from "./github-standin/spec.js";
+import {
+  startGitHubStandIn,
+  type GitHubStandIn,
+  type JsonObject,
+} from "../../tools/github-standin/index.js";
+import { matchRoute } from "../../tools/github-standin/routes.js";
+import { loadSpec } from "../../tools/github-standin/spec.js";
 
 let github: GitHubStandIn;
 

@@ -1,4 +1,4 @@
-// A test-only workflow executor over GitHub's own parser (@actions/workflow-parser) and expression
+// A local workflow executor over GitHub's own parser (@actions/workflow-parser) and expression
 // evaluator (@actions/expressions): runs a workflow's job graph locally, in dependency order, and
 // records what a runner would show. See docs/rehearsal.md.
 import type { WorkflowJob } from "@actions/workflow-parser/model/workflow-template";

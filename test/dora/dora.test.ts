@@ -12,7 +12,7 @@ import {
 import { formatFrequency, formatHours, renderHtml, renderSummary } from "../../src/dora/render.js";
 import { niceMax } from "../../src/dora/svg.js";
 import { createGitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 import { seedHistory, WINDOW_DAYS } from "../fixtures/dora/history.js";
 
 const REPOSITORY = "octo-org/demo-api";

@@ -7,7 +7,7 @@ import {
   type GitHubClientOptions,
 } from "../../src/runtime/github.js";
 import { ConfigurationError } from "../../src/shared/errors.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 
 const REPO = { owner: "octo", repo: "app" };
 

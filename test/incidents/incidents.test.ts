@@ -6,7 +6,7 @@ import { deployEvidence, incidentCause } from "../../src/deploy/incident-evidenc
 import { reportIncident, resolveIncidents } from "../../src/incidents/incidents.js";
 import { incidentBody } from "../../src/incidents/render.js";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../github-standin/index.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 
 const REPOSITORY = "octo-org/demo-api";
 const repository = { owner: "octo-org", repo: "demo-api" };

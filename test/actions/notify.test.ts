@@ -1,10 +1,10 @@
 // health-verify and canary-gate send their events to the environment's notify channels: a failed
 // verification, an inconclusive gate. Through the bundles, to a receiver the test runs.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import { json, startHttpServer, type FixtureServer } from "../harness/http-fixtures.js";
-import { runAction } from "../harness/run-action.js";
-import { createWorkspace, type Workspace } from "../harness/workspace.js";
-import { startReceiver, type Receiver } from "./servers.js";
+import { json, startHttpServer, type FixtureServer } from "../support/http-fixtures.js";
+import { runAction } from "../../tools/runner/run-action.js";
+import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
+import { startReceiver, type Receiver } from "../support/receivers.js";
 
 let receiver: Receiver;
 let metrics: FixtureServer;
