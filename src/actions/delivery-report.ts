@@ -3,15 +3,15 @@
 // summary, a JSON output and a self-contained HTML dashboard.
 import { resolve } from "node:path";
 import * as z from "zod/mini";
-import { fetchChanges, fetchHistory } from "../dora/github.js";
-import { environmentMetrics, parseWindow } from "../dora/metrics.js";
-import { renderHtml, renderSummary, type DeliveryReport } from "../dora/render.js";
-import { ConfigurationError } from "../shared/errors.js";
+import { parseWindow } from "../dora/metrics.js";
+import { renderHtml, renderSummary } from "../dora/render.js";
+import { buildDeliveryReport } from "../dora/report.js";
 import { writeFileAtomic } from "../runtime/files.js";
 import { createGitHubClient } from "../runtime/github.js";
 import { readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
-import { appendSummary, logInfo, registerSecret, setOutput } from "../runtime/runner.js";
+import type { StepContext } from "../runtime/step.js";
+import { ConfigurationError } from "../shared/errors.js";
 
 const Inputs = z.object({
   window: z._default(
@@ -30,62 +30,44 @@ const Inputs = z.object({
   token: z.optional(z.string()),
 });
 
-async function main(): Promise<void> {
-  const inputs = readInputs(Inputs, process.env, ["token"]);
-  const token = inputs.token ?? process.env.GITHUB_TOKEN;
-  if (!token)
+interface Outputs {
+  report: string;
+  "output-file": string;
+}
+
+async function main(step: StepContext): Promise<void> {
+  const inputs = readInputs(Inputs, step.env, ["token"]);
+  const token = inputs.token ?? step.env.GITHUB_TOKEN;
+  if (!token) {
     throw new ConfigurationError({
       path: 'input "token"',
       message: "a token is required to read deployments: pass github.token (the default)",
     });
-  registerSecret(token);
-  const fullName = inputs.repository ?? process.env.GITHUB_REPOSITORY ?? "";
-  const [owner, repo] = fullName.split("/");
-  if (!owner || !repo)
+  }
+  step.secrets.add(token);
+  const [owner, repo] = (inputs.repository ?? step.env.GITHUB_REPOSITORY ?? "").split("/");
+  if (!owner || !repo) {
     throw new ConfigurationError({
       path: 'input "repository"',
       message: "no repository: set the input or GITHUB_REPOSITORY",
     });
-  const repository = { owner, repo };
-  const client = createGitHubClient({ token });
-
-  const length = parseWindow(inputs.window) as number;
-  const endMs = Date.now();
-  const window = { startMs: endMs - length, endMs };
-  // One window's worth before the window: the first deployments in it need one to compare with.
-  const sinceMs = window.startMs - length;
-  const wanted = inputs.environments?.split(/[\s,]+/).filter(Boolean);
-  const history = wanted
-    ? (
-        await Promise.all(
-          wanted.map((environment) => fetchHistory(client, repository, { environment, sinceMs })),
-        )
-      ).flat()
-    : await fetchHistory(client, repository, { sinceMs });
-  const changes = await fetchChanges(client, repository, history, window.startMs);
-  const environments =
-    wanted ?? [...new Set(history.map((deployment) => deployment.environment))].sort();
-  const report: DeliveryReport = {
-    repository: `${owner}/${repo}`,
-    window: {
-      text: inputs.window,
-      start: new Date(window.startMs).toISOString(),
-      end: new Date(endMs).toISOString(),
-    },
-    environments: environments.map((environment) =>
-      environmentMetrics(environment, history, changes, window),
-    ),
-  };
-  logInfo(
-    `${history.length} deployment(s) read; ${report.environments.map((metrics) => `${metrics.environment}: ${metrics.deployments} in the window`).join(", ") || "no environments"}`,
-  );
-
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const file = resolve(workspace, inputs["output-file"]);
+  }
+  const { report, deploymentsRead } = await buildDeliveryReport(createGitHubClient({ token }), {
+    repository: { owner, repo },
+    window: { text: inputs.window, lengthMs: parseWindow(inputs.window) as number },
+    ...(inputs.environments
+      ? { environments: inputs.environments.split(/[\s,]+/).filter(Boolean) }
+      : {}),
+    endMs: Date.now(),
+  });
+  const counts = report.environments
+    .map((metrics) => `${metrics.environment}: ${metrics.deployments} in the window`)
+    .join(", ");
+  step.log.info(`${deploymentsRead} deployment(s) read; ${counts || "no environments"}`);
+  const file = resolve(step.workspace, inputs["output-file"]);
   await writeFileAtomic(file, renderHtml(report));
-  setOutput("report", JSON.stringify(report));
-  setOutput("output-file", file);
-  await appendSummary(renderSummary(report));
+  step.setOutputs<Outputs>({ report: JSON.stringify(report), "output-file": file });
+  await step.appendSummary(renderSummary(report));
 }
 
 await runAction("delivery-report", main);

@@ -2,7 +2,7 @@
 // else through the contents API.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 
 const run = promisify(execFile);
 const YAML_FILE = /\.ya?ml$/;
@@ -53,7 +53,7 @@ interface ContentEntry {
 /** The same through `GET /repos/{owner}/{repo}/contents/{path}?ref=`. */
 export async function readBaseFromApi(
   client: GitHubClient,
-  repository: { owner: string; repo: string },
+  repository: Repository,
   dir: string,
   ref: string,
 ): Promise<BaseFiles> {

@@ -1,6 +1,6 @@
 // Reading the jobs of workflow runs from the Actions API for pricing (`/actions/runs/{id}/jobs`;
 // the older run `timing` endpoints are closing down). Shared by pull request and digest modes.
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 import type { JobRecord } from "./ci-cost.js";
 import type { Notice } from "./notice.js";
 
@@ -17,7 +17,7 @@ interface JobSummary {
 /** Every job of every run (each attempt's jobs: `filter: all`), as the pricing reads them. */
 export async function jobsOfRuns(
   client: GitHubClient,
-  repository: { owner: string; repo: string },
+  repository: Repository,
   runIds: readonly number[],
 ): Promise<JobRecord[]> {
   const jobs: JobRecord[] = [];

@@ -1,5 +1,5 @@
 // One issue per digest period, found again by a hidden marker: created once, then updated in place.
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 
 export const DIGEST_LABEL = "cost-digest";
 
@@ -23,7 +23,7 @@ export interface DigestIssueOutcome {
 /** Creates the period's issue, or updates the one a previous run created (open or closed). */
 export async function publishDigestIssue(
   client: GitHubClient,
-  repository: { owner: string; repo: string },
+  repository: Repository,
   periodKey: string,
   title: string,
   markdown: string,

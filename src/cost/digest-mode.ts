@@ -2,7 +2,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { isAbsolute, join, matchesGlob, relative, resolve, sep } from "node:path";
 import { ConfigurationError, throwIfProblems, type Problem } from "../shared/errors.js";
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment } from "../config/layering.js";
 import { resolveBudget, type ResolvedBudget } from "./budget.js";
@@ -64,7 +64,7 @@ export interface DigestSettings {
   commitmentDiscount?: number;
   ci?: {
     client: GitHubClient;
-    repository: { owner: string; repo: string };
+    repository: Repository;
     rateCards: readonly RateCard[];
     overlay: RateOverlay;
   };

@@ -1,6 +1,6 @@
 // Pull request mode: price base and head, add the pull request's CI minutes, advise, and comment.
 import { ConfigurationError } from "../shared/errors.js";
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { readBaseFromApi, readBaseFromGit, type BaseFiles } from "./base-ref.js";
 import type { Catalog } from "./catalog.js";
@@ -57,7 +57,7 @@ export interface PullRequestSettings {
   directory: EnvironmentDirectory;
   /** The config directory relative to the workspace, as git and the contents API name it. */
   configPath: string;
-  repository: { owner: string; repo: string };
+  repository: Repository;
   event: PullRequestEvent;
   baseRef?: string;
   catalog: Catalog;

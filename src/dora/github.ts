@@ -1,12 +1,7 @@
 // Reading the deployment history and the commits each deployment brought from GitHub: the
 // Deployments API (deployments, their statuses) and the compare API.
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 import { leadTimeBases, type HistoryDeployment, type State } from "./metrics.js";
-
-export interface Repository {
-  owner: string;
-  repo: string;
-}
 
 const CONCURRENCY = 8;
 

@@ -1,7 +1,7 @@
 // The protection rules on GitHub: reading them, resolving reviewer names to ids, writing a plan.
 // A plan is written as one PUT of the environment, then branch and tag patterns created and deleted.
 import { ConfigurationError, type Problem } from "../shared/errors.js";
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 import type { DeclaredReviewer, ReviewerRef } from "./declared.js";
 import { PROTECTION } from "./declared.js";
 import {
@@ -15,11 +15,6 @@ import {
   type LiveProtection,
   type Reviewer,
 } from "./plan.js";
-
-export interface Repository {
-  owner: string;
-  repo: string;
-}
 
 /** What applying needs, and why the workflow's own token cannot do it. */
 export const ADMINISTRATION_NEEDED =

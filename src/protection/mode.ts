@@ -3,14 +3,13 @@
 import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { layerEnvironment } from "../config/layering.js";
 import { ConfigurationError, type Problem } from "../shared/errors.js";
-import type { GitHubClient } from "../runtime/github.js";
+import type { GitHubClient, Repository } from "../runtime/github.js";
 import { declaredProtection, type DeclaredProtection } from "./declared.js";
 import {
   applyEnvironmentPlan,
   readLiveProtection,
   resolveReviewers,
   reviewersFor,
-  type Repository,
 } from "./github.js";
 import { drifted, planEnvironment, type Change, type EnvironmentPlan } from "./plan.js";
 import type { ProtectionAction } from "./report.js";
