@@ -1,7 +1,7 @@
 // Deploy hooks: the commands that drive the target (a VM fleet, Kubernetes, a PaaS, the lab).
 // Values are substituted shell-quoted, so a version string can never inject a command, and are
 // also exported to the hook as SHIPGATE_* variables.
-import { placeholders } from "../shared/template.js";
+import { formatPlaceholders, placeholders, replacePlaceholders } from "../shared/template.js";
 
 export const HOOKS = ["deploy", "traffic", "promote", "rollback"] as const;
 export type HookKind = (typeof HOOKS)[number];
@@ -21,7 +21,9 @@ const NAMES: readonly (keyof HookValues)[] = [
   "weight",
   "environment",
 ];
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g;
+
+/** The placeholders a hook may use, as messages list them. */
+export const HOOK_PLACEHOLDERS = formatPlaceholders(NAMES);
 
 /** POSIX single-quoting: the value is one word whatever it holds. */
 export function shellQuote(value: string): string {
@@ -35,12 +37,10 @@ export function unknownPlaceholders(template: string): string[] {
 
 /** The command with every placeholder replaced by its shell-quoted value. */
 export function renderHook(template: string, values: HookValues): string {
-  return template.replace(PLACEHOLDER, (match, name: string) => {
+  return replacePlaceholders(template, (name, written) => {
     const value = (values as unknown as Record<string, string | undefined>)[name];
     if (value === undefined)
-      throw new Error(
-        `unknown placeholder ${match} in hook: use ${NAMES.map((known) => `{{ ${known} }}`).join(", ")}`,
-      );
+      throw new Error(`unknown placeholder ${written} in hook: use ${HOOK_PLACEHOLDERS}`);
     return shellQuote(value);
   });
 }

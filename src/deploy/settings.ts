@@ -1,14 +1,19 @@
 // Deploy settings: the environment's `deploy` section under the action's inputs, validated at
 // start (strategy, steps, hooks and their placeholders, slots, timeouts) so a mistake fails the
 // run before anything is deployed.
-import { DeploySectionSchema, STRATEGIES, type Strategy } from "../schema/deploy.js";
+import {
+  DeploySectionSchema,
+  STRATEGIES,
+  type DeploySection,
+  type Strategy,
+} from "../schema/deploy.js";
 import { formatKeyPath } from "../config/yaml-source.js";
 import { parseDuration } from "../shared/duration.js";
 import type { Problem } from "../shared/errors.js";
+import { formatPlaceholders } from "../shared/template.js";
 import { issuesToProblems } from "../shared/validation.js";
-import { HOOKS, unknownPlaceholders, type HookKind } from "./hooks.js";
+import { HOOK_PLACEHOLDERS, HOOKS, unknownPlaceholders, type HookKind } from "./hooks.js";
 
-/** What the inputs may set; each wins over the section. */
 export type { Strategy } from "../schema/deploy.js";
 export type OnInconclusive = "rollback" | "hold";
 
@@ -50,6 +55,16 @@ export function parseSteps(value: string | readonly number[]): number[] | string
   return steps;
 }
 
+type Locate = (path: readonly (string | number)[]) => Problem["at"];
+
+/** The section and the inputs over it, where to point a problem, and the problems found so far. */
+interface Layers {
+  file: DeploySection;
+  overrides: DeployOverrides;
+  locate: Locate;
+  problems: Problem[];
+}
+
 /**
  * Layers the inputs over the environment's deploy section and validates the result: every problem
  * is named by its input or key (with the file and line for the section).
@@ -57,9 +72,8 @@ export function parseSteps(value: string | readonly number[]): number[] | string
 export function resolveDeploySettings(
   section: unknown,
   overrides: DeployOverrides,
-  locate: (path: readonly (string | number)[]) => Problem["at"],
+  locate: Locate,
 ): DeploySettings | { problems: Problem[] } {
-  const problems: Problem[] = [];
   const parsed = DeploySectionSchema.safeParse(section ?? {});
   if (!parsed.success) {
     return {
@@ -70,81 +84,119 @@ export function resolveDeploySettings(
       ),
     };
   }
-  const file = parsed.data;
-  const where = (input: string, key: (string | number)[]): Pick<Problem, "path" | "at"> =>
-    (overrides as unknown as Record<string, unknown>)[input] !== undefined
-      ? { path: `input "${input}"` }
-      : { path: formatKeyPath(["deploy", ...key]), at: locate(["deploy", ...key]) };
-
-  const strategyText = overrides.strategy ?? file.strategy ?? "rolling";
-  if (!(STRATEGIES as readonly string[]).includes(strategyText))
-    problems.push({
-      ...where("strategy", ["strategy"]),
-      message: `unknown strategy "${strategyText}": use rolling, blue-green or canary`,
-    });
-  const onInconclusive = overrides["on-inconclusive"] ?? file["on-inconclusive"] ?? "rollback";
-  if (onInconclusive !== "rollback" && onInconclusive !== "hold")
-    problems.push({
-      path: 'input "on-inconclusive"',
-      message: `expected rollback or hold, got "${onInconclusive}"`,
-    });
-
-  const steps = parseSteps(overrides.steps ?? file.steps ?? "10,25,50,100");
-  if (typeof steps === "string") problems.push({ ...where("steps", ["steps"]), message: steps });
-
-  const ms = (input: "timeout" | "switch-buffer", fallback: string): number => {
-    const text = overrides[input] ?? file[input] ?? fallback;
-    try {
-      if (/^\s*[\d.]+\s*$/.test(text))
-        throw new Error(`"${text}" needs a unit, such as ${text.trim()}s`);
-      return parseDuration(text);
-    } catch (error) {
-      problems.push({ ...where(input, [input]), message: (error as Error).message });
-      return 0;
-    }
-  };
-  const hookTimeoutMs = ms("timeout", "10m");
-  const switchBufferMs = ms("switch-buffer", "0s");
-
-  const hooks: Partial<Record<HookKind, string>> = {};
-  for (const kind of HOOKS) {
-    const command = overrides.hooks[kind] ?? file.hooks?.[kind];
-    if (command === undefined || command.trim() === "") continue;
-    const unknown = unknownPlaceholders(command);
-    if (unknown.length > 0) {
-      const at =
-        overrides.hooks[kind] !== undefined
-          ? { path: `input "${kind}-command"` }
-          : { path: `deploy.hooks.${kind}`, at: locate(["deploy", "hooks", kind]) };
-      problems.push({
-        ...at,
-        message: `unknown placeholder ${unknown.map((name) => `{{ ${name} }}`).join(", ")}: use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}`,
-      });
-    }
-    hooks[kind] = command;
-  }
-  if (!hooks.deploy)
-    problems.push({
-      path: 'input "deploy-command"',
-      message:
-        "no deploy hook: give the deploy-command input or deploy.hooks.deploy in the environment file",
-    });
-  const strategy = strategyText as Strategy;
-  if ((strategy === "canary" || strategy === "blue-green") && !hooks.traffic) {
-    problems.push({
-      path: 'input "traffic-command"',
-      message: `the ${strategy} strategy moves traffic: give the traffic-command input or deploy.hooks.traffic`,
-    });
-  }
-  if (problems.length > 0) return { problems };
+  const layers: Layers = { file: parsed.data, overrides, locate, problems: [] };
+  const strategy = chooseStrategy(layers);
+  const onInconclusive = chooseOnInconclusive(layers);
+  const steps = chooseSteps(layers);
+  const hookTimeoutMs = durationMs(layers, "timeout", "10m");
+  const switchBufferMs = durationMs(layers, "switch-buffer", "0s");
+  const hooks = chooseHooks(layers);
+  requireHooks(layers, strategy, hooks);
+  if (layers.problems.length > 0) return { problems: layers.problems };
   return {
-    strategy,
-    steps: steps as number[],
-    slots: file.slots ?? ["blue", "green"],
-    slotUrls: file["slot-urls"] ?? {},
+    strategy: strategy as Strategy,
+    steps,
+    slots: layers.file.slots ?? ["blue", "green"],
+    slotUrls: layers.file["slot-urls"] ?? {},
     hooks,
     hookTimeoutMs,
     switchBufferMs,
     onInconclusive: onInconclusive as OnInconclusive,
   };
+}
+
+/** Where a problem with a setting points: the input when one was given, else the section's key. */
+function placeOf(layers: Layers, input: string): Pick<Problem, "path" | "at"> {
+  return (layers.overrides as unknown as Record<string, unknown>)[input] !== undefined
+    ? { path: `input "${input}"` }
+    : { path: formatKeyPath(["deploy", input]), at: layers.locate(["deploy", input]) };
+}
+
+function chooseStrategy(layers: Layers): string {
+  const strategy = layers.overrides.strategy ?? layers.file.strategy ?? "rolling";
+  if (!(STRATEGIES as readonly string[]).includes(strategy))
+    layers.problems.push({
+      ...placeOf(layers, "strategy"),
+      message: `unknown strategy "${strategy}": use rolling, blue-green or canary`,
+    });
+  return strategy;
+}
+
+function chooseOnInconclusive(layers: Layers): string {
+  const choice =
+    layers.overrides["on-inconclusive"] ?? layers.file["on-inconclusive"] ?? "rollback";
+  if (choice !== "rollback" && choice !== "hold")
+    layers.problems.push({
+      path: 'input "on-inconclusive"',
+      message: `expected rollback or hold, got "${choice}"`,
+    });
+  return choice;
+}
+
+function chooseSteps(layers: Layers): number[] {
+  const steps = parseSteps(layers.overrides.steps ?? layers.file.steps ?? "10,25,50,100");
+  if (typeof steps !== "string") return steps;
+  layers.problems.push({ ...placeOf(layers, "steps"), message: steps });
+  return [];
+}
+
+/**
+ * A duration setting in milliseconds. A bare number is refused here, though parseDuration reads it
+ * as milliseconds: `timeout: 10` is far more likely meant as seconds or minutes.
+ */
+function durationMs(layers: Layers, input: "timeout" | "switch-buffer", fallback: string): number {
+  const text = layers.overrides[input] ?? layers.file[input] ?? fallback;
+  try {
+    if (/^\s*[\d.]+\s*$/.test(text))
+      throw new Error(`"${text}" needs a unit, such as ${text.trim()}s`);
+    return parseDuration(text);
+  } catch (error) {
+    layers.problems.push({ ...placeOf(layers, input), message: (error as Error).message });
+    return 0;
+  }
+}
+
+/** The hooks given (an input wins over the section), each checked for unknown placeholders. */
+function chooseHooks(layers: Layers): Partial<Record<HookKind, string>> {
+  const hooks: Partial<Record<HookKind, string>> = {};
+  for (const kind of HOOKS) {
+    const command = layers.overrides.hooks[kind] ?? layers.file.hooks?.[kind];
+    if (command === undefined || command.trim() === "") continue;
+    checkPlaceholders(layers, kind, command);
+    hooks[kind] = command;
+  }
+  return hooks;
+}
+
+function checkPlaceholders(layers: Layers, kind: HookKind, command: string): void {
+  const unknown = unknownPlaceholders(command);
+  if (unknown.length === 0) return;
+  const at =
+    layers.overrides.hooks[kind] !== undefined
+      ? { path: `input "${kind}-command"` }
+      : { path: `deploy.hooks.${kind}`, at: layers.locate(["deploy", "hooks", kind]) };
+  layers.problems.push({
+    ...at,
+    message: `unknown placeholder ${formatPlaceholders(unknown)}: use ${HOOK_PLACEHOLDERS}`,
+  });
+}
+
+/** Every strategy deploys through the deploy hook; canary and blue-green also move traffic. */
+function requireHooks(
+  layers: Layers,
+  strategy: string,
+  hooks: Partial<Record<HookKind, string>>,
+): void {
+  if (!hooks.deploy)
+    layers.problems.push({
+      path: 'input "deploy-command"',
+      message:
+        "no deploy hook: give the deploy-command input or deploy.hooks.deploy in the environment file",
+    });
+  if ((strategy === "canary" || strategy === "blue-green") && !hooks.traffic) {
+    layers.problems.push({
+      path: 'input "traffic-command"',
+      message: `the ${strategy} strategy moves traffic: give the traffic-command input or deploy.hooks.traffic`,
+    });
+  }
 }

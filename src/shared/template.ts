@@ -10,6 +10,22 @@ export function placeholders(template: string): string[] {
   return [...new Set([...template.matchAll(PLACEHOLDER)].map((match) => match[1] ?? ""))];
 }
 
+/** Names written as placeholders, for messages: `{{ version }}, {{ slot }}`. */
+export function formatPlaceholders(names: readonly string[]): string {
+  return names.map((name) => `{{ ${name} }}`).join(", ");
+}
+
+/**
+ * Replaces every placeholder with what `replacement` returns for its name; `written` is the
+ * placeholder as the template spells it, for a caller's own message about it.
+ */
+export function replacePlaceholders(
+  template: string,
+  replacement: (name: string, written: string) => string,
+): string {
+  return template.replace(PLACEHOLDER, (written, name: string) => replacement(name, written));
+}
+
 /**
  * Substitutes every placeholder. A placeholder that is unknown or has no value is an error naming
  * it: a query must never run with a hole in it (an empty `version=""` matches nothing, silently).
@@ -19,11 +35,9 @@ export function renderTemplate(template: string, values: TemplateValues): string
   if (missing.length > 0) {
     const known = Object.keys(values).filter((name) => values[name] !== undefined);
     throw new Error(
-      `${missing.map((name) => `{{ ${name} }}`).join(", ")} ${missing.length === 1 ? "has" : "have"} no value` +
-        (known.length > 0
-          ? ` (known here: ${known.map((name) => `{{ ${name} }}`).join(", ")})`
-          : ""),
+      `${formatPlaceholders(missing)} ${missing.length === 1 ? "has" : "have"} no value` +
+        (known.length > 0 ? ` (known here: ${formatPlaceholders(known)})` : ""),
     );
   }
-  return template.replace(PLACEHOLDER, (_match, name: string) => values[name] ?? "");
+  return replacePlaceholders(template, (name) => values[name] ?? "");
 }
