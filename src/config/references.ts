@@ -22,6 +22,9 @@ export interface Resolution {
 /** Where references read from: the process environment, in an action. */
 export type VariableLookup = (name: string) => string | undefined;
 
+/** How a problem names the string it is in. */
+export type DescribePath = (path: KeyPath) => Pick<Problem, "path" | "at">;
+
 export interface ResolveOptions {
   /** Where `${secret:NAME}` reads from, when not from `lookup` (a JSON of the workflow's secrets). */
   secretLookup?: VariableLookup;
@@ -46,73 +49,44 @@ export function mentionsSecret(text: string): boolean {
 export function resolveReferences(
   value: unknown,
   lookup: VariableLookup,
-  describePath: (path: KeyPath) => Pick<Problem, "path" | "at"> = (path) => ({
-    path: formatKeyPath(path),
-  }),
+  describePath: DescribePath = (path) => ({ path: formatKeyPath(path) }),
   options: ResolveOptions = {},
 ): Resolution {
-  const secrets = new Set<string>();
-  const secretPaths: KeyPath[] = [];
-  const problems: Problem[] = [];
-
-  const resolveString = (text: string, path: KeyPath): { value: string; redacted: string } => {
-    let hasSecret = false;
-    const substitute = (redact: boolean) =>
-      text.replace(TOKEN, (token, kind?: string, name?: string, unterminated?: string) => {
-        if (token === "$${") return "${";
-        if (unterminated) {
-          if (!redact)
-            problems.push({
-              ...describePath(path),
-              message: `unterminated reference ${JSON.stringify(token)}: expected \${${unterminated}:NAME}`,
-            });
-          return token;
-        }
-        const reference = `\${${kind}:${name}}`;
-        if (!name || !VARIABLE_NAME.test(name)) {
-          if (!redact)
-            problems.push({
-              ...describePath(path),
-              message: `invalid reference ${reference}: NAME must be letters, digits and underscores, not starting with a digit`,
-            });
-          return token;
-        }
-        const resolved =
-          kind === "secret" ? (options.secretLookup?.(name) ?? lookup(name)) : lookup(name);
-        if (kind === "secret") {
-          hasSecret = true;
-          if (resolved === undefined || resolved === "") {
-            if (options.unsetSecrets === "redact") return MASK;
-            if (!redact)
-              problems.push({
-                ...describePath(path),
-                message: `secret ${reference} is not set or empty: pass it to the step as env ${name}: \${{ secrets.${name} }}`,
-              });
-            return MASK;
-          }
-          if (!redact) secrets.add(resolved);
-          return redact ? MASK : resolved;
-        }
-        if (resolved === undefined) {
-          if (!redact)
-            problems.push({
-              ...describePath(path),
-              message: `environment variable ${reference} is not set`,
-            });
-          return "";
-        }
-        return resolved;
-      });
-    const resolved = substitute(false);
-    const redacted = substitute(true);
-    if (hasSecret) secretPaths.push(path);
-    return { value: resolved, redacted };
+  const resolver = new ReferenceResolver(lookup, describePath, options);
+  const { value: resolved, redacted } = resolver.walk(value, []);
+  return {
+    value: resolved,
+    redacted,
+    secrets: [...resolver.secrets],
+    secretPaths: resolver.secretPaths,
+    problems: resolver.problems,
   };
+}
 
-  const walk = (node: unknown, path: KeyPath): { value: unknown; redacted: unknown } => {
-    if (typeof node === "string") return resolveString(node, path);
+interface Resolved {
+  value: unknown;
+  redacted: unknown;
+}
+
+/** Reports a problem with the string being resolved (a no-op in the redacted pass). */
+type Report = (message: string) => void;
+
+/** One resolution of a value: where references read from, and what it gathers on the way. */
+class ReferenceResolver {
+  readonly secrets = new Set<string>();
+  readonly secretPaths: KeyPath[] = [];
+  readonly problems: Problem[] = [];
+
+  constructor(
+    private readonly lookup: VariableLookup,
+    private readonly describePath: DescribePath,
+    private readonly options: ResolveOptions,
+  ) {}
+
+  walk(node: unknown, path: KeyPath): Resolved {
+    if (typeof node === "string") return this.resolveString(node, path);
     if (Array.isArray(node)) {
-      const items = node.map((item, index) => walk(item, [...path, index]));
+      const items = node.map((item, index) => this.walk(item, [...path, index]));
       return {
         value: items.map((item) => item.value),
         redacted: items.map((item) => item.redacted),
@@ -122,15 +96,70 @@ export function resolveReferences(
       const value: Record<string, unknown> = {};
       const redacted: Record<string, unknown> = {};
       for (const [key, child] of Object.entries(node)) {
-        const resolved = walk(child, [...path, key]);
+        const resolved = this.walk(child, [...path, key]);
         value[key] = resolved.value;
         redacted[key] = resolved.redacted;
       }
       return { value, redacted };
     }
     return { value: node, redacted: node };
-  };
+  }
 
-  const { value: resolved, redacted } = walk(value, []);
-  return { value: resolved, redacted, secrets: [...secrets], secretPaths, problems };
+  /**
+   * Two passes over the string: one with real values, which reports problems and gathers
+   * secrets, and one with `***` for each secret, which only renders.
+   */
+  private resolveString(text: string, path: KeyPath): { value: string; redacted: string } {
+    let hasSecret = false;
+    const substitute = (redact: boolean): string =>
+      text.replace(TOKEN, (token, kind?: string, name?: string, unterminated?: string) => {
+        if (token === "$${") return "${";
+        const report: Report = (message) => {
+          if (!redact) this.problems.push({ ...this.describePath(path), message });
+        };
+        if (unterminated) {
+          report(
+            `unterminated reference ${JSON.stringify(token)}: expected \${${unterminated}:NAME}`,
+          );
+          return token;
+        }
+        const reference = `\${${kind}:${name}}`;
+        if (!name || !VARIABLE_NAME.test(name)) {
+          report(
+            `invalid reference ${reference}: ` +
+              "NAME must be letters, digits and underscores, not starting with a digit",
+          );
+          return token;
+        }
+        if (kind !== "secret") return this.variable(name, reference, report);
+        hasSecret = true;
+        return this.secret(name, reference, redact, report);
+      });
+    const value = substitute(false);
+    const redacted = substitute(true);
+    if (hasSecret) this.secretPaths.push(path);
+    return { value, redacted };
+  }
+
+  /** An unset variable is a problem and renders as nothing. */
+  private variable(name: string, reference: string, report: Report): string {
+    const resolved = this.lookup(name);
+    if (resolved !== undefined) return resolved;
+    report(`environment variable ${reference} is not set`);
+    return "";
+  }
+
+  private secret(name: string, reference: string, redact: boolean, report: Report): string {
+    const resolved = this.options.secretLookup?.(name) ?? this.lookup(name);
+    if (resolved === undefined || resolved === "") {
+      if (this.options.unsetSecrets !== "redact")
+        report(
+          `secret ${reference} is not set or empty: ` +
+            `pass it to the step as env ${name}: \${{ secrets.${name} }}`,
+        );
+      return MASK;
+    }
+    if (!redact) this.secrets.add(resolved);
+    return redact ? MASK : resolved;
+  }
 }
