@@ -2,6 +2,7 @@
 // environments and other tools read. Also the two questions deploy asks it: is another deploy of
 // this environment running, and what was the last good version.
 import type { GitHubClient, Repository } from "../runtime/github.js";
+import { objectFromJson } from "../shared/json-object.js";
 
 export type DeploymentState =
   "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
@@ -28,20 +29,10 @@ export interface DeploymentSummary {
 /** How far back deploy looks for a running deployment and for the last good one. */
 const LOOK_BACK = 50;
 
-function payloadOf(payload: unknown): Partial<DeploymentPayload> {
-  if (typeof payload === "string") {
-    try {
-      return payloadOf(JSON.parse(payload));
-    } catch {
-      return {};
-    }
-  }
-  return payload !== null && typeof payload === "object"
-    ? (payload as Partial<DeploymentPayload>)
-    : {};
-}
-
-/** The newest deployment whose latest status is success and whose version differs (Rollback target rule). */
+/**
+ * The newest deployment whose latest status is success and whose version differs (Rollback target
+ * rule).
+ */
 export function selectRollbackTarget(
   deployments: readonly DeploymentSummary[],
   failedVersion: string,
@@ -104,7 +95,7 @@ export class DeploymentRecords {
           ref: deployment.ref,
           environment: deployment.environment,
           createdAt: deployment.created_at,
-          payload: payloadOf(deployment.payload),
+          payload: objectFromJson(deployment.payload) as Partial<DeploymentPayload>,
           ...(latest ? { state: latest.state as DeploymentState } : {}),
         };
       }),
@@ -134,9 +125,9 @@ export class DeploymentRecords {
       transient_environment: options.transient,
     });
     if (response.status !== 201 || !("id" in response.data)) {
-      throw new Error(
-        `GitHub did not create the deployment: ${"message" in response.data ? String(response.data.message) : `HTTP ${response.status}`}`,
-      );
+      const why =
+        "message" in response.data ? String(response.data.message) : `HTTP ${response.status}`;
+      throw new Error(`GitHub did not create the deployment: ${why}`);
     }
     return Number(response.data.id);
   }

@@ -7,7 +7,8 @@ export function parseVersion(text: string): string {
   const valid = semver.valid(bare);
   if (valid === null || valid !== bare) {
     throw new Error(
-      `${JSON.stringify(text)} is not a semantic version: expected MAJOR.MINOR.PATCH such as 1.4.2, 2.0.0-rc.1 or v1.4.2`,
+      `${JSON.stringify(text)} is not a semantic version: ` +
+        "expected MAJOR.MINOR.PATCH such as 1.4.2, 2.0.0-rc.1 or v1.4.2",
     );
   }
   return valid;

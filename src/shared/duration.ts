@@ -11,13 +11,17 @@ const BARE_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 // "ms" is tried before "m" and "s" so that "5ms" is five milliseconds, not five minutes and an "s".
 const PART = /\s*(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h|d)/y;
 
-/** "300ms", "2s", "1.5s", "5m", "48h", "1h30m", "2d"; a bare number is milliseconds. Throws Error with a clear message otherwise. */
+/**
+ * "300ms", "2s", "1.5s", "5m", "48h", "1h30m", "2d"; a bare number is milliseconds. Throws Error
+ * with a clear message otherwise.
+ */
 export function parseDuration(text: string): number {
   const trimmed = text.trim();
   if (BARE_NUMBER.test(trimmed)) return Number(trimmed);
   const malformed = (why: string) =>
     new Error(
-      `malformed duration ${JSON.stringify(text)}: ${why}; write e.g. 300ms, 2s, 1h30m or 2d (a bare number is milliseconds)`,
+      `malformed duration ${JSON.stringify(text)}: ${why}; ` +
+        "write e.g. 300ms, 2s, 1h30m or 2d (a bare number is milliseconds)",
     );
   if (trimmed === "") throw malformed("it is empty");
   const seen = new Set<string>();

@@ -94,7 +94,10 @@ export function resolveSteps(body: unknown, steps: readonly BodyPathStep[]): Pat
   return { found: true, value };
 }
 
-/** Resolves a Gatus body path such as "status", "items[0].id", "data.list[2]", "[0].name" (root array), "a.b-c" against parsed JSON. */
+/**
+ * Resolves a Gatus body path such as "status", "items[0].id", "data.list[2]", "[0].name" (root
+ * array), "a.b-c" against parsed JSON.
+ */
 export function resolveBodyPath(body: unknown, path: string): PathResult {
   const parsed = parseBodyPath(path);
   if (!parsed.ok)
