@@ -20,7 +20,8 @@ const schedule = z.optional(
     .string()
     .check(
       z.describe(
-        'When it runs each week, in UTC: "24/7" (default) or windows such as "weekdays 08-20" or "mon-fri 07:30-19:00; sat 10-14".',
+        'When it runs each week, in UTC: "24/7" (default) or windows such as "weekdays 08-20" ' +
+          'or "mon-fri 07:30-19:00; sat 10-14".',
       ),
     ),
 );
@@ -34,7 +35,8 @@ const pricing = z.optional(
     .enum(["on-demand", "committed", "spot"])
     .check(
       z.describe(
-        "How it is bought: on-demand (default, the catalog price), committed (reserved or savings plan) or spot.",
+        "How it is bought: on-demand (default, the catalog price), " +
+          "committed (reserved or savings plan) or spot.",
       ),
     ),
 );
@@ -53,6 +55,9 @@ const percent = (description: string) =>
       .number({ error: "expected a percentage such as 80" })
       .check(z.gt(0), z.lte(1000), z.describe(description)),
   );
+const currency = z.optional(
+  z.string().check(z.regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" })),
+);
 
 const hourly = { name, type, count, schedule, hours, pricing };
 
@@ -75,9 +80,7 @@ export const CustomItemSchema = z.strictObject({
   unit: z.optional(
     z.string().check(z.describe("What one unit is, for reports (seat, GB, million requests...).")),
   ),
-  currency: z.optional(
-    z.string().check(z.regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" })),
-  ),
+  currency,
 });
 
 export const ResourcesSchema = z
@@ -112,9 +115,7 @@ export const ResourcesSchema = z
 export const BudgetSchema = z
   .strictObject({
     monthly: z.optional(decimal("The monthly budget, in currency.")),
-    currency: z.optional(
-      z.string().check(z.regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" })),
-    ),
+    currency,
     warn: percent("Warn when a month's cost reaches this percentage of the budget (default 80)."),
     fail: percent(
       "Over budget at this percentage (default 100); fail-on-budget makes the step fail.",

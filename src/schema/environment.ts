@@ -3,6 +3,7 @@ import * as z from "zod/mini";
 import { AnalysisSectionSchema } from "./analysis.js";
 import { BudgetSchema, ResourcesSchema } from "./cost.js";
 import { DeploySectionSchema } from "./deploy.js";
+import { flag } from "./fields.js";
 import { HealthSectionSchema } from "./health.js";
 import { NotifySchema } from "./notify.js";
 import { ProtectionSchema } from "./protection.js";
@@ -44,36 +45,29 @@ export const EnvironmentFileSchema = z
           z.string().check(
             z.regex(/\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/, {
               error:
-                "expected an absolute URL such as https://staging.example.com, or an ${env:NAME} reference",
+                "expected an absolute URL such as https://staging.example.com, " +
+                "or an ${env:NAME} reference",
             }),
           ),
         ])
         .check(
           z.describe(
-            "Public URL of the environment; shown on GitHub deployments as environment_url. May use ${env:NAME}.",
+            "Public URL of the environment; shown on GitHub deployments as environment_url. " +
+              "May use ${env:NAME}.",
           ),
         ),
     ),
-    production: z.optional(
-      z
-        .boolean({ error: "expected true or false" })
-        .check(
-          z.describe(
-            "Whether this is a production environment (GitHub deployment production_environment).",
-          ),
-        ),
+    production: flag(
+      "Whether this is a production environment (GitHub deployment production_environment).",
     ),
-    transient: z.optional(
-      z
-        .boolean({ error: "expected true or false" })
-        .check(
-          z.describe(
-            "Whether the environment is short-lived, such as a preview (GitHub deployment transient_environment).",
-          ),
-        ),
+    transient: flag(
+      "Whether the environment is short-lived, such as a preview " +
+        "(GitHub deployment transient_environment).",
     ),
     config: openSection(
-      "Application configuration rendered by env-config. Strings may reference ${env:NAME} and ${secret:NAME}; null deletes a key inherited from base.yml.",
+      "Application configuration rendered by env-config. " +
+        "Strings may reference ${env:NAME} and ${secret:NAME}; " +
+        "null deletes a key inherited from base.yml.",
     ),
     deploy: described(
       DeploySectionSchema,

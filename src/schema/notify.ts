@@ -1,5 +1,6 @@
 // The shape of an environment's `notify` section: where alerts go, for which events, how loud.
 import * as z from "zod/mini";
+import { flag } from "./fields.js";
 
 /** The events shipgate reports to notify channels. */
 export const NOTIFY_EVENTS = [
@@ -30,7 +31,8 @@ export const ChannelSchema = z
       .enum(CHANNEL_TYPES, { error: `expected one of ${CHANNEL_TYPES.join(", ")}` })
       .check(
         z.describe(
-          "slack or teams (incoming webhooks), webhook (a generic JSON POST), or alertmanager (Prometheus Alertmanager API v2).",
+          "slack or teams (incoming webhooks), webhook (a generic JSON POST), " +
+            "or alertmanager (Prometheus Alertmanager API v2).",
         ),
       ),
     name: z.optional(
@@ -42,7 +44,9 @@ export const ChannelSchema = z
       .string()
       .check(
         z.describe(
-          "Where to send. Webhook URLs are secrets: slack, teams and webhook take a ${secret:NAME} reference only; alertmanager takes its base URL (http://alertmanager:9093) or a reference.",
+          "Where to send. Webhook URLs are secrets: " +
+            "slack, teams and webhook take a ${secret:NAME} reference only; " +
+            "alertmanager takes its base URL (http://alertmanager:9093) or a reference.",
         ),
       ),
     events: z.optional(
@@ -62,7 +66,8 @@ export const ChannelSchema = z
           : SECRET_REFERENCE.test(channel.url),
       {
         error:
-          "expected a ${secret:NAME} reference for a webhook URL (it is a secret), or for alertmanager an http(s) URL or a reference",
+          "expected a ${secret:NAME} reference for a webhook URL (it is a secret), " +
+          "or for alertmanager an http(s) URL or a reference",
         path: ["url"],
       },
     ),
@@ -80,27 +85,19 @@ export const NotifySchema = z
         .partialRecord(event, severity)
         .check(
           z.describe(
-            "Severity per event (defaults: rollback and verification-failed critical, gate-inconclusive and budget-breach warning, deploy-succeeded info).",
+            "Severity per event (defaults: rollback and verification-failed critical, " +
+              "gate-inconclusive and budget-breach warning, deploy-succeeded info).",
           ),
         ),
     ),
-    quiet: z.optional(
-      z
-        .boolean({ error: "expected true or false" })
-        .check(
-          z.describe(
-            "Send nothing (what would have been sent is still logged and reported): for maintenance windows.",
-          ),
-        ),
+    quiet: flag(
+      "Send nothing (what would have been sent is still logged and reported): " +
+        "for maintenance windows.",
     ),
-    incidents: z.optional(
-      z
-        .boolean({ error: "expected true or false" })
-        .check(
-          z.describe(
-            "Open an `incident` issue on a rollback or failed verification, closed by the next successful deploy (default: whether the environment is production).",
-          ),
-        ),
+    incidents: flag(
+      "Open an `incident` issue on a rollback or failed verification, " +
+        "closed by the next successful deploy " +
+        "(default: whether the environment is production).",
     ),
     pushgateway: z.optional(
       z.string().check(
@@ -108,7 +105,8 @@ export const NotifySchema = z
           error: "expected an http(s) URL or an ${env:NAME} / ${secret:NAME} reference",
         }),
         z.describe(
-          "Prometheus Pushgateway base URL: each deploy's figures are pushed there (job shipgate_deploy).",
+          "Prometheus Pushgateway base URL: " +
+            "each deploy's figures are pushed there (job shipgate_deploy).",
         ),
       ),
     ),

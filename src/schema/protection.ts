@@ -1,5 +1,6 @@
-// The shape of an environment's `protection` section: the GitHub environment's protection rules as code.
+// The shape of an environment's `protection` section: the GitHub environment's rules as code.
 import * as z from "zod/mini";
+import { flag } from "./fields.js";
 
 /** GitHub's longest wait timer: 30 days, in minutes. */
 export const MAX_WAIT_MINUTES = 43_200;
@@ -116,21 +117,18 @@ export const ProtectionSchema = z
         ),
       ),
     ),
-    "prevent-self-review": z.optional(
-      z
-        .boolean({ error: "expected true or false" })
-        .check(
-          z.describe(
-            "Whether the person who triggered a deployment is barred from approving it (needs required-reviewers).",
-          ),
-        ),
+    "prevent-self-review": flag(
+      "Whether the person who triggered a deployment is barred from approving it " +
+        "(needs required-reviewers).",
     ),
     "wait-timer": z.optional(
       z
         .union([z.number(), z.string()], { error: "expected minutes or a duration such as 30m" })
         .check(
           z.refine((value) => waitTimerMinutes(value) !== undefined, {
-            error: `expected whole minutes from 0 to ${MAX_WAIT_MINUTES} (30 days), or a duration such as 30m, 1h30m or 2d`,
+            error:
+              `expected whole minutes from 0 to ${MAX_WAIT_MINUTES} (30 days), ` +
+              "or a duration such as 30m, 1h30m or 2d",
           }),
           z.describe(
             "How long to wait before a deployment proceeds: minutes, or a duration such as 30m. Left out: no wait.",
@@ -141,7 +139,8 @@ export const ProtectionSchema = z
   })
   .check(
     z.describe(
-      "Required reviewers, wait timer and branch policies for the GitHub environment of the same name, compared and applied by env-config (mode: protection). A rule left out is off.",
+      "Required reviewers, wait timer and branch policies for the GitHub environment of the same " +
+        "name, compared and applied by env-config (mode: protection). A rule left out is off.",
     ),
   );
 
