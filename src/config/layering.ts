@@ -19,6 +19,14 @@ export interface LayeredEnvironment {
   locate(path: KeyPath): SourcePosition;
 }
 
+/** Where a problem with a key of the environment points: its key path, and the file and line. */
+export function placeOfKey(
+  environment: Pick<LayeredEnvironment, "locate">,
+  path: KeyPath,
+): Pick<Problem, "path" | "at"> {
+  return { path: formatKeyPath(path), at: environment.locate(path) };
+}
+
 function validateLayer(source: YamlSource): Problem[] {
   if (!isPlainObject(source.data)) {
     return [

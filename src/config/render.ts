@@ -3,7 +3,7 @@ import { throwIfProblems, type Problem } from "../shared/errors.js";
 import { canonicalJson, contentDigest } from "./canonical.js";
 import type { ConfigValidator } from "./config-schema.js";
 import { diffTrees, type Difference } from "./flatten.js";
-import type { LayeredEnvironment } from "./layering.js";
+import { placeOfKey, type LayeredEnvironment } from "./layering.js";
 import { isPlainObject, type PlainObject } from "./merge-patch.js";
 import { MASK } from "../shared/secrets.js";
 import {
@@ -40,10 +40,8 @@ export function renderConfig(
   options: ResolveOptions = {},
 ): RenderedConfig {
   const template = environment.document.config ?? {};
-  const located = (path: KeyPath): Pick<Problem, "path" | "at"> => ({
-    path: formatKeyPath(configPath(path)),
-    at: environment.locate(configPath(path)),
-  });
+  const located = (path: KeyPath): Pick<Problem, "path" | "at"> =>
+    placeOfKey(environment, configPath(path));
   const resolution = resolveReferences(template, lookup, located, options);
   throwIfProblems(resolution.problems);
   const config = resolution.value as PlainObject;

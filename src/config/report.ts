@@ -17,41 +17,19 @@ function shown(value: unknown): string {
   return truncate(typeof value === "string" ? value : JSON.stringify(value), MAX_VALUE);
 }
 
+const keyCount = (count: number): string => `${count} key${count === 1 ? "" : "s"}`;
+
 /** Markdown for the job summary. Only redacted values ever reach it. */
 export function renderConfigReport(report: ConfigReport): string {
   const { rendered } = report;
   const keys = leaves(rendered.redacted);
   const parts: string[] = [`### env-config: ${code(rendered.environment)}`];
   parts.push(
-    `${keys.length} key${keys.length === 1 ? "" : "s"} rendered · digest ${code(rendered.digest)}` +
+    `${keyCount(keys.length)} rendered · digest ${code(rendered.digest)}` +
       (report.file ? ` · written to ${code(report.file)}` : ""),
   );
-  if (report.differences && report.compareTo) {
-    const missing = report.differences.filter((difference) => difference.change === "removed");
-    if (missing.length > 0) {
-      parts.push(
-        alert(
-          "WARNING",
-          `${missing.length} key${missing.length === 1 ? "" : "s"} set in ${code(report.compareTo)} but not in ${code(rendered.environment)}: ` +
-            missing.map((difference) => code(difference.path)).join(", "),
-        ),
-      );
-    }
-    parts.push(`#### Compared with ${code(report.compareTo)}`);
-    parts.push(
-      report.differences.length === 0
-        ? "No differences."
-        : table(
-            ["Key", "Change", rendered.environment, report.compareTo],
-            report.differences.map((difference) => [
-              raw(code(difference.path)),
-              difference.change === "removed" ? `missing here` : difference.change,
-              difference.here === undefined ? "—" : truncate(difference.here, MAX_VALUE),
-              difference.there === undefined ? "—" : truncate(difference.there, MAX_VALUE),
-            ]),
-          ),
-    );
-  }
+  if (report.differences && report.compareTo)
+    parts.push(...comparison(rendered.environment, report.compareTo, report.differences));
   const keyTable =
     keys.length === 0
       ? "The configuration is empty."
@@ -61,4 +39,38 @@ export function renderConfigReport(report: ConfigReport): string {
         );
   parts.push(details(`Rendered configuration (${keys.length} keys, secrets masked)`, keyTable));
   return `${parts.join("\n\n")}\n`;
+}
+
+/** The comparison with another environment, led by a warning for the keys this one lacks. */
+function comparison(
+  environment: string,
+  compareTo: string,
+  differences: readonly ConfigDifference[],
+): string[] {
+  const parts: string[] = [];
+  const missing = differences.filter((difference) => difference.change === "removed");
+  if (missing.length > 0) {
+    parts.push(
+      alert(
+        "WARNING",
+        `${keyCount(missing.length)} set in ${code(compareTo)} but not in ${code(environment)}: ` +
+          missing.map((difference) => code(difference.path)).join(", "),
+      ),
+    );
+  }
+  parts.push(`#### Compared with ${code(compareTo)}`);
+  parts.push(
+    differences.length === 0
+      ? "No differences."
+      : table(
+          ["Key", "Change", environment, compareTo],
+          differences.map((difference) => [
+            raw(code(difference.path)),
+            difference.change === "removed" ? `missing here` : difference.change,
+            difference.here === undefined ? "—" : truncate(difference.here, MAX_VALUE),
+            difference.there === undefined ? "—" : truncate(difference.there, MAX_VALUE),
+          ]),
+        ),
+  );
+  return parts;
 }

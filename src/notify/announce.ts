@@ -12,7 +12,7 @@ import {
   type RetryPolicy,
   type Send,
 } from "./deliver.js";
-import type { NotifyEvent } from "./events.js";
+import { RUN_LINK_LABEL, type NotifyEvent } from "./events.js";
 import { sendHttp } from "./http.js";
 import { planDeliveries } from "./plan.js";
 import { resolveNotify } from "./settings.js";
@@ -61,7 +61,7 @@ export async function announce(
 
 /** The link back to the workflow run (its attempt), when there is one. */
 export function runLink(runUrl: string | undefined): { label: string; url: string }[] {
-  return runUrl ? [{ label: "Workflow run", url: runUrl }] : [];
+  return runUrl ? [{ label: RUN_LINK_LABEL, url: runUrl }] : [];
 }
 
 /**

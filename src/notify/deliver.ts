@@ -43,6 +43,16 @@ export interface DeliveryResult {
   skipped?: string;
 }
 
+/** What a result says about its delivery: never the URL. */
+const describedBy = (delivery: Delivery): Pick<DeliveryResult, "channel" | "type" | "what"> => ({
+  channel: delivery.channel,
+  type: delivery.type,
+  what: delivery.what,
+});
+
+const statusOf = (attempt: Attempt): Pick<DeliveryResult, "status"> =>
+  attempt.status !== undefined ? { status: attempt.status } : {};
+
 const succeeded = (attempt: Attempt): boolean =>
   attempt.status !== undefined && attempt.status >= 200 && attempt.status < 300;
 
@@ -57,7 +67,10 @@ export function isRetryable(attempt: Attempt): boolean {
   );
 }
 
-/** The wait after failed try number `attempt` (1-based): base × 2^(attempt-1), or Retry-After, capped. */
+/**
+ * The wait after failed try number `attempt` (1-based): base × 2^(attempt-1), or Retry-After,
+ * capped.
+ */
 export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {
   const exponential = policy.baseDelayMs * 2 ** (attempt - 1);
   return Math.min(policy.maxDelayMs, retryAfterMs ?? exponential);
@@ -77,7 +90,7 @@ export async function deliverWithRetry(
 ): Promise<DeliveryResult> {
   const policy = options.policy ?? DEFAULT_RETRY;
   const sleep = options.sleep ?? defaultSleep;
-  const base = { channel: delivery.channel, type: delivery.type, what: delivery.what };
+  const base = describedBy(delivery);
   let last: Attempt = {};
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     try {
@@ -85,21 +98,10 @@ export async function deliverWithRetry(
     } catch (error) {
       last = { error: (error as { code?: string }).code ?? (error as Error).name };
     }
-    if (succeeded(last))
-      return {
-        ...base,
-        ok: true,
-        attempts: attempt,
-        ...(last.status !== undefined ? { status: last.status } : {}),
-      };
+    if (succeeded(last)) return { ...base, ok: true, attempts: attempt, ...statusOf(last) };
     if (!isRetryable(last) || attempt === policy.attempts) {
-      return {
-        ...base,
-        ok: false,
-        attempts: attempt,
-        ...(last.status !== undefined ? { status: last.status } : {}),
-        error: last.error ?? `HTTP ${last.status}`,
-      };
+      const error = last.error ?? `HTTP ${last.status}`;
+      return { ...base, ok: false, attempts: attempt, ...statusOf(last), error };
     }
     await sleep(backoffDelay(policy, attempt, last.retryAfterMs));
   }
@@ -113,9 +115,7 @@ export async function deliverAll(
 ): Promise<DeliveryResult[]> {
   if (options.quiet) {
     return deliveries.map((delivery) => ({
-      channel: delivery.channel,
-      type: delivery.type,
-      what: delivery.what,
+      ...describedBy(delivery),
       ok: true,
       attempts: 0,
       skipped: "quiet",

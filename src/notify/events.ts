@@ -39,6 +39,9 @@ export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity);
 }
 
+/** The label of the link back to the workflow run, which an alert names as its generator. */
+export const RUN_LINK_LABEL = "Workflow run";
+
 export interface NotifyLink {
   label: string;
   url: string;

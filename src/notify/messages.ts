@@ -1,7 +1,8 @@
 // One event as each channel wants it: Slack blocks, a Teams Adaptive Card, a generic JSON document,
 // and Prometheus Alertmanager alerts (API v2), firing or resolved. Pure: no I/O, no clock.
 import type { NotifyEventKind, Severity } from "../schema/notify.js";
-import { ALERT_NAMES, type NotifyEvent } from "./events.js";
+import { truncate } from "../shared/markdown.js";
+import { ALERT_NAMES, RUN_LINK_LABEL, type NotifyEvent } from "./events.js";
 
 const ICON: Readonly<Record<NotifyEventKind, string>> = {
   rollback: "↩️",
@@ -16,16 +17,25 @@ function slackEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** Slack caps a section's text at 3000 characters and a header at 150. */
-const cap = (text: string, max: number): string =>
-  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/** The line under a message: severity, service, environment and when. */
+function footer(severity: string, event: NotifyEvent, escape = (text: string) => text): string {
+  const parts = [
+    `severity ${severity}`,
+    escape(event.service),
+    escape(event.environment),
+    event.at,
+  ];
+  return parts.join(" · ");
+}
 
 /** A Slack incoming-webhook payload: `text` is the notification fallback, `blocks` the message. */
 export function slackMessage(event: NotifyEvent): Record<string, unknown> {
   const fallback = `${ICON[event.kind]} ${event.title}`;
   const blocks: Record<string, unknown>[] = [
-    { type: "header", text: { type: "plain_text", text: cap(fallback, 150), emoji: true } },
-    { type: "section", text: { type: "mrkdwn", text: cap(slackEscape(event.text), 3000) } },
+    // Slack caps a header at 150 characters, a section's text at 3000, a field at 2000 and a
+    // button's text at 75.
+    { type: "header", text: { type: "plain_text", text: truncate(fallback, 150), emoji: true } },
+    { type: "section", text: { type: "mrkdwn", text: truncate(slackEscape(event.text), 3000) } },
   ];
   if (event.facts.length > 0) {
     // A section holds at most 10 fields.
@@ -33,25 +43,20 @@ export function slackMessage(event: NotifyEvent): Record<string, unknown> {
       type: "section",
       fields: event.facts.slice(0, 10).map((fact) => ({
         type: "mrkdwn",
-        text: cap(`*${slackEscape(fact.name)}*\n${slackEscape(fact.value)}`, 2000),
+        text: truncate(`*${slackEscape(fact.name)}*\n${slackEscape(fact.value)}`, 2000),
       })),
     });
   }
   blocks.push({
     type: "context",
-    elements: [
-      {
-        type: "mrkdwn",
-        text: `severity *${event.severity}* · ${slackEscape(event.service)} · ${slackEscape(event.environment)} · ${event.at}`,
-      },
-    ],
+    elements: [{ type: "mrkdwn", text: footer(`*${event.severity}*`, event, slackEscape) }],
   });
   if (event.links.length > 0) {
     blocks.push({
       type: "actions",
       elements: event.links.slice(0, 5).map((link) => ({
         type: "button",
-        text: { type: "plain_text", text: cap(link.label, 75) },
+        text: { type: "plain_text", text: truncate(link.label, 75) },
         url: link.url,
       })),
     });
@@ -97,7 +102,7 @@ export function teamsMessage(event: NotifyEvent): Record<string, unknown> {
         isSubtle: true,
         size: "Small",
         wrap: true,
-        text: `severity ${event.severity} · ${event.service} · ${event.environment} · ${event.at}`,
+        text: footer(event.severity, event),
       },
     ],
     actions: event.links.map((link) => ({
@@ -162,7 +167,7 @@ export function alertLabels(
 /** The alert a problem event fires: active from `event.at` for ALERT_LIFETIME_MS. */
 export function firingAlert(event: NotifyEvent): Alert {
   const starts = Date.parse(event.at);
-  const runLink = event.links.find((link) => link.label === "Workflow run") ?? event.links[0];
+  const runLink = event.links.find((link) => link.label === RUN_LINK_LABEL) ?? event.links[0];
   return {
     labels: alertLabels(event.kind, event.severity, event.environment, event.service),
     annotations: {

@@ -7,7 +7,13 @@ import {
   severityRank,
   type NotifyEvent,
 } from "./events.js";
-import type { NotifyEventKind, Severity } from "../schema/notify.js";
+import type {
+  ChannelSettings,
+  ChannelType,
+  NotifyEventKind,
+  NotifySettings,
+  Severity,
+} from "../schema/notify.js";
 import {
   firingAlert,
   resolvingAlert,
@@ -16,7 +22,6 @@ import {
   webhookMessage,
   type Alert,
 } from "./messages.js";
-import type { ChannelType, NotifySettings } from "../schema/notify.js";
 
 /** A channel with its URL resolved (a secret: never logged). */
 export interface Channel {
@@ -45,16 +50,20 @@ export interface Delivery {
   body: string;
 }
 
+/** A channel's name for reports: its own, or its type and position (`slack#1`), never its URL. */
+export function channelName(channel: ChannelSettings, index: number): string {
+  return channel.name ?? `${channel.type}#${index + 1}`;
+}
+
 /**
- * The notify section with resolved URLs (`urls[i]` for `channels[i]`), defaults filled in. A
- * channel's name defaults to its type and position (`slack#1`), which never reveals its URL.
+ * The notify section with resolved URLs (`urls[i]` for `channels[i]`), defaults filled in.
  */
 export function notifyPlan(
   settings: NotifySettings | undefined,
   urls: readonly string[],
 ): NotifyPlan {
   const channels = (settings?.channels ?? []).map((channel, index): Channel => ({
-    name: channel.name ?? `${channel.type}#${index + 1}`,
+    name: channelName(channel, index),
     type: channel.type,
     url: urls[index] ?? channel.url,
     ...(channel.events ? { events: channel.events } : {}),

@@ -17,11 +17,7 @@ export function pushUrl(base: string, job: string, grouping: readonly [string, s
 }
 
 /** A PUT, which replaces the group's metrics: each push describes the latest state alone. */
-export function pushDelivery(
-  url: string,
-  what: string,
-  metricsText: string,
-): Delivery {
+export function pushDelivery(url: string, what: string, metricsText: string): Delivery {
   return {
     channel: "pushgateway",
     type: "pushgateway",

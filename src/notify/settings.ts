@@ -1,10 +1,10 @@
 // An environment's notify section with its references resolved: the plan, the Pushgateway URL, and
 // the secret values to mask. An unresolvable channel is dropped with a problem, never fatal.
-import type { LayeredEnvironment } from "../config/layering.js";
+import { placeOfKey, type LayeredEnvironment } from "../config/layering.js";
 import { resolveReferences, type VariableLookup } from "../config/references.js";
-import { formatKeyPath } from "../config/yaml-source.js";
+import type { KeyPath } from "../config/yaml-source.js";
 import { formatProblem } from "../shared/errors.js";
-import { notifyPlan, type NotifyPlan } from "./plan.js";
+import { channelName, notifyPlan, type NotifyPlan } from "./plan.js";
 import type { NotifySettings } from "../schema/notify.js";
 
 export interface ResolvedNotify {
@@ -26,42 +26,31 @@ export function resolveNotify(
   const section: NotifySettings | undefined = environment.document.notify;
   const secrets: string[] = [];
   const problems: string[] = [];
-  const channels = section?.channels ?? [];
+  /** The URL at `path` resolved, or undefined with a problem saying what is left undone. */
+  const resolveUrl = (url: string, path: KeyPath, leftUndone: string): string | undefined => {
+    const resolved = resolveReferences(url, lookup, () => placeOfKey(environment, path));
+    secrets.push(...resolved.secrets);
+    if (resolved.problems.length === 0) return String(resolved.value);
+    problems.push(
+      ...resolved.problems.map((problem) => `${formatProblem(problem)}; ${leftUndone}`),
+    );
+    return undefined;
+  };
   const kept: NotifySettings["channels"] = [];
   const urls: string[] = [];
-  channels.forEach((channel, index) => {
+  (section?.channels ?? []).forEach((channel, index) => {
+    const name = channelName(channel, index);
     const path = ["notify", "channels", index, "url"];
-    const resolved = resolveReferences(channel.url, lookup, () => ({
-      path: formatKeyPath(path),
-      at: environment.locate(path),
-    }));
-    secrets.push(...resolved.secrets);
-    if (resolved.problems.length > 0) {
-      problems.push(
-        ...resolved.problems.map(
-          (problem) =>
-            `${formatProblem(problem)}; channel ${channel.name ?? `${channel.type}#${index + 1}`} left out`,
-        ),
-      );
-      return;
-    }
-    kept.push({ ...channel, name: channel.name ?? `${channel.type}#${index + 1}` });
-    urls.push(String(resolved.value));
+    const url = resolveUrl(channel.url, path, `channel ${name} left out`);
+    if (url === undefined) return;
+    kept.push({ ...channel, name });
+    urls.push(url);
   });
-  let pushgateway = overrides.pushgateway;
-  if (pushgateway === undefined && section?.pushgateway !== undefined) {
-    const path = ["notify", "pushgateway"];
-    const resolved = resolveReferences(section.pushgateway, lookup, () => ({
-      path: formatKeyPath(path),
-      at: environment.locate(path),
-    }));
-    secrets.push(...resolved.secrets);
-    if (resolved.problems.length > 0)
-      problems.push(
-        ...resolved.problems.map((problem) => `${formatProblem(problem)}; metrics not pushed`),
-      );
-    else pushgateway = String(resolved.value);
-  }
+  const pushgateway =
+    overrides.pushgateway ??
+    (section?.pushgateway === undefined
+      ? undefined
+      : resolveUrl(section.pushgateway, ["notify", "pushgateway"], "metrics not pushed"));
   return {
     plan: notifyPlan({ ...section, channels: kept }, urls),
     ...(pushgateway ? { pushgateway } : {}),
