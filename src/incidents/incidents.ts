@@ -17,7 +17,6 @@ import {
   type Resolution,
 } from "./render.js";
 
-
 export interface IncidentAction {
   action: "opened" | "updated" | "closed" | "none";
   issue?: number;
@@ -45,17 +44,24 @@ async function openIncidents(
   return issues.filter((issue) => !issue.pull_request && isIncidentOf(issue.body, environment));
 }
 
-async function hasComment(
+/** Comments on the issue unless a comment with the marker is there already (a re-run's). */
+async function commentOnce(
   client: GitHubClient,
   repository: Repository,
   issue: number,
   marker: string,
-): Promise<boolean> {
+  body: string,
+): Promise<void> {
   const comments = (await client.paginate(
     "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
     { ...repository, issue_number: issue, per_page: 100 },
   )) as { body?: string }[];
-  return comments.some((comment) => (comment.body ?? "").includes(marker));
+  if (comments.some((comment) => (comment.body ?? "").includes(marker))) return;
+  await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+    ...repository,
+    issue_number: issue,
+    body,
+  });
 }
 
 /** Opens the incident of this environment and cause, or brings the open one up to date. */
@@ -64,13 +70,22 @@ export async function reportIncident(
   repository: Repository,
   evidence: IncidentEvidence,
 ): Promise<IncidentAction> {
+  const { action, number, url } = await openOrUpdate(client, repository, evidence);
+  const occurrence = occurrenceMarker(evidence.deploymentId);
+  await commentOnce(client, repository, number, occurrence, occurrenceComment(evidence));
+  return { action, issue: number, url };
+}
+
+/** The issue now carrying the evidence: the open one found by its marker, or a new one. */
+async function openOrUpdate(
+  client: GitHubClient,
+  repository: Repository,
+  evidence: IncidentEvidence,
+): Promise<{ action: "opened" | "updated"; number: number; url: string }> {
   const marker = incidentMarker(evidence.environment, evidence.cause);
   const existing = (await openIncidents(client, repository, evidence.environment)).find((issue) =>
     (issue.body ?? "").includes(marker),
   );
-  let number: number;
-  let url: string;
-  let action: IncidentAction["action"];
   if (existing) {
     await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
       ...repository,
@@ -78,26 +93,15 @@ export async function reportIncident(
       title: incidentTitle(evidence),
       body: incidentBody(evidence),
     });
-    ({ number, html_url: url } = existing);
-    action = "updated";
-  } else {
-    const created = await client.request("POST /repos/{owner}/{repo}/issues", {
-      ...repository,
-      title: incidentTitle(evidence),
-      body: incidentBody(evidence),
-      labels: [INCIDENT_LABEL, environmentLabel(evidence.environment)],
-    });
-    ({ number, html_url: url } = created.data);
-    action = "opened";
+    return { action: "updated", number: existing.number, url: existing.html_url };
   }
-  if (!(await hasComment(client, repository, number, occurrenceMarker(evidence.deploymentId)))) {
-    await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-      ...repository,
-      issue_number: number,
-      body: occurrenceComment(evidence),
-    });
-  }
-  return { action, issue: number, url };
+  const created = await client.request("POST /repos/{owner}/{repo}/issues", {
+    ...repository,
+    title: incidentTitle(evidence),
+    body: incidentBody(evidence),
+    labels: [INCIDENT_LABEL, environmentLabel(evidence.environment)],
+  });
+  return { action: "opened", number: created.data.number, url: created.data.html_url };
 }
 
 /** Comments on and closes every open incident of the environment; none open: nothing happens. */
@@ -109,20 +113,8 @@ export async function resolveIncidents(
   const open = await openIncidents(client, repository, resolution.environment);
   const actions: IncidentAction[] = [];
   for (const issue of open) {
-    if (
-      !(await hasComment(
-        client,
-        repository,
-        issue.number,
-        resolutionMarker(resolution.deploymentId),
-      ))
-    ) {
-      await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-        ...repository,
-        issue_number: issue.number,
-        body: resolutionComment(resolution),
-      });
-    }
+    const marker = resolutionMarker(resolution.deploymentId);
+    await commentOnce(client, repository, issue.number, marker, resolutionComment(resolution));
     await client.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
       ...repository,
       issue_number: issue.number,

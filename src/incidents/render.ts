@@ -82,9 +82,13 @@ function linksOf(evidence: {
   deploymentId: number;
   rollbackDeploymentId?: number;
 }): string[] {
+  const rollback = evidence.rollbackDeploymentId
+    ? `, rollback recorded as deployment #${evidence.rollbackDeploymentId}`
+    : "";
+  const page = evidence.deploymentsUrl ? ` (${evidence.deploymentsUrl})` : "";
   return [
     ...(evidence.runUrl ? [`- Workflow run: ${evidence.runUrl}`] : []),
-    `- Deployment #${evidence.deploymentId}${evidence.rollbackDeploymentId ? `, rollback recorded as deployment #${evidence.rollbackDeploymentId}` : ""}${evidence.deploymentsUrl ? ` (${evidence.deploymentsUrl})` : ""}`,
+    `- Deployment #${evidence.deploymentId}${rollback}${page}`,
   ];
 }
 
@@ -131,7 +135,8 @@ export function incidentBody(evidence: IncidentEvidence): string {
     ...failures,
     "### Links",
     ...linksOf(evidence),
-    "_Opened by shipgate deploy. It is updated when this happens again and closed by the next successful deploy to this environment._",
+    "_Opened by shipgate deploy. It is updated when this happens again " +
+      "and closed by the next successful deploy to this environment._",
   ].join("\n\n");
 }
 
@@ -147,7 +152,9 @@ export function occurrenceComment(evidence: IncidentEvidence): string {
 export function resolutionComment(resolution: Resolution): string {
   return [
     resolutionMarker(resolution.deploymentId),
-    `Resolved: ${code(resolution.version)} was deployed successfully to ${code(resolution.environment)} at ${resolution.at} (deployment #${resolution.deploymentId}).`,
+    `Resolved: ${code(resolution.version)} was deployed successfully ` +
+      `to ${code(resolution.environment)} at ${resolution.at} ` +
+      `(deployment #${resolution.deploymentId}).`,
     ...(resolution.runUrl ? [`Workflow run: ${resolution.runUrl}`] : []),
   ].join("\n\n");
 }
