@@ -130,10 +130,14 @@ async function incidentStep(
     ports.info(`incident #${action.issue} ${action.action}: ${action.url}`);
     return [action];
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    warn(
-      `incident issue not updated: ${status ? `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}` : (error as Error).message}`,
-    );
+    warn(`incident issue not updated: ${whyNotUpdated(error)}`);
     return [];
   }
+}
+
+/** GitHub's answer when it gave one (a 403 names the permission to grant), else the error. */
+function whyNotUpdated(error: unknown): string {
+  const status = (error as { status?: number }).status;
+  if (!status) return (error as Error).message;
+  return `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}`;
 }

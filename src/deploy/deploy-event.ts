@@ -1,6 +1,7 @@
 // What a finished deploy tells the notifier: one event per run, built from the deploy report.
 import type { DeployReport } from "./report.js";
 import type { NotifyEventKind, Severity } from "../schema/notify.js";
+import { runLink } from "../notify/announce.js";
 import type { NotifyEvent, NotifyLink } from "../notify/events.js";
 
 export interface DeployLinks {
@@ -33,6 +34,10 @@ export function lastCanaryScore(report: DeployReport): number | undefined {
   return scores.at(-1);
 }
 
+/** How a failure's title ends when the rollout was rolled back. */
+const rolledBackTo = (r: DeployReport): string =>
+  r.result === "rolled-back" ? `; rolled back to ${r.previousVersion}` : "";
+
 const TITLES: Readonly<Record<NotifyEventKind, (report: DeployReport) => string>> = {
   "deploy-succeeded": (r) => `${r.version} is live on ${r.environment}`,
   rollback: (r) =>
@@ -40,11 +45,16 @@ const TITLES: Readonly<Record<NotifyEventKind, (report: DeployReport) => string>
       ? `${r.version} was rolled back on ${r.environment} to ${r.previousVersion}`
       : `deploy of ${r.version} to ${r.environment} failed`,
   "verification-failed": (r) =>
-    `${r.version} failed verification on ${r.environment}${r.result === "rolled-back" ? `; rolled back to ${r.previousVersion}` : ""}`,
+    `${r.version} failed verification on ${r.environment}${rolledBackTo(r)}`,
   "gate-inconclusive": (r) =>
-    `the canary gate could not judge ${r.version} on ${r.environment}${r.result === "rolled-back" ? `; rolled back to ${r.previousVersion}` : ""}`,
+    `the canary gate could not judge ${r.version} on ${r.environment}${rolledBackTo(r)}`,
   "budget-breach": (r) => `${r.environment} is over budget`,
 };
+
+function deploymentFact(report: DeployReport): string {
+  const rollback = report.rollbackDeploymentId ? ` (rollback #${report.rollbackDeploymentId})` : "";
+  return `#${report.deploymentId}${rollback}`;
+}
 
 export function deployEvent(
   report: DeployReport,
@@ -66,10 +76,7 @@ export function deployEvent(
     { name: "Strategy", value: report.strategy },
     { name: "Result", value: report.result },
     ...(score !== undefined ? [{ name: "Canary score", value: String(score) }] : []),
-    {
-      name: "Deployment",
-      value: `#${report.deploymentId}${report.rollbackDeploymentId ? ` (rollback #${report.rollbackDeploymentId})` : ""}`,
-    },
+    { name: "Deployment", value: deploymentFact(report) },
     ...(options.durationSeconds !== undefined
       ? [{ name: "Duration", value: `${options.durationSeconds.toFixed(1)}s` }]
       : []),
@@ -78,7 +85,7 @@ export function deployEvent(
       : []),
   ];
   const links: NotifyLink[] = [
-    ...(options.links.runUrl ? [{ label: "Workflow run", url: options.links.runUrl }] : []),
+    ...runLink(options.links.runUrl),
     ...(options.links.deploymentsUrl
       ? [{ label: "Deployments", url: options.links.deploymentsUrl }]
       : []),

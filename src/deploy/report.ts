@@ -29,6 +29,13 @@ const TITLE = {
   failed: "❌ failed",
 } as const;
 
+/** How the summary's first sentence names the result. */
+const OUTCOME = {
+  deployed: "Deployed",
+  "rolled-back": "Rolled back",
+  failed: "Failed",
+} as const;
+
 export function buildReport(
   base: Omit<DeployReport, "figures" | "timeline" | "result" | "reason" | "cancelled">,
   outcome: RolloutOutcome,
@@ -52,20 +59,28 @@ export function buildReport(
   };
 }
 
+type TimelineEvent = DeployReport["timeline"][number];
+
+function gateCell(event: TimelineEvent): string {
+  if (!event.verdict) return "";
+  const score = event.score !== undefined && event.score !== null ? ` (${event.score})` : "";
+  return `${event.verdict}${score}`;
+}
+
 export function renderDeploySummary(report: DeployReport): string {
-  const heading = `### deploy: ${code(report.version)} to ${code(report.environment)} (${report.strategy}) — ${TITLE[report.result]}`;
+  const heading =
+    `### deploy: ${code(report.version)} to ${code(report.environment)} ` +
+    `(${report.strategy}) — ${TITLE[report.result]}`;
   const previous = report.previousVersion
     ? ` Previous version: ${code(report.previousVersion)}.`
     : "";
-  const sentence = `**${report.result === "deployed" ? "Deployed" : report.result === "rolled-back" ? "Rolled back" : "Failed"}: ${report.reason}.**${previous}`;
+  const sentence = `**${OUTCOME[report.result]}: ${report.reason}.**${previous}`;
   const rows = report.timeline.map((event) => [
     `+${(event.elapsedMs / 1000).toFixed(1)}s`,
     `${event.ok ? "✓" : "✗"} ${event.step}`,
     event.slot ?? "",
     event.weight !== undefined ? `${event.weight}%` : "",
-    event.verdict
-      ? `${event.verdict}${event.score !== undefined && event.score !== null ? ` (${event.score})` : ""}`
-      : "",
+    gateCell(event),
     event.detail,
   ]);
   const timeline = table(["Time", "Step", "Slot", "Traffic", "Gate", "Detail"], rows, [
@@ -76,10 +91,19 @@ export function renderDeploySummary(report: DeployReport): string {
     "left",
     "left",
   ]);
-  const records = `Deployment #${report.deploymentId}${report.rollbackDeploymentId ? `; rollback recorded as deployment #${report.rollbackDeploymentId}` : ""}.`;
-  const figures =
-    report.figures.secondsToRestore !== undefined
-      ? `New version on traffic to stable fully restored: ${report.figures.secondsToRestore.toFixed(1)}s (gate ${(report.figures.gateMs / 1000).toFixed(1)}s of it).`
-      : "";
-  return `${[heading, sentence, timeline, records, figures].filter(Boolean).join("\n\n")}\n`;
+  const rollback = report.rollbackDeploymentId
+    ? `; rollback recorded as deployment #${report.rollbackDeploymentId}`
+    : "";
+  const records = `Deployment #${report.deploymentId}${rollback}.`;
+  const parts = [heading, sentence, timeline, records, restoreFigures(report)];
+  return `${parts.filter(Boolean).join("\n\n")}\n`;
+}
+
+function restoreFigures(report: DeployReport): string {
+  const { secondsToRestore, gateMs } = report.figures;
+  if (secondsToRestore === undefined) return "";
+  return (
+    `New version on traffic to stable fully restored: ${secondsToRestore.toFixed(1)}s ` +
+    `(gate ${(gateMs / 1000).toFixed(1)}s of it).`
+  );
 }
