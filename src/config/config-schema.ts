@@ -1,4 +1,4 @@
-// Validation of a rendered configuration against the user's JSON Schema (environments/config.schema.json).
+// Validation of a rendered configuration against the user's environments/config.schema.json.
 import { Ajv, type ErrorObject } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";

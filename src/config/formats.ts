@@ -1,4 +1,4 @@
-// The rendered configuration written out as JSON, YAML or dotenv, and keys turned into variable names.
+// The rendered configuration as JSON, YAML or dotenv text, and keys turned into variable names.
 import { stringify } from "yaml";
 import { ConfigurationError, type Problem } from "../shared/errors.js";
 import { leaves } from "./flatten.js";

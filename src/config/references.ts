@@ -1,4 +1,4 @@
-// `${env:NAME}` and `${secret:NAME}` references inside configuration strings, resolved at render time.
+// `${env:NAME}` and `${secret:NAME}` references in configuration strings, resolved at render time.
 import type { Problem } from "../shared/errors.js";
 import { MASK } from "../shared/secrets.js";
 import { isPlainObject } from "./merge-patch.js";

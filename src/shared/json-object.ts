@@ -1,4 +1,4 @@
-// A JSON object that may arrive as JSON text, as GitHub returns a deployment's payload: either way.
+// Objects that may arrive as JSON text: GitHub returns a deployment's payload either way.
 
 /**
  * The object `value` holds, parsing JSON text (again, if it was encoded twice); anything that is

@@ -1,4 +1,4 @@
-// JSON paths as Gatus writes them ("items[0].id", "[0].name"): parsed into steps, resolved against JSON.
+// JSON paths as Gatus writes them ("items[0].id", "[0].name"): parsed into steps, then resolved.
 
 /** One step of a body path: an object key, or an array index. */
 export type BodyPathStep = string | number;
