@@ -64,14 +64,84 @@ export function found<T>(record: T | undefined): T {
   return record;
 }
 
+/** The record a numeric path parameter names in `records`, or GitHub's 404 when there is none. */
+export function pathRecord<T>(
+  records: ReadonlyMap<number, T>,
+  request: StandInRequest,
+  parameter: string,
+): T {
+  return found(records.get(pathNumber(request, parameter)));
+}
+
+/** Answers a GET of one repository record: the one the path names (`lookup`), as `render` shows it. */
+export function getRecord<T>(
+  lookup: (request: StandInRequest, repository: RepositoryState) => T,
+  render: (state: GitHubState, repository: RepositoryState, record: T) => unknown,
+): Handler {
+  return (request, state) => {
+    const repository = repositoryOf(request, state);
+    return { status: 200, body: render(state, repository, lookup(request, repository)) };
+  };
+}
+
+/** Answers a PATCH of one repository record: `change` applies the body, then it is touched and shown. */
+export function updateRecord<T extends { updatedAt: string }>(
+  lookup: (request: StandInRequest, repository: RepositoryState) => T,
+  change: (
+    record: T,
+    request: StandInRequest,
+    state: GitHubState,
+    repository: RepositoryState,
+  ) => void,
+  render: (state: GitHubState, repository: RepositoryState, record: T) => unknown,
+): Handler {
+  return (request, state) => {
+    const repository = repositoryOf(request, state);
+    const record = lookup(request, repository);
+    change(record, request, state, repository);
+    record.updatedAt = state.now();
+    return { status: 200, body: render(state, repository, record) };
+  };
+}
+
 /** Optional string query parameter. */
 export function queryString(request: StandInRequest, name: string): string | undefined {
   const value = request.query[name];
   return value === undefined ? undefined : String(value);
 }
 
+/** 201 for a record just made, its URL in the `location` header as GitHub sends it. */
+export function created(body: JsonObject): Reply {
+  return { status: 201, body, headers: { location: String(body.url) } };
+}
+
+/** 200 with one page of `items` (see `paginate`), each as `render` shows it. */
+export function listReply<T>(
+  items: readonly T[],
+  request: StandInRequest,
+  render: (item: T) => unknown,
+): Reply {
+  const page = paginate(items, request);
+  return { status: 200, body: page.items.map(render), headers: page.headers };
+}
+
+/** 200 with one page of `items` in GitHub's `{ total_count, <key>: [...] }` envelope. */
+export function envelopeReply<T>(
+  key: string,
+  items: readonly T[],
+  request: StandInRequest,
+  render: (item: T) => unknown,
+): Reply {
+  const page = paginate(items, request);
+  return {
+    status: 200,
+    body: { total_count: items.length, [key]: page.items.map(render) },
+    headers: page.headers,
+  };
+}
+
 /** One page of `items` as `per_page`/`page` ask (30 and 1 by default, 100 at most), with a Link header. */
-export function paginate<T>(
+function paginate<T>(
   items: readonly T[],
   request: StandInRequest,
 ): { items: T[]; headers: Record<string, string> } {

@@ -274,7 +274,7 @@ export function renderDeployment(
   repository: RepositoryState,
   deployment: DeploymentRecord,
 ): JsonObject {
-  const url = `${repositoryApiUrl(state, repository)}/deployments/${deployment.id}`;
+  const url = deploymentApiUrl(state, repository, deployment);
   return {
     url,
     id: deployment.id,
@@ -296,15 +296,22 @@ export function renderDeployment(
   };
 }
 
+function deploymentApiUrl(
+  state: GitHubState,
+  repository: RepositoryState,
+  deployment: DeploymentRecord,
+): string {
+  return `${repositoryApiUrl(state, repository)}/deployments/${deployment.id}`;
+}
+
 export function renderDeploymentStatus(
   state: GitHubState,
   repository: RepositoryState,
   deployment: DeploymentRecord,
   status: DeploymentStatusRecord,
 ): JsonObject {
-  const deploymentUrl = `${repositoryApiUrl(state, repository)}/deployments/${deployment.id}`;
   return {
-    url: `${deploymentUrl}/statuses/${status.id}`,
+    url: `${deploymentApiUrl(state, repository, deployment)}/statuses/${status.id}`,
     id: status.id,
     node_id: nodeId("DeploymentStatus", status.id),
     state: status.state,
@@ -316,7 +323,7 @@ export function renderDeploymentStatus(
     environment_url: status.environmentUrl,
     created_at: status.createdAt,
     updated_at: status.createdAt,
-    deployment_url: deploymentUrl,
+    deployment_url: deploymentApiUrl(state, repository, deployment),
     repository_url: repositoryApiUrl(state, repository),
   };
 }

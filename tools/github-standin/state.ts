@@ -203,6 +203,12 @@ export class GitHubState {
     return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   }
 
+  /** What every record a request writes starts with: a new id, the actor as author, now. */
+  authored(): { id: number; author: string; createdAt: string; updatedAt: string } {
+    const now = this.now();
+    return { id: this.nextId(), author: this.actor.login, createdAt: now, updatedAt: now };
+  }
+
   addUser(login: string, type: UserRecord["type"] = "User"): UserRecord {
     const existing = this.user(login);
     if (existing) return existing;

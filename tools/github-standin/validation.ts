@@ -123,14 +123,16 @@ function parametersSchema(operation: Operation): JsonObject {
   return { type: "object", properties: { path: group("path"), query: group("query") } };
 }
 
+/** A day, with a time (and its zone) or without. */
+const MOMENT = "[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?";
+
 /**
  * `created` (workflow runs) is typed `format: date-time` in the description, but GitHub documents
  * and accepts its search syntax: a day or time, a range `A..B` (either side `*`), or `>=A`, `<A`…
  */
 const CREATED_RANGE: JsonObject = {
   type: "string",
-  pattern:
-    "^(?:(?:>=|<=|>|<)?[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?|(?:\\*|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?)\\.\\.(?:\\*|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?))$",
+  pattern: `^(?:(?:>=|<=|>|<)?${MOMENT}|(?:\\*|${MOMENT})\\.\\.(?:\\*|${MOMENT}))$`,
 };
 
 function validator(key: string, schema: () => JsonObject): ValidateFunction {

@@ -7,8 +7,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  asText,
   evaluateCondition,
+  evaluateText,
   evaluateTextMap,
   evaluateToken,
   SUCCEEDED,
@@ -113,16 +113,16 @@ async function runLoaded(
     status: base.status,
   };
   const outputs = Object.fromEntries(
-    workflowCallOutputs(workflow).map(([name, value]) => [
-      name,
-      asText(evaluateToken(value, outputsScope)),
-    ]),
+    workflowCallOutputs(workflow).map(([name, value]) => [name, evaluateText(value, outputsScope)]),
   );
   const failed = Object.values(jobs).some((job) => job.result === "failure");
   return { file: workflow.name, result: failed ? "failure" : "success", inputs, outputs, jobs };
 }
 
-/** `workflow_call` inputs: the given ones typed as declared, defaults for the rest; unknown or missing required inputs are errors, as on GitHub. */
+/**
+ * `workflow_call` inputs: the given ones typed as declared, defaults for the rest; unknown or
+ * missing required inputs are errors, as on GitHub.
+ */
 function resolveInputs(
   workflow: LoadedWorkflow,
   given: Record<string, Json>,
@@ -231,7 +231,7 @@ async function callWorkflow(
     vars: run.options.vars ?? {},
     secrets: run.secrets,
   };
-  const name = job.name ? asText(evaluateToken(job.name, { contexts, status })) : id;
+  const name = job.name ? evaluateText(job.name, { contexts, status }) : id;
   if (!evaluateCondition(job.if.expression, { contexts, status }))
     return { id, name, result: "skipped", outputs: {}, steps: [] };
   const scope: Scope = { contexts, status };

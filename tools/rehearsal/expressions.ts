@@ -114,6 +114,11 @@ export function asText(value: Json): string {
   return JSON.stringify(value, null, 2);
 }
 
+/** Evaluates a token to text, as `asText` writes values. */
+export function evaluateText(token: TemplateToken | undefined, scope: Scope): string {
+  return asText(evaluateToken(token, scope));
+}
+
 /** Evaluates a mapping token (`with:`, `env:`, `outputs:`) to text values. */
 export function evaluateTextMap(
   token: TemplateToken | undefined,

@@ -6,15 +6,20 @@ import type { Job, Step } from "@actions/workflow-parser/model/workflow-template
 import type { MappingToken, TemplateToken } from "@actions/workflow-parser/templates/tokens/index";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { inputEnv } from "../runner/run-action.js";
+import {
+  runStepProcess,
+  type StepProcessOptions,
+  type StepProcessResult,
+} from "../runner/step-process.js";
+import type { Json, Scope, Status } from "./expressions.js";
 import {
   asText,
   evaluateCondition,
+  evaluateText,
   evaluateTextMap,
   evaluateToken,
   SUCCEEDED,
-  type Json,
-  type Scope,
-  type Status,
 } from "./expressions.js";
 import type {
   ExecutorOptions,
@@ -24,7 +29,6 @@ import type {
   StepOutcome,
   StepRun,
 } from "./run-record.js";
-import { runStepProcess } from "./step-process.js";
 import {
   field,
   loadAction,
@@ -143,7 +147,7 @@ export async function runJob(
 ): Promise<JobRun> {
   const id = job.id.value;
   const contexts = jobContexts(run, id, needs, {});
-  const name = job.name ? asText(evaluateToken(job.name, { contexts, status })) : id;
+  const name = job.name ? evaluateText(job.name, { contexts, status }) : id;
   if (!evaluateCondition(job.if.expression, { contexts, status }))
     return { id, name, result: "skipped", outputs: {}, steps: [] };
   const combinations = matrixCombinations(evaluateToken(job.strategy, { contexts, status }));
@@ -209,12 +213,14 @@ function isObject(value: Json | undefined): value is { [key: string]: Json } {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** An action's post step, waiting for the job's main steps to end. */
 interface PendingPost {
+  /** The main step, whose inputs (`with`) the post step gets again. */
   step: StepRun;
   action: LoadedAction;
+  /** What the main step saved to GITHUB_STATE. */
   state: Record<string, string>;
   env: Record<string, string>;
-  inputs: Record<string, string>;
   condition: string;
 }
 
@@ -242,7 +248,7 @@ async function runJobInstance(
   const id = job.id.value;
   const contexts = jobContexts(run, id, needs, matrix);
   const before: Scope = { contexts, status: SUCCEEDED };
-  const name = job.name ? asText(evaluateToken(job.name, before)) : id;
+  const name = job.name ? evaluateText(job.name, before) : id;
   const jobEnv = { ...run.env, ...evaluateTextMap(job.env, before) };
   const record: JobRun = { id, name, result: "success", outputs: {}, steps: [] };
   const environment = job.environment ? evaluateToken(job.environment, before) : undefined;
@@ -301,7 +307,7 @@ function environmentOf(
   if (before && typeof before === "object" && !Array.isArray(before)) {
     return {
       name: asText(before.name ?? null),
-      url: asText(evaluateToken(field(token, "url"), after)),
+      url: evaluateText(field(token, "url"), after),
     };
   }
   return { name: asText(before), url: "" };
@@ -343,7 +349,7 @@ async function runStep(
 ): Promise<ExecutedStep> {
   const uses = "uses" in step ? step.uses.value : undefined;
   const kind: StepRun["kind"] = "run" in step ? "run" : uses?.startsWith("./") ? "action" : "no-op";
-  const name = step.name ? asText(evaluateToken(step.name, scope)) : (uses ?? "run");
+  const name = step.name ? evaluateText(step.name, scope) : (uses ?? "run");
   if ("if" in step && step.if && !evaluateCondition(step.if.expression, scope))
     return { step: skippedStep(step.id, name, uses, kind), envAdded: {} };
   const given = evaluateTextMap(field(raw, "with"), scope);
@@ -361,14 +367,7 @@ async function runStep(
   };
   let envAdded: Record<string, string> = {};
   if (kind === "run" && "run" in step) {
-    envAdded = await runScript(
-      run,
-      jobId,
-      record,
-      asText(evaluateToken(step.run, scope)),
-      raw,
-      env,
-    );
+    envAdded = await runScript(run, jobId, record, evaluateText(step.run, scope), raw, env);
   } else if (kind === "action" && uses) {
     const action = await loadAction(actionDirectory(run.options, uses));
     const inputs = actionInputs(action, given, scope);
@@ -385,7 +384,6 @@ async function runStep(
         action,
         state: result.state,
         env,
-        inputs,
         condition: post.condition,
       });
   }
@@ -437,18 +435,9 @@ export function actionInputs(
   const inputs: Record<string, string> = {};
   for (const input of action.template.inputs ?? []) {
     if (input.id in given) inputs[input.id] = given[input.id] ?? "";
-    else if (input.default) inputs[input.id] = asText(evaluateToken(input.default, scope));
+    else if (input.default) inputs[input.id] = evaluateText(input.default, scope);
   }
   return { ...given, ...inputs };
-}
-
-function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(inputs).map(([name, value]) => [
-      `INPUT_${name.replace(/ /g, "_").toUpperCase()}`,
-      value,
-    ]),
-  );
 }
 
 async function runScript(
@@ -465,48 +454,43 @@ async function runScript(
   if (shell !== "bash")
     throw new Error(`${jobId}.${record.id}: only bash steps can be rehearsed (shell: ${shell})`);
   const directory = literal(field(raw, "working-directory"));
-  const result = await runStepProcess({
-    command: "bash",
-    args: ["--noprofile", "--norc", "-eo", "pipefail", file],
-    cwd: directory ? resolve(run.options.workspace, directory) : run.options.workspace,
-    env: { ...runnerEnv(run, jobId, record.id), ...env },
-    tempRoot: run.tempRoot,
-    timeoutMs: run.options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
-    onLine: (line) => run.options.onLine?.(`[${run.prefix}${jobId}/${record.id}] ${line}`),
-  });
-  finish(record, result);
-  return result.env;
+  const cwd = directory ? resolve(run.options.workspace, directory) : run.options.workspace;
+  const bash = { command: "bash", args: ["--noprofile", "--norc", "-eo", "pipefail", file], cwd };
+  return (await runProgram(run, jobId, record, bash, env)).env;
 }
 
-async function runNode(
+function runNode(
   run: RunContext,
   jobId: string,
   record: StepRun,
   entry: string,
   env: Record<string, string>,
-) {
+): Promise<StepProcessResult> {
+  const node = { command: process.execPath, args: [entry], cwd: run.options.workspace };
+  return runProgram(run, jobId, record, node, env);
+}
+
+/** Runs the step's process with the runner's variables under `env`, and records how it ended. */
+async function runProgram(
+  run: RunContext,
+  jobId: string,
+  record: StepRun,
+  program: Pick<StepProcessOptions, "command" | "args" | "cwd">,
+  env: Record<string, string>,
+): Promise<StepProcessResult> {
   const result = await runStepProcess({
-    command: process.execPath,
-    args: [entry],
-    cwd: run.options.workspace,
+    ...program,
     env: { ...runnerEnv(run, jobId, record.id), ...env },
-    tempRoot: run.tempRoot,
+    tempPrefix: join(run.tempRoot, "step-"),
     timeoutMs: run.options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+    kill: "group",
     onLine: (line) => run.options.onLine?.(`[${run.prefix}${jobId}/${record.id}] ${line}`),
   });
   finish(record, result);
   return result;
 }
 
-function finish(
-  record: StepRun,
-  result: {
-    exitCode: number | null;
-    outputs: Record<string, string>;
-    summary: string;
-    log: string;
-  },
-): void {
+function finish(record: StepRun, result: StepProcessResult): void {
   const outcome: StepOutcome = result.exitCode === 0 ? "success" : "failure";
   Object.assign(record, {
     exitCode: result.exitCode,
@@ -537,7 +521,7 @@ async function runPost(
     name: `Post ${post.step.name}`,
     ...(post.step.uses ? { uses: post.step.uses } : {}),
     kind: "post",
-    with: post.inputs,
+    with: post.step.with,
     outcome: "success",
     conclusion: "success",
     outputs: {},
@@ -552,7 +536,7 @@ async function runPost(
   const file = postOf(post.action)?.file ?? "";
   await runNode(run, jobId, record, join(post.action.directory, file), {
     ...post.env,
-    ...inputEnv(post.inputs),
+    ...inputEnv(post.step.with),
     ...state,
   });
   return record;

@@ -147,13 +147,22 @@ function checkNeedsReferences(
       jobs.find((candidate) => candidate.id.value === needed) as WorkflowJob,
     );
     if (output && outputs && !outputs.includes(output))
-      findings.push({
-        rule: "job-output",
-        where,
-        message: `${text}: job ${needed} has no output ${output} (it has ${outputs.join(", ") || "none"})`,
-      });
+      findings.push(missingOutput("job-output", where, text, `job ${needed}`, output, outputs));
   }
   return findings;
+}
+
+/** `text` names an output its job or step (`owner`) does not have. */
+function missingOutput(
+  rule: Rule,
+  where: string,
+  text: string,
+  owner: string,
+  output: string,
+  outputs: string[],
+): Finding {
+  const has = outputs.join(", ") || "none";
+  return { rule, where, message: `${text}: ${owner} has no output ${output} (it has ${has})` };
 }
 
 /** A reusable-workflow call is pinned unless local or this repository's own (its inputs are checked by the parser). */
@@ -271,7 +280,10 @@ function checkInjection(run: TemplateToken | undefined, where: string): Finding[
     }));
 }
 
-/** Output names a step provides: its shipgate action's, a pinned action's known ones, or what its script writes to GITHUB_OUTPUT. */
+/**
+ * Output names a step provides: its shipgate action's, a pinned action's known ones, or what its
+ * script writes to GITHUB_OUTPUT.
+ */
 async function stepOutputs(step: StepShape, context: WiringContext): Promise<string[] | undefined> {
   if (step.script !== undefined) {
     if (!step.script.includes("GITHUB_OUTPUT")) return [];
@@ -300,11 +312,7 @@ async function checkStepOutputs(
     }
     const outputs = await stepOutputs(step, context);
     if (outputs && output && !outputs.includes(output))
-      findings.push({
-        rule: "step-output",
-        where,
-        message: `${text}: step ${id} has no output ${output} (it has ${outputs.join(", ") || "none"})`,
-      });
+      findings.push(missingOutput("step-output", where, text, `step ${id}`, output, outputs));
   }
   return findings;
 }

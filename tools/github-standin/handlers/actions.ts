@@ -1,13 +1,6 @@
 // Workflow runs and their jobs, as seeded by tests: listed with GitHub's filters, read one by one.
-import {
-  found,
-  paginate,
-  pathNumber,
-  queryString,
-  repositoryOf,
-  type Handler,
-  type StandInRequest,
-} from "../http.js";
+import type { Handler, StandInRequest } from "../http.js";
+import { envelopeReply, getRecord, pathRecord, queryString, repositoryOf } from "../http.js";
 import type { JsonObject } from "../spec.js";
 import type { RepositoryState } from "../state.js";
 
@@ -43,6 +36,9 @@ function createdMatches(createdAt: string, wanted: string): boolean {
   return day === wanted;
 }
 
+const runOf = (request: StandInRequest, repository: RepositoryState): JsonObject =>
+  pathRecord(repository.workflowRuns, request, "run_id");
+
 /** Newest first, in GitHub's `{ total_count, workflow_runs }` envelope. */
 const listRuns: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
@@ -54,24 +50,14 @@ const listRuns: Handler = (request, state) => {
       }),
     )
     .sort((a, b) => Number(b.id) - Number(a.id));
-  const page = paginate(matching, request);
   const withoutPullRequests = request.query.exclude_pull_requests === true;
-  return {
-    status: 200,
-    body: {
-      total_count: matching.length,
-      workflow_runs: page.items.map((run) =>
-        withoutPullRequests ? { ...run, pull_requests: [] } : run,
-      ),
-    },
-    headers: page.headers,
-  };
+  return envelopeReply("workflow_runs", matching, request, (run) =>
+    withoutPullRequests ? { ...run, pull_requests: [] } : run,
+  );
 };
 
-const getRun: Handler = (request, state) => {
-  const repository = repositoryOf(request, state);
-  return { status: 200, body: runOf(request, repository) };
-};
+/** Runs are stored as GitHub shows them. */
+const getRun = getRecord(runOf, (_state, _repository, run) => run);
 
 /** Oldest first, in GitHub's `{ total_count, jobs }` envelope. */
 const listJobs: Handler = (request, state) => {
@@ -80,17 +66,8 @@ const listJobs: Handler = (request, state) => {
   const jobs = [...repository.jobs.values()]
     .filter((job) => job.run_id === run.id)
     .sort((a, b) => Number(a.id) - Number(b.id));
-  const page = paginate(jobs, request);
-  return {
-    status: 200,
-    body: { total_count: jobs.length, jobs: page.items },
-    headers: page.headers,
-  };
+  return envelopeReply("jobs", jobs, request, (job) => job);
 };
-
-function runOf(request: StandInRequest, repository: RepositoryState): JsonObject {
-  return found(repository.workflowRuns.get(pathNumber(request, "run_id")));
-}
 
 export const actionsHandlers: Record<string, Handler> = {
   "actions/list-workflow-runs-for-repo": listRuns,

@@ -1,15 +1,20 @@
 // Issue comments, which are also pull requests' conversation comments: list, create, get, update, delete.
+import type { Handler, StandInRequest } from "../http.js";
 import {
-  found,
-  paginate,
+  created,
+  getRecord,
+  listReply,
   pathNumber,
+  pathRecord,
   queryString,
   repositoryOf,
-  type Handler,
-  type StandInRequest,
+  updateRecord,
 } from "../http.js";
 import { renderComment } from "../render.js";
 import type { CommentRecord, RepositoryState } from "../state.js";
+
+const commentOf = (request: StandInRequest, repository: RepositoryState): CommentRecord =>
+  pathRecord(repository.comments, request, "comment_id");
 
 /** Oldest first, as GitHub lists them; `since` keeps comments updated at or after a time. */
 const listComments: Handler = (request, state) => {
@@ -20,12 +25,7 @@ const listComments: Handler = (request, state) => {
     .filter((comment) => comment.issueNumber === issueNumber)
     .filter((comment) => since === undefined || Date.parse(comment.updatedAt) >= Date.parse(since))
     .sort((a, b) => a.id - b.id);
-  const page = paginate(comments, request);
-  return {
-    status: 200,
-    body: page.items.map((comment) => renderComment(state, repository, comment)),
-    headers: page.headers,
-  };
+  return listReply(comments, request, (comment) => renderComment(state, repository, comment));
 };
 
 /**
@@ -34,42 +34,28 @@ const listComments: Handler = (request, state) => {
  */
 const createComment: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
-  const now = state.now();
   const comment: CommentRecord = {
-    id: state.nextId(),
+    ...state.authored(),
     issueNumber: pathNumber(request, "issue_number"),
     body: (request.body as { body: string }).body,
-    author: state.actor.login,
-    createdAt: now,
-    updatedAt: now,
   };
   repository.comments.set(comment.id, comment);
-  const body = renderComment(state, repository, comment);
-  return { status: 201, body, headers: { location: String(body.url) } };
+  return created(renderComment(state, repository, comment));
 };
 
-const getComment: Handler = (request, state) => {
-  const repository = repositoryOf(request, state);
-  return { status: 200, body: renderComment(state, repository, commentOf(request, repository)) };
-};
+const getComment = getRecord(commentOf, renderComment);
 
-const updateComment: Handler = (request, state) => {
-  const repository = repositoryOf(request, state);
-  const comment = commentOf(request, repository);
-  comment.body = (request.body as { body: string }).body;
-  comment.updatedAt = state.now();
-  return { status: 200, body: renderComment(state, repository, comment) };
-};
+const updateComment = updateRecord(
+  commentOf,
+  (comment, request) => (comment.body = (request.body as { body: string }).body),
+  renderComment,
+);
 
 const deleteComment: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
   repository.comments.delete(commentOf(request, repository).id);
   return { status: 204 };
 };
-
-function commentOf(request: StandInRequest, repository: RepositoryState): CommentRecord {
-  return found(repository.comments.get(pathNumber(request, "comment_id")));
-}
 
 export const commentHandlers: Record<string, Handler> = {
   "issues/list-comments": listComments,

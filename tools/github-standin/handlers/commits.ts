@@ -1,12 +1,6 @@
 // Comparing two commits of the seeded history: what `head` has that `base` has not, oldest first.
-import {
-  errorBody,
-  notFound,
-  ReplyError,
-  repositoryOf,
-  type Handler,
-  type StandInRequest,
-} from "../http.js";
+import type { Handler, StandInRequest } from "../http.js";
+import { errorBody, notFound, ReplyError, repositoryOf } from "../http.js";
 import { specExample, type JsonObject } from "../spec.js";
 import type { CommitRecord, GitHubState, RepositoryState } from "../state.js";
 

@@ -1,6 +1,7 @@
 // Repository contents at a ref, as seeded by tests (`seedFile`): a directory lists, a file comes base64.
 import { createHash } from "node:crypto";
-import { notFound, queryString, repositoryOf, type Handler } from "../http.js";
+import type { Handler } from "../http.js";
+import { notFound, queryString, repositoryOf } from "../http.js";
 import type { JsonObject } from "../spec.js";
 import type { GitHubState, RepositoryState } from "../state.js";
 

@@ -1,14 +1,15 @@
 // Deployments and their statuses, with GitHub's rules for deleting and for `auto_inactive`.
+import type { Handler, StandInRequest } from "../http.js";
 import {
-  found,
+  created,
+  getRecord,
+  listReply,
   notFound,
-  paginate,
   pathNumber,
+  pathRecord,
   queryString,
   repositoryOf,
   validationFailed,
-  type Handler,
-  type StandInRequest,
 } from "../http.js";
 import { fakeSha, renderDeployment, renderDeploymentStatus } from "../render.js";
 import type {
@@ -39,6 +40,9 @@ interface StatusFields {
   auto_inactive?: boolean;
 }
 
+const deploymentOf = (request: StandInRequest, repository: RepositoryState): DeploymentRecord =>
+  pathRecord(repository.deployments, request, "deployment_id");
+
 /**
  * `required_contexts` and `auto_merge` are accepted and ignored: the stand-in has no commit
  * statuses or branches to check, so every deployment is created (201).
@@ -68,8 +72,7 @@ const createDeployment: Handler = (request, state) => {
     statuses: [],
   };
   repository.deployments.set(deployment.id, deployment);
-  const body = renderDeployment(state, repository, deployment);
-  return { status: 201, body, headers: { location: String(body.url) } };
+  return created(renderDeployment(state, repository, deployment));
 };
 
 /** List filters, each matching the deployment field of the same name exactly. */
@@ -84,21 +87,10 @@ const listDeployments: Handler = (request, state) => {
       filters.every(([field, wanted]) => wanted === undefined || deployment[field] === wanted),
     )
     .sort((a, b) => b.id - a.id);
-  const page = paginate(matching, request);
-  return {
-    status: 200,
-    body: page.items.map((d) => renderDeployment(state, repository, d)),
-    headers: page.headers,
-  };
+  return listReply(matching, request, (d) => renderDeployment(state, repository, d));
 };
 
-const getDeployment: Handler = (request, state) => {
-  const repository = repositoryOf(request, state);
-  return {
-    status: 200,
-    body: renderDeployment(state, repository, deploymentOf(request, repository)),
-  };
-};
+const getDeployment = getRecord(deploymentOf, renderDeployment);
 
 /** Only an inactive deployment can go, unless it is the repository's only one (GitHub's documented rule). */
 const deleteDeployment: Handler = (request, state) => {
@@ -132,20 +124,16 @@ const createStatus: Handler = (request, state) => {
   });
   if (fields.state === "success" && fields.auto_inactive !== false)
     retirePriorDeployments(state, repository, deployment);
-  const body = renderDeploymentStatus(state, repository, deployment, status);
-  return { status: 201, body, headers: { location: String(body.url) } };
+  return created(renderDeploymentStatus(state, repository, deployment, status));
 };
 
 /** Newest first, as GitHub lists them. */
 const listStatuses: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
   const deployment = deploymentOf(request, repository);
-  const page = paginate([...deployment.statuses].reverse(), request);
-  return {
-    status: 200,
-    body: page.items.map((status) => renderDeploymentStatus(state, repository, deployment, status)),
-    headers: page.headers,
-  };
+  return listReply([...deployment.statuses].reverse(), request, (status) =>
+    renderDeploymentStatus(state, repository, deployment, status),
+  );
 };
 
 const getStatus: Handler = (request, state) => {
@@ -206,10 +194,6 @@ function addStatus(
 
 function latestState(deployment: DeploymentRecord): DeploymentState | undefined {
   return deployment.statuses.at(-1)?.state;
-}
-
-function deploymentOf(request: StandInRequest, repository: RepositoryState): DeploymentRecord {
-  return found(repository.deployments.get(pathNumber(request, "deployment_id")));
 }
 
 export const deploymentHandlers: Record<string, Handler> = {

@@ -1,15 +1,15 @@
 // Deployment environments and their protection rules (wait timer, required reviewers, branch
 // policy and its branch and tag patterns). Writes need the token's "Administration: write".
+import type { Handler, StandInRequest } from "../http.js";
 import {
-  found,
+  envelopeReply,
   errorBody,
-  paginate,
+  found,
+  getRecord,
   pathNumber,
   ReplyError,
   repositoryOf,
   validationFailed,
-  type Handler,
-  type StandInRequest,
 } from "../http.js";
 import { renderBranchPattern, renderEnvironment } from "../render.js";
 import type {
@@ -30,13 +30,7 @@ interface EnvironmentFields {
 const MAX_WAIT_MINUTES = 43_200;
 const MAX_REVIEWERS = 6;
 
-const getEnvironment: Handler = (request, state) => {
-  const repository = repositoryOf(request, state);
-  return {
-    status: 200,
-    body: renderEnvironment(state, repository, environmentOf(request, repository)),
-  };
-};
+const getEnvironment = getRecord(environmentOf, renderEnvironment);
 
 /**
  * PUT creates the environment or updates it: a field left out keeps its value, `null` (or a wait
@@ -74,17 +68,9 @@ const listEnvironments: Handler = (request, state) => {
   const environments = [...repository.environments.values()].sort((a, b) =>
     a.name.localeCompare(b.name),
   );
-  const page = paginate(environments, request);
-  return {
-    status: 200,
-    body: {
-      total_count: environments.length,
-      environments: page.items.map((environment) =>
-        renderEnvironment(state, repository, environment),
-      ),
-    },
-    headers: page.headers,
-  };
+  return envelopeReply("environments", environments, request, (environment) =>
+    renderEnvironment(state, repository, environment),
+  );
 };
 
 const deleteEnvironment: Handler = (request, state) => {
@@ -197,12 +183,7 @@ function patternsOf(request: StandInRequest, repository: RepositoryState): Branc
 
 const listBranchPatterns: Handler = (request, state) => {
   const patterns = patternsOf(request, repositoryOf(request, state));
-  const page = paginate(patterns, request);
-  return {
-    status: 200,
-    body: { total_count: patterns.length, branch_policies: page.items.map(renderBranchPattern) },
-    headers: page.headers,
-  };
+  return envelopeReply("branch_policies", patterns, request, renderBranchPattern);
 };
 
 const createBranchPattern: Handler = (request, state) => {

@@ -1,5 +1,6 @@
 // Every operation the stand-in implements, by operationId; the rest answer 501.
-import { repositoryOf, type Handler } from "../http.js";
+import type { Handler } from "../http.js";
+import { repositoryOf } from "../http.js";
 import { renderRepository } from "../render.js";
 import { actionsHandlers } from "./actions.js";
 import { commentHandlers } from "./comments.js";

@@ -1,12 +1,13 @@
 // Issues and their labels: create, read, update (state, labels, assignees), list with filters, add labels.
+import type { Handler, StandInRequest } from "../http.js";
 import {
-  found,
-  paginate,
-  pathNumber,
+  created,
+  getRecord,
+  listReply,
+  pathRecord,
   queryString,
   repositoryOf,
-  type Handler,
-  type StandInRequest,
+  updateRecord,
 } from "../http.js";
 import { renderIssue, renderLabel } from "../render.js";
 import type { GitHubState, IssueRecord, RepositoryState } from "../state.js";
@@ -24,12 +25,14 @@ interface IssueFields {
   assignee?: string | null;
 }
 
+const issueOf = (request: StandInRequest, repository: RepositoryState): IssueRecord =>
+  pathRecord(repository.issues, request, "issue_number");
+
 const createIssue: Handler = (request, state) => {
   const repository = repositoryOf(request, state);
   const fields = request.body as IssueFields;
-  const now = state.now();
   const issue: IssueRecord = {
-    id: state.nextId(),
+    ...state.authored(),
     number: repository.nextIssueNumber(),
     title: String(fields.title),
     body: fields.body ?? null,
@@ -37,25 +40,24 @@ const createIssue: Handler = (request, state) => {
     stateReason: null,
     labels: labelNames(state, repository, fields.labels ?? []),
     assignees: knownLogins(state, fields.assignees ?? (fields.assignee ? [fields.assignee] : [])),
-    author: state.actor.login,
-    createdAt: now,
-    updatedAt: now,
     closedAt: null,
     closedBy: null,
   };
   repository.issues.set(issue.number, issue);
-  const body = renderIssue(state, repository, issue);
-  return { status: 201, body, headers: { location: String(body.url) } };
+  return created(renderIssue(state, repository, issue));
 };
 
-const getIssue: Handler = (request, state) => {
-  const repository = repositoryOf(request, state);
-  return { status: 200, body: renderIssue(state, repository, issueOf(request, repository)) };
-};
+const getIssue = getRecord(issueOf, renderIssue);
 
-const updateIssue: Handler = (request, state) => {
-  const repository = repositoryOf(request, state);
-  const issue = issueOf(request, repository);
+const updateIssue = updateRecord(issueOf, changeIssue, renderIssue);
+
+/** Title, body, labels and assignees as given; closing and reopening as GitHub records them. */
+function changeIssue(
+  issue: IssueRecord,
+  request: StandInRequest,
+  state: GitHubState,
+  repository: RepositoryState,
+): void {
   const fields = (request.body ?? {}) as IssueFields;
   if (fields.title !== undefined) issue.title = String(fields.title);
   if (fields.body !== undefined) issue.body = fields.body;
@@ -72,9 +74,7 @@ const updateIssue: Handler = (request, state) => {
     issue.closedAt = null;
     issue.closedBy = null;
   }
-  issue.updatedAt = state.now();
-  return { status: 200, body: renderIssue(state, repository, issue) };
-};
+}
 
 /** `state` (open by default, closed, all) and `labels` (comma-separated, all must match); newest first. */
 const listIssues: Handler = (request, state) => {
@@ -92,12 +92,7 @@ const listIssues: Handler = (request, state) => {
     .sort((a, b) =>
       queryString(request, "direction") === "asc" ? a.number - b.number : b.number - a.number,
     );
-  const page = paginate(matching, request);
-  return {
-    status: 200,
-    body: page.items.map((issue) => renderIssue(state, repository, issue)),
-    headers: page.headers,
-  };
+  return listReply(matching, request, (issue) => renderIssue(state, repository, issue));
 };
 
 /** Adds labels (created on the fly, as GitHub does) and answers with every label of the issue. */
@@ -118,10 +113,6 @@ function labelInputs(body: unknown): LabelInput[] {
   if (Array.isArray(body)) return body as LabelInput[];
   const labels = (body as { labels?: LabelInput[] } | undefined)?.labels;
   return labels ?? [];
-}
-
-function issueOf(request: StandInRequest, repository: RepositoryState): IssueRecord {
-  return found(repository.issues.get(pathNumber(request, "issue_number")));
 }
 
 /** Label names, each created in the repository when new, with GitHub's canonical spelling kept. */

@@ -1,5 +1,6 @@
 // Users and teams by name: how a client turns a reviewer's login or team slug into an id.
-import { found, type Handler } from "../http.js";
+import type { Handler } from "../http.js";
+import { found } from "../http.js";
 import { renderPublicUser, renderTeamFull } from "../render.js";
 
 const getUser: Handler = (request, state) => ({
