@@ -101,7 +101,9 @@ async function generate(path) {
     const template = templates[next() % templates.length];
     const [billedText, effectiveText] = template.costs[next() % 4];
     const [endText, startText] = template.dates[next() % 30];
-    batch += `${template.head},${billedText},${template.middle},${endText},${startText},${template.between},${effectiveText},${template.tail}\n`;
+    batch +=
+      `${template.head},${billedText},${template.middle},${endText},` +
+      `${startText},${template.between},${effectiveText},${template.tail}\n`;
     if (batch.length > 1 << 22) {
       if (!out.write(batch)) await once(out, "drain");
       batch = "";
@@ -120,7 +122,10 @@ function runDigest(dir, file) {
   // Preloaded into the action's process: writes its peak RSS (KiB) when it exits. VmHWM, not
   // getrusage's maxRSS: Linux carries ru_maxrss over fork and exec, so a child of a big parent
   // (this one, once DuckDB ran in it) would report the parent's peak.
-  const hook = `data:text/javascript,import{readFileSync,writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(${JSON.stringify(report)},/VmHWM:\\s+(\\d+)/.exec(readFileSync("/proc/self/status","utf8"))[1]))`;
+  const hook =
+    'data:text/javascript,import{readFileSync,writeFileSync}from"node:fs";' +
+    `process.on("exit",()=>writeFileSync(${JSON.stringify(report)},` +
+    '/VmHWM:\\s+(\\d+)/.exec(readFileSync("/proc/self/status","utf8"))[1]))';
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, ["--import", hook, BUNDLE], {
     cwd: dir,
@@ -162,12 +167,14 @@ async function runDuckDb(file) {
   const started = process.hrtime.bigint();
   const reader = await connection.runAndReadAll(`
     WITH rows AS (
-      SELECT BilledCost::DECIMAL(38,12) AS billed, EffectiveCost::DECIMAL(38,12) AS effective, ServiceName AS service,
+      SELECT BilledCost::DECIMAL(38,12) AS billed, EffectiveCost::DECIMAL(38,12) AS effective,
+             ServiceName AS service,
              coalesce(nullif(json_extract_string(Tags, '$.environment'), ''), '(untagged)') AS environment
       FROM read_csv('${file}', nullstr = 'NULL', all_varchar = true)
       WHERE ChargePeriodStart >= '2024-09-01' AND ChargePeriodStart < '2024-10-01'
     )
-    SELECT 'environment' AS kind, environment AS name, sum(billed)::VARCHAR AS billed, sum(effective)::VARCHAR AS effective, count(*) AS n FROM rows GROUP BY ALL
+    SELECT 'environment' AS kind, environment AS name, sum(billed)::VARCHAR AS billed,
+           sum(effective)::VARCHAR AS effective, count(*) AS n FROM rows GROUP BY ALL
     UNION ALL
     SELECT 'service', service, sum(billed)::VARCHAR, sum(effective)::VARCHAR, count(*) FROM rows GROUP BY ALL
   `);
@@ -193,8 +200,10 @@ try {
   const generating = Date.now();
   await generate(file);
   const size = statSync(file).size;
+  const generated = ((Date.now() - generating) / 1000).toFixed(1);
   console.log(
-    `cost-report digest: ${ROWS.toLocaleString("en-US")} FOCUS rows resampled from the sample (${(size / 1e6).toFixed(0)} MB), generated in ${((Date.now() - generating) / 1000).toFixed(1)} s, node ${process.version}`,
+    `cost-report digest: ${ROWS.toLocaleString("en-US")} FOCUS rows resampled from the sample ` +
+      `(${(size / 1e6).toFixed(0)} MB), generated in ${generated} s, node ${process.version}`,
   );
   // Interleaved, RUNS times each, best of each kept: the machine is shared, and the first read
   // of the file warms the page cache for both.
@@ -207,8 +216,13 @@ try {
   const ours = oursRuns.reduce((best, run) => (run.seconds < best.seconds ? run : best));
   const duck = duckRuns.reduce((best, run) => (run.seconds < best.seconds ? run : best));
   ours.maxRssKb = Math.max(...oursRuns.map((run) => run.maxRssKb));
+  const oursEach = oursRuns.map(
+    (run) => `${run.seconds.toFixed(2)} s/${(run.maxRssKb / 1024).toFixed(0)} MB`,
+  );
+  const duckEach = duckRuns.map((run) => `${run.seconds.toFixed(2)} s`);
   console.log(
-    `runs: cost-report ${oursRuns.map((run) => `${run.seconds.toFixed(2)} s/${(run.maxRssKb / 1024).toFixed(0)} MB`).join(", ")}; DuckDB ${duckRuns.map((run) => `${run.seconds.toFixed(2)} s`).join(", ")}; best time of each below, highest peak`,
+    `runs: cost-report ${oursEach.join(", ")}; DuckDB ${duckEach.join(", ")}; ` +
+      "best time of each below, highest peak",
   );
   const asRecord = (items) =>
     Object.fromEntries(
@@ -225,17 +239,27 @@ try {
   const duckRate = ROWS / duck.seconds;
   const peakMb = ours.maxRssKb / 1024;
   console.log("                      seconds     rows/s   peak RSS");
+  const row = (name, seconds, rate, rest) =>
+    `${name.padEnd(22)}${seconds.toFixed(2).padStart(7)} ` +
+    `${Math.round(rate).toLocaleString("en-US").padStart(10)}   ${rest}`;
   console.log(
-    `cost-report (bundle)  ${ours.seconds.toFixed(2).padStart(7)} ${Math.round(ourRate).toLocaleString("en-US").padStart(10)}   ${peakMb.toFixed(0)} MB (whole action process)`,
+    row(
+      "cost-report (bundle)",
+      ours.seconds,
+      ourRate,
+      `${peakMb.toFixed(0)} MB (whole action process)`,
+    ),
+  );
+  console.log(row("DuckDB (node-api)", duck.seconds, duckRate, "(in this process)"));
+  console.log(
+    `ratio: ${(ourRate / duckRate).toFixed(2)} of DuckDB's rows/s ` +
+      `${ourRate >= duckRate / 2 ? "(met)" : "(under target)"} (target >= 0.5); ` +
+      `peak ${peakMb.toFixed(0)} MB ${peakMb < 256 ? "(met)" : "(over target)"} (target < 256 MB)`,
   );
   console.log(
-    `DuckDB (node-api)     ${duck.seconds.toFixed(2).padStart(7)} ${Math.round(duckRate).toLocaleString("en-US").padStart(10)}   (in this process)`,
-  );
-  console.log(
-    `ratio: ${(ourRate / duckRate).toFixed(2)} of DuckDB's rows/s ${ourRate >= duckRate / 2 ? "(met)" : "(under target)"} (target >= 0.5); peak ${peakMb.toFixed(0)} MB ${peakMb < 256 ? "(met)" : "(over target)"} (target < 256 MB)`,
-  );
-  console.log(
-    `totals per environment and per service: ${agree ? "agree" : "DISAGREE"} (cost-report ${ours.report.total.billed} billed, ${ours.report.environments.length} environments, ${ours.report.services.length} services; DuckDB counted ${duck.rows.toLocaleString("en-US")} rows)`,
+    `totals per environment and per service: ${agree ? "agree" : "DISAGREE"} ` +
+      `(cost-report ${ours.report.total.billed} billed, ${ours.report.environments.length} environments, ` +
+      `${ours.report.services.length} services; DuckDB counted ${duck.rows.toLocaleString("en-US")} rows)`,
   );
   if (!agree) {
     console.log(

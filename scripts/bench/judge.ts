@@ -49,10 +49,12 @@ const median = (samples: number[]): number =>
   [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 
 console.log(
-  `judge: 2 x ${SIZE.toLocaleString("en")} samples, median of ${RUNS} runs after ${WARMUP} warm-up runs, node ${process.version}`,
+  `judge: 2 x ${SIZE.toLocaleString("en")} samples, median of ${RUNS} runs ` +
+    `after ${WARMUP} warm-up runs, node ${process.version}`,
 );
 console.log(
-  "data                          sort both ms   mannWhitney ms  ratio   classify ms  ratio   target < 100 ms",
+  "data                          sort both ms   mannWhitney ms  ratio" +
+    "   classify ms  ratio   target < 100 ms",
 );
 for (const [name, canary, baseline] of datasets) {
   const sorting: number[] = [];
@@ -70,10 +72,16 @@ for (const [name, canary, baseline] of datasets) {
   }
   const [sort, test, judge] = [median(sorting), median(testing), median(judging)];
   const worst = Math.max(test, judge);
-  console.log(
-    `${name.padEnd(30)}${sort.toFixed(1).padStart(12)}${test.toFixed(1).padStart(17)}${(test / sort).toFixed(2).padStart(7)}x` +
-      `${judge.toFixed(1).padStart(13)}${(judge / sort).toFixed(2).padStart(7)}x   ${worst < TARGET_MS ? "met" : "over"}`,
-  );
+  const columns = [
+    name.padEnd(30),
+    sort.toFixed(1).padStart(12),
+    test.toFixed(1).padStart(17),
+    `${(test / sort).toFixed(2).padStart(7)}x`,
+    judge.toFixed(1).padStart(13),
+    `${(judge / sort).toFixed(2).padStart(7)}x`,
+    `   ${worst < TARGET_MS ? "met" : "over"}`,
+  ];
+  console.log(columns.join(""));
 }
 const label = classifyComparison(datasets[0]![1], datasets[0]![2], { direction: "either" });
 console.log(`(first data set judged ${label.label}: ${label.reason})`);

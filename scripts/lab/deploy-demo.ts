@@ -4,7 +4,7 @@
 //   1. 1.1.0 (good) goes through every canary step and is promoted;
 //   2. 1.2.0 (5% errors) is caught by the gate at the first step and rolled back;
 //   3. 1.2.1 (good) is switched blue-green under load, counting the requests the switch failed.
-// Bundled with ncc into .tmp/ (see scripts/demo.sh) so that it can use the test harness.
+// Run through scripts/typescript/register.mjs (see scripts/demo.sh): it imports tools/ directly.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createGitHubClient } from "../../src/runtime/github.js";
@@ -66,20 +66,27 @@ export interface DemoFigures {
 }
 
 function timelineText(report: DeployReport): string {
-  return report.timeline
-    .map((event) => {
-      const where = [
-        event.slot,
-        event.weight !== undefined ? `${event.weight}%` : undefined,
-        event.verdict
-          ? `gate ${event.verdict}${event.score != null ? ` (score ${event.score})` : ""}`
-          : undefined,
-      ]
-        .filter(Boolean)
-        .join(", ");
-      return `  +${(event.elapsedMs / 1000).toFixed(1).padStart(5)}s  ${event.ok ? "✓" : "✗"} ${event.step.padEnd(8)} ${where ? `[${where}] ` : ""}${event.detail}`;
-    })
-    .join("\n");
+  return report.timeline.map(timelineLine).join("\n");
+}
+
+function timelineLine(event: TimelineEvent): string {
+  const gate = event.verdict
+    ? `gate ${event.verdict}${event.score != null ? ` (score ${event.score})` : ""}`
+    : undefined;
+  const where = [event.slot, event.weight !== undefined ? `${event.weight}%` : undefined, gate]
+    .filter(Boolean)
+    .join(", ");
+  const at = `+${(event.elapsedMs / 1000).toFixed(1).padStart(5)}s`;
+  const step = `${event.ok ? "✓" : "✗"} ${event.step.padEnd(8)}`;
+  return `  ${at}  ${step} ${where ? `[${where}] ` : ""}${event.detail}`;
+}
+
+/** Where the deploys run: the lab's traffic address, the API stand-in, the lab's variables. */
+interface DemoStage {
+  labUrl: string;
+  apiUrl: string;
+  env: Record<string, string>;
+  log: (line: string) => void;
 }
 
 /** Runs the three deploys and returns their reports and the figures. `log` narrates. */
@@ -97,118 +104,153 @@ export async function runDeployDemo(
     log(
       `  traffic: ${lab.url}   prometheus: ${lab.prometheus}   GitHub API stand-in: ${github.url}`,
     );
-    const client = createGitHubClient({
-      token: "demo-token",
-      baseUrl: github.url,
-      secondMs: 1,
-      getCache: false,
-    });
-    await seedDeployment(client, REPOSITORY, { version: "1.0.0", slot: "blue", state: "success" });
-    const env = labVariables(labDir, lab);
-    // Prometheus needs a few scrapes of the stable version before the first gate can compare.
-    const load = startLoad({ url: `${lab.url}/api/work`, rps: 100, durationMs: 15_000 });
-    log("Warming up: 15 s of traffic to the stable version so Prometheus has a baseline…");
-    await load.done;
-
-    const runs: DemoRun[] = [];
-    const deploy = async (title: string, version: string, strategy: string): Promise<DemoRun> => {
-      log(`\n=== ${title}: deploy ${version} (${strategy}) under 100 requests/s through nginx ===`);
-      const traffic = startLoad({ url: `${lab.url}/api/work`, rps: 100, durationMs: 600_000 });
-      let result: ActionResult;
-      let counted: Awaited<ReturnType<typeof traffic.stop>>;
-      try {
-        result = await runAction({
-          action: "deploy",
-          workspace: ROOT,
-          repository: REPOSITORY,
-          apiUrl: github.url,
-          inputs: {
-            environment: "production",
-            version,
-            strategy,
-            "config-dir": "lab/environments",
-            token: "demo-token",
-          },
-          env,
-          timeoutMs: 600_000,
-          onLine: (line) => {
-            if (/^(✓|✗|canary gate|rolling back)/.test(line)) log(`  ${line}`);
-          },
-        });
-      } finally {
-        counted = await traffic.stop();
-      }
-      const report = JSON.parse(result.outputs.report ?? "{}") as DeployReport;
-      const run: DemoRun = {
-        title,
-        version,
-        strategy,
-        exitCode: result.exitCode,
-        report,
-        summary: result.summary,
-        load: {
-          sent: counted.sent,
-          ok: counted.ok,
-          failed: counted.failed,
-          retried: counted.retried,
-          byVersion: counted.byVersion,
-        },
-      };
-      log(
-        `--- result: ${report.result ?? "none"} (exit ${result.exitCode}): ${report.reason ?? result.stderr.slice(-500)}`,
-      );
-      log(timelineText(report));
-      log(
-        `--- traffic: ${counted.sent} requests, ${counted.failed} failed; answered by version: ${JSON.stringify(counted.byVersion)}`,
-      );
-      runs.push(run);
-      return run;
+    await seedStable(github.url);
+    const stage: DemoStage = {
+      labUrl: lab.url,
+      apiUrl: github.url,
+      env: labVariables(labDir, lab),
+      log,
     };
-
-    await deploy("1. A good release", "1.1.0", "canary");
-    const bad = await deploy("2. A bad release (5% errors)", "1.2.0", "canary");
-    const blueGreen = await deploy("3. A blue-green switch", "1.2.1", "blue-green");
-    // The analysis section of lab/environments/base.yml: interval 5s, failure-limit 0 (the default).
-    const restoreTargetSeconds = (0 + 1) * 5 + 2;
-    return {
-      runs,
-      blueGreenFailed: blueGreen.load.failed,
-      ...(bad.report.figures?.secondsToRestore !== undefined
-        ? { secondsToRestore: bad.report.figures.secondsToRestore }
-        : {}),
-      restoreTargetSeconds,
-      gateSeconds: (bad.report.figures?.gateMs ?? 0) / 1000,
-    };
+    await warmUp(stage);
+    const good = await deployUnderLoad(stage, "1. A good release", "1.1.0", "canary");
+    const bad = await deployUnderLoad(stage, "2. A bad release (5% errors)", "1.2.0", "canary");
+    const blueGreen = await deployUnderLoad(stage, "3. A blue-green switch", "1.2.1", "blue-green");
+    return demoFigures(good, bad, blueGreen);
   } finally {
     await github.stop();
     await labDown(labDir);
   }
 }
 
+/** The deployment record of the stable version the demo starts from: 1.0.0 in the blue slot. */
+async function seedStable(apiUrl: string): Promise<void> {
+  const client = createGitHubClient({
+    token: "demo-token",
+    baseUrl: apiUrl,
+    secondMs: 1,
+    getCache: false,
+  });
+  await seedDeployment(client, REPOSITORY, { version: "1.0.0", slot: "blue", state: "success" });
+}
+
+/** Prometheus needs a few scrapes of the stable version before the first gate can compare. */
+async function warmUp(stage: DemoStage): Promise<void> {
+  const load = startLoad({ url: `${stage.labUrl}/api/work`, rps: 100, durationMs: 15_000 });
+  stage.log("Warming up: 15 s of traffic to the stable version so Prometheus has a baseline…");
+  await load.done;
+}
+
+/** One deploy of `version` with steady traffic through nginx the whole time; narrated as it goes. */
+async function deployUnderLoad(
+  stage: DemoStage,
+  title: string,
+  version: string,
+  strategy: string,
+): Promise<DemoRun> {
+  stage.log(
+    `\n=== ${title}: deploy ${version} (${strategy}) under 100 requests/s through nginx ===`,
+  );
+  const traffic = startLoad({ url: `${stage.labUrl}/api/work`, rps: 100, durationMs: 600_000 });
+  let result: ActionResult;
+  let counted: Awaited<ReturnType<typeof traffic.stop>>;
+  try {
+    result = await runDeploy(stage, version, strategy);
+  } finally {
+    counted = await traffic.stop();
+  }
+  const report = JSON.parse(result.outputs.report ?? "{}") as DeployReport;
+  const { sent, ok, failed, retried, byVersion } = counted;
+  const run: DemoRun = {
+    title,
+    version,
+    strategy,
+    exitCode: result.exitCode,
+    report,
+    summary: result.summary,
+    load: { sent, ok, failed, retried, byVersion },
+  };
+  stage.log(
+    `--- result: ${report.result ?? "none"} (exit ${result.exitCode}): ` +
+      `${report.reason ?? result.stderr.slice(-500)}`,
+  );
+  stage.log(timelineText(report));
+  stage.log(
+    `--- traffic: ${sent} requests, ${failed} failed; ` +
+      `answered by version: ${JSON.stringify(byVersion)}`,
+  );
+  return run;
+}
+
+/** The real deploy bundle against the lab, printing the lines that tell the story. */
+function runDeploy(stage: DemoStage, version: string, strategy: string): Promise<ActionResult> {
+  return runAction({
+    action: "deploy",
+    workspace: ROOT,
+    repository: REPOSITORY,
+    apiUrl: stage.apiUrl,
+    inputs: {
+      environment: "production",
+      version,
+      strategy,
+      "config-dir": "lab/environments",
+      token: "demo-token",
+    },
+    env: stage.env,
+    timeoutMs: 600_000,
+    onLine: (line) => {
+      if (/^(✓|✗|canary gate|rolling back)/.test(line)) stage.log(`  ${line}`);
+    },
+  });
+}
+
+function demoFigures(good: DemoRun, bad: DemoRun, blueGreen: DemoRun): DemoFigures {
+  // The analysis section of lab/environments/base.yml: interval 5s, failure-limit 0 (the default).
+  const restoreTargetSeconds = (0 + 1) * 5 + 2;
+  return {
+    runs: [good, bad, blueGreen],
+    blueGreenFailed: blueGreen.load.failed,
+    ...(bad.report.figures?.secondsToRestore !== undefined
+      ? { secondsToRestore: bad.report.figures.secondsToRestore }
+      : {}),
+    restoreTargetSeconds,
+    gateSeconds: (bad.report.figures?.gateMs ?? 0) / 1000,
+  };
+}
+
 export function figuresText(figures: DemoFigures): string {
-  const restore =
-    figures.secondsToRestore === undefined
-      ? "not measured (the bad canary was not rolled back)"
-      : `${figures.secondsToRestore.toFixed(1)} s (target <= ${figures.restoreTargetSeconds} s: ${figures.secondsToRestore <= figures.restoreTargetSeconds ? "met" : "over"}); the gate's share ${figures.gateSeconds.toFixed(1)} s`;
+  const switchFailed = figures.blueGreenFailed;
   return [
-    `requests failed by the blue-green switch under 100 req/s: ${figures.blueGreenFailed} (target 0: ${figures.blueGreenFailed === 0 ? "met" : "over"})`,
-    `bad canary on traffic -> 100% stable restored: ${restore}`,
+    `requests failed by the blue-green switch under 100 req/s: ${switchFailed} ` +
+      `(target 0: ${switchFailed === 0 ? "met" : "over"})`,
+    `bad canary on traffic -> 100% stable restored: ${restoreText(figures)}`,
   ].join("\n");
+}
+
+function restoreText(figures: DemoFigures): string {
+  const seconds = figures.secondsToRestore;
+  if (seconds === undefined) return "not measured (the bad canary was not rolled back)";
+  const target = figures.restoreTargetSeconds;
+  return (
+    `${seconds.toFixed(1)} s (target <= ${target} s: ${seconds <= target ? "met" : "over"}); ` +
+    `the gate's share ${figures.gateSeconds.toFixed(1)} s`
+  );
 }
 
 /** The Markdown report the demo writes: each deploy's summary as GitHub would show it, and the figures. */
 export async function writeDemoReport(figures: DemoFigures, path: string): Promise<void> {
   const sections = figures.runs.map(
     (run) =>
-      `## ${run.title}\n\n${run.summary}\nTraffic during the deploy: ${run.load.sent} requests, ${run.load.failed} failed.\n`,
+      `## ${run.title}\n\n${run.summary}\n` +
+      `Traffic during the deploy: ${run.load.sent} requests, ${run.load.failed} failed.\n`,
   );
+  const figureList = figuresText(figures)
+    .split("\n")
+    .map((line) => `- ${line}`)
+    .join("\n");
   await mkdir(join(path, ".."), { recursive: true });
   await writeFile(
     path,
-    `# shipgate lab demo\n\n${sections.join("\n")}\n## Figures\n\n${figuresText(figures)
-      .split("\n")
-      .map((line) => `- ${line}`)
-      .join("\n")}\n`,
+    `# shipgate lab demo\n\n${sections.join("\n")}\n## Figures\n\n${figureList}\n`,
   );
 }
 
