@@ -207,7 +207,7 @@ async function announceInconclusive(
     {
       kind: "gate-inconclusive",
       title: `The canary gate could not judge ${inputs.canary ?? "the canary"} on ${environment.name}`,
-      text: step.secrets.scrub(result.decision.reasons.join("\n")),
+      text: result.decision.reasons.join("\n"),
       facts: [
         ...(inputs.canary ? [{ name: "Canary", value: inputs.canary }] : []),
         ...(inputs.baseline ? [{ name: "Baseline", value: inputs.baseline }] : []),

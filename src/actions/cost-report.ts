@@ -21,7 +21,6 @@ import { layerEnvironment } from "../config/layering.js";
 import { announce, announcePorts, runLink } from "../notify/announce.js";
 import { ConfigurationError } from "../shared/errors.js";
 import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
-import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import type { StepContext } from "../runtime/step.js";
@@ -96,7 +95,7 @@ async function pullRequestMode(step: StepContext, inputs: Inputs): Promise<void>
     overlay,
     behavior: inputs.behavior,
     ...(threshold ? { threshold } : {}),
-    client: createGitHubClient({ token: inputs.token ?? "" }),
+    client: step.github(inputs.token ?? ""),
     ...(Number.isSafeInteger(runId) ? { runId } : {}),
     now: () => new Date(),
   });
@@ -202,7 +201,7 @@ async function digestMode(step: StepContext, inputs: Inputs): Promise<void> {
   const files = await expandFocusFiles(step.workspace, focusFiles);
   const directory = await optionalDirectory(step, inputs["config-dir"]);
   const repository = step.repository();
-  const client = inputs.token ? createGitHubClient({ token: inputs.token }) : undefined;
+  const client = inputs.token ? step.github(inputs.token) : undefined;
   if (inputs["digest-issue"] && !client) {
     throw new ConfigurationError({
       path: 'input "token"',

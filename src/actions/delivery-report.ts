@@ -7,7 +7,6 @@ import { parseWindow } from "../dora/metrics.js";
 import { renderHtml, renderSummary } from "../dora/render.js";
 import { buildDeliveryReport } from "../dora/report.js";
 import { writeFileAtomic } from "../runtime/files.js";
-import { createGitHubClient } from "../runtime/github.js";
 import { readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import type { StepContext } from "../runtime/step.js";
@@ -52,7 +51,7 @@ async function main(step: StepContext): Promise<void> {
       message: "no repository: set the input or GITHUB_REPOSITORY",
     });
   }
-  const { report, deploymentsRead } = await buildDeliveryReport(createGitHubClient({ token }), {
+  const { report, deploymentsRead } = await buildDeliveryReport(step.github(token), {
     repository: { owner, repo },
     window: { text: inputs.window, lengthMs: parseWindow(inputs.window) as number },
     ...(inputs.environments

@@ -9,8 +9,7 @@ import { DeploymentRecords } from "../deploy/records.js";
 import { deploymentRef } from "../deploy/ref.js";
 import { renderDeploySummary } from "../deploy/report.js";
 import type { DeployOverrides } from "../deploy/settings.js";
-import { parseVersion } from "../deploy/version.js";
-import { createGitHubClient } from "../runtime/github.js";
+import { parseVersion } from "../shared/version.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import type { StepContext } from "../runtime/step.js";
@@ -101,7 +100,7 @@ async function prepare(step: StepContext) {
     });
   }
   step.secrets.add(token, ...configuration.secrets);
-  const client = createGitHubClient({ token });
+  const client = step.github(token);
   const records = new DeploymentRecords(client, step.repository());
   return { inputs, version, rollbackTo, environment, configuration, client, records };
 }

@@ -12,7 +12,6 @@ import { drifted } from "../protection/plan.js";
 import { changesJson, driftMessage, renderProtectionReport } from "../protection/report.js";
 import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { writeFileAtomic } from "../runtime/files.js";
-import { createGitHubClient } from "../runtime/github.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import { parseSecretsInput } from "../runtime/secrets-input.js";
@@ -170,7 +169,7 @@ async function protectionMode(step: StepContext, inputs: Inputs): Promise<void> 
     directory: await step.environments(inputs["config-dir"]),
     ...(inputs.environment === undefined ? {} : { environment: inputs.environment }),
     action,
-    client: createGitHubClient({ token: inputs.token }),
+    client: step.github(inputs.token),
     repository,
   });
   const drift = outcome.plans.flatMap(drifted);

@@ -13,7 +13,7 @@ import { gatePort, healthPort, hookPort } from "./ports.js";
 import type { DeploymentRecords, DeploymentState } from "./records.js";
 import { buildReport, type DeployReport } from "./report.js";
 import { runRollout, type RolloutOutcome, type RolloutPlan } from "./rollout.js";
-import { sendHttp } from "../notify/http.js";
+import { scrubbedSend } from "../notify/http.js";
 import { chooseTargets, type DeployTargets } from "./targets.js";
 
 /** Names of what the main step saves for the post step. */
@@ -241,7 +241,7 @@ async function notifyAfter(
     },
     {
       client: io.client,
-      send: sendHttp,
+      send: scrubbedSend((text) => io.secrets.scrub(text)),
       now: () => Date.now(),
       info: (line) => io.log.info(line),
       warn: (line) => io.log.warning(line, title),

@@ -2,19 +2,11 @@
 // environments and other tools read. Also the two questions deploy asks it: is another deploy of
 // this environment running, and what was the last good version.
 import type { GitHubClient, Repository } from "../runtime/github.js";
-import { objectFromJson } from "../shared/json-object.js";
+import { readDeploymentPayload, type DeploymentPayload } from "../schema/deployment.js";
 
 export type DeploymentState =
   "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
 
-/** What shipgate keeps in a deployment's payload. */
-export interface DeploymentPayload {
-  version: string;
-  strategy: string;
-  previous_version?: string;
-  slot?: string;
-  rollback_of?: number;
-}
 
 export interface DeploymentSummary {
   id: number;
@@ -95,7 +87,7 @@ export class DeploymentRecords {
           ref: deployment.ref,
           environment: deployment.environment,
           createdAt: deployment.created_at,
-          payload: objectFromJson(deployment.payload) as Partial<DeploymentPayload>,
+          payload: readDeploymentPayload(deployment.payload),
           ...(latest ? { state: latest.state as DeploymentState } : {}),
         };
       }),

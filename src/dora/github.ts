@@ -1,6 +1,7 @@
 // Reading the deployment history and the commits each deployment brought from GitHub: the
 // Deployments API (deployments, their statuses) and the compare API.
 import type { GitHubClient, Repository } from "../runtime/github.js";
+import { readDeploymentPayload } from "../schema/deployment.js";
 import { leadTimeBases, type HistoryDeployment, type State } from "./metrics.js";
 
 const CONCURRENCY = 8;
@@ -10,23 +11,6 @@ async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R
   for (let index = 0; index < items.length; index += CONCURRENCY)
     results.push(...(await Promise.all(items.slice(index, index + CONCURRENCY).map(work))));
   return results;
-}
-
-function payloadOf(payload: unknown): {
-  version?: string;
-  strategy?: string;
-  rollback_of?: number;
-} {
-  if (typeof payload === "string") {
-    try {
-      return payloadOf(JSON.parse(payload));
-    } catch {
-      return {};
-    }
-  }
-  return payload !== null && typeof payload === "object"
-    ? (payload as { version?: string; strategy?: string; rollback_of?: number })
-    : {};
 }
 
 /**
@@ -69,7 +53,7 @@ export async function fetchHistory(
       "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
       { ...repository, deployment_id: deployment.id, per_page: 100 },
     );
-    const payload = payloadOf(deployment.payload);
+    const payload = readDeploymentPayload(deployment.payload);
     return {
       id: deployment.id,
       environment: deployment.environment,

@@ -13,7 +13,7 @@ import {
   type Send,
 } from "./deliver.js";
 import { RUN_LINK_LABEL, type NotifyEvent } from "./events.js";
-import { sendHttp } from "./http.js";
+import { scrubbedSend } from "./http.js";
 import { planDeliveries } from "./plan.js";
 import { resolveNotify } from "./settings.js";
 
@@ -76,7 +76,7 @@ export function announcePorts(step: {
 }): AnnouncePorts {
   return {
     lookup: step.lookup,
-    send: sendHttp,
+    send: scrubbedSend((text) => step.secrets.scrub(text)),
     mask: (value) => step.secrets.add(value),
     info: (line) => step.log.info(line),
     warn: (line) => step.log.warning(line, { title: step.title }),

@@ -38,3 +38,11 @@ export const sendHttp: Send = async (delivery, timeoutMs): Promise<Attempt> => {
     };
   }
 };
+
+/**
+ * Real HTTP whose bodies are scrubbed first: what a chat channel or receiver keeps never holds a
+ * secret, whatever an event's text picked up on the way (hook output, error bodies).
+ */
+export function scrubbedSend(scrub: (text: string) => string): Send {
+  return (delivery, timeoutMs) => sendHttp({ ...delivery, body: scrub(delivery.body) }, timeoutMs);
+}

@@ -46,6 +46,13 @@ export interface GitHubClientOptions {
   retries?: number;
   /** The GET memo; `false` turns it off. */
   getCache?: GetCacheOptions | false;
+  /** How long one attempt of a request may take before it is abandoned (and retried); 30 s. */
+  timeoutMs?: number;
+  /**
+   * Applied to every text a request sends (descriptions, issue and comment bodies, payloads): the
+   * step's secret registry, so nothing GitHub keeps can hold a secret.
+   */
+  scrub?: (text: string) => string;
 }
 
 /** A repository the client reads or writes. */
@@ -82,6 +89,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     auth: options.token,
     baseUrl: (options.baseUrl || process.env.GITHUB_API_URL || GITHUB_API).replace(/\/+$/, ""),
     userAgent: "shipgate",
+    request: { fetch: fetchWithTimeout(options.timeoutMs ?? 30_000) },
     log: { debug: () => {}, info: () => {}, warn, error: warn },
     retry: {
       retries: options.retries ?? 3,
@@ -108,7 +116,53 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     },
   });
   if (options.getCache !== false) memoizeGets(client, options.getCache ?? {});
+  if (options.scrub) scrubBodies(client, options.scrub);
+  nameFailedCalls(client);
   return client;
+}
+
+/** Fields of a request's options that are not its body: never rewritten. */
+const REQUEST_FIELDS = new Set(["method", "url", "baseUrl", "headers", "request", "mediaType"]);
+
+/** Runs `scrub` over every string of the request's parameters, nested ones included. */
+function scrubBodies(client: GitHubClient, scrub: (text: string) => string): void {
+  const clean = (value: unknown): unknown => {
+    if (typeof value === "string") return scrub(value);
+    if (Array.isArray(value)) return value.map(clean);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, clean(inner)]));
+    }
+    return value;
+  };
+  client.hook.before("request", (options) => {
+    const fields = options as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(fields)) {
+      if (!REQUEST_FIELDS.has(key)) fields[key] = clean(value);
+    }
+  });
+}
+
+/** A failed call's error names the call: "POST /repos/o/r/deployments: GitHub answered 404 (Not Found)". */
+function nameFailedCalls(client: GitHubClient): void {
+  client.hook.error("request", (error, options) => {
+    const status = (error as { status?: unknown }).status;
+    const what = `${options.method} ${String(options.url)}`;
+    if (error instanceof Error && !error.message.startsWith(what)) {
+      const answered =
+        typeof status === "number" && status > 0 ? `GitHub answered ${status}` : "no answer";
+      error.message = `${what}: ${answered} (${error.message})`;
+    }
+    throw error;
+  });
+}
+
+/** A fetch whose every attempt ends after `timeoutMs`, as well as when its caller aborts it. */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
 }
 
 /** Logs what the throttling plugin is about to do, and tells it (`retrying`). */

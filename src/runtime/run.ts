@@ -27,7 +27,9 @@ export async function runAction(
       return;
     }
     const err = error instanceof Error ? error : new Error(String(error));
-    step.log.error(`${name} failed unexpectedly: ${err.message}`, { title: `${name}: internal error` });
+    step.log.error(`${name} failed unexpectedly: ${err.message}`, {
+      title: `${name}: internal error`,
+    });
     if (err.stack) step.log.debug(err.stack);
   }
 }

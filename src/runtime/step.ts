@@ -4,10 +4,11 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { layerEnvironment, type LayeredEnvironment } from "../config/layering.js";
 import type { VariableLookup } from "../config/references.js";
-import type { Logger } from "../shared/log.js";
+import { neutralizeCommands, type Logger } from "../shared/log.js";
 import { SecretRegistry } from "../shared/secrets.js";
 import { openEnvironmentDirectory, type EnvironmentDirectory } from "./environment-directory.js";
-import type { Repository } from "./github.js";
+import { createGitHubClient, type GitHubClient, type Repository } from "./github.js";
+import { parseDuration } from "../shared/duration.js";
 import * as runner from "./runner.js";
 
 export interface StepContext {
@@ -23,6 +24,11 @@ export interface StepContext {
   readonly log: Logger;
   /** Environment variables, for `${env:NAME}` and `${secret:NAME}` references. */
   readonly lookup: VariableLookup;
+  /**
+   * A GitHub client on `token` (registered as a secret), whose request bodies are scrubbed of every
+   * secret and whose calls time out after SHIPGATE_GITHUB_TIMEOUT (a duration, 30s when unset).
+   */
+  github(token: string): GitHubClient;
   /** owner/repo from GITHUB_REPOSITORY; throws outside a runner. */
   repository(): Repository;
   /** The event payload (GITHUB_EVENT_PATH), read once; undefined when absent or unreadable. */
@@ -52,7 +58,8 @@ export function runUrlOf(env: NodeJS.ProcessEnv): string | undefined {
 
 function scrubbedLog(secrets: SecretRegistry): Logger {
   return {
-    info: (line) => runner.logInfo(secrets.scrub(line)),
+    // Engines print lines from outside (hooks, endpoints): none may act as a workflow command.
+    info: (line) => runner.logInfo(neutralizeCommands(secrets.scrub(line))),
     warning: (message, at) => runner.logWarning(secrets.scrub(message), at),
     error: (message, at) => runner.logError(secrets.scrub(message), at),
     notice: (message, at) => runner.logNotice(secrets.scrub(message), at),
@@ -76,10 +83,21 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
     secrets,
     log: scrubbedLog(secrets),
     lookup: (name) => env[name],
+    github(token) {
+      secrets.add(token);
+      const timeout = env.SHIPGATE_GITHUB_TIMEOUT;
+      return createGitHubClient({
+        token,
+        scrub: (text) => secrets.scrub(text),
+        ...(timeout ? { timeoutMs: parseDuration(timeout) } : {}),
+      });
+    },
     repository() {
       const [owner, repo] = (env.GITHUB_REPOSITORY ?? "").split("/");
       if (!owner || !repo) {
-        throw new Error("GITHUB_REPOSITORY is not set to owner/repo: not running under a GitHub runner");
+        throw new Error(
+          "GITHUB_REPOSITORY is not set to owner/repo: not running under a GitHub runner",
+        );
       }
       return { owner, repo };
     },

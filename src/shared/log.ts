@@ -18,3 +18,17 @@ export interface Logger {
   /** Runs `body` with its lines in a collapsible group of the log. */
   group<T>(name: string, body: () => Promise<T> | T): Promise<T>;
 }
+
+/** A line the runner would read as a workflow command (`::add-mask::`, `::error::`, `::stop-commands::`). */
+const COMMAND_LINE = /^(\s*):/;
+
+/**
+ * Text from outside (hook output, HTTP bodies, records) made safe to print: a line that would start
+ * with `::` begins with a zero-width space instead, so the runner shows it rather than obeying it.
+ */
+export function neutralizeCommands(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => (/^\s*::/.test(line) ? line.replace(COMMAND_LINE, "$1\u200b:") : line))
+    .join("\n");
+}

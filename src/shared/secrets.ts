@@ -15,9 +15,33 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   return scrubbed;
 }
 
+/** Variants shorter than this are not worth masking: they would blank ordinary text. */
+const SHORTEST_VARIANT = 4;
+
+/**
+ * The forms a secret takes on its way out: as written, with its case changed (hosts are lowercased),
+ * URL-encoded (paths and queries), base64 (credentials, payloads) and JSON-escaped (request bodies).
+ */
+export function secretVariants(secret: string): string[] {
+  const forms = [
+    secret,
+    secret.toLowerCase(),
+    secret.toUpperCase(),
+    encodeURIComponent(secret),
+    encodeURI(secret),
+    Buffer.from(secret).toString("base64"),
+    Buffer.from(secret).toString("base64url"),
+    JSON.stringify(secret).slice(1, -1),
+  ];
+  return [...new Set(forms)].filter(
+    (form, index) => index === 0 || form.length >= SHORTEST_VARIANT,
+  );
+}
+
 /**
  * Every secret one run knows, in one place: what is added is announced once (the step context
- * registers it with the runner's masking) and scrubbed from whatever text is handed to `scrub`.
+ * registers it with the runner's masking), with each of its variants, and scrubbed from whatever
+ * text is handed to `scrub`.
  */
 export class SecretRegistry {
   readonly #values = new Set<string>();
@@ -28,8 +52,11 @@ export class SecretRegistry {
   add(...values: readonly (string | undefined)[]): void {
     for (const value of values) {
       if (value === undefined || value === "" || this.#values.has(value)) continue;
-      this.#values.add(value);
-      this.onAdd(value);
+      for (const variant of secretVariants(value)) {
+        if (this.#values.has(variant)) continue;
+        this.#values.add(variant);
+        this.onAdd(variant);
+      }
     }
   }
 
