@@ -14,7 +14,6 @@ import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
 import { writeFileAtomic } from "../runtime/files.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
-import { parseSecretsInput } from "../runtime/secrets-input.js";
 import type { StepContext } from "../runtime/step.js";
 import { ConfigurationError } from "../shared/errors.js";
 
@@ -76,8 +75,7 @@ async function renderMode(step: StepContext, inputs: Inputs): Promise<void> {
   const directory = await step.environments(inputs["config-dir"]);
   const environment = await step.environment(inputs["config-dir"], name);
   const validate = await loadValidator(directory);
-  const secretsInput = parseSecretsInput(inputs.secrets);
-  step.secrets.add(...secretsInput.values);
+  step.useReferenceInputs(inputs);
   if (inputs["unset-secrets"] === "redact" && (inputs["output-file"] || inputs["export-env"])) {
     throw new ConfigurationError({
       path: 'input "unset-secrets"',
@@ -87,7 +85,6 @@ async function renderMode(step: StepContext, inputs: Inputs): Promise<void> {
     });
   }
   const rendered = renderConfig(environment, step.lookup, validate, {
-    secretLookup: secretsInput.lookup,
     unsetSecrets: inputs["unset-secrets"],
   });
   step.secrets.add(...rendered.secrets);

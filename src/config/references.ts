@@ -1,10 +1,11 @@
-// `${env:NAME}` and `${secret:NAME}` references in configuration strings, resolved at render time.
+// `${env:NAME}`, `${var:NAME}` and `${secret:NAME}` references in configuration strings, resolved
+// when an action reads the environment file.
 import type { Problem } from "../shared/errors.js";
 import { MASK } from "../shared/secrets.js";
 import { isPlainObject } from "./merge-patch.js";
 import { formatKeyPath, type KeyPath } from "./yaml-source.js";
 
-const TOKEN = /\$\$\{|\$\{(?:(env|secret):([^}]*)\}|(env|secret):[^}]*$)/g;
+const TOKEN = /\$\$\{|\$\{(?:(env|var|secret):([^}]*)\}|(env|var|secret):[^}]*$)/g;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface Resolution {
@@ -19,15 +20,20 @@ export interface Resolution {
   problems: Problem[];
 }
 
-/** Where references read from: the process environment, in an action. */
-export type VariableLookup = (name: string) => string | undefined;
+/** What a reference names: an environment variable, a configuration variable, or a secret. */
+export type ReferenceKind = "env" | "var" | "secret";
+
+/**
+ * Where references read from. In an action: the step's environment for `env`, the workflow's
+ * `vars` for `var`, its `secrets` (then the environment) for `secret`, each secret registered for
+ * masking the moment it is read.
+ */
+export type VariableLookup = (name: string, kind: ReferenceKind) => string | undefined;
 
 /** How a problem names the string it is in. */
 export type DescribePath = (path: KeyPath) => Pick<Problem, "path" | "at">;
 
 export interface ResolveOptions {
-  /** Where `${secret:NAME}` reads from, when not from `lookup` (a JSON of the workflow's secrets). */
-  secretLookup?: VariableLookup;
   /**
    * `error` (default): an unset or empty secret is a problem. `redact`: it renders as `***`
    * without a problem, for checks that never see secret values (pull requests from forks).
@@ -131,7 +137,7 @@ class ReferenceResolver {
           );
           return token;
         }
-        if (kind !== "secret") return this.variable(name, reference, report);
+        if (kind !== "secret") return this.variable(name, kind as ReferenceKind, reference, report);
         hasSecret = true;
         return this.secret(name, reference, redact, report);
       });
@@ -142,15 +148,20 @@ class ReferenceResolver {
   }
 
   /** An unset variable is a problem and renders as nothing. */
-  private variable(name: string, reference: string, report: Report): string {
-    const resolved = this.lookup(name);
+  private variable(name: string, kind: ReferenceKind, reference: string, report: Report): string {
+    const resolved = this.lookup(name, kind);
     if (resolved !== undefined) return resolved;
-    report(`environment variable ${reference} is not set`);
+    report(
+      kind === "var"
+        ? `configuration variable ${reference} is not set: define it in the repository's or ` +
+            "environment's variables, and pass vars: ${{ toJSON(vars) }} to the step"
+        : `environment variable ${reference} is not set`,
+    );
     return "";
   }
 
   private secret(name: string, reference: string, redact: boolean, report: Report): string {
-    const resolved = this.options.secretLookup?.(name) ?? this.lookup(name);
+    const resolved = this.lookup(name, "secret");
     if (resolved === undefined || resolved === "") {
       if (this.options.unsetSecrets !== "redact")
         report(

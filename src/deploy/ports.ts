@@ -56,7 +56,8 @@ export function healthPort(context: PortContext) {
       return undefined;
     }
     const serviceUrl = url.replace(/\/+$/, "");
-    const lookup = (name: string) => (name === "SERVICE_URL" ? serviceUrl : context.lookup(name));
+    const lookup: VariableLookup = (name, kind) =>
+      kind === "env" && name === "SERVICE_URL" ? serviceUrl : context.lookup(name, kind);
     const plan = planHealth({ environment: context.environment }, lookup);
     context.secrets.add(...plan.secrets);
     const reports = await runHealth(plan, {

@@ -7,7 +7,6 @@ import { readDeploymentPayload, type DeploymentPayload } from "../schema/deploym
 export type DeploymentState =
   "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
 
-
 export interface DeploymentSummary {
   id: number;
   ref: string;

@@ -7,6 +7,7 @@ import type { VariableLookup } from "../config/references.js";
 import { neutralizeCommands, type Logger } from "../shared/log.js";
 import { SecretRegistry } from "../shared/secrets.js";
 import { openEnvironmentDirectory, type EnvironmentDirectory } from "./environment-directory.js";
+import { parseNamedValues } from "./reference-inputs.js";
 import { createGitHubClient, type GitHubClient, type Repository } from "./github.js";
 import { parseDuration } from "../shared/duration.js";
 import * as runner from "./runner.js";
@@ -22,8 +23,13 @@ export interface StepContext {
   readonly runUrl: string | undefined;
   readonly secrets: SecretRegistry;
   readonly log: Logger;
-  /** Environment variables, for `${env:NAME}` and `${secret:NAME}` references. */
+  /**
+   * What `${env:NAME}`, `${var:NAME}` and `${secret:NAME}` read: the step's environment, the `vars`
+   * input, the `secrets` input then the environment. A secret is registered as it is read.
+   */
   readonly lookup: VariableLookup;
+  /** Reads the `secrets` and `vars` inputs (JSON); every secret value is registered at once. */
+  useReferenceInputs(inputs: { secrets?: string; vars?: string }): void;
   /**
    * A GitHub client on `token` (registered as a secret), whose request bodies are scrubbed of every
    * secret and whose calls time out after SHIPGATE_GITHUB_TIMEOUT (a duration, 30s when unset).
@@ -74,6 +80,15 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
   const directories = new Map<string, Promise<EnvironmentDirectory>>();
   const environments = new Map<string, Promise<LayeredEnvironment>>();
   let event: Promise<unknown> | undefined;
+  let secretValues: ReadonlyMap<string, string> = new Map();
+  let variables: ReadonlyMap<string, string> = new Map();
+  const lookup: VariableLookup = (name, kind) => {
+    if (kind === "var") return variables.get(name);
+    if (kind === "env") return env[name];
+    const value = secretValues.get(name) ?? env[name];
+    secrets.add(value);
+    return value;
+  };
   const step: StepContext = {
     action,
     env,
@@ -82,7 +97,12 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
     runUrl: runUrlOf(env),
     secrets,
     log: scrubbedLog(secrets),
-    lookup: (name) => env[name],
+    lookup,
+    useReferenceInputs(inputs) {
+      secretValues = parseNamedValues(inputs.secrets, "secrets");
+      variables = parseNamedValues(inputs.vars, "vars");
+      secrets.add(...secretValues.values());
+    },
     github(token) {
       secrets.add(token);
       const timeout = env.SHIPGATE_GITHUB_TIMEOUT;
