@@ -23,10 +23,13 @@ const BAD = "1.2.0";
 const IDLE = "1.4.0";
 
 /** The error rate of a version over a short window: 5xx answers over all answers. */
-const errorRate = (placeholder: string, window = "5s") =>
-  `sum(rate(http_requests_total{version="{{ ${placeholder} }}",route="/api/work",code=~"5.."}[${window}])) / sum(rate(http_requests_total{version="{{ ${placeholder} }}",route="/api/work"}[${window}]))`;
+const errorRate = (placeholder: string, window = "5s") => {
+  const requests = `http_requests_total{version="{{ ${placeholder} }}",route="/api/work"`;
+  return `sum(rate(${requests},code=~"5.."}[${window}])) / sum(rate(${requests}}[${window}]))`;
+};
 const p95 = (placeholder: string) =>
-  `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{version="{{ ${placeholder} }}",route="/api/work"}[5s])))`;
+  "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket" +
+  `{version="{{ ${placeholder} }}",route="/api/work"}[5s])))`;
 
 const METRICS = `
 - name: error-rate
@@ -263,7 +266,9 @@ describe("canary-gate against Prometheus", () => {
     const query = encodeURIComponent(
       `sum(rate(http_requests_total{version="${GOOD}",route="/api/work"}[10s]))`,
     );
-    const metrics = `- name: traffic\n  provider: http\n  query: ${prometheus.url}/api/v1/query?query=${query}\n  path: data.result[0].value[1]\n  condition: result > 10\n`;
+    const metrics =
+      `- name: traffic\n  provider: http\n  query: ${prometheus.url}/api/v1/query?query=${query}\n` +
+      "  path: data.result[0].value[1]\n  condition: result > 10\n";
     const result = await gate({ metrics, canary: GOOD, count: "1" });
     expect(result.outputs.verdict).toBe("promote");
   });
@@ -273,7 +278,8 @@ describe("canary-gate refuses bad definitions before the first query", () => {
   it("names the metric with a PromQL syntax error, and the file and line from the environment", async () => {
     await workspace.write(
       "custom/base.yml",
-      "service: demo\nanalysis:\n  address: http://127.0.0.1:9\n  metrics:\n    - name: broken\n      query: sum(rate(x[1m])\n      condition: result < 1\n",
+      "service: demo\nanalysis:\n  address: http://127.0.0.1:9\n  metrics:\n" +
+        "    - name: broken\n      query: sum(rate(x[1m])\n      condition: result < 1\n",
     );
     await workspace.write("custom/staging.yml", "description: staging\n");
     const result = await runAction({

@@ -196,7 +196,8 @@ describe("the HTML dashboard in headless Chromium", () => {
     const file = join(workspace, "control.html");
     await writeFile(
       file,
-      '<!doctype html><html><body><h1>control</h1><script>console.error("control-error")</script><img src="https://cdn.example.test/chart.png"></body></html>',
+      "<!doctype html><html><body><h1>control</h1>" +
+        '<script>console.error("control-error")</script><img src="https://cdn.example.test/chart.png"></body></html>',
     );
     const rendered = await render(file, join(workspace, "control.png"));
     expect(rendered.console.some((line) => line.includes("control-error"))).toBe(true);

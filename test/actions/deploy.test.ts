@@ -1,63 +1,36 @@
 // deploy's bundle against the lab (the demo service in two slots behind a real nginx, watched by a
 // real Prometheus) and the GitHub API stand-in: every strategy, its failures, and the exact
 // sequence of deployment records and statuses each leaves behind.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
+import { beforeEach, describe, expect, it } from "@jest/globals";
 import { execFileSync } from "node:child_process";
 import { appendFile, cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 import {
   Cleanup,
-  killLabProcesses,
-  labDown,
   labLive,
   labStatus,
-  labUp,
-  labVariables,
   seedDeployment,
   startLoad,
   type LoadRun,
 } from "../../tools/lab/lab.js";
 import { ROOT, runAction, type ActionResult } from "../../tools/runner/run-action.js";
+import { useDeployLab } from "../support/deploy-lab.js";
 import { startReceiver } from "../support/receivers.js";
 
 const REPOSITORY = "octo-org/demo-api";
 const cleanup = new Cleanup();
-let labDir: string;
-let labEnv: Record<string, string>;
-let github: GitHubStandIn;
-let client: GitHubClient;
-
-beforeAll(async () => {
-  labDir = await mkdtemp(join(tmpdir(), "shipgate-lab-"));
-  cleanup.add(() => rm(labDir, { recursive: true, force: true }));
-  cleanup.add(() => killLabProcesses(labDir));
-  const lab = await labUp(labDir, { version: "1.1.0" });
-  cleanup.add(() => labDown(labDir));
-  labEnv = labVariables(labDir, lab);
-  github = await startGitHubStandIn({ repositories: [REPOSITORY] });
-  cleanup.add(() => github.stop());
-  client = createGitHubClient({
-    token: "test-token",
-    baseUrl: github.url,
-    secondMs: 1,
-    getCache: false,
-  });
-}, 120_000);
-
-afterAll(() => cleanup.run(), 60_000);
+const lab = useDeployLab(REPOSITORY, cleanup);
 
 interface Live {
   slot: "blue" | "green";
   version: string;
 }
 
-const live = (): Promise<Live> => labLive(labDir);
+const live = (): Promise<Live> => labLive(lab.dir);
 
 async function weights(): Promise<Record<string, number>> {
-  return ((await labStatus(labDir)) as unknown as { weights: Record<string, number> }).weights;
+  return ((await labStatus(lab.dir)) as unknown as { weights: Record<string, number> }).weights;
 }
 
 /** A fresh GitHub whose record says what the lab runs now: one successful deployment. */
@@ -66,7 +39,7 @@ async function seedRecord(
   version?: string,
 ): Promise<number> {
   const now = await live();
-  return seedDeployment(client, REPOSITORY, {
+  return seedDeployment(lab.client, REPOSITORY, {
     version: version ?? now.version,
     slot: now.slot,
     state,
@@ -76,7 +49,7 @@ async function seedRecord(
 /** Every deployment write, in order, named by version and strategy: the record the run left. */
 async function recordSequence(): Promise<string[]> {
   const [owner, repo] = REPOSITORY.split("/") as [string, string];
-  const { data } = await client.request("GET /repos/{owner}/{repo}/deployments", {
+  const { data } = await lab.client.request("GET /repos/{owner}/{repo}/deployments", {
     owner,
     repo,
     per_page: 100,
@@ -87,7 +60,7 @@ async function recordSequence(): Promise<string[]> {
       return [Number(deployment.id), `${payload.version} ${payload.strategy}`];
     }),
   );
-  const writes = github.calls.filter(
+  const writes = lab.github.calls.filter(
     (call) => call.method === "POST" && call.operationId?.startsWith("repos/create-deployment"),
   );
   // The seeded record is written by the test itself: leave it out.
@@ -109,14 +82,14 @@ function deploy(
     action: "deploy",
     workspace: ROOT,
     repository: REPOSITORY,
-    apiUrl: github.url,
+    apiUrl: lab.github.url,
     inputs: {
       environment: "production",
       "config-dir": "lab/environments",
       token: "test-token",
       ...inputs,
     },
-    env: { ...labEnv, ...options.env },
+    env: { ...lab.env, ...options.env },
     timeoutMs: 240_000,
     ...(options.onLine ? { onLine: options.onLine } : {}),
   });
@@ -126,7 +99,7 @@ function deploy(
 async function underLoad<T>(
   body: () => Promise<T>,
 ): Promise<{ value: T; load: Awaited<ReturnType<LoadRun["stop"]>> }> {
-  const load = startLoad({ url: `${labEnv.LAB_URL}/api/work`, rps: 100, durationMs: 300_000 });
+  const load = startLoad({ url: `${lab.env.LAB_URL}/api/work`, rps: 100, durationMs: 300_000 });
   try {
     const value = await body();
     return { value, load: await load.stop() };
@@ -143,7 +116,7 @@ interface Report {
 }
 const reportOf = (result: ActionResult) => JSON.parse(result.outputs.report ?? "{}") as Report;
 
-beforeEach(() => github.reset());
+beforeEach(() => lab.github.reset());
 
 describe("deploy against the lab", () => {
   it("promotes a good canary through its traffic steps", async () => {
@@ -164,10 +137,10 @@ describe("deploy against the lab", () => {
     });
     const report = reportOf(result);
     expect(
-      report.timeline.map(
-        (event) =>
-          `${event.step}${event.weight !== undefined ? ` ${event.weight}` : ""}${event.verdict ? ` ${event.verdict}` : ""}`,
-      ),
+      report.timeline.map((event) => {
+        const weight = event.weight !== undefined ? ` ${event.weight}` : "";
+        return `${event.step}${weight}${event.verdict ? ` ${event.verdict}` : ""}`;
+      }),
     ).toEqual([
       "deploy",
       "health",
@@ -184,7 +157,7 @@ describe("deploy against the lab", () => {
     ]);
     expect(load.failed).toBe(0);
     expect(result.summary).toMatch(/deploy: `1\.1\.1` to `production` \(canary\) — ✅ deployed/);
-    expect(github.requestViolations).toEqual([]);
+    expect(lab.github.requestViolations).toEqual([]);
   }, 180_000);
 
   it("rolls back a canary with 5% errors, caught by the gate at the first step", async () => {
@@ -217,7 +190,7 @@ describe("deploy against the lab", () => {
     expect(result.annotations.find((annotation) => annotation.level === "error")?.message).toMatch(
       /was rolled back to .*canary gate said roll back at 10%.*error-rate broke its threshold/,
     );
-    expect(github.requestViolations).toEqual([]);
+    expect(lab.github.requestViolations).toEqual([]);
   }, 180_000);
 
   it("switches blue-green with no request lost, and keeps the old slot until promotion", async () => {
@@ -318,7 +291,7 @@ describe("deploy against the lab", () => {
       /deploy hook exited 3: cannot reach the cluster/,
     );
 
-    github.reset();
+    lab.github.reset();
     await seedRecord();
     const marker = `shipgate-timeout-${process.pid}`;
     const slow = await deploy({
@@ -345,7 +318,7 @@ describe("deploy against the lab", () => {
         `deployment #${running} of 1\\.0\\.9 to production is still in_progress: wait for it, or set force: true`,
       ),
     );
-    expect(github.callsTo("repos/create-deployment")).toHaveLength(1);
+    expect(lab.github.callsTo("repos/create-deployment")).toHaveLength(1);
   }, 60_000);
 
   it("restores stable traffic and marks the deployment error when stopped mid-canary", async () => {
@@ -406,77 +379,78 @@ describe("deploy against the lab", () => {
     expect((await recordSequence()).slice(-1)).toEqual(["1.1.9 canary: error"]);
   }, 180_000);
 
-  it("notifies a channel and keeps an incident issue: opened by a failed verification, closed by the next success", async () => {
-    const before = await live();
-    await seedRecord();
-    const configDir = await mkdtemp(join(tmpdir(), "shipgate-notify-env-"));
-    cleanup.add(() => rm(configDir, { recursive: true, force: true }));
-    await cp(join(ROOT, "lab", "environments"), configDir, { recursive: true });
-    await appendFile(
-      join(configDir, "production.yml"),
-      '\nnotify:\n  channels:\n    - { type: webhook, name: ops, url: "${secret:OPS_HOOK}" }\n',
-    );
-    const receiver = await startReceiver();
-    cleanup.add(() => receiver.stop());
-    const hook = `${receiver.url}/hooks/T0001/secret-path`;
-    receiver.failNext(1);
+  it(
+    "notifies a channel and keeps an incident issue: " +
+      "opened by a failed verification, closed by the next success",
+    async () => {
+      const before = await live();
+      await seedRecord();
+      const configDir = await mkdtemp(join(tmpdir(), "shipgate-notify-env-"));
+      cleanup.add(() => rm(configDir, { recursive: true, force: true }));
+      await cp(join(ROOT, "lab", "environments"), configDir, { recursive: true });
+      await appendFile(
+        join(configDir, "production.yml"),
+        '\nnotify:\n  channels:\n    - { type: webhook, name: ops, url: "${secret:OPS_HOOK}" }\n',
+      );
+      const receiver = await startReceiver();
+      cleanup.add(() => receiver.stop());
+      const hook = `${receiver.url}/hooks/T0001/secret-path`;
+      receiver.failNext(1);
 
-    // The traffic hook does nothing: the environment keeps answering with the old version.
-    const failed = await deploy(
-      {
-        version: "1.1.10",
-        strategy: "blue-green",
-        "config-dir": configDir,
-        "traffic-command": "echo not switching {{ slot }}",
-      },
-      { env: { OPS_HOOK: hook } },
-    );
-    expect(failed.outputs.result).toBe("rolled-back");
-    const notified = JSON.parse(failed.outputs.notifications ?? "{}") as {
-      deliveries: { channel: string; what: string; ok: boolean; attempts: number }[];
-      incidents: { action: string; issue: number }[];
-    };
-    expect(notified.deliveries).toEqual([
-      expect.objectContaining({
-        channel: "ops",
-        what: "verification-failed (critical)",
-        ok: true,
-        attempts: 2,
-      }),
-    ]);
-    expect(notified.incidents).toEqual([expect.objectContaining({ action: "opened", issue: 1 })]);
-    expect(receiver.received.map((request) => request.status)).toEqual([503, 200]);
-    expect(JSON.parse(receiver.received[1]?.body ?? "{}")).toMatchObject({
-      event: "verification-failed",
-      environment: "production",
-      service: "lab-demo",
-      facts: { Version: "1.1.10" },
-    });
-    expect(failed.masked).toContain(hook);
-    expect(
-      failed.lines.filter(
-        (line) => line.includes("secret-path") && !line.startsWith("::add-mask::"),
-      ),
-    ).toEqual([]);
-    expect(github.storedIssues(REPOSITORY)[0]).toMatchObject({
-      state: "open",
-      labels: ["incident", "env:production"],
-    });
-    expect(await live()).toEqual(before);
+      // The traffic hook does nothing: the environment keeps answering with the old version.
+      const failed = await deploy(
+        {
+          version: "1.1.10",
+          strategy: "blue-green",
+          "config-dir": configDir,
+          "traffic-command": "echo not switching {{ slot }}",
+        },
+        { env: { OPS_HOOK: hook } },
+      );
+      expect(failed.outputs.result).toBe("rolled-back");
+      const notified = JSON.parse(failed.outputs.notifications ?? "{}") as {
+        deliveries: { channel: string; what: string; ok: boolean; attempts: number }[];
+        incidents: { action: string; issue: number }[];
+      };
+      expect(notified.deliveries).toEqual([
+        expect.objectContaining({
+          channel: "ops",
+          what: "verification-failed (critical)",
+          ok: true,
+          attempts: 2,
+        }),
+      ]);
+      expect(notified.incidents).toEqual([expect.objectContaining({ action: "opened", issue: 1 })]);
+      expect(receiver.received.map((request) => request.status)).toEqual([503, 200]);
+      expect(JSON.parse(receiver.received[1]?.body ?? "{}")).toMatchObject({
+        event: "verification-failed",
+        environment: "production",
+        service: "lab-demo",
+        facts: { Version: "1.1.10" },
+      });
+      expect(failed.masked).toContain(hook);
+      expect(failed.lines.filter((line) => line.includes("secret-path"))).toEqual([]);
+      expect(lab.github.storedIssues(REPOSITORY)[0]).toMatchObject({
+        state: "open",
+        labels: ["incident", "env:production"],
+      });
+      expect(await live()).toEqual(before);
 
-    const fixed = await deploy(
-      { version: "1.1.11", strategy: "blue-green", "config-dir": configDir },
-      { env: { OPS_HOOK: hook } },
-    );
-    expect(fixed.exitCode).toBe(0);
-    expect(JSON.parse(fixed.outputs.notifications ?? "{}").incidents).toEqual([
-      expect.objectContaining({ action: "closed", issue: 1 }),
-    ]);
-    expect(JSON.parse(receiver.received.at(-1)?.body ?? "{}")).toMatchObject({
-      event: "deploy-succeeded",
-      facts: { Version: "1.1.11" },
-    });
-    expect(github.storedIssues(REPOSITORY)[0]).toMatchObject({ state: "closed" });
-    expect(github.requestViolations).toEqual([]);
-  }, 180_000);
+      const fixed = await deploy(
+        { version: "1.1.11", strategy: "blue-green", "config-dir": configDir },
+        { env: { OPS_HOOK: hook } },
+      );
+      expect(fixed.exitCode).toBe(0);
+      expect(JSON.parse(fixed.outputs.notifications ?? "{}").incidents).toEqual([
+        expect.objectContaining({ action: "closed", issue: 1 }),
+      ]);
+      expect(JSON.parse(receiver.received.at(-1)?.body ?? "{}")).toMatchObject({
+        event: "deploy-succeeded",
+        facts: { Version: "1.1.11" },
+      });
+      expect(lab.github.storedIssues(REPOSITORY)[0]).toMatchObject({ state: "closed" });
+      expect(lab.github.requestViolations).toEqual([]);
+    },
+    180_000,
+  );
 });

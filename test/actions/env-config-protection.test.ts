@@ -3,7 +3,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { runAction, type ActionResult } from "../../tools/runner/run-action.js";
 import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
+import {
+  errorBody,
+  startGitHubStandIn,
+  type GitHubStandIn,
+} from "../../tools/github-standin/index.js";
 
 const REPOSITORY = "octo-org/demo-api";
 const TOKEN = "ghs_protectionTestToken0123456789";
@@ -249,70 +253,74 @@ describe("apply", () => {
     expectNoTokenLeak(first);
   });
 
-  it("changes only what drifted: a wait timer edited on GitHub is put back, a pattern added there is deleted", async () => {
-    expect((await run({ "protection-action": "apply" })).exitCode).toBe(0);
-    const mona = github.seedUser("mona");
-    await changeOnGitHub("production", {
-      wait_timer: 60,
-      reviewers: [{ type: "User", id: mona.id }],
-    });
-    await fetch(
-      `${github.url}/repos/${REPOSITORY}/environments/production/deployment-branch-policies`,
-      {
-        method: "POST",
-        headers: { authorization: "token admin", "content-type": "application/json" },
-        body: JSON.stringify({ name: "hotfix/*", type: "branch" }),
-      },
-    );
-
-    const plan = await run({ environment: "production" });
-    expect(plan.outputs.drift).toBe("true");
-    expect(
-      plan.annotations
-        .filter((annotation) => annotation.level === "warning")
-        .map(({ line, message }) => ({ line, message })),
-    ).toEqual([
-      {
-        line: await lineOf("production.yml", "  wait-timer:"),
-        message: "production: wait-timer is 60 min on GitHub, declared 10 min",
-      },
-      {
-        line: await lineOf("production.yml", "  required-reviewers:"),
-        message:
-          "production: required-reviewers is mona on GitHub, declared octo-org/release-managers, mona",
-      },
-      {
-        line: await lineOf("production.yml", "  deployment-branch-policy:"),
-        message:
-          "production: deployment-branch-policy is main, release/*, hotfix/* on GitHub, declared main, release/*",
-      },
-    ]);
-
-    const before = github.calls.length;
-    const apply = await run({ environment: "production", "protection-action": "apply" });
-    expect(apply.exitCode).toBe(0);
-    expect(
-      github.calls
-        .slice(before)
-        .filter((call) => call.method !== "GET")
-        .map((call) => [call.method, call.requestBody]),
-    ).toEqual([
-      [
-        "PUT",
+  it(
+    "changes only what drifted: " +
+      "a wait timer edited on GitHub is put back, a pattern added there is deleted",
+    async () => {
+      expect((await run({ "protection-action": "apply" })).exitCode).toBe(0);
+      const mona = github.seedUser("mona");
+      await changeOnGitHub("production", {
+        wait_timer: 60,
+        reviewers: [{ type: "User", id: mona.id }],
+      });
+      await fetch(
+        `${github.url}/repos/${REPOSITORY}/environments/production/deployment-branch-policies`,
         {
-          wait_timer: 10,
-          prevent_self_review: true,
-          reviewers: [
-            { type: "Team", id: expect.any(Number) },
-            { type: "User", id: mona.id },
-          ],
-          deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+          method: "POST",
+          headers: { authorization: "token admin", "content-type": "application/json" },
+          body: JSON.stringify({ name: "hotfix/*", type: "branch" }),
         },
-      ],
-      ["DELETE", undefined],
-    ]);
-    expect((await run({ environment: "production" })).outputs.drift).toBe("false");
-  });
+      );
+
+      const plan = await run({ environment: "production" });
+      expect(plan.outputs.drift).toBe("true");
+      expect(
+        plan.annotations
+          .filter((annotation) => annotation.level === "warning")
+          .map(({ line, message }) => ({ line, message })),
+      ).toEqual([
+        {
+          line: await lineOf("production.yml", "  wait-timer:"),
+          message: "production: wait-timer is 60 min on GitHub, declared 10 min",
+        },
+        {
+          line: await lineOf("production.yml", "  required-reviewers:"),
+          message:
+            "production: required-reviewers is mona on GitHub, declared octo-org/release-managers, mona",
+        },
+        {
+          line: await lineOf("production.yml", "  deployment-branch-policy:"),
+          message:
+            "production: deployment-branch-policy is main, release/*, hotfix/* on GitHub, declared main, release/*",
+        },
+      ]);
+
+      const before = github.calls.length;
+      const apply = await run({ environment: "production", "protection-action": "apply" });
+      expect(apply.exitCode).toBe(0);
+      expect(
+        github.calls
+          .slice(before)
+          .filter((call) => call.method !== "GET")
+          .map((call) => [call.method, call.requestBody]),
+      ).toEqual([
+        [
+          "PUT",
+          {
+            wait_timer: 10,
+            prevent_self_review: true,
+            reviewers: [
+              { type: "Team", id: expect.any(Number) },
+              { type: "User", id: mona.id },
+            ],
+            deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+          },
+        ],
+        ["DELETE", undefined],
+      ]);
+      expect((await run({ environment: "production" })).outputs.drift).toBe("false");
+    },
+  );
 });
 
 describe("refusals", () => {
@@ -338,11 +346,7 @@ describe("refusals", () => {
   it("a write failing part-way says what was applied before it", async () => {
     github.override("repos/create-deployment-branch-policy", () => ({
       status: 403,
-      body: {
-        message: "Must have admin rights to Repository.",
-        documentation_url: "https://docs.github.com/rest",
-        status: "403",
-      },
+      body: errorBody(403, "Must have admin rights to Repository."),
     }));
     const result = await run({ "protection-action": "apply", environment: "production" });
     expect(result.exitCode).toBe(1);
@@ -350,7 +354,8 @@ describe("refusals", () => {
       result.annotations.find((annotation) => annotation.level === "error")?.message ?? "";
     expect(message).toContain('403 "Must have admin rights to Repository."');
     expect(message).toContain(
-      "Applied before the failure: production environment, production wait-timer, production required-reviewers, production prevent-self-review.",
+      "Applied before the failure: production environment, production wait-timer, " +
+        "production required-reviewers, production prevent-self-review.",
     );
     const changes = JSON.parse(result.outputs.changes ?? "") as {
       setting: string;
@@ -376,12 +381,16 @@ describe("refusals", () => {
       {
         file: "environments/production.yml",
         line: await lineOf("production.yml", "    - mona"),
-        message: `environments/production.yml:${await lineOf("production.yml", "    - mona")} protection.required-reviewers: no GitHub user mona`,
+        message:
+          `environments/production.yml:${await lineOf("production.yml", "    - mona")}` +
+          " protection.required-reviewers: no GitHub user mona",
       },
       {
         file: "environments/production.yml",
         line: await lineOf("production.yml", "    - nobody-here"),
-        message: `environments/production.yml:${await lineOf("production.yml", "    - nobody-here")} protection.required-reviewers: no GitHub user nobody-here`,
+        message:
+          `environments/production.yml:${await lineOf("production.yml", "    - nobody-here")}` +
+          " protection.required-reviewers: no GitHub user nobody-here",
       },
     ]);
     expect(writes()).toEqual([]);
@@ -396,7 +405,8 @@ describe("refusals", () => {
     expect(
       result.annotations.find((annotation) => annotation.level === "error")?.message,
     ).toContain(
-      'protection.required-reviewers: no team release-managers in organization octo-org that the token can see (reading teams needs the organization permission "Members: read"',
+      "protection.required-reviewers: no team release-managers in organization octo-org that the token can see " +
+        '(reading teams needs the organization permission "Members: read"',
     );
   });
 

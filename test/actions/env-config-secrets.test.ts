@@ -30,34 +30,36 @@ describe("env-config secrets input and unset-secrets", () => {
     expect(result.masked).toEqual(expect.arrayContaining([SECRET, OTHER]));
     expect(JSON.parse(await ws.read("out/config.json")).database.password).toBe(SECRET);
     expect(result.outputs.config).toContain('"password":"***"');
-    // Only the ::add-mask:: commands (which the runner consumes) carry the value.
-    expect(
-      result.lines.filter((line) => !line.startsWith("::add-mask::")).join("\n"),
-    ).not.toContain(SECRET);
+    // Only the ::add-mask:: commands (which the runner consumes, kept in `masked`) carry the value.
+    expect(result.lines.join("\n")).not.toContain(SECRET);
   });
 
-  it("renders unset secrets as *** with unset-secrets: redact, for diffs, and refuses to write files that way", async () => {
-    const redacted = await runAction({
-      action: "env-config",
-      workspace: ws.dir,
-      inputs: { environment: "production", "unset-secrets": "redact" },
-    });
-    expect(redacted.annotations).toEqual([]);
-    expect(redacted.exitCode).toBe(0);
-    expect(JSON.parse(redacted.outputs.config ?? "{}").database.password).toBe("***");
-    expect(redacted.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  it(
+    "renders unset secrets as *** with unset-secrets: redact, " +
+      "for diffs, and refuses to write files that way",
+    async () => {
+      const redacted = await runAction({
+        action: "env-config",
+        workspace: ws.dir,
+        inputs: { environment: "production", "unset-secrets": "redact" },
+      });
+      expect(redacted.annotations).toEqual([]);
+      expect(redacted.exitCode).toBe(0);
+      expect(JSON.parse(redacted.outputs.config ?? "{}").database.password).toBe("***");
+      expect(redacted.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
-    const writing = await runAction({
-      action: "env-config",
-      workspace: ws.dir,
-      inputs: { environment: "production", "unset-secrets": "redact", "export-env": "true" },
-    });
-    expect(writing.exitCode).toBe(1);
-    expect(writing.annotations[0]?.message).toMatch(
-      /input "unset-secrets": redact renders \*\*\* .* cannot write output-file or export-env/,
-    );
-    expect(await ws.files()).not.toContain("out/config.json");
-  });
+      const writing = await runAction({
+        action: "env-config",
+        workspace: ws.dir,
+        inputs: { environment: "production", "unset-secrets": "redact", "export-env": "true" },
+      });
+      expect(writing.exitCode).toBe(1);
+      expect(writing.annotations[0]?.message).toMatch(
+        /input "unset-secrets": redact renders \*\*\* .* cannot write output-file or export-env/,
+      );
+      expect(await ws.files()).not.toContain("out/config.json");
+    },
+  );
 
   it("still fails on an unset secret by default, and never echoes a malformed secrets input", async () => {
     const unset = await runAction({

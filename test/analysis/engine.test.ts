@@ -334,11 +334,18 @@ describe("settings and metric definitions", () => {
           (problem) => `${problem.at?.line ?? "-"} ${problem.path}: ${problem.message}`,
         ),
     ).toEqual([
-      '14 analysis.metrics[0].query (metric "broken"): PromQL syntax error at column 16 (the query ends too early) in "sum(rate(x[1m])"',
-      '14 analysis.metrics[1].query (metric "typo"): unknown placeholder {{ canery }}: use {{ canary }}, {{ baseline }}, {{ interval }} or {{ version }}',
-      '14 analysis.metrics[2].compare (metric "both"): a metric is either a threshold check (query with condition, min or max) or a comparison (compare), not both',
-      '13 analysis.metrics[3] (metric "neither"): a threshold check needs a query (with a condition, min or max); a comparison needs compare.canary and compare.baseline',
-      '14 analysis.metrics[4].condition (metric "bad-condition"): cannot read "x > 1" in condition "x > 1": write comparisons of result with a number, such as "result <= 0.01" or "result > 0 && result < 5"',
+      '14 analysis.metrics[0].query (metric "broken"): ' +
+        'PromQL syntax error at column 16 (the query ends too early) in "sum(rate(x[1m])"',
+      '14 analysis.metrics[1].query (metric "typo"): ' +
+        "unknown placeholder {{ canery }}: use {{ canary }}, {{ baseline }}, {{ interval }} or {{ version }}",
+      '14 analysis.metrics[2].compare (metric "both"): ' +
+        "a metric is either a threshold check (query with condition, min or max) or a comparison (compare), not both",
+      '13 analysis.metrics[3] (metric "neither"): ' +
+        "a threshold check needs a query (with a condition, min or max); " +
+        "a comparison needs compare.canary and compare.baseline",
+      '14 analysis.metrics[4].condition (metric "bad-condition"): ' +
+        'cannot read "x > 1" in condition "x > 1": ' +
+        'write comparisons of result with a number, such as "result <= 0.01" or "result > 0 && result < 5"',
       "14 analysis.metrics[5].weigth: unknown key (check its spelling and indentation)",
     ]);
   });

@@ -50,7 +50,10 @@ describe("classifyComparison: verdicts", () => {
     });
     expect(test.lower).toBeGreaterThan(result.bounds!.upper);
     expect(result.reason).toMatch(
-      /^canary p50 latency [\d.]+ vs baseline [\d.]+: 98% interval of the shift \[[\d.]+, [\d.]+\] lies above \+25% of the estimate \([\d.]+\)$/,
+      new RegExp(
+        String.raw`^canary p50 latency [\d.]+ vs baseline [\d.]+: 98% interval of the shift ` +
+          String.raw`\[[\d.]+, [\d.]+\] lies above \+25% of the estimate \([\d.]+\)$`,
+      ),
     );
   });
 

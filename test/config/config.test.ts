@@ -9,17 +9,7 @@ import { mergePatch } from "../../src/config/merge-patch.js";
 import { resolveReferences } from "../../src/config/references.js";
 import { compareConfigs, renderConfig } from "../../src/config/render.js";
 import { formatKeyPath, parseYamlSource } from "../../src/config/yaml-source.js";
-import { ConfigurationError } from "../../src/shared/errors.js";
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.message.split("\n");
-    throw error;
-  }
-  throw new Error("expected a ConfigurationError");
-}
+import { problemsOf } from "../support/configuration-error.js";
 
 describe("mergePatch (RFC 7386)", () => {
   // The test cases of RFC 7386, appendix A.

@@ -94,45 +94,55 @@ const september = () => {
 
 describe("the CSV reader", () => {
   const header =
-    "Id,BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ServiceName,SubAccountId,SubAccountName,Tags,ServiceCategory";
+    "Id,BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart," +
+    "ServiceName,SubAccountId,SubAccountName,Tags,ServiceCategory";
   const awkward = [
-    `1,"1.50",1.25,USD,2024-09-03 10:00:00,"Amazon ""Elastic"" Compute","111","Team, A","{""environment"": ""prod"", ""note"": ""a,b""}",Compute`,
+    `1,"1.50",1.25,USD,2024-09-03 10:00:00,"Amazon ""Elastic"" Compute",` +
+      `"111","Team, A","{""environment"": ""prod"", ""note"": ""a,b""}",Compute`,
     `2,0.00000080000,0,USD,2024-09-03T11:00:00Z,"Multi\nline service",222,"B",NULL,Storage`,
     `3,2.5E-3,1,USD,2024-09-04T00:00:00+00:00,S3,222,B,"{""environment"": ""dév""}",Storage`,
     `4,-0.00000000603,-0.00000000603,USD,2024-09-05 00:00:00,S3,222,B,,Storage`,
   ];
 
-  it("agrees with csv-parse on quotes, escaped quotes, commas and line breaks inside fields, CRLF and a BOM", async () => {
-    const text = `\uFEFF${header}\r\n${awkward.join("\r\n")}`; // no final line break either
-    const reference = parseCsv(text, { bom: true, columns: true }) as Record<string, string>[];
-    const ledger = september();
-    const tags = new TagResolver("environment", ledger);
-    const summary = await withCsv(text, (path) => readFocusCsv(path, "export.csv", ledger, tags));
-    expect(summary).toEqual({
-      file: "export.csv",
-      records: 4,
-      missingOptional: ["PricingCategory", "CommitmentDiscountId"],
-    });
-    expect(ledger.problems.total).toBe(0);
-    expect(ledger.services.list).toEqual(
-      reference
-        .map((row) => row.ServiceName)
-        .filter((name, index, all) => all.indexOf(name) === index),
-    );
-    expect(ledger.services.list).toEqual(['Amazon "Elastic" Compute', "Multi\nline service", "S3"]);
-    expect(ledger.environments.list).toEqual(["prod", "(untagged)", "dév"]);
-    expect(ledger.subAccountNames.get("111")).toBe(reference[0]!.SubAccountName);
-    const billed = reference.reduce((sum, row) => sum + usd(row.BilledCost!), 0n);
-    const report = buildDigestReport(ledger, {
-      tagKey: "environment",
-      files: [summary],
-      budgets: new Map(),
-      isProduction: productionByName,
-      commitmentDiscount: 25,
-    });
-    expect(report.total.billed).toBe(billed);
-    expect(plainDecimal(report.total.billed)).toBe("1.50250079397"); // 1.5 + 0.0000008 + 0.0025 - 0.00000000603
-  });
+  it(
+    "agrees with csv-parse on quotes, escaped quotes, commas and line breaks inside fields, " +
+      "CRLF and a BOM",
+    async () => {
+      const text = `\uFEFF${header}\r\n${awkward.join("\r\n")}`; // no final line break either
+      const reference = parseCsv(text, { bom: true, columns: true }) as Record<string, string>[];
+      const ledger = september();
+      const tags = new TagResolver("environment", ledger);
+      const summary = await withCsv(text, (path) => readFocusCsv(path, "export.csv", ledger, tags));
+      expect(summary).toEqual({
+        file: "export.csv",
+        records: 4,
+        missingOptional: ["PricingCategory", "CommitmentDiscountId"],
+      });
+      expect(ledger.problems.total).toBe(0);
+      expect(ledger.services.list).toEqual(
+        reference
+          .map((row) => row.ServiceName)
+          .filter((name, index, all) => all.indexOf(name) === index),
+      );
+      expect(ledger.services.list).toEqual([
+        'Amazon "Elastic" Compute',
+        "Multi\nline service",
+        "S3",
+      ]);
+      expect(ledger.environments.list).toEqual(["prod", "(untagged)", "dév"]);
+      expect(ledger.subAccountNames.get("111")).toBe(reference[0]!.SubAccountName);
+      const billed = reference.reduce((sum, row) => sum + usd(row.BilledCost!), 0n);
+      const report = buildDigestReport(ledger, {
+        tagKey: "environment",
+        files: [summary],
+        budgets: new Map(),
+        isProduction: productionByName,
+        commitmentDiscount: 25,
+      });
+      expect(report.total.billed).toBe(billed);
+      expect(plainDecimal(report.total.billed)).toBe("1.50250079397"); // 1.5 + 0.0000008 + 0.0025 - 0.00000000603
+    },
+  );
 
   it("reads across chunk boundaries: a 3 MB file gives the same sums as its rows added one by one", async () => {
     const rows: string[] = [];
@@ -141,7 +151,9 @@ describe("the CSV reader", () => {
       const cost = `${i % 7}.${String(i).padStart(11, "0")}`;
       expected += usd(cost);
       rows.push(
-        `${i},${cost},0,USD,2024-09-${String((i % 30) + 1).padStart(2, "0")} 00:00:00,"Service ${i % 13}",${i % 5},"Name","{""environment"": ""e${i % 3}"", ""padding"": ""${"x".repeat(200)}""}",Other`,
+        `${i},${cost},0,USD,2024-09-${String((i % 30) + 1).padStart(2, "0")} 00:00:00,` +
+          `"Service ${i % 13}",${i % 5},"Name",` +
+          `"{""environment"": ""e${i % 3}"", ""padding"": ""${"x".repeat(200)}""}",Other`,
       );
     }
     const ledger = september();
@@ -164,7 +176,8 @@ describe("the CSV reader", () => {
         readFocusCsv(path, "x.csv", ledger, new TagResolver("environment", ledger)),
       ),
     ).rejects.toThrow(
-      "x.csv:1: is not a FOCUS export the digest can use: column(s) EffectiveCost, BillingCurrency, ChargePeriodStart missing from its header",
+      "x.csv:1: is not a FOCUS export the digest can use: " +
+        "column(s) EffectiveCost, BillingCurrency, ChargePeriodStart missing from its header",
     );
     await expect(
       withCsv("", (path) =>
@@ -215,26 +228,30 @@ describe("anomalies", () => {
     expect(modifiedZScore(10.5, [10, 10, 10, 10, 10, 10, 10]).score).toBe(Infinity);
   });
 
-  it("flags a day far outside its trailing two weeks, skips days without data, and waits for seven days of baseline", () => {
-    const values = [10, 12, 11, 13, 9, 10, 12, 11, 10, 12, 30, 11, 2, 11];
-    const series = values.map((value, index) => ({
-      day: 100 + index,
-      value: index === 3 ? undefined : value,
-    }));
-    const found = detectAnomalies(series, 100);
-    // Day 110 (30): baseline 10,12,11,9,10,12,11,10,12 (day 103 has no data) → median 11, MAD 1 → z = 12.8.
-    // Day 112 (2): baseline adds 30 and 11 → median 11, MAD 1 → z = -6.07. Days before 108 lack 7 baseline days.
-    expect(
-      found.map((anomaly) => [
-        anomaly.day,
-        anomaly.direction,
-        Math.round(anomaly.score * 100) / 100,
-      ]),
-    ).toEqual([
-      [110, "spike", 12.82],
-      [112, "drop", -6.07],
-    ]);
-  });
+  it(
+    "flags a day far outside its trailing two weeks, skips days without data, " +
+      "and waits for seven days of baseline",
+    () => {
+      const values = [10, 12, 11, 13, 9, 10, 12, 11, 10, 12, 30, 11, 2, 11];
+      const series = values.map((value, index) => ({
+        day: 100 + index,
+        value: index === 3 ? undefined : value,
+      }));
+      const found = detectAnomalies(series, 100);
+      // Day 110 (30): baseline 10,12,11,9,10,12,11,10,12 (day 103 has no data) → median 11, MAD 1 → z = 12.8.
+      // Day 112 (2): baseline adds 30 and 11 → median 11, MAD 1 → z = -6.07. Days before 108 lack 7 baseline days.
+      expect(
+        found.map((anomaly) => [
+          anomaly.day,
+          anomaly.direction,
+          Math.round(anomaly.score * 100) / 100,
+        ]),
+      ).toEqual([
+        [110, "spike", 12.82],
+        [112, "drop", -6.07],
+      ]);
+    },
+  );
 });
 
 describe("the digest report", () => {

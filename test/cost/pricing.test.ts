@@ -43,34 +43,39 @@ function price(resources: Resources) {
 }
 
 describe("pricing catalogs", () => {
-  it("the bundled catalog has a few dozen AWS, Google Cloud and Azure prices, each with its source and date", async () => {
-    const catalog = await loadDefaultCatalog();
-    const keys = [...catalog.entries.keys()];
-    expect(keys.length).toBeGreaterThanOrEqual(36);
-    for (const provider of ["aws.", "gcp.", "azure."])
-      expect(keys.filter((key) => key.startsWith(provider)).length).toBeGreaterThanOrEqual(8);
-    for (const entry of catalog.entries.values()) {
-      expect({
-        key: entry.key,
-        source: entry.source?.startsWith("https://"),
-        checked: entry.checked,
-        currency: entry.currency,
-      }).toEqual({
-        key: entry.key,
-        source: true,
-        checked: "2026-11-23",
-        currency: "USD",
+  it(
+    "the bundled catalog has a few dozen AWS, Google Cloud and Azure prices, " +
+      "each with its source and date",
+    async () => {
+      const catalog = await loadDefaultCatalog();
+      const keys = [...catalog.entries.keys()];
+      expect(keys.length).toBeGreaterThanOrEqual(36);
+      for (const provider of ["aws.", "gcp.", "azure."])
+        expect(keys.filter((key) => key.startsWith(provider)).length).toBeGreaterThanOrEqual(8);
+      for (const entry of catalog.entries.values()) {
+        expect({
+          key: entry.key,
+          source: entry.source?.startsWith("https://"),
+          checked: entry.checked,
+          currency: entry.currency,
+        }).toEqual({
+          key: entry.key,
+          source: true,
+          checked: "2026-11-23",
+          currency: "USD",
+        });
+      }
+      expect(catalog.entries.get("aws.ec2.m7g.large")).toMatchObject({
+        price: usd("0.0816"),
+        unit: "hour",
       });
-    }
-    expect(catalog.entries.get("aws.ec2.m7g.large")).toMatchObject({
-      price: usd("0.0816"),
-      unit: "hour",
-    });
-  });
+    },
+  );
 
   it("a user catalog overrides same keys and adds new ones", async () => {
     const user = catalogOf(
-      "currency: USD\nprices:\n  aws.ec2.m7g.large: { price: '0.07', unit: hour }\n  acme.box: { price: '1', unit: month }\n",
+      "currency: USD\nprices:\n  aws.ec2.m7g.large: { price: '0.07', unit: hour }\n" +
+        "  acme.box: { price: '1', unit: month }\n",
       "prices.yml",
     );
     const merged = mergeCatalogs([await loadDefaultCatalog(), user]);

@@ -15,7 +15,7 @@ import {
   type DeploymentSummary,
 } from "../../src/deploy/records.js";
 import { parseSteps, resolveDeploySettings } from "../../src/deploy/settings.js";
-import { parseVersion } from "../../src/deploy/version.js";
+import { parseVersion } from "../../src/shared/version.js";
 
 const values = {
   version: "1.2.0",
@@ -119,8 +119,10 @@ describe("deploy settings", () => {
     ).toEqual([
       '- input "on-inconclusive": expected rollback or hold, got "pause"',
       '2 deploy.timeout: "10" needs a unit, such as 10s',
-      "3 deploy.hooks.deploy: unknown placeholder {{ verison }}: use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}",
-      '- input "traffic-command": the canary strategy moves traffic: give the traffic-command input or deploy.hooks.traffic',
+      "3 deploy.hooks.deploy: unknown placeholder {{ verison }}: " +
+        "use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}",
+      '- input "traffic-command": the canary strategy moves traffic: ' +
+        "give the traffic-command input or deploy.hooks.traffic",
     ]);
     const unknownKey = resolveDeploySettings({ stratgy: "canary" }, { hooks: {} }, locate);
     expect("problems" in unknownKey && unknownKey.problems[0]).toMatchObject({

@@ -41,9 +41,13 @@ beforeAll(async () => {
 afterAll(() => github.stop());
 
 describe("DORA keys on a known history", () => {
-  it("counts change deployments in the window: D1-D7 (D0 is before it, D8 still running, R2 and R4 are rollback records)", () => {
-    expect(production).toMatchObject({ deployments: 7, successful: 4, failed: 3 });
-  });
+  it(
+    "counts change deployments in the window: " +
+      "D1-D7 (D0 is before it, D8 still running, R2 and R4 are rollback records)",
+    () => {
+      expect(production).toMatchObject({ deployments: 7, successful: 4, failed: 3 });
+    },
+  );
 
   it("deployment frequency: 4 good deployments over 28 days", () => {
     expect(production.deploymentsPerDay).toBeCloseTo(4 / 28, 10);

@@ -250,11 +250,14 @@ describe("parseCondition", () => {
     ["[STATUS].code == 200", "[STATUS] takes no path (column 9)"],
     [
       "[RESPONSE_TIME] < 5 sec",
-      'malformed duration "5 sec": cannot read "5 sec"; write e.g. 300ms, 2s, 1h30m or 2d (a bare number is milliseconds) (compared with [RESPONSE_TIME]) (column 19)',
+      'malformed duration "5 sec": cannot read "5 sec"; write e.g. ' +
+        "300ms, 2s, 1h30m or 2d (a bare number is milliseconds) " +
+        "(compared with [RESPONSE_TIME]) (column 19)",
     ],
     [
       "[CERTIFICATE_EXPIRATION] > 2w",
-      'malformed duration "2w": cannot read "2w"; write e.g. 300ms, 2s, 1h30m or 2d (a bare number is milliseconds) (compared with [CERTIFICATE_EXPIRATION]) (column 28)',
+      'malformed duration "2w": cannot read "2w"; write e.g. 300ms, 2s, 1h30m or 2d (a bare number is milliseconds) ' +
+        "(compared with [CERTIFICATE_EXPIRATION]) (column 28)",
     ],
     ["[STATUS] < abc", "abc is not a number; < compares numbers (column 12)"],
     ['[STATUS] < "400"', '"400" is not a number; < compares numbers (column 12)'],

@@ -8,7 +8,8 @@ import type { HttpProbeRequest } from "../../src/health/http-probe.js";
 import { healthDetail, planHealth, runHealth, type HealthSources } from "../../src/health/plan.js";
 import type { Clock } from "../../src/health/probe.js";
 import type { CheckReport } from "../../src/health/verify.js";
-import { ConfigurationError, type Problem } from "../../src/shared/errors.js";
+import type { Problem } from "../../src/shared/errors.js";
+import { configurationErrorOf } from "../support/configuration-error.js";
 
 const FILE = "environments/staging.yml";
 
@@ -43,15 +44,7 @@ const VARIABLES: Record<string, string> = {
 };
 const lookup = (name: string): string | undefined => VARIABLES[name];
 
-function problemsOf(plan: () => unknown): readonly Problem[] {
-  try {
-    plan();
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigurationError");
-}
+const problemsOf = (plan: () => unknown): readonly Problem[] => configurationErrorOf(plan).problems;
 
 const answer = (overrides: Partial<ResponseSnapshot> = {}): ResponseSnapshot => ({
   connected: true,

@@ -108,7 +108,8 @@ describe("incident evidence", () => {
       "- Workflow run: https://github.com/octo-org/demo-api/actions/runs/1658821493/attempts/1",
     );
     expect(body).toContain(
-      "- Deployment #10, rollback recorded as deployment #11 (https://github.com/octo-org/demo-api/deployments/production)",
+      "- Deployment #10, rollback recorded as deployment #11 " +
+        "(https://github.com/octo-org/demo-api/deployments/production)",
     );
     expect(incidentBody(evidence(healthFailed))).toContain(
       "- health (green): the environment: healthz: 503 Service Unavailable",

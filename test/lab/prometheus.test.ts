@@ -92,7 +92,9 @@ describe("startPrometheus", () => {
   it("sees 1.2.0's injected 5% error ratio and the good version's 0%", async () => {
     // A version without a single 5xx has no such series; `or ... * 0` gives it an explicit 0.
     const all = 'sum by (version) (rate(http_requests_total{route="/api/work"}[10s]))';
-    const ratio = `(sum by (version) (rate(http_requests_total{route="/api/work",code=~"5.."}[10s])) or ${all} * 0) / ${all}`;
+    const ratio =
+      `(sum by (version) (rate(http_requests_total{route="/api/work",code=~"5.."}[10s])) ` +
+      `or ${all} * 0) / ${all}`;
     const result = await prometheus.waitFor(ratio, {
       timeoutMs: 30_000,
       until: (samples) => samples.length === 2,
@@ -105,7 +107,8 @@ describe("startPrometheus", () => {
 
   it("has latency histograms to take quantiles from, with the job and slot of each target", async () => {
     const p95 = await prometheus.waitFor(
-      'histogram_quantile(0.95, sum by (le, version) (rate(http_request_duration_seconds_bucket{route="/api/work"}[10s])))',
+      "histogram_quantile(0.95, " +
+        'sum by (le, version) (rate(http_request_duration_seconds_bucket{route="/api/work"}[10s])))',
       {
         until: (samples) => samples.length === 2,
       },

@@ -78,12 +78,7 @@ describe("renderNginxConfig", () => {
 
 describe("startNginx", () => {
   it("sends all traffic to the only server not marked down", async () => {
-    const result = await startLoad({
-      url: `${router.url}/api/work`,
-      rps: 400,
-      durationMs: 10_000,
-      maxRequests: 200,
-    }).done;
+    const result = await sendThroughNginx(200, 400);
     expect(result).toMatchObject({ sent: 200, ok: 200, failed: 0, bySlot: { blue: 200 } });
   });
 
@@ -93,12 +88,7 @@ describe("startNginx", () => {
       ["blue", 90],
       ["green", 10],
     ]);
-    const result = await startLoad({
-      url: `${router.url}/api/work`,
-      rps: 500,
-      durationMs: 10_000,
-      maxRequests: 1000,
-    }).done;
+    const result = await sendThroughNginx(1000, 500);
     expect(result).toMatchObject({
       sent: 1000,
       ok: 1000,
@@ -118,16 +108,8 @@ describe("startNginx", () => {
         latencyJitterMs: 0,
       }),
     );
-    await router.setWeights([
-      { name: "blue", port: blue.port, weight: 50 },
-      { name: "green", port: canary.port, weight: 50 },
-    ]);
-    const result = await startLoad({
-      url: `${router.url}/api/work`,
-      rps: 400,
-      durationMs: 10_000,
-      maxRequests: 200,
-    }).done;
+    await halfToCanary(canary);
+    const result = await sendThroughNginx(200, 400);
     expect(result).toMatchObject({
       sent: 200,
       ok: 150,
@@ -139,10 +121,7 @@ describe("startNginx", () => {
     expect(accessLog).toMatch(
       new RegExp(`" 500 upstream=127\\.0\\.0\\.1:${canary.port} upstream_status=500 `),
     );
-    await router.setWeights([
-      { name: "blue", port: blue.port, weight: 100 },
-      { name: "green", port: green.port, weight: 0 },
-    ]);
+    await allOnBlue();
     await canary.stop();
   });
 
@@ -153,22 +132,11 @@ describe("startNginx", () => {
       latencyMs: 1,
       latencyJitterMs: 0,
     });
-    await router.setWeights([
-      { name: "blue", port: blue.port, weight: 50 },
-      { name: "green", port: canary.port, weight: 50 },
-    ]);
+    await halfToCanary(canary);
     await canary.kill();
-    const result = await startLoad({
-      url: `${router.url}/api/work`,
-      rps: 400,
-      durationMs: 10_000,
-      maxRequests: 100,
-    }).done;
+    const result = await sendThroughNginx(100, 400);
     expect(result).toMatchObject({ sent: 100, ok: 100, failed: 0, bySlot: { blue: 100 } });
-    await router.setWeights([
-      { name: "blue", port: blue.port, weight: 100 },
-      { name: "green", port: green.port, weight: 0 },
-    ]);
+    await allOnBlue();
   });
 
   it("switches blue to green under steady load (100 rps) and stops blue without losing a request", async () => {
@@ -191,6 +159,28 @@ describe("startNginx", () => {
     await expect(httpGet(`${router.url}/api/work`)).rejects.toMatchObject({ code: "ECONNREFUSED" });
   });
 });
+
+/** `count` requests through nginx at `rps`, and what they met. */
+function sendThroughNginx(count: number, rps: number) {
+  return startLoad({ url: `${router.url}/api/work`, rps, durationMs: 10_000, maxRequests: count })
+    .done;
+}
+
+/** Half the traffic to `canary` in the green slot's place. */
+function halfToCanary(canary: ServiceInstance): Promise<void> {
+  return router.setWeights([
+    { name: "blue", port: blue.port, weight: 50 },
+    { name: "green", port: canary.port, weight: 50 },
+  ]);
+}
+
+/** Back to the file's set-up: all traffic on blue, green marked down. */
+function allOnBlue(): Promise<void> {
+  return router.setWeights([
+    { name: "blue", port: blue.port, weight: 100 },
+    { name: "green", port: green.port, weight: 0 },
+  ]);
+}
 
 async function waitForSent(load: ReturnType<typeof startLoad>, count: number): Promise<void> {
   while (load.progress().sent < count) await new Promise((resolve) => setTimeout(resolve, 20));

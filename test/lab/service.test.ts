@@ -99,7 +99,10 @@ describe("lab/service.mjs", () => {
       'http_requests_total{method="GET",route="/healthz",code="200",version="1.1.0",slot="green"}',
     );
     expect(metrics).toMatch(
-      /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/work",code="200",version="1\.1\.0",slot="green"\} \d+/,
+      new RegExp(
+        String.raw`http_request_duration_seconds_bucket\{le="0\.005",method="GET",` +
+          String.raw`route="\/api\/work",code="200",version="1\.1\.0",slot="green"\} \d+`,
+      ),
     );
     expect(metrics).toContain('le="2.5"');
     expect(metrics).toContain('demo_service_info{version="1.1.0",slot="green"} 1');

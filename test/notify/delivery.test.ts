@@ -258,13 +258,16 @@ describe("Pushgateway", () => {
     expect(ours).toEqual(
       expect.arrayContaining([
         `shipgate_deploy_duration_seconds{${group}} 42.5`,
-        `shipgate_deploy_result{environment="production",instance="",job="shipgate_deploy",result="deployed",service="demo-api"} 1`,
-        `shipgate_deploy_result{environment="production",instance="",job="shipgate_deploy",result="rolled-back",service="demo-api"} 0`,
+        `shipgate_deploy_result{environment="production",instance="",job="shipgate_deploy",` +
+          `result="deployed",service="demo-api"} 1`,
+        `shipgate_deploy_result{environment="production",instance="",job="shipgate_deploy",` +
+          `result="rolled-back",service="demo-api"} 0`,
         `shipgate_deploy_rollbacks{${group}} 0`,
         `shipgate_deploy_canary_score{${group}} 100`,
         `shipgate_deploy_gate_seconds{${group}} 9`,
         `shipgate_deploy_timestamp_seconds{${group}} 1.7408232e+09`,
-        `shipgate_deploy_info{environment="production",instance="",job="shipgate_deploy",previous_version="1.1.0",service="demo-api",strategy="canary",version="1.2.1"} 1`,
+        `shipgate_deploy_info{environment="production",instance="",job="shipgate_deploy",` +
+          `previous_version="1.1.0",service="demo-api",strategy="canary",version="1.2.1"} 1`,
       ]),
     );
     // A PUT replaces the group: the first push's time to restore is gone with it.

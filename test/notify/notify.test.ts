@@ -407,7 +407,8 @@ describe("pipeline metrics", () => {
       "http://pg:9091/metrics/job/shipgate_deploy/environment/production/service/demo-api",
     );
     expect(deployPushUrl("http://pg:9091", "pr/12", "api")).toBe(
-      `http://pg:9091/metrics/job/shipgate_deploy/environment@base64/${Buffer.from("pr/12").toString("base64url")}/service/api`,
+      "http://pg:9091/metrics/job/shipgate_deploy/environment@base64/" +
+        `${Buffer.from("pr/12").toString("base64url")}/service/api`,
     );
   });
 });

@@ -23,7 +23,7 @@ import {
   formatValue,
   renderProtectionReport,
 } from "../../src/protection/report.js";
-import { ConfigurationError } from "../../src/shared/errors.js";
+import { problemsOf } from "../support/configuration-error.js";
 
 function environment(text: string, base = ""): LayeredEnvironment {
   const layers = [
@@ -37,16 +37,6 @@ function declared(text: string, base = ""): DeclaredProtection {
   const protection = declaredProtection(environment(text, base));
   if (!protection) throw new Error("expected a protection section");
   return protection;
-}
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.message.split("\n");
-    throw error;
-  }
-  throw new Error("expected a ConfigurationError");
 }
 
 const PRODUCTION = `description: prod
@@ -161,11 +151,14 @@ describe("the protection section", () => {
 `),
     );
     expect(problems).toEqual([
-      "environments/production.yml:2 protection.required-reviewers[1]: expected a user login such as octocat or a team as org/team-slug",
+      "environments/production.yml:2 protection.required-reviewers[1]: " +
+        "expected a user login such as octocat or a team as org/team-slug",
       "environments/production.yml:2 protection.required-reviewers: lists the same reviewer twice",
       "environments/production.yml:4 protection.prevent-self-review: expected true or false",
-      "environments/production.yml:3 protection.wait-timer: expected whole minutes from 0 to 43200 (30 days), or a duration such as 30m, 1h30m or 2d",
-      "environments/production.yml:5 protection.deployment-branch-policy: expected exactly one of protected-branches: true or custom: [patterns]",
+      "environments/production.yml:3 protection.wait-timer: " +
+        "expected whole minutes from 0 to 43200 (30 days), or a duration such as 30m, 1h30m or 2d",
+      "environments/production.yml:5 protection.deployment-branch-policy: " +
+        "expected exactly one of protected-branches: true or custom: [patterns]",
       "environments/production.yml:8 protection.reviewers: unknown key (check its spelling and indentation)",
     ]);
   });
@@ -181,7 +174,8 @@ describe("the protection section", () => {
         environment("protection:\n  deployment-branch-policy:\n    protected-branches: false\n"),
       )[0],
     ).toBe(
-      "environments/production.yml:3 protection.deployment-branch-policy.protected-branches: expected true (leave deployment-branch-policy out to let every branch deploy)",
+      "environments/production.yml:3 protection.deployment-branch-policy.protected-branches: expected true " +
+        "(leave deployment-branch-policy out to let every branch deploy)",
     );
     expect(
       problemsOf(() =>
@@ -201,7 +195,8 @@ describe("the protection section", () => {
 
   it("prevent-self-review needs reviewers once the layers are merged", () => {
     expect(problemsOf(() => declared("protection:\n  prevent-self-review: true\n"))).toEqual([
-      "environments/production.yml:2 protection.prevent-self-review: needs required-reviewers: GitHub keeps it on the required reviewers rule",
+      "environments/production.yml:2 protection.prevent-self-review: " +
+        "needs required-reviewers: GitHub keeps it on the required reviewers rule",
     ]);
     // Reviewers from base.yml count.
     expect(

@@ -108,16 +108,20 @@ export function makeCertificates(days: number): Certificates {
     execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
   };
   try {
-    run(
-      "req",
-      "-x509",
+    // A new P-256 key, unencrypted, written to `keyFile`.
+    const newKey = (keyFile: string) => [
       "-newkey",
       "ec",
       "-pkeyopt",
       "ec_paramgen_curve:prime256v1",
       "-nodes",
       "-keyout",
-      "ca.key",
+      keyFile,
+    ];
+    run(
+      "req",
+      "-x509",
+      ...newKey("ca.key"),
       "-out",
       "ca.crt",
       "-days",
@@ -125,20 +129,7 @@ export function makeCertificates(days: number): Certificates {
       "-subj",
       "/CN=shipgate test CA",
     );
-    run(
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      "server.key",
-      "-out",
-      "server.csr",
-      "-subj",
-      "/CN=127.0.0.1",
-    );
+    run("req", ...newKey("server.key"), "-out", "server.csr", "-subj", "/CN=127.0.0.1");
     writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
     run(
       "x509",

@@ -6,19 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/glo
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
-import {
-  Cleanup,
-  killLabProcesses,
-  labDown,
-  labLive,
-  labStop,
-  labUp,
-  labVariables,
-  seedDeployment,
-  startLoad,
-} from "../../tools/lab/lab.js";
+import { labLive, labStop, seedDeployment, startLoad } from "../../tools/lab/lab.js";
 import { ROOT } from "../../tools/runner/run-action.js";
 import {
   runWorkflow,
@@ -28,6 +16,7 @@ import {
 } from "../../tools/rehearsal/executor.js";
 import type { Json } from "../../tools/rehearsal/expressions.js";
 import { matrixCombinations } from "../../tools/rehearsal/job-runner.js";
+import { useDeployLab } from "../support/deploy-lab.js";
 
 const REPOSITORY = "octo-org/demo-api";
 const DEPLOY_WORKFLOW = ".github/workflows/deploy.yml";
@@ -75,7 +64,8 @@ jobs:
         run: exit 3
         continue-on-error: true
       - id: g
-        run: echo "greeting=hello \${{ needs.first.outputs.x }} \${{ steps.f.outcome }}/\${{ steps.f.conclusion }}" >> "$GITHUB_OUTPUT"
+        run: echo "greeting=hello \${{ needs.first.outputs.x }} ` +
+        `\${{ steps.f.outcome }}/\${{ steps.f.conclusion }}" >> "$GITHUB_OUTPUT"
       - run: exit 1
       - if: failure()
         run: echo cleaning up
@@ -216,41 +206,18 @@ function results(run: WorkflowRun): Record<string, JobRun["result"]> {
 }
 
 describe("deploy.yml rehearsed against the lab", () => {
-  const cleanup = new Cleanup();
-  let labDir: string;
-  let labEnv: Record<string, string>;
-  let github: GitHubStandIn;
-  let client: GitHubClient;
-
-  beforeAll(async () => {
-    labDir = await mkdtemp(join(tmpdir(), "shipgate-lab-"));
-    cleanup.add(() => rm(labDir, { recursive: true, force: true }));
-    cleanup.add(() => killLabProcesses(labDir));
-    const lab = await labUp(labDir, { version: "1.1.0" });
-    cleanup.add(() => labDown(labDir));
-    labEnv = labVariables(labDir, lab);
-    github = await startGitHubStandIn({ repositories: [REPOSITORY] });
-    cleanup.add(() => github.stop());
-    client = createGitHubClient({
-      token: "test-token",
-      baseUrl: github.url,
-      secondMs: 1,
-      getCache: false,
-    });
-  }, 120_000);
-
-  afterAll(() => cleanup.run(), 60_000);
+  const lab = useDeployLab(REPOSITORY);
 
   beforeEach(async () => {
-    github.reset();
+    lab.github.reset();
     await seedRecord();
   });
 
-  const live = () => labLive(labDir);
+  const live = () => labLive(lab.dir);
 
   /** GitHub's record says what the lab runs now: one successful deployment to production. */
   async function seedRecord(): Promise<void> {
-    await seedDeployment(client, REPOSITORY, { ...(await live()), state: "success" });
+    await seedDeployment(lab.client, REPOSITORY, { ...(await live()), state: "success" });
   }
 
   /**
@@ -261,7 +228,7 @@ describe("deploy.yml rehearsed against the lab", () => {
     version: string,
     options: Pick<ExecutorOptions, "beforeJob"> = {},
   ): Promise<WorkflowRun> {
-    const load = startLoad({ url: `${labEnv.LAB_URL}/api/work`, rps: 100, durationMs: 600_000 });
+    const load = startLoad({ url: `${lab.env.LAB_URL}/api/work`, rps: 100, durationMs: 600_000 });
     try {
       return await runWorkflow(
         DEPLOY_WORKFLOW,
@@ -276,8 +243,8 @@ describe("deploy.yml rehearsed against the lab", () => {
           root: ROOT,
           workspace: ROOT,
           checkouts: { "./.shipgate/": ROOT },
-          github: { repository: REPOSITORY, apiUrl: github.url, token: "test-token" },
-          env: labEnv,
+          github: { repository: REPOSITORY, apiUrl: lab.github.url, token: "test-token" },
+          env: lab.env,
           stepTimeoutMs: 240_000,
           ...(process.env.REHEARSAL_LOG ? { onLine: (line: string) => console.log(line) } : {}),
           ...options,
@@ -310,12 +277,12 @@ describe("deploy.yml rehearsed against the lab", () => {
 
     const deploy = run.jobs.deploy;
     expect(deploy?.name).toBe("deploy 1.1.1 to production");
-    expect(deploy?.environment).toEqual({ name: "production", url: labEnv.LAB_URL });
+    expect(deploy?.environment).toEqual({ name: "production", url: lab.env.LAB_URL });
     expect(deploy?.concurrency).toEqual({ group: "deploy-production", cancelInProgress: false });
     expect(deploy?.outputs).toMatchObject({
       result: "deployed",
       "previous-version": before.version,
-      "environment-url": labEnv.LAB_URL,
+      "environment-url": lab.env.LAB_URL,
     });
     // The two checkouts are recorded, not run; the deploy action ran its real bundle, then its post step.
     expect(deploy?.steps.map((each) => `${each.kind} ${each.uses} ${each.outcome}`)).toEqual([
@@ -350,39 +317,44 @@ describe("deploy.yml rehearsed against the lab", () => {
       slot: before.slot === "blue" ? "green" : "blue",
       version: "1.1.1",
     });
-    expect(github.requestViolations).toEqual([]);
+    expect(lab.github.requestViolations).toEqual([]);
   }, 300_000);
 
-  it("takes the rollback path for a bad version: the deploy action rolls back, verify and rollback are skipped, conclude fails", async () => {
-    const before = await live();
-    const run = await rehearse("1.2.0");
-    expect(results(run)).toEqual({
-      config: "success",
-      deploy: "failure",
-      verify: "skipped",
-      rollback: "skipped",
-      conclude: "failure",
-    });
-    expect(step(run.jobs.deploy, "deploy")).toMatchObject({
-      outcome: "failure",
-      outputs: expect.objectContaining({
-        result: "rolled-back",
-        "previous-version": before.version,
-      }),
-    });
-    expect(run.jobs.conclude?.outputs).toEqual({ result: "rolled-back" });
-    expect(run.outputs.result).toBe("rolled-back");
-    expect(run.result).toBe("failure");
-    expect(await live()).toEqual(before);
-    expect(github.requestViolations).toEqual([]);
-  }, 300_000);
+  it(
+    "takes the rollback path for a bad version: the deploy action rolls back, " +
+      "verify and rollback are skipped, conclude fails",
+    async () => {
+      const before = await live();
+      const run = await rehearse("1.2.0");
+      expect(results(run)).toEqual({
+        config: "success",
+        deploy: "failure",
+        verify: "skipped",
+        rollback: "skipped",
+        conclude: "failure",
+      });
+      expect(step(run.jobs.deploy, "deploy")).toMatchObject({
+        outcome: "failure",
+        outputs: expect.objectContaining({
+          result: "rolled-back",
+          "previous-version": before.version,
+        }),
+      });
+      expect(run.jobs.conclude?.outputs).toEqual({ result: "rolled-back" });
+      expect(run.outputs.result).toBe("rolled-back");
+      expect(run.result).toBe("failure");
+      expect(await live()).toEqual(before);
+      expect(lab.github.requestViolations).toEqual([]);
+    },
+    300_000,
+  );
 
   it("rolls back through the workflow's rollback job when the service breaks after its deploy", async () => {
     const before = await live();
     // The incident: the new version's instance dies between the deploy and the verification.
     const run = await rehearse("1.1.2", {
       beforeJob: async (job) => {
-        if (job === "verify") await labStop(labDir, { slot: (await live()).slot, force: true });
+        if (job === "verify") await labStop(lab.dir, { slot: (await live()).slot, force: true });
       },
     });
     expect(results(run)).toEqual({

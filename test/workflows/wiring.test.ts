@@ -48,6 +48,18 @@ ${job}    steps:
 ${steps}`;
 }
 
+/** Steps that run env-config, then read its output `output` through env. */
+function configThenRead(output: string): string {
+  return `      - id: config
+        uses: ./actions/env-config
+        with:
+          environment: staging
+      - env:
+          DIGEST: \${{ steps.config.outputs.${output} }}
+        run: echo "$DIGEST"
+`;
+}
+
 describe("the project's workflows", () => {
   it.each(FILES)("%s parses with zero errors and breaks no wiring rule", async (file) => {
     const workflow = await loadWorkflow(file, { root: ROOT });
@@ -66,10 +78,13 @@ describe("the project's workflows", () => {
     );
   });
 
-  it("a call with an unknown or a missing input is a parse error (GitHub's parser checks the calling side)", async () => {
-    const workflow = await loadWorkflow("fixture.yml", {
-      root: ROOT,
-      content: `on: workflow_dispatch
+  it(
+    "a call with an unknown or a missing input is a parse error " +
+      "(GitHub's parser checks the calling side)",
+    async () => {
+      const workflow = await loadWorkflow("fixture.yml", {
+        root: ROOT,
+        content: `on: workflow_dispatch
 permissions: {}
 jobs:
   deploy:
@@ -81,26 +96,16 @@ jobs:
       environment: staging
       verison: 1.0.0
 `,
-    });
-    expect(workflow.errors).toEqual([
-      expect.stringMatching(/Input version is required, but not provided while calling/),
-      expect.stringMatching(/Invalid input, verison is not defined in the referenced workflow/),
-    ]);
-  });
+      });
+      expect(workflow.errors).toEqual([
+        expect.stringMatching(/Input version is required, but not provided while calling/),
+        expect.stringMatching(/Invalid input, verison is not defined in the referenced workflow/),
+      ]);
+    },
+  );
 
   it("the sound fixture breaks no rule (so each negative below fails for its one reason)", async () => {
-    expect(
-      await findingsOf(
-        workflowWith(`      - id: config
-        uses: ./actions/env-config
-        with:
-          environment: staging
-      - env:
-          DIGEST: \${{ steps.config.outputs.digest }}
-        run: echo "$DIGEST"
-`),
-      ),
-    ).toEqual([]);
+    expect(await findingsOf(workflowWith(configThenRead("digest")))).toEqual([]);
   });
 });
 
@@ -127,14 +132,7 @@ const NEGATIVES: [Rule, string, RegExp][] = [
   ],
   [
     "step-output",
-    workflowWith(`      - id: config
-        uses: ./actions/env-config
-        with:
-          environment: staging
-      - env:
-          DIGEST: \${{ steps.config.outputs.sha }}
-        run: echo "$DIGEST"
-`),
+    workflowWith(configThenRead("sha")),
     /steps\.config\.outputs\.sha: step config has no output sha/,
   ],
   [
@@ -241,7 +239,8 @@ jobs:
           environment: \${{ inputs.environment }}
           version: 1.0.0
 `,
-      "    environment: ${{ inputs.environment }}\n    concurrency:\n      group: deploy-${{ inputs.environment }}\n      cancel-in-progress: true\n",
+      "    environment: ${{ inputs.environment }}\n    concurrency:\n" +
+        "      group: deploy-${{ inputs.environment }}\n      cancel-in-progress: true\n",
     ),
     /cancel-in-progress must be false/,
   ],
