@@ -152,7 +152,7 @@ export function inputEnv(inputs: Record<string, string>): Record<string, string>
   );
 }
 
-/** The action's stdout lines only, as `onLine` has always had them. */
+/** `RunOptions.onLine` sees the action's stdout lines only. */
 function stdoutLines(onLine: NonNullable<RunOptions["onLine"]>): StepProcessOptions["onLine"] {
   return (line, stream, child) => {
     if (stream === "stdout") onLine(line, child);
