@@ -53,10 +53,14 @@ export type Operand =
   | { kind: "len" | "has"; of: BodyOperand | HeaderOperand }
   | Literal;
 
-/** Right-side-only forms, with == or != alone: equality with any of a list, or a whole-string glob. */
+/**
+ * Forms for == or != alone: equality with any of a list, or a whole-string glob. Either side may
+ * hold one (as in Gatus); the parser always puts it on the right of a Condition.
+ */
 export type Matcher =
   { kind: "any"; options: readonly Literal[] } | { kind: "pattern"; glob: string };
 
+/** One condition; a matcher written on the left is stored on the right (`source` keeps the text). */
 export interface Condition {
   source: string;
   left: Operand;
@@ -94,7 +98,10 @@ export const DEFAULT_CONDITIONS: readonly string[] = Object.freeze([
   "[STATUS] < 400",
 ]);
 
-export const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Go's integer literals with a base prefix, which Gatus reads with strconv.ParseInt(text, 0, 64):
+// an underscore may follow the prefix or separate two digits.
+const PREFIXED = /^[+-]?0(?:[xX](?:_?[\da-fA-F])+|[oO](?:_?[0-7])+|[bB](?:_?[01])+)$/;
 const SIMPLE_PLACEHOLDERS: Readonly<Record<string, Operand>> = {
   STATUS: { kind: "status" },
   RESPONSE_TIME: { kind: "responseTime" },
@@ -105,12 +112,26 @@ const PLACEHOLDER_NAMES = [...Object.keys(SIMPLE_PLACEHOLDERS), "BODY", "HEADER"
 const FUNCTION_NAMES = ["len", "has", "any", "pat"];
 const CALL = /([A-Za-z_]\w*)\s*\(/y;
 
+/** Whether `text` is an integer written with a base prefix: 0x1F, -0o17, 0b1010, 0x_FF. */
+export const isPrefixedNumber = (text: string): boolean => PREFIXED.test(text);
+
+/**
+ * The number `text` writes: a decimal as JSON writes it, or an integer with a 0x, 0o or 0b prefix
+ * (as Gatus compares them); undefined for anything else.
+ */
+export function readNumber(text: string): number | undefined {
+  if (DECIMAL.test(text)) return Number(text);
+  if (!PREFIXED.test(text)) return undefined;
+  const magnitude = Number(text.replace(/^[+-]/, "").replace(/_/g, ""));
+  return text.startsWith("-") ? -magnitude : magnitude;
+}
+
 export function parseCondition(text: string): Condition {
   return new ConditionParser(text).condition();
 }
 
-/** Renders an operand the canonical way it is written, for messages and `expected`. */
-export function describeOperand(operand: Operand): string {
+/** Renders an operand (or a matcher) the canonical way it is written, for messages and `expected`. */
+export function describeOperand(operand: Operand | Matcher): string {
   switch (operand.kind) {
     case "status":
       return "[STATUS]";
@@ -131,8 +152,16 @@ export function describeOperand(operand: Operand): string {
       return `${operand.kind}(${describeOperand(operand.of)})`;
     case "literal":
       return operand.text;
+    case "any":
+      return `any(${operand.options.map((option) => option.text).join(", ")})`;
+    case "pattern":
+      return `pat(${operand.glob})`;
   }
 }
+
+const isMatcher = (side: Operand | Matcher): side is Matcher =>
+  side.kind === "any" || side.kind === "pattern";
+const functionName = (matcher: Matcher): string => (matcher.kind === "any" ? "any" : "pat");
 
 export const isDuration = (side: Operand | Matcher) =>
   side.kind === "responseTime" || side.kind === "certificateExpiration";
@@ -188,22 +217,33 @@ export function matchesGlob(glob: string, text: string): boolean {
 /** Reads one condition left to right; every error names what is wrong and where. */
 class ConditionParser {
   private pos = 0;
+  /** Set once the operator is read: from there on, operator characters can belong to a value. */
+  private operatorRead = false;
 
   constructor(private readonly text: string) {}
 
   condition(): Condition {
     this.skipSpace();
     if (this.pos === this.text.length) throw this.error("the condition is empty");
-    const left = this.operand("left");
+    const left = this.side("left");
     this.skipSpace();
     const operatorAt = this.pos;
     const operator = this.operator(left);
+    if (isMatcher(left)) this.requireEquality(functionName(left), operator, operatorAt);
     this.skipSpace();
     const rightAt = this.pos;
-    const right = this.rightSide(operator, operatorAt);
+    const right = this.side("right", operator, operatorAt);
     this.skipSpace();
     this.expectEnd();
-    return this.typed({ source: this.text, left, operator, right }, rightAt);
+    if (!isMatcher(left)) return this.typed({ source: this.text, left, operator, right }, rightAt);
+    if (isMatcher(right)) {
+      throw this.error(
+        `${functionName(left)}() and ${functionName(right)}() each need a value on the other side`,
+        rightAt,
+      );
+    }
+    // == and != are symmetric: the matcher moves to the right, where evaluation looks for it.
+    return this.typed({ source: this.text, left: right, operator, right: left }, rightAt);
   }
 
   /** Types literals by what they meet and rejects comparisons that can never mean anything. */
@@ -213,6 +253,9 @@ class ConditionParser {
     const durationAgainst = isDuration(left) ? left : isDuration(right) ? right : undefined;
     const typeLiteral = (literal: Literal, against: Operand | Matcher): Literal => {
       if (durationAgainst !== undefined && durationAgainst !== literal) {
+        // Gatus reads 0x1F4 against a duration as the integer it is: milliseconds.
+        if (literal.value.type === "number" && isPrefixedNumber(literal.text))
+          return { ...literal, value: { ...literal.value, unit: "ms" } };
         const written = literal.value.type === "string" ? literal.value.value : literal.text;
         try {
           return {
@@ -221,14 +264,14 @@ class ConditionParser {
           };
         } catch (error) {
           throw this.error(
-            `${(error as Error).message} (compared with ${describeOperand(durationAgainst as Operand)})`,
+            `${(error as Error).message} (compared with ${describeOperand(durationAgainst)})`,
             literal.position,
           );
         }
       }
       if (isBoolean(against) && literal.value.type !== "boolean") {
         throw this.error(
-          `${describeOperand(against as Operand)} is true or false, so comparing it with ${literal.text} never holds`,
+          `${describeOperand(against)} is true or false, so comparing it with ${literal.text} never holds`,
           literal.position,
         );
       }
@@ -247,7 +290,7 @@ class ConditionParser {
       ] as const) {
         if (isBoolean(side))
           throw this.error(
-            `${describeOperand(side as Operand)} is true or false; compare it with == or !=`,
+            `${describeOperand(side)} is true or false; compare it with == or !=`,
             at,
           );
       }
@@ -283,7 +326,20 @@ class ConditionParser {
     return char === "=" || char === "<" || char === ">" || (char === "!" && this.peek(1) === "=");
   }
 
-  private operator(left: Operand): Operator {
+  /**
+   * Where a bare value ends: on the left at any operator; on the right only at one written with
+   * spaces around it, as Gatus splits on " == ", so `[BODY].x == a==b` compares with `a==b`.
+   */
+  private endsValue(): boolean {
+    if (!this.atOperator()) return false;
+    if (!this.operatorRead) return true;
+    let end = this.pos;
+    while (/[=!<>]/.test(this.text[end] ?? "")) end += 1;
+    const [before, after] = [this.text[this.pos - 1] ?? "", this.text[end]];
+    return /\s/.test(before) && (after === undefined || /\s/.test(after));
+  }
+
+  private operator(left: Operand | Matcher): Operator {
     const start = this.pos;
     const char = this.peek();
     if (char === ")" || char === "]") throw this.error(`unbalanced "${char}"`, start);
@@ -293,6 +349,7 @@ class ConditionParser {
       throw this.error(`missing operator after ${describeOperand(left)}; ${OPERATOR_LIST}`, start);
     if (!OPERATORS.includes(written))
       throw this.error(`unknown operator "${written}"; ${OPERATOR_LIST}`, start);
+    this.operatorRead = true;
     return written as Operator;
   }
 
@@ -315,15 +372,23 @@ class ConditionParser {
     return match ? { name: match[1] ?? "", open: CALL.lastIndex } : undefined;
   }
 
-  private rightSide(operator: Operator, operatorAt: number): Operand | Matcher {
+  /** One side: any() or pat() (checked against the operator once it is known), or an operand. */
+  private side(
+    side: "left" | "right",
+    operator?: Operator,
+    operatorAt?: number,
+  ): Operand | Matcher {
     const start = this.pos;
     const call = this.call();
-    if (call?.name !== "any" && call?.name !== "pat") return this.operand("right", operator);
-    if (operator !== "==" && operator !== "!=") {
-      throw this.error(`${call.name}() works with == or != only, not ${operator}`, operatorAt);
-    }
+    if (call?.name !== "any" && call?.name !== "pat") return this.operand(side, operator);
+    if (operator !== undefined) this.requireEquality(call.name, operator, operatorAt);
     this.pos = call.open;
     return call.name === "any" ? this.anyOf(start) : this.pattern(start);
+  }
+
+  private requireEquality(name: string, operator: Operator, operatorAt?: number): void {
+    if (operator !== "==" && operator !== "!=")
+      throw this.error(`${name}() works with == or != only, not ${operator}`, operatorAt);
   }
 
   private operand(side: "left" | "right", operator?: Operator): Operand {
@@ -347,9 +412,6 @@ class ConditionParser {
           start,
         );
       return this.literal("");
-    }
-    if (call.name === "any" || call.name === "pat") {
-      throw this.error(`${call.name}() belongs on the right side of == or !=`, start);
     }
     if (call.name !== "len" && call.name !== "has") {
       throw this.error(
@@ -431,8 +493,8 @@ class ConditionParser {
   }
 
   /**
-   * A quoted string, or bare text up to an operator, bracket, parenthesis or one of `stops` (spaces
-   * inside are kept).
+   * A quoted string, or bare text up to where a value ends (see endsValue), a bracket, a parenthesis
+   * or one of `stops` (spaces inside are kept).
    */
   private literal(stops: string): Literal {
     const position = this.pos;
@@ -455,7 +517,7 @@ class ConditionParser {
     }
     while (
       this.pos < this.text.length &&
-      !this.atOperator() &&
+      !this.endsValue() &&
       !`[]()${stops}`.includes(this.peek() ?? "")
     )
       this.pos += 1;
@@ -468,8 +530,9 @@ class ConditionParser {
         position,
         value: { type: "boolean", value: text === "true" },
       };
-    if (NUMBER.test(text))
-      return { kind: "literal", text, position, value: { type: "number", value: Number(text) } };
+    const number = readNumber(text);
+    if (number !== undefined)
+      return { kind: "literal", text, position, value: { type: "number", value: number } };
     return { kind: "literal", text, position, value: { type: "string", value: text } };
   }
 

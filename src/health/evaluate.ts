@@ -4,12 +4,14 @@ import { formatDuration, parseDuration } from "../shared/duration.js";
 import {
   describeOperand,
   isDuration,
+  isPrefixedNumber,
   matchesGlob,
-  NUMBER,
+  readNumber,
   type BodyOperand,
   type Condition,
   type ConditionResult,
   type HeaderOperand,
+  type Literal,
   type Matcher,
   type Operand,
   type Operator,
@@ -61,7 +63,8 @@ function toNumber(value: Value, durations: boolean): number | undefined {
   if (value.type === "number") return value.value;
   if (value.type !== "string") return undefined;
   const text = value.value.trim();
-  if (NUMBER.test(text)) return Number(text);
+  const number = readNumber(text);
+  if (number !== undefined) return number;
   if (!durations) return undefined;
   try {
     return parseDuration(text);
@@ -70,9 +73,16 @@ function toNumber(value: Value, durations: boolean): number | undefined {
   }
 }
 
-/** Numbers compare as numbers when either side is one (so "42.0" == 42); everything else as plain text. */
+/** A number, or text writing an integer with a base prefix ("0x1F"), which Gatus compares by value. */
+const numeric = (value: Value): boolean =>
+  value.type === "number" || (value.type === "string" && isPrefixedNumber(value.value.trim()));
+
+/**
+ * Numbers compare as numbers when either side is one (so "42.0" == 42 and "0x2A" == 42); everything
+ * else as plain text.
+ */
 function sameValue(a: Value, b: Value, durations: boolean): boolean {
-  if (a.type === "number" || b.type === "number") {
+  if (numeric(a) || numeric(b)) {
     const [x, y] = [toNumber(a, durations), toNumber(b, durations)];
     if (x !== undefined && y !== undefined) return x === y;
   }
@@ -90,6 +100,15 @@ function count(value: unknown): number | undefined {
   if (typeof value === "string") return [...value].length;
   if (Array.isArray(value)) return value.length;
   return value !== null && typeof value === "object" ? Object.keys(value).length : undefined;
+}
+
+/**
+ * What len() measures: characters of a string, items of an array, keys of an object, and (as in
+ * Gatus) the length of a number's or a boolean's text; undefined for null.
+ */
+function lengthOf(value: Value): number | undefined {
+  if (value.type === "number" || value.type === "boolean") return String(value.value).length;
+  return count(value.value);
 }
 
 function resolve(operand: Operand, response: ResponseSnapshot): Resolved {
@@ -159,19 +178,24 @@ function measure(of: BodyOperand | HeaderOperand, response: ResponseSnapshot): R
   }
   const resolved = resolve(of, response);
   if (!resolved.ok) return resolved;
-  const counted =
-    resolved.value.type === "string" || resolved.value.type === "json"
-      ? count(resolved.value.value)
-      : undefined;
+  const counted = lengthOf(resolved.value);
   if (counted === undefined) {
     const where = of.kind === "body" ? formatSteps(of.steps) : `header ${of.name}`;
     return {
       ok: false,
       shown: render(resolved.value),
-      reason: `len() needs an array, a string or an object at ${where}, found ${render(resolved.value)}`,
+      reason: `len() cannot measure ${render(resolved.value)} at ${where}`,
     };
   }
   return { ok: true, value: { type: "number", value: counted } };
+}
+
+/** A literal for `expected`: its value, but a number written with a base prefix as written. */
+function shown(literal: Literal): string {
+  const { value, text } = literal;
+  return value.type === "number" && value.unit === undefined && isPrefixedNumber(text)
+    ? text
+    : render(value);
 }
 
 function describeExpected(
@@ -180,10 +204,9 @@ function describeExpected(
   resolved?: Resolved,
 ): string {
   const negation = operator === "!=" ? "!= " : "";
-  if (other.kind === "any")
-    return `${negation}any(${other.options.map((option) => render(option.value)).join(", ")})`;
+  if (other.kind === "any") return `${negation}any(${other.options.map(shown).join(", ")})`;
   if (other.kind === "pattern") return `${negation}pat(${other.glob})`;
-  if (other.kind === "literal") return `${operator} ${render(other.value)}`;
+  if (other.kind === "literal") return `${operator} ${shown(other)}`;
   return `${operator} ${describeOperand(other)}${resolved?.ok ? ` (${render(resolved.value)})` : ""}`;
 }
 
