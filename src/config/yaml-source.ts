@@ -1,6 +1,16 @@
 // YAML text to plain data, keeping enough of the document to point at any key's file and line.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+} from "yaml";
 import { ConfigurationError, type SourcePosition } from "../shared/errors.js";
+import { checkDocument } from "./yaml-checks.js";
 
 export type KeyPath = readonly (string | number)[];
 
@@ -41,33 +51,56 @@ function child(node: unknown, segment: string | number): { key?: Node; value?: N
   return undefined;
 }
 
+/** The document's data, once checkDocument has bounded what converting it costs. */
+function toData(doc: Document.Parsed, file: string): unknown {
+  try {
+    // The aliases' expansion is bounded by checkDocument; the library's own alias heuristic
+    // (uses of an anchor times its nesting) would refuse ordinary files that merge one anchor often.
+    return doc.toJS({ maxAliasCount: -1 }) ?? {};
+  } catch (error) {
+    throw new ConfigurationError({
+      at: { file },
+      message: `YAML could not be read as data: ${(error as Error).message.split("\n")[0]}`,
+    });
+  }
+}
+
 /**
- * Parses YAML 1.2 text (merge keys `<<` allowed, duplicate keys rejected). A syntax error is a
- * ConfigurationError carrying every error the parser found, each with its line and column.
+ * Parses YAML 1.2 text (merge keys `<<` allowed). A syntax error is a ConfigurationError carrying
+ * every error the parser found, each with its line and column; so is anything checkDocument
+ * refuses (duplicate keys, tags that do not give plain JSON values, bad merge keys, alias bombs).
  */
 export function parseYamlSource(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
+  // Duplicate keys are found by checkDocument: the library's check is quadratic in a map's size.
   const doc = parseDocument(text, {
     lineCounter,
     merge: true,
     prettyErrors: false,
-    uniqueKeys: true,
+    uniqueKeys: false,
   });
-  if (doc.errors.length > 0) {
-    throw new ConfigurationError(
-      doc.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return {
-          message: `YAML syntax error: ${error.message.split("\n")[0]}`,
-          at: { file, line, column: col },
-        };
-      }),
-    );
-  }
   const position = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
   };
+  if (doc.errors.length > 0) {
+    throw new ConfigurationError(
+      doc.errors.map((error) => ({
+        message: `YAML syntax error: ${error.message.split("\n")[0]}`,
+        at: position(error.pos[0]),
+      })),
+    );
+  }
+  const issues = checkDocument(doc);
+  if (issues.length > 0) {
+    throw new ConfigurationError(
+      issues.map((issue) => ({
+        message: issue.message,
+        ...(issue.path.length > 0 ? { path: formatKeyPath(issue.path) } : {}),
+        at: position(issue.offset),
+      })),
+    );
+  }
   const walk = (path: KeyPath): { node: unknown; depth: number; key?: Node } => {
     let node: unknown = doc.contents;
     let key: Node | undefined;
@@ -83,7 +116,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   };
   return {
     file,
-    data: doc.toJS({ maxAliasCount: 100 }) ?? {},
+    data: toData(doc, file),
     locate(path) {
       const { key, node } = walk(path);
       const range = (key ?? (node as Node | null))?.range;
