@@ -11,8 +11,9 @@ import {
   parseCondition,
   type Condition,
 } from "./conditions.js";
-import { parseDuration } from "../shared/duration.js";
+import { parseDuration, promDuration } from "../shared/duration.js";
 import type { ProbeSettings } from "./probe.js";
+import { headerNameProblem, headerValueProblem, urlProblem } from "./request-syntax.js";
 
 export interface HealthCheck {
   name: string;
@@ -47,11 +48,14 @@ type Where = (key: string | number, ...rest: (string | number)[]) => Pick<Proble
 
 /** The settings written as durations, each of which must spell out its unit. */
 const DURATION_KEYS = ["timeout", "initial-delay", "interval", "deadline"] as const;
+// The longest wait Node's timers hold (2^31 - 1 ms, about 24.8 days): a longer one fires at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Validates check definitions, applies defaults, resolves `${env:}`/`${secret:}` references in URLs,
- * headers and bodies, and parses every condition. Every problem in every check is returned, each
- * naming the check, the key and (for conditions) the condition text.
+ * headers and bodies, checks the resolved URL and headers can be sent, and parses every condition.
+ * Every problem in every check is returned, each naming the check, the key and (for conditions)
+ * the condition text.
  */
 export function prepareChecks(
   sources: readonly CheckSource[],
@@ -90,9 +94,7 @@ export function prepareChecks(
       problems.push(...resolved.problems);
       resolved.secrets.forEach((secret) => secrets.add(secret));
       const request = resolved.value as HttpRequestParts;
-      if (resolved.problems.length === 0 && !/^https?:\/\/[^/]/.test(request.url)) {
-        problems.push({ ...where("url"), message: "expected an http:// or https:// URL" });
-      }
+      if (resolved.problems.length === 0) problems.push(...requestProblems(request, where));
       checks.push(buildCheck(check, request, where, problems));
     });
   }
@@ -105,6 +107,18 @@ interface HttpRequestParts {
   url: string;
   headers: Record<string, string>;
   body?: string;
+}
+
+/** What Node's HTTP client would refuse in the resolved URL and headers, each at its key. */
+function requestProblems({ url, headers }: HttpRequestParts, where: Where): Problem[] {
+  const found: Problem[] = [];
+  const urlMessage = urlProblem(url);
+  if (urlMessage !== undefined) found.push({ ...where("url"), message: urlMessage });
+  for (const [name, value] of Object.entries(headers)) {
+    const message = headerNameProblem(name) ?? headerValueProblem(value);
+    if (message !== undefined) found.push({ ...where("headers", name), message });
+  }
+  return found;
 }
 
 /** The check with its durations read and conditions parsed; their problems go to `problems`. */
@@ -141,22 +155,28 @@ function readDurations(
 ): Partial<Record<(typeof DURATION_KEYS)[number], number>> {
   const durations: Partial<Record<(typeof DURATION_KEYS)[number], number>> = {};
   for (const key of DURATION_KEYS) {
-    // Check settings spell their unit out: a bare "5" reads as seconds to some and milliseconds
-    // to others.
-    if (/^\s*[\d.]+\s*$/.test(check[key])) {
-      problems.push({
-        ...where(key),
-        message: `"${check[key]}" needs a unit, such as ${check[key].trim()}s or ${check[key].trim()}ms`,
-      });
-      continue;
-    }
-    try {
-      durations[key] = parseDuration(check[key]);
-    } catch (error) {
-      problems.push({ ...where(key), message: (error as Error).message });
-    }
+    const read = readDuration(check[key]);
+    if ("ms" in read) durations[key] = read.ms;
+    else problems.push({ ...where(key), message: read.problem });
   }
   return durations;
+}
+
+/** One duration setting in milliseconds, or why it cannot be one. */
+function readDuration(text: string): { ms: number } | { problem: string } {
+  // Check settings spell their unit out: a bare "5" reads as seconds to some and milliseconds
+  // to others.
+  if (/^\s*[\d.]+\s*$/.test(text))
+    return { problem: `"${text}" needs a unit, such as ${text.trim()}s or ${text.trim()}ms` };
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  if (ms <= MAX_TIMER_MS) return { ms };
+  const most = promDuration(Math.floor(MAX_TIMER_MS / 1000) * 1000);
+  return { problem: `${JSON.stringify(text)} is longer than a timer can wait (at most ${most})` };
 }
 
 /** The check's conditions (the defaults when it gives none), parsed; syntax errors are problems. */

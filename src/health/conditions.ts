@@ -130,7 +130,7 @@ export function parseCondition(text: string): Condition {
   return new ConditionParser(text).condition();
 }
 
-/** Renders an operand (or a matcher) the canonical way it is written, for messages and `expected`. */
+/** Renders an operand or a matcher the canonical way it is written, for messages, `expected`. */
 export function describeOperand(operand: Operand | Matcher): string {
   switch (operand.kind) {
     case "status":

@@ -73,7 +73,7 @@ function toNumber(value: Value, durations: boolean): number | undefined {
   }
 }
 
-/** A number, or text writing an integer with a base prefix ("0x1F"), which Gatus compares by value. */
+/** A number, or text of an integer with a base prefix ("0x1F"): Gatus compares those by value. */
 const numeric = (value: Value): boolean =>
   value.type === "number" || (value.type === "string" && isPrefixedNumber(value.value.trim()));
 

@@ -78,7 +78,7 @@ describe("numbers written with a base prefix (Gatus: strconv.ParseInt(text, 0, 6
     expect(holds(text, body).success).toBe(expected);
   });
 
-  it("reads a prefixed number against a duration placeholder as milliseconds, as Gatus does", () => {
+  it("reads a prefixed number against a duration as milliseconds, as Gatus does", () => {
     expect(holds("[RESPONSE_TIME] < 0x1F4", {})).toMatchObject({
       success: true,
       expected: "< 500ms",
@@ -99,7 +99,7 @@ describe("numbers written with a base prefix (Gatus: strconv.ParseInt(text, 0, 6
     );
   });
 
-  it("orders prefixed numbers, and refuses a prefix with no number under an ordering operator", () => {
+  it("orders prefixed numbers; a prefix without digits is no number to order", () => {
     expect(holds("[BODY].flags > 0xF", { flags: "0x10" }).success).toBe(true);
     expect(syntaxError("[STATUS] < 0xG")).toBe(
       "0xG is not a number; < compares numbers (column 12)",

@@ -41,6 +41,8 @@ const INPUT = [
 const VARIABLES: Record<string, string> = {
   SERVICE_URL: "https://api.example.com",
   DB_TOKEN: "s3cr3t-token",
+  SPACED_URL: "https://api.example.com/a b",
+  NEWLINE_TOKEN: "s3cr3t-token\r\n",
 };
 const lookup = (name: string): string | undefined => VARIABLES[name];
 
@@ -140,6 +142,40 @@ describe("planHealth", () => {
           path: 'health.checks[0].interval (check "api")',
           at: { file: FILE, line: 5, column: 7 },
           message: '"5" needs a unit, such as 5s or 5ms',
+        },
+      ],
+    ],
+    [
+      "what Node could not send or wait for, once references are resolved, with file and line",
+      {
+        environment: environment(
+          [
+            "health:",
+            "  checks:",
+            "    - name: api",
+            "      url: ${env:SPACED_URL}",
+            "      headers:",
+            "        X-Token: ${secret:NEWLINE_TOKEN}",
+            "      deadline: 30d",
+            "",
+          ].join("\n"),
+        ),
+      },
+      [
+        {
+          path: 'health.checks[0].url (check "api")',
+          at: { file: FILE, line: 4, column: 7 },
+          message: "the URL contains a space; write it as %20",
+        },
+        {
+          path: 'health.checks[0].headers.X-Token (check "api")',
+          at: { file: FILE, line: 6, column: 9 },
+          message: "the value contains a line break (CR or LF)",
+        },
+        {
+          path: 'health.checks[0].deadline (check "api")',
+          at: { file: FILE, line: 7, column: 7 },
+          message: '"30d" is longer than a timer can wait (at most 24d20h31m23s)',
         },
       ],
     ],
