@@ -1,9 +1,13 @@
 // Reading environments/ from disk: which environments exist, and each one's YAML layers.
-import { readdir, readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, readdir, type FileHandle } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { ConfigurationError } from "../shared/errors.js";
 import type { EnvironmentSources } from "../config/layering.js";
 import { parseYamlSource, type YamlSource } from "../config/yaml-source.js";
+
+/** The most a file in the environments directory may hold: read whole, parsed whole. */
+export const MAX_ENVIRONMENT_FILE_BYTES = 1024 * 1024;
 
 const BASE = "base";
 const YAML_FILE = /^(.+)\.ya?ml$/;
@@ -21,12 +25,69 @@ export interface EnvironmentDirectory {
   readJson(fileName: string): Promise<{ file: string; data: unknown } | undefined>;
 }
 
-async function readText(path: string): Promise<string | undefined> {
+/** The 1-based line of the first byte that is not UTF-8 (a line break is never part of a character). */
+function lineOfInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let start = 0;
+  for (let line = 1; ; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    try {
+      decoder.decode(bytes.subarray(start, end === -1 ? bytes.length : end));
+    } catch {
+      return line;
+    }
+    if (end === -1) return line;
+    start = end + 1;
+  }
+}
+
+/**
+ * Reads a file of the environments directory as UTF-8 text, or undefined when it does not exist.
+ * A file over MAX_ENVIRONMENT_FILE_BYTES is refused without being read whole, and bytes that are
+ * not UTF-8 are refused (at the line of the first one), never replaced.
+ */
+async function readEnvironmentFile(path: string, file: string): Promise<string | undefined> {
+  let handle: FileHandle;
   try {
-    return await readFile(path, "utf8");
+    // Non-blocking, so that a FIFO in its place is refused below instead of waiting for a writer.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile())
+      throw new ConfigurationError({ at: { file }, message: "is not a regular file" });
+    // One byte more than the limit: a file that grew since stat() is caught all the same.
+    const buffer = new Uint8Array(Math.min(stats.size, MAX_ENVIRONMENT_FILE_BYTES) + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    const size = Math.max(stats.size, length);
+    if (size > MAX_ENVIRONMENT_FILE_BYTES) {
+      throw new ConfigurationError({
+        at: { file },
+        message:
+          `is ${size} bytes, over the limit of ${MAX_ENVIRONMENT_FILE_BYTES} bytes (1 MiB) ` +
+          "for a file in the environments directory",
+      });
+    }
+    const bytes = buffer.subarray(0, length);
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new ConfigurationError({
+        at: { file, line: lineOfInvalidUtf8(bytes) },
+        message:
+          "is not valid UTF-8 (a byte on this line cannot be decoded); save the file as UTF-8",
+      });
+    }
+  } finally {
+    await handle.close();
   }
 }
 
@@ -63,9 +124,12 @@ export async function openEnvironmentDirectory(
   const load = (fileName: string): Promise<YamlSource> => {
     let source = parsed.get(fileName);
     if (!source) {
-      source = readFile(join(dir, fileName), "utf8").then((text) =>
-        parseYamlSource(join(display, fileName), text),
-      );
+      const file = join(display, fileName);
+      source = readEnvironmentFile(join(dir, fileName), file).then((text) => {
+        if (text === undefined)
+          throw new ConfigurationError({ at: { file }, message: "was removed while being read" });
+        return parseYamlSource(file, text);
+      });
       parsed.set(fileName, source);
     }
     return source;
@@ -91,7 +155,7 @@ export async function openEnvironmentDirectory(
     },
     async readJson(fileName) {
       const file = join(display, fileName);
-      const text = await readText(join(dir, fileName));
+      const text = await readEnvironmentFile(join(dir, fileName), file);
       if (text === undefined) return undefined;
       try {
         return { file, data: JSON.parse(text) as unknown };
