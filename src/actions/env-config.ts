@@ -1,6 +1,5 @@
 // env-config: renders one environment's configuration from environments/, validated and masked;
 // in protection mode, compares (or applies) the environments' protection rules on GitHub.
-import { resolve } from "node:path";
 import * as z from "zod/mini";
 import type { ConfigValidator } from "../config/config-schema.js";
 import { FORMATS, serializeConfig, toVariables } from "../config/formats.js";
@@ -11,7 +10,7 @@ import { runProtection } from "../protection/mode.js";
 import { drifted } from "../protection/plan.js";
 import { changesJson, driftMessage, renderProtectionReport } from "../protection/report.js";
 import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
-import { writeFileAtomic } from "../runtime/files.js";
+import { workspacePath, writeFileAtomic } from "../runtime/files.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import type { StepContext } from "../runtime/step.js";
@@ -44,10 +43,24 @@ interface Outputs {
 
 const CONFIG_SCHEMA_FILE = "config.schema.json";
 
+/** config-dir and output-file as absolute paths, each checked to be inside the workspace. */
+interface Paths {
+  configDir: string;
+  outputFile?: string;
+}
+
 async function main(step: StepContext): Promise<void> {
   const inputs = readInputs(Inputs, step.env, ["token", "secrets"]);
-  if (inputs.mode === "protection") await protectionMode(step, inputs);
-  else await renderMode(step, inputs);
+  // Checked before anything is read or written: inside the workspace and out of its .git.
+  const outputFile = inputs["output-file"];
+  const paths: Paths = {
+    configDir: await workspacePath(step.workspace, inputs["config-dir"], "config-dir"),
+    ...(outputFile === undefined
+      ? {}
+      : { outputFile: await workspacePath(step.workspace, outputFile, "output-file") }),
+  };
+  if (inputs.mode === "protection") await protectionMode(step, inputs, paths);
+  else await renderMode(step, inputs, paths);
 }
 
 /** The user's config.schema.json beside the environment files, compiled; ajv loads only then. */
@@ -64,7 +77,7 @@ async function loadValidator(
   return compiled.validate;
 }
 
-async function renderMode(step: StepContext, inputs: Inputs): Promise<void> {
+async function renderMode(step: StepContext, inputs: Inputs, paths: Paths): Promise<void> {
   const name = inputs.environment;
   if (name === undefined) {
     throw new ConfigurationError({
@@ -72,8 +85,8 @@ async function renderMode(step: StepContext, inputs: Inputs): Promise<void> {
       message: "is required to render a configuration",
     });
   }
-  const directory = await step.environments(inputs["config-dir"]);
-  const environment = await step.environment(inputs["config-dir"], name);
+  const directory = await step.environments(paths.configDir);
+  const environment = await step.environment(paths.configDir, name);
   const validate = await loadValidator(directory);
   step.useReferenceInputs(inputs);
   if (inputs["unset-secrets"] === "redact" && (inputs["output-file"] || inputs["export-env"])) {
@@ -89,15 +102,13 @@ async function renderMode(step: StepContext, inputs: Inputs): Promise<void> {
   });
   step.secrets.add(...rendered.secrets);
   const comparedWith = inputs["compare-to"]
-    ? await step.environment(inputs["config-dir"], inputs["compare-to"])
+    ? await step.environment(paths.configDir, inputs["compare-to"])
     : undefined;
   const differences = comparedWith ? compareConfigs(environment, comparedWith) : undefined;
 
   // Everything that can fail on the user's input is decided before anything is written.
   const exports = inputs["export-env"] ? exportedVariables(rendered.config) : [];
-  const outputFile = inputs["output-file"]
-    ? resolve(step.workspace, inputs["output-file"])
-    : undefined;
+  const outputFile = paths.outputFile;
   if (outputFile)
     await writeFileAtomic(outputFile, serializeConfig(rendered.config, inputs.format));
 
@@ -151,7 +162,7 @@ function warnMissingKeys(
   }
 }
 
-async function protectionMode(step: StepContext, inputs: Inputs): Promise<void> {
+async function protectionMode(step: StepContext, inputs: Inputs, paths: Paths): Promise<void> {
   if (!inputs.token) {
     throw new ConfigurationError({
       path: 'input "token"',
@@ -163,7 +174,7 @@ async function protectionMode(step: StepContext, inputs: Inputs): Promise<void> 
   const action = inputs["protection-action"];
   const repository = step.repository();
   const outcome = await runProtection({
-    directory: await step.environments(inputs["config-dir"]),
+    directory: await step.environments(paths.configDir),
     ...(inputs.environment === undefined ? {} : { environment: inputs.environment }),
     action,
     client: step.github(inputs.token),
