@@ -206,7 +206,7 @@ function deploymentRecord(request: DeployRequest, targets: DeployTargets, io: De
         production,
         transient,
       });
-      await status(rollbackId, "in_progress", `rolling back to ${previousVersion}`);
+      // The rollback is already done: one status says so (a deploy costs at most 6 requests).
       await status(rollbackId, "success", `${previousVersion} restored`);
       return rollbackId;
     },

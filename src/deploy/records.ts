@@ -2,6 +2,7 @@
 // environments and other tools read. Also the two questions deploy asks it: is another deploy of
 // this environment running, and what was the last good version.
 import type { GitHubClient, Repository } from "../runtime/github.js";
+import { randomUUID } from "node:crypto";
 import { readDeploymentPayload, type DeploymentPayload } from "../schema/deployment.js";
 
 export type DeploymentState =
@@ -55,48 +56,102 @@ export function selectRunning(deployments: readonly DeploymentSummary[]): Deploy
   );
 }
 
+/** The environment's deployments, newest first, with what deploy asks of each, in one request. */
+const HISTORY = `query ($owner: String!, $repo: String!, $environment: String!, $first: Int!) {
+  repository(owner: $owner, name: $repo) {
+    deployments(
+      environments: [$environment]
+      first: $first
+      orderBy: { field: CREATED_AT, direction: DESC }
+    ) {
+      nodes {
+        databaseId
+        commitOid
+        ref { name }
+        environment
+        createdAt
+        payload
+        latestStatus { state }
+      }
+    }
+  }
+}`;
+
+interface HistoryNode {
+  databaseId: number | null;
+  commitOid: string;
+  ref: { name: string } | null;
+  environment: string | null;
+  createdAt: string;
+  payload: string | null;
+  latestStatus: { state: string } | null;
+}
+
+/** GraphQL's status enum (`IN_PROGRESS`) as the REST API writes it; WAITING is pending there. */
+function restState(state: string | undefined): DeploymentState | undefined {
+  if (state === undefined) return undefined;
+  return state === "WAITING" ? "pending" : (state.toLowerCase() as DeploymentState);
+}
+
 export class DeploymentRecords {
   constructor(
     private readonly client: GitHubClient,
     private readonly repository: Repository,
   ) {}
 
-  /** The environment's recent deployments, newest first, each with its latest state. */
+  /** The environment's recent deployments, newest first, each with its latest state: one query. */
   async recent(environment: string): Promise<DeploymentSummary[]> {
-    const { data } = await this.client.request("GET /repos/{owner}/{repo}/deployments", {
-      ...this.repository,
-      environment,
-      per_page: LOOK_BACK,
-      request: { cacheMode: "revalidate" },
-    });
-    return Promise.all(
-      data.map(async (deployment) => {
-        const statuses = await this.client.request(
-          "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
-          {
-            ...this.repository,
-            deployment_id: Number(deployment.id),
-            per_page: 1,
-            request: { cacheMode: "revalidate" },
-          },
-        );
-        const latest = statuses.data[0];
+    const { owner, repo } = this.repository;
+    const answer = await this.client.graphql<{
+      repository: { deployments: { nodes: HistoryNode[] } } | null;
+    }>(HISTORY, { owner, repo, environment, first: LOOK_BACK });
+    const nodes = answer.repository?.deployments.nodes ?? [];
+    return nodes
+      .filter((node) => node.databaseId !== null)
+      .map((node) => {
+        const state = restState(node.latestStatus?.state);
         return {
-          id: Number(deployment.id),
-          ref: deployment.ref,
-          environment: deployment.environment,
-          createdAt: deployment.created_at,
-          payload: readDeploymentPayload(deployment.payload),
-          ...(latest ? { state: latest.state as DeploymentState } : {}),
+          id: node.databaseId as number,
+          ref: node.ref?.name ?? node.commitOid,
+          environment: node.environment ?? environment,
+          createdAt: node.createdAt,
+          payload: readDeploymentPayload(node.payload),
+          ...(state ? { state } : {}),
         };
-      }),
-    );
+      });
   }
 
+  /**
+   * Creates a deployment. The POST is not retried blindly: when its answer is lost, the recent
+   * deployments are searched for this one's key first, so a retry never makes a second deployment.
+   */
   async create(options: {
     ref: string;
     environment: string;
     payload: DeploymentPayload;
+    description: string;
+    production: boolean;
+    transient: boolean;
+  }): Promise<number> {
+    // A key on the deployment, so a create whose answer was lost is found again, not repeated.
+    const key = randomUUID();
+    const payload = { ...options.payload, key };
+    try {
+      return await this.post({ ...options, payload });
+    } catch (error) {
+      const found = (await this.recent(options.environment)).find(
+        (deployment) => deployment.payload.key === key,
+      );
+      if (found) return found.id;
+      if (!isTransient(error)) throw error;
+      return this.post({ ...options, payload });
+    }
+  }
+
+  private async post(options: {
+    ref: string;
+    environment: string;
+    payload: DeploymentPayload & { key: string };
     description: string;
     production: boolean;
     transient: boolean;
@@ -114,15 +169,18 @@ export class DeploymentRecords {
       auto_merge: false,
       production_environment: options.production,
       transient_environment: options.transient,
+      request: { retries: 0 },
     });
     if (response.status !== 201 || !("id" in response.data)) {
-      const why =
-        "message" in response.data ? String(response.data.message) : `HTTP ${response.status}`;
-      throw new Error(`GitHub did not create the deployment: ${why}`);
+      const message = "message" in response.data ? String(response.data.message) : undefined;
+      throw new Error(
+        `GitHub did not create the deployment: ${message ?? `HTTP ${response.status}`}`,
+      );
     }
     return Number(response.data.id);
   }
 
+  /** A status is safe to send twice (GitHub keeps the latest), so it is retried as usual. */
   async status(
     id: number,
     state: DeploymentState,
@@ -137,4 +195,10 @@ export class DeploymentRecords {
       ...(options.environmentUrl ? { environment_url: options.environmentUrl } : {}),
     });
   }
+}
+
+/** A failure worth one more try: no answer, a timeout or a server error (never a 4xx refusal). */
+function isTransient(error: unknown): boolean {
+  const status = (error as { status?: unknown }).status;
+  return typeof status !== "number" || status >= 500;
 }

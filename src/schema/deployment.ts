@@ -11,6 +11,8 @@ export interface DeploymentPayload {
   previous_version?: string;
   slot?: string;
   rollback_of?: number;
+  /** A key unique to the deployment, by which a create whose answer was lost is found again. */
+  key?: string;
 }
 
 /** Strategies deploy records, "rollback" for the record of a rollback. */
@@ -21,11 +23,12 @@ export function readDeploymentPayload(raw: unknown): Partial<DeploymentPayload> 
   const payload = objectFromJson(raw);
   const version = versionOrUndefined(payload.version);
   const previous = versionOrUndefined(payload.previous_version);
-  const { strategy, slot, rollback_of: rollbackOf } = payload;
+  const { strategy, slot, rollback_of: rollbackOf, key } = payload;
   return {
     ...(version ? { version } : {}),
     ...(typeof strategy === "string" && RECORDED_STRATEGIES.has(strategy) ? { strategy } : {}),
     ...(previous ? { previous_version: previous } : {}),
+    ...(typeof key === "string" && /^[0-9a-f-]{36}$/.test(key) ? { key } : {}),
     ...(typeof slot === "string" && SLOT_NAME.test(slot) ? { slot } : {}),
     ...(Number.isSafeInteger(rollbackOf) && (rollbackOf as number) > 0
       ? { rollback_of: rollbackOf as number }

@@ -184,7 +184,6 @@ describe("deploy against the lab", () => {
       "1.2.0 canary: in_progress",
       "1.2.0 canary: failure",
       `create ${before.version} rollback`,
-      `${before.version} rollback: in_progress`,
       `${before.version} rollback: success`,
     ]);
     expect(result.annotations.find((annotation) => annotation.level === "error")?.message).toMatch(
@@ -248,7 +247,6 @@ describe("deploy against the lab", () => {
       "1.1.3 blue-green: in_progress",
       "1.1.3 blue-green: failure",
       `create ${before.version} rollback`,
-      `${before.version} rollback: in_progress`,
       `${before.version} rollback: success`,
     ]);
   }, 180_000);

@@ -10,7 +10,9 @@ export type Fault =
   | { kind: "server-error"; status: 500 | 502 | 503 }
   | { kind: "secondary-rate-limit"; retryAfterSeconds: number }
   | { kind: "primary-rate-limit"; status: 403 | 429; resetAfterSeconds: number }
-  | { kind: "delay"; ms: number };
+  | { kind: "delay"; ms: number }
+  /** The request is carried out, then the connection drops before any answer: a lost response. */
+  | { kind: "lost-response" };
 
 export interface CallIdentity {
   operationId: string | undefined;
@@ -33,18 +35,26 @@ export class FaultPlan {
     this.pending.push({ matcher, fault, remaining: times });
   }
 
-  /** The delay and the failing fault (first registered wins) for one request; each use counts down. */
+  /**
+   * The delay, whether the response is lost, and the failing fault (first registered wins) for one
+   * request; each use counts down.
+   */
   take(call: CallIdentity): {
     delayMs: number;
-    failure: Exclude<Fault, { kind: "delay" }> | undefined;
+    loseResponse: boolean;
+    failure: Exclude<Fault, { kind: "delay" | "lost-response" }> | undefined;
   } {
     let delayMs = 0;
-    let failure: Exclude<Fault, { kind: "delay" }> | undefined;
+    let loseResponse = false;
+    let failure: Exclude<Fault, { kind: "delay" | "lost-response" }> | undefined;
     for (const entry of this.pending) {
       if (!matches(entry.matcher, call)) continue;
       if (entry.fault.kind === "delay") {
         if (delayMs > 0) continue;
         delayMs = entry.fault.ms;
+      } else if (entry.fault.kind === "lost-response") {
+        if (loseResponse) continue;
+        loseResponse = true;
       } else {
         if (failure) continue;
         failure = entry.fault;
@@ -52,7 +62,7 @@ export class FaultPlan {
       entry.remaining--;
     }
     this.pending = this.pending.filter((entry) => entry.remaining > 0);
-    return { delayMs, failure };
+    return { delayMs, loseResponse, failure };
   }
 
   clear(): void {
@@ -97,7 +107,10 @@ export class RateLimitWindow {
 }
 
 /** The answer GitHub gives for a fault, with the headers clients key their retries on. */
-export function faultReply(fault: Exclude<Fault, { kind: "delay" }>, requestId: string): Reply {
+export function faultReply(
+  fault: Exclude<Fault, { kind: "delay" | "lost-response" }>,
+  requestId: string,
+): Reply {
   switch (fault.kind) {
     case "server-error":
       return {

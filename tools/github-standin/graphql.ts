@@ -1,24 +1,59 @@
-// POST /graphql, which the OpenAPI description does not cover: only the `minimizeComment` mutation
-// (GitHub's "hide comment"), checked for its shape, applied to the stand-in's comments.
+// POST /graphql, checked against GitHub's published GraphQL schema (@octokit/graphql-schema) and
+// executed by graphql-js over the stand-in's state: every document is validated before it runs,
+// and every answer is built by the schema's own types, so a field GitHub does not have, a wrong
+// argument or an impossible enum value fails here as it would on GitHub.
+import {
+  buildSchema,
+  execute,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from "graphql";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { JsonObject } from "./spec.js";
-import type { GitHubState } from "./state.js";
-
-export const MINIMIZE_OPERATION = "graphql/minimizeComment";
-const CLASSIFIERS = new Set(["SPAM", "ABUSE", "OFF_TOPIC", "OUTDATED", "DUPLICATE", "RESOLVED"]);
+import type { DeploymentRecord, GitHubState, RepositoryState } from "./state.js";
 
 export interface GraphqlAnswer {
   status: number;
   body: JsonObject;
-  /** Where the request broke the mutation's shape. */
+  /** Where the request broke the schema. */
   problems: string[];
 }
 
-/**
- * Answers a GraphQL request. The query must be a `minimizeComment(input: { subjectId, classifier })`
- * mutation; `subjectId` may be inline or a `$variable`, `classifier` one of GitHub's enum values.
- */
+let schema: GraphQLSchema | undefined;
+/** GitHub's schema, built once per module registry (about half a second). */
+function githubSchema(): GraphQLSchema {
+  if (!schema) {
+    const path = createRequire(import.meta.url).resolve("@octokit/graphql-schema/schema.graphql");
+    // The published SDL defines two fields of EnterpriseOwnerInfo twice; the check is GitHub's to fix.
+    schema = buildSchema(readFileSync(path, "utf8"), { assumeValidSDL: true });
+  }
+  return schema;
+}
+
+/** The operation's id for faults and the call log: `graphql/<first root field>`. */
+export function graphqlOperationId(body: unknown): string {
+  try {
+    const document = parse(String((body as { query?: unknown } | undefined)?.query ?? ""));
+    const operation = document.definitions.find(
+      (definition): definition is OperationDefinitionNode =>
+        definition.kind === "OperationDefinition",
+    );
+    const field = operation?.selectionSet.selections.find(
+      (selection) => selection.kind === "Field",
+    );
+    return `graphql/${field && "name" in field ? field.name.value : "unknown"}`;
+  } catch {
+    return "graphql/unknown";
+  }
+}
+
+/** Answers a GraphQL request as GitHub does: 200 with `data`, or `errors` for a document it refuses. */
 export function answerGraphql(body: unknown, state: GitHubState): GraphqlAnswer {
-  const request = body as { query?: unknown; variables?: Record<string, unknown> } | undefined;
+  const request = body as { query?: unknown; variables?: unknown } | undefined;
   if (typeof request?.query !== "string") {
     return {
       status: 400,
@@ -29,71 +64,117 @@ export function answerGraphql(body: unknown, state: GitHubState): GraphqlAnswer 
       problems: ["body has no query string"],
     };
   }
-  const query = request.query;
-  const variables = request.variables ?? {};
-  const mutation =
-    /^\s*mutation\b[^{]*\{\s*minimizeComment\s*\(\s*input\s*:\s*\{([^}]*)\}\s*\)\s*\{([\s\S]*)\}\s*\}\s*$/.exec(
-      query,
-    );
-  if (!mutation) {
-    return {
-      status: 200,
-      body: { errors: [{ message: "The stand-in answers only the minimizeComment mutation" }] },
-      problems: [`unsupported GraphQL document: ${query.slice(0, 80)}`],
-    };
+  let document: DocumentNode;
+  try {
+    document = parse(request.query);
+  } catch (error) {
+    return refused([(error as Error).message]);
   }
-  const field = (name: string): unknown => {
-    const match = new RegExp(`\\b${name}\\s*:\\s*(\\$\\w+|"[^"]*"|\\w+)`).exec(mutation[1]!);
-    if (!match) return undefined;
-    const value = match[1]!;
-    if (value.startsWith("$")) return variables[value.slice(1)];
-    return value.startsWith('"') ? value.slice(1, -1) : value;
-  };
-  const problems: string[] = [];
-  const subjectId = field("subjectId");
-  const classifier = field("classifier");
-  if (typeof subjectId !== "string" || subjectId === "")
-    problems.push("input.subjectId must be a node id");
-  if (typeof classifier !== "string" || !CLASSIFIERS.has(classifier))
-    problems.push(`input.classifier must be one of ${[...CLASSIFIERS].join(", ")}`);
-  if (!/\bminimizedComment\b/.test(mutation[2]!))
-    problems.push("the selection must ask for minimizedComment");
-  if (problems.length > 0) {
-    return { status: 200, body: { errors: problems.map((message) => ({ message })) }, problems };
-  }
-  const decoded = Buffer.from(String(subjectId), "base64").toString("utf8");
-  const id = /^0:IssueComment(\d+)$/.exec(decoded)?.[1];
-  for (const repository of state.allRepositories()) {
-    const comment = id === undefined ? undefined : repository.comments.get(Number(id));
-    if (!comment) continue;
-    comment.minimizedAs = String(classifier);
-    return {
-      status: 200,
-      body: {
-        data: {
-          minimizeComment: {
-            minimizedComment: {
-              isMinimized: true,
-              minimizedReason: String(classifier).toLowerCase(),
-            },
-          },
-        },
-      },
-      problems: [],
-    };
-  }
+  const invalid = validate(githubSchema(), document).map((error) => error.message);
+  if (invalid.length > 0) return refused(invalid);
+  const result = execute({
+    schema: githubSchema(),
+    document,
+    rootValue: rootValue(state),
+    variableValues: (request.variables ?? {}) as Record<string, unknown>,
+  });
+  if (result instanceof Promise) throw new Error("the stand-in's resolvers are synchronous");
+  const errors = (result.errors ?? []).map((error) => error.toJSON());
   return {
     status: 200,
-    body: {
-      data: { minimizeComment: null },
-      errors: [
-        {
-          type: "NOT_FOUND",
-          path: ["minimizeComment"],
-          message: `Could not resolve to a node with the global id of '${String(subjectId)}'`,
-        },
-      ],
+    body: { data: result.data ?? null, ...(errors.length > 0 ? { errors } : {}) } as JsonObject,
+    // A resolver error is an answer GitHub could give (NOT_FOUND); a type error is the stand-in's.
+    problems: errors
+      .map((error) => error.message)
+      .filter((message) => !message.startsWith("Could not resolve")),
+  };
+}
+
+function refused(messages: string[]): GraphqlAnswer {
+  return {
+    status: 200,
+    body: { errors: messages.map((message) => ({ message })) },
+    problems: messages,
+  };
+}
+
+/** GitHub's deployment status states are enum values in GraphQL. */
+const upper = (state: string): string => state.toUpperCase();
+
+function deploymentNode(record: DeploymentRecord) {
+  const latest = record.statuses.at(-1);
+  return {
+    id: Buffer.from(`0:Deployment${record.id}`).toString("base64"),
+    databaseId: record.id,
+    commitOid: record.sha,
+    ref: { name: record.ref },
+    task: record.task,
+    payload: JSON.stringify(record.payload ?? {}),
+    environment: record.environment,
+    originalEnvironment: record.originalEnvironment,
+    description: record.description,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    state: latest ? upper(latest.state) : "PENDING",
+    latestStatus: latest
+      ? { state: upper(latest.state), description: latest.description, createdAt: latest.createdAt }
+      : null,
+  };
+}
+
+interface DeploymentsArguments {
+  environments?: string[];
+  first?: number;
+  orderBy?: { field: string; direction: "ASC" | "DESC" };
+}
+
+function deployments(repository: RepositoryState, args: DeploymentsArguments) {
+  const wanted = args.environments?.map((name) => name.toLowerCase());
+  const direction = args.orderBy?.direction === "DESC" ? -1 : 1;
+  const all = [...repository.deployments.values()]
+    .filter((record) => !wanted || wanted.includes(record.environment.toLowerCase()))
+    .sort((a, b) => direction * (a.id - b.id));
+  const nodes = all.slice(0, Math.min(args.first ?? 100, 100)).map(deploymentNode);
+  return {
+    nodes,
+    totalCount: all.length,
+    pageInfo: { hasNextPage: nodes.length < all.length, hasPreviousPage: false },
+  };
+}
+
+function minimizeComment(state: GitHubState, input: { subjectId: string; classifier: string }) {
+  const decoded = Buffer.from(input.subjectId, "base64").toString("utf8");
+  const id = Number(/^0:IssueComment(\d+)$/.exec(decoded)?.[1]);
+  for (const repository of state.allRepositories()) {
+    const comment = repository.comments.get(id);
+    if (!comment) continue;
+    comment.minimizedAs = input.classifier;
+    return {
+      minimizedComment: {
+        __typename: "IssueComment",
+        isMinimized: true,
+        minimizedReason: input.classifier.toLowerCase(),
+      },
+    };
+  }
+  throw new Error(`Could not resolve to a node with the global id of '${input.subjectId}'`);
+}
+
+/** The root fields the stand-in answers; any other valid field resolves to null, as absent data. */
+function rootValue(state: GitHubState) {
+  return {
+    repository: ({ owner, name }: { owner: string; name: string }) => {
+      const repository = state.repository(owner, name);
+      if (!repository) {
+        throw new Error(`Could not resolve to a Repository with the name '${owner}/${name}'.`);
+      }
+      return {
+        name: repository.name,
+        nameWithOwner: repository.fullName,
+        deployments: (args: DeploymentsArguments) => deployments(repository, args),
+      };
     },
-    problems: [],
+    minimizeComment: ({ input }: { input: { subjectId: string; classifier: string } }) =>
+      minimizeComment(state, input),
   };
 }

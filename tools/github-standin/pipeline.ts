@@ -9,7 +9,7 @@ import { errorBody, ReplyError, type Handler, type Reply, type StandInRequest } 
 import { matchRoute, type RouteMatch } from "./routes.js";
 import type { GitHubState } from "./state.js";
 import { validateBody, validateParameters, validateResponse } from "./validation.js";
-import { answerGraphql, MINIMIZE_OPERATION } from "./graphql.js";
+import { answerGraphql, graphqlOperationId } from "./graphql.js";
 
 /** What the pipeline reads from the server; the state is a getter because `reset()` replaces it. */
 export interface PipelineContext {
@@ -32,6 +32,8 @@ interface Exchange {
   requestId: string;
   requestViolations: string[];
   responseViolations: string[];
+  /** A planned lost response: the request is carried out, the connection then dropped. */
+  loseResponse?: boolean;
 }
 
 export async function answerRequest(
@@ -59,6 +61,21 @@ export async function answerRequest(
   };
 
   const reply = await decideReply(exchange, context);
+  if (exchange.loseResponse) {
+    // The work is done (a deployment created, a comment posted), but the client never hears so.
+    outgoing.socket?.destroy();
+    context.calls.record({
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      operationId: operation?.operationId,
+      status: 0,
+      requestBody: exchange.body.ok ? exchange.body.value : exchange.body.raw,
+      requestViolations: exchange.requestViolations,
+      responseViolations: exchange.responseViolations,
+    });
+    return;
+  }
   // A 501 is the stand-in's gap, not an answer GitHub would give: there is nothing to check.
   if (operation && reply.status !== 501) {
     exchange.responseViolations.push(...validateResponse(operation, reply.status, reply.body));
@@ -105,11 +122,12 @@ async function decideReply(exchange: Exchange, context: PipelineContext): Promis
   if (body.ok) exchange.requestViolations.push(...problems, ...validateBody(operation, body.value));
   else exchange.requestViolations.push(body.problem);
 
-  const { delayMs, failure } = context.faults.take({
+  const { delayMs, loseResponse, failure } = context.faults.take({
     operationId: operation.operationId,
     method,
     path: url.pathname,
   });
+  exchange.loseResponse = loseResponse;
   if (delayMs > 0) await sleep(delayMs);
   if (failure) return faultReply(failure, exchange.requestId);
   if (!body.ok) return { status: 400, body: errorBody(400, "Problems parsing JSON") };
@@ -226,8 +244,9 @@ function newRequestId(): string {
 }
 
 /**
- * GraphQL is not in the OpenAPI description: its one supported mutation is answered by
- * ./graphql.ts, with the same credentials rule and faults, and recorded like any other call.
+ * GraphQL is not in the OpenAPI description: ./graphql.ts checks it against GitHub's GraphQL
+ * schema instead, with the same credentials rule and faults, and it is recorded like any other
+ * call (operation `graphql/<first root field>`).
  */
 async function answerGraphqlRequest(
   incoming: IncomingMessage,
@@ -240,8 +259,9 @@ async function answerGraphqlRequest(
   const requestViolations: string[] = [];
   let reply: Reply;
   const requestId = newRequestId();
+  const operationId = graphqlOperationId(parsed.ok ? parsed.value : undefined);
   const { delayMs, failure } = context.faults.take({
-    operationId: MINIMIZE_OPERATION,
+    operationId,
     method: "POST",
     path: url.pathname,
   });
@@ -277,7 +297,7 @@ async function answerGraphqlRequest(
     method: "POST",
     path: url.pathname,
     query: Object.fromEntries(url.searchParams),
-    operationId: MINIMIZE_OPERATION,
+    operationId,
     status: reply.status,
     requestBody: parsed.ok ? parsed.value : raw,
     requestViolations,

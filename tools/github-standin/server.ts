@@ -320,6 +320,14 @@ export class GitHubStandIn {
   }
 
   /**
+   * The next `times` matching requests are carried out (the deployment created, the comment
+   * posted) but their connection drops before the answer: the client cannot tell it succeeded.
+   */
+  loseResponseNext(matcher: CallMatcher, options: { times?: number } = {}): void {
+    this.faults.add(matcher, { kind: "lost-response" }, options.times ?? 1);
+  }
+
+  /**
    * Test-only: answers an operation with `handler` instead of the stand-in's own (until `reset()`).
    * Its replies are still checked against the description, which is how a test proves that check.
    */

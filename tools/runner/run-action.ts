@@ -1,10 +1,12 @@
 // Runs an action's bundled dist/index.js in a child process exactly as the GitHub runner does,
 // and returns everything the runner would see: exit code, outputs, env, state, summary, logs.
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
 import { runStepProcess, type StepProcessOptions, type StepProcessResult } from "./step-process.js";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -89,13 +91,55 @@ export function examplePayload(event: string, action?: string): Record<string, u
   return structuredClone(example);
 }
 
+interface ActionMetadata {
+  inputs?: Record<string, { default?: unknown } | null>;
+  outputs?: Record<string, unknown>;
+}
+
+/**
+ * The inputs as the runner gives them: each one action.yml declares, its default when not given
+ * (defaults that are expressions, such as `${{ github.token }}`, are left to the test). An input
+ * action.yml does not declare is a mistake in the test, as the runner would warn.
+ */
+function declaredInputs(metadata: ActionMetadata, action: string, given: Record<string, string>) {
+  const declared = metadata.inputs ?? {};
+  const unknown = Object.keys(given).filter((name) => !(name in declared));
+  if (unknown.length > 0)
+    throw new Error(`actions/${action}/action.yml has no input ${unknown.join(", ")}`);
+  const defaults: Record<string, string> = {};
+  for (const [name, input] of Object.entries(declared)) {
+    const fallback = input?.default;
+    if (fallback !== undefined && !String(fallback).includes("${{"))
+      defaults[name] = String(fallback);
+  }
+  return { ...defaults, ...given };
+}
+
+/** An output the step wrote that action.yml does not declare is a bug: callers could never read it. */
+function checkOutputs(
+  metadata: ActionMetadata,
+  action: string,
+  outputs: Record<string, string>,
+): void {
+  const undeclared = Object.keys(outputs).filter((name) => !(name in (metadata.outputs ?? {})));
+  if (undeclared.length > 0) {
+    throw new Error(
+      `actions/${action} wrote outputs its action.yml does not declare: ${undeclared.join(", ")}`,
+    );
+  }
+}
+
 /** Runs the action and collects what the runner would. The temp files are removed afterwards. */
 export async function runAction(options: RunOptions): Promise<ActionResult> {
+  const metadata = parse(
+    readFileSync(join(ROOT, "actions", options.action, "action.yml"), "utf8"),
+  ) as ActionMetadata;
+  const inputs = declaredInputs(metadata, options.action, options.inputs ?? {});
   const step = await runStepProcess({
     command: process.execPath,
     args: [join(ROOT, "actions", options.action, "dist", "index.js")],
     cwd: options.workspace,
-    env: { ...runnerEnv(options), ...inputEnv(options.inputs ?? {}), ...options.env },
+    env: { ...runnerEnv(options), ...inputEnv(inputs), ...options.env },
     tempPrefix: join(tmpdir(), `shipgate-${options.action}-`),
     event: options.event?.payload ?? {},
     timeoutMs: options.timeoutMs ?? 60_000,
@@ -103,6 +147,7 @@ export async function runAction(options: RunOptions): Promise<ActionResult> {
     ...(options.onLine ? { onLine: stdoutLines(options.onLine) } : {}),
   });
   const { exitCode, outputs, env, state, summary, stdout, stderr } = step;
+  checkOutputs(metadata, options.action, outputs);
   return { exitCode, outputs, env, state, summary, stdout, stderr, ...readLog(stdout, stderr) };
 }
 
