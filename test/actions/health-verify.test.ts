@@ -147,6 +147,26 @@ describe("healthy service", () => {
     );
     expect(conditions).toEqual(["[CONNECTED] == true", "[STATUS] < 400"]);
   });
+
+  // Needs the bundle rebuilt with src/health/conditions.ts's Gatus-compatible forms.
+  it("reads conditions as Gatus does: prefixed numbers, len() of a number, matchers on the left", async () => {
+    const result = await verify([
+      {
+        name: "api",
+        url: `${server.url}/healthz`,
+        conditions: [
+          "[STATUS] == 0xC8",
+          "len([BODY].items[0].id) == 2",
+          "any(200, 204) == [STATUS]",
+          "pat(1.5.*) == [BODY].version",
+          "[BODY].status != UP==DOWN",
+        ],
+        ...quick,
+      },
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.healthy).toBe("true");
+  });
 });
 
 describe("failing services", () => {
@@ -380,6 +400,51 @@ describe("configuration", () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.annotations[0]).toMatchObject({ file: "environments/staging.yml", line: 5 });
     expect(bad.annotations[0]?.message).toContain("health.checks[0].interval");
+  });
+
+  // Needs the bundle rebuilt with src/health/checks.ts's request and timer checks.
+  it("refuses a request Node could not send, or a wait it could not time, before any request", async () => {
+    await ws.write(
+      "environments/staging.yml",
+      [
+        "health:",
+        "  checks:",
+        "    - name: api",
+        "      url: ${env:APP_URL}/health z",
+        "      headers:",
+        "        X-Token: ${secret:LINE_TOKEN}",
+        "      deadline: 30d",
+        "",
+      ].join("\n"),
+    );
+    const result = await runAction({
+      action: "health-verify",
+      workspace: ws.dir,
+      inputs: { environment: "staging" },
+      env: { APP_URL: server.url, LINE_TOKEN: `${TOKEN}\r\nX-Injected: 1` },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(server.hits.size).toBe(0);
+    expect(result.annotations.map(({ file, line, message }) => ({ file, line, message }))).toEqual([
+      {
+        file: "environments/staging.yml",
+        line: 4,
+        message: expect.stringContaining("the URL contains a space"),
+      },
+      {
+        file: "environments/staging.yml",
+        line: 6,
+        message: expect.stringContaining("the value contains a line break (CR or LF)"),
+      },
+      {
+        file: "environments/staging.yml",
+        line: 7,
+        message: expect.stringContaining('"30d" is longer than a timer can wait'),
+      },
+    ]);
+    const visible = [...result.lines, ...result.annotations.map((a) => a.message)].join("\n");
+    expect(visible).not.toContain("internal error");
+    expect(visible).not.toContain(TOKEN);
   });
 
   it("needs an environment or checks", async () => {
