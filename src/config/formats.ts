@@ -78,14 +78,13 @@ export function toVariables(
   return [...byName.values()];
 }
 
+/**
+ * A value in double quotes, as POSIX sh reads them: the four characters that stay special there
+ * (`\`, `"`, `$` and the backtick) are escaped, everything else (line breaks included) is
+ * literal. Sourcing the file in bash or sh gives back each value exactly, and runs nothing.
+ */
 function dotenvQuote(value: string): string {
-  const escaped = value
-    .replace(/\\/g, "\\\\")
-    .replace(/"/g, '\\"')
-    .replace(/\n/g, "\\n")
-    .replace(/\r/g, "\\r")
-    .replace(/\$/g, "\\$");
-  return `"${escaped}"`;
+  return `"${value.replace(/[\\"$`]/g, "\\$&")}"`;
 }
 
 /** The configuration as text in the chosen format, ending with a newline. */

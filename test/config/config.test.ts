@@ -245,9 +245,9 @@ describe("formats", () => {
     ]);
   });
 
-  it("quotes dotenv values so quotes, newlines and $ survive", () => {
+  it("quotes dotenv values so quotes, newlines and $ survive (as sh reads double quotes)", () => {
     expect(serializeConfig({ a: 'say "hi"\n$HOME', b: true }, "dotenv")).toBe(
-      'A="say \\"hi\\"\\n\\$HOME"\nB="true"\n',
+      'A="say \\"hi\\"\n\\$HOME"\nB="true"\n',
     );
   });
 });
