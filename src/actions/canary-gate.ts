@@ -1,6 +1,7 @@
 // canary-gate: promote or roll back a canary from real metrics, with a verdict that explains itself.
 import * as z from "zod/mini";
 import type { AnalysisResult } from "../analysis/analysis.js";
+import { addressSecrets, authSecrets, redactUserinfo } from "../analysis/endpoint.js";
 import { planGate, runGate, type GatePlan } from "../analysis/gate.js";
 import { gateReportJson, renderGateSummary } from "../analysis/report.js";
 import type { LayeredEnvironment } from "../config/layering.js";
@@ -123,7 +124,13 @@ interface Outputs {
 
 async function main(step: StepContext): Promise<void> {
   const inputs = readInputs(Inputs, step.env, ["bearer-token", "password"]);
-  step.secrets.add(inputs["bearer-token"], inputs.password);
+  const auth = {
+    bearerToken: inputs["bearer-token"],
+    username: inputs.username,
+    password: inputs.password,
+  };
+  // Credentials as given and as sent (Basic), and an address's userinfo, before anything is said.
+  step.secrets.add(...authSecrets(auth), ...addressSecrets(inputs.address));
   if (!inputs.environment && !inputs.metrics) {
     throw new ConfigurationError({
       path: 'input "environment"',
@@ -148,14 +155,8 @@ async function main(step: StepContext): Promise<void> {
   const plan = planGate(environment, overrides, context, step.lookup);
   step.secrets.add(...plan.secrets);
   logPlan(plan, step.log);
-  const result = await runGate(plan, {
-    auth: {
-      bearerToken: inputs["bearer-token"],
-      username: inputs.username,
-      password: inputs.password,
-    },
-    log: (line) => step.log.info(line),
-  });
+  // The inputs' credentials win; without any, the environment's analysis section gives them.
+  const result = await runGate(plan, { auth, log: (line) => step.log.info(line) });
   const reportContext = { environment: inputs.environment, canary, baseline };
   step.setOutputs<Outputs>({
     verdict: result.verdict,
@@ -188,8 +189,9 @@ function logPlan(plan: GatePlan, log: Logger): void {
   for (const metric of metrics) {
     const queries =
       metric.kind === "threshold"
-        ? metric.query
-        : `canary: ${metric.queries.canary} | baseline: ${metric.queries.baseline}`;
+        ? redactUserinfo(metric.query)
+        : `canary: ${redactUserinfo(metric.queries.canary)} | ` +
+          `baseline: ${redactUserinfo(metric.queries.baseline)}`;
     const traits = `${metric.dryRun ? ", dry run" : ""}${metric.critical ? ", critical" : ""}`;
     log.info(`  ${metric.name} (${metric.kind}${traits}): ${queries}`);
   }

@@ -9,13 +9,14 @@ import {
   type RawSettings,
 } from "../schema/analysis.js";
 import { formatKeyPath, type KeyPath } from "../config/yaml-source.js";
-import { parseDuration, promDuration } from "../shared/duration.js";
+import { parseDuration, promDuration, timerLimitProblem } from "../shared/duration.js";
 import type { Problem, SourcePosition } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import type { ComparisonOptions } from "./judge.js";
 import { HTTP_TIME_PLACEHOLDERS } from "./http-provider.js";
-import { validatePromql } from "./prometheus.js";
-import { placeholders, renderTemplate } from "../shared/template.js";
+import { escapePromqlString, validatePromql } from "./prometheus.js";
+import { httpUrlProblem } from "./endpoint.js";
+import { placeholders, renderTemplate, type TemplateValues } from "../shared/template.js";
 import {
   parseThreshold,
   type Aggregate,
@@ -96,36 +97,83 @@ function durationProblem(text: string): string | undefined {
   }
 }
 
+/** One setting as the highest layer that gives it, with where that layer names it. */
+type Picked<K extends keyof RawSettings> =
+  { value: NonNullable<RawSettings[K]>; where: Pick<Problem, "path" | "at"> } | undefined;
+type SettingsLayers = readonly {
+  settings: RawSettings;
+  where: (key: string) => Pick<Problem, "path" | "at">;
+}[];
+type Picker = <K extends keyof RawSettings>(key: K) => Picked<K>;
+
+/** Settings that become waits (timers), and so cannot be longer than a timer holds. */
+const WAITS: ReadonlySet<string> = new Set(["interval", "initial-delay", "query-timeout"]);
+type DurationKey =
+  "interval" | "duration" | "initial-delay" | "lookback" | "step" | "query-timeout";
+
+/** Reads duration settings in milliseconds; a bad one is recorded in `problems` and reads as 0. */
+function durationReader(pick: Picker, problems: Problem[]) {
+  return (key: DurationKey, fallback: string): number => {
+    const chosen = pick(key);
+    const text = chosen?.value ?? fallback;
+    let problem = durationProblem(text);
+    const ms = problem ? 0 : parseDuration(text);
+    if (!problem && WAITS.has(key)) problem = timerLimitProblem(text, ms);
+    if (problem && chosen) problems.push({ ...chosen.where, message: problem });
+    return problem ? 0 : ms;
+  };
+}
+
+/** The address, when one is given and is an http(s) URL (otherwise a problem is recorded). */
+function addressSetting(pick: Picker, problems: Problem[]): { address?: string } {
+  const chosen = pick("address");
+  if (!chosen) return {};
+  const problem = httpUrlProblem(chosen.value);
+  if (problem) problems.push({ ...chosen.where, message: problem });
+  return { address: chosen.value };
+}
+
+/** The score bands; marginal-score above pass-score is recorded in `problems`. */
+function scoreBands(pick: Picker, problems: Problem[]) {
+  const passScore = pick("pass-score")?.value ?? 75;
+  const marginalScore = pick("marginal-score")?.value ?? 50;
+  if (marginalScore > passScore) {
+    problems.push({
+      ...(pick("marginal-score")?.where ?? pick("pass-score")?.where ?? {}),
+      message: `marginal-score (${marginalScore}) is above pass-score (${passScore})`,
+    });
+  }
+  return { passScore, marginalScore };
+}
+
+/** The group weights; more than 100 in all is recorded in `problems`. */
+function groupWeightsSetting(pick: Picker, problems: Problem[]): Record<string, number> {
+  const groupWeights = pick("groups")?.value ?? {};
+  const weightSum = Object.values(groupWeights).reduce((total, weight) => total + weight, 0);
+  if (weightSum > 100)
+    problems.push({
+      ...(pick("groups")?.where ?? {}),
+      message: `group weights add up to ${weightSum}, more than 100`,
+    });
+  return groupWeights;
+}
+
 /**
  * Resolves the settings: each input given wins over the environment's `analysis` section, which
  * wins over the defaults. `duration` sets the count (intervals in it) when no count is given.
  */
 export function resolveSettings(
-  layers: readonly {
-    settings: RawSettings;
-    where: (key: string) => Pick<Problem, "path" | "at">;
-  }[],
+  layers: SettingsLayers,
 ): AnalysisSettings | { problems: Problem[] } {
   const problems: Problem[] = [];
-  const pick = <K extends keyof RawSettings>(
-    key: K,
-  ): { value: RawSettings[K]; where: Pick<Problem, "path" | "at"> } | undefined => {
+  const pick: Picker = (key) => {
     for (const layer of layers) {
       const value = layer.settings[key];
       if (value !== undefined) return { value, where: layer.where(key) };
     }
     return undefined;
   };
-  const ms = (
-    key: "interval" | "duration" | "initial-delay" | "lookback" | "step" | "query-timeout",
-    fallback: string,
-  ): number => {
-    const chosen = pick(key);
-    const text = chosen?.value ?? fallback;
-    const problem = durationProblem(text);
-    if (problem && chosen) problems.push({ ...chosen.where, message: problem });
-    return problem ? 0 : parseDuration(text);
-  };
+  const ms = durationReader(pick, problems);
   const intervalMs = ms("interval", "1m");
   if (intervalMs <= 0 && problems.length === 0)
     problems.push({
@@ -138,25 +186,13 @@ export function resolveSettings(
     (durationMs !== undefined && intervalMs > 0
       ? Math.max(1, Math.floor(durationMs / intervalMs))
       : 1);
-  const passScore = pick("pass-score")?.value ?? 75;
-  const marginalScore = pick("marginal-score")?.value ?? 50;
-  if (marginalScore > passScore) {
-    problems.push({
-      ...(pick("marginal-score")?.where ?? pick("pass-score")?.where ?? {}),
-      message: `marginal-score (${marginalScore}) is above pass-score (${passScore})`,
-    });
-  }
-  const groupWeights = pick("groups")?.value ?? {};
-  const weightSum = Object.values(groupWeights).reduce((total, weight) => total + weight, 0);
-  if (weightSum > 100)
-    problems.push({
-      ...(pick("groups")?.where ?? {}),
-      message: `group weights add up to ${weightSum}, more than 100`,
-    });
+  const address = addressSetting(pick, problems);
+  const bands = scoreBands(pick, problems);
+  const groupWeights = groupWeightsSetting(pick, problems);
   const stepGiven = pick("step");
   const settings: AnalysisSettings = {
     provider: pick("provider")?.value ?? "prometheus",
-    ...(pick("address") ? { address: pick("address")?.value } : {}),
+    ...address,
     intervalMs,
     count,
     initialDelayMs: ms("initial-delay", "0s"),
@@ -165,8 +201,7 @@ export function resolveSettings(
     consecutiveErrorLimit: pick("consecutive-error-limit")?.value ?? 4,
     consecutiveSuccessLimit: pick("consecutive-success-limit")?.value ?? 0,
     minSamples: pick("min-samples")?.value ?? 1,
-    passScore,
-    marginalScore,
+    ...bands,
     lookbackMs: ms("lookback", promDuration(intervalMs || 60_000)),
     // Twelve points per interval by default, never finer than a second.
     stepMs: stepGiven
@@ -284,6 +319,8 @@ function draftMetric(
   seen.add(metric.name);
   const provider = metric.provider ?? settings.provider;
   const address = metric.address ?? settings.address;
+  const addressProblem = metric.address !== undefined && httpUrlProblem(metric.address);
+  if (addressProblem) problems.push({ ...where("address"), message: addressProblem });
   if (provider === "prometheus" && address === undefined) {
     problems.push({
       ...where(),
@@ -313,6 +350,21 @@ const isHttpTimePlaceholder = (name: string): boolean =>
   (HTTP_TIME_PLACEHOLDERS as readonly string[]).includes(name);
 
 /**
+ * The values a query of `provider` is rendered with: each escaped for where it lands (inside a
+ * PromQL string, or in a URL), the http provider's time placeholders left for query time. The
+ * object has no prototype, so `{{ constructor }}` is unknown rather than Object's constructor.
+ */
+function renderValues(provider: ProviderKind, values: QueryValues): TemplateValues {
+  const escape = provider === "prometheus" ? escapePromqlString : encodeURIComponent;
+  const rendered = Object.create(null) as Record<string, string | undefined>;
+  if (provider === "http")
+    for (const name of HTTP_TIME_PLACEHOLDERS) rendered[name] = `{{ ${name} }}`;
+  for (const [name, value] of Object.entries(values))
+    rendered[name] = value === undefined ? undefined : escape(value);
+  return rendered;
+}
+
+/**
  * Renders a metric's query templates with the run's values, leaving the http provider's time
  * placeholders for query time, and checks PromQL syntax for prometheus metrics.
  */
@@ -322,13 +374,10 @@ function queryRenderer(
   where: Where,
   problems: Problem[],
 ): Render {
+  const rendered = renderValues(provider, values);
   return (template, key) => {
-    const timeValues =
-      provider === "http"
-        ? Object.fromEntries(HTTP_TIME_PLACEHOLDERS.map((name) => [name, `{{ ${name} }}`]))
-        : {};
     try {
-      const query = renderTemplate(template, { ...timeValues, ...values });
+      const query = renderTemplate(template, rendered);
       const syntax = provider === "prometheus" ? validatePromql(query) : undefined;
       if (syntax) {
         problems.push({ ...where(...key), message: `${syntax} in ${JSON.stringify(query)}` });
@@ -351,7 +400,7 @@ function unrenderableMessage(
   error: Error,
 ): string {
   const unknown = placeholders(template).filter(
-    (name) => !(name in values) && !(provider === "http" && isHttpTimePlaceholder(name)),
+    (name) => !Object.hasOwn(values, name) && !(provider === "http" && isHttpTimePlaceholder(name)),
   );
   if (unknown.length > 0)
     return (

@@ -16,6 +16,7 @@ import {
   type PreparedMetric,
   type TemplateContext,
 } from "./definitions.js";
+import { addressSecrets, authSecrets, hasCredentials } from "./endpoint.js";
 import { createHttpProvider } from "./http-provider.js";
 import { measureMetric } from "./measure.js";
 import { createPrometheusProvider } from "./prometheus.js";
@@ -26,7 +27,15 @@ type SettingsLayer = Parameters<typeof resolveSettings>[0][number];
 export interface GatePlan {
   settings: AnalysisSettings;
   metrics: PreparedMetric[];
-  /** Secret values the environment's section referenced (`${secret:NAME}`), to be masked. */
+  /**
+   * Credentials from the environment's section (`bearer-token`, `username`, `password`), used
+   * when the caller gives none.
+   */
+  auth: ProviderAuth;
+  /**
+   * Values to mask: secrets the environment's section referenced (`${secret:NAME}`), its
+   * credentials (and the Basic credentials made of them), and the userinfo of every address.
+   */
   secrets: string[];
 }
 
@@ -37,6 +46,72 @@ export interface GateOverrides {
   settingPath: (key: string) => string;
   /** Metric definitions given by the caller (the `metrics` input), parsed. */
   metrics?: { metrics: readonly unknown[]; path: KeyPath };
+}
+
+/** The environment's `analysis` section, references resolved and validated. */
+interface SectionPlan {
+  layer: SettingsLayer;
+  metrics?: MetricSource;
+  auth: ProviderAuth;
+  secrets: string[];
+}
+
+/**
+ * Resolves the references in the environment's `analysis` section and validates it. Throws one
+ * ConfigurationError listing every problem, each with its key path, file and line.
+ */
+function readSection(environment: LayeredEnvironment, lookup: VariableLookup): SectionPlan {
+  // `${env:PROMETHEUS_URL}` and `${secret:...}` work in the section as they do in config.
+  const resolved = resolveReferences(environment.document.analysis, lookup, (path) => ({
+    path: formatKeyPath(["analysis", ...path]),
+    at: environment.locate(["analysis", ...path]),
+  }));
+  if (resolved.problems.length > 0) throw new ConfigurationError(resolved.problems);
+  const parsed = AnalysisSectionSchema.safeParse(resolved.value);
+  if (!parsed.success) {
+    const problems: Problem[] = issuesToProblems(
+      parsed.error.issues,
+      (path) => formatKeyPath(["analysis", ...path]),
+      (path) => environment.locate(["analysis", ...path]),
+    );
+    throw new ConfigurationError(problems);
+  }
+  const { metrics, "bearer-token": bearerToken, username, password, ...settings } = parsed.data;
+  const auth: ProviderAuth = {
+    ...(bearerToken !== undefined ? { bearerToken } : {}),
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
+  return {
+    layer: {
+      settings,
+      where: (key) => ({ path: `analysis.${key}`, at: environment.locate(["analysis", key]) }),
+    },
+    ...(metrics
+      ? { metrics: { metrics, path: ["analysis", "metrics"], locate: environment.locate } }
+      : {}),
+    auth,
+    secrets: [...resolved.secrets, ...authSecrets(auth)],
+  };
+}
+
+/** The userinfo of every address the gate will query (settings, metrics, http URLs), to mask. */
+function addressesSecrets(
+  settings: AnalysisSettings,
+  metrics: readonly PreparedMetric[],
+): string[] {
+  const addresses = [
+    settings.address,
+    ...metrics.flatMap((metric) => [
+      metric.source.address,
+      ...(metric.source.provider !== "http"
+        ? []
+        : metric.kind === "threshold"
+          ? [metric.query]
+          : [metric.queries.canary, metric.queries.baseline]),
+    ]),
+  ];
+  return addresses.flatMap(addressSecrets);
 }
 
 /**
@@ -54,39 +129,25 @@ export function planGate(
     { settings: overrides.settings, where: (key) => ({ path: overrides.settingPath(key) }) },
   ];
   const sources: MetricSource[] = [];
-  const secrets: string[] = [];
-  if (environment && environment.document.analysis !== undefined) {
-    // `${env:PROMETHEUS_URL}` and `${secret:...}` work in the section as they do in config.
-    const resolved = resolveReferences(environment.document.analysis, lookup, (path) => ({
-      path: formatKeyPath(["analysis", ...path]),
-      at: environment.locate(["analysis", ...path]),
-    }));
-    if (resolved.problems.length > 0) throw new ConfigurationError(resolved.problems);
-    secrets.push(...resolved.secrets);
-    const parsed = AnalysisSectionSchema.safeParse(resolved.value);
-    if (!parsed.success) {
-      const problems: Problem[] = issuesToProblems(
-        parsed.error.issues,
-        (path) => formatKeyPath(["analysis", ...path]),
-        (path) => environment.locate(["analysis", ...path]),
-      );
-      throw new ConfigurationError(problems);
-    }
-    const { metrics, ...settings } = parsed.data;
-    layers.push({
-      settings,
-      where: (key) => ({ path: `analysis.${key}`, at: environment.locate(["analysis", key]) }),
-    });
-    if (metrics)
-      sources.push({ metrics, path: ["analysis", "metrics"], locate: environment.locate });
-  }
+  const section =
+    environment && environment.document.analysis !== undefined
+      ? readSection(environment, lookup)
+      : undefined;
+  if (section) layers.push(section.layer);
+  if (section?.metrics) sources.push(section.metrics);
   if (overrides.metrics)
     sources.push({ metrics: overrides.metrics.metrics, path: overrides.metrics.path });
   const settings = resolveSettings(layers);
   if ("problems" in settings) throw new ConfigurationError(settings.problems);
   const prepared = prepareMetrics(sources, settings, context);
   if ("problems" in prepared) throw new ConfigurationError(prepared.problems);
-  return { settings, metrics: prepared.metrics, secrets };
+  const secrets = [...(section?.secrets ?? []), ...addressesSecrets(settings, prepared.metrics)];
+  return {
+    settings,
+    metrics: prepared.metrics,
+    auth: section?.auth ?? {},
+    secrets: [...new Set(secrets)],
+  };
 }
 
 /** One provider per distinct endpoint (kind, address, path), created when first needed. */
@@ -118,6 +179,7 @@ export function providerFactory(
 }
 
 export interface RunGateOptions {
+  /** The caller's credentials; when they carry none, the plan's (the section's) are used. */
   auth?: ProviderAuth;
   clock?: Clock;
   log?: (line: string) => void;
@@ -151,7 +213,8 @@ export function abortableClock(signal: AbortSignal): Clock {
 
 /** Runs a planned gate against its providers. */
 export function runGate(plan: GatePlan, options: RunGateOptions = {}): Promise<AnalysisResult> {
-  const providerFor = options.providerFor ?? providerFactory(plan.settings, options.auth ?? {});
+  const auth = hasCredentials(options.auth) ? options.auth : plan.auth;
+  const providerFor = options.providerFor ?? providerFactory(plan.settings, auth);
   const clock = options.clock ?? (options.signal ? abortableClock(options.signal) : undefined);
   return runAnalysis(plan.metrics, plan.settings, {
     measure: (metric, round, at, firstAt) =>

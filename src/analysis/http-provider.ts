@@ -2,9 +2,9 @@
 // when one is given) and `path` picks the value(s) out of the answer. Range queries fill the
 // `{{ start }}`, `{{ end }}` and `{{ step }}` placeholders (unix seconds) of the URL.
 import { parseBodyPath, resolveSteps } from "../shared/json-path.js";
+import { authenticated, redactUserinfo } from "./endpoint.js";
 import { describeUrl, requestJson } from "./http-json.js";
 import {
-  authHeaders,
   parseSampleValue,
   QueryError,
   type EndpointOptions,
@@ -57,12 +57,11 @@ export function createHttpProvider(options: HttpProviderOptions): MetricsProvide
   if (!parsedPath.ok)
     throw new Error(`invalid path ${JSON.stringify(options.path)}: ${parsedPath.reason}`);
   const steps = parsedPath.steps;
-  const headers = authHeaders(options.auth);
   const toUrl = (query: string): URL =>
     options.address ? new URL(query, options.address) : new URL(query);
 
   async function fetchSamples(query: string) {
-    const url = toUrl(query);
+    const { url, headers } = authenticated(toUrl(query), options.auth);
     const response = await requestJson({ url, headers, timeoutMs: options.timeoutMs });
     if (response.status >= 400)
       throw new QueryError(`${describeUrl(url)}: HTTP ${response.status}`);
@@ -76,7 +75,7 @@ export function createHttpProvider(options: HttpProviderOptions): MetricsProvide
   }
 
   return {
-    description: `http${options.address ? ` at ${options.address}` : ""}`,
+    description: `http${options.address ? ` at ${redactUserinfo(options.address)}` : ""}`,
     validate(query) {
       const probe = renderTemplate(query, { time: "0", start: "0", end: "0", step: "1" });
       try {
@@ -86,9 +85,9 @@ export function createHttpProvider(options: HttpProviderOptions): MetricsProvide
         return undefined;
       } catch {
         const base = options.address
-          ? ` relative to ${options.address}`
+          ? ` relative to ${redactUserinfo(options.address)}`
           : " (give an absolute URL, or set address)";
-        return `not a URL${base}: ${JSON.stringify(query)}`;
+        return `not a URL${base}: ${JSON.stringify(redactUserinfo(query))}`;
       }
     },
     async instant(query, at) {

@@ -2,6 +2,7 @@
 // phase it puts the metric in. Never throws: a failed query is an `Error` measurement.
 import type { NoDataPolicy } from "../schema/analysis.js";
 import type { ComparisonMetric, PreparedMetric, ThresholdMetric } from "./definitions.js";
+import { redactUserinfo } from "./endpoint.js";
 import { classifyComparison, type ComparisonLabel } from "./judge.js";
 import type { MetricsProvider, Series } from "./provider.js";
 import { evaluateThreshold } from "./threshold.js";
@@ -72,6 +73,15 @@ function noData(
   };
 }
 
+/** The metric's resolved queries as measurements report them: an http URL's userinfo hidden. */
+function reportedQueries(
+  metric: PreparedMetric,
+): Pick<Measurement, "query"> | Pick<Measurement, "queries"> {
+  if (metric.kind === "threshold") return { query: redactUserinfo(metric.query) };
+  const { canary, baseline } = metric.queries;
+  return { queries: { canary: redactUserinfo(canary), baseline: redactUserinfo(baseline) } };
+}
+
 async function measureThreshold(
   metric: ThresholdMetric,
   provider: MetricsProvider,
@@ -79,7 +89,11 @@ async function measureThreshold(
 ): Promise<Omit<Measurement, "metric" | "round" | "at" | "queryMs">> {
   const samples = await provider.instant(metric.query, at);
   const outcome = evaluateThreshold(metric.threshold, samples, metric.aggregate, metric.element);
-  const base = { query: metric.query, condition: metric.threshold.text, values: outcome.observed };
+  const base = {
+    ...reportedQueries(metric),
+    condition: metric.threshold.text,
+    values: outcome.observed,
+  };
   if (outcome.kind === "no-data") return { ...base, ...noData(metric.onNoData, outcome.reason) };
   return {
     ...base,
@@ -126,7 +140,7 @@ async function measureComparison(
     baseline: side(result.baseline),
   };
   const base = {
-    queries: metric.queries,
+    ...reportedQueries(metric),
     condition: `canary vs baseline, ${metric.judge.direction}`,
     comparison,
     window: {
@@ -183,11 +197,9 @@ export async function measureMetric(
     return { ...head, ...body, queryMs: now() - started };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const queries =
-      metric.kind === "threshold" ? { query: metric.query } : { queries: metric.queries };
     return {
       ...head,
-      ...queries,
+      ...reportedQueries(metric),
       phase: "Error",
       reason: `query failed: ${message}`,
       error: message,

@@ -1,9 +1,10 @@
 // The Prometheus provider: PromQL validated with Prometheus's own grammar (lezer-promql), instant
 // queries on /api/v1/query and range queries on /api/v1/query_range, POSTed as forms.
 import { parser } from "@prometheus-io/lezer-promql";
+import { MAX_TIMER_MS } from "../shared/duration.js";
+import { authenticated } from "./endpoint.js";
 import { describeUrl, requestJson } from "./http-json.js";
 import {
-  authHeaders,
   parseSampleValue,
   QueryError,
   type EndpointOptions,
@@ -14,6 +15,21 @@ import {
 
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 const MAX_POINTS = 11_000;
+
+const STRING_ESCAPES: Readonly<Record<string, string>> = {
+  "\\": "\\\\",
+  '"': '\\"',
+  "\n": "\\n",
+  "\r": "\\r",
+};
+
+/**
+ * A value as the inside of a double-quoted PromQL string: `\`, `"` and line breaks escaped, so a
+ * value substituted into `version="{{ canary }}"` stays one string whatever it holds.
+ */
+export function escapePromqlString(value: string): string {
+  return value.replace(/[\\"\n\r]/g, (special) => STRING_ESCAPES[special] ?? special);
+}
 
 /** The first syntax error in a PromQL query, with its column, or undefined when it parses. */
 export function validatePromql(query: string): string | undefined {
@@ -73,8 +89,10 @@ export interface PrometheusOptions extends EndpointOptions {
 }
 
 export function createPrometheusProvider(options: PrometheusOptions): MetricsProvider {
-  const base = new URL(options.address.endsWith("/") ? options.address : `${options.address}/`);
-  const headers = authHeaders(options.auth);
+  const { url: base, headers } = authenticated(
+    new URL(options.address.endsWith("/") ? options.address : `${options.address}/`),
+    options.auth,
+  );
   // Prometheus stops evaluating at its own timeout; the client waits a little longer for that answer.
   const serverTimeout = `${Math.max(1, Math.floor(options.timeoutMs / 1000))}s`;
 
@@ -86,7 +104,7 @@ export function createPrometheusProvider(options: PrometheusOptions): MetricsPro
       method: "POST",
       headers,
       form,
-      timeoutMs: options.timeoutMs + 2_000,
+      timeoutMs: Math.min(MAX_TIMER_MS, options.timeoutMs + 2_000),
     });
     const body = response.body as
       { status?: string; data?: unknown; errorType?: string; error?: string } | undefined;

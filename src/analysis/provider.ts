@@ -60,12 +60,29 @@ export function authHeaders(auth: ProviderAuth | undefined): Record<string, stri
   return authorization ? { authorization } : {};
 }
 
-/** A sample value as Prometheus and JSON endpoints write it: "NaN", "+Inf", "-Inf", numbers. */
+/** A finite sample value as Prometheus writes it (Go's strconv.FormatFloat, 'f' or 'e'). */
+const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const SPECIAL: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  "+Inf": Number.POSITIVE_INFINITY,
+  "-Inf": Number.NEGATIVE_INFINITY,
+};
+
+/**
+ * A sample value as Prometheus writes it: a decimal number, "NaN", "+Inf" or "-Inf" (or a JSON
+ * number; JSON's null is no value, NaN). Anything else is a QueryError: "0x0" is not 0, and a
+ * value the gate cannot read must never count as a measurement.
+ */
 export function parseSampleValue(value: unknown): number {
   if (typeof value === "number") return value;
-  if (typeof value !== "string") return Number.NaN;
-  if (value === "+Inf" || value === "Inf") return Number.POSITIVE_INFINITY;
-  if (value === "-Inf") return Number.NEGATIVE_INFINITY;
-  const trimmed = value.trim();
-  return trimmed === "" ? Number.NaN : Number(trimmed);
+  if (value === null) return Number.NaN;
+  if (typeof value === "string") {
+    if (DECIMAL.test(value)) return Number(value);
+    const special = Object.hasOwn(SPECIAL, value) ? SPECIAL[value] : undefined;
+    if (special !== undefined) return special;
+  }
+  throw new QueryError(
+    `unexpected sample value ${JSON.stringify(value)?.slice(0, 80) ?? String(value)}: ` +
+      "expected a decimal number, NaN, +Inf or -Inf",
+  );
 }

@@ -3,6 +3,7 @@
 import { code, details, raw, table, truncate } from "../shared/markdown.js";
 import type { AnalysisResult, MetricResult } from "./analysis.js";
 import type { AnalysisSettings, PreparedMetric } from "./definitions.js";
+import { redactUserinfo } from "./endpoint.js";
 import type { Measurement } from "./measure.js";
 import { formatDuration } from "../shared/duration.js";
 
@@ -173,7 +174,10 @@ function queriesBlock(metric: PreparedMetric): string {
           ["baseline", metric.queries.baseline],
         ];
   return queries
-    .map(([label, query]) => `${label} (${metric.source.provider}):\n\n\`\`\`\n${query}\n\`\`\``)
+    .map(
+      ([label, query]) =>
+        `${label} (${metric.source.provider}):\n\n\`\`\`\n${redactUserinfo(query ?? "")}\n\`\`\``,
+    )
     .join("\n\n");
 }
 
@@ -276,7 +280,10 @@ export function gateReportJson(
       finishedAt: result.finishedAt,
       rounds: result.rounds,
       ...(result.stoppedEarly ? { stoppedEarly: result.stoppedEarly } : {}),
-      settings,
+      settings: {
+        ...settings,
+        ...(settings.address !== undefined ? { address: redactUserinfo(settings.address) } : {}),
+      },
       metrics: result.metrics,
     },
     numbersAsWritten,

@@ -5,23 +5,37 @@ export const PROVIDERS = ["prometheus", "http"] as const;
 export type ProviderKind = (typeof PROVIDERS)[number];
 export type NoDataPolicy = "fail" | "inconclusive" | "pass";
 
+// Each number's message says its range, for a wrong type and an out-of-range value alike.
 const number = z.number({ error: "expected a number" });
-const positive = number.check(z.gt(0));
+const positive = z.number({ error: "expected a number above 0" }).check(z.gt(0));
+const nonNegative = z.number({ error: "expected a number, 0 or more" }).check(z.gte(0));
+const percentage = z
+  .number({ error: "expected a number from 0 to 100" })
+  .check(z.gte(0), z.lte(100));
+const wholeFrom = (least: 0 | 1) =>
+  z.int({ error: `expected a whole number, ${least} or more` }).check(z.gte(least));
 const duration = z.string({ error: "expected a duration with a unit, such as 30s or 2m" });
+const ELEMENT = "expected an index (a whole number, 0 or more) or labels";
+/** A credential: a non-empty string, usually a `${secret:...}` reference. */
+const credential = z.string({ error: "expected a string" }).check(z.minLength(1));
 
 const CompareSchema = z.strictObject({
   canary: z.string().check(z.minLength(1)),
   baseline: z.string().check(z.minLength(1)),
   direction: z._default(z.enum(["increase", "decrease", "either"]), "either"),
-  tolerance: z.optional(number.check(z.gte(0))),
-  confidence: z.optional(number.check(z.gt(0), z.lt(1))),
+  tolerance: z.optional(nonNegative),
+  confidence: z.optional(
+    z
+      .number({ error: "expected a number between 0 and 1 (both excluded)" })
+      .check(z.gt(0), z.lt(1)),
+  ),
   "effect-size": z.optional(
     z.strictObject({ increase: z.optional(positive), decrease: z.optional(positive) }),
   ),
   outliers: z._default(z.enum(["keep", "remove"]), "keep"),
   "outlier-factor": z.optional(positive),
   "nan-strategy": z._default(z.enum(["remove", "replace"]), "remove"),
-  "min-samples": z.optional(z.int().check(z.gte(1))),
+  "min-samples": z.optional(wholeFrom(1)),
   lookback: z.optional(duration),
   step: z.optional(duration),
 });
@@ -37,7 +51,11 @@ export const MetricSchema = z.strictObject({
   min: z.optional(number),
   max: z.optional(number),
   aggregate: z._default(z.enum(["all", "any", "min", "max", "avg", "sum"]), "all"),
-  element: z.optional(z.union([z.int().check(z.gte(0)), z.record(z.string(), z.string())])),
+  element: z.optional(
+    z.union([z.int({ error: ELEMENT }).check(z.gte(0)), z.record(z.string(), z.string())], {
+      error: ELEMENT,
+    }),
+  ),
   compare: z.optional(CompareSchema),
   "on-no-data": z._default(z.enum(["fail", "inconclusive", "pass"]), "inconclusive"),
   weight: z._default(positive, 1),
@@ -51,25 +69,36 @@ export const SettingsSchema = z.strictObject({
   provider: z.optional(z.enum(PROVIDERS)),
   address: z.optional(z.string().check(z.minLength(1))),
   interval: z.optional(duration),
-  count: z.optional(z.int().check(z.gte(1))),
+  count: z.optional(wholeFrom(1)),
   duration: z.optional(duration),
   "initial-delay": z.optional(duration),
-  "failure-limit": z.optional(z.int().check(z.gte(0))),
-  "inconclusive-limit": z.optional(z.int().check(z.gte(0))),
-  "consecutive-error-limit": z.optional(z.int().check(z.gte(0))),
-  "consecutive-success-limit": z.optional(z.int().check(z.gte(0))),
-  "min-samples": z.optional(z.int().check(z.gte(1))),
-  "pass-score": z.optional(number.check(z.gte(0), z.lte(100))),
-  "marginal-score": z.optional(number.check(z.gte(0), z.lte(100))),
+  "failure-limit": z.optional(wholeFrom(0)),
+  "inconclusive-limit": z.optional(wholeFrom(0)),
+  "consecutive-error-limit": z.optional(wholeFrom(0)),
+  "consecutive-success-limit": z.optional(wholeFrom(0)),
+  "min-samples": z.optional(wholeFrom(1)),
+  "pass-score": z.optional(percentage),
+  "marginal-score": z.optional(percentage),
   lookback: z.optional(duration),
   step: z.optional(duration),
   "query-timeout": z.optional(duration),
-  groups: z.optional(z.record(z.string(), number.check(z.gte(0), z.lte(100)))),
+  groups: z.optional(z.record(z.string(), percentage)),
 });
 
-/** The `analysis` section of an environment file: settings and metrics. */
+/**
+ * Credentials for the section's endpoints, used when the caller gives none (deploy never does);
+ * values are secrets, so `${secret:...}` references are the way to write them.
+ */
+const CredentialsShape = {
+  "bearer-token": z.optional(credential),
+  username: z.optional(credential),
+  password: z.optional(credential),
+};
+
+/** The `analysis` section of an environment file: settings, credentials and metrics. */
 export const AnalysisSectionSchema = z.strictObject({
   ...SettingsSchema.shape,
+  ...CredentialsShape,
   metrics: z.optional(z.array(MetricSchema)),
 });
 

@@ -8,6 +8,8 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   d: 86_400_000,
 };
 const BARE_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+/** The longest wait a timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 // "ms" is tried before "m" and "s" so that "5ms" is five milliseconds, not five minutes and an "s".
 const PART = /\s*(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h|d)/y;
 
@@ -75,4 +77,14 @@ export function promDuration(ms: number): string {
     }
   }
   return parts.join("") || "0s";
+}
+
+/**
+ * Why a duration (`text`, `ms` once parsed) cannot be waited for with a timer, or undefined when it
+ * can: for settings that become waits, which would otherwise end at once.
+ */
+export function timerLimitProblem(text: string, ms: number): string | undefined {
+  if (ms <= MAX_TIMER_MS) return undefined;
+  const most = promDuration(Math.floor(MAX_TIMER_MS / 1000) * 1000);
+  return `${JSON.stringify(text)} is longer than a timer can wait (at most ${most})`;
 }

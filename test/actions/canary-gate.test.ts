@@ -16,6 +16,7 @@ import {
 } from "../../tools/lab/lab.js";
 import { runAction } from "../../tools/runner/run-action.js";
 import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
+import { json, startHttpServer } from "../support/http-fixtures.js";
 
 const BASELINE = "1.1.0";
 const GOOD = "1.1.1";
@@ -316,6 +317,138 @@ describe("canary-gate refuses bad definitions before the first query", () => {
     expect(result.annotations.map((annotation) => annotation.message)).toEqual([
       'input "fail-on": unknown verdict sometimes: use rollback, inconclusive, promote, or none',
       'input "count": expected a number, got "many"',
+    ]);
+  });
+});
+
+describe("canary-gate keeps values, credentials and settings in their place", () => {
+  it("escapes a version so it cannot rewrite the query", async () => {
+    // Unescaped, this canary would turn the query into `... or vector(1) ...`, which passes.
+    const canary = '1.1.1"}[10s])) or vector(1) or sum(rate(x{a="';
+    const metrics =
+      "- name: traffic\n" +
+      `  query: 'sum(rate(http_requests_total{version="{{ canary }}"}[10s]))'\n` +
+      "  condition: result > 0\n";
+    const result = await gate({ metrics, canary, count: "1" });
+    expect(result.outputs.verdict).toBe("inconclusive");
+    const report = JSON.parse(result.outputs.report ?? "{}") as Report;
+    expect(report.metrics[0]?.measurements[0]?.query).toBe(
+      'sum(rate(http_requests_total{version="1.1.1\\"}[10s])) or vector(1) ' +
+        'or sum(rate(x{a=\\""}[10s]))',
+    );
+  });
+
+  it("never reports an address's userinfo, and masks its password and Basic credentials", async () => {
+    const address = prometheus.url.replace("http://", "http://gate-reader:hunter2%3Ax@");
+    const result = await gate({ address, canary: GOOD, count: "1" });
+    expect(result.outputs.verdict).toBe("promote");
+    expect(result.masked).toEqual(
+      expect.arrayContaining([
+        "hunter2:x",
+        Buffer.from("gate-reader:hunter2:x").toString("base64"),
+      ]),
+    );
+    for (const text of [result.outputs.report ?? "", result.summary, ...result.lines]) {
+      expect(text).not.toContain("gate-reader");
+      expect(text).not.toContain("hunter2");
+    }
+    expect(JSON.parse(result.outputs.report ?? "{}")).toMatchObject({
+      settings: { address: prometheus.url.replace("http://", "http://***@") },
+    });
+  });
+
+  it("queries with the environment's bearer-token when the inputs give none", async () => {
+    const endpoint = await startHttpServer({
+      "/value": (request, response, hits) =>
+        request.headers.authorization === "Bearer env-token-81f2"
+          ? json(200, { value: "0.001" })(request, response, hits)
+          : json(401, { error: "unauthorized" })(request, response, hits),
+    });
+    cleanup.add(() => endpoint.close());
+    await workspace.write(
+      "auth/base.yml",
+      "service: demo\nanalysis:\n  provider: http\n  address: " +
+        `${endpoint.url}\n  bearer-token: \${secret:METRICS_TOKEN}\n  metrics:\n` +
+        "    - name: errors\n      query: /value\n      path: value\n      max: 0.01\n",
+    );
+    await workspace.write("auth/staging.yml", "description: staging\n");
+    const inputs = { environment: "staging", "config-dir": "auth", canary: GOOD };
+    const env = { METRICS_TOKEN: "env-token-81f2" };
+    const result = await runAction({
+      action: "canary-gate",
+      workspace: workspace.dir,
+      inputs,
+      env,
+    });
+    expect(result.outputs.verdict).toBe("promote");
+    expect(result.masked).toContain("env-token-81f2");
+    // The bearer-token input wins over the section's.
+    const overridden = await runAction({
+      action: "canary-gate",
+      workspace: workspace.dir,
+      inputs: { ...inputs, "bearer-token": "wrong-token", "consecutive-error-limit": "0" },
+      env,
+    });
+    expect(overridden.outputs.verdict).toBe("inconclusive");
+  });
+
+  it("refuses a non-http address, a score out of range and an interval no timer holds", async () => {
+    const result = await runAction({
+      action: "canary-gate",
+      workspace: workspace.dir,
+      inputs: {
+        metrics: "- name: m\n  query: up\n  max: 1\n",
+        address: "tcp://reader:s3cret-pw@prom:9090",
+        "pass-score": "101",
+        interval: "30d",
+        count: "3",
+      },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.annotations.map((annotation) => annotation.message)).toEqual([
+      'input "pass-score": expected a number from 0 to 100',
+    ]);
+    const settings = await runAction({
+      action: "canary-gate",
+      workspace: workspace.dir,
+      inputs: {
+        metrics: "- name: m\n  query: up\n  max: 1\n",
+        address: "tcp://reader:s3cret-pw@prom:9090",
+        interval: "30d",
+        count: "3",
+      },
+    });
+    expect(settings.exitCode).toBe(1);
+    expect(settings.annotations.map((annotation) => annotation.message)).toEqual([
+      'input "interval": "30d" is longer than a timer can wait (at most 24d20h31m23s)',
+      'input "address": expected an http(s) URL such as http://prometheus:9090, ' +
+        'got "tcp://***@prom:9090"',
+    ]);
+    expect(settings.lines.join("\n")).not.toContain("s3cret-pw");
+  });
+
+  it("names the file and line of a bad address in the environment", async () => {
+    await workspace.write(
+      "bad-address/base.yml",
+      "service: demo\nanalysis:\n  address: prometheus:9090\n  metrics:\n" +
+        "    - name: m\n      query: up\n      max: 1\n",
+    );
+    await workspace.write("bad-address/staging.yml", "description: staging\n");
+    const result = await runAction({
+      action: "canary-gate",
+      workspace: workspace.dir,
+      inputs: { environment: "staging", "config-dir": "bad-address", canary: GOOD },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.annotations).toEqual([
+      expect.objectContaining({
+        level: "error",
+        file: "bad-address/base.yml",
+        line: 3,
+        message:
+          "bad-address/base.yml:3 analysis.address: expected an http(s) URL such as " +
+          'http://prometheus:9090, got "prometheus:9090"',
+      }),
     ]);
   });
 });

@@ -136,7 +136,7 @@ describe("provider answers", () => {
     expect(parseSampleValue("+Inf")).toBe(Number.POSITIVE_INFINITY);
     expect(parseSampleValue("-Inf")).toBe(Number.NEGATIVE_INFINITY);
     expect(parseSampleValue("0.25")).toBe(0.25);
-    expect(parseSampleValue("")).toBeNaN();
+    expect(() => parseSampleValue("")).toThrow(/unexpected sample value ""/);
     expect(instantSamples({ resultType: "scalar", result: [1700000000, "0.5"] })).toEqual([
       { labels: {}, value: 0.5 },
     ]);
