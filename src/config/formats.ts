@@ -2,6 +2,7 @@
 import { stringify } from "yaml";
 import { ConfigurationError, type Problem } from "../shared/errors.js";
 import { leaves } from "./flatten.js";
+import { reservedBecause } from "./reserved-names.js";
 import { formatKeyPath, type KeyPath } from "./yaml-source.js";
 
 export const FORMATS = ["json", "yaml", "dotenv"] as const;
@@ -21,9 +22,6 @@ export function toVariableName(key: string): string | undefined {
   return /^[0-9]/.test(name) ? `_${name}` : name;
 }
 
-/** Names the runner will not accept from GITHUB_ENV, or that would change how later steps run. */
-const RESERVED = /^(GITHUB_|RUNNER_|ACTIONS_)|^(NODE_OPTIONS|PATH|HOME|CI)$/;
-
 export interface Variable {
   name: string;
   value: string;
@@ -37,7 +35,8 @@ function scalarText(value: unknown): string {
 /**
  * Turns leaves into variables: the path's keys converted and joined by `__` (the convention .NET
  * and many twelve-factor loaders read back as nesting). Arrays and empty objects become JSON text.
- * Two keys that give the same name, a key that gives no name, or a reserved name is a problem.
+ * Two keys that give the same name, a key that gives no name, or a reserved name (see
+ * reserved-names.ts: the runner's, and those that change how later processes start) is a problem.
  */
 export function toVariables(
   entries: readonly { path: KeyPath; value: unknown }[],
@@ -57,10 +56,11 @@ export function toVariables(
       continue;
     }
     const name = parts.join("__");
-    if (RESERVED.test(name)) {
+    const reserved = reservedBecause(name);
+    if (reserved) {
       problems.push({
         path: where,
-        message: `would be exported as ${name}, a name the runner reserves; rename the key`,
+        message: `would be exported as ${name}, ${reserved}; rename the key`,
       });
       continue;
     }

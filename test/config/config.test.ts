@@ -241,7 +241,8 @@ describe("formats", () => {
       ),
     ).toEqual([
       "githubToken: would be exported as GITHUB_TOKEN, a name the runner reserves; rename the key",
-      "path: would be exported as PATH, a name the runner reserves; rename the key",
+      "path: would be exported as PATH, a name reserved because it decides which programs later " +
+        "steps run; rename the key",
     ]);
   });
 
