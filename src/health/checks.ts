@@ -11,7 +11,7 @@ import {
   parseCondition,
   type Condition,
 } from "./conditions.js";
-import { parseDuration, promDuration } from "../shared/duration.js";
+import { parseDuration, timerLimitProblem } from "../shared/duration.js";
 import type { ProbeSettings } from "./probe.js";
 import { headerNameProblem, headerValueProblem, urlProblem } from "./request-syntax.js";
 
@@ -48,8 +48,6 @@ type Where = (key: string | number, ...rest: (string | number)[]) => Pick<Proble
 
 /** The settings written as durations, each of which must spell out its unit. */
 const DURATION_KEYS = ["timeout", "initial-delay", "interval", "deadline"] as const;
-// The longest wait Node's timers hold (2^31 - 1 ms, about 24.8 days): a longer one fires at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Validates check definitions, applies defaults, resolves `${env:}`/`${secret:}` references in URLs,
@@ -174,9 +172,9 @@ function readDuration(text: string): { ms: number } | { problem: string } {
   } catch (error) {
     return { problem: (error as Error).message };
   }
-  if (ms <= MAX_TIMER_MS) return { ms };
-  const most = promDuration(Math.floor(MAX_TIMER_MS / 1000) * 1000);
-  return { problem: `${JSON.stringify(text)} is longer than a timer can wait (at most ${most})` };
+  // Every duration setting becomes a timer's wait, which Node caps at about 24.8 days.
+  const tooLong = timerLimitProblem(text, ms);
+  return tooLong === undefined ? { ms } : { problem: tooLong };
 }
 
 /** The check's conditions (the defaults when it gives none), parsed; syntax errors are problems. */
