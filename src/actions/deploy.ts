@@ -4,7 +4,7 @@
 import * as z from "zod/mini";
 import { configureDeploy, type DeployConfiguration } from "../deploy/configure.js";
 import { runDeploy, STATE, type SavedDeployment } from "../deploy/deploy.js";
-import { needsRestore, restoreAfterKill } from "../deploy/post.js";
+import { finishRecord, needsPost, type Leftover } from "../deploy/post.js";
 import { DeploymentRecords } from "../deploy/records.js";
 import { deploymentRef } from "../deploy/ref.js";
 import { renderDeploySummary } from "../deploy/report.js";
@@ -120,6 +120,8 @@ function cancellation(step: StepContext): AbortSignal {
 async function main(step: StepContext): Promise<void> {
   if (step.state(STATE.isPost) === "true") return post(step);
   step.saveState(STATE.isPost, "true");
+  // Listening from the first moment: a cancel before the rollout still ends with stable serving.
+  const signal = cancellation(step);
   const { inputs, version, rollbackTo, environment, configuration, client, records } =
     await prepare(step);
   const request = {
@@ -136,13 +138,13 @@ async function main(step: StepContext): Promise<void> {
     lookup: step.lookup,
     notify: inputs.notify,
   };
-  const { report, outcome, notifications } = await runDeploy(request, {
+  const { report, outcome, notifications, recordFailure } = await runDeploy(request, {
     records,
     client,
     log: step.log,
     secrets: step.secrets,
     saveState: step.saveState,
-    signal: cancellation(step),
+    signal,
     recorded: async (recorded) => {
       step.setOutputs<Outputs>({
         "deployment-id": String(recorded.deploymentId),
@@ -157,6 +159,10 @@ async function main(step: StepContext): Promise<void> {
   });
   if (notifications)
     step.setOutputs<Partial<Outputs>>({ notifications: JSON.stringify(notifications) });
+  if (recordFailure) {
+    step.fail();
+    step.log.error(recordFailure, { title: "deploy: record" });
+  }
   if (report.result !== "deployed") {
     step.fail();
     const ending =
@@ -170,18 +176,19 @@ async function main(step: StepContext): Promise<void> {
 }
 
 async function post(step: StepContext): Promise<void> {
-  const stage = step.state(STATE.stage);
-  const saved = step.state(STATE.deployment);
-  if (!needsRestore(stage, saved)) return;
-  const { environment, configuration, records } = await prepare(step);
-  const context = {
-    ...step,
-    environment,
-    configuration,
-    records,
-    ...(step.runUrl ? { runUrl: step.runUrl } : {}),
+  const saved = (name: string) => {
+    const text = step.state(name);
+    return text ? (JSON.parse(text) as unknown) : undefined;
   };
-  await restoreAfterKill(stage as string, JSON.parse(saved as string) as SavedDeployment, context);
+  const leftover: Leftover = {
+    stage: step.state(STATE.stage),
+    deployment: saved(STATE.deployment) as SavedDeployment | undefined,
+    outcome: saved(STATE.outcome) as Leftover["outcome"],
+  };
+  if (!needsPost(leftover) || !leftover.deployment) return;
+  const { environment, configuration, records } = await prepare(step);
+  const context = { ...step, environment, configuration, records };
+  await finishRecord(leftover.deployment, leftover, context);
 }
 
 await runAction("deploy", main);

@@ -10,23 +10,24 @@ import type { SecretRegistry } from "../shared/secrets.js";
 import { afterDeploy, type AfterDeployResult } from "./after-deploy.js";
 import type { DeployConfiguration } from "./configure.js";
 import { gatePort, healthPort, hookPort } from "./ports.js";
-import type { DeploymentRecords, DeploymentState } from "./records.js";
+import type { DeploymentRecords } from "./records.js";
+import { recorder, type RecordedOutcome, type RecordPlan } from "./recorder.js";
 import { buildReport, type DeployReport } from "./report.js";
 import { runRollout, type RolloutOutcome, type RolloutPlan } from "./rollout.js";
 import { scrubbedSend } from "../notify/http.js";
 import { chooseTargets, type DeployTargets } from "./targets.js";
 
 /** Names of what the main step saves for the post step. */
-export const STATE = { isPost: "isPost", stage: "stage", deployment: "deployment" } as const;
+export const STATE = {
+  isPost: "isPost",
+  stage: "stage",
+  deployment: "deployment",
+  outcome: "outcome",
+} as const;
 
-/** What the post step needs to restore stable: saved once the deployment is recorded. */
-export interface SavedDeployment {
+/** What the post step needs: the record's plan and the deployment's id, saved once it exists. */
+export interface SavedDeployment extends RecordPlan {
   id: number;
-  version: string;
-  previousVersion?: string;
-  stableSlot: string;
-  targetSlot: string;
-  environment: string;
 }
 
 export interface DeployRequest {
@@ -63,6 +64,8 @@ export interface DeployResult {
   outcome: RolloutOutcome;
   /** Undefined when notifications were off. */
   notifications?: AfterDeployResult;
+  /** Why the result is not on the deployment yet (the post step writes it). */
+  recordFailure?: string;
 }
 
 export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<DeployResult> {
@@ -74,7 +77,9 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
   io.secrets.add(...(gate?.secrets ?? []));
 
   const startedAtMs = Date.now();
-  const record = deploymentRecord(request, targets, io);
+  const plan = recordPlan(request, targets);
+  const record = recorder(plan, io.records);
+  if (io.signal.aborted) throw new Error("the deploy was cancelled before anything was deployed");
   const deploymentId = await record.start();
   const { version } = request;
   const previous = targets.previousVersion ? `, previous ${targets.previousVersion}` : "";
@@ -82,14 +87,7 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
     `Deployment #${deploymentId}: ${version} to ${name} with ${settings.strategy}${previous}; ` +
       `new version in slot ${targets.targetSlot}, stable in ${targets.stableSlot}`,
   );
-  const saved: SavedDeployment = {
-    id: deploymentId,
-    version,
-    ...(targets.previousVersion ? { previousVersion: targets.previousVersion } : {}),
-    stableSlot: targets.stableSlot,
-    targetSlot: targets.targetSlot,
-    environment: name,
-  };
+  const saved: SavedDeployment = { ...plan, id: deploymentId };
   io.saveState(STATE.deployment, JSON.stringify(saved));
 
   const outcome = await runRollout(rolloutPlan(request, targets), {
@@ -102,8 +100,7 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
     checkpoint: (stage) => io.saveState(STATE.stage, stage),
     signal: io.signal,
   });
-  const rollbackDeploymentId = await record.finish(deploymentId, outcome);
-  io.saveState(STATE.stage, "recorded");
+  const recorded = await recordOutcome(record, deploymentId, outcome, io);
 
   const report = buildReport(
     {
@@ -112,7 +109,9 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
       ...(targets.previousVersion ? { previousVersion: targets.previousVersion } : {}),
       strategy: settings.strategy,
       deploymentId,
-      ...(rollbackDeploymentId ? { rollbackDeploymentId } : {}),
+      ...(recorded.rollbackDeploymentId
+        ? { rollbackDeploymentId: recorded.rollbackDeploymentId }
+        : {}),
       ...(request.configuration.environmentUrl
         ? { environmentUrl: request.configuration.environmentUrl }
         : {}),
@@ -123,7 +122,12 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
   const notifications = request.notify
     ? await notifyAfter(request, io, report, startedAtMs)
     : undefined;
-  return { report, outcome, ...(notifications ? { notifications } : {}) };
+  return {
+    report,
+    outcome,
+    ...(notifications ? { notifications } : {}),
+    ...(recorded.failure ? { recordFailure: recorded.failure.message } : {}),
+  };
 }
 
 /** The gate of a canary: the environment's analysis, the new version against the one serving. */
@@ -131,6 +135,51 @@ function planCanaryGate(request: DeployRequest, targets: DeployTargets): GatePla
   const context = { canary: request.version, baseline: targets.baseline, version: request.version };
   const overrides = { settings: {}, settingPath: (key: string) => `analysis.${key}` };
   return planGate(request.environment, overrides, context, request.lookup);
+}
+
+/**
+ * The outcome is saved before it is written: if writing it fails (or the step dies), the post step
+ * writes the same result instead of restoring a rollout that had in fact finished.
+ */
+async function recordOutcome(
+  record: ReturnType<typeof recorder>,
+  id: number,
+  outcome: RolloutOutcome,
+  io: DeployIo,
+): Promise<{ rollbackDeploymentId?: number; failure?: Error }> {
+  const { result, reason, cancelled, liveSlot } = outcome;
+  const saved: RecordedOutcome = { result, reason, cancelled, liveSlot };
+  io.saveState(STATE.outcome, JSON.stringify(saved));
+  io.saveState(STATE.stage, "outcome");
+  try {
+    const rollbackDeploymentId = await record.finish(id, saved);
+    io.saveState(STATE.stage, "recorded");
+    return rollbackDeploymentId ? { rollbackDeploymentId } : {};
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    const message =
+      `deployment #${id} ended ${result}, but GitHub did not take its result (${why}); ` +
+      "the post step records it";
+    return { failure: new Error(message) };
+  }
+}
+
+function recordPlan(request: DeployRequest, targets: DeployTargets): RecordPlan {
+  const { configuration } = request;
+  return {
+    environment: request.environment.name,
+    version: request.version,
+    ...(targets.previousVersion ? { previousVersion: targets.previousVersion } : {}),
+    strategy: configuration.settings.strategy,
+    stableSlot: targets.stableSlot,
+    targetSlot: targets.targetSlot,
+    ref: request.ref,
+    ...(targets.rollbackRef ? { rollbackRef: targets.rollbackRef } : {}),
+    production: configuration.production,
+    transient: configuration.transient,
+    ...(request.runUrl ? { runUrl: request.runUrl } : {}),
+    ...(configuration.environmentUrl ? { environmentUrl: configuration.environmentUrl } : {}),
+  };
 }
 
 function rolloutPlan(request: DeployRequest, targets: DeployTargets): RolloutPlan {
@@ -143,73 +192,6 @@ function rolloutPlan(request: DeployRequest, targets: DeployTargets): RolloutPla
     targetSlot: targets.targetSlot,
     ...(environmentUrl ? { environmentUrl } : {}),
     settings,
-  };
-}
-
-/** The deployment's record on GitHub: created in progress, then its result, then any rollback. */
-function deploymentRecord(request: DeployRequest, targets: DeployTargets, io: DeployIo) {
-  const { configuration, version } = request;
-  const { strategy } = configuration.settings;
-  const environment = request.environment.name;
-  const { production, transient, environmentUrl } = configuration;
-  const status = (id: number, state: DeploymentState, description: string) =>
-    io.records.status(id, state, {
-      description,
-      ...(request.runUrl ? { logUrl: request.runUrl } : {}),
-      ...(environmentUrl ? { environmentUrl } : {}),
-    });
-  const previousVersion = targets.previousVersion;
-  return {
-    async start(): Promise<number> {
-      const payload = {
-        version,
-        strategy,
-        ...(previousVersion ? { previous_version: previousVersion } : {}),
-        slot: targets.targetSlot,
-      };
-      const description = `${version} (${strategy})`;
-      const id = await io.records.create({
-        ref: request.ref,
-        environment,
-        payload,
-        description,
-        production,
-        transient,
-      });
-      await status(id, "in_progress", `deploying ${version} (${strategy})`);
-      return id;
-    },
-    /** The final status, and for a rollback a deployment of its own; returns the rollback's id. */
-    async finish(id: number, outcome: RolloutOutcome): Promise<number | undefined> {
-      const state = outcome.cancelled
-        ? "error"
-        : outcome.result === "deployed"
-          ? "success"
-          : "failure";
-      await status(
-        id,
-        state,
-        outcome.result === "deployed" ? `${version} is live` : outcome.reason,
-      );
-      if (outcome.result !== "rolled-back" || !previousVersion) return undefined;
-      const rollbackId = await io.records.create({
-        ref: targets.rollbackRef ?? request.ref,
-        environment,
-        payload: {
-          version: previousVersion,
-          strategy: "rollback",
-          previous_version: version,
-          slot: outcome.liveSlot,
-          rollback_of: id,
-        },
-        description: `rollback to ${previousVersion} after ${version} failed`,
-        production,
-        transient,
-      });
-      // The rollback is already done: one status says so (a deploy costs at most 6 requests).
-      await status(rollbackId, "success", `${previousVersion} restored`);
-      return rollbackId;
-    },
   };
 }
 
