@@ -13,6 +13,11 @@ export interface Resolution {
   value: unknown;
   /** The same, with each secret reference replaced by `***` instead. */
   redacted: unknown;
+  /**
+   * The same, with each secret reference left as written (`${secret:NAME}`) and each literal `$${`
+   * kept, so that it cannot pass for one: what the digest covers, safe to publish.
+   */
+  referenced: unknown;
   /** Every secret value used, to be registered with the runner for masking. */
   secrets: string[];
   /** The key paths (relative to the resolved value) of strings that contain a secret. */
@@ -59,10 +64,11 @@ export function resolveReferences(
   options: ResolveOptions = {},
 ): Resolution {
   const resolver = new ReferenceResolver(lookup, describePath, options);
-  const { value: resolved, redacted } = resolver.walk(value, []);
+  const { value: resolved, redacted, referenced } = resolver.walk(value, []);
   return {
     value: resolved,
     redacted,
+    referenced,
     secrets: [...resolver.secrets],
     secretPaths: resolver.secretPaths,
     problems: resolver.problems,
@@ -72,9 +78,13 @@ export function resolveReferences(
 interface Resolved {
   value: unknown;
   redacted: unknown;
+  referenced: unknown;
 }
 
-/** Reports a problem with the string being resolved (a no-op in the redacted pass). */
+/** Which rendering of a string: real values, `***` for secrets, or secrets as their references. */
+type Rendering = keyof Resolved;
+
+/** Reports a problem with the string being resolved (a no-op but in the `value` pass). */
 type Report = (message: string) => void;
 
 /** One resolution of a value: where references read from, and what it gathers on the way. */
@@ -96,32 +106,35 @@ class ReferenceResolver {
       return {
         value: items.map((item) => item.value),
         redacted: items.map((item) => item.redacted),
+        referenced: items.map((item) => item.referenced),
       };
     }
     if (isPlainObject(node)) {
       const value: Record<string, unknown> = {};
       const redacted: Record<string, unknown> = {};
+      const referenced: Record<string, unknown> = {};
       for (const [key, child] of Object.entries(node)) {
         const resolved = this.walk(child, [...path, key]);
         value[key] = resolved.value;
         redacted[key] = resolved.redacted;
+        referenced[key] = resolved.referenced;
       }
-      return { value, redacted };
+      return { value, redacted, referenced };
     }
-    return { value: node, redacted: node };
+    return { value: node, redacted: node, referenced: node };
   }
 
   /**
-   * Two passes over the string: one with real values, which reports problems and gathers
-   * secrets, and one with `***` for each secret, which only renders.
+   * Three passes over the string: one with real values, which reports problems and gathers
+   * secrets, one with `***` for each secret and one with each secret's reference, which only render.
    */
-  private resolveString(text: string, path: KeyPath): { value: string; redacted: string } {
+  private resolveString(text: string, path: KeyPath): Record<Rendering, string> {
     let hasSecret = false;
-    const substitute = (redact: boolean): string =>
+    const substitute = (rendering: Rendering): string =>
       text.replace(TOKEN, (token, kind?: string, name?: string, unterminated?: string) => {
-        if (token === "$${") return "${";
+        if (token === "$${") return rendering === "referenced" ? token : "${";
         const report: Report = (message) => {
-          if (!redact) this.problems.push({ ...this.describePath(path), message });
+          if (rendering === "value") this.problems.push({ ...this.describePath(path), message });
         };
         if (unterminated) {
           report(
@@ -139,12 +152,14 @@ class ReferenceResolver {
         }
         if (kind !== "secret") return this.variable(name, kind as ReferenceKind, reference, report);
         hasSecret = true;
-        return this.secret(name, reference, redact, report);
+        if (rendering === "referenced") return reference;
+        return this.secret(name, reference, rendering === "redacted", report);
       });
-    const value = substitute(false);
-    const redacted = substitute(true);
+    const value = substitute("value");
+    const redacted = substitute("redacted");
+    const referenced = substitute("referenced");
     if (hasSecret) this.secretPaths.push(path);
-    return { value, redacted };
+    return { value, redacted, referenced };
   }
 
   /** An unset variable is a problem and renders as nothing. */

@@ -22,7 +22,11 @@ export interface RenderedConfig {
   redacted: PlainObject;
   /** Secret values used, for the runner to mask. */
   secrets: string[];
-  /** `sha256:` digest of the canonical JSON of `config` (real values, so any change shows). */
+  /**
+   * `sha256:` digest of the canonical JSON of `config` with each secret's value replaced by its
+   * reference (`${secret:NAME}`): any change of the configuration shows, no secret can be guessed
+   * from it, and rotating a secret leaves it as it was.
+   */
   digest: string;
 }
 
@@ -64,7 +68,7 @@ export function renderConfig(
     config,
     redacted: resolution.redacted as PlainObject,
     secrets: resolution.secrets,
-    digest: contentDigest(config),
+    digest: contentDigest(resolution.referenced),
   };
 }
 
