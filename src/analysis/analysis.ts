@@ -2,7 +2,8 @@
 // interval until it has `count` measurements, with failure, inconclusive and consecutive-error
 // limits, an early finish once the canary has proven itself, and an early stop as soon as the
 // verdict can no longer be promote.
-import type { AnalysisSettings, PreparedMetric } from "./definitions.js";
+import type { PreparedMetric } from "./definitions.js";
+import type { AnalysisSettings } from "./settings.js";
 import type { Measurement } from "./measure.js";
 import {
   decide,

@@ -10,8 +10,6 @@ import { runAnalysis, type AnalysisResult, type Clock } from "./analysis.js";
 import { AnalysisSectionSchema, type RawSettings } from "../schema/analysis.js";
 import {
   prepareMetrics,
-  resolveSettings,
-  type AnalysisSettings,
   type MetricSource,
   type PreparedMetric,
   type TemplateContext,
@@ -20,6 +18,7 @@ import { addressSecrets, authSecrets, hasCredentials } from "./endpoint.js";
 import { createHttpProvider } from "./http-provider.js";
 import { measureMetric } from "./measure.js";
 import { createPrometheusProvider } from "./prometheus.js";
+import { resolveSettings, type AnalysisSettings } from "./settings.js";
 import type { MetricsProvider, ProviderAuth } from "./provider.js";
 
 type SettingsLayer = Parameters<typeof resolveSettings>[0][number];

@@ -2,7 +2,8 @@
 // manager approves on: one sentence, a table, and a chart of each metric over the analysis.
 import { code, details, raw, table, truncate } from "../shared/markdown.js";
 import type { AnalysisResult, MetricResult } from "./analysis.js";
-import type { AnalysisSettings, PreparedMetric } from "./definitions.js";
+import type { PreparedMetric } from "./definitions.js";
+import type { AnalysisSettings } from "./settings.js";
 import { redactUserinfo } from "./endpoint.js";
 import type { Measurement } from "./measure.js";
 import { formatDuration } from "../shared/duration.js";

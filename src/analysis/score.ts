@@ -1,7 +1,7 @@
 // From metric phases to a score and a verdict. The score is Kayenta's weighted-group sum; the
 // verdict adds Argo's rule that a failed threshold is a hard limit, and the fail-safe rule that a
 // metric that could not be judged never lets a canary through.
-import type { AnalysisSettings } from "./definitions.js";
+import type { AnalysisSettings } from "./settings.js";
 
 export type MetricPhase = "Successful" | "Failed" | "Inconclusive" | "Error";
 export type Verdict = "promote" | "inconclusive" | "rollback";

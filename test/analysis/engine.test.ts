@@ -1,11 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { runAnalysis, type Clock } from "../../src/analysis/analysis.js";
-import {
-  prepareMetrics,
-  resolveSettings,
-  type AnalysisSettings,
-  type PreparedMetric,
-} from "../../src/analysis/definitions.js";
+import { prepareMetrics, type PreparedMetric } from "../../src/analysis/definitions.js";
+import { resolveSettings, type AnalysisSettings } from "../../src/analysis/settings.js";
 import { samplesAt } from "../../src/analysis/http-provider.js";
 import type { Measurement, MeasurementPhase } from "../../src/analysis/measure.js";
 import { instantSamples, rangeSeries, validatePromql } from "../../src/analysis/prometheus.js";

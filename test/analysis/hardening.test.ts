@@ -2,12 +2,8 @@
 // language they are substituted into, addresses and durations checked at start, ranges named in
 // messages, and sample values read strictly as Prometheus writes them.
 import { describe, expect, it } from "@jest/globals";
-import {
-  prepareMetrics,
-  resolveSettings,
-  type AnalysisSettings,
-  type PreparedMetric,
-} from "../../src/analysis/definitions.js";
+import { prepareMetrics, type PreparedMetric } from "../../src/analysis/definitions.js";
+import { resolveSettings, type AnalysisSettings } from "../../src/analysis/settings.js";
 import { samplesAt } from "../../src/analysis/http-provider.js";
 import { measureMetric } from "../../src/analysis/measure.js";
 import { instantSamples, rangeSeries, validatePromql } from "../../src/analysis/prometheus.js";
