@@ -82,7 +82,7 @@ async function prepare(step: StepContext) {
   const inputs = readInputs(Inputs, step.env, ["token"]);
   const version = versionInput(inputs, "version") as string;
   const rollbackTo = versionInput(inputs, "rollback-to");
-  const environment = await step.environment(inputs["config-dir"], inputs.environment);
+  const environment = await step.environmentOrInputs(inputs["config-dir"], inputs.environment);
   const pushgateway = inputs["pushgateway-url"];
   const configuration: DeployConfiguration = configureDeploy(
     environment,

@@ -39,7 +39,7 @@ async function main(step: StepContext): Promise<void> {
     });
   }
   const environment = inputs.environment
-    ? await step.environment(inputs["config-dir"], inputs.environment)
+    ? await step.environmentOrInputs(inputs["config-dir"], inputs.environment)
     : undefined;
   const plan = planHealth(
     {

@@ -16,7 +16,8 @@ export interface LayeredEnvironment {
   /** The merged document, references not yet resolved. */
   document: EnvironmentFile;
   /** The file and line that gave `path` its value: the highest layer that spells it out. */
-  locate(path: KeyPath): SourcePosition;
+  /** Undefined for an environment made of inputs alone (no file to point at). */
+  locate(path: KeyPath): SourcePosition | undefined;
 }
 
 /** Where a problem with a key of the environment points: its key path, and the file and line. */
@@ -61,4 +62,12 @@ export function layerEnvironment(sources: EnvironmentSources): LayeredEnvironmen
   if (!parsed.success)
     throwIfProblems(issuesToProblems(parsed.error.issues, formatKeyPath, locate));
   return { name: sources.name, document: parsed.data as EnvironmentFile, locate };
+}
+
+/**
+ * An environment without files: an action used with inputs alone (no environments/ directory)
+ * sees empty sections, and its problems name inputs, never a file.
+ */
+export function environmentWithoutFiles(name: string): LayeredEnvironment {
+  return { name, document: {}, locate: () => undefined };
 }

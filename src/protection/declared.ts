@@ -56,7 +56,9 @@ export function declaredProtection(
 ): DeclaredProtection | undefined {
   const section = environment.document.protection;
   if (!section) return undefined;
-  const locate = (path: KeyPath): SourcePosition => environment.locate([PROTECTION, ...path]);
+  // A protection section comes from a file, so every key of it has a place.
+  const locate = (path: KeyPath): SourcePosition =>
+    environment.locate([PROTECTION, ...path]) ?? { file: `${environment.name}.yml` };
   const names = section["required-reviewers"] ?? [];
   const preventSelfReview = section["prevent-self-review"] ?? false;
   if (preventSelfReview && names.length === 0) {

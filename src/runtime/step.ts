@@ -1,8 +1,13 @@
 // One action step's view of the runner, built once per run: where it runs (workspace, repository,
 // event, run URL), one registry of its secrets, and a log, outputs and summary that scrub them.
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { layerEnvironment, type LayeredEnvironment } from "../config/layering.js";
+import {
+  environmentWithoutFiles,
+  layerEnvironment,
+  type LayeredEnvironment,
+} from "../config/layering.js";
 import type { VariableLookup } from "../config/references.js";
 import { neutralizeCommands, type Logger } from "../shared/log.js";
 import { SecretRegistry } from "../shared/secrets.js";
@@ -43,6 +48,11 @@ export interface StepContext {
   environments(configDir: string): Promise<EnvironmentDirectory>;
   /** One environment's files layered (base.yml under <name>.yml), read once per directory and name. */
   environment(configDir: string, name: string): Promise<LayeredEnvironment>;
+  /**
+   * The environment, or one without files when `configDir` does not exist: for actions that work
+   * from their inputs alone.
+   */
+  environmentOrInputs(configDir: string, name: string): Promise<LayeredEnvironment>;
   /** Writes every given output, each scrubbed. */
   setOutputs<Outputs extends object>(outputs: Outputs): void;
   appendSummary(markdown: string): Promise<void>;
@@ -144,6 +154,10 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
         environments.set(key, layered);
       }
       return layered;
+    },
+    async environmentOrInputs(configDir, name) {
+      if (!existsSync(resolve(workspace, configDir))) return environmentWithoutFiles(name);
+      return step.environment(configDir, name);
     },
     setOutputs(outputs) {
       for (const [name, value] of Object.entries(outputs)) {

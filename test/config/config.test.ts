@@ -139,8 +139,8 @@ describe("layering and rendering", () => {
   it("merges layers and locates each key in the file that set it", () => {
     const layered = layerEnvironment({ name: "prod", layers: [base, env] });
     expect(layered.document.config).toEqual({ a: 1, nested: { x: 1, z: 3 }, pw: "${secret:PW}" });
-    expect(layered.locate(["config", "a"]).file).toBe("base.yml");
-    expect(layered.locate(["config", "nested", "z"]).file).toBe("prod.yml");
+    expect(layered.locate(["config", "a"])?.file).toBe("base.yml");
+    expect(layered.locate(["config", "nested", "z"])?.file).toBe("prod.yml");
   });
 
   it("reports problems in each layer against its own file", () => {
