@@ -1,8 +1,10 @@
 // env-config driven through its bundle in a child process, as the runner runs it.
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { examplePayload, runAction, type ActionResult } from "../../tools/runner/run-action.js";
 import { createWorkspace, type Workspace } from "../../tools/runner/workspace.js";
@@ -53,7 +55,7 @@ function expectFailedCleanly(result: ActionResult): void {
 }
 
 describe("rendering", () => {
-  it("layers base.yml and the environment file, masks secrets and digests the real values", async () => {
+  it("layers base.yml and the environment file, masks secrets and digests them by reference", async () => {
     const result = await run({ environment: "staging" });
     expect(result.exitCode).toBe(0);
     const config = JSON.parse(result.outputs.config ?? "");
@@ -71,9 +73,12 @@ describe("rendering", () => {
       sampleRatio: 0.5,
     });
     expect(config.http.corsOrigins).toEqual(["https://staging.demo-shop.example.com"]);
-    const real = { ...config, database: { ...config.database, password: SECRET } };
+    const referenced = {
+      ...config,
+      database: { ...config.database, password: "${secret:DB_PASSWORD}" },
+    };
     expect(result.outputs.digest).toBe(
-      `sha256:${createHash("sha256").update(canonical(real)).digest("hex")}`,
+      `sha256:${createHash("sha256").update(canonical(referenced)).digest("hex")}`,
     );
     expect(result.masked).toContain(SECRET);
     expect(result.summary).toContain("### env-config: `staging`");
@@ -95,11 +100,14 @@ describe("rendering", () => {
     expect(config.features).toEqual({ newCheckout: true, recommendations: true });
   });
 
-  it("changes the digest when only a secret changes, while the config output stays the same", async () => {
+  it("keeps the digest when only a secret changes (rotation), so it reveals nothing of it", async () => {
     const first = await run({ environment: "production" });
     const second = await run({ environment: "production" }, { DB_PASSWORD: OTHER_SECRET });
     expect(first.outputs.config).toBe(second.outputs.config);
-    expect(first.outputs.digest).not.toBe(second.outputs.digest);
+    expect(first.outputs.digest).toBe(second.outputs.digest);
+    await ws.write("environments/production.yml", "config:\n  logLevel: debug\n");
+    const changed = await run({ environment: "production" });
+    expect(changed.outputs.digest).not.toBe(first.outputs.digest);
   });
 
   it("resolves ${env:NAME}, keeps $${ literal, and runs with a real webhook payload", async () => {
@@ -341,6 +349,114 @@ describe("errors: one clear message with file, line and key path, exit 1, nothin
     expect(result.annotations[0]?.message).toBe(
       'input "config-dir": directory nowhere does not exist',
     );
+  });
+});
+
+describe("hostile input: refused as configuration errors, at their place, nothing written", () => {
+  const refused = async (inputs: Record<string, string>, env?: Record<string, string>) => {
+    await ws.write("keep.json", "untouched");
+    const result = await run(
+      { environment: "staging", "output-file": "keep.json", ...inputs },
+      env,
+    );
+    expectFailedCleanly(result);
+    expect(await ws.read("keep.json")).toBe("untouched");
+    for (const annotation of result.annotations)
+      expect(annotation.title).toBe("env-config: invalid configuration");
+    return result;
+  };
+
+  it("an alias bomb is refused at the alias's line, quickly", async () => {
+    const levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+    for (let i = 1; i <= 8; i++) levels.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`)}]`);
+    await ws.write("environments/staging.yml", `${levels.join("\n")}\nconfig: {}\n`);
+    const started = Date.now();
+    const result = await refused({});
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.annotations[0]).toMatchObject({ file: "environments/staging.yml", line: 6 });
+    expect(result.annotations[0]?.message).toContain("a5[0]: alias *a4 expands");
+  });
+
+  it("a merge key with a scalar and a !!binary value are refused at their lines", async () => {
+    await ws.write(
+      "environments/staging.yml",
+      "config:\n  logLevel: info\n  <<: 5\n  key: !!binary aGVsbG8=\n",
+    );
+    const result = await refused({});
+    expect(result.annotations.map((annotation) => [annotation.line, annotation.message])).toEqual([
+      [
+        3,
+        'environments/staging.yml:3 config["<<"]: ' +
+          "a merge key (<<) takes a mapping, an alias of one, or a list of them",
+      ],
+      [4, expect.stringContaining("config.key: tag !!binary does not give a plain JSON value")],
+    ]);
+  });
+
+  it("a file that is not UTF-8 is refused at the line of the bad byte", async () => {
+    await writeFile(
+      join(ws.dir, "environments/staging.yml"),
+      Buffer.concat([Buffer.from("config:\n  name: caf"), Buffer.from([0xe9, 0x0a])]),
+    );
+    const result = await refused({});
+    expect(result.annotations[0]).toMatchObject({ file: "environments/staging.yml", line: 2 });
+    expect(result.annotations[0]?.message).toContain("is not valid UTF-8");
+  });
+
+  it("a file over 1 MiB is refused before it is parsed", async () => {
+    const keys = Array.from({ length: 100_000 }, (_, i) => `  key${i}: ${i}\n`).join("");
+    await ws.write("environments/staging.yml", `config:\n${keys}`);
+    const result = await refused({});
+    expect(result.annotations[0]?.message).toMatch(
+      /^environments\/staging\.yml: is \d+ bytes, over the limit of 1048576 bytes \(1 MiB\)/,
+    );
+  });
+
+  it.each([
+    ["output-file", "../escape.json", "is outside the workspace"],
+    ["output-file", "/tmp/shipgate-escape.json", "is outside the workspace"],
+    ["output-file", ".git/hooks/pre-commit", "is inside the workspace's .git directory"],
+    ["config-dir", "../", "is outside the workspace"],
+    ["config-dir", ".git", "is inside the workspace's .git directory"],
+  ])("%s %s is refused, naming the input", async (input, path, why) => {
+    const result = await refused({ [input]: path });
+    expect(result.annotations).toHaveLength(1);
+    expect(result.annotations[0]?.message).toBe(
+      `input "${input}": ${path} ${why}` +
+        (why.startsWith("is outside") ? "; give a path inside it" : ""),
+    );
+    if (input === "output-file") expect(existsSync(resolve(ws.dir, path))).toBe(false);
+  });
+
+  it("export-env refuses a key that would set LD_PRELOAD, and exports nothing", async () => {
+    await ws.write("custom/staging.yml", "config:\n  ldPreload: /tmp/evil.so\n");
+    const result = await refused({ "export-env": "true", "config-dir": "custom" });
+    expect(result.annotations[0]?.message).toBe(
+      "config.ldPreload: would be exported as LD_PRELOAD, a name reserved because the dynamic " +
+        "loader reads it, and can load other code into every later process; rename the key",
+    );
+  });
+
+  it("a dotenv file sourced by bash runs nothing and gives back every value", async () => {
+    await ws.write(
+      "custom/staging.yml",
+      'config:\n  greeting: "`touch pwned` $(touch pwned) \\" \' \\\\ end"\n' +
+        "  banner: |\n    line one $HOME\n    `id`\n",
+    );
+    const result = await run({
+      environment: "staging",
+      "config-dir": "custom",
+      format: "dotenv",
+      "output-file": "c.env",
+    });
+    expect(result.exitCode).toBe(0);
+    const script = 'set -a; . ./c.env; printf "%s\\0%s" "$GREETING" "$BANNER"';
+    const [greeting, banner] = execFileSync("bash", ["-c", script], { cwd: ws.dir })
+      .toString("utf8")
+      .split("\0");
+    expect(await ws.files()).not.toContain("pwned");
+    expect(greeting).toBe("`touch pwned` $(touch pwned) \" ' \\ end");
+    expect(banner).toBe("line one $HOME\n`id`\n");
   });
 });
 
