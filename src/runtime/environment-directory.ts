@@ -1,8 +1,9 @@
 // Reading environments/ from disk: which environments exist, and each one's YAML layers.
 import { constants } from "node:fs";
-import { open, readdir, type FileHandle } from "node:fs/promises";
+import { lstat, open, readdir, realpath, type FileHandle } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { ConfigurationError } from "../shared/errors.js";
+import { placeInWorkspace } from "./files.js";
 import type { EnvironmentSources } from "../config/layering.js";
 import { parseYamlSource, type YamlSource } from "../config/yaml-source.js";
 
@@ -41,12 +42,31 @@ function lineOfInvalidUtf8(bytes: Uint8Array): number {
   }
 }
 
+/** A file of the directory that is a symbolic link must lead inside the workspace, out of .git. */
+async function checkLink(path: string, file: string, workspace: string): Promise<void> {
+  if (!(await lstat(path)).isSymbolicLink()) return;
+  const place = await placeInWorkspace(workspace, await realpath(path));
+  if (place === "inside") return;
+  throw new ConfigurationError({
+    at: { file },
+    message:
+      place === "git"
+        ? "is a symbolic link to a file inside the workspace's .git directory"
+        : "is a symbolic link to a file outside the workspace",
+  });
+}
+
 /**
  * Reads a file of the environments directory as UTF-8 text, or undefined when it does not exist.
- * A file over MAX_ENVIRONMENT_FILE_BYTES is refused without being read whole, and bytes that are
- * not UTF-8 are refused (at the line of the first one), never replaced.
+ * A symbolic link must stay inside the workspace; a file over MAX_ENVIRONMENT_FILE_BYTES is refused
+ * without being read whole, and bytes that are not UTF-8 are refused (at the line of the first
+ * one), never replaced.
  */
-async function readEnvironmentFile(path: string, file: string): Promise<string | undefined> {
+async function readEnvironmentFile(
+  path: string,
+  file: string,
+  workspace: string,
+): Promise<string | undefined> {
   let handle: FileHandle;
   try {
     // Non-blocking, so that a FIFO in its place is refused below instead of waiting for a writer.
@@ -56,11 +76,13 @@ async function readEnvironmentFile(path: string, file: string): Promise<string |
     throw error;
   }
   try {
+    await checkLink(path, file, workspace);
     const stats = await handle.stat();
     if (!stats.isFile())
       throw new ConfigurationError({ at: { file }, message: "is not a regular file" });
-    // One byte more than the limit: a file that grew since stat() is caught all the same.
-    const buffer = new Uint8Array(Math.min(stats.size, MAX_ENVIRONMENT_FILE_BYTES) + 1);
+    // Read up to one byte more than the limit, whatever stat() said: a file that grew since, or
+    // one whose size the kernel does not know (procfs), is measured by what it holds.
+    const buffer = new Uint8Array(MAX_ENVIRONMENT_FILE_BYTES + 1);
     let length = 0;
     while (length < buffer.length) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length);
@@ -125,7 +147,7 @@ export async function openEnvironmentDirectory(
     let source = parsed.get(fileName);
     if (!source) {
       const file = join(display, fileName);
-      source = readEnvironmentFile(join(dir, fileName), file).then((text) => {
+      source = readEnvironmentFile(join(dir, fileName), file, workspace).then((text) => {
         if (text === undefined)
           throw new ConfigurationError({ at: { file }, message: "was removed while being read" });
         return parseYamlSource(file, text);
@@ -155,7 +177,7 @@ export async function openEnvironmentDirectory(
     },
     async readJson(fileName) {
       const file = join(display, fileName);
-      const text = await readEnvironmentFile(join(dir, fileName), file);
+      const text = await readEnvironmentFile(join(dir, fileName), file, workspace);
       if (text === undefined) return undefined;
       try {
         return { file, data: JSON.parse(text) as unknown };

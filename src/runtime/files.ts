@@ -18,7 +18,9 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   }
 }
 
-type Place = "inside" | "outside" | "git";
+/** Where a path is, seen from the workspace. */
+export type WorkspacePlace = "inside" | "outside" | "git";
+type Place = WorkspacePlace;
 
 /** Where `path` (absolute) is relative to the workspace `root`. */
 function placeOf(root: string, path: string): Place {
@@ -26,6 +28,11 @@ function placeOf(root: string, path: string): Place {
   if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return "outside";
   // Case-insensitive, as git itself treats .GIT on macOS and Windows file systems.
   return rel.split(sep)[0]?.toLowerCase() === ".git" ? "git" : "inside";
+}
+
+/** Where `real` (a path with its symbolic links resolved) is, seen from the real workspace. */
+export async function placeInWorkspace(workspace: string, real: string): Promise<WorkspacePlace> {
+  return placeOf(await realpath(workspace), real);
 }
 
 /**
@@ -81,7 +88,7 @@ export async function workspacePath(
       message: `${path} goes through a symbolic link to a path that does not exist`,
     });
   }
-  const followed = placeOf(await realpath(workspace), real);
+  const followed = await placeInWorkspace(workspace, real);
   if (followed !== "inside") refuse(followed, real);
   return absolute;
 }

@@ -72,9 +72,10 @@ describe("environment file limits", () => {
     const { layers } = await directory.sources("staging");
     expect(layers[0]?.data).toEqual({ config: { a: 1 } });
   });
-  it("refuses a device or a FIFO in place of a file, instead of reading it forever", async () => {
-    await symlink("/dev/zero", join(workspace, "environments", "staging.yml"));
-    execFileSync("mkfifo", [join(workspace, "environments", "config.schema.json")]);
+
+  it("refuses a FIFO or a directory in place of a file, instead of waiting or failing", async () => {
+    execFileSync("mkfifo", [join(workspace, "environments", "staging.yml")]);
+    await mkdir(join(workspace, "environments", "config.schema.json"));
     const directory = await open();
     expect(await problemsOf(directory.sources("staging"))).toEqual([
       "environments/staging.yml: is not a regular file",
@@ -82,6 +83,48 @@ describe("environment file limits", () => {
     expect(await problemsOf(directory.readJson("config.schema.json"))).toEqual([
       "environments/config.schema.json: is not a regular file",
     ]);
+  });
+
+  it("refuses a link to a device, which leads outside the workspace", async () => {
+    await symlink("/dev/zero", join(workspace, "environments", "staging.yml"));
+    const directory = await open();
+    expect(await problemsOf(directory.sources("staging"))).toEqual([
+      "environments/staging.yml: is a symbolic link to a file outside the workspace",
+    ]);
+  });
+});
+
+describe("symbolic links", () => {
+  it("refuses a file that leads outside the workspace or into .git", async () => {
+    const outside = await mkdtemp(join(tmpdir(), "shipgate-outside-"));
+    try {
+      await writeFile(join(outside, "secret.yml"), "config:\n  token: stolen\n");
+      await mkdir(join(workspace, ".git"));
+      await writeFile(join(workspace, ".git", "config.yml"), "config: {}\n");
+      await symlink(join(outside, "secret.yml"), join(workspace, "environments", "staging.yml"));
+      await symlink(
+        join(workspace, ".git", "config.yml"),
+        join(workspace, "environments", "qa.yml"),
+      );
+      const directory = await open();
+      expect(await problemsOf(directory.sources("staging"))).toEqual([
+        "environments/staging.yml: is a symbolic link to a file outside the workspace",
+      ]);
+      expect(await problemsOf(directory.sources("qa"))).toEqual([
+        "environments/qa.yml: is a symbolic link to a file inside the workspace's .git directory",
+      ]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it("reads a file linked from elsewhere in the workspace", async () => {
+    await mkdir(join(workspace, "shared"));
+    await writeFile(join(workspace, "shared", "staging.yml"), "config:\n  a: 1\n");
+    await symlink("../shared/staging.yml", join(workspace, "environments", "staging.yml"));
+    const directory = await open();
+    const { layers } = await directory.sources("staging");
+    expect(layers[0]?.data).toEqual({ config: { a: 1 } });
   });
 });
 
