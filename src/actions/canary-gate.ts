@@ -46,6 +46,8 @@ const Inputs = z.object({
   username: text,
   password: text,
   notify: booleanInput(true),
+  secrets: text,
+  vars: text,
 });
 type Inputs = z.infer<typeof Inputs>;
 
@@ -123,7 +125,8 @@ interface Outputs {
 }
 
 async function main(step: StepContext): Promise<void> {
-  const inputs = readInputs(Inputs, step.env, ["bearer-token", "password"]);
+  const inputs = readInputs(Inputs, step.env, ["bearer-token", "password", "secrets"]);
+  step.useReferenceInputs(inputs);
   const auth = {
     bearerToken: inputs["bearer-token"],
     username: inputs.username,
@@ -143,7 +146,7 @@ async function main(step: StepContext): Promise<void> {
   const settings = settingsFromInputs(inputs, problems);
   throwIfProblems(problems);
   const environment = inputs.environment
-    ? await step.environment(inputs["config-dir"], inputs.environment)
+    ? await step.environmentOrInputs(inputs["config-dir"], inputs.environment)
     : undefined;
   const overrides = {
     settings,

@@ -35,6 +35,8 @@ const Inputs = z.object({
   notify: booleanInput(true),
   "pushgateway-url": z.optional(z.url({ protocol: /^https?$/, error: "expected an http(s) URL" })),
   token: text,
+  secrets: text,
+  vars: text,
 });
 type Inputs = z.infer<typeof Inputs>;
 
@@ -79,7 +81,8 @@ function overrides(inputs: Inputs): DeployOverrides {
 
 /** Everything checked before anything is deployed: inputs, environment file, hooks, token. */
 async function prepare(step: StepContext) {
-  const inputs = readInputs(Inputs, step.env, ["token"]);
+  const inputs = readInputs(Inputs, step.env, ["token", "secrets"]);
+  step.useReferenceInputs(inputs);
   const version = versionInput(inputs, "version") as string;
   const rollbackTo = versionInput(inputs, "rollback-to");
   const environment = await step.environmentOrInputs(inputs["config-dir"], inputs.environment);

@@ -28,6 +28,7 @@ const Inputs = z.object({
   "fail-on-drift": booleanInput(false),
   token: z.optional(z.string()),
   secrets: z.optional(z.string()),
+  vars: z.optional(z.string()),
   "unset-secrets": z._default(z.enum(["error", "redact"]), "error"),
 });
 type Inputs = z.infer<typeof Inputs>;

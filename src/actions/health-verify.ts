@@ -21,6 +21,8 @@ const Inputs = z.object({
   insecure: booleanInput(false),
   "ca-file": z.optional(z.string()),
   notify: booleanInput(true),
+  secrets: z.optional(z.string()),
+  vars: z.optional(z.string()),
 });
 type Inputs = z.infer<typeof Inputs>;
 
@@ -31,7 +33,8 @@ interface Outputs {
 }
 
 async function main(step: StepContext): Promise<void> {
-  const inputs = readInputs(Inputs, step.env);
+  const inputs = readInputs(Inputs, step.env, ["secrets"]);
+  step.useReferenceInputs(inputs);
   if (!inputs.environment && !inputs.checks) {
     throw new ConfigurationError({
       path: 'input "environment"',

@@ -73,7 +73,9 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
   const name = request.environment.name;
   const recent = await io.records.recent(name);
   const targets = chooseTargets(recent, settings, { ...request, environment: name });
-  const gate = settings.strategy === "canary" ? planCanaryGate(request, targets) : undefined;
+  // Only a canary that stops short of 100% is judged: `steps: 100` (a switch back) has no gate.
+  const gated = settings.strategy === "canary" && settings.steps.some((weight) => weight < 100);
+  const gate = gated ? planCanaryGate(request, targets) : undefined;
   io.secrets.add(...(gate?.secrets ?? []));
 
   const startedAtMs = Date.now();

@@ -121,8 +121,19 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   return client;
 }
 
-/** Fields of a request's options that are not its body: never rewritten. */
-const REQUEST_FIELDS = new Set(["method", "url", "baseUrl", "headers", "request", "mediaType"]);
+/**
+ * Fields of a request's options that are not text for GitHub to keep: never rewritten. `query` is
+ * a GraphQL document, shipgate's own text (its variables are scrubbed like any body).
+ */
+const REQUEST_FIELDS = new Set([
+  "method",
+  "url",
+  "baseUrl",
+  "headers",
+  "request",
+  "mediaType",
+  "query",
+]);
 
 /** Runs `scrub` over every string of the request's parameters, nested ones included. */
 function scrubBodies(client: GitHubClient, scrub: (text: string) => string): void {

@@ -84,12 +84,8 @@ function scrubbedLog(secrets: SecretRegistry): Logger {
   };
 }
 
-export function createStep(action: string, env: NodeJS.ProcessEnv = process.env): StepContext {
-  const secrets = new SecretRegistry(runner.registerSecret);
-  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
-  const directories = new Map<string, Promise<EnvironmentDirectory>>();
-  const environments = new Map<string, Promise<LayeredEnvironment>>();
-  let event: Promise<unknown> | undefined;
+/** What `${env:}`, `${var:}` and `${secret:}` read, and the inputs that feed the last two. */
+function references(env: NodeJS.ProcessEnv, secrets: SecretRegistry) {
   let secretValues: ReadonlyMap<string, string> = new Map();
   let variables: ReadonlyMap<string, string> = new Map();
   const lookup: VariableLookup = (name, kind) => {
@@ -99,7 +95,50 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
     secrets.add(value);
     return value;
   };
-  const step: StepContext = {
+  const useReferenceInputs = (inputs: { secrets?: string; vars?: string }) => {
+    secretValues = parseNamedValues(inputs.secrets, "secrets");
+    variables = parseNamedValues(inputs.vars, "vars");
+    secrets.add(...secretValues.values());
+  };
+  return { lookup, useReferenceInputs };
+}
+
+/** The environments directories and environments of one run, each read once. */
+function environmentReader(workspace: string) {
+  const directories = new Map<string, Promise<EnvironmentDirectory>>();
+  const layered = new Map<string, Promise<LayeredEnvironment>>();
+  const environments = (configDir: string) => {
+    const dir = resolve(workspace, configDir);
+    let opened = directories.get(dir);
+    if (!opened) {
+      opened = openEnvironmentDirectory(dir, workspace);
+      directories.set(dir, opened);
+    }
+    return opened;
+  };
+  const environment = (configDir: string, name: string) => {
+    const key = JSON.stringify([resolve(workspace, configDir), name]);
+    let found = layered.get(key);
+    if (!found) {
+      found = environments(configDir).then(async (directory) =>
+        layerEnvironment(await directory.sources(name)),
+      );
+      layered.set(key, found);
+    }
+    return found;
+  };
+  const environmentOrInputs = async (configDir: string, name: string) =>
+    existsSync(resolve(workspace, configDir))
+      ? environment(configDir, name)
+      : environmentWithoutFiles(name);
+  return { environments, environment, environmentOrInputs };
+}
+
+export function createStep(action: string, env: NodeJS.ProcessEnv = process.env): StepContext {
+  const secrets = new SecretRegistry(runner.registerSecret);
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  let event: Promise<unknown> | undefined;
+  return {
     action,
     env,
     workspace,
@@ -107,12 +146,8 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
     runUrl: runUrlOf(env),
     secrets,
     log: scrubbedLog(secrets),
-    lookup,
-    useReferenceInputs(inputs) {
-      secretValues = parseNamedValues(inputs.secrets, "secrets");
-      variables = parseNamedValues(inputs.vars, "vars");
-      secrets.add(...secretValues.values());
-    },
+    ...references(env, secrets),
+    ...environmentReader(workspace),
     github(token) {
       secrets.add(token);
       const timeout = env.SHIPGATE_GITHUB_TIMEOUT;
@@ -135,30 +170,6 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
       event ??= readEvent(env.GITHUB_EVENT_PATH);
       return event;
     },
-    environments(configDir) {
-      const dir = resolve(workspace, configDir);
-      let opened = directories.get(dir);
-      if (!opened) {
-        opened = openEnvironmentDirectory(dir, workspace);
-        directories.set(dir, opened);
-      }
-      return opened;
-    },
-    environment(configDir, name) {
-      const key = JSON.stringify([resolve(workspace, configDir), name]);
-      let layered = environments.get(key);
-      if (!layered) {
-        layered = step.environments(configDir).then(async (directory) => {
-          return layerEnvironment(await directory.sources(name));
-        });
-        environments.set(key, layered);
-      }
-      return layered;
-    },
-    async environmentOrInputs(configDir, name) {
-      if (!existsSync(resolve(workspace, configDir))) return environmentWithoutFiles(name);
-      return step.environment(configDir, name);
-    },
     setOutputs(outputs) {
       for (const [name, value] of Object.entries(outputs)) {
         if (value !== undefined) runner.setOutput(name, secrets.scrub(String(value)));
@@ -170,7 +181,6 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
     state: (name) => env[`STATE_${name}`],
     fail: () => runner.markFailed(),
   };
-  return step;
 }
 
 async function readEvent(path: string | undefined): Promise<unknown> {

@@ -1,6 +1,8 @@
 // The last line of defence for secrets: whatever text leaves an action is scrubbed of known values.
 /** Shown wherever a secret's value would be. */
 export const MASK = "***";
+/** Variants shorter than this are not worth masking: they would blank ordinary text. */
+const SHORTEST_VARIANT = 4;
 
 /**
  * Replaces every occurrence of a known secret value (and of each of its lines) with `***`,
@@ -14,9 +16,6 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   for (const value of values) scrubbed = scrubbed.split(value).join(MASK);
   return scrubbed;
 }
-
-/** Variants shorter than this are not worth masking: they would blank ordinary text. */
-const SHORTEST_VARIANT = 4;
 
 /**
  * The forms a secret takes on its way out: as written, with its case changed (hosts are lowercased),

@@ -11,8 +11,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from "graphql";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { schema as published } from "@octokit/graphql-schema";
 import type { JsonObject } from "./spec.js";
 import type { DeploymentRecord, GitHubState, RepositoryState } from "./state.js";
 
@@ -27,9 +26,8 @@ let schema: GraphQLSchema | undefined;
 /** GitHub's schema, built once per module registry (about half a second). */
 function githubSchema(): GraphQLSchema {
   if (!schema) {
-    const path = createRequire(import.meta.url).resolve("@octokit/graphql-schema/schema.graphql");
     // The published SDL defines two fields of EnterpriseOwnerInfo twice; the check is GitHub's to fix.
-    schema = buildSchema(readFileSync(path, "utf8"), { assumeValidSDL: true });
+    schema = buildSchema(published.idl, { assumeValidSDL: true });
   }
   return schema;
 }
