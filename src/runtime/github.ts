@@ -156,11 +156,12 @@ function scrubBodies(client: GitHubClient, scrub: (text: string) => string): voi
 /** A failed call's error names the call: "POST /repos/o/r/deployments: GitHub answered 404 (Not Found)". */
 function nameFailedCalls(client: GitHubClient): void {
   client.hook.error("request", (error, options) => {
-    const status = (error as { status?: unknown }).status;
-    const what = `${options.method} ${String(options.url)}`;
+    // Octokit reports a request that got no answer (timeout, reset) as status 500 without a response.
+    const { status, response } = error as { status?: unknown; response?: unknown };
+    const what = `${options.method} ${new URL(client.request.endpoint.parse(options).url).pathname}`;
     if (error instanceof Error && !error.message.startsWith(what)) {
       const answered =
-        typeof status === "number" && status > 0 ? `GitHub answered ${status}` : "no answer";
+        response && typeof status === "number" ? `GitHub answered ${status}` : "no answer";
       error.message = `${what}: ${answered} (${error.message})`;
     }
     throw error;

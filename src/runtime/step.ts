@@ -177,7 +177,7 @@ export function createStep(action: string, env: NodeJS.ProcessEnv = process.env)
     },
     appendSummary: (markdown) => runner.appendSummary(secrets.scrub(markdown)),
     exportVariable: (name, value) => runner.exportVariable(name, value),
-    saveState: (name, value) => runner.saveState(name, value),
+    saveState: (name, value) => runner.saveState(name, secrets.scrub(value)),
     state: (name) => env[`STATE_${name}`],
     fail: () => runner.markFailed(),
   };
