@@ -1,6 +1,8 @@
 // deploy: take a version to an environment with a strategy, record it as a GitHub Deployment, and
 // roll back on its own when anything fails. The same bundle is the `post` step, which restores
 // traffic when the main step was killed mid-rollout.
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { configureDeploy, type DeployConfiguration } from "../deploy/configure.js";
 import { runDeploy, STATE, type SavedDeployment } from "../deploy/deploy.js";
@@ -37,6 +39,7 @@ const Inputs = z.object({
   token: text,
   secrets: text,
   vars: text,
+  "config-file": text,
 });
 type Inputs = z.infer<typeof Inputs>;
 
@@ -108,6 +111,20 @@ async function prepare(step: StepContext) {
   return { inputs, version, rollbackTo, environment, configuration, client, records };
 }
 
+/** The rendered configuration for hooks: an absolute path, which must exist when given. */
+function configFileOf(step: StepContext, inputs: Inputs): { configFile?: string } {
+  const given = inputs["config-file"];
+  if (given === undefined) return {};
+  const configFile = resolve(step.workspace, given);
+  if (!existsSync(configFile)) {
+    throw new ConfigurationError({
+      path: 'input "config-file"',
+      message: `${given} does not exist: render it first (env-config's output-file)`,
+    });
+  }
+  return { configFile };
+}
+
 /** SIGTERM and SIGINT (a cancelled job) stop the rollout, which then restores stable. */
 function cancellation(step: StepContext): AbortSignal {
   const controller = new AbortController();
@@ -140,6 +157,7 @@ async function main(step: StepContext): Promise<void> {
     workspace: step.workspace,
     lookup: step.lookup,
     notify: inputs.notify,
+    ...configFileOf(step, inputs),
   };
   const { report, outcome, notifications, recordFailure } = await runDeploy(request, {
     records,
@@ -189,8 +207,8 @@ async function post(step: StepContext): Promise<void> {
     outcome: saved(STATE.outcome) as Leftover["outcome"],
   };
   if (!needsPost(leftover) || !leftover.deployment) return;
-  const { environment, configuration, records } = await prepare(step);
-  const context = { ...step, environment, configuration, records };
+  const { inputs, environment, configuration, records } = await prepare(step);
+  const context = { ...step, environment, configuration, records, ...configFileOf(step, inputs) };
   await finishRecord(leftover.deployment, leftover, context);
 }
 

@@ -43,6 +43,8 @@ export interface DeployRequest {
   serverUrl: string;
   workspace: string;
   lookup: VariableLookup;
+  /** The rendered configuration handed to hooks ({{ config_file }}, SHIPGATE_CONFIG_FILE). */
+  configFile?: string;
   /** Send alerts, incidents and figures after the record is complete. */
   notify: boolean;
 }

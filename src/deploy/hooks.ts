@@ -12,6 +12,8 @@ export interface HookValues {
   slot: string;
   weight: string;
   environment: string;
+  /** The rendered configuration's file (env-config's output-file); "" when none was given. */
+  config_file?: string;
 }
 
 const NAMES: readonly (keyof HookValues)[] = [
@@ -20,6 +22,7 @@ const NAMES: readonly (keyof HookValues)[] = [
   "slot",
   "weight",
   "environment",
+  "config_file",
 ];
 
 /** The placeholders a hook may use, as messages list them. */
@@ -38,7 +41,10 @@ export function unknownPlaceholders(template: string): string[] {
 /** The command with every placeholder replaced by its shell-quoted value. */
 export function renderHook(template: string, values: HookValues): string {
   return replacePlaceholders(template, (name, written) => {
-    const value = (values as unknown as Record<string, string | undefined>)[name];
+    const known = { ...values, config_file: values.config_file ?? "" };
+    const value = Object.hasOwn(known, name)
+      ? (known as unknown as Record<string, string>)[name]
+      : undefined;
     if (value === undefined)
       throw new Error(`unknown placeholder ${written} in hook: use ${HOOK_PLACEHOLDERS}`);
     return shellQuote(value);
@@ -53,5 +59,6 @@ export function hookEnvironment(values: HookValues): Record<string, string> {
     SHIPGATE_SLOT: values.slot,
     SHIPGATE_WEIGHT: values.weight,
     SHIPGATE_ENVIRONMENT: values.environment,
+    SHIPGATE_CONFIG_FILE: values.config_file ?? "",
   };
 }

@@ -12,6 +12,8 @@ import { runHook, type HookRun } from "./run-hook.js";
 import type { DeploySettings } from "./settings.js";
 
 export interface PortContext {
+  /** The rendered configuration handed to hooks ({{ config_file }}, SHIPGATE_CONFIG_FILE). */
+  configFile?: string;
   settings: DeploySettings;
   environment: LayeredEnvironment;
   workspace: string;
@@ -26,11 +28,12 @@ export function hookPort(context: PortContext) {
     const template = context.settings.hooks[kind];
     if (!template)
       return { exitCode: 0, timedOut: false, durationMs: 0, tail: [`no ${kind} hook`] };
-    const command = renderHook(template, values);
+    const all = { ...values, config_file: context.configFile ?? "" };
+    const command = renderHook(template, all);
     return context.log.group(`${kind} hook: ${command}`, () =>
       runHook({
         command,
-        env: hookEnvironment(values),
+        env: hookEnvironment(all),
         timeoutMs: context.settings.hookTimeoutMs,
         cwd: context.workspace,
         onLine: (line) => context.log.info(line),

@@ -13,6 +13,7 @@ import type { DeploymentRecords } from "./records.js";
 import { recorder, type RecordedOutcome } from "./recorder.js";
 
 export interface PostContext {
+  configFile?: string;
   environment: LayeredEnvironment;
   configuration: DeployConfiguration;
   workspace: string;

@@ -31,13 +31,15 @@ export function replacePlaceholders(
  * it: a query must never run with a hole in it (an empty `version=""` matches nothing, silently).
  */
 export function renderTemplate(template: string, values: TemplateValues): string {
-  const missing = placeholders(template).filter((name) => values[name] === undefined);
+  // Only the values' own names count: `{{ constructor }}` is unknown, not Object's constructor.
+  const valueOf = (name: string) => (Object.hasOwn(values, name) ? values[name] : undefined);
+  const missing = placeholders(template).filter((name) => valueOf(name) === undefined);
   if (missing.length > 0) {
-    const known = Object.keys(values).filter((name) => values[name] !== undefined);
+    const known = Object.keys(values).filter((name) => valueOf(name) !== undefined);
     throw new Error(
       `${formatPlaceholders(missing)} ${missing.length === 1 ? "has" : "have"} no value` +
         (known.length > 0 ? ` (known here: ${formatPlaceholders(known)})` : ""),
     );
   }
-  return replacePlaceholders(template, (name) => values[name] ?? "");
+  return replacePlaceholders(template, (name) => valueOf(name) ?? "");
 }

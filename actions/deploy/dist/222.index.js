@@ -5988,7 +5988,7 @@ exports.setSpanContext = setSpanContext;
 /***/ 8457:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
-const require_tracestate_validators = __webpack_require__(6153);
+const require_tracestate_validators = __webpack_require__(8534);
 //#region src/trace/internal/tracestate-impl.ts
 const MAX_TRACE_STATE_ITEMS = 32;
 const MAX_TRACE_STATE_LEN = 512;
@@ -6068,7 +6068,7 @@ exports.TraceStateImpl = TraceStateImpl;
 
 /***/ }),
 
-/***/ 6153:
+/***/ 8534:
 /***/ ((__unused_webpack_module, exports) => {
 
 //#region src/trace/internal/tracestate-validators.ts
