@@ -194,8 +194,9 @@ function runDeploy(stage: DemoStage, version: string, strategy: string): Promise
       strategy,
       "config-dir": "lab/environments",
       token: "demo-token",
+      // The lab's addresses, as a workflow passes its configuration variables.
+      vars: JSON.stringify(stage.env),
     },
-    env: stage.env,
     timeoutMs: 600_000,
     onLine: (line) => {
       if (/^(✓|✗|canary gate|rolling back)/.test(line)) stage.log(`  ${line}`);

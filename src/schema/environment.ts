@@ -41,19 +41,20 @@ export const EnvironmentFileSchema = z
       z
         .union([
           z.url({ error: "expected an absolute URL such as https://staging.example.com" }),
-          // A reference resolved when deploying, for URLs known only then: ${env:PREVIEW_URL}.
+          // A reference resolved when deploying, for URLs known only then: ${env:PREVIEW_URL},
+          // or kept in the environment's variables: ${var:SERVICE_URL}.
           z.string().check(
-            z.regex(/\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/, {
+            z.regex(/\$\{(?:env|var):[A-Za-z_][A-Za-z0-9_]*\}/, {
               error:
                 "expected an absolute URL such as https://staging.example.com, " +
-                "or an ${env:NAME} reference",
+                "or an ${env:NAME} or ${var:NAME} reference",
             }),
           ),
         ])
         .check(
           z.describe(
             "Public URL of the environment; shown on GitHub deployments as environment_url. " +
-              "May use ${env:NAME}.",
+              "May use ${env:NAME} or ${var:NAME}.",
           ),
         ),
     ),
@@ -66,7 +67,7 @@ export const EnvironmentFileSchema = z
     ),
     config: openSection(
       "Application configuration rendered by env-config. " +
-        "Strings may reference ${env:NAME} and ${secret:NAME}; " +
+        "Strings may reference ${env:NAME}, ${var:NAME} and ${secret:NAME}; " +
         "null deletes a key inherited from base.yml.",
     ),
     deploy: described(

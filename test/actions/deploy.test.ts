@@ -87,9 +87,11 @@ function deploy(
       environment: "production",
       "config-dir": "lab/environments",
       token: "test-token",
+      // The lab's addresses as a workflow passes configuration variables.
+      vars: JSON.stringify(lab.env),
       ...inputs,
     },
-    env: { ...lab.env, ...options.env },
+    env: { ...options.env },
     timeoutMs: 240_000,
     ...(options.onLine ? { onLine: options.onLine } : {}),
   });

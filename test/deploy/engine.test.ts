@@ -48,7 +48,15 @@ describe("hooks", () => {
       SHIPGATE_SLOT: "green",
       SHIPGATE_WEIGHT: "25",
       SHIPGATE_ENVIRONMENT: "production",
+      SHIPGATE_CONFIG_FILE: "",
     });
+    // The rendered configuration's file, and `{{ constructor }}` is a placeholder deploy lacks.
+    const withFile = { ...values, config_file: "/work/.shipgate-config/production.json" };
+    expect(renderHook("cp {{ config_file }} app/", withFile)).toBe(
+      "cp '/work/.shipgate-config/production.json' app/",
+    );
+    expect(hookEnvironment(withFile).SHIPGATE_CONFIG_FILE).toBe(withFile.config_file);
+    expect(() => renderHook("x {{ constructor }}", values)).toThrow(/unknown placeholder/);
   });
 });
 
@@ -120,7 +128,7 @@ describe("deploy settings", () => {
       '- input "on-inconclusive": expected rollback or hold, got "pause"',
       '2 deploy.timeout: "10" needs a unit, such as 10s',
       "3 deploy.hooks.deploy: unknown placeholder {{ verison }}: " +
-        "use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}",
+        "use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}, {{ config_file }}",
       '- input "traffic-command": the canary strategy moves traffic: ' +
         "give the traffic-command input or deploy.hooks.traffic",
     ]);

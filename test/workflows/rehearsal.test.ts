@@ -1,25 +1,13 @@
-// deploy.yml rehearsed without a runner: the test-only executor (GitHub's parser and expression
-// evaluator) runs its job graph with the real action bundles against the lab and the GitHub API
-// stand-in. A good version is deployed; a bad one is rolled back by the deploy action itself; a
-// version that breaks after its deploy is rolled back by the workflow's rollback job.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
+// The rehearsal executor itself (GitHub's parser and expression evaluator, steps run for real): its
+// job graph, status functions, matrix, reusable workflows, and the values GitHub passes or keeps
+// back. test/workflows/adoption.test.ts rehearses shipgate's own workflows with it.
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { labLive, labStop, seedDeployment, startLoad } from "../../tools/lab/lab.js";
-import { ROOT } from "../../tools/runner/run-action.js";
-import {
-  runWorkflow,
-  type ExecutorOptions,
-  type JobRun,
-  type WorkflowRun,
-} from "../../tools/rehearsal/executor.js";
+import { runWorkflow, type JobRun, type WorkflowRun } from "../../tools/rehearsal/executor.js";
 import type { Json } from "../../tools/rehearsal/expressions.js";
 import { matrixCombinations } from "../../tools/rehearsal/job-runner.js";
-import { useDeployLab } from "../support/deploy-lab.js";
-
-const REPOSITORY = "octo-org/demo-api";
-const DEPLOY_WORKFLOW = ".github/workflows/deploy.yml";
 
 describe("the executor's semantics", () => {
   let dir: string;
@@ -205,177 +193,98 @@ function results(run: WorkflowRun): Record<string, JobRun["result"]> {
   return Object.fromEntries(Object.entries(run.jobs).map(([id, job]) => [id, job.result]));
 }
 
-describe("deploy.yml rehearsed against the lab", () => {
-  const lab = useDeployLab(REPOSITORY);
+describe("the executor passes values as GitHub does", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "shipgate-executor-values-"));
+    await writeFile(
+      join(dir, "callee.yml"),
+      `on:
+  workflow_call:
+    inputs:
+      target: { type: string, required: true }
+    outputs:
+      seen: { value: "\${{ jobs.work.outputs.seen }}" }
+jobs:
+  work:
+    runs-on: ubuntu-24.04
+    environment: \${{ inputs.target }}
+    permissions:
+      id-token: write
+    outputs:
+      seen: \${{ steps.s.outputs.seen }}
+    steps:
+      - id: s
+        env:
+          FROM_VARS: \${{ vars.WHERE }}
+          FROM_SECRETS: \${{ secrets.TOKEN }}
+          FAIL_AT: \${{ vars.FAIL_AT }}
+        run: |
+          if [ "$FAIL_AT" = "\${{ inputs.target }}" ]; then exit 1; fi
+          oidc=$([ -n "\${ACTIONS_ID_TOKEN_REQUEST_URL:-}" ] && echo yes || echo no)
+          echo "seen=$FROM_VARS/$FROM_SECRETS/env:\${CALLER_ENV:-none}/oidc:$oidc" >> "$GITHUB_OUTPUT"
+`,
+    );
+    await writeFile(
+      join(dir, "caller.yml"),
+      `on: workflow_dispatch
+env:
+  CALLER_ENV: from-the-caller-workflow
+jobs:
+  chain:
+    strategy:
+      max-parallel: 1
+      matrix:
+        target: [dev, prod, later]
+    uses: ./callee.yml
+    with: { target: "\${{ matrix.target }}" }
+    secrets: inherit
+`,
+    );
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  beforeEach(async () => {
-    lab.github.reset();
-    await seedRecord();
+  async function chain(failAt = "nowhere") {
+    return runWorkflow(
+      "caller.yml",
+      {},
+      {
+        root: dir,
+        workspace: dir,
+        secrets: { TOKEN: "repo-token" },
+        vars: { WHERE: "repository", FAIL_AT: failAt },
+        environments: {
+          prod: { vars: { WHERE: "prod-vars" }, secrets: { TOKEN: "prod-token" }, reviewers: true },
+        },
+        oidc: { url: "http://127.0.0.1:9", token: "request-token" },
+        // The caller's env: GitHub never passes it to the workflow it calls.
+        env: { CALLER_ENV: "from-the-caller" },
+      },
+    );
+  }
+
+  it("scopes an environment's secrets and variables to its jobs, and counts its approvals", async () => {
+    const run = await chain();
+    const instances = run.jobs.chain?.instances ?? [];
+    const seen = instances.map((instance) => instance.workflow?.jobs.work?.outputs.seen);
+    // No caller env crosses into the called workflow; the OIDC request variables are there.
+    expect(seen).toEqual([
+      "repository/repo-token/env:none/oidc:yes",
+      "prod-vars/prod-token/env:none/oidc:yes",
+      "repository/repo-token/env:none/oidc:yes",
+    ]);
+    expect(instances.map((instance) => instance.workflow?.jobs.work?.approvals ?? 0)).toEqual([
+      0, 1, 0,
+    ]);
   });
 
-  const live = () => labLive(lab.dir);
-
-  /** GitHub's record says what the lab runs now: one successful deployment to production. */
-  async function seedRecord(): Promise<void> {
-    await seedDeployment(lab.client, REPOSITORY, { ...(await live()), state: "success" });
-  }
-
-  /**
-   * deploy.yml called as a caller would, with the lab's variables as its workflow-level env, under
-   * steady traffic (the canary gate needs some). REHEARSAL_LOG=1 prints every step's log lines.
-   */
-  async function rehearse(
-    version: string,
-    options: Pick<ExecutorOptions, "beforeJob"> = {},
-  ): Promise<WorkflowRun> {
-    const load = startLoad({ url: `${lab.env.LAB_URL}/api/work`, rps: 100, durationMs: 600_000 });
-    try {
-      return await runWorkflow(
-        DEPLOY_WORKFLOW,
-        {
-          environment: "production",
-          version,
-          strategy: "canary",
-          steps: "50,100",
-          "config-dir": "lab/environments",
-        },
-        {
-          root: ROOT,
-          workspace: ROOT,
-          checkouts: { "./.shipgate/": ROOT },
-          github: { repository: REPOSITORY, apiUrl: lab.github.url, token: "test-token" },
-          env: lab.env,
-          stepTimeoutMs: 240_000,
-          ...(process.env.REHEARSAL_LOG ? { onLine: (line: string) => console.log(line) } : {}),
-          ...options,
-        },
-      );
-    } finally {
-      await load.stop();
-    }
-  }
-
-  const step = (job: JobRun | undefined, id: string) =>
-    job?.steps.find((candidate) => candidate.id === id);
-
-  it("deploys a good version: config, deploy, verify and conclude succeed, rollback is skipped", async () => {
-    const before = await live();
-    const run = await rehearse("1.1.1");
-    expect(results(run)).toEqual({
-      config: "success",
-      deploy: "success",
-      verify: "success",
-      rollback: "skipped",
-      conclude: "success",
-    });
-    expect(run.outputs).toEqual({
-      result: "deployed",
-      version: "1.1.1",
-      "deployment-id": expect.stringMatching(/^\d+$/),
-    });
-    expect(run.result).toBe("success");
-
-    const deploy = run.jobs.deploy;
-    expect(deploy?.name).toBe("deploy 1.1.1 to production");
-    expect(deploy?.environment).toEqual({ name: "production", url: lab.env.LAB_URL });
-    expect(deploy?.concurrency).toEqual({ group: "deploy-production", cancelInProgress: false });
-    expect(deploy?.outputs).toMatchObject({
-      result: "deployed",
-      "previous-version": before.version,
-      "environment-url": lab.env.LAB_URL,
-    });
-    // The two checkouts are recorded, not run; the deploy action ran its real bundle, then its post step.
-    expect(deploy?.steps.map((each) => `${each.kind} ${each.uses} ${each.outcome}`)).toEqual([
-      "no-op actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 success",
-      "no-op actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 success",
-      "action ./.shipgate/actions/deploy success",
-      "post ./.shipgate/actions/deploy success",
+  it("runs a matrix of a reusable workflow in order and cancels the rest after a failure", async () => {
+    const run = await chain("prod");
+    expect(run.jobs.chain?.instances?.map((instance) => instance.result)).toEqual([
+      "success",
+      "failure",
+      "cancelled",
     ]);
-    expect(deploy?.steps[1]?.with).toMatchObject({
-      path: ".shipgate",
-      repository: "shipgate/shipgate",
-      ref: "v1",
-    });
-    // Inputs as the runner hands them over: given, then action.yml defaults (github.token included).
-    expect(step(deploy, "deploy")?.with).toMatchObject({
-      version: "1.1.1",
-      strategy: "canary",
-      steps: "50,100",
-      token: "test-token",
-      force: "false",
-    });
-    expect(step(run.jobs.config, "config")?.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(run.jobs.config?.outputs.digest).toBe(step(run.jobs.config, "config")?.outputs.digest);
-    expect(step(run.jobs.verify, "verify")?.with).toMatchObject({
-      "expect-version": "1.1.1",
-      concurrency: "10",
-    });
-    expect(run.jobs.verify?.outputs).toEqual({ healthy: "true" });
-    expect(run.jobs.conclude?.outputs).toEqual({ result: "deployed" });
-
-    expect(await live()).toEqual({
-      slot: before.slot === "blue" ? "green" : "blue",
-      version: "1.1.1",
-    });
-    expect(lab.github.requestViolations).toEqual([]);
-  }, 300_000);
-
-  it(
-    "takes the rollback path for a bad version: the deploy action rolls back, " +
-      "verify and rollback are skipped, conclude fails",
-    async () => {
-      const before = await live();
-      const run = await rehearse("1.2.0");
-      expect(results(run)).toEqual({
-        config: "success",
-        deploy: "failure",
-        verify: "skipped",
-        rollback: "skipped",
-        conclude: "failure",
-      });
-      expect(step(run.jobs.deploy, "deploy")).toMatchObject({
-        outcome: "failure",
-        outputs: expect.objectContaining({
-          result: "rolled-back",
-          "previous-version": before.version,
-        }),
-      });
-      expect(run.jobs.conclude?.outputs).toEqual({ result: "rolled-back" });
-      expect(run.outputs.result).toBe("rolled-back");
-      expect(run.result).toBe("failure");
-      expect(await live()).toEqual(before);
-      expect(lab.github.requestViolations).toEqual([]);
-    },
-    300_000,
-  );
-
-  it("rolls back through the workflow's rollback job when the service breaks after its deploy", async () => {
-    const before = await live();
-    // The incident: the new version's instance dies between the deploy and the verification.
-    const run = await rehearse("1.1.2", {
-      beforeJob: async (job) => {
-        if (job === "verify") await labStop(lab.dir, { slot: (await live()).slot, force: true });
-      },
-    });
-    expect(results(run)).toEqual({
-      config: "success",
-      deploy: "success",
-      verify: "failure",
-      rollback: "success",
-      conclude: "failure",
-    });
-    expect(run.jobs.verify?.outputs).toEqual({ healthy: "false" });
-    expect(run.jobs.rollback?.name).toBe(`roll production back to ${before.version}`);
-    expect(run.jobs.rollback?.concurrency).toEqual({
-      group: "deploy-production",
-      cancelInProgress: false,
-    });
-    expect(step(run.jobs.rollback, "rollback")?.with).toMatchObject({
-      version: before.version,
-      steps: "100",
-    });
-    expect(run.jobs.rollback?.outputs).toEqual({ result: "deployed" });
-    expect(run.outputs.result).toBe("rolled-back");
-    expect((await live()).version).toBe(before.version);
-  }, 300_000);
+    expect(run.result).toBe("failure");
+  });
 });

@@ -16,7 +16,7 @@ import {
   type Scope,
   type Status,
 } from "./expressions.js";
-import { runJob, type NeedResult, type RunContext } from "./job-runner.js";
+import { matrixCombinations, runJob, type NeedResult, type RunContext } from "./job-runner.js";
 import type { ExecutorOptions, GitHubSettings, JobRun, WorkflowRun } from "./run-record.js";
 import {
   field,
@@ -61,6 +61,7 @@ export async function runWorkflow(
       tempRoot,
       eventPath,
       prefix: "",
+      inheritedEnv: options.env ?? {},
     });
   } finally {
     await rm(tempRoot, { recursive: true, force: true });
@@ -73,7 +74,10 @@ async function loadChecked(file: string, root: string): Promise<LoadedWorkflow> 
   return workflow;
 }
 
-type Shared = Pick<RunContext, "options" | "github" | "tempRoot" | "eventPath" | "prefix">;
+type Shared = Pick<RunContext, "options" | "github" | "tempRoot" | "eventPath" | "prefix"> & {
+  /** The env the workflow starts from: the options' for the top level, none for a called one. */
+  inheritedEnv: Record<string, string>;
+};
 
 async function runLoaded(
   workflow: LoadedWorkflow,
@@ -91,8 +95,19 @@ async function runLoaded(
     },
     status: SUCCEEDED,
   };
-  const env = { ...shared.options.env, ...evaluateTextMap(field(workflow.root, "env"), base) };
-  const run: RunContext = { ...shared, workflow, inputs, secrets, env };
+  const env = { ...shared.inheritedEnv, ...evaluateTextMap(field(workflow.root, "env"), base) };
+  const { options, github, tempRoot, eventPath, prefix } = shared;
+  const run: RunContext = {
+    options,
+    github,
+    tempRoot,
+    eventPath,
+    prefix,
+    workflow,
+    inputs,
+    secrets,
+    env,
+  };
   const jobs: Record<string, JobRun> = {};
   for (const job of dependencyOrder(workflow.template.jobs)) {
     await shared.options.beforeJob?.(`${shared.prefix}${job.id.value}`);
@@ -211,7 +226,11 @@ function jobStatus(job: WorkflowJob, all: WorkflowJob[], done: Record<string, Jo
   };
 }
 
-/** A job that calls a reusable workflow (`uses: ./.github/workflows/x.yml`, or this repository's by owner/name). */
+/**
+ * A job that calls a reusable workflow (`uses: ./.github/workflows/x.yml`, or this repository's by
+ * owner/name), once per matrix combination, in order: with `fail-fast` (the default) a failed
+ * combination cancels the ones not yet run, as `max-parallel: 1` makes GitHub do.
+ */
 async function callWorkflow(
   run: RunContext,
   job: Extract<WorkflowJob, { type: "reusableWorkflowJob" }>,
@@ -219,7 +238,35 @@ async function callWorkflow(
   status: Status,
 ): Promise<JobRun> {
   const id = job.id.value;
-  const contexts: Record<string, Json> = {
+  const contexts = callerContexts(run, needs);
+  const name = job.name ? evaluateText(job.name, { contexts, status }) : id;
+  if (!evaluateCondition(job.if.expression, { contexts, status }))
+    return { id, name, result: "skipped", outputs: {}, steps: [] };
+  const strategy = evaluateToken(job.strategy, { contexts, status });
+  const failFast = !(isObject(strategy) && strategy["fail-fast"] === false);
+  const instances: JobRun[] = [];
+  for (const matrix of matrixCombinations(strategy)) {
+    const stopped = failFast && instances.some((instance) => instance.result === "failure");
+    const scope: Scope = { contexts: { ...contexts, matrix }, status };
+    const label = job.name ? evaluateText(job.name, scope) : id;
+    if (stopped) instances.push({ id, name: label, result: "cancelled", outputs: {}, steps: [] });
+    else instances.push(await callOnce(run, job, scope, label));
+  }
+  if (instances.length === 1) return instances[0] as JobRun;
+  const results = instances.map((instance) => instance.result);
+  const last = [...instances].reverse().find((instance) => instance.result === "success");
+  return {
+    id,
+    name,
+    result: results.includes("failure") ? "failure" : "success",
+    outputs: last?.outputs ?? {},
+    steps: [],
+    instances,
+  };
+}
+
+function callerContexts(run: RunContext, needs: Record<string, NeedResult>): Record<string, Json> {
+  return {
     github: {
       token: run.github.token,
       repository: run.github.repository,
@@ -231,10 +278,15 @@ async function callWorkflow(
     vars: run.options.vars ?? {},
     secrets: run.secrets,
   };
-  const name = job.name ? evaluateText(job.name, { contexts, status }) : id;
-  if (!evaluateCondition(job.if.expression, { contexts, status }))
-    return { id, name, result: "skipped", outputs: {}, steps: [] };
-  const scope: Scope = { contexts, status };
+}
+
+async function callOnce(
+  run: RunContext,
+  job: Extract<WorkflowJob, { type: "reusableWorkflowJob" }>,
+  scope: Scope,
+  name: string,
+): Promise<JobRun> {
+  const id = job.id.value;
   const given = evaluateToken(job["input-values"], scope);
   const secrets = job["inherit-secrets"]
     ? run.secrets
@@ -244,9 +296,13 @@ async function callWorkflow(
     called,
     given && typeof given === "object" && !Array.isArray(given) ? given : {},
     secrets,
-    { ...run, prefix: `${run.prefix}${id}/` },
+    { ...run, prefix: `${run.prefix}${id}/`, inheritedEnv: {} },
   );
   return { id, name, result: workflow.result, outputs: workflow.outputs, steps: [], workflow };
+}
+
+function isObject(value: Json | undefined): value is { [key: string]: Json } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function calledPath(ref: string): string {

@@ -22,6 +22,7 @@ import {
   SUCCEEDED,
 } from "./expressions.js";
 import type {
+  EnvironmentSettings,
   ExecutorOptions,
   GitHubSettings,
   JobResult,
@@ -35,6 +36,7 @@ import {
   type LoadedAction,
   type LoadedWorkflow,
   literal,
+  rawJob,
   rawSteps,
 } from "./workflow-file.js";
 
@@ -51,6 +53,8 @@ export interface RunContext {
   eventPath: string;
   /** Prefix of job ids in logs and `beforeJob` (the calling job's id for a called workflow). */
   prefix: string;
+  /** Variables the runner gives this job's processes beyond the usual ones (the OIDC request). */
+  processEnv?: Record<string, string>;
 }
 
 export interface NeedResult {
@@ -88,13 +92,15 @@ function jobContexts(
   jobId: string,
   needs: Record<string, NeedResult>,
   matrix: Record<string, Json>,
+  environment?: EnvironmentSettings,
 ): Record<string, Json> {
   return {
     github: githubContext(run, jobId),
     inputs: run.inputs,
     needs: needs as unknown as Json,
-    secrets: { GITHUB_TOKEN: run.github.token, ...run.secrets },
-    vars: run.options.vars ?? {},
+    // An environment's secrets and variables win over the repository's, for its jobs only.
+    secrets: { GITHUB_TOKEN: run.github.token, ...run.secrets, ...environment?.secrets },
+    vars: { ...run.options.vars, ...environment?.vars },
     matrix,
     strategy: { "fail-fast": true, "job-index": 0, "job-total": 1, "max-parallel": 1 },
     runner: {
@@ -135,6 +141,34 @@ function runnerEnv(run: RunContext, jobId: string, action: string): Record<strin
     GITHUB_ACTION: action,
     RUNNER_OS: "Linux",
     RUNNER_ARCH: "X64",
+    ...run.processEnv,
+  };
+}
+
+/** Whether the job may ask for an OIDC token: `permissions: write-all` or `id-token: write`. */
+function mayRequestIdToken(run: RunContext, jobId: string): boolean {
+  const permissions = field(rawJob(run.workflow, jobId), "permissions");
+  if (literal(permissions) === "write-all") return true;
+  return literal(field(permissions, "id-token")) === "write";
+}
+
+/** The runner's OIDC request variables, naming the workflow file and environment of the job. */
+function idTokenEnv(
+  run: RunContext,
+  jobId: string,
+  environment: string | undefined,
+): Record<string, string> {
+  const { oidc } = run.options;
+  if (!oidc || !mayRequestIdToken(run, jobId)) return {};
+  const query = new URLSearchParams({
+    "api-version": "2.0",
+    workflow: run.workflow.name,
+    job: jobId,
+    ...(environment ? { environment } : {}),
+  });
+  return {
+    ACTIONS_ID_TOKEN_REQUEST_URL: `${oidc.url}/token?${query.toString()}`,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.token,
   };
 }
 
@@ -246,12 +280,17 @@ async function runJobInstance(
   matrix: Record<string, Json>,
 ): Promise<JobRun> {
   const id = job.id.value;
-  const contexts = jobContexts(run, id, needs, matrix);
+  const plain: Scope = { contexts: jobContexts(run, id, needs, matrix), status: SUCCEEDED };
+  const environment = job.environment ? evaluateToken(job.environment, plain) : undefined;
+  const environmentName = environment === undefined ? undefined : environmentOf(environment).name;
+  const settings = environmentName ? run.options.environments?.[environmentName] : undefined;
+  const contexts = jobContexts(run, id, needs, matrix, settings);
   const before: Scope = { contexts, status: SUCCEEDED };
   const name = job.name ? evaluateText(job.name, before) : id;
   const jobEnv = { ...run.env, ...evaluateTextMap(job.env, before) };
   const record: JobRun = { id, name, result: "success", outputs: {}, steps: [] };
-  const environment = job.environment ? evaluateToken(job.environment, before) : undefined;
+  if (settings?.reviewers) record.approvals = 1;
+  run = { ...run, processEnv: idTokenEnv(run, id, environmentName) };
   const concurrency = job.concurrency ? evaluateToken(job.concurrency, before) : undefined;
   if (concurrency !== undefined) record.concurrency = concurrencyOf(concurrency);
 
@@ -268,6 +307,7 @@ async function runJobInstance(
       },
       status,
     };
+    await run.options.beforeStep?.(`${run.prefix}${id}`, step.id);
     const stepEnv = { ...jobEnv, ...("env" in step ? evaluateTextMap(step.env, scope) : {}) };
     const stepScope: Scope = { ...scope, contexts: { ...scope.contexts, env: stepEnv } };
     const executed = await runStep(run, id, step, raw[index], stepScope, stepEnv, posts);
@@ -301,13 +341,13 @@ function concurrencyOf(value: Json): { group: string; cancelInProgress: boolean 
 /** The environment's name (evaluated before the steps) and URL (after them, from the steps' outputs). */
 function environmentOf(
   before: Json,
-  token: TemplateToken | undefined,
-  after: Scope,
+  token?: TemplateToken,
+  after?: Scope,
 ): { name: string; url: string } {
   if (before && typeof before === "object" && !Array.isArray(before)) {
     return {
       name: asText(before.name ?? null),
-      url: evaluateText(field(token, "url"), after),
+      url: after ? evaluateText(field(token, "url"), after) : "",
     };
   }
   return { name: asText(before), url: "" };

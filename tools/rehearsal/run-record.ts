@@ -23,10 +23,19 @@ export interface StepRun {
   log: string;
 }
 
+export interface EnvironmentSettings {
+  secrets?: Record<string, string>;
+  vars?: Record<string, string>;
+  /** Required reviewers: each job that names the environment waits for an approval. */
+  reviewers?: boolean;
+}
+
 export interface JobRun {
   id: string;
   name: string;
   result: JobResult;
+  /** Approvals the job waited for (its environment has required reviewers). */
+  approvals?: number;
   outputs: Record<string, string>;
   /** The GitHub environment the job would run in, its URL evaluated after the steps. */
   environment?: { name: string; url: string };
@@ -74,13 +83,27 @@ export interface ExecutorOptions {
    */
   checkouts?: Record<string, string>;
   github?: Partial<GitHubSettings>;
-  /** Variables every step gets, as a caller's workflow-level `env:` would give them. */
+  /**
+   * The top-level workflow's own `env:` additions, as if written in it. A called workflow never
+   * sees its caller's env (GitHub does not pass it), and neither does the rehearsal.
+   */
   env?: Record<string, string>;
-  /** Secrets of the top-level run (a called workflow gets the ones its caller passes). */
+  /** Repository secrets of the top-level run (a called workflow gets the ones its caller passes). */
   secrets?: Record<string, string>;
+  /** Repository (and organization) configuration variables: every job sees them. */
   vars?: Record<string, string>;
+  /**
+   * GitHub environments: a job that names one gets its secrets and variables over the
+   * repository's (as GitHub resolves them per job); with reviewers, the job waits for one
+   * approval, which the rehearsal counts.
+   */
+  environments?: Record<string, EnvironmentSettings>;
+  /** The runner's OIDC token service (tools/rehearsal/oidc.ts), for jobs with id-token: write. */
+  oidc?: { url: string; token: string };
   /** Limit of each step's process. */
   stepTimeoutMs?: number;
+  /** Called before each step runs (or is skipped), with its job's id as `beforeJob` names it. */
+  beforeStep?: (jobId: string, stepId: string) => Promise<void> | void;
   /** Called before each job (its id, prefixed by the calling job's for a called workflow) is considered. */
   beforeJob?: (jobId: string) => Promise<void> | void;
   /** Every line a step prints, prefixed with the job and step. */
