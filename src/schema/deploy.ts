@@ -13,23 +13,138 @@ const slot = z
 
 const duration = z.string({ error: "expected a duration with a unit, such as 30s or 10m" });
 
-/** The `deploy` section of an environment file. */
+/**
+ * The `deploy` section of an environment file. Each key's description ends with its default, as
+ * src/deploy/settings.ts applies it; the deploy README's table of keys is generated from them.
+ */
 export const DeploySectionSchema = z.strictObject({
-  strategy: z.optional(z.enum(STRATEGIES)),
-  steps: z.optional(z.union([z.array(z.number()), z.string()])),
-  slots: z.optional(z.tuple([slot, slot])),
-  "slot-urls": z.optional(z.record(z.string(), z.string())),
-  hooks: z.optional(
-    z.strictObject({
-      deploy: z.optional(z.string()),
-      traffic: z.optional(z.string()),
-      promote: z.optional(z.string()),
-      rollback: z.optional(z.string()),
-    }),
+  strategy: z.optional(
+    z
+      .enum(STRATEGIES)
+      .check(
+        z.describe(
+          "How the version reaches traffic: rolling (deploy in place, then check the environment), " +
+            "blue-green (deploy to the idle slot, check it, switch all traffic) or canary (deploy " +
+            "beside stable, then step traffic through steps with the canary gate at each). " +
+            "The strategy input wins. Default: rolling.",
+        ),
+      ),
   ),
-  timeout: z.optional(duration),
-  "switch-buffer": z.optional(duration),
-  "on-inconclusive": z.optional(z.enum(["rollback", "hold"])),
+  steps: z.optional(
+    z
+      .union([z.array(z.number()), z.string()])
+      .check(
+        z.describe(
+          "Canary traffic steps in percent: whole numbers from 1 to 100, increasing and ending at " +
+            "100, as a list ([10, 25, 50, 100]) or text (10,25,50,100). The canary gate runs at " +
+            "every step below 100. The steps input wins. Default: 10,25,50,100.",
+        ),
+      ),
+  ),
+  slots: z.optional(
+    z
+      .tuple([slot, slot])
+      .check(
+        z.describe(
+          "The two slots' names, passed to hooks as {{ slot }}: blue-green and canary deploy to " +
+            "the one not serving, rolling to the one serving. Default: [blue, green].",
+        ),
+      ),
+  ),
+  "slot-urls": z.optional(
+    z
+      .record(z.string(), z.string())
+      .check(
+        z.describe(
+          "Where each slot answers, by slot name (may use ${env:NAME} or ${var:NAME}). Blue-green " +
+            "and canary run the environment's health checks against the new slot's URL before it " +
+            "takes traffic, with ${env:SERVICE_URL} set to it; a slot without one skips them.",
+        ),
+      ),
+  ),
+  hooks: z.optional(
+    z
+      .strictObject({
+        deploy: z.optional(
+          z
+            .string()
+            .check(
+              z.describe(
+                "Deploys {{ version }} to {{ slot }}; every strategy needs it. " +
+                  "The deploy-command input wins.",
+              ),
+            ),
+        ),
+        traffic: z.optional(
+          z
+            .string()
+            .check(
+              z.describe(
+                "Sends {{ weight }} percent of traffic to {{ slot }} and the rest to the other " +
+                  "slot; blue-green and canary need it. The traffic-command input wins.",
+              ),
+            ),
+        ),
+        promote: z.optional(
+          z
+            .string()
+            .check(
+              z.describe(
+                "Runs once {{ slot }} serves all traffic and passed every check. " +
+                  "The promote-command input wins.",
+              ),
+            ),
+        ),
+        rollback: z.optional(
+          z
+            .string()
+            .check(
+              z.describe(
+                "Restores the last good version ({{ version }} and {{ previous_version }}) on the " +
+                  "stable slot ({{ slot }}) with all traffic. Without it, traffic goes back to the " +
+                  "stable slot (rolling: the deploy hook redeploys the previous version). " +
+                  "The rollback-command input wins.",
+              ),
+            ),
+        ),
+      })
+      .check(
+        z.describe(
+          "The commands that drive the target, run in bash from the workspace, each in its own " +
+            "process group under timeout. Placeholders ({{ version }}, {{ previous_version }}, " +
+            "{{ slot }}, {{ weight }}, {{ environment }}, {{ config_file }}) are substituted " +
+            "shell-quoted and exported as SHIPGATE_* variables.",
+        ),
+      ),
+  ),
+  timeout: z.optional(
+    duration.check(
+      z.describe(
+        "How long each hook may run, a duration with a unit (30s, 10m): a hook that runs longer " +
+          "is stopped with its whole process group and the deploy rolls back. " +
+          "The timeout input wins. Default: 10m.",
+      ),
+    ),
+  ),
+  "switch-buffer": z.optional(
+    duration.check(
+      z.describe(
+        "Blue-green: how long the old slot is kept after the switch, with the environment's " +
+          "health watched the whole time, so a rollback is a traffic switch and not a redeploy; " +
+          "a duration with a unit. The switch-buffer input wins. Default: 0s.",
+      ),
+    ),
+  ),
+  "on-inconclusive": z.optional(
+    z
+      .enum(["rollback", "hold"])
+      .check(
+        z.describe(
+          "What an inconclusive canary gate does: rollback, or hold (fail without promoting, " +
+            "traffic left where it is). The on-inconclusive input wins. Default: rollback.",
+        ),
+      ),
+  ),
 });
 
 export type DeploySection = z.infer<typeof DeploySectionSchema>;
