@@ -1,7 +1,7 @@
 // Bundles every action (src/actions/<name>.ts -> actions/<name>/dist) with ncc, and regenerates
-// environments/schema.json from the zod schema. `--out DIR` bundles into DIR/<name> instead (the
-// dist check builds there and compares); `--schema-only` only regenerates the schema (into
-// DIR/schema.json with `--out DIR`).
+// environments/schema.json from the zod schema and the READMEs' generated tables (scripts/docs.mjs).
+// `--out DIR` bundles into DIR/<name> instead (the dist check builds there and compares);
+// `--schema-only` only regenerates the schema (into DIR/schema.json with `--out DIR`).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,5 +53,9 @@ if (args.includes("--schema-only")) {
       throw new Error(`actions/${name}/action.yml has no entry at src/actions/${name}.ts`);
     bundle(entry, outRoot ? join(outRoot, name) : join(root, "actions", name, "dist"));
   }
-  if (!outRoot) buildSchema();
+  if (!outRoot) {
+    buildSchema();
+    // The READMEs' tables follow the action.yml files and src/schema, as the bundles just built do.
+    execFileSync(process.execPath, [join(root, "scripts", "docs.mjs")], { stdio: "inherit" });
+  }
 }

@@ -183,6 +183,7 @@ function generateDocs(root, { check = false, log = console.log } = {}) {
 function main(args) {
   const rootIndex = args.indexOf("--root");
   const root = rootIndex >= 0 ? args[rootIndex + 1] : repository;
+  if (!root) throw new Error("usage: node scripts/docs.mjs [--check] [--root DIR]");
   const check = args.includes("--check");
   const problems = generateDocs(root, { check });
   for (const problem of problems) console.error(problem);
