@@ -12,7 +12,7 @@ import {
 } from "../notify/deliver.js";
 import { planDeliveries } from "../notify/plan.js";
 import type { ResolvedNotify } from "../notify/settings.js";
-import { deployEvent, type DeployLinks } from "./deploy-event.js";
+import { deployEvent, failedFirstDeploy, type DeployLinks } from "./deploy-event.js";
 import { deployEvidence, incidentCause } from "./incident-evidence.js";
 import { deployMetricsDelivery } from "./pushgateway-metrics.js";
 import type { DeployReport } from "./report.js";
@@ -119,7 +119,14 @@ async function incidentStep(
       return actions;
     }
     const cause = incidentCause(report);
-    if (!cause) return [];
+    if (!cause) {
+      if (failedFirstDeploy(report))
+        ports.info(
+          `no incident: ${report.version} was the first deploy to ${report.environment} ` +
+            "(nothing was live before)",
+        );
+      return [];
+    }
     const evidence = deployEvidence(report, cause, {
       service: input.service,
       ...(input.links.runUrl ? { runUrl: input.links.runUrl } : {}),

@@ -34,18 +34,33 @@ export function lastCanaryScore(report: DeployReport): number | undefined {
   return scores.at(-1);
 }
 
+/**
+ * Whether the deploy failed with no version to return to: nothing was live before it (a first
+ * deploy), so nothing was rolled back and no service was lost.
+ */
+export function failedFirstDeploy(report: DeployReport): boolean {
+  return report.result !== "deployed" && report.previousVersion === undefined;
+}
+
 /** How a failure's title ends when the rollout was rolled back. */
 const rolledBackTo = (r: DeployReport): string =>
   r.result === "rolled-back" ? `; rolled back to ${r.previousVersion}` : "";
+
+/** How a failed first deploy's title ends: there was nothing to roll back to. */
+const NOTHING_RESTORED = "; nothing was live before, nothing restored";
 
 const TITLES: Readonly<Record<NotifyEventKind, (report: DeployReport) => string>> = {
   "deploy-succeeded": (r) => `${r.version} is live on ${r.environment}`,
   rollback: (r) =>
     r.result === "rolled-back"
       ? `${r.version} was rolled back on ${r.environment} to ${r.previousVersion}`
-      : `deploy of ${r.version} to ${r.environment} failed`,
+      : failedFirstDeploy(r)
+        ? `first deploy of ${r.version} to ${r.environment} failed${NOTHING_RESTORED}`
+        : `deploy of ${r.version} to ${r.environment} failed`,
   "verification-failed": (r) =>
-    `${r.version} failed verification on ${r.environment}${rolledBackTo(r)}`,
+    failedFirstDeploy(r)
+      ? `first deploy of ${r.version} failed verification on ${r.environment}${NOTHING_RESTORED}`
+      : `${r.version} failed verification on ${r.environment}${rolledBackTo(r)}`,
   "gate-inconclusive": (r) =>
     `the canary gate could not judge ${r.version} on ${r.environment}${rolledBackTo(r)}`,
   "budget-breach": (r) => `${r.environment} is over budget`,

@@ -1,10 +1,14 @@
 // A failed deploy's report as incident evidence: which cause, the gate verdicts, what failed.
 import type { DeployReport } from "./report.js";
-import { deployEventKind } from "./deploy-event.js";
+import { deployEventKind, failedFirstDeploy } from "./deploy-event.js";
 import type { IncidentCause, IncidentEvidence } from "../incidents/render.js";
 
-/** The incident cause of a deploy: undefined when it opens none (success, or an inconclusive gate). */
+/**
+ * The incident cause of a deploy: undefined when it opens none (success, an inconclusive gate, or
+ * a failed first deploy, which took down nothing that was serving).
+ */
 export function incidentCause(report: DeployReport): IncidentCause | undefined {
+  if (failedFirstDeploy(report)) return undefined;
   const kind = deployEventKind(report);
   return kind === "rollback" || kind === "verification-failed" ? kind : undefined;
 }

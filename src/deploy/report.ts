@@ -1,6 +1,6 @@
 // The deploy report: the JSON timeline output and the job summary that shows each step's weight,
 // health and gate verdict, and where the rollout stopped and why.
-import { code, table } from "../shared/markdown.js";
+import { code, escapeCell, raw, table, type Raw } from "../shared/markdown.js";
 import type { RolloutOutcome } from "./rollout.js";
 
 export interface DeployReport {
@@ -67,6 +67,14 @@ function gateCell(event: TimelineEvent): string {
   return `${event.verdict}${score}`;
 }
 
+/**
+ * A detail as literal text in one table cell: it may hold a hook's output, whose backticks,
+ * asterisks and brackets are not markdown, and whose lines become line breaks in the cell.
+ */
+function detailCell(detail: string): Raw {
+  return raw(escapeCell(detail.replace(/[\\`*_~[\]]/g, "\\$&")));
+}
+
 export function renderDeploySummary(report: DeployReport): string {
   const heading =
     `### deploy: ${code(report.version)} to ${code(report.environment)} ` +
@@ -81,7 +89,7 @@ export function renderDeploySummary(report: DeployReport): string {
     event.slot ?? "",
     event.weight !== undefined ? `${event.weight}%` : "",
     gateCell(event),
-    event.detail,
+    detailCell(event.detail),
   ]);
   const timeline = table(["Time", "Step", "Slot", "Traffic", "Gate", "Detail"], rows, [
     "right",

@@ -231,14 +231,19 @@ class Rollout {
         gateMs,
       };
     }
-    const restored = await this.restore(stop.reason);
+    const restore = await this.restore(stop.reason);
+    const restored = restore === "restored";
     this.ports.checkpoint("finished");
     const back = restored && Boolean(plan.previousVersion);
+    const previous = plan.previousVersion ?? "the previous version";
+    const reason = {
+      restored: stop.reason,
+      nothing: `${stop.reason}; no earlier version to restore`,
+      failed: `${stop.reason}; restoring ${previous} failed too`,
+    }[restore];
     return {
       result: back ? "rolled-back" : "failed",
-      reason: restored
-        ? stop.reason
-        : `${stop.reason}; restoring ${plan.previousVersion ?? "the previous version"} failed too`,
+      reason,
       timeline,
       liveSlot: plan.stableSlot,
       ...(back ? { liveVersion: plan.previousVersion } : {}),
@@ -284,12 +289,13 @@ class Rollout {
     this.cancelled();
     const run = await this.ports.hook(kind, this.values(slot, weight));
     const ok = run.exitCode === 0;
-    const detail = ok
-      ? `${kind} hook done in ${(run.durationMs / 1000).toFixed(1)}s`
-      : failedHookDetail(kind, run, this.settings.hookTimeoutMs);
+    const failure = ok ? undefined : failedHook(kind, run, this.settings.hookTimeoutMs);
+    const detail = failure
+      ? failure.detail
+      : `${kind} hook done in ${(run.durationMs / 1000).toFixed(1)}s`;
     const step = kind as TimelineEvent["step"];
     this.note({ step, ok, slot, ...(kind === "traffic" ? { weight } : {}), detail });
-    if (!ok) throw new Stop(detail, true);
+    if (failure) throw new Stop(failure.headline, true);
   }
 
   private async moveTraffic(weight: number): Promise<void> {
@@ -327,8 +333,11 @@ class Rollout {
     });
   }
 
-  /** Puts the stable version back: traffic back to the stable slot, or a redeploy for rolling. */
-  private async restore(reason: string): Promise<boolean> {
+  /**
+   * Puts the stable version back: traffic back to the stable slot, or a redeploy for rolling;
+   * "nothing" when rolling has no earlier version to redeploy (a first deploy).
+   */
+  private async restore(reason: string): Promise<"restored" | "failed" | "nothing"> {
     const { plan, settings } = this;
     this.ports.log(`rolling back: ${reason}`);
     const previous = plan.previousVersion;
@@ -341,20 +350,20 @@ class Rollout {
     if (settings.strategy === "rolling") {
       if (!previous) {
         this.note({ step: "rollback", ok: false, detail: "no previous version to redeploy" });
-        return false;
+        return "nothing";
       }
       return this.restoreWith("deploy", `${previous} redeployed`);
     }
     if (!this.trafficMoved) {
       const detail = "no traffic had moved: stable kept serving";
       this.note({ step: "rollback", ok: true, slot: plan.stableSlot, detail });
-      return true;
+      return "restored";
     }
     // Canary and blue-green without a rollback hook: all traffic back to the stable slot.
     return this.restoreWith("traffic", `all traffic back to ${plan.stableSlot}`);
   }
 
-  private async restoreWith(kind: HookKind, detail: string): Promise<boolean> {
+  private async restoreWith(kind: HookKind, detail: string): Promise<"restored" | "failed"> {
     const { plan } = this;
     const values = this.values(plan.stableSlot, 100, plan.previousVersion ?? plan.version);
     const run = await this.ports.hook(kind, values);
@@ -364,14 +373,46 @@ class Rollout {
       ok,
       slot: plan.stableSlot,
       weight: 100,
-      detail: ok ? detail : `${kind} hook ${run.timedOut ? "timed out" : `exited ${run.exitCode}`}`,
+      detail: ok ? detail : failedHook(kind, run, this.settings.hookTimeoutMs).detail,
     });
-    return ok;
+    return ok ? "restored" : "failed";
   }
 }
 
-function failedHookDetail(kind: HookKind, run: HookRun, timeoutMs: number): string {
-  if (run.timedOut) return `${kind} hook timed out after ${(timeoutMs / 1000).toFixed(0)}s`;
-  const last = run.tail.length > 0 ? `: ${run.tail[run.tail.length - 1]}` : "";
-  return `${kind} hook exited ${run.exitCode}${last}`;
+/** Lines of a failed hook's output its detail keeps, and the length each is cut to. */
+const OUTPUT_LINES = 5;
+const LINE_CHARACTERS = 200;
+
+/**
+ * A failed hook in one line (`headline`: how it ended and its last line of output, which the
+ * deployment status keeps within its 140 characters) and in full (`detail`: the headline, then its
+ * last lines of output in order, for the timeline and the job summary).
+ */
+function failedHook(
+  kind: HookKind,
+  run: HookRun,
+  timeoutMs: number,
+): { headline: string; detail: string } {
+  const lines = run.tail
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .slice(-OUTPUT_LINES)
+    .map((line) => boundLine(line, LINE_CHARACTERS));
+  const last = lines[lines.length - 1];
+  const headline = run.timedOut
+    ? `${kind} hook timed out after ${(timeoutMs / 1000).toFixed(0)}s`
+    : `${kind} hook exited ${run.exitCode}${last !== undefined ? `: ${last}` : ""}`;
+  // A single line is already in the headline of a hook that exited.
+  const shown = run.timedOut || lines.length > 1 ? lines : [];
+  return { headline, detail: [headline, ...shown.map((line) => `› ${line}`)].join("\n") };
+}
+
+/**
+ * A line of at most `max` characters, cut between words: the output is scrubbed of secrets only
+ * where it leaves the action, and a secret cut in two would no longer be recognised there.
+ */
+function boundLine(line: string, max: number): string {
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max - 1).search(/\s\S*$/);
+  return cut > 0 ? `${line.slice(0, cut).trimEnd()} …` : `… (a line of ${line.length} characters)`;
 }
