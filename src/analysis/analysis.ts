@@ -5,10 +5,12 @@
 import type { PreparedMetric } from "./definitions.js";
 import type { AnalysisSettings } from "./settings.js";
 import type { Measurement } from "./measure.js";
+import type { EndRule, MetricTally } from "./reasons.js";
 import {
   decide,
   scoreMetrics,
   type Decision,
+  type DecidingMetric,
   type MetricPhase,
   type ScoreResult,
   type ScoredMetric,
@@ -59,6 +61,8 @@ interface Tracker {
   /** Measurements that count towards `count` (errors are retried, not counted). */
   taken: number;
   done: boolean;
+  /** The rule that ended it, once done. */
+  ended?: EndRule;
 }
 
 const finite = (value: number) =>
@@ -84,6 +88,7 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
       finish(
         tracker,
         "Error",
+        "consecutive-error-limit",
         `${result.consecutiveErrors} consecutive query errors ` +
           `(limit ${settings.consecutiveErrorLimit}); last: ${measurement.error ?? measurement.reason}`,
       );
@@ -104,12 +109,14 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
     finish(
       tracker,
       "Failed",
+      "failure-limit",
       `failed ${result.counts.failed} time(s) (failure limit ${settings.failureLimit}): ${measurement.reason}`,
     );
   } else if (result.counts.inconclusive > settings.inconclusiveLimit) {
     finish(
       tracker,
       "Inconclusive",
+      "inconclusive-limit",
       `inconclusive ${result.counts.inconclusive} time(s) ` +
         `(inconclusive limit ${settings.inconclusiveLimit}): ${measurement.reason}`,
     );
@@ -118,21 +125,40 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
       finish(
         tracker,
         "Successful",
+        "count",
         `${result.counts.successful} of ${tracker.taken} measurement(s) successful`,
       );
     else
       finish(
         tracker,
         "Inconclusive",
+        "count",
         `no successful measurement in ${tracker.taken}: ${measurement.reason}`,
       );
   }
 }
 
-function finish(tracker: Tracker, phase: MetricPhase, message: string): void {
+function finish(tracker: Tracker, phase: MetricPhase, ended: EndRule, message: string): void {
   tracker.done = true;
+  tracker.ended = ended;
   tracker.result.phase = phase;
   tracker.result.message = message;
+}
+
+/** A finished metric as the decision sees it: its result, with what its measurements showed. */
+function deciding(tracker: Tracker, settings: AnalysisSettings): DecidingMetric {
+  const { result } = tracker;
+  const tally: MetricTally = {
+    ended: tracker.ended ?? "stopped-early",
+    ...result.counts,
+    failedNoData: result.measurements.filter(
+      (measurement) => measurement.phase === "Failed" && measurement.noData === true,
+    ).length,
+    count: settings.count,
+    failureLimit: settings.failureLimit,
+    inconclusiveLimit: settings.inconclusiveLimit,
+  };
+  return { ...result, tally };
 }
 
 /** Whether the verdict is already settled as not-promote, so waiting longer only delays a rollback. */
@@ -195,7 +221,11 @@ export async function runAnalysis(
   closeUnfinished(trackers, stoppedEarly);
   const results = trackers.map((tracker) => tracker.result);
   const score = scoreMetrics(results, settings.groupWeights);
-  const decision = decide(results, score, settings);
+  const decision = decide(
+    trackers.map((tracker) => deciding(tracker, settings)),
+    score,
+    settings,
+  );
   return {
     verdict: decision.verdict,
     decision,
@@ -260,8 +290,15 @@ function closeUnfinished(trackers: readonly Tracker[], stoppedEarly: string | un
       finish(
         tracker,
         "Successful",
+        "early-finish",
         `${counts.successful} successful measurement(s) before the early finish`,
       );
-    else finish(tracker, "Inconclusive", `not finished: the analysis ${stoppedEarly ?? "ended"}`);
+    else
+      finish(
+        tracker,
+        "Inconclusive",
+        "stopped-early",
+        `not finished: the analysis ${stoppedEarly ?? "ended"}`,
+      );
   }
 }

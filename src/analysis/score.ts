@@ -1,6 +1,7 @@
 // From metric phases to a score and a verdict. The score is Kayenta's weighted-group sum; the
 // verdict adds Argo's rule that a failed threshold is a hard limit, and the fail-safe rule that a
 // metric that could not be judged never lets a canary through.
+import { metricFinding, type Finding, type MetricTally } from "./reasons.js";
 import type { AnalysisSettings } from "./settings.js";
 
 export type MetricPhase = "Successful" | "Failed" | "Inconclusive" | "Error";
@@ -88,6 +89,11 @@ export function scoreMetrics(
   return { score: score === null ? null : Math.round(score * 100) / 100, groups, criticalFailures };
 }
 
+/** A metric as the decision sees it: with a tally, its reason tells what was measured. */
+export interface DecidingMetric extends ScoredMetric {
+  tally?: MetricTally;
+}
+
 export interface Decision {
   verdict: Verdict;
   /** Why, most important first; the first is the summary's headline. */
@@ -104,22 +110,12 @@ const RANK: Readonly<Record<Verdict, number>> = { promote: 0, inconclusive: 1, r
  * Failed comparison metrics that are not critical act through the score (as in Kayenta).
  */
 export function decide(
-  metrics: readonly ScoredMetric[],
+  metrics: readonly DecidingMetric[],
   scored: ScoreResult,
   settings: Pick<AnalysisSettings, "passScore" | "marginalScore">,
 ): Decision {
   const deciding = metrics.filter((metric) => !metric.dryRun);
-  const findings: { verdict: Verdict; reason: string }[] = [];
-  for (const metric of deciding) {
-    if (metric.phase === "Failed" && metric.critical)
-      findings.push({ verdict: "rollback", reason: `critical metric ${metric.name} failed` });
-    else if (metric.phase === "Failed" && metric.kind === "threshold")
-      findings.push({ verdict: "rollback", reason: `${metric.name} broke its threshold` });
-    else if (metric.phase === "Inconclusive")
-      findings.push({ verdict: "inconclusive", reason: `${metric.name} was inconclusive` });
-    else if (metric.phase === "Error")
-      findings.push({ verdict: "inconclusive", reason: `${metric.name} could not be measured` });
-  }
+  const findings: Finding[] = deciding.flatMap((metric) => metricFinding(metric) ?? []);
   if (scored.score === null) {
     findings.push({
       verdict: "inconclusive",
@@ -150,7 +146,10 @@ export function decide(
         : `score ${scored.score} reaches the pass score ${settings.passScore} although ${failed.join(", ")} failed`;
     return { verdict: "promote", reasons: [headline] };
   }
-  findings.sort((a, b) => RANK[b.verdict] - RANK[a.verdict]);
+  // Worst first; a metric cut short by another's finding comes after the findings of its verdict.
+  findings.sort(
+    (a, b) => RANK[b.verdict] - RANK[a.verdict] || Number(!!a.secondary) - Number(!!b.secondary),
+  );
   const verdict = findings[0]?.verdict ?? "inconclusive";
   return { verdict, reasons: findings.map((finding) => finding.reason) };
 }
