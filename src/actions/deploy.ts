@@ -6,11 +6,13 @@ import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { configureDeploy, type DeployConfiguration } from "../deploy/configure.js";
 import { runDeploy, STATE, type SavedDeployment } from "../deploy/deploy.js";
+import { dryRunGate, planDeploy, planLines, renderPlanSummary } from "../deploy/dry-run.js";
 import { finishRecord, needsPost, type Leftover } from "../deploy/post.js";
 import { DeploymentRecords } from "../deploy/records.js";
 import { deploymentRef } from "../deploy/ref.js";
 import { renderDeploySummary } from "../deploy/report.js";
 import type { DeployOverrides } from "../deploy/settings.js";
+import { chooseTargets } from "../deploy/targets.js";
 import { parseVersion } from "../shared/version.js";
 import { booleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
@@ -40,6 +42,7 @@ const Inputs = z.object({
   secrets: text,
   vars: text,
   "config-file": text,
+  "dry-run": booleanInput(false),
 });
 type Inputs = z.infer<typeof Inputs>;
 
@@ -111,6 +114,9 @@ async function prepare(step: StepContext) {
   return { inputs, version, rollbackTo, environment, configuration, client, records };
 }
 
+/** What `prepare` read and checked, for the deploy or its dry run. */
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
 /** The rendered configuration for hooks: an absolute path, which must exist when given. */
 function configFileOf(step: StepContext, inputs: Inputs): { configFile?: string } {
   const given = inputs["config-file"];
@@ -142,8 +148,9 @@ async function main(step: StepContext): Promise<void> {
   step.saveState(STATE.isPost, "true");
   // Listening from the first moment: a cancel before the rollout still ends with stable serving.
   const signal = cancellation(step);
-  const { inputs, version, rollbackTo, environment, configuration, client, records } =
-    await prepare(step);
+  const prepared = await prepare(step);
+  if (prepared.inputs["dry-run"]) return dryRun(step, prepared);
+  const { inputs, version, rollbackTo, environment, configuration, client, records } = prepared;
   const request = {
     environment,
     configuration,
@@ -194,6 +201,40 @@ async function main(step: StepContext): Promise<void> {
   }
   // A cancelled deploy must not linger: its listeners would keep waiting for work that never comes.
   if (outcome.cancelled) process.exit(1);
+}
+
+/**
+ * dry-run: inputs, environment file and recent deployments read and checked as for a deploy, and
+ * the plan shown (log, summary, the report output); no hook runs and nothing is recorded.
+ */
+async function dryRun(step: StepContext, prepared: Prepared): Promise<void> {
+  const { inputs, version, rollbackTo, environment, configuration, records } = prepared;
+  const recent = await records.recent(environment.name);
+  const targets = chooseTargets(recent, configuration.settings, {
+    environment: environment.name,
+    version,
+    ...(rollbackTo ? { rollbackTo } : {}),
+    force: inputs.force,
+  });
+  const gate = dryRunGate(environment, configuration.settings, version, targets, step.lookup);
+  step.secrets.add(...(gate?.secrets ?? []));
+  const plan = planDeploy({
+    environment: environment.name,
+    version,
+    configuration,
+    targets,
+    ...(gate ? { gate } : {}),
+    healthChecks: (environment.document.health?.checks ?? []).map((check) => check.name),
+    ...configFileOf(step, inputs),
+  });
+  for (const line of planLines(plan)) step.log.info(line);
+  step.setOutputs<Partial<Outputs>>({
+    version,
+    "previous-version": plan.previousVersion ?? "",
+    "environment-url": configuration.environmentUrl ?? "",
+    report: JSON.stringify(plan),
+  });
+  await step.appendSummary(renderPlanSummary(plan));
 }
 
 async function post(step: StepContext): Promise<void> {
