@@ -30,7 +30,7 @@ export function hookPort(context: PortContext) {
       return { exitCode: 0, timedOut: false, durationMs: 0, tail: [`no ${kind} hook`] };
     const all = { ...values, config_file: context.configFile ?? "" };
     const command = renderHook(template, all);
-    return context.log.group(`${kind} hook: ${command}`, () =>
+    const run = await context.log.group(`${kind} hook: ${command}`, () =>
       runHook({
         command,
         env: hookEnvironment(all),
@@ -39,6 +39,9 @@ export function hookPort(context: PortContext) {
         onLine: (line) => context.log.info(line),
       }),
     );
+    // Scrubbed here, whole: the tail is cut into details and 140-character statuses later, and a
+    // secret cut in two would no longer be recognised.
+    return { ...run, tail: run.tail.map((line) => context.secrets.scrub(line)) };
   };
 }
 
@@ -69,10 +72,9 @@ export function healthPort(context: PortContext) {
       progress: (check, line) => context.log.info(`[health ${check.name}] ${line}`),
     });
     const outcome = healthDetail(reports);
-    return {
-      healthy: outcome.healthy,
-      detail: outcome.healthy ? `${outcome.detail} at ${url}` : outcome.detail,
-    };
+    // A failure may quote the response (bodies echo headers): scrubbed before it is cut anywhere.
+    const detail = context.secrets.scrub(outcome.detail);
+    return { healthy: outcome.healthy, detail: outcome.healthy ? `${detail} at ${url}` : detail };
   };
 }
 
