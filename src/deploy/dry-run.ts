@@ -6,7 +6,7 @@ import { planGate, type GatePlan } from "../analysis/gate.js";
 import type { LayeredEnvironment } from "../config/layering.js";
 import type { VariableLookup } from "../config/references.js";
 import { formatDuration } from "../shared/duration.js";
-import { code, table } from "../shared/markdown.js";
+import { code, raw, table } from "../shared/markdown.js";
 import type { DeployConfiguration } from "./configure.js";
 import { renderHook, type HookKind, type HookValues } from "./hooks.js";
 import type { DeploySettings, OnInconclusive, Strategy } from "./settings.js";
@@ -392,7 +392,8 @@ export function renderPlanSummary(plan: DeployPlan): string {
     step.step,
     step.slot,
     step.weight !== undefined ? `${step.weight}%` : "",
-    step.command ?? "",
+    // A command as code; a pipe in it would end the cell, as it would in any other text.
+    step.command ? raw(code(step.command).replace(/\|/g, "\\|")) : "",
     step.detail,
   ]);
   const steps = table(["#", "Step", "Slot", "Traffic", "Command", "What"], rows, ["right"]);
