@@ -442,6 +442,8 @@ describe("docs/try-it.md, every command in order", () => {
       'kill "$(cat service.pid)"',
     ]);
     for (const { command, result } of commands) {
+      // The stand-in took every request as GitHub would.
+      expect(result.stdout).not.toContain("GitHub would not take");
       expect({ command, code: result.code, stderr: result.stderr }).toEqual({
         command,
         code: 0,

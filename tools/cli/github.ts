@@ -98,24 +98,39 @@ export function realGitHub(url: string, env: Record<string, string>): GitHubTarg
   };
 }
 
-/** The stand-in for one run, holding the store's records; `close` saves what it holds then. */
-export async function localGitHub(storePath: string, repository: string): Promise<GitHubTarget> {
-  const store = await readStore(storePath);
-  const repositories = storeRepositories(store, repository);
+/**
+ * The stand-in for one run, holding the store's records; `close` saves what it holds then, and
+ * names any request the stand-in refused as GitHub would (a request that breaks GitHub's
+ * description, or an operation the stand-in lacks).
+ */
+export async function localGitHub(
+  store: { path: string; shown: string },
+  repository: string,
+): Promise<GitHubTarget> {
+  const records = await readStore(store.path, store.shown);
+  const repositories = storeRepositories(records, repository);
   const standIn = await startGitHubStandIn({ repositories });
-  const loaded = seedStore(standIn, store);
+  const loaded = seedStore(standIn, records);
   const before = JSON.stringify(await exportStore(standIn, repositories));
   const plural = (n: number) => `${n} deployment${n === 1 ? "" : "s"}`;
   return {
     apiUrl: standIn.url,
     token: STAND_IN_TOKEN,
-    description: `the GitHub stand-in at ${standIn.url} (${repository}; ${plural(loaded)} from ${storePath})`,
+    description:
+      `the GitHub stand-in at ${standIn.url} ` +
+      `(${repository}; ${plural(loaded)} from ${store.shown})`,
     async close() {
       try {
+        const refused = [
+          ...standIn.requestViolations,
+          ...standIn.unimplementedCalls.map(
+            (call) => `${call.method} ${call.path}: not in the stand-in`,
+          ),
+        ].map((line) => `Warning: GitHub would not take this request: ${line}`);
         const after = await exportStore(standIn, repositories);
-        if (JSON.stringify(after) === before) return undefined;
-        await writeStore(storePath, after);
-        return `Saved ${plural(deploymentCount(after))} to ${storePath}`;
+        if (JSON.stringify(after) === before) return refused.join("\n") || undefined;
+        await writeStore(store.path, after);
+        return [...refused, `Saved ${plural(deploymentCount(after))} to ${store.shown}`].join("\n");
       } finally {
         await standIn.stop();
       }

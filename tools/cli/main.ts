@@ -103,7 +103,7 @@ async function runCommand(info: ActionInfo, request: CliRequest, io: CliIo): Pro
   const storePath = storePathOf(request, io.cwd, workspace);
   const github: GitHubTarget = real
     ? realGitHub(request.github, request.env)
-    : await localGitHub(shown(io.cwd, storePath), identity.repository);
+    : await localGitHub({ path: storePath, shown: shown(io.cwd, storePath) }, identity.repository);
   try {
     const inputs = withToken(info, given, github.token);
     io.print(`shipgate ${info.name}: workspace ${workspace}; ${github.description}`);
@@ -122,8 +122,8 @@ async function runCommand(info: ActionInfo, request: CliRequest, io: CliIo): Pro
     });
     const summary = result.summaryPath ? shown(io.cwd, result.summaryPath) : "none written";
     io.print(`Job summary: ${summary}`);
-    const saved = await github.close();
-    if (saved) io.print(saved);
+    const closing = await github.close();
+    if (closing) closing.split("\n").forEach((line) => io.print(line));
     io.print(
       `shipgate ${info.name}: ${result.exitCode === 0 ? "succeeded" : `failed (exit ${result.exitCode})`}`,
     );

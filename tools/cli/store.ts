@@ -57,8 +57,8 @@ export type StoredDeployment = z.infer<typeof StoredDeployment>;
 
 export const emptyStore = (): LocalGitHubStore => ({ format: STORE_FORMAT, repositories: [] });
 
-/** The store at `path`; an empty one when there is no file yet. */
-export async function readStore(path: string): Promise<LocalGitHubStore> {
+/** The store at `path` (`name` in messages); an empty one when there is no file yet. */
+export async function readStore(path: string, name = path): Promise<LocalGitHubStore> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -70,14 +70,14 @@ export async function readStore(path: string): Promise<LocalGitHubStore> {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`the store ${path} is not JSON: ${(error as Error).message}`);
+    throw new UsageError(`the store ${name} is not JSON: ${(error as Error).message}`);
   }
   const parsed = StoreSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.join(".") || "(top)";
     throw new UsageError(
-      `the store ${path} is not a ${STORE_FORMAT} store: ${where}: ${issue?.message}`,
+      `the store ${name} is not a ${STORE_FORMAT} store: ${where}: ${issue?.message}`,
     );
   }
   return parsed.data;
