@@ -12,7 +12,7 @@ import { parseArgs, UsageError } from "../../tools/cli/args.js";
 import { actionNames, readAction } from "../../tools/cli/catalog.js";
 import { RunnerLog } from "../../tools/cli/terminal.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
-import { ROOT } from "../../tools/runner/run-action.js";
+import { examplePayload, ROOT } from "../../tools/runner/run-action.js";
 
 const BIN = join(ROOT, "bin", "shipgate.mjs");
 
@@ -302,6 +302,43 @@ describe("running an action", () => {
     expect(JSON.parse(readFileSync(join(dir, "records", "local-github.json"), "utf8"))).toEqual(
       store,
     );
+  });
+});
+
+describe("where the run happens, and what triggered it", () => {
+  it("runs in --workspace for the --event given, keeping records in the --store file", async () => {
+    const elsewhere = await workspace();
+    const service = await workspace();
+    const result = await shipgate(
+      [
+        "deploy",
+        "--workspace",
+        service,
+        "--event",
+        "pull_request.opened",
+        "--store",
+        "records.json",
+        "--environment",
+        "preview",
+        "--version",
+        "0.1.0",
+        "--deploy-command",
+        "pwd",
+      ],
+      elsewhere,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`\n  ${service}\n`);
+    const store = JSON.parse(readFileSync(join(elsewhere, "records.json"), "utf8"));
+    // On pull_request events deploy records the pull request's head commit.
+    const head = (
+      examplePayload("pull_request", "opened") as { pull_request: { head: { sha: string } } }
+    ).pull_request.head.sha;
+    expect(store.repositories[0].deployments[0]).toMatchObject({
+      ref: head,
+      environment: "preview",
+    });
+    expect(await readdir(service)).toEqual([".shipgate"]);
   });
 });
 
