@@ -6,7 +6,8 @@ import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { configureDeploy, type DeployConfiguration } from "../deploy/configure.js";
 import { runDeploy, STATE, type SavedDeployment } from "../deploy/deploy.js";
-import { dryRunGate, planDeploy, planLines, renderPlanSummary } from "../deploy/dry-run.js";
+import { planDeployGate } from "../deploy/canary-gate.js";
+import { planDeploy, planLines, renderPlanSummary } from "../deploy/dry-run.js";
 import { finishRecord, needsPost, type Leftover } from "../deploy/post.js";
 import { DeploymentRecords } from "../deploy/records.js";
 import { deploymentRef } from "../deploy/ref.js";
@@ -216,7 +217,7 @@ async function dryRun(step: StepContext, prepared: Prepared): Promise<void> {
     ...(rollbackTo ? { rollbackTo } : {}),
     force: inputs.force,
   });
-  const gate = dryRunGate(environment, configuration.settings, version, targets, step.lookup);
+  const gate = planDeployGate(environment, configuration.settings, version, targets, step.lookup);
   step.secrets.add(...(gate?.secrets ?? []));
   const plan = planDeploy({
     environment: environment.name,

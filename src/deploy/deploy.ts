@@ -1,13 +1,13 @@
 // One deploy from start to record: where it starts (recent deployments), the gate for a canary,
 // the deployment record, the rollout, the final status and the rollback's own record, then what
 // follows (alerts, incident issue, Pushgateway figures). Side effects come in through `DeployIo`.
-import { planGate, type GatePlan } from "../analysis/gate.js";
 import type { LayeredEnvironment } from "../config/layering.js";
 import type { VariableLookup } from "../config/references.js";
 import type { GitHubClient, Repository } from "../runtime/github.js";
 import type { Logger } from "../shared/log.js";
 import type { SecretRegistry } from "../shared/secrets.js";
 import { afterDeploy, type AfterDeployResult } from "./after-deploy.js";
+import { planDeployGate } from "./canary-gate.js";
 import type { DeployConfiguration } from "./configure.js";
 import { gatePort, healthPort, hookPort } from "./ports.js";
 import type { DeploymentRecords } from "./records.js";
@@ -75,9 +75,13 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
   const name = request.environment.name;
   const recent = await io.records.recent(name);
   const targets = chooseTargets(recent, settings, { ...request, environment: name });
-  // Only a canary that stops short of 100% is judged: `steps: 100` (a switch back) has no gate.
-  const gated = settings.strategy === "canary" && settings.steps.some((weight) => weight < 100);
-  const gate = gated ? planCanaryGate(request, targets) : undefined;
+  const gate = planDeployGate(
+    request.environment,
+    settings,
+    request.version,
+    targets,
+    request.lookup,
+  );
   io.secrets.add(...(gate?.secrets ?? []));
 
   const startedAtMs = Date.now();
@@ -132,13 +136,6 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
     ...(notifications ? { notifications } : {}),
     ...(recorded.failure ? { recordFailure: recorded.failure.message } : {}),
   };
-}
-
-/** The gate of a canary: the environment's analysis, the new version against the one serving. */
-function planCanaryGate(request: DeployRequest, targets: DeployTargets): GatePlan {
-  const context = { canary: request.version, baseline: targets.baseline, version: request.version };
-  const overrides = { settings: {}, settingPath: (key: string) => `analysis.${key}` };
-  return planGate(request.environment, overrides, context, request.lookup);
 }
 
 /**

@@ -2,9 +2,7 @@
 // the targets chosen from recent deployments, the canary gate) without running or recording
 // anything. The steps mirror rollout.ts when every step passes; the rollback mirrors its restore.
 import type { PreparedMetric } from "../analysis/definitions.js";
-import { planGate, type GatePlan } from "../analysis/gate.js";
-import type { LayeredEnvironment } from "../config/layering.js";
-import type { VariableLookup } from "../config/references.js";
+import type { GatePlan } from "../analysis/gate.js";
 import { formatDuration } from "../shared/duration.js";
 import { code, raw, table } from "../shared/markdown.js";
 import type { DeployConfiguration } from "./configure.js";
@@ -95,25 +93,6 @@ export interface DeployPlan {
   steps: PlannedStep[];
   gate?: PlannedGate;
   rollback: PlannedRollback;
-}
-
-/**
- * The canary gate a deploy would plan (runDeploy in deploy.ts, whose planCanaryGate this repeats:
- * only a canary that stops short of 100% is judged, the new version against the one serving).
- * Throws the ConfigurationError a deploy would for a bad analysis section.
- */
-export function dryRunGate(
-  environment: LayeredEnvironment,
-  settings: DeploySettings,
-  version: string,
-  targets: DeployTargets,
-  lookup: VariableLookup,
-): GatePlan | undefined {
-  const gated = settings.strategy === "canary" && settings.steps.some((weight) => weight < 100);
-  if (!gated) return undefined;
-  const context = { canary: version, baseline: targets.baseline, version };
-  const overrides = { settings: {}, settingPath: (key: string) => `analysis.${key}` };
-  return planGate(environment, overrides, context, lookup);
 }
 
 /** The plan of one deploy. Pure: the caller has read and validated everything it takes. */

@@ -3,12 +3,12 @@ import type { LayeredEnvironment } from "../../src/config/layering.js";
 import type { VariableLookup } from "../../src/config/references.js";
 import { configureDeploy } from "../../src/deploy/configure.js";
 import {
-  dryRunGate,
   planDeploy,
   planLines,
   renderPlanSummary,
   type DeployPlan,
 } from "../../src/deploy/dry-run.js";
+import { planDeployGate } from "../../src/deploy/canary-gate.js";
 import { renderHook, type HookKind, type HookValues } from "../../src/deploy/hooks.js";
 import type { DeploymentSummary } from "../../src/deploy/records.js";
 import { runRollout, type RolloutPorts } from "../../src/deploy/rollout.js";
@@ -93,7 +93,7 @@ function plan(scenario: Scenario): DeployPlan {
     version,
     force: false,
   });
-  const gate = dryRunGate(env, configuration.settings, version, targets, lookup);
+  const gate = planDeployGate(env, configuration.settings, version, targets, lookup);
   return planDeploy({
     environment: env.name,
     version,

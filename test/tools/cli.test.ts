@@ -197,11 +197,11 @@ describe("mistakes are named before anything starts", () => {
   });
 
   it("refuses a store that is not one, naming the file", async () => {
-    const dir = await workspace({ ".shipgate/local-github.json": '{"format":"something else"}' });
+    const dir = await workspace({ ".shipgate-local/github.json": '{"format":"something else"}' });
     const result = await shipgate(["deploy", "--environment", "qa", "--version", "1.0.0"], dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
-      /the store .shipgate\/local-github.json is not a shipgate.local-github\/v1 store: format/,
+      /the store .shipgate-local\/github.json is not a shipgate.local-github\/v1 store: format/,
     );
   });
 });
@@ -233,7 +233,7 @@ describe("running an action", () => {
     expect(result.stdout).not.toContain("s3cr3t-Value");
     expect(result.stdout).not.toContain("::add-mask::");
     const summaryPath = /^Job summary: (.*)$/m.exec(result.stdout)?.[1] ?? "";
-    expect(summaryPath).toMatch(/^\.shipgate\/summaries\/env-config-.*\.md$/);
+    expect(summaryPath).toMatch(/^\.shipgate-local\/summaries\/env-config-.*\.md$/);
     expect(await readFile(join(dir, summaryPath), "utf8")).toContain("staging");
   });
 
@@ -338,7 +338,7 @@ describe("where the run happens, and what triggered it", () => {
       ref: head,
       environment: "preview",
     });
-    expect(await readdir(service)).toEqual([".shipgate"]);
+    expect(await readdir(service)).toEqual([".shipgate-local"]);
   });
 });
 
@@ -376,7 +376,7 @@ describe("--github URL: another GitHub API, with the caller's token", () => {
     const [deployment] = (await response.json()) as { sha: string; payload: { version: string } }[];
     expect(deployment).toMatchObject({ sha, payload: { version: "2.0.0" } });
     expect(github.requestViolations).toEqual([]);
-    expect(existsSync(join(dir, ".shipgate", "local-github.json"))).toBe(false);
+    expect(existsSync(join(dir, ".shipgate-local", "github.json"))).toBe(false);
   });
 });
 
@@ -504,7 +504,7 @@ describe("docs/try-it.md, every command in order", () => {
   it("plans without deploying, deploys, then deploys again from the first as the previous version", async () => {
     const plan = find("npx shipgate deploy --environment staging --version 1.0.0 --dry-run");
     expect(plan.files).not.toContain("service.pid");
-    expect(plan.files).toContain(".shipgate");
+    expect(plan.files).toContain(".shipgate-local");
     expect(JSON.parse(output(plan.result.stdout, "report") ?? "")).toMatchObject({
       dryRun: true,
       strategy: "rolling",
@@ -513,7 +513,7 @@ describe("docs/try-it.md, every command in order", () => {
     const second = find("npx shipgate deploy --environment staging --version 1.1.0");
     expect(output(second.result.stdout, "previous-version")).toBe("1.0.0");
     const store = JSON.parse(
-      await readFile(join(service, ".shipgate", "local-github.json"), "utf8"),
+      await readFile(join(service, ".shipgate-local", "github.json"), "utf8"),
     );
     const versions = store.repositories[0].deployments.map(
       (deployment: { payload: { version: string } }) => deployment.payload.version,

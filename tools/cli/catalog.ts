@@ -87,7 +87,7 @@ export const OPTIONS_HELP = `Options:
   --github stand-in|URL       GitHub's API: the local stand-in (default), or e.g. https://api.github.com
                               with a token in GITHUB_TOKEN
   --store PATH                the stand-in's records, read before and written after the run
-                              (default: WORKSPACE/.shipgate/local-github.json; a directory holds
+                              (default: WORKSPACE/.shipgate-local/github.json; a directory holds
                               local-github.json)
   --help                      this help, or an action's inputs with shipgate ACTION --help`;
 

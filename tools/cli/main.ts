@@ -68,7 +68,7 @@ function workspaceOf(request: CliRequest, cwd: string): string {
 
 /** `--store PATH`: a file, or a directory that holds local-github.json. */
 function storePathOf(request: CliRequest, cwd: string, workspace: string): string {
-  if (request.store === undefined) return join(workspace, ".shipgate", "local-github.json");
+  if (request.store === undefined) return join(workspace, ".shipgate-local", "github.json");
   const path = resolve(cwd, request.store);
   const isDirectory =
     request.store.endsWith("/") || (existsSync(path) && statSync(path).isDirectory());
@@ -116,7 +116,7 @@ async function runCommand(info: ActionInfo, request: CliRequest, io: CliIo): Pro
       ...(event ? { event } : {}),
       apiUrl: github.apiUrl,
       ...identity,
-      summaryPath: join(workspace, ".shipgate", "summaries", `${info.name}-${stamp}.md`),
+      summaryPath: join(workspace, ".shipgate-local", "summaries", `${info.name}-${stamp}.md`),
       print: io.print,
       color: io.color,
     });
