@@ -1,5 +1,5 @@
 // Posting the sticky comment through the GitHub API: list, update, create, hide (GraphQL) or delete.
-import type { GitHubClient } from "../runtime/github.js";
+import { createOnce, SENT_ONCE, type GitHubClient } from "../runtime/github.js";
 import {
   findMarked,
   fitComment,
@@ -73,9 +73,24 @@ export async function publishComment(
         return { plan, url: data.html_url, hidden: 0, deleted: 0 };
       }
       case "create": {
-        const { data } = await client.request(
-          "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
-          { ...where, body },
+        const data = await createOnce<{ html_url: string }>(
+          async () => {
+            const created = await client.request(
+              "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+              { ...where, body, request: SENT_ONCE },
+            );
+            return created.data;
+          },
+          // A lost answer: the comment of this very run (its marker names the run) may be there.
+          async () => {
+            const again = (await client.paginate(
+              "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+              { ...where, per_page: 100 },
+            )) as ExistingComment[];
+            return again.find((comment) =>
+              (comment.body ?? "").startsWith(marker(options.runTime)),
+            );
+          },
         );
         // The new comment goes up first, so a failure below never leaves the pull request without one.
         for (const old of plan.hide) await client.graphql(MINIMIZE, { subjectId: old.nodeId });

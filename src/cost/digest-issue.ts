@@ -1,5 +1,5 @@
 // One issue per digest period, found again by a hidden marker: created once, then updated in place.
-import type { GitHubClient, Repository } from "../runtime/github.js";
+import { createOnce, SENT_ONCE, type GitHubClient, type Repository } from "../runtime/github.js";
 
 export const DIGEST_LABEL = "cost-digest";
 
@@ -30,15 +30,16 @@ export async function publishDigestIssue(
 ): Promise<DigestIssueOutcome> {
   const marker = digestMarker(periodKey);
   const body = `${marker}\n${markdown}`;
-  const issues = (await client.paginate("GET /repos/{owner}/{repo}/issues", {
-    ...repository,
-    labels: DIGEST_LABEL,
-    state: "all",
-    per_page: 100,
-  })) as IssueSummary[];
-  const existing = issues.find(
-    (issue) => !issue.pull_request && (issue.body ?? "").startsWith(marker),
-  );
+  const findExisting = async () => {
+    const issues = (await client.paginate("GET /repos/{owner}/{repo}/issues", {
+      ...repository,
+      labels: DIGEST_LABEL,
+      state: "all",
+      per_page: 100,
+    })) as IssueSummary[];
+    return issues.find((issue) => !issue.pull_request && (issue.body ?? "").startsWith(marker));
+  };
+  const existing = await findExisting();
   if (existing) {
     if (existing.body === body)
       return { action: "unchanged", number: existing.number, url: existing.html_url };
@@ -50,11 +51,15 @@ export async function publishDigestIssue(
     });
     return { action: "updated", number: data.number, url: data.html_url };
   }
-  const { data } = await client.request("POST /repos/{owner}/{repo}/issues", {
-    ...repository,
-    title,
-    body,
-    labels: [DIGEST_LABEL],
-  });
+  const data = await createOnce<{ number: number; html_url: string }>(async () => {
+    const created = await client.request("POST /repos/{owner}/{repo}/issues", {
+      ...repository,
+      title,
+      body,
+      labels: [DIGEST_LABEL],
+      request: SENT_ONCE,
+    });
+    return created.data;
+  }, findExisting);
   return { action: "created", number: data.number, url: data.html_url };
 }

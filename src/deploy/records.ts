@@ -1,7 +1,7 @@
 // The record of deployments in GitHub's Deployments API: the system of record GitHub's UI,
 // environments and other tools read. Also the two questions deploy asks it: is another deploy of
 // this environment running, and what was the last good version.
-import type { GitHubClient, Repository } from "../runtime/github.js";
+import { createOnce, SENT_ONCE, type GitHubClient, type Repository } from "../runtime/github.js";
 import { randomUUID } from "node:crypto";
 import { readDeploymentPayload, type DeploymentPayload } from "../schema/deployment.js";
 
@@ -136,16 +136,13 @@ export class DeploymentRecords {
     // A key on the deployment, so a create whose answer was lost is found again, not repeated.
     const key = randomUUID();
     const payload = { ...options.payload, key };
-    try {
-      return await this.post({ ...options, payload });
-    } catch (error) {
-      const found = (await this.recent(options.environment)).find(
-        (deployment) => deployment.payload.key === key,
-      );
-      if (found) return found.id;
-      if (!isTransient(error)) throw error;
-      return this.post({ ...options, payload });
-    }
+    return createOnce(
+      () => this.post({ ...options, payload }),
+      async () =>
+        (await this.recent(options.environment)).find(
+          (deployment) => deployment.payload.key === key,
+        )?.id,
+    );
   }
 
   private async post(options: {
@@ -169,7 +166,7 @@ export class DeploymentRecords {
       auto_merge: false,
       production_environment: options.production,
       transient_environment: options.transient,
-      request: { retries: 0 },
+      request: SENT_ONCE,
     });
     if (response.status !== 201 || !("id" in response.data)) {
       const message = "message" in response.data ? String(response.data.message) : undefined;
@@ -195,10 +192,4 @@ export class DeploymentRecords {
       ...(options.environmentUrl ? { environment_url: options.environmentUrl } : {}),
     });
   }
-}
-
-/** A failure worth one more try: no answer, a timeout or a server error (never a 4xx refusal). */
-function isTransient(error: unknown): boolean {
-  const status = (error as { status?: unknown }).status;
-  return typeof status !== "number" || status >= 500;
 }

@@ -8,7 +8,7 @@ import {
   type Strategy,
 } from "../schema/deploy.js";
 import { formatKeyPath } from "../config/yaml-source.js";
-import { parseDuration } from "../shared/duration.js";
+import { parseDuration, timerLimitProblem } from "../shared/duration.js";
 import type { Problem } from "../shared/errors.js";
 import { formatPlaceholders } from "../shared/template.js";
 import { issuesToProblems } from "../shared/validation.js";
@@ -149,7 +149,11 @@ function durationMs(layers: Layers, input: "timeout" | "switch-buffer", fallback
   try {
     if (/^\s*[\d.]+\s*$/.test(text))
       throw new Error(`"${text}" needs a unit, such as ${text.trim()}s`);
-    return parseDuration(text);
+    const ms = parseDuration(text);
+    // A hook's timeout and the switch buffer are timers: one past their limit would end at once.
+    const tooLong = timerLimitProblem(text, ms);
+    if (tooLong) throw new Error(tooLong);
+    return ms;
   } catch (error) {
     layers.problems.push({ ...placeOf(layers, input), message: (error as Error).message });
     return 0;

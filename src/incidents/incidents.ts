@@ -1,7 +1,7 @@
 // Incident issues in the repository: open or update one per environment and cause on a failed
 // production deploy, close them on the next success. Found again by hidden markers, so re-runs
 // never open a second issue nor repeat a comment.
-import type { GitHubClient, Repository } from "../runtime/github.js";
+import { createOnce, SENT_ONCE, type GitHubClient, type Repository } from "../runtime/github.js";
 import {
   environmentLabel,
   INCIDENT_LABEL,
@@ -44,6 +44,20 @@ async function openIncidents(
   return issues.filter((issue) => !issue.pull_request && isIncidentOf(issue.body, environment));
 }
 
+/** The issue's comment that carries `marker`, if any. */
+async function markedComment(
+  client: GitHubClient,
+  repository: Repository,
+  issue: number,
+  marker: string,
+): Promise<{ body?: string } | undefined> {
+  const comments = (await client.paginate(
+    "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+    { ...repository, issue_number: issue, per_page: 100 },
+  )) as { body?: string }[];
+  return comments.find((comment) => (comment.body ?? "").includes(marker));
+}
+
 /** Comments on the issue unless a comment with the marker is there already (a re-run's). */
 async function commentOnce(
   client: GitHubClient,
@@ -52,16 +66,17 @@ async function commentOnce(
   marker: string,
   body: string,
 ): Promise<void> {
-  const comments = (await client.paginate(
-    "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
-    { ...repository, issue_number: issue, per_page: 100 },
-  )) as { body?: string }[];
-  if (comments.some((comment) => (comment.body ?? "").includes(marker))) return;
-  await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-    ...repository,
-    issue_number: issue,
-    body,
-  });
+  if (await markedComment(client, repository, issue, marker)) return;
+  await createOnce<unknown>(
+    () =>
+      client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+        ...repository,
+        issue_number: issue,
+        body,
+        request: SENT_ONCE,
+      }),
+    () => markedComment(client, repository, issue, marker),
+  );
 }
 
 /** Opens the incident of this environment and cause, or brings the open one up to date. */
@@ -95,13 +110,23 @@ async function openOrUpdate(
     });
     return { action: "updated", number: existing.number, url: existing.html_url };
   }
-  const created = await client.request("POST /repos/{owner}/{repo}/issues", {
-    ...repository,
-    title: incidentTitle(evidence),
-    body: incidentBody(evidence),
-    labels: [INCIDENT_LABEL, environmentLabel(evidence.environment)],
-  });
-  return { action: "opened", number: created.data.number, url: created.data.html_url };
+  const created = await createOnce(
+    async () => {
+      const { data } = await client.request("POST /repos/{owner}/{repo}/issues", {
+        ...repository,
+        title: incidentTitle(evidence),
+        body: incidentBody(evidence),
+        labels: [INCIDENT_LABEL, environmentLabel(evidence.environment)],
+        request: SENT_ONCE,
+      });
+      return data;
+    },
+    async () =>
+      (await openIncidents(client, repository, evidence.environment)).find((issue) =>
+        (issue.body ?? "").includes(marker),
+      ),
+  );
+  return { action: "opened", number: created.number, url: created.html_url };
 }
 
 /** Comments on and closes every open incident of the environment; none open: nothing happens. */

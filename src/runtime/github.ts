@@ -267,3 +267,32 @@ function hasStatus(error: unknown, status: number): boolean {
     typeof error === "object" && error !== null && (error as { status?: unknown }).status === status
   );
 }
+
+/** A failure worth one more try: no answer, a timeout or a server error (never a 4xx refusal). */
+export function isTransient(error: unknown): boolean {
+  const status = (error as { status?: unknown }).status;
+  return typeof status !== "number" || status >= 500;
+}
+
+/** `request: { retries: 0 }`: for a POST that creates something, which `createOnce` retries itself. */
+export const SENT_ONCE = { retries: 0 } as const;
+
+/**
+ * A request that creates something (a deployment, an issue, a comment), never repeated blindly: a
+ * retry after a lost answer would create it twice. `attempt` sends it once (with `request:
+ * SENT_ONCE`); when it fails for a transient reason, `find` looks for what it may have made, and
+ * only when nothing is found is it sent one more time.
+ */
+export async function createOnce<T>(
+  attempt: () => Promise<T>,
+  find: () => Promise<T | undefined>,
+): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    if (!isTransient(error)) throw error;
+    const found = await find();
+    if (found !== undefined) return found;
+    return attempt();
+  }
+}

@@ -86,6 +86,23 @@ describe("deploy settings", () => {
     line: path.length,
   });
 
+  it("refuses a hook timeout or switch buffer longer than a timer can wait", () => {
+    const settings = resolveDeploySettings(
+      { hooks: { deploy: "d" }, timeout: "30d", "switch-buffer": "24d20h31m23s" },
+      { hooks: {} },
+      locate,
+    );
+    expect(settings).toEqual({
+      problems: [
+        {
+          path: "deploy.timeout",
+          at: { file: "environments/production.yml", line: 2 },
+          message: '"30d" is longer than a timer can wait (at most 24d20h31m23s)',
+        },
+      ],
+    });
+  });
+
   it("layers inputs over the deploy section over defaults", () => {
     const settings = resolveDeploySettings(
       {

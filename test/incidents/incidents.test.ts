@@ -191,4 +191,21 @@ describe("incident issues", () => {
       github.storedIssues(REPOSITORY).map((issue) => `${issue.labels.join(",")} ${issue.state}`),
     ).toEqual(["incident,env:staging open", "incident,env:production closed"]);
   });
+
+  it("opens one issue and writes one comment even when GitHub's answers are lost", async () => {
+    github.loseResponseNext("issues/create");
+    const opened = await reportIncident(client, repository, evidence(rolledBack(20)));
+    expect(opened.action).toBe("opened");
+    github.loseResponseNext("issues/create-comment");
+    await resolveIncidents(client, repository, resolution(22));
+    const issues = github.storedIssues(REPOSITORY);
+    expect(issues).toHaveLength(1);
+    // The occurrence comment, then the resolution's, whose lost answer was not sent again.
+    expect(github.callsTo("issues/create-comment").map((call) => call.status)).toEqual([201, 0]);
+    const { data: comments } = await client.request(
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      { ...repository, issue_number: opened.issue ?? 0 },
+    );
+    expect(comments.filter((comment) => comment.body?.includes("1.2.1"))).toHaveLength(1);
+  });
 });
