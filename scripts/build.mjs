@@ -80,7 +80,8 @@ async function staleFiles() {
       buildSchema(join(out, "schema.json")),
     ]);
     const stale = [];
-    const same = (a, b) => existsSync(b) && readFileSync(a).equals(readFileSync(b));
+    const same = (a, b) =>
+      existsSync(a) && existsSync(b) && readFileSync(a).equals(readFileSync(b));
     if (!same(join(out, "schema.json"), join(root, "environments", "schema.json")))
       stale.push("environments/schema.json");
     for (const name of actionNames()) {
@@ -88,7 +89,7 @@ async function staleFiles() {
       const fresh = readdirSync(join(out, name)).sort();
       const committed = existsSync(dist) ? readdirSync(dist).sort() : [];
       for (const file of new Set([...fresh, ...committed])) {
-        if (!same(join(out, name, file), join(dist, file)) || !fresh.includes(file))
+        if (!same(join(out, name, file), join(dist, file)))
           stale.push(`actions/${name}/dist/${file}`);
       }
     }
