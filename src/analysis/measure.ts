@@ -73,6 +73,16 @@ function noData(
   };
 }
 
+/** The phase a judged measurement ends in: by the no-data policy, or passed or failed. */
+function judged(
+  policy: NoDataPolicy,
+  outcome: "no-data" | "pass" | "fail",
+  reason: string,
+): Pick<Measurement, "phase" | "reason" | "noData"> {
+  if (outcome === "no-data") return noData(policy, reason);
+  return { phase: outcome === "pass" ? "Successful" : "Failed", reason };
+}
+
 /** The metric's resolved queries as measurements report them: an http URL's userinfo hidden. */
 function reportedQueries(
   metric: PreparedMetric,
@@ -94,12 +104,7 @@ async function measureThreshold(
     condition: metric.threshold.text,
     values: outcome.observed,
   };
-  if (outcome.kind === "no-data") return { ...base, ...noData(metric.onNoData, outcome.reason) };
-  return {
-    ...base,
-    phase: outcome.kind === "pass" ? "Successful" : "Failed",
-    reason: outcome.reason,
-  };
+  return { ...base, ...judged(metric.onNoData, outcome.kind, outcome.reason) };
 }
 
 /** Every point of every series, in time order per series: one sample set per side. */
@@ -149,12 +154,8 @@ async function measureComparison(
       stepSeconds: range.stepSeconds,
     },
   };
-  if (result.label === "NoData") return { ...base, ...noData(metric.onNoData, result.reason) };
-  return {
-    ...base,
-    phase: result.label === "Pass" ? "Successful" : "Failed",
-    reason: result.reason,
-  };
+  const outcome = result.label === "NoData" ? "no-data" : result.label === "Pass" ? "pass" : "fail";
+  return { ...base, ...judged(metric.onNoData, outcome, result.reason) };
 }
 
 function side(summary: {

@@ -3,6 +3,7 @@
 // anything. The steps mirror rollout.ts when every step passes; the rollback mirrors its restore.
 import type { PreparedMetric } from "../analysis/definitions.js";
 import type { GatePlan } from "../analysis/gate.js";
+import type { AnalysisSettings } from "../analysis/settings.js";
 import { formatDuration } from "../shared/duration.js";
 import { code, raw, table } from "../shared/markdown.js";
 import type { DeployConfiguration } from "./configure.js";
@@ -50,18 +51,23 @@ export interface PlannedMetric {
   critical: boolean;
 }
 
-export interface PlannedGate {
+/** The gate's settings that shape a rollout, as the analysis resolved them. */
+type GateSettings = Pick<
+  AnalysisSettings,
+  | "provider"
+  | "address"
+  | "intervalMs"
+  | "count"
+  | "initialDelayMs"
+  | "failureLimit"
+  | "inconclusiveLimit"
+  | "passScore"
+  | "marginalScore"
+>;
+
+export interface PlannedGate extends GateSettings {
   /** The traffic weights the gate judges at: every step below 100%. */
   weights: number[];
-  provider: string;
-  address?: string;
-  intervalMs: number;
-  count: number;
-  initialDelayMs: number;
-  failureLimit: number;
-  inconclusiveLimit: number;
-  passScore: number;
-  marginalScore: number;
   onInconclusive: OnInconclusive;
   metrics: PlannedMetric[];
 }

@@ -1,7 +1,8 @@
 // A deploy's record on GitHub: the deployment created in progress, its result, and a rollback as a
 // deployment of its own. Everything it needs is plain data, saved for the post step, so a record
 // the main step could not finish is finished by the post step with the same result.
-import type { DeploymentRecords, DeploymentState } from "./records.js";
+import type { DeploymentState } from "../schema/deployment.js";
+import type { DeploymentRecords } from "./records.js";
 import type { RolloutOutcome } from "./rollout.js";
 
 /** What the record says and where it links: saved in the step's state once the deployment exists. */

@@ -3,10 +3,11 @@
 // this environment running, and what was the last good version.
 import { createOnce, SENT_ONCE, type GitHubClient, type Repository } from "../runtime/github.js";
 import { randomUUID } from "node:crypto";
-import { readDeploymentPayload, type DeploymentPayload } from "../schema/deployment.js";
-
-export type DeploymentState =
-  "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
+import {
+  readDeploymentPayload,
+  type DeploymentPayload,
+  type DeploymentState,
+} from "../schema/deployment.js";
 
 export interface DeploymentSummary {
   id: number;

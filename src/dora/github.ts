@@ -2,7 +2,8 @@
 // Deployments API (deployments, their statuses) and the compare API.
 import type { GitHubClient, Repository } from "../runtime/github.js";
 import { readDeploymentPayload } from "../schema/deployment.js";
-import { leadTimeBases, type HistoryDeployment, type State } from "./metrics.js";
+import type { DeploymentState } from "../schema/deployment.js";
+import { leadTimeBases, type HistoryDeployment } from "./metrics.js";
 
 const CONCURRENCY = 8;
 
@@ -62,7 +63,10 @@ export async function fetchHistory(
       ...(typeof payload.version === "string" ? { version: payload.version } : {}),
       ...(typeof payload.strategy === "string" ? { strategy: payload.strategy } : {}),
       ...(typeof payload.rollback_of === "number" ? { rollbackOf: payload.rollback_of } : {}),
-      statuses: statuses.map((status) => ({ state: status.state as State, at: status.created_at })),
+      statuses: statuses.map((status) => ({
+        state: status.state as DeploymentState,
+        at: status.created_at,
+      })),
     };
   });
 }

@@ -1,8 +1,7 @@
 // The four DORA keys from a deployment history: deployment frequency, lead time for changes,
 // change failure rate and time to restore, per environment over a window. Pure: plain records in.
 
-export type State =
-  "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
+import type { DeploymentState } from "../schema/deployment.js";
 
 export interface HistoryDeployment {
   id: number;
@@ -14,7 +13,7 @@ export interface HistoryDeployment {
   strategy?: string;
   rollbackOf?: number;
   /** Any order. */
-  statuses: readonly { state: State; at: string }[];
+  statuses: readonly { state: DeploymentState; at: string }[];
 }
 
 /** Commit times (ISO) of the changes each deployment brought, by deployment id (see `leadTimeBases`). */
@@ -66,7 +65,7 @@ export interface EnvironmentMetrics {
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const TERMINAL: readonly State[] = ["success", "failure", "error"];
+const TERMINAL: readonly DeploymentState[] = ["success", "failure", "error"];
 
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
@@ -80,7 +79,9 @@ export function median(values: readonly number[]): number | null {
 export const isRollbackRecord = (deployment: HistoryDeployment): boolean =>
   deployment.strategy === "rollback" || deployment.rollbackOf !== undefined;
 
-function terminal(deployment: HistoryDeployment): { state: State; at: string } | undefined {
+function terminal(
+  deployment: HistoryDeployment,
+): { state: DeploymentState; at: string } | undefined {
   return [...deployment.statuses]
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
     .find((status) => TERMINAL.includes(status.state));

@@ -5,6 +5,10 @@ import { objectFromJson } from "../shared/json-object.js";
 import { versionOrUndefined } from "../shared/version.js";
 import { SLOT_NAME } from "./deploy.js";
 
+/** The states of a deployment status, as GitHub's REST API writes them. */
+export type DeploymentState =
+  "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success";
+
 export interface DeploymentPayload {
   version: string;
   strategy: string;

@@ -3,8 +3,7 @@
 // the examples pinned to the release's commit in a commit of their own.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../tools/runner/run-action.js";
 
@@ -18,11 +17,14 @@ const release = (version: string) =>
   });
 
 beforeAll(() => {
-  clone = mkdtempSync(join(tmpdir(), "shipgate-release-"));
+  // Inside the project's .tmp/, with node_modules hard-linked in place: the bundles a build makes
+  // depend on where node_modules sits relative to the sources, as in a real checkout.
+  mkdirSync(join(ROOT, ".tmp"), { recursive: true });
+  clone = mkdtempSync(join(ROOT, ".tmp", "release-"));
   execFileSync("git", ["clone", "--quiet", "--no-hardlinks", ROOT, clone]);
   git("config", "user.email", "release@example.com");
   git("config", "user.name", "Release Test");
-  symlinkSync(join(ROOT, "node_modules"), join(clone, "node_modules"));
+  execFileSync("cp", ["-al", join(ROOT, "node_modules"), join(clone, "node_modules")]);
 });
 afterAll(() => rmSync(clone, { recursive: true, force: true }));
 

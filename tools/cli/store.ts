@@ -6,19 +6,10 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as z from "zod";
 import type { GitHubStandIn } from "../github-standin/index.js";
+import { DEPLOYMENT_STATES } from "../github-standin/state.js";
 import { UsageError } from "./args.js";
 
 export const STORE_FORMAT = "shipgate.local-github/v1";
-
-const DEPLOYMENT_STATES = [
-  "error",
-  "failure",
-  "inactive",
-  "in_progress",
-  "queued",
-  "pending",
-  "success",
-] as const;
 
 const StoredStatus = z.object({
   state: z.enum(DEPLOYMENT_STATES),
