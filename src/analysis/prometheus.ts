@@ -16,19 +16,16 @@ import {
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 const MAX_POINTS = 11_000;
 
-const STRING_ESCAPES: Readonly<Record<string, string>> = {
-  "\\": "\\\\",
-  '"': '\\"',
-  "\n": "\\n",
-  "\r": "\\r",
-};
-
 /**
  * A value as the inside of a double-quoted PromQL string: `\`, `"` and line breaks escaped, so a
  * value substituted into `version="{{ canary }}"` stays one string whatever it holds.
  */
 export function escapePromqlString(value: string): string {
-  return value.replace(/[\\"\n\r]/g, (special) => STRING_ESCAPES[special] ?? special);
+  // A backslash or quote gets a backslash; a line break its escape sequence.
+  return value
+    .replace(/[\\"]/g, (special) => `\\${special}`)
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r");
 }
 
 /** The first syntax error in a PromQL query, with its column, or undefined when it parses. */
