@@ -4,6 +4,7 @@
 // Each command prints one human line on stderr and one JSON result on stdout.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { parseWeights } from "./lib/fleet.mjs";
 import * as lab from "./lib/lab.mjs";
 import { isSlot } from "./lib/state.mjs";
 
@@ -13,18 +14,24 @@ const DEFAULT_DIR = fileURLToPath(new URL("../.lab", import.meta.url));
 
 const USAGE = `usage: node lab/lab.mjs <command> [--dir DIR] [options]
   up [--version 1.0.0] [--scrape-interval 1s]  start nginx, Prometheus and the blue slot (all traffic)
+     [--instances vm1,vm2,vm3]                 or a fleet: every instance with V, traffic split equally
   down                                         stop everything the lab started
   status                                       print the state, with what is running
+  instances                                    print "NAME URL" per instance, one a line
+  weights                                      print the weights in force as one JSON object
   deploy --slot S --version V [--force]        (re)start slot S with version V; refuses a slot with traffic
+  deploy --instance I --version V [--force]    (re)start instance I; refuses an instance with traffic
          [--error-rate R] [--latency-ms MS] [--latency-jitter-ms MS]   override lab/versions.yml
   traffic --slot S --weight W                  W% of traffic (0..100) to S, the rest to the other slot
-  promote --slot S [--stop-other]              S becomes the live slot with all traffic
-  rollback [--version PREVIOUS] [--stop-other] all traffic back to the live slot
-  stop --slot S [--force]                      stop slot S; refuses a slot with traffic
+  traffic --weights vm1=0,vm2=50,vm3=50        every instance's weight (summing to 100; unnamed: 0)
+  promote --slot S [--stop-other]              S becomes the live slot with all traffic (slot mode)
+  rollback [--version PREVIOUS] [--stop-other] all traffic back to the live slot (slot mode)
+  stop --slot S | --instance I [--force]       stop an instance; refuses one with traffic
   load [--rps 50] [--duration 10s] [--max-requests N] [--path /api/work]
-Slots are blue and green. --dir defaults to $LAB_DIR, else .lab/ at the repository root.
-Hooks fall back to SHIPGATE_SLOT, SHIPGATE_VERSION (deploy), SHIPGATE_PREVIOUS_VERSION (rollback),
-SHIPGATE_WEIGHT (traffic) and SHIPGATE_ENVIRONMENT when the flag is not given.`;
+Slots are blue and green; a fleet's instances are named at up. --dir defaults to $LAB_DIR, else .lab/
+at the repository root. Hooks fall back to SHIPGATE_SLOT or SHIPGATE_INSTANCE, SHIPGATE_VERSION
+(deploy), SHIPGATE_PREVIOUS_VERSION (rollback), SHIPGATE_WEIGHT or SHIPGATE_WEIGHTS (traffic) and
+SHIPGATE_ENVIRONMENT when the flag is not given.`;
 
 /** @typedef {NonNullable<import("node:util").ParseArgsConfig["options"]>} Options */
 /** @typedef {Record<string, string | boolean | undefined>} Values */
@@ -38,7 +45,10 @@ SHIPGATE_WEIGHT (traffic) and SHIPGATE_ENVIRONMENT when the flag is not given.`;
  * @property {string | undefined} environment SHIPGATE_ENVIRONMENT, recorded in the state
  */
 
-/** @typedef {{ human: string, result: object }} Outcome */
+/**
+ * What a command prints: `result` as JSON on stdout, or `stdout` as it is (instances, weights).
+ * @typedef {{ human: string, result: object } | { human: string, stdout: string }} Outcome
+ */
 
 /**
  * @typedef {object} Command
@@ -53,12 +63,15 @@ const BOOLEAN = { type: "boolean" };
 
 /** @type {Record<string, Command>} */
 const COMMANDS = {
-  up: { options: { version: STRING, "scrape-interval": STRING }, run: up },
+  up: { options: { version: STRING, "scrape-interval": STRING, instances: STRING }, run: up },
   down: { options: {}, run: down },
   status: { options: {}, run: status },
+  instances: { options: {}, run: instances },
+  weights: { options: {}, run: weights },
   deploy: {
     options: {
       slot: STRING,
+      instance: STRING,
       version: STRING,
       force: BOOLEAN,
       "error-rate": STRING,
@@ -67,10 +80,10 @@ const COMMANDS = {
     },
     run: deploy,
   },
-  traffic: { options: { slot: STRING, weight: STRING }, run: traffic },
+  traffic: { options: { slot: STRING, weight: STRING, weights: STRING }, run: traffic },
   promote: { options: { slot: STRING, "stop-other": BOOLEAN }, run: promote },
   rollback: { options: { version: STRING, "stop-other": BOOLEAN }, run: rollback },
-  stop: { options: { slot: STRING, force: BOOLEAN }, run: stop },
+  stop: { options: { slot: STRING, instance: STRING, force: BOOLEAN }, run: stop },
   load: {
     options: { rps: STRING, duration: STRING, "max-requests": STRING, path: STRING },
     run: load,
@@ -88,14 +101,15 @@ async function main() {
   const { run } = commandFor(command, extra, values);
   const dir =
     /** @type {string | undefined} */ (values.dir) ?? env(process.env.LAB_DIR) ?? DEFAULT_DIR;
-  const { human, result } = await run({
+  const outcome = await run({
     str: (name) => /** @type {string | undefined} */ (values[name]),
     flag: (name) => values[name] === true,
     dir,
     environment: env(process.env.SHIPGATE_ENVIRONMENT),
   });
-  console.error(`lab: ${human}`);
-  console.log(JSON.stringify(result, null, 2));
+  console.error(`lab: ${outcome.human}`);
+  if ("stdout" in outcome) process.stdout.write(outcome.stdout);
+  else console.log(JSON.stringify(outcome.result, null, 2));
 }
 
 /** Every command's options are parsed together; `commandFor` then refuses the ones it lacks. */
@@ -135,11 +149,18 @@ async function up({ str, dir }) {
   const result = await lab.labUp(dir, {
     version: str("version"),
     scrapeInterval: str("scrape-interval"),
+    instances: str("instances"),
   });
+  const fleet = result.mode === "fleet";
+  const what = fleet
+    ? `fleet ${result.instances.map((instance) => instance.name).join(", ")}`
+    : `live slot ${result.live}`;
+  const runs = fleet
+    ? `every instance runs ${result.instances[0]?.version}, traffic ${weightsLine(result.weights)}`
+    : `blue runs ${result.slots?.blue.version}`;
   const human = result.alreadyUp
-    ? `lab already up in ${result.dir}: traffic at ${result.url}, live slot ${result.live}`
-    : `lab up in ${result.dir}: traffic at ${result.url}, Prometheus at ${result.prometheus}, ` +
-      `blue runs ${result.slots.blue.version}`;
+    ? `lab already up in ${result.dir}: traffic at ${result.url}, ${what}`
+    : `lab up in ${result.dir}: traffic at ${result.url}, Prometheus at ${result.prometheus}, ${runs}`;
   return { human, result };
 }
 
@@ -161,13 +182,28 @@ async function status({ dir }) {
 }
 
 /** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function instances({ dir }) {
+  const listed = await lab.labInstances(dir);
+  return {
+    human: `${listed.length} instances: ${listed.map(({ name }) => name).join(", ")}`,
+    stdout: listed.map(({ name, url }) => `${name} ${url}\n`).join(""),
+  };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
+async function weights({ dir }) {
+  const inForce = await lab.labWeights(dir);
+  return { human: `traffic ${weightsLine(inForce)}`, stdout: `${JSON.stringify(inForce)}\n` };
+}
+
+/** @param {Invocation} invocation @returns {Promise<Outcome>} */
 async function deploy({ str, flag, dir, environment }) {
-  const slot = slotOption(str);
+  const target = targetOption(str);
   const version = str("version") ?? env(process.env.SHIPGATE_VERSION);
   if (version === undefined) throw new LabUsageError("--version (or SHIPGATE_VERSION) is required");
   const latency = { min: 0, max: 60_000 };
   const result = await lab.labDeploy(dir, {
-    slot,
+    ...target,
     version,
     force: flag("force"),
     environment,
@@ -177,7 +213,7 @@ async function deploy({ str, flag, dir, environment }) {
   });
   return {
     human:
-      `deployed ${result.version} to ${slot} (${result.slotUrl}); ` +
+      `deployed ${result.version} to ${result.instance} (${result.instanceUrl}); ` +
       `traffic ${weightsLine(result.weights)}`,
     result,
   };
@@ -185,6 +221,13 @@ async function deploy({ str, flag, dir, environment }) {
 
 /** @param {Invocation} invocation @returns {Promise<Outcome>} */
 async function traffic({ str, dir, environment }) {
+  const asked = str("weights") ?? ((str("slot") ?? str("weight")) ? undefined : shipgateWeights());
+  if (asked !== undefined) {
+    const from = str("weights") === undefined ? "SHIPGATE_WEIGHTS" : "--weights";
+    const weights = parseWeights(asked, from);
+    const result = await lab.labTraffic(dir, { weights, from, environment });
+    return { human: `traffic ${weightsLine(result.weights)}`, result };
+  }
   const slot = slotOption(str);
   const weight = numberOf(
     str("weight") ?? env(process.env.SHIPGATE_WEIGHT),
@@ -201,7 +244,7 @@ async function promote({ str, flag, dir, environment }) {
   const slot = slotOption(str);
   const result = await lab.labPromote(dir, { slot, stopOther: flag("stop-other"), environment });
   return {
-    human: `promoted ${slot} (${result.slots[slot].version}) to live${stoppedNote(result.stopped)}`,
+    human: `promoted ${slot} (${result.slots?.[slot].version}) to live${stoppedNote(result.stopped)}`,
     result,
   };
 }
@@ -223,9 +266,9 @@ async function rollback({ str, flag, dir, environment }) {
 
 /** @param {Invocation} invocation @returns {Promise<Outcome>} */
 async function stop({ str, flag, dir, environment }) {
-  const slot = slotOption(str);
-  const result = await lab.labStop(dir, { slot, force: flag("force"), environment });
-  return { human: `stopped ${slot} (${result.result})`, result };
+  const target = targetOption(str);
+  const result = await lab.labStop(dir, { ...target, force: flag("force"), environment });
+  return { human: `stopped ${result.stopped} (${result.result})`, result };
 }
 
 /** @param {Invocation} invocation @returns {Promise<Outcome>} */
@@ -250,6 +293,27 @@ async function load({ str, dir }) {
 
 /** @param {string | undefined} value an empty variable counts as unset */
 const env = (value) => (value === undefined || value === "" ? undefined : value);
+
+/** SHIPGATE_WEIGHTS, unless the slot form's variables are set (slot mode's hooks set those). */
+const shipgateWeights = () =>
+  (env(process.env.SHIPGATE_SLOT) ?? env(process.env.SHIPGATE_WEIGHT))
+    ? undefined
+    : env(process.env.SHIPGATE_WEIGHTS);
+
+/**
+ * The instance a command names: --instance, --slot, SHIPGATE_INSTANCE, SHIPGATE_SLOT in that order
+ * (a slot must be blue or green); none of them leaves the lab to say what it needs.
+ * @param {Invocation["str"]} str
+ * @returns {{ instance?: string, slot?: import("./lib/state.mjs").Slot }}
+ */
+function targetOption(str) {
+  const instance = str("instance");
+  if (instance !== undefined) return { instance };
+  if (str("slot") !== undefined) return { slot: slotOption(str) };
+  const fromEnv = env(process.env.SHIPGATE_INSTANCE);
+  if (fromEnv !== undefined) return { instance: fromEnv };
+  return env(process.env.SHIPGATE_SLOT) === undefined ? {} : { slot: slotOption(str) };
+}
 
 /** --slot, else SHIPGATE_SLOT. @param {Invocation["str"]} str */
 function slotOption(str) {

@@ -9,10 +9,13 @@ export { renderNginxConfig, setWeights, startNginx, stopNginx } from "./nginx.mj
 export { queryPrometheus, renderTargets, startPrometheus } from "./prometheus.mjs";
 export { startLoad } from "./load.mjs";
 export { readState, stateFile } from "./state.mjs";
+export { eventsFile, minServing, readEvents } from "./events.mjs";
+export { equalWeights, parseInstanceNames, parseWeights } from "./fleet.mjs";
 export {
   LabUsageError,
   labDeploy,
   labDown,
+  labInstances,
   labLoad,
   labPromote,
   labRollback,
@@ -20,6 +23,7 @@ export {
   labStop,
   labTraffic,
   labUp,
+  labWeights,
 } from "./lab.mjs";
 
 /** @typedef {import("./http.mjs").HttpResponse} HttpResponse */
@@ -36,4 +40,9 @@ export {
 /** @typedef {import("./load.mjs").LoadRun} LoadRun */
 /** @typedef {import("./state.mjs").LabState} LabState */
 /** @typedef {import("./state.mjs").Slot} Slot */
+/** @typedef {import("./state.mjs").InstanceState} InstanceState */
 /** @typedef {import("./lab.mjs").LabSummary} LabSummary */
+/** @typedef {import("./lab.mjs").InstanceSummary} InstanceSummary */
+/** @typedef {import("./events.mjs").LabEvent} LabEvent */
+/** @typedef {import("./events.mjs").WeightsEvent} WeightsEvent */
+/** @typedef {import("./events.mjs").DeployEvent} DeployEvent */

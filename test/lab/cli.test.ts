@@ -88,7 +88,7 @@ describe("lab CLI, a release from blue to green", () => {
     });
     const current = await state();
     expect(
-      [current.nginx.pid, current.prometheus.pid, current.slots.blue.pid].every((pid) =>
+      [current.nginx.pid, current.prometheus.pid, current.instances.blue?.pid].every((pid) =>
         isAlive(pid),
       ),
     ).toBe(true);
@@ -96,8 +96,8 @@ describe("lab CLI, a release from blue to green", () => {
       new Set([
         current.nginx.port,
         current.prometheus.port,
-        current.slots.blue.port,
-        current.slots.green.port,
+        current.instances.blue?.port,
+        current.instances.green?.port,
       ]).size,
     ).toBe(4);
     expect(await split(20)).toEqual({ blue: 20 });
@@ -133,7 +133,7 @@ describe("lab CLI, a release from blue to green", () => {
     });
     const current = await state();
     expect(current.environment).toBe("staging");
-    const health = await httpGet(`http://127.0.0.1:${current.slots.green.port}/healthz`);
+    const health = await httpGet(`http://127.0.0.1:${current.instances.green?.port}/healthz`);
     expect(JSON.parse(health.body)).toEqual({ status: "UP", version: "1.1.0" });
   });
 
@@ -163,7 +163,7 @@ describe("lab CLI, a release from blue to green", () => {
     expect(
       (await lab(["traffic"], { SHIPGATE_SLOT: "green", SHIPGATE_WEIGHT: "50" })).json,
     ).toMatchObject({ weights: { blue: 50, green: 50 } });
-    const bluePid = (await state()).slots.blue.pid;
+    const bluePid = (await state()).instances.blue?.pid;
     const promoted = await lab(["promote", "--slot", "green", "--stop-other"]);
     expect(promoted.code).toBe(0);
     expect(promoted.json).toMatchObject({
@@ -250,7 +250,7 @@ describe("lab CLI, a release from blue to green", () => {
       wasUp: true,
       stopped: { nginx: "stopped", prometheus: "stopped", green: "stopped", blue: "not running" },
     });
-    for (const pid of [before.nginx.pid, before.prometheus.pid, before.slots.green.pid])
+    for (const pid of [before.nginx.pid, before.prometheus.pid, before.instances.green?.pid])
       expect(isAlive(pid)).toBe(false);
     await expect(httpGet(`${before.url}/api/work`)).rejects.toMatchObject({ code: "ECONNREFUSED" });
     await expect(httpGet(`${before.prometheus.url}/-/ready`)).rejects.toMatchObject({
@@ -260,8 +260,8 @@ describe("lab CLI, a release from blue to green", () => {
     expect([
       after.nginx.pid,
       after.prometheus.pid,
-      after.slots.blue.pid,
-      after.slots.green.pid,
+      after.instances.blue?.pid,
+      after.instances.green?.pid,
     ]).toEqual([null, null, null, null]);
     expect((await lab(["status"])).json).toMatchObject({ up: false });
   });

@@ -2,7 +2,16 @@
 // run as a child process, and a cleanup stack that leaves no server behind when a test fails.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { isLabProcess, labStatus, readState } from "../../lab/lib/index.mjs";
+import {
+  isLabProcess,
+  labDown,
+  labStatus,
+  labUp,
+  readEvents,
+  readState,
+  type InstanceSummary,
+  type LabEvent,
+} from "../../lab/lib/index.mjs";
 import type { GitHubClient } from "../../src/runtime/github.js";
 import { ROOT } from "../runner/run-action.js";
 
@@ -50,15 +59,20 @@ export function runLabCli(
   });
 }
 
-/** SIGKILLs every process the lab's state file in `dir` still records: the safety net after `down`. */
+/**
+ * SIGKILLs every process the lab's state file in `dir` still records (nginx, Prometheus, every slot
+ * or fleet instance): the safety net after `down`.
+ */
 export async function killLabProcesses(dir: string): Promise<number[]> {
   const state = await readState(dir).catch(() => undefined);
   if (!state) return [];
   const recorded: [number | null, string][] = [
     [state.nginx.pid, "nginx"],
     [state.prometheus.pid, "prometheus"],
-    [state.slots.blue.pid, "service.mjs"],
-    [state.slots.green.pid, "service.mjs"],
+    ...Object.values(state.instances).map((instance): [number | null, string] => [
+      instance.pid,
+      "service.mjs",
+    ]),
   ];
   const killed: number[] = [];
   for (const [pid, marker] of recorded) {
@@ -98,27 +112,95 @@ export class Cleanup {
   }
 }
 
-/** The LAB_* variables that lab/environments/*.yml read, for a lab `labUp` started in `dir`. */
+/** `LAB_<NAME>_URL` for an instance: LAB_BLUE_URL, LAB_VM1_URL, LAB_EDGE_2_URL. */
+export const instanceUrlVariable = (name: string): string =>
+  `LAB_${name.toUpperCase().replace(/-/g, "_")}_URL`;
+
+/**
+ * The LAB_* variables that lab/environments/*.yml read, for a lab `labUp` (or `startFleetLab`)
+ * started in `dir`: LAB_DIR, LAB_URL (nginx), LAB_PROMETHEUS_URL, LAB_INSTANCES (the names, comma
+ * separated) and each instance's own address as LAB_<NAME>_URL (LAB_BLUE_URL and LAB_GREEN_URL
+ * for a slot lab, LAB_VM1_URL... for a fleet).
+ */
 export function labVariables(
   dir: string,
-  lab: { url: string; prometheus: string; slots: Record<"blue" | "green", { port: number }> },
+  lab: { url: string; prometheus: string; instances: readonly { name: string; url: string }[] },
 ): Record<string, string> {
   return {
     LAB_DIR: dir,
     LAB_URL: lab.url,
     LAB_PROMETHEUS_URL: lab.prometheus,
-    LAB_BLUE_URL: `http://127.0.0.1:${lab.slots.blue.port}`,
-    LAB_GREEN_URL: `http://127.0.0.1:${lab.slots.green.port}`,
+    LAB_INSTANCES: lab.instances.map((instance) => instance.name).join(","),
+    ...Object.fromEntries(
+      lab.instances.map((instance) => [instanceUrlVariable(instance.name), instance.url]),
+    ),
   };
 }
 
-/** What the lab in `dir` serves now: its live slot and that slot's version. */
+/** What the lab in `dir` serves now: its live slot and that slot's version (a slot lab's). */
 export async function labLive(dir: string): Promise<{ slot: "blue" | "green"; version: string }> {
   const status = (await labStatus(dir)) as unknown as {
     live: "blue" | "green";
-    slots: Record<string, { version: string | null }>;
+    instances: Record<string, { version: string | null }>;
   };
-  return { slot: status.live, version: status.slots[status.live]?.version ?? "" };
+  return { slot: status.live, version: status.instances[status.live]?.version ?? "" };
+}
+
+/** A fleet lab started by `startFleetLab`. */
+export interface FleetLab {
+  dir: string;
+  /** nginx, the traffic entry point. */
+  url: string;
+  prometheus: string;
+  prometheusUrl: string;
+  /** In the fleet's order, each with its own address, version, weight and whether it runs. */
+  instances: InstanceSummary[];
+  /** The weights in force at start: equal, by largest remainder (34, 33, 33). */
+  weights: Record<string, number>;
+  /** The LAB_* variables for the deploy action's `vars` (see labVariables). */
+  variables: Record<string, string>;
+  /** `down`, then SIGKILL to whatever the state still records. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a fleet lab in `dir` (as `node lab/lab.mjs up --instances ...` does, in-process): one
+ * demo service process per instance with `version`, nginx over all of them with equal weights,
+ * Prometheus scraping each. With `cleanup`, its teardown (down, then the SIGKILL safety net) is
+ * registered before anything starts, so a failure part-way leaves nothing behind either.
+ */
+export async function startFleetLab(
+  dir: string,
+  options: { instances: string[]; version?: string; scrapeInterval?: string; cleanup?: Cleanup },
+): Promise<FleetLab> {
+  const stop = async (): Promise<void> => {
+    await labDown(dir).finally(() => killLabProcesses(dir));
+  };
+  options.cleanup?.add(stop);
+  const lab = await labUp(dir, {
+    instances: options.instances,
+    version: options.version,
+    scrapeInterval: options.scrapeInterval,
+  });
+  if (lab.mode !== "fleet") throw new Error(`${dir}: a slot lab is already up there`);
+  return {
+    dir: lab.dir,
+    url: lab.url,
+    prometheus: lab.prometheus,
+    prometheusUrl: lab.prometheus,
+    instances: lab.instances,
+    weights: lab.weights,
+    variables: labVariables(lab.dir, lab),
+    stop,
+  };
+}
+
+/**
+ * The lab's history in `dir` (DIR/events.jsonl): every weight change and instance (re)deploy,
+ * oldest first. `minServing(events)` (from lab/lib) gives the fewest instances that carried traffic.
+ */
+export function readLabEvents(dir: string): Promise<LabEvent[]> {
+  return readEvents(dir);
 }
 
 /**
