@@ -15,7 +15,7 @@ import { renderDeploySummary } from "../deploy/report.js";
 import type { DeployOverrides } from "../deploy/settings.js";
 import { chooseTargets } from "../deploy/targets.js";
 import { parseVersion } from "../shared/version.js";
-import { booleanInput, readInputs } from "../runtime/inputs.js";
+import { booleanInput, optionalBooleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
 import type { StepContext } from "../runtime/step.js";
 import { ConfigurationError } from "../shared/errors.js";
@@ -23,7 +23,7 @@ import { ConfigurationError } from "../shared/errors.js";
 const text = z.optional(z.string());
 const Inputs = z.object({
   environment: z.string(),
-  version: z.string(),
+  version: text,
   strategy: text,
   steps: text,
   ref: text,
@@ -44,6 +44,11 @@ const Inputs = z.object({
   vars: text,
   "config-file": text,
   "dry-run": booleanInput(false),
+  "hold-at": text,
+  "skip-analysis": optionalBooleanInput(),
+  resume: z.optional(
+    z.enum(["promote", "abort"], { error: "expected promote or abort (or leave it empty)" }),
+  ),
 });
 type Inputs = z.infer<typeof Inputs>;
 
@@ -77,6 +82,8 @@ function overrides(inputs: Inputs): DeployOverrides {
     ...given("timeout", inputs.timeout),
     ...given("switch-buffer", inputs["switch-buffer"]),
     ...given("on-inconclusive", inputs["on-inconclusive"]),
+    ...given("hold-at", inputs["hold-at"]),
+    ...(inputs["skip-analysis"] !== undefined ? { "skip-analysis": inputs["skip-analysis"] } : {}),
     hooks: {
       ...given("deploy", inputs["deploy-command"]),
       ...given("traffic", inputs["traffic-command"]),
@@ -90,7 +97,12 @@ function overrides(inputs: Inputs): DeployOverrides {
 async function prepare(step: StepContext) {
   const inputs = readInputs(Inputs, step.env, ["token", "secrets"]);
   step.useReferenceInputs(inputs);
-  const version = versionInput(inputs, "version") as string;
+  const version = versionInput(inputs, "version") ?? "";
+  if (version === "" && !inputs.resume)
+    throw new ConfigurationError({
+      path: 'input "version"',
+      message: "the version to deploy is required (only a resume takes it from the held rollout)",
+    });
   const rollbackTo = versionInput(inputs, "rollback-to");
   const environment = await step.environmentOrInputs(inputs["config-dir"], inputs.environment);
   const pushgateway = inputs["pushgateway-url"];
@@ -166,6 +178,7 @@ async function main(step: StepContext): Promise<void> {
     lookup: step.lookup,
     notify: inputs.notify,
     ...configFileOf(step, inputs),
+    ...(inputs.resume ? { resume: inputs.resume } : {}),
   };
   const { report, outcome, notifications, recordFailure } = await runDeploy(request, {
     records,
@@ -178,7 +191,7 @@ async function main(step: StepContext): Promise<void> {
       step.setOutputs<Outputs>({
         "deployment-id": String(recorded.deploymentId),
         result: recorded.result,
-        version,
+        version: recorded.version,
         "previous-version": recorded.previousVersion ?? "",
         "environment-url": configuration.environmentUrl ?? "",
         report: JSON.stringify(recorded),
@@ -192,13 +205,16 @@ async function main(step: StepContext): Promise<void> {
     step.fail();
     step.log.error(recordFailure, { title: "deploy: record" });
   }
-  if (report.result !== "deployed") {
+  if (report.result !== "deployed" && report.result !== "held") {
     step.fail();
     const ending =
       report.result === "rolled-back" ? `was rolled back to ${report.previousVersion}` : "failed";
-    step.log.error(`deploy of ${version} to ${environment.name} ${ending}: ${report.reason}`, {
-      title: "deploy",
-    });
+    step.log.error(
+      `deploy of ${report.version} to ${environment.name} ${ending}: ${report.reason}`,
+      {
+        title: "deploy",
+      },
+    );
   }
   // A cancelled deploy must not linger: its listeners would keep waiting for work that never comes.
   if (outcome.cancelled) process.exit(1);
@@ -210,6 +226,13 @@ async function main(step: StepContext): Promise<void> {
  */
 async function dryRun(step: StepContext, prepared: Prepared): Promise<void> {
   const { inputs, version, rollbackTo, environment, configuration, records } = prepared;
+  if (inputs.resume || configuration.settings.fleet)
+    throw new ConfigurationError({
+      path: 'input "dry-run"',
+      message:
+        "a dry run shows a fresh rollout of two slots; it does not yet plan " +
+        (inputs.resume ? "a resume" : "a fleet"),
+    });
   const recent = await records.recent(environment.name);
   const targets = chooseTargets(recent, configuration.settings, {
     environment: environment.name,

@@ -7,15 +7,15 @@ import type { GitHubClient, Repository } from "../runtime/github.js";
 import type { Logger } from "../shared/log.js";
 import type { SecretRegistry } from "../shared/secrets.js";
 import { afterDeploy, type AfterDeployResult } from "./after-deploy.js";
-import { planDeployGate } from "./canary-gate.js";
+import { beginFresh, resumeHeld, type Begun } from "./begin.js";
 import type { DeployConfiguration } from "./configure.js";
 import { gatePort, healthPort, hookPort } from "./ports.js";
 import type { DeploymentRecords } from "./records.js";
-import { recorder, type RecordedOutcome, type RecordPlan } from "./recorder.js";
+import type { recorder, RecordedOutcome, RecordPlan } from "./recorder.js";
 import { buildReport, type DeployReport } from "./report.js";
-import { runRollout, type RolloutOutcome, type RolloutPlan } from "./rollout.js";
+import type { RolloutOutcome, RolloutPlan } from "./rollout.js";
+import { runRollout } from "./strategies.js";
 import { scrubbedSend } from "../notify/http.js";
-import { chooseTargets, type DeployTargets } from "./targets.js";
 
 /** Names of what the main step saves for the post step. */
 export const STATE = {
@@ -47,6 +47,8 @@ export interface DeployRequest {
   configFile?: string;
   /** Send alerts, incidents and figures after the record is complete. */
   notify: boolean;
+  /** Carry a held canary on (promote) or roll it back (abort); version may then be "". */
+  resume?: "promote" | "abort";
 }
 
 export interface DeployIo {
@@ -71,37 +73,19 @@ export interface DeployResult {
 }
 
 export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<DeployResult> {
-  const { settings } = request.configuration;
   const name = request.environment.name;
   const recent = await io.records.recent(name);
-  const targets = chooseTargets(recent, settings, { ...request, environment: name });
-  const gate = planDeployGate(
-    request.environment,
-    settings,
-    request.version,
-    targets,
-    request.lookup,
-  );
-  io.secrets.add(...(gate?.secrets ?? []));
-
-  const startedAtMs = Date.now();
-  const plan = recordPlan(request, targets);
-  const record = recorder(plan, io.records);
-  if (io.signal.aborted) throw new Error("the deploy was cancelled before anything was deployed");
-  const deploymentId = await record.start();
-  const { version } = request;
-  const previous = targets.previousVersion ? `, previous ${targets.previousVersion}` : "";
-  io.log.info(
-    `Deployment #${deploymentId}: ${version} to ${name} with ${settings.strategy}${previous}; ` +
-      `new version in slot ${targets.targetSlot}, stable in ${targets.stableSlot}`,
-  );
-  const saved: SavedDeployment = { ...plan, id: deploymentId };
-  io.saveState(STATE.deployment, JSON.stringify(saved));
-
-  const outcome = await runRollout(rolloutPlan(request, targets), {
-    hook: hookPort({ ...request, ...io, settings }),
-    health: healthPort({ ...request, ...io, settings }),
-    gate: gatePort(gate, io.log, io.signal),
+  const begun = request.resume
+    ? await resumeHeld(request, io, recent, request.resume)
+    : await beginFresh(request, io, recent);
+  const { settings, targets, plan, record, deploymentId, state } = begun;
+  const version = plan.version;
+  io.saveState(STATE.deployment, JSON.stringify({ ...plan, id: deploymentId }));
+  const context = { ...request, ...io, settings };
+  const outcome = await runRollout(rolloutPlan(request, begun), {
+    hook: hookPort(context),
+    health: healthPort(context),
+    gate: gatePort(begun.gate, io.log, io.signal),
     now: () => Date.now(),
     sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
     log: (line) => io.log.info(line),
@@ -117,19 +101,23 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
       ...(targets.previousVersion ? { previousVersion: targets.previousVersion } : {}),
       strategy: settings.strategy,
       deploymentId,
+      ...(state.fleet ? { instances: state.fleet.instances.map((instance) => instance.name) } : {}),
       ...(recorded.rollbackDeploymentId
         ? { rollbackDeploymentId: recorded.rollbackDeploymentId }
         : {}),
       ...(request.configuration.environmentUrl
         ? { environmentUrl: request.configuration.environmentUrl }
         : {}),
+      ...(plan.analysisSkipped ? { analysisSkipped: plan.analysisSkipped } : {}),
     },
     outcome,
   );
   await io.recorded(report, outcome);
-  const notifications = request.notify
-    ? await notifyAfter(request, io, report, startedAtMs)
-    : undefined;
+  // A held rollout has not ended: what follows a deploy comes when it is promoted or aborted.
+  const notifications =
+    request.notify && outcome.result !== "held"
+      ? await notifyAfter(request, io, report, begun.startedAtMs)
+      : undefined;
   return {
     report,
     outcome,
@@ -165,34 +153,20 @@ async function recordOutcome(
   }
 }
 
-function recordPlan(request: DeployRequest, targets: DeployTargets): RecordPlan {
-  const { configuration } = request;
+function rolloutPlan(request: DeployRequest, begun: Begun): RolloutPlan {
+  const { environmentUrl } = request.configuration;
+  const { targets, settings, plan, state } = begun;
   return {
     environment: request.environment.name,
-    version: request.version,
-    ...(targets.previousVersion ? { previousVersion: targets.previousVersion } : {}),
-    strategy: configuration.settings.strategy,
-    stableSlot: targets.stableSlot,
-    targetSlot: targets.targetSlot,
-    ref: request.ref,
-    ...(targets.rollbackRef ? { rollbackRef: targets.rollbackRef } : {}),
-    production: configuration.production,
-    transient: configuration.transient,
-    ...(request.runUrl ? { runUrl: request.runUrl } : {}),
-    ...(configuration.environmentUrl ? { environmentUrl: configuration.environmentUrl } : {}),
-  };
-}
-
-function rolloutPlan(request: DeployRequest, targets: DeployTargets): RolloutPlan {
-  const { environmentUrl, settings } = request.configuration;
-  return {
-    environment: request.environment.name,
-    version: request.version,
+    version: plan.version,
     ...(targets.previousVersion ? { previousVersion: targets.previousVersion } : {}),
     stableSlot: targets.stableSlot,
     targetSlot: targets.targetSlot,
     ...(environmentUrl ? { environmentUrl } : {}),
     settings,
+    ...(state.fleet ? { fleet: state.fleet } : {}),
+    ...(state.targetIdle ? { targetIdle: true } : {}),
+    ...(begun.resume ? { resume: begun.resume } : {}),
   };
 }
 

@@ -188,7 +188,12 @@ class PlanBuilder {
   /** Blue-green and canary deploy to the idle slot and check it before it takes traffic. */
   private idleSlot(): PlannedStep[] {
     const slotUrl = this.settings.slotUrls[this.target];
+    // Without a weights hook to read it idle, the slot is taken out of traffic first.
+    const drain = this.settings.hooks.weights
+      ? []
+      : [this.hook("traffic", this.target, 0, `takes slot ${this.target} out of traffic first`)];
     return [
+      ...drain,
       this.hook("deploy", this.target, 0, `deploys ${this.request.version} to the idle slot`),
       ...this.health(slotUrl, `slot ${this.target} before traffic`),
     ];

@@ -3,7 +3,7 @@
 // also exported to the hook as SHIPGATE_* variables.
 import { formatPlaceholders, placeholders, replacePlaceholders } from "../shared/template.js";
 
-export const HOOKS = ["deploy", "traffic", "promote", "rollback"] as const;
+export const HOOKS = ["deploy", "traffic", "promote", "rollback", "weights"] as const;
 export type HookKind = (typeof HOOKS)[number];
 
 export interface HookValues {
@@ -14,6 +14,12 @@ export interface HookValues {
   environment: string;
   /** The rendered configuration's file (env-config's output-file); "" when none was given. */
   config_file?: string;
+  /** Fleets: the instance a hook acts on, the batch's instances (comma-separated), its number. */
+  instance?: string;
+  instances?: string;
+  batch?: string;
+  /** Fleets: every instance's weight, `vm1=0,vm2=50,vm3=50`. */
+  weights?: string;
 }
 
 const NAMES: readonly (keyof HookValues)[] = [
@@ -23,7 +29,14 @@ const NAMES: readonly (keyof HookValues)[] = [
   "weight",
   "environment",
   "config_file",
+  "instance",
+  "instances",
+  "batch",
+  "weights",
 ];
+
+/** The placeholders that are "" unless given: the configuration file and the fleet's. */
+const OPTIONAL = ["config_file", "instance", "instances", "batch", "weights"] as const;
 
 /** The placeholders a hook may use, as messages list them. */
 export const HOOK_PLACEHOLDERS = formatPlaceholders(NAMES);
@@ -41,7 +54,7 @@ export function unknownPlaceholders(template: string): string[] {
 /** The command with every placeholder replaced by its shell-quoted value. */
 export function renderHook(template: string, values: HookValues): string {
   return replacePlaceholders(template, (name, written) => {
-    const known = { ...values, config_file: values.config_file ?? "" };
+    const known = { ...Object.fromEntries(OPTIONAL.map((key) => [key, ""])), ...values };
     const value = Object.hasOwn(known, name)
       ? (known as unknown as Record<string, string>)[name]
       : undefined;
@@ -60,5 +73,19 @@ export function hookEnvironment(values: HookValues): Record<string, string> {
     SHIPGATE_WEIGHT: values.weight,
     SHIPGATE_ENVIRONMENT: values.environment,
     SHIPGATE_CONFIG_FILE: values.config_file ?? "",
+    SHIPGATE_INSTANCE: values.instance ?? "",
+    SHIPGATE_INSTANCES: values.instances ?? "",
+    SHIPGATE_BATCH: values.batch ?? "",
+    SHIPGATE_WEIGHTS: weightsJson(values.weights ?? ""),
   };
+}
+
+/** `vm1=0,vm2=50` as the JSON object hooks read from SHIPGATE_WEIGHTS; "" when there are none. */
+function weightsJson(weights: string): string {
+  if (weights === "") return "";
+  const pairs = weights.split(",").map((pair) => {
+    const [name = "", weight = "0"] = pair.split("=");
+    return [name, Number(weight)] as const;
+  });
+  return JSON.stringify(Object.fromEntries(pairs));
 }

@@ -98,3 +98,36 @@ export function gatePort(gate: GatePlan | undefined, log: Logger, signal: AbortS
     };
   };
 }
+
+/**
+ * Runs a command whose output deploy reads (the instances command, the weights hook) with the
+ * hook's placeholders; resolves to its whole output, and throws with its last lines on failure.
+ */
+export function outputPort(context: PortContext) {
+  return async (what: string, template: string, values: HookValues): Promise<string> => {
+    const all = { ...values, config_file: context.configFile ?? "" };
+    const command = renderHook(template, all);
+    const lines: string[] = [];
+    const run = await context.log.group(`${what}: ${command}`, () =>
+      runHook({
+        command,
+        env: hookEnvironment(all),
+        timeoutMs: context.settings.hookTimeoutMs,
+        cwd: context.workspace,
+        onLine: (line) => {
+          lines.push(line);
+          context.log.info(line);
+        },
+      }),
+    );
+    if (run.exitCode !== 0) {
+      const last = run.tail
+        .map((line) => context.secrets.scrub(line))
+        .slice(-3)
+        .join(" | ");
+      const ending = run.timedOut ? "timed out" : `exited ${run.exitCode}`;
+      throw new Error(`${what} ${ending}${last ? `: ${last}` : ""}`);
+    }
+    return lines.join("\n");
+  };
+}

@@ -20,6 +20,12 @@ export interface RecordPlan {
   transient: boolean;
   runUrl?: string;
   environmentUrl?: string;
+  /** Canary: the step the rollout is held at for approval. */
+  holdAt?: number;
+  /** A fleet's instances, in the rollout's order. */
+  instances?: string[];
+  /** Why the canary gate is skipped (a first deployment, skip-analysis); undefined when it runs. */
+  analysisSkipped?: string;
 }
 
 /** The part of a rollout's outcome the record holds, saved before it is written. */
@@ -41,8 +47,12 @@ export function recorder(plan: RecordPlan, records: DeploymentRecords) {
         strategy,
         ...(previousVersion ? { previous_version: previousVersion } : {}),
         slot: plan.targetSlot,
+        ...(plan.holdAt !== undefined ? { hold_at: plan.holdAt } : {}),
+        ...(plan.instances ? { instances: plan.instances } : {}),
+        ...(plan.analysisSkipped ? { analysis: "skipped" as const } : {}),
       };
-      const description = `${version} (${strategy})`;
+      const skipped = plan.analysisSkipped ? `, analysis skipped: ${plan.analysisSkipped}` : "";
+      const description = `${version} (${strategy}${skipped})`;
       const { ref } = plan;
       const id = await records.create({
         ref,
@@ -57,6 +67,11 @@ export function recorder(plan: RecordPlan, records: DeploymentRecords) {
     },
     /** The final status, and for a rollback a deployment of its own; returns the rollback's id. */
     async finish(id: number, outcome: RecordedOutcome): Promise<number | undefined> {
+      // A held rollout stays in progress, its status saying where: what a resume looks for.
+      if (outcome.result === "held") {
+        await status(id, "in_progress", outcome.reason);
+        return undefined;
+      }
       const state = outcome.cancelled
         ? "error"
         : outcome.result === "deployed"

@@ -17,6 +17,8 @@ export interface DeploymentSummary {
   payload: Partial<DeploymentPayload>;
   /** The latest status's state; undefined when it has none. */
   state?: DeploymentState;
+  /** The latest status's description. */
+  description?: string;
 }
 
 /** How far back deploy looks for a running deployment and for the last good one. */
@@ -57,6 +59,18 @@ export function selectRunning(deployments: readonly DeploymentSummary[]): Deploy
   );
 }
 
+/** How a held rollout's status begins: what marks it as waiting for promote or abort. */
+export const HELD = "held at ";
+
+/** A canary held at a step for approval: in progress, with a hold step, its status saying held. */
+export function isHeld(deployment: DeploymentSummary): boolean {
+  return (
+    deployment.state === "in_progress" &&
+    deployment.payload.hold_at !== undefined &&
+    (deployment.description ?? "").startsWith(HELD)
+  );
+}
+
 /** The environment's deployments, newest first, with what deploy asks of each, in one request. */
 const HISTORY = `query ($owner: String!, $repo: String!, $environment: String!, $first: Int!) {
   repository(owner: $owner, name: $repo) {
@@ -72,7 +86,7 @@ const HISTORY = `query ($owner: String!, $repo: String!, $environment: String!, 
         environment
         createdAt
         payload
-        latestStatus { state }
+        latestStatus { state description }
       }
     }
   }
@@ -85,7 +99,7 @@ interface HistoryNode {
   environment: string | null;
   createdAt: string;
   payload: string | null;
-  latestStatus: { state: string } | null;
+  latestStatus: { state: string; description: string | null } | null;
 }
 
 /** GraphQL's status enum (`IN_PROGRESS`) as the REST API writes it; WAITING is pending there. */
@@ -118,6 +132,7 @@ export class DeploymentRecords {
           createdAt: node.createdAt,
           payload: readDeploymentPayload(node.payload),
           ...(state ? { state } : {}),
+          ...(node.latestStatus?.description ? { description: node.latestStatus.description } : {}),
         };
       });
   }

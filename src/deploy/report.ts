@@ -14,6 +14,10 @@ export interface DeployReport {
   reason: string;
   cancelled: boolean;
   environmentUrl?: string;
+  /** A fleet's instances, in the rollout's order. */
+  instances?: string[];
+  /** Why the canary gate did not run (a first deployment, skip-analysis). */
+  analysisSkipped?: string;
   timeline: RolloutOutcome["timeline"];
   figures: {
     badTrafficAtMs?: number;
@@ -27,6 +31,7 @@ const TITLE = {
   deployed: "✅ deployed",
   "rolled-back": "↩️ rolled back",
   failed: "❌ failed",
+  held: "⏸️ held for approval",
 } as const;
 
 /** How the summary's first sentence names the result. */
@@ -34,6 +39,7 @@ const OUTCOME = {
   deployed: "Deployed",
   "rolled-back": "Rolled back",
   failed: "Failed",
+  held: "Held",
 } as const;
 
 export function buildReport(
@@ -86,12 +92,19 @@ export function renderDeploySummary(report: DeployReport): string {
   const rows = report.timeline.map((event) => [
     `+${(event.elapsedMs / 1000).toFixed(1)}s`,
     `${event.ok ? "✓" : "✗"} ${event.step}`,
-    event.slot ?? "",
-    event.weight !== undefined ? `${event.weight}%` : "",
+    event.instances?.join(", ") ?? event.slot ?? "",
+    event.weights
+      ? Object.entries(event.weights)
+          .map(([name, weight]) => `${name} ${weight}%`)
+          .join(", ")
+      : event.weight !== undefined
+        ? `${event.weight}%`
+        : "",
     gateCell(event),
     detailCell(event.detail),
   ]);
-  const timeline = table(["Time", "Step", "Slot", "Traffic", "Gate", "Detail"], rows, [
+  const where = report.instances ? "Instances" : "Slot";
+  const timeline = table(["Time", "Step", where, "Traffic", "Gate", "Detail"], rows, [
     "right",
     "left",
     "left",
@@ -103,7 +116,15 @@ export function renderDeploySummary(report: DeployReport): string {
     ? `; rollback recorded as deployment #${report.rollbackDeploymentId}`
     : "";
   const records = `Deployment #${report.deploymentId}${rollback}.`;
-  const parts = [heading, sentence, timeline, records, restoreFigures(report)];
+  const skipped = report.analysisSkipped
+    ? `Promoted without analysis: ${report.analysisSkipped}.`
+    : "";
+  const held =
+    report.result === "held"
+      ? "The rollout waits here: a run of deploy with `resume: promote` carries it on, " +
+        "`resume: abort` rolls it back."
+      : "";
+  const parts = [heading, sentence, skipped, held, timeline, records, restoreFigures(report)];
   return `${parts.filter(Boolean).join("\n\n")}\n`;
 }
 

@@ -3,9 +3,9 @@
 // the gate, time) come in through `RolloutPorts`, so the sequencing reads top to bottom here.
 import type { HookKind, HookValues } from "./hooks.js";
 import type { HookRun } from "./run-hook.js";
-import type { DeploySettings } from "./settings.js";
+import type { DeploySettings, Instance } from "./settings.js";
 
-export type RolloutResult = "deployed" | "rolled-back" | "failed";
+export type RolloutResult = "deployed" | "rolled-back" | "failed" | "held";
 
 export interface TimelineEvent {
   /** ISO time the step finished. */
@@ -21,10 +21,15 @@ export interface TimelineEvent {
     | "switch"
     | "buffer"
     | "rollback"
+    | "drain"
+    | "hold"
     | "cancel";
   ok: boolean;
   slot?: string;
   weight?: number;
+  /** Fleets: the instances the step acted on, and every instance's weight after a traffic step. */
+  instances?: string[];
+  weights?: Record<string, number>;
   detail: string;
   /** Gate verdict and score, for gate steps. */
   verdict?: string;
@@ -68,6 +73,21 @@ export interface RolloutPlan {
   /** Where the environment answers (after traffic moves). */
   environmentUrl?: string;
   settings: DeploySettings;
+  /** A fleet, counts resolved; undefined for two slots. */
+  fleet?: FleetPlan;
+  /** The idle slot was read out of traffic at start: it needs no drain before the deploy. */
+  targetIdle?: boolean;
+  /** A held canary carried on from the step it was held at, or aborted from there. */
+  resume?: { from: number; action: "promote" | "abort" };
+}
+
+/** A fleet as a rollout takes it: its instances in order, and batch sizes as counts. */
+export interface FleetPlan {
+  instances: Instance[];
+  /** Blue-green: the slots' instances, by slot name. */
+  groups?: Readonly<Record<string, string[]>>;
+  batch: number;
+  minHealthy: number;
 }
 
 export interface RolloutOutcome {
@@ -86,44 +106,52 @@ export interface RolloutOutcome {
   gateMs: number;
 }
 
-class Stop extends Error {
+/** Why a rollout stopped: `rollback` restores stable; `held` ends it on purpose at a step. */
+export class Stop extends Error {
   constructor(
     readonly reason: string,
     readonly rollback: boolean,
+    readonly held = false,
   ) {
     super(reason);
   }
 }
 
-/** Runs the plan's strategy. Never throws for a failed step: the outcome says what happened. */
-export function runRollout(plan: RolloutPlan, ports: RolloutPorts): Promise<RolloutOutcome> {
-  return new Rollout(plan, ports).run();
-}
-
-/** One rollout's progress: the timeline, whether traffic moved, and the figures. */
-class Rollout {
-  private readonly started: number;
-  private readonly timeline: TimelineEvent[] = [];
-  private readonly settings: DeploySettings;
-  private trafficMoved = false;
-  private badTrafficAtMs: number | undefined;
-  private gateMs = 0;
+/** The progress every rollout keeps: the timeline, whether traffic moved, and the figures. */
+export abstract class RolloutBase {
+  protected readonly started: number;
+  protected readonly timeline: TimelineEvent[] = [];
+  protected readonly settings: DeploySettings;
+  protected trafficMoved = false;
+  protected badTrafficAtMs: number | undefined;
+  protected gateMs = 0;
+  /** Set while stable is being put back: a cancellation no longer stops a step. */
+  private restoring = false;
 
   constructor(
-    private readonly plan: RolloutPlan,
-    private readonly ports: RolloutPorts,
+    protected readonly plan: RolloutPlan,
+    protected readonly ports: RolloutPorts,
   ) {
     this.started = ports.now();
     this.settings = plan.settings;
   }
 
+  /** The strategy's steps up to all traffic on the new version; throws a Stop to end early. */
+  protected abstract strategy(): Promise<void>;
+  /** Puts stable back after a Stop that rolls back. */
+  protected abstract restore(reason: string): Promise<"restored" | "failed" | "nothing">;
+  /** The slot (or group) serving once the rollout is stopped without rollback, or finished. */
+  protected abstract liveSlotNow(): string;
+
   async run(): Promise<RolloutOutcome> {
     this.ports.checkpoint("started");
     try {
-      if (this.settings.strategy === "rolling") await this.rolling();
-      else if (this.settings.strategy === "blue-green") await this.blueGreen();
-      else await this.canary();
-      if (this.settings.hooks.promote) await this.hook("promote", this.plan.targetSlot, 100);
+      if (this.plan.resume?.action === "abort") {
+        this.trafficMoved = true;
+        throw new Stop(`the held rollout was aborted at ${this.plan.resume.from}%`, true);
+      }
+      await this.strategy();
+      if (this.settings.hooks.promote) await this.hook("promote", this.promoteValues());
       this.ports.checkpoint("finished");
       return this.deployed();
     } catch (error) {
@@ -131,54 +159,17 @@ class Rollout {
     }
   }
 
-  private async rolling(): Promise<void> {
-    if (this.settings.hooks.traffic) this.ports.checkpoint("traffic-moved");
-    this.trafficMoved = true;
-    this.badTrafficAtMs = 0;
-    await this.hook("deploy", this.plan.targetSlot, 100);
-    await this.health(this.plan.environmentUrl, "the environment");
-  }
-
-  /** Blue-green and canary first deploy to the idle slot and check it before it takes traffic. */
-  private async deployIdleSlot(): Promise<void> {
-    const slot = this.plan.targetSlot;
-    await this.hook("deploy", slot, 0);
-    await this.health(this.settings.slotUrls[slot], `slot ${slot} before traffic`);
-  }
-
-  private async blueGreen(): Promise<void> {
-    await this.deployIdleSlot();
-    await this.moveTraffic(100);
-    const slot = this.plan.targetSlot;
-    this.note({
-      step: "switch",
-      ok: true,
-      slot,
-      weight: 100,
-      detail: `all traffic switched to ${slot}`,
-    });
-    await this.health(this.plan.environmentUrl, "the environment after the switch");
-    await this.watchBuffer();
-  }
-
-  private async canary(): Promise<void> {
-    await this.deployIdleSlot();
-    for (const weight of this.settings.steps) {
-      await this.moveTraffic(weight);
-      if (weight >= 100) break;
-      await this.gate(weight);
-    }
-    await this.health(this.plan.environmentUrl, "the environment at 100%");
+  protected promoteValues(): Partial<HookValues> {
+    return { slot: this.plan.targetSlot, weight: "100" };
   }
 
   /** The canary gate at one traffic step: a rollback or (unless held) inconclusive verdict stops. */
-  private async gate(weight: number): Promise<void> {
+  protected async gate(weight: number, slot: string = this.plan.targetSlot): Promise<void> {
     this.cancelled();
     const gateStart = this.ports.now();
     const gate = await this.ports.gate(weight);
     this.gateMs += this.ports.now() - gateStart;
     const { verdict, score, detail } = gate;
-    const slot = this.plan.targetSlot;
     this.note({ step: "gate", ok: verdict === "promote", slot, weight, verdict, score, detail });
     if (verdict === "rollback") {
       throw new Stop(`the canary gate said roll back at ${weight}%: ${detail}`, true);
@@ -192,6 +183,24 @@ class Rollout {
       }
       throw new Stop(`the canary gate was inconclusive at ${weight}%: ${detail}`, true);
     }
+  }
+
+  /** After the gate passed at `weight`: stops here, held, when the plan holds at this step. */
+  protected holdIfDue(weight: number): void {
+    if (this.settings.holdAt !== weight) return;
+    const detail =
+      `held at ${weight}% for approval: a later run with resume: promote carries on, ` +
+      "resume: abort rolls back";
+    this.note({ step: "hold", ok: true, slot: this.plan.targetSlot, weight, detail });
+    throw new Stop(`held at ${weight}%, gate passed, waiting for promote or abort`, false, true);
+  }
+
+  /** The canary steps still to take: all of them, or those after the step a held rollout is at. */
+  protected stepsAhead(): number[] {
+    const from = this.plan.resume?.from;
+    return from === undefined
+      ? this.settings.steps
+      : this.settings.steps.filter((step) => step > from);
   }
 
   private deployed(): RolloutOutcome {
@@ -221,16 +230,17 @@ class Rollout {
     if (aborted) this.note({ step: "cancel", ok: false, detail: "cancelled: restoring stable" });
     if (!stop.rollback) {
       this.ports.checkpoint("finished");
-      const liveSlot = plan.targetSlot;
       return {
-        result: "failed",
+        result: stop.held ? "held" : "failed",
         reason: stop.reason,
         timeline,
-        liveSlot,
+        liveSlot: this.liveSlotNow(),
         cancelled: false,
         gateMs,
       };
     }
+    this.ports.log(`rolling back: ${stop.reason}`);
+    this.restoring = true;
     const restore = await this.restore(stop.reason);
     const restored = restore === "restored";
     this.ports.checkpoint("finished");
@@ -254,7 +264,7 @@ class Rollout {
     };
   }
 
-  private note(event: Omit<TimelineEvent, "at" | "elapsedMs">): void {
+  protected note(event: Omit<TimelineEvent, "at" | "elapsedMs">): void {
     const now = this.ports.now();
     this.timeline.push({
       at: new Date(now).toISOString(),
@@ -263,6 +273,7 @@ class Rollout {
     });
     const where = [
       event.slot ? `slot ${event.slot}` : "",
+      event.instances ? event.instances.join(", ") : "",
       event.weight !== undefined ? `${event.weight}%` : "",
     ]
       .filter(Boolean)
@@ -271,53 +282,76 @@ class Rollout {
     this.ports.log(`${mark} ${event.step}${where ? ` (${where})` : ""}: ${event.detail}`);
   }
 
-  private values(slot: string, weight: number, version = this.plan.version): HookValues {
+  /** A hook's values: the plan's, with `given` over them (slot, weight, a fleet's instances). */
+  protected values(given: Partial<HookValues>): HookValues {
     return {
-      version,
+      version: this.plan.version,
       previous_version: this.plan.previousVersion ?? "",
-      slot,
-      weight: String(weight),
+      slot: this.plan.targetSlot,
+      weight: "100",
       environment: this.plan.environment,
+      ...given,
     };
   }
 
-  private cancelled(): void {
-    if (this.ports.signal.aborted) throw new Stop("the deploy was cancelled", true);
+  protected cancelled(): void {
+    if (this.ports.signal.aborted && !this.restoring)
+      throw new Stop("the deploy was cancelled", true);
   }
 
-  private async hook(kind: HookKind, slot: string, weight: number): Promise<void> {
+  /** Runs a hook and notes it; a failure stops the rollout (to roll back) unless `failSoft`. */
+  protected async hook(
+    kind: HookKind,
+    given: Partial<HookValues>,
+    noted: Partial<TimelineEvent> = {},
+  ): Promise<boolean> {
     this.cancelled();
-    const run = await this.ports.hook(kind, this.values(slot, weight));
+    const values = this.values(given);
+    const run = await this.ports.hook(kind, values);
     const ok = run.exitCode === 0;
     const failure = ok ? undefined : failedHook(kind, run, this.settings.hookTimeoutMs);
     const detail = failure
       ? failure.detail
       : `${kind} hook done in ${(run.durationMs / 1000).toFixed(1)}s`;
     const step = kind as TimelineEvent["step"];
-    this.note({ step, ok, slot, ...(kind === "traffic" ? { weight } : {}), detail });
+    const weight = kind === "traffic" && !values.weights ? { weight: Number(values.weight) } : {};
+    this.note({ step, ok, slot: values.slot, ...weight, ...noted, detail });
     if (failure) throw new Stop(failure.headline, true);
+    return ok;
   }
 
-  private async moveTraffic(weight: number): Promise<void> {
-    if (!this.trafficMoved) this.ports.checkpoint("traffic-moved");
-    this.trafficMoved = true;
-    await this.hook("traffic", this.plan.targetSlot, weight);
-    this.badTrafficAtMs ??= this.ports.now() - this.started;
-  }
-
-  private async health(url: string | undefined, what: string): Promise<void> {
+  /** Health checks against `url`; unhealthy stops the rollout to roll back. */
+  protected async health(
+    url: string | undefined,
+    what: string,
+    noted: Partial<TimelineEvent> = { slot: this.plan.targetSlot },
+    version = this.plan.version,
+  ): Promise<void> {
     this.cancelled();
-    const outcome = await this.ports.health(url, this.plan.version);
+    const outcome = await this.ports.health(url, version);
     if (!outcome) return;
-    const slot = this.plan.targetSlot;
-    this.note({ step: "health", ok: outcome.healthy, slot, detail: `${what}: ${outcome.detail}` });
+    this.note({
+      step: "health",
+      ok: outcome.healthy,
+      ...noted,
+      detail: `${what}: ${outcome.detail}`,
+    });
     if (!outcome.healthy) {
       throw new Stop(`health checks failed on ${what}: ${outcome.detail}`, true);
     }
   }
 
+  /** Waits the drain time after traffic left `what`, so its requests in flight finish. */
+  protected async drain(what: string, noted: Partial<TimelineEvent>): Promise<void> {
+    const ms = this.settings.drainMs;
+    if (ms <= 0) return;
+    this.cancelled();
+    await this.ports.sleep(ms);
+    this.note({ step: "drain", ok: true, ...noted, detail: `${what} drained for ${ms / 1000}s` });
+  }
+
   /** Blue-green: keep the old slot for the switch buffer, watching health, before promoting. */
-  private async watchBuffer(): Promise<void> {
+  protected async watchBuffer(): Promise<void> {
     const bufferMs = this.settings.switchBufferMs;
     if (bufferMs <= 0) return;
     const until = this.ports.now() + bufferMs;
@@ -332,14 +366,82 @@ class Rollout {
       detail: `healthy through the ${(bufferMs / 1000).toFixed(0)}s switch buffer`,
     });
   }
+}
+
+/** Two slots taking turns: rolling in place, blue-green, and canary beside the stable slot. */
+export class SlotRollout extends RolloutBase {
+  protected async strategy(): Promise<void> {
+    if (this.settings.strategy === "rolling") await this.rolling();
+    else if (this.settings.strategy === "blue-green") await this.blueGreen();
+    else await this.canary();
+  }
+
+  protected liveSlotNow(): string {
+    return this.plan.targetSlot;
+  }
+
+  private async rolling(): Promise<void> {
+    if (this.settings.hooks.traffic) this.ports.checkpoint("traffic-moved");
+    this.trafficMoved = true;
+    this.badTrafficAtMs = 0;
+    await this.hook("deploy", {});
+    await this.health(this.plan.environmentUrl, "the environment");
+  }
+
+  /**
+   * Blue-green and canary deploy to the idle slot, out of traffic, and check it before it takes
+   * traffic. Unless it was read idle at start, it is first taken out of traffic and drained.
+   */
+  private async deployIdleSlot(): Promise<void> {
+    const slot = this.plan.targetSlot;
+    if (!this.plan.targetIdle) {
+      await this.hook("traffic", { weight: "0" });
+      await this.drain(`slot ${slot}`, { slot });
+    }
+    await this.hook("deploy", { weight: "0" });
+    await this.health(this.settings.slotUrls[slot], `slot ${slot} before traffic`);
+  }
+
+  private async blueGreen(): Promise<void> {
+    await this.deployIdleSlot();
+    await this.moveTraffic(100);
+    const slot = this.plan.targetSlot;
+    this.note({
+      step: "switch",
+      ok: true,
+      slot,
+      weight: 100,
+      detail: `all traffic switched to ${slot}`,
+    });
+    await this.health(this.plan.environmentUrl, "the environment after the switch");
+    await this.watchBuffer();
+  }
+
+  private async canary(): Promise<void> {
+    if (this.plan.resume) this.trafficMoved = true;
+    else await this.deployIdleSlot();
+    for (const weight of this.stepsAhead()) {
+      await this.moveTraffic(weight);
+      if (weight >= 100) break;
+      await this.gate(weight);
+      this.holdIfDue(weight);
+    }
+    await this.health(this.plan.environmentUrl, "the environment at 100%");
+  }
+
+  private async moveTraffic(weight: number): Promise<void> {
+    if (!this.trafficMoved) this.ports.checkpoint("traffic-moved");
+    this.trafficMoved = true;
+    await this.hook("traffic", { weight: String(weight) });
+    this.badTrafficAtMs ??= this.ports.now() - this.started;
+  }
 
   /**
    * Puts the stable version back: traffic back to the stable slot, or a redeploy for rolling;
    * "nothing" when rolling has no earlier version to redeploy (a first deploy).
    */
-  private async restore(reason: string): Promise<"restored" | "failed" | "nothing"> {
+  protected async restore(): Promise<"restored" | "failed" | "nothing"> {
     const { plan, settings } = this;
-    this.ports.log(`rolling back: ${reason}`);
     const previous = plan.previousVersion;
     if (settings.hooks.rollback) {
       return this.restoreWith(
@@ -365,7 +467,10 @@ class Rollout {
 
   private async restoreWith(kind: HookKind, detail: string): Promise<"restored" | "failed"> {
     const { plan } = this;
-    const values = this.values(plan.stableSlot, 100, plan.previousVersion ?? plan.version);
+    const values = this.values({
+      slot: plan.stableSlot,
+      version: plan.previousVersion ?? plan.version,
+    });
     const run = await this.ports.hook(kind, values);
     const ok = run.exitCode === 0;
     this.note({
@@ -388,7 +493,7 @@ const LINE_CHARACTERS = 200;
  * deployment status keeps within its 140 characters) and in full (`detail`: the headline, then its
  * last lines of output in order, for the timeline and the job summary).
  */
-function failedHook(
+export function failedHook(
   kind: HookKind,
   run: HookRun,
   timeoutMs: number,

@@ -21,6 +21,17 @@ export const booleanInput = (fallback: boolean) =>
     fallback,
   );
 
+/** A boolean input that may be left out: undefined then, so a setting elsewhere applies. */
+export const optionalBooleanInput = () =>
+  z.optional(
+    z.stringbool({
+      truthy: ["true", "True", "TRUE"],
+      falsy: ["false", "False", "FALSE"],
+      case: "sensitive",
+      error: "expected true or false",
+    }),
+  );
+
 /** A whole number input within bounds, given as text. */
 export const integerInput = (fallback: number, min: number, max: number) =>
   z._default(

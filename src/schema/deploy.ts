@@ -11,6 +11,13 @@ const slot = z
   .string()
   .check(z.regex(SLOT_NAME, { error: "expected a slot name of letters, digits, '.', '_' or '-'" }));
 
+/** An instance's name, as nginx, hooks and labels take it. */
+const instanceName = z
+  .string()
+  .check(
+    z.regex(SLOT_NAME, { error: "expected an instance name of letters, digits, '.', '_' or '-'" }),
+  );
+
 const duration = z.string({ error: "expected a duration with a unit, such as 30s or 10m" });
 
 /**
@@ -51,6 +58,92 @@ export const DeploySectionSchema = z.strictObject({
         ),
       ),
   ),
+  instances: z.optional(
+    z
+      .union([
+        z.array(
+          z.union([
+            instanceName,
+            z.strictObject({ name: instanceName, url: z.optional(z.string()) }),
+          ]),
+        ),
+        z.strictObject({ command: z.string() }),
+      ])
+      .check(
+        z.describe(
+          "A fleet: the instances that all serve traffic, as a list (names, or {name, url}) or a " +
+            "command that prints one instance a line (`name [url]`). With instances, rolling " +
+            "updates them in batches and canary puts the new version on some of them, each " +
+            "instance taken out of traffic (weight 0, drained) before it gets a new version, " +
+            "through the traffic hook's {{ weights }}. An instance's url is where its health is " +
+            "checked before it takes traffic again. Default: none (two slots take turns).",
+        ),
+      ),
+  ),
+  groups: z.optional(
+    z
+      .record(slot, z.array(instanceName))
+      .check(
+        z.describe(
+          "Blue-green on a fleet: the two slots as groups of instances, by slot name " +
+            "({ blue: [vm1, vm2], green: [vm3, vm4] }); the new version goes to every instance " +
+            "of the idle group, then all traffic switches to it. Default: none.",
+        ),
+      ),
+  ),
+  batch: z.optional(
+    z
+      .union([z.number(), z.string()])
+      .check(
+        z.describe(
+          "Fleets: how many instances change at once, a count (1) or a share of the fleet " +
+            "(25%, rounded up). Rolling updates batch after batch; canary widens in batches. " +
+            "Default: 1.",
+        ),
+      ),
+  ),
+  "min-healthy": z.optional(
+    z
+      .union([z.number(), z.string()])
+      .check(
+        z.describe(
+          "Fleets: how many instances must carry traffic at every moment, a count (2) or a share " +
+            "(66%, rounded up), as CodeDeploy's minimum healthy hosts; a batch that would leave " +
+            "fewer is refused at start. Default: 1.",
+        ),
+      ),
+  ),
+  drain: z.optional(
+    duration.check(
+      z.describe(
+        "How long a slot or instance taken out of traffic is left to finish its requests " +
+          "before it gets a new version, a duration with a unit. Default: 0s (the traffic hook " +
+          "returns once drained).",
+      ),
+    ),
+  ),
+  "hold-at": z.optional(
+    z
+      .number()
+      .check(
+        z.describe(
+          "Canary: the step (a percentage among steps) to stop at, gate passed, with the state " +
+            "saved on the deployment: the job ends held, and a later run with resume: promote " +
+            "carries on (or resume: abort rolls back). The hold-at input wins. Default: none.",
+        ),
+      ),
+  ),
+  "skip-analysis": z.optional(
+    z
+      .boolean()
+      .check(
+        z.describe(
+          "Canary: promote straight to all traffic without the gate, recorded on the " +
+            "deployment (a first deployment always is: there is nothing to compare with). " +
+            "The skip-analysis input wins. Default: false.",
+        ),
+      ),
+  ),
   "slot-urls": z.optional(
     z
       .record(z.string(), z.string())
@@ -70,7 +163,9 @@ export const DeploySectionSchema = z.strictObject({
             .string()
             .check(
               z.describe(
-                "Deploys {{ version }} to {{ slot }}; every strategy needs it. " +
+                "Deploys {{ version }} to {{ slot }}; every strategy needs it. On a fleet it runs " +
+                  "once per instance ({{ instance }}, in batch {{ batch }}), or once per batch " +
+                  "when it names {{ instances }} and not {{ instance }}. " +
                   "The deploy-command input wins.",
               ),
             ),
@@ -81,7 +176,9 @@ export const DeploySectionSchema = z.strictObject({
             .check(
               z.describe(
                 "Sends {{ weight }} percent of traffic to {{ slot }} and the rest to the other " +
-                  "slot; blue-green and canary need it. The traffic-command input wins.",
+                  "slot; blue-green and canary need it. On a fleet it sets every instance's " +
+                  "weight at once from {{ weights }} (vm1=0,vm2=50,vm3=50; also SHIPGATE_WEIGHTS " +
+                  "as JSON), and every fleet needs it. The traffic-command input wins.",
               ),
             ),
         ),
@@ -92,6 +189,18 @@ export const DeploySectionSchema = z.strictObject({
               z.describe(
                 "Runs once {{ slot }} serves all traffic and passed every check. " +
                   "The promote-command input wins.",
+              ),
+            ),
+        ),
+        weights: z.optional(
+          z
+            .string()
+            .check(
+              z.describe(
+                'Prints the traffic weights in force as JSON ({"blue": 100, "green": 0}, or ' +
+                  "one weight per instance): deploy reads them at start and refuses to start " +
+                  "from a state it did not expect (a slot about to get the new version still " +
+                  "serving, an instance out of traffic).",
               ),
             ),
         ),
@@ -112,7 +221,8 @@ export const DeploySectionSchema = z.strictObject({
         z.describe(
           "The commands that drive the target, run in bash from the workspace, each in its own " +
             "process group under timeout. Placeholders ({{ version }}, {{ previous_version }}, " +
-            "{{ slot }}, {{ weight }}, {{ environment }}, {{ config_file }}) are substituted " +
+            "{{ slot }}, {{ weight }}, {{ environment }}, {{ config_file }}, and on a fleet " +
+            "{{ instance }}, {{ instances }}, {{ batch }}, {{ weights }}) are substituted " +
             "shell-quoted and exported as SHIPGATE_* variables.",
         ),
       ),

@@ -17,6 +17,12 @@ export interface DeploymentPayload {
   rollback_of?: number;
   /** A key unique to the deployment, by which a create whose answer was lost is found again. */
   key?: string;
+  /** Canary: the step the rollout is to be held at for approval. */
+  hold_at?: number;
+  /** A fleet's instances in the order the rollout takes them. */
+  instances?: string[];
+  /** "skipped" when a canary was promoted without the gate (first deployment, skip-analysis). */
+  analysis?: "skipped";
 }
 
 /** Strategies deploy records, "rollback" for the record of a rollback. */
@@ -27,7 +33,13 @@ export function readDeploymentPayload(raw: unknown): Partial<DeploymentPayload> 
   const payload = objectFromJson(raw);
   const version = versionOrUndefined(payload.version);
   const previous = versionOrUndefined(payload.previous_version);
-  const { strategy, slot, rollback_of: rollbackOf, key } = payload;
+  const { strategy, slot, rollback_of: rollbackOf, key, hold_at: holdAt, instances } = payload;
+  const names =
+    Array.isArray(instances) &&
+    instances.length <= 1000 &&
+    instances.every((name) => typeof name === "string" && SLOT_NAME.test(name))
+      ? (instances as string[])
+      : undefined;
   return {
     ...(version ? { version } : {}),
     ...(typeof strategy === "string" && RECORDED_STRATEGIES.has(strategy) ? { strategy } : {}),
@@ -37,5 +49,10 @@ export function readDeploymentPayload(raw: unknown): Partial<DeploymentPayload> 
     ...(Number.isSafeInteger(rollbackOf) && (rollbackOf as number) > 0
       ? { rollback_of: rollbackOf as number }
       : {}),
+    ...(Number.isInteger(holdAt) && (holdAt as number) >= 1 && (holdAt as number) <= 99
+      ? { hold_at: holdAt as number }
+      : {}),
+    ...(names ? { instances: names } : {}),
+    ...(payload.analysis === "skipped" ? { analysis: "skipped" as const } : {}),
   };
 }

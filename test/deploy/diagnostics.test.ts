@@ -9,12 +9,8 @@ import type { HookKind } from "../../src/deploy/hooks.js";
 import { DeploymentRecords } from "../../src/deploy/records.js";
 import { recorder } from "../../src/deploy/recorder.js";
 import { buildReport, renderDeploySummary, type DeployReport } from "../../src/deploy/report.js";
-import {
-  runRollout,
-  type RolloutOutcome,
-  type RolloutPlan,
-  type RolloutPorts,
-} from "../../src/deploy/rollout.js";
+import type { RolloutOutcome, RolloutPlan, RolloutPorts } from "../../src/deploy/rollout.js";
+import { runRollout } from "../../src/deploy/strategies.js";
 import type { HookRun } from "../../src/deploy/run-hook.js";
 import type { DeploySettings } from "../../src/deploy/settings.js";
 import type { Delivery } from "../../src/notify/plan.js";
@@ -31,6 +27,8 @@ const settings = (extra: Partial<DeploySettings> = {}): DeploySettings => ({
   hooks: { deploy: "./deploy.sh {{ version }}" },
   hookTimeoutMs: 600_000,
   switchBufferMs: 0,
+  drainMs: 0,
+  skipAnalysis: false,
   onInconclusive: "rollback",
   ...extra,
 });

@@ -11,7 +11,8 @@ import {
 import { planDeployGate } from "../../src/deploy/canary-gate.js";
 import { renderHook, type HookKind, type HookValues } from "../../src/deploy/hooks.js";
 import type { DeploymentSummary } from "../../src/deploy/records.js";
-import { runRollout, type RolloutPorts } from "../../src/deploy/rollout.js";
+import type { RolloutPorts } from "../../src/deploy/rollout.js";
+import { runRollout } from "../../src/deploy/strategies.js";
 import type { DeployOverrides } from "../../src/deploy/settings.js";
 import { chooseTargets } from "../../src/deploy/targets.js";
 
@@ -130,6 +131,7 @@ describe("the dry-run plan", () => {
     expect(
       result.steps.map((step) => [step.step, step.weight ?? null, step.command ?? null]),
     ).toEqual([
+      ["traffic", 0, "./ops/weight.sh 'blue' '0' | tee -a traffic.log"],
       ["deploy", null, "./ops/deploy.sh 'blue' '1.4.0' --config '/work/config/production.json'"],
       ["traffic", 10, "./ops/weight.sh 'blue' '10' | tee -a traffic.log"],
       ["gate", 10, null],
@@ -172,7 +174,7 @@ describe("the dry-run plan", () => {
         },
       ],
     });
-    expect(result.steps[2]?.detail).toBe(
+    expect(result.steps[3]?.detail).toBe(
       "the canary gate: error-rate, latency-p95; 4 round(s) every 30s after 1m",
     );
     // No rollback hook: traffic goes back to the stable slot, as the rollout does.
@@ -201,6 +203,7 @@ describe("the dry-run plan", () => {
     });
     expect(result.gate).toBeUndefined();
     expect(result.steps.map((step) => [step.step, step.url ?? step.command])).toEqual([
+      ["traffic", "./ops/weight.sh 'blue' '0' | tee -a traffic.log"],
       ["deploy", "./ops/deploy.sh 'blue' '1.4.0' --config ''"],
       ["health", "http://blue.internal"],
       ["traffic", "./ops/weight.sh 'blue' '100' | tee -a traffic.log"],
@@ -208,10 +211,10 @@ describe("the dry-run plan", () => {
       ["buffer", undefined],
       ["promote", "./ops/promote.sh 'blue'"],
     ]);
-    expect(result.steps[1]?.detail).toBe(
+    expect(result.steps[2]?.detail).toBe(
       "slot blue before traffic: liveness at http://blue.internal, expecting 1.4.0",
     );
-    expect(result.steps[4]?.detail).toMatch(/keeps green for the 5m switch buffer/);
+    expect(result.steps[5]?.detail).toMatch(/keeps green for the 5m switch buffer/);
     expect(result.rollback).toMatchObject({
       hook: "rollback",
       command: "./ops/rollback.sh 'green' '1.3.0'",
@@ -269,7 +272,7 @@ describe("the dry-run plan", () => {
         "queried, no one is notified.",
     );
     expect(lines).toContain(
-      "  2. traffic (blue, 25%): ./ops/weight.sh 'blue' '25' | tee -a traffic.log",
+      "  3. traffic (blue, 25%): ./ops/weight.sh 'blue' '25' | tee -a traffic.log",
     );
     expect(lines).toContain(
       "If a step fails: ./ops/weight.sh 'green' '100' | tee -a traffic.log (all traffic back to " +

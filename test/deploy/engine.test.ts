@@ -49,6 +49,10 @@ describe("hooks", () => {
       SHIPGATE_WEIGHT: "25",
       SHIPGATE_ENVIRONMENT: "production",
       SHIPGATE_CONFIG_FILE: "",
+      SHIPGATE_INSTANCE: "",
+      SHIPGATE_INSTANCES: "",
+      SHIPGATE_BATCH: "",
+      SHIPGATE_WEIGHTS: "",
     });
     // The rendered configuration's file, and `{{ constructor }}` is a placeholder deploy lacks.
     const withFile = { ...values, config_file: "/work/.shipgate-config/production.json" };
@@ -127,6 +131,8 @@ describe("deploy settings", () => {
       hookTimeoutMs: 600_000,
       switchBufferMs: 30_000,
       onInconclusive: "rollback",
+      drainMs: 0,
+      skipAnalysis: false,
     });
   });
 
@@ -145,7 +151,8 @@ describe("deploy settings", () => {
       '- input "on-inconclusive": expected rollback or hold, got "pause"',
       '2 deploy.timeout: "10" needs a unit, such as 10s',
       "3 deploy.hooks.deploy: unknown placeholder {{ verison }}: " +
-        "use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}, {{ config_file }}",
+        "use {{ version }}, {{ previous_version }}, {{ slot }}, {{ weight }}, {{ environment }}, " +
+        "{{ config_file }}, {{ instance }}, {{ instances }}, {{ batch }}, {{ weights }}",
       '- input "traffic-command": the canary strategy moves traffic: ' +
         "give the traffic-command input or deploy.hooks.traffic",
     ]);
