@@ -104,6 +104,17 @@ describe("lab CLI, a release from blue to green", () => {
     expect((await lab(["up"])).json).toMatchObject({ alreadyUp: true, url: current.url });
   });
 
+  it("instances and weights print the slots' addresses and the weights in force", async () => {
+    const current = await state();
+    expect(await lab(["instances"])).toMatchObject({
+      code: 0,
+      stdout:
+        `blue http://127.0.0.1:${current.instances.blue?.port}\n` +
+        `green http://127.0.0.1:${current.instances.green?.port}\n`,
+    });
+    expect(await lab(["weights"])).toMatchObject({ code: 0, stdout: '{"blue":100,"green":0}\n' });
+  });
+
   it("deploy refuses the slot that carries traffic, and a version that is not semver", async () => {
     expect(await lab(["deploy", "--slot", "blue", "--version", "1.1.0"])).toMatchObject({
       code: 2,
