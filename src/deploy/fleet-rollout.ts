@@ -16,6 +16,19 @@ export class FleetRollout extends RolloutBase {
   private canaryShare = 0;
   private batchNumber = 0;
 
+  constructor(...args: ConstructorParameters<typeof RolloutBase>) {
+    super(...args);
+    // A held canary's state, rebuilt from its record: the first instances carry the new version.
+    const resume = this.plan.resume;
+    if (resume && this.settings.strategy === "canary") {
+      const { steps } = this.settings;
+      const count = canaryCounts(steps, this.order.length)[steps.indexOf(resume.from)] ?? 0;
+      for (const name of this.order.slice(0, count)) this.changed.add(name);
+      this.canaryShare = resume.from;
+      this.trafficMoved = true;
+    }
+  }
+
   private get fleet(): FleetPlan {
     return this.plan.fleet as FleetPlan;
   }
@@ -62,7 +75,6 @@ export class FleetRollout extends RolloutBase {
   private async canary(): Promise<void> {
     const { steps } = this.settings;
     const counts = canaryCounts(steps, this.order.length);
-    if (this.plan.resume) this.resumeAt(this.plan.resume.from, counts);
     for (const step of this.stepsAhead()) {
       const wanted = counts[steps.indexOf(step)] ?? this.order.length;
       const next = this.order.filter((name) => !this.changed.has(name));
@@ -84,14 +96,6 @@ export class FleetRollout extends RolloutBase {
       this.holdIfDue(step);
     }
     await this.health(this.plan.environmentUrl, "the environment at 100%", {});
-  }
-
-  /** A held canary's state, rebuilt from its record: the first instances carry the new version. */
-  private resumeAt(from: number, counts: number[]): void {
-    const count = counts[this.settings.steps.indexOf(from)] ?? 0;
-    for (const name of this.order.slice(0, count)) this.changed.add(name);
-    this.canaryShare = from;
-    this.trafficMoved = true;
   }
 
   private async enterTraffic(why: string, instances: string[]): Promise<void> {

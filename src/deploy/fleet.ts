@@ -137,7 +137,7 @@ export function unexpectedWeights(
   expect: { serving: readonly string[]; idle: readonly string[] },
 ): string | undefined {
   const missing = [...expect.serving, ...expect.idle].filter((name) => !(name in found));
-  const notServing = expect.serving.filter((name) => (found[name] ?? 0) <= 0);
+  const notServing = expect.serving.filter((name) => name in found && (found[name] ?? 0) <= 0);
   const busy = expect.idle.filter((name) => (found[name] ?? 0) > 0);
   const problems = [
     ...(missing.length > 0 ? [`no weight for ${missing.join(", ")}`] : []),
