@@ -221,11 +221,10 @@ async function deploy({ str, flag, dir, environment }) {
 
 /** @param {Invocation} invocation @returns {Promise<Outcome>} */
 async function traffic({ str, dir, environment }) {
-  const asked = str("weights") ?? ((str("slot") ?? str("weight")) ? undefined : shipgateWeights());
+  const asked = await weightsOption(str, dir);
   if (asked !== undefined) {
-    const from = str("weights") === undefined ? "SHIPGATE_WEIGHTS" : "--weights";
-    const weights = parseWeights(asked, from);
-    const result = await lab.labTraffic(dir, { weights, from, environment });
+    const weights = parseWeights(asked.text, asked.from);
+    const result = await lab.labTraffic(dir, { weights, from: asked.from, environment });
     return { human: `traffic ${weightsLine(result.weights)}`, result };
   }
   const slot = slotOption(str);
@@ -294,11 +293,31 @@ async function load({ str, dir }) {
 /** @param {string | undefined} value an empty variable counts as unset */
 const env = (value) => (value === undefined || value === "" ? undefined : value);
 
-/** SHIPGATE_WEIGHTS, unless the slot form's variables are set (slot mode's hooks set those). */
-const shipgateWeights = () =>
-  (env(process.env.SHIPGATE_SLOT) ?? env(process.env.SHIPGATE_WEIGHT))
+/**
+ * Every instance's weights, when traffic is asked that way: --weights; else, without --slot or
+ * --weight, SHIPGATE_WEIGHTS in a fleet (where it is required) and in a slot lab whose hook did
+ * not set SHIPGATE_SLOT or SHIPGATE_WEIGHT. Undefined means the slot form.
+ * @param {Invocation["str"]} str
+ * @param {string} dir
+ * @returns {Promise<{ text: string, from: string } | undefined>}
+ */
+async function weightsOption(str, dir) {
+  const flag = str("weights");
+  if (flag !== undefined) return { text: flag, from: "--weights" };
+  if (str("slot") !== undefined || str("weight") !== undefined) return undefined;
+  const text = env(process.env.SHIPGATE_WEIGHTS);
+  if ((await lab.labMode(dir)) === "fleet") {
+    if (text === undefined)
+      throw new LabUsageError(
+        "--weights (or SHIPGATE_WEIGHTS) is required: name=weight,... for every instance",
+      );
+    return { text, from: "SHIPGATE_WEIGHTS" };
+  }
+  const slotForm = env(process.env.SHIPGATE_SLOT) ?? env(process.env.SHIPGATE_WEIGHT);
+  return text === undefined || slotForm !== undefined
     ? undefined
-    : env(process.env.SHIPGATE_WEIGHTS);
+    : { text, from: "SHIPGATE_WEIGHTS" };
+}
 
 /**
  * The instance a command names: --instance, --slot, SHIPGATE_INSTANCE, SHIPGATE_SLOT in that order

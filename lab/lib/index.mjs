@@ -17,6 +17,7 @@ export {
   labDown,
   labInstances,
   labLoad,
+  labMode,
   labPromote,
   labRollback,
   labStatus,

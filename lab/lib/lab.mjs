@@ -350,6 +350,15 @@ export async function labWeights(dir) {
 }
 
 /**
+ * Whether the lab up in `dir` is a slot lab or a fleet.
+ * @param {string} dir
+ * @returns {Promise<LabMode>}
+ */
+export async function labMode(dir) {
+  return (await requireUp(dir)).mode;
+}
+
+/**
  * @param {LabState} state
  * @param {string | undefined} environment
  */

@@ -154,6 +154,8 @@ describe("lab CLI, a release from blue to green", () => {
     expect(moved.stderr).toBe("lab: traffic blue 90% / green 10%\n");
     expect(moved.json).toMatchObject({ weights: { blue: 90, green: 10 }, live: "blue" });
     expect(await split(100)).toEqual({ blue: 90, green: 10 });
+    const asWeights = await lab(["traffic"], { SHIPGATE_WEIGHTS: '{"blue":90,"green":10}' });
+    expect(asWeights).toMatchObject({ code: 0, json: { weights: { blue: 90, green: 10 } } });
   });
 
   it("rollback returns all traffic to the live slot, and again is a no-op", async () => {

@@ -145,6 +145,7 @@ describe("lab CLI, a fleet of three", () => {
       [["traffic", "--weights", "vm1=50,vm4=50"], "no instance vm4 in this lab"],
       [["traffic", "--weights", "vm1=50,vm2=40"], "the weights must sum to 100, got 90"],
       [["traffic", "--slot", "blue", "--weight", "10"], "this lab is a fleet"],
+      [["traffic"], "--weights (or SHIPGATE_WEIGHTS) is required"],
       [["deploy", "--slot", "blue", "--version", "1.1.0"], "name the instance with --instance"],
       [["deploy", "--instance", "vm9", "--version", "1.1.0"], 'no instance "vm9" in this fleet'],
       [["promote", "--slot", "green"], "promote: this lab is a fleet"],
@@ -226,7 +227,11 @@ describe("lab CLI, a fleet of three", () => {
       );
       expect((await lab(["traffic", "--weights", "vm1=50,vm2=0,vm3=50"])).code).toBe(0);
       expect((await lab(["deploy", "--instance", "vm2", "--version", "1.1.0"])).code).toBe(0);
-      const back = await lab(["traffic"], { SHIPGATE_WEIGHTS: "vm1=34,vm2=33,vm3=33" });
+      // A fleet reads SHIPGATE_WEIGHTS even when a slot-form variable is about as well.
+      const back = await lab(["traffic"], {
+        SHIPGATE_WEIGHTS: "vm1=34,vm2=33,vm3=33",
+        SHIPGATE_WEIGHT: "33",
+      });
       expect(back.json).toMatchObject({ weights: { vm1: 34, vm2: 33, vm3: 33 } });
       const sent = load.progress().sent;
       await waitUntil("requests after the re-enable", () =>

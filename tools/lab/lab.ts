@@ -182,7 +182,6 @@ export async function startFleetLab(
     version: options.version,
     scrapeInterval: options.scrapeInterval,
   });
-  if (lab.mode !== "fleet") throw new Error(`${dir}: a slot lab is already up there`);
   return {
     dir: lab.dir,
     url: lab.url,
