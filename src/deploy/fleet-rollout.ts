@@ -79,13 +79,15 @@ export class FleetRollout extends RolloutBase {
       const wanted = counts[steps.indexOf(step)] ?? this.order.length;
       const next = this.order.filter((name) => !this.changed.has(name));
       const widen = next.slice(0, Math.max(0, wanted - this.changed.size));
-      for (const batch of batches(widen, this.fleet.batch)) {
+      const rounds = batches(widen, this.fleet.batch);
+      for (const [index, batch] of rounds.entries()) {
         await this.replace(batch, this.plan.version);
-        this.canaryShare = step;
-        await this.enterTraffic(
-          `batch ${this.batchNumber} in traffic: ${step}% on the new version`,
-          batch,
-        );
+        // Part-way through a step the new instances carry their share of the fleet (at most the
+        // step's), so the stable ones keep theirs; the step's share once all of them are in.
+        const share = Math.round((100 * this.changed.size) / this.order.length);
+        this.canaryShare = index === rounds.length - 1 ? step : Math.min(step, share);
+        const why = `batch ${this.batchNumber} in traffic: ${this.canaryShare}% on the new version`;
+        await this.enterTraffic(why, batch);
       }
       if (widen.length === 0) {
         this.canaryShare = step;

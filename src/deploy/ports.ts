@@ -114,10 +114,8 @@ export function outputPort(context: PortContext) {
         env: hookEnvironment(all),
         timeoutMs: context.settings.hookTimeoutMs,
         cwd: context.workspace,
-        onLine: (line) => {
-          lines.push(line);
-          context.log.info(line);
-        },
+        onLine: (line) => context.log.info(line),
+        onStdout: (line) => lines.push(line),
       }),
     );
     if (run.exitCode !== 0) {

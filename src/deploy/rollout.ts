@@ -310,12 +310,13 @@ export abstract class RolloutBase {
     const run = await this.ports.hook(kind, values);
     const ok = run.exitCode === 0;
     const failure = ok ? undefined : failedHook(kind, run, this.settings.hookTimeoutMs);
-    const detail = failure
-      ? failure.detail
-      : `${kind} hook done in ${(run.durationMs / 1000).toFixed(1)}s`;
+    const done = `${kind} hook done in ${(run.durationMs / 1000).toFixed(1)}s`;
+    const detail = failure ? failure.detail : noted.detail ? `${noted.detail} (${done})` : done;
     const step = kind as TimelineEvent["step"];
     const weight = kind === "traffic" && !values.weights ? { weight: Number(values.weight) } : {};
-    this.note({ step, ok, slot: values.slot, ...weight, ...noted, detail });
+    // A fleet's step names its instances; the slot is then the fleet's, which says nothing.
+    const slot = noted.instances ? {} : { slot: values.slot };
+    this.note({ step, ok, ...slot, ...weight, ...noted, detail });
     if (failure) throw new Stop(failure.headline, true);
     return ok;
   }

@@ -33,6 +33,8 @@ export interface HookOptions {
   cwd?: string;
   /** Each line of output, as it comes. */
   onLine?: (line: string) => void;
+  /** Each line of standard output alone: what a command that prints a result is read for. */
+  onStdout?: (line: string) => void;
 }
 
 /** Signals every process of the hook's group; the group may already be gone. */
@@ -78,7 +80,13 @@ export async function runHook(options: HookOptions): Promise<HookRun> {
     if (tail.length > TAIL_LINES) tail.shift();
     options.onLine?.(line);
   };
-  const output = readLines([child.stdout, child.stderr], remember);
+  const output = {
+    stdout: readLines([child.stdout], (line) => {
+      remember(line);
+      options.onStdout?.(line);
+    }),
+    stderr: readLines([child.stderr], remember),
+  };
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -96,7 +104,10 @@ export async function runHook(options: HookOptions): Promise<HookRun> {
     });
   });
   clearTimeout(timer);
-  await output.drained(OUTPUT_LINGER_MS);
+  await Promise.all([
+    output.stdout.drained(OUTPUT_LINGER_MS),
+    output.stderr.drained(OUTPUT_LINGER_MS),
+  ]);
   return {
     exitCode: timedOut ? TIMED_OUT : exitCode,
     timedOut,
