@@ -26,7 +26,14 @@ import {
   type LoadedWorkflow,
 } from "./workflow-file.js";
 
-export type { ExecutorOptions, JobRun, StepRun, WorkflowRun } from "./run-record.js";
+export type {
+  ExecutorOptions,
+  JobRun,
+  ReviewDecision,
+  ReviewRequest,
+  StepRun,
+  WorkflowRun,
+} from "./run-record.js";
 
 const DEFAULT_GITHUB: GitHubSettings = {
   repository: "octo-org/demo-api",

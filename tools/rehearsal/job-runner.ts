@@ -289,10 +289,21 @@ async function runJobInstance(
   const name = job.name ? evaluateText(job.name, before) : id;
   const jobEnv = { ...run.env, ...evaluateTextMap(job.env, before) };
   const record: JobRun = { id, name, result: "success", outputs: {}, steps: [] };
-  if (settings?.reviewers) record.approvals = 1;
   run = { ...run, processEnv: idTokenEnv(run, id, environmentName) };
   const concurrency = job.concurrency ? evaluateToken(job.concurrency, before) : undefined;
   if (concurrency !== undefined) record.concurrency = concurrencyOf(concurrency);
+  if (settings?.reviewers && environmentName !== undefined) {
+    record.approvals = 1;
+    const request = { job: `${run.prefix}${id}`, name, environment: environmentName };
+    const decision = (await run.options.review?.(request)) ?? "approve";
+    record.review = decision === "approve" ? "approved" : "rejected";
+    if (decision !== "approve") {
+      // Rejected: the job fails before its first step, with no outputs and no URL.
+      record.result = "failure";
+      record.environment = { name: environmentName, url: "" };
+      return record;
+    }
+  }
 
   const raw = rawSteps(run.workflow, id);
   const posts: PendingPost[] = [];

@@ -36,6 +36,8 @@ export interface JobRun {
   result: JobResult;
   /** Approvals the job waited for (its environment has required reviewers). */
   approvals?: number;
+  /** The reviewers' decision on such a job: a rejected job fails without running a step. */
+  review?: "approved" | "rejected";
   outputs: Record<string, string>;
   /** The GitHub environment the job would run in, its URL evaluated after the steps. */
   environment?: { name: string; url: string };
@@ -56,6 +58,17 @@ export interface WorkflowRun {
   /** By job id, in the order they ran. */
   jobs: Record<string, JobRun>;
 }
+
+/** A job waiting for its environment's required reviewers, as `ExecutorOptions.review` sees it. */
+export interface ReviewRequest {
+  /** The job's id, prefixed by the calling job's for a called workflow (as `beforeJob` names it). */
+  job: string;
+  /** Its display name, evaluated. */
+  name: string;
+  environment: string;
+}
+
+export type ReviewDecision = "approve" | "reject";
 
 export interface GitHubSettings {
   repository: string;
@@ -95,9 +108,16 @@ export interface ExecutorOptions {
   /**
    * GitHub environments: a job that names one gets its secrets and variables over the
    * repository's (as GitHub resolves them per job); with reviewers, the job waits for one
-   * approval, which the rehearsal counts.
+   * approval, which the rehearsal counts (and asks `review` for).
    */
   environments?: Record<string, EnvironmentSettings>;
+  /**
+   * The required reviewers' decision on a job whose environment has them, asked once the job is
+   * ready (its needs done, its `if:` true, its concurrency group evaluated) and before its first
+   * step, as GitHub asks them; the world may be inspected or changed here. Approves when absent. A
+   * rejected job fails without running a step and has no outputs, as on GitHub.
+   */
+  review?: (request: ReviewRequest) => ReviewDecision | Promise<ReviewDecision>;
   /** The runner's OIDC token service (tools/rehearsal/oidc.ts), for jobs with id-token: write. */
   oidc?: { url: string; token: string };
   /** Limit of each step's process. */

@@ -345,7 +345,10 @@ function keyOf(token: TemplateToken | undefined): string | undefined {
 
 /**
  * A job that deploys (it has an environment, or runs shipgate's deploy action) must queue per
- * environment: a concurrency group that includes the environment's name, never cancelling a running deploy.
+ * environment: a concurrency group that includes the environment's name, never cancelling a running
+ * deploy. The environment deployed to is the deploy step's when there is one (a job approved in
+ * another environment, such as deploy.yml's promote job, still queues with the deploys of the one
+ * it deploys to), else the job's.
  */
 async function checkDeployConcurrency(
   job: Job,
@@ -359,7 +362,7 @@ async function checkDeployConcurrency(
   if (!job.environment && deployStep < 0) return [];
   const environment =
     job.environment && isMapping(job.environment) ? job.environment.find("name") : job.environment;
-  const name = keyOf(environment) ?? keyOf(field(field(raw[deployStep], "with"), "environment"));
+  const name = keyOf(field(field(raw[deployStep], "with"), "environment")) ?? keyOf(environment);
   const concurrency = job.concurrency;
   if (!concurrency)
     return [{ rule: "deploy-concurrency", where, message: "a deploy job without concurrency:" }];
