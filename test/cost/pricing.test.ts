@@ -349,6 +349,25 @@ describe("CI minutes", () => {
     expect(cost.inProgress.map((item) => item.id)).toEqual([6]);
   });
 
+  it("prices GitHub's 2026 Windows arm64, macOS 12-core and GPU runners from its reference", async () => {
+    const card = rateCardFor(await loadRateCards(), "2026-06-01")!;
+    const none = { skus: new Map(), labels: new Map() };
+    const perMinute = (labels: string[]) => {
+      const sku = skuForLabels(labels, card, none);
+      return sku && [sku.sku, plainDecimal(sku.pricePerMinute)];
+    };
+    // docs.github.com/en/billing/reference/actions-runner-pricing: windows_2_core_arm $0.008,
+    // macos_l (macOS 12-core) $0.077, linux_4_core_gpu $0.052, windows_4_core_gpu $0.102.
+    expect(perMinute(["windows-11-arm"])).toEqual(["actions_windows_arm", "0.008"]);
+    expect(perMinute(["macos-15-large"])).toEqual(["actions_macos_large", "0.077"]);
+    expect(perMinute(["macos-latest-large"])).toEqual(["actions_macos_large", "0.077"]);
+    const gpu = (sku: string) => plainDecimal(card.skus.get(sku)!.pricePerMinute);
+    expect([gpu("actions_linux_4_core_gpu"), gpu("actions_windows_4_core_gpu")]).toEqual([
+      "0.052",
+      "0.102",
+    ]);
+  });
+
   it("validates a rate card with file and line", () => {
     expect(() =>
       parseRateCard(
