@@ -6,14 +6,13 @@ import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { configureDeploy, type DeployConfiguration } from "../deploy/configure.js";
 import { runDeploy, STATE, type SavedDeployment } from "../deploy/deploy.js";
-import { planDeployGate } from "../deploy/canary-gate.js";
-import { planDeploy, planLines, renderPlanSummary } from "../deploy/dry-run.js";
+import { planFresh } from "../deploy/begin.js";
+import { planLines, renderPlanSummary } from "../deploy/dry-run.js";
 import { finishRecord, needsPost, type Leftover } from "../deploy/post.js";
 import { DeploymentRecords } from "../deploy/records.js";
 import { deploymentRef } from "../deploy/ref.js";
 import { renderDeploySummary } from "../deploy/report.js";
 import type { DeployOverrides } from "../deploy/settings.js";
-import { chooseTargets } from "../deploy/targets.js";
 import { parseVersion } from "../shared/version.js";
 import { booleanInput, optionalBooleanInput, readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
@@ -226,31 +225,27 @@ async function main(step: StepContext): Promise<void> {
  */
 async function dryRun(step: StepContext, prepared: Prepared): Promise<void> {
   const { inputs, version, rollbackTo, environment, configuration, records } = prepared;
-  if (inputs.resume || configuration.settings.fleet)
+  if (inputs.resume)
     throw new ConfigurationError({
       path: 'input "dry-run"',
-      message:
-        "a dry run shows a fresh rollout of two slots; it does not yet plan " +
-        (inputs.resume ? "a resume" : "a fleet"),
+      message: "a dry run plans a fresh rollout; it does not plan a resume",
     });
-  const recent = await records.recent(environment.name);
-  const targets = chooseTargets(recent, configuration.settings, {
-    environment: environment.name,
+  const request = {
+    environment,
+    configuration,
     version,
     ...(rollbackTo ? { rollbackTo } : {}),
     force: inputs.force,
-  });
-  const gate = planDeployGate(environment, configuration.settings, version, targets, step.lookup);
-  step.secrets.add(...(gate?.secrets ?? []));
-  const plan = planDeploy({
-    environment: environment.name,
-    version,
-    configuration,
-    targets,
-    ...(gate ? { gate } : {}),
-    healthChecks: (environment.document.health?.checks ?? []).map((check) => check.name),
+    ref: "",
+    repository: step.repository(),
+    serverUrl: step.serverUrl,
+    workspace: step.workspace,
+    lookup: step.lookup,
+    notify: false,
     ...configFileOf(step, inputs),
-  });
+  };
+  const checks = (environment.document.health?.checks ?? []).map((check) => check.name);
+  const plan = await planFresh(request, { log: step.log, secrets: step.secrets, records }, checks);
   for (const line of planLines(plan)) step.log.info(line);
   step.setOutputs<Partial<Outputs>>({
     version,

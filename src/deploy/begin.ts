@@ -5,6 +5,8 @@ import { ConfigurationError } from "../shared/errors.js";
 import { planDeployGate } from "./canary-gate.js";
 import type { DeployIo, DeployRequest } from "./deploy.js";
 import type { HookValues } from "./hooks.js";
+import { planDeploy, type DeployPlan } from "./dry-run.js";
+import { planFleetSteps } from "./dry-run-fleet.js";
 import { outputPort } from "./ports.js";
 import type { DeploymentSummary } from "./records.js";
 import { recorder, type RecordPlan } from "./recorder.js";
@@ -43,18 +45,20 @@ function startValues(request: DeployRequest, version: string, targets: DeployTar
   };
 }
 
-export async function beginFresh(
+/** Where a fresh rollout starts, the settings it runs with, and its gate: for a deploy or a plan. */
+function freshStart(
   request: DeployRequest,
-  io: DeployIo,
   recent: readonly DeploymentSummary[],
-): Promise<Begun> {
+  io: Pick<DeployIo, "secrets">,
+) {
   const configured = request.configuration.settings;
   const name = request.environment.name;
   const targets = chooseTargets(recent, configured, { ...request, environment: name });
   const skipped = analysisSkipped(configured, targets);
   // Without analysis a canary is promoted at once: one step, to all traffic, and no hold.
-  const { holdAt, ...rest } = configured;
-  const settings = skipped ? { ...rest, steps: [100] } : configured;
+  const settings: DeploySettings = skipped
+    ? { ...withoutHold(configured), steps: [100] }
+    : configured;
   const gate = planDeployGate(
     request.environment,
     settings,
@@ -63,21 +67,32 @@ export async function beginFresh(
     request.lookup,
   );
   io.secrets.add(...(gate?.secrets ?? []));
+  return { targets, skipped, settings, ...(gate ? { gate } : {}) };
+}
+
+function withoutHold(settings: DeploySettings): DeploySettings {
+  const { holdAt, ...rest } = settings;
+  void holdAt;
+  return rest;
+}
+
+export async function beginFresh(
+  request: DeployRequest,
+  io: DeployIo,
+  recent: readonly DeploymentSummary[],
+): Promise<Begun> {
+  const name = request.environment.name;
+  const { targets, skipped, settings, gate } = freshStart(request, recent, io);
   const read = outputPort({ ...request, ...io, settings });
-  const state = await readStartState(
-    settings,
-    targets,
-    startValues(request, request.version, targets),
-    read,
-  );
+  const values = startValues(request, request.version, targets);
+  const state = await readStartState(settings, targets, values, read);
   const startedAtMs = Date.now();
   const plan: RecordPlan = recordPlan(request, request.version, targets, {
     ref: request.ref,
-    ...(settings.holdAt !== undefined && !skipped ? { holdAt: settings.holdAt } : {}),
+    ...(settings.holdAt !== undefined ? { holdAt: settings.holdAt } : {}),
     ...(state.fleet ? { instances: state.fleet.instances.map((instance) => instance.name) } : {}),
     ...(skipped ? { analysisSkipped: skipped } : {}),
   });
-  void holdAt;
   const record = recorder(plan, io.records);
   if (io.signal.aborted) throw new Error("the deploy was cancelled before anything was deployed");
   const deploymentId = await record.start();
@@ -99,6 +114,59 @@ export async function beginFresh(
     state,
     startedAtMs,
   };
+}
+
+/**
+ * The plan a fresh deploy would follow, read and checked as it would be (the instances command
+ * and the weights hook run: they only read); nothing is deployed or recorded.
+ */
+export async function planFresh(
+  request: DeployRequest,
+  io: Pick<DeployIo, "log" | "secrets" | "records">,
+  healthChecks: readonly string[],
+): Promise<DeployPlan> {
+  const recent = await io.records.recent(request.environment.name);
+  const { targets, settings, gate } = freshStart(request, recent, io);
+  const read = outputPort({ ...request, ...io, settings });
+  const values = startValues(request, request.version, targets);
+  const state = await readStartState(settings, targets, values, read);
+  const configuration = { ...request.configuration, settings };
+  const common = {
+    healthChecks,
+    ...(request.configFile ? { configFile: request.configFile } : {}),
+  };
+  const fleet = state.fleet
+    ? {
+        instances: state.fleet.instances.map((instance) => instance.name),
+        batch: state.fleet.batch,
+        minHealthy: state.fleet.minHealthy,
+        steps: await planFleetSteps(
+          {
+            environment: request.environment.name,
+            version: request.version,
+            ...(targets.previousVersion ? { previousVersion: targets.previousVersion } : {}),
+            stableSlot: targets.stableSlot,
+            targetSlot: targets.targetSlot,
+            settings,
+            fleet: state.fleet,
+            ...(state.targetIdle ? { targetIdle: true } : {}),
+            ...(request.configuration.environmentUrl
+              ? { environmentUrl: request.configuration.environmentUrl }
+              : {}),
+          },
+          common,
+        ),
+      }
+    : undefined;
+  return planDeploy({
+    environment: request.environment.name,
+    version: request.version,
+    configuration,
+    targets,
+    ...(gate ? { gate } : {}),
+    ...common,
+    ...(fleet ? { fleet } : {}),
+  });
 }
 
 /** A held canary carried on (promote) or rolled back (abort) from its deployment record. */

@@ -22,11 +22,16 @@ export interface DryRunRequest {
   healthChecks: readonly string[];
   /** The rendered configuration handed to hooks (the config-file input), as an absolute path. */
   configFile?: string;
+  /** A fleet: its instances and the steps its rollout would take (dry-run-fleet.ts). */
+  fleet?: { instances: string[]; steps: PlannedStep[]; batch: number; minHealthy: number };
 }
 
 export interface PlannedStep {
-  step: "deploy" | "health" | "traffic" | "gate" | "buffer" | "promote";
+  step: "deploy" | "health" | "traffic" | "gate" | "buffer" | "promote" | "rollback";
   slot: string;
+  /** Fleets: the instances a step acts on, and every instance's weight after a traffic step. */
+  instances?: string[];
+  weights?: Record<string, number>;
   /** Traffic and gate steps: the new version's share of traffic, in percent. */
   weight?: number;
   /** Hook steps: the command exactly as it would run, every value shell-quoted. */
@@ -95,6 +100,8 @@ export interface DeployPlan {
   targetSlot: string;
   environmentUrl?: string;
   hookTimeoutMs: number;
+  /** A fleet's instances in the rollout's order, its batch and min-healthy. */
+  fleet?: { instances: string[]; batch: number; minHealthy: number };
   /** In order, as the deploy would take them when every step passes. */
   steps: PlannedStep[];
   gate?: PlannedGate;
@@ -117,9 +124,39 @@ export function planDeploy(request: DryRunRequest): DeployPlan {
     targetSlot: targets.targetSlot,
     ...(environmentUrl ? { environmentUrl } : {}),
     hookTimeoutMs: settings.hookTimeoutMs,
-    steps: plan.steps(),
+    ...(request.fleet
+      ? {
+          fleet: {
+            instances: request.fleet.instances,
+            batch: request.fleet.batch,
+            minHealthy: request.fleet.minHealthy,
+          },
+        }
+      : {}),
+    steps: request.fleet ? request.fleet.steps : plan.steps(),
     ...(request.gate ? { gate: plannedGate(request.gate, settings) } : {}),
-    rollback: plan.rollback(),
+    rollback: request.fleet ? fleetRollback(request) : plan.rollback(),
+  };
+}
+
+/** What restore() in fleet-rollout.ts would do after a failed step. */
+function fleetRollback(request: DryRunRequest): PlannedRollback {
+  const { hooks } = request.configuration.settings;
+  const { stableSlot: slot, previousVersion: previous } = request.targets;
+  const back = { slot, ...(previous ? { version: previous } : {}) };
+  if (hooks.rollback)
+    return {
+      hook: "rollback",
+      ...back,
+      detail: "the rollback hook, given {{ instances }} with the new version",
+    };
+  if (!previous) return { slot, detail: "nothing to roll back to: no earlier successful deploy" };
+  return {
+    hook: "deploy",
+    ...back,
+    detail:
+      `every instance with the new version leaves traffic and gets ${previous} again (at once when ` +
+      `at least min-healthy ${request.fleet?.minHealthy} instances still run ${previous}, else a batch at a time)`,
   };
 }
 
@@ -316,7 +353,16 @@ function plannedMetric(metric: PreparedMetric): PlannedMetric {
 
 function where(step: PlannedStep): string {
   const weight = step.weight !== undefined ? `, ${step.weight}%` : "";
-  return `${step.step} (${step.slot}${weight})`;
+  return `${step.step} (${step.instances?.join(", ") ?? step.slot}${weight})`;
+}
+
+/** A step's traffic: the new version's share, or a fleet's weights. */
+function trafficCell(step: PlannedStep): string {
+  if (step.weights)
+    return Object.entries(step.weights)
+      .map(([name, weight]) => `${name} ${weight}%`)
+      .join(", ");
+  return step.weight !== undefined ? `${step.weight}%` : "";
 }
 
 function gateLine(gate: PlannedGate): string {
@@ -341,14 +387,22 @@ function metricLine(metric: PlannedMetric): string {
 }
 
 function opening(plan: DeployPlan): string[] {
-  const stable = plan.previousVersion
-    ? `Stable ${plan.previousVersion} in slot ${plan.stableSlot}`
-    : `No earlier successful deploy; slot ${plan.stableSlot} counts as stable`;
+  const good = plan.previousVersion
+    ? `stable ${plan.previousVersion}`
+    : "no earlier successful deploy";
+  const stable = plan.fleet
+    ? `A fleet of ${plan.fleet.instances.join(", ")} (batch ${plan.fleet.batch}, min-healthy ` +
+      `${plan.fleet.minHealthy}), ${good}`
+    : plan.previousVersion
+      ? `Stable ${plan.previousVersion} in slot ${plan.stableSlot}`
+      : `No earlier successful deploy; slot ${plan.stableSlot} counts as stable`;
   const url = plan.environmentUrl ? ` Environment URL: ${plan.environmentUrl}.` : "";
   return [
     `Dry run: ${plan.version} to ${plan.environment} with ${plan.strategy}; ` +
       "no hook runs, nothing is recorded, no metric is queried, no one is notified.",
-    `${stable}; the new version goes to slot ${plan.targetSlot}.${url}`,
+    plan.fleet
+      ? `${stable}; every instance leaves traffic before it gets the new version.${url}`
+      : `${stable}; the new version goes to slot ${plan.targetSlot}.${url}`,
   ];
 }
 
@@ -380,8 +434,8 @@ export function renderPlanSummary(plan: DeployPlan): string {
   const rows = plan.steps.map((step, index) => [
     String(index + 1),
     step.step,
-    step.slot,
-    step.weight !== undefined ? `${step.weight}%` : "",
+    step.instances?.join(", ") ?? step.slot,
+    trafficCell(step),
     // A command as code; a pipe in it would end the cell, as it would in any other text.
     step.command ? raw(code(step.command).replace(/\|/g, "\\|")) : "",
     step.detail,

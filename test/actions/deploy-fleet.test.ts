@@ -225,10 +225,27 @@ describe("deploy to a fleet of three instances", () => {
     expect(github.requestViolations).toEqual([]);
   }, 240_000);
 
+  it("plans a fleet's rollout in a dry run: the very hooks the deploy then runs", async () => {
+    const planned = await deploy({ version: "1.1.6", strategy: "rolling", "dry-run": "true" });
+    expect(planned.exitCode).toBe(0);
+    const plan = JSON.parse(planned.outputs.report ?? "{}") as {
+      fleet: { instances: string[]; batch: number; minHealthy: number };
+      steps: { step: string; command?: string }[];
+    };
+    expect(plan.fleet).toEqual({ instances: INSTANCES, batch: 1, minHealthy: 2 });
+    expect(planned.summary).toMatch(/vm1 0%, vm2 50%, vm3 50%/);
+    const { result } = await underLoad(() => deploy({ version: "1.1.6", strategy: "rolling" }));
+    expect(result.exitCode).toBe(0);
+    const ran = [...result.stdout.matchAll(/^::group::(deploy|traffic|promote) hook: (.*)$/gm)].map(
+      (match) => match[2],
+    );
+    expect(plan.steps.flatMap((step) => (step.command ? [step.command] : []))).toEqual(ran);
+  }, 120_000);
+
   it("refuses to start from weights it did not expect, saying what it found", async () => {
     await runLabCli(["traffic", "--weights", "vm1=0,vm2=50,vm3=50"], { dir: fleet.dir });
     const count = (await deployments()).length;
-    const result = await deploy({ version: "1.1.6", strategy: "rolling" });
+    const result = await deploy({ version: "1.1.7", strategy: "rolling" });
     expect(result.exitCode).toBe(1);
     expect(result.stderr + result.stdout).toMatch(
       /traffic weights are not as the last deployment left them \(vm1=0,vm2=50,vm3=50\): vm1 out of traffic/,
