@@ -3,22 +3,38 @@ import * as z from "zod/mini";
 import { throwIfProblems, type Problem } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import { formatKeyPath, type YamlSource } from "../config/yaml-source.js";
-import { parseAmount, type Amount } from "./money.js";
+import { isPositivePrice, parseAmount, type Amount } from "./money.js";
 
-export const PRICE_UNITS = ["hour", "GB-month", "month"] as const;
+/** hour, GB-month and month price environments' resources; the others price Terraform plans' usage. */
+export const PRICE_UNITS = [
+  "hour",
+  "GB-month",
+  "month",
+  "GB",
+  "request",
+  "GB-second",
+  "IOPS-month",
+] as const;
 export type PriceUnit = (typeof PRICE_UNITS)[number];
 
-const decimal = z.union([
-  z.number(),
-  z.string().check(z.regex(/^\d+(\.\d+)?$/, { error: "expected a decimal price such as 0.0416" })),
-]);
+/** A price above zero, as a number or decimal text: a negative or zero price is a mistake, not a discount. */
+export const positivePrice = (example: string) =>
+  z
+    .union([z.number(), z.string()])
+    .check(
+      z.refine(
+        (value) =>
+          (typeof value === "number" || /^\d+(\.\d+)?$/.test(value)) && isPositivePrice(value),
+        { error: `expected a positive decimal price such as ${example}` },
+      ),
+    );
 const currency = z
   .string()
   .check(z.regex(/^[A-Z]{3}$/, { error: "expected an ISO 4217 code such as USD" }));
 const percent = z.number().check(z.gte(0), z.lt(100));
 
 const EntrySchema = z.strictObject({
-  price: decimal,
+  price: positivePrice("0.0416"),
   unit: z.enum(PRICE_UNITS),
   currency: z.optional(currency),
   description: z.optional(z.string()),

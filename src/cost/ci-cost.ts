@@ -3,18 +3,15 @@ import * as z from "zod/mini";
 import { throwIfProblems } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import { formatKeyPath, type YamlSource } from "../config/yaml-source.js";
+import { positivePrice } from "./catalog.js";
 import { parseAmount, plainDecimal, type Amount } from "./money.js";
 
-const price = z.union([
-  z.number(),
-  z.string().check(z.regex(/^\d+(\.\d+)?$/, { error: "expected a decimal price such as 0.006" })),
-]);
 const date = z
   .string()
   .check(z.regex(/^\d{4}-\d{2}-\d{2}$/, { error: "expected a date such as 2026-01-01" }));
 
 const SkuSchema = z.strictObject({
-  price,
+  price: positivePrice("0.006"),
   description: z.optional(z.string()),
   labels: z.optional(z.array(z.string())),
   verified: z.optional(z.union([z.boolean(), z.string()])),

@@ -36,6 +36,12 @@ export function parseAmount(text: string): { amount: Amount; rounded: boolean } 
   return { amount: sign === "-" ? -amount : amount, rounded };
 }
 
+/** Whether a price written as a number or as decimal text is above zero (a price never is zero or less). */
+export function isPositivePrice(value: number | string): boolean {
+  const parsed = parseAmount(String(value));
+  return parsed !== undefined && parsed.amount > 0n;
+}
+
 /** Exact conversion of a JavaScript number through its shortest round-trip decimal text. */
 export function amountFromNumber(value: number): Amount | undefined {
   if (!Number.isFinite(value)) return undefined;

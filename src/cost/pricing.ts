@@ -258,8 +258,8 @@ function priceCustom(
   defaultCurrency: string,
 ): void {
   const price = parseAmount(String(item["unit-price"]));
-  if (!price) {
-    run.problem(["custom", index, "unit-price"], "is not a decimal number");
+  if (!price || price.amount <= 0n) {
+    run.problem(["custom", index, "unit-price"], "expected a positive price");
     return;
   }
   const quantity = parseAmount(String(item.quantity ?? 1))?.amount ?? ONE;

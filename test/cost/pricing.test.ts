@@ -111,6 +111,52 @@ describe("pricing catalogs", () => {
       );
     }
   });
+
+  it("refuses negative and zero prices however they are written, with file and line", () => {
+    const problems = (yaml: string): string[] => {
+      try {
+        catalogOf(yaml, "mine.yml");
+      } catch (error) {
+        return (error as ConfigurationError).problems.map(
+          (problem) => `${problem.path}@${problem.at?.line}`,
+        );
+      }
+      return [];
+    };
+    const catalog = (price: string) =>
+      `currency: USD\nprices:\n  ok: { price: "0.01", unit: hour }\n  bad: { price: ${price}, unit: hour }\n`;
+    // A negative price once priced a production environment at -$121.57.
+    for (const price of ["-0.0416", "0", "0.0", "-1", '"0"', '"0.000"', '"-0.0416"'])
+      expect([price, problems(catalog(price))]).toEqual([price, ["prices.bad.price@4"]]);
+    expect(problems(catalog('"0.0416"'))).toEqual([]);
+  });
+
+  it("refuses negative and zero runner prices in rate cards and the rates overlay", () => {
+    const card = (price: string) =>
+      "effective: '2026-01-01'\ncurrency: USD\nsource: x\nchecked: '2026-01-01'\n" +
+      `skus:\n  a: { price: ${price} }\n`;
+    for (const price of ["-0.006", "0", '"0"'])
+      expect(() => parseRateCard(parseYamlSource("r.yml", card(price)))).toThrow(
+        /r\.yml:6 skus\.a\.price: /,
+      );
+    expect(() =>
+      parseRateOverlay(parseYamlSource("o.yml", "skus:\n  a: { price: -0.05, labels: [gpu] }\n")),
+    ).toThrow(/o\.yml:2 skus\.a\.price: /);
+  });
+
+  it("refuses a negative or zero custom unit price", () => {
+    const { problems } = price({
+      custom: [
+        { name: "credit", "unit-price": -121.57 },
+        { name: "free", "unit-price": 0, quantity: 3 },
+        { name: "seats", "unit-price": "15", quantity: 4 },
+      ],
+    });
+    expect(problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
+      "resources.custom[0].unit-price: expected a positive price",
+      "resources.custom[1].unit-price: expected a positive price",
+    ]);
+  });
 });
 
 describe("pricing resources", () => {
