@@ -3,7 +3,9 @@
 // and the GitHub API stand-in, with steady traffic through nginx the whole time.
 //   1. 1.1.0 (good) goes through every canary step and is promoted;
 //   2. 1.2.0 (5% errors) is caught by the gate at the first step and rolled back;
-//   3. 1.2.1 (good) is switched blue-green under load, counting the requests the switch failed.
+//   3. 1.2.1 (good) is switched blue-green under load, counting the requests the switch failed;
+//   4. a fleet of three instances (scripts/lab/fleet-demo.ts): a first canary promoted without
+//      analysis, then a rolling deploy in batches of one, never fewer than two instances serving.
 // Run through scripts/typescript/register.mjs (see scripts/demo.sh): it imports tools/ directly.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,6 +13,7 @@ import { createGitHubClient } from "../../src/runtime/github.js";
 import { startGitHubStandIn } from "../../tools/github-standin/index.js";
 import { labDown, labUp, labVariables, seedDeployment, startLoad } from "../../tools/lab/lab.js";
 import { ROOT, runAction, type ActionResult } from "../../tools/runner/run-action.js";
+import { runFleetDemo, type FleetDemo } from "./fleet-demo.js";
 
 const REPOSITORY = "octo-org/demo-api";
 
@@ -55,6 +58,8 @@ export interface DemoRun {
 
 export interface DemoFigures {
   runs: DemoRun[];
+  /** The fleet's deploys, and the fewest instances serving meanwhile. */
+  fleet?: FleetDemo;
   /** Requests failed while the blue-green switch happened, under steady load. */
   blueGreenFailed: number;
   /** Seconds from the bad canary taking traffic to stable holding it all again. */
@@ -82,7 +87,9 @@ function timelineLine(event: TimelineEvent): string {
 }
 
 /** Where the deploys run: the lab's traffic address, the API stand-in, the lab's variables. */
-interface DemoStage {
+export interface DemoStage {
+  /** The environment deployed to (a file in lab/environments). */
+  environment: string;
   labUrl: string;
   apiUrl: string;
   env: Record<string, string>;
@@ -106,6 +113,7 @@ export async function runDeployDemo(
     );
     await seedStable(github.url);
     const stage: DemoStage = {
+      environment: "production",
       labUrl: lab.url,
       apiUrl: github.url,
       env: labVariables(labDir, lab),
@@ -115,7 +123,8 @@ export async function runDeployDemo(
     const good = await deployUnderLoad(stage, "1. A good release", "1.1.0", "canary");
     const bad = await deployUnderLoad(stage, "2. A bad release (5% errors)", "1.2.0", "canary");
     const blueGreen = await deployUnderLoad(stage, "3. A blue-green switch", "1.2.1", "blue-green");
-    return demoFigures(good, bad, blueGreen);
+    const fleet = await runFleetDemo({ apiUrl: github.url, log });
+    return { ...demoFigures(good, bad, blueGreen), fleet };
   } finally {
     await github.stop();
     await labDown(labDir);
@@ -141,7 +150,7 @@ async function warmUp(stage: DemoStage): Promise<void> {
 }
 
 /** One deploy of `version` with steady traffic through nginx the whole time; narrated as it goes. */
-async function deployUnderLoad(
+export async function deployUnderLoad(
   stage: DemoStage,
   title: string,
   version: string,
@@ -189,7 +198,7 @@ function runDeploy(stage: DemoStage, version: string, strategy: string): Promise
     repository: REPOSITORY,
     apiUrl: stage.apiUrl,
     inputs: {
-      environment: "production",
+      environment: stage.environment,
       version,
       strategy,
       "config-dir": "lab/environments",
@@ -224,6 +233,13 @@ export function figuresText(figures: DemoFigures): string {
     `requests failed by the blue-green switch under 100 req/s: ${switchFailed} ` +
       `(target 0: ${switchFailed === 0 ? "met" : "over"})`,
     `bad canary on traffic -> 100% stable restored: ${restoreText(figures)}`,
+    ...(figures.fleet
+      ? [
+          `fleet of three: requests failed ${figures.fleet.failed} (target 0), fewest instances ` +
+            `serving ${figures.fleet.minServing} (min-healthy 2: ` +
+            `${figures.fleet.minServing >= 2 ? "met" : "under"})`,
+        ]
+      : []),
   ].join("\n");
 }
 
@@ -239,7 +255,7 @@ function restoreText(figures: DemoFigures): string {
 
 /** The Markdown report the demo writes: each deploy's summary as GitHub would show it, and the figures. */
 export async function writeDemoReport(figures: DemoFigures, path: string): Promise<void> {
-  const sections = figures.runs.map(
+  const sections = [...figures.runs, ...(figures.fleet?.runs ?? [])].map(
     (run) =>
       `## ${run.title}\n\n${run.summary}\n` +
       `Traffic during the deploy: ${run.load.sent} requests, ${run.load.failed} failed.\n`,
@@ -264,10 +280,12 @@ if (process.env.SHIPGATE_DEMO_MAIN === "1") {
   const expected =
     good?.report.result === "deployed" &&
     bad?.report.result === "rolled-back" &&
-    blueGreen?.report.result === "deployed";
+    blueGreen?.report.result === "deployed" &&
+    figures.fleet?.runs.every((run) => run.report.result === "deployed") === true;
   if (!expected) {
     console.error(
-      "The demo did not end as expected: 1.1.0 deployed, 1.2.0 rolled back, 1.2.1 deployed.",
+      "The demo did not end as expected: 1.1.0 deployed, 1.2.0 rolled back, 1.2.1 deployed, " +
+        "and the fleet's two deploys deployed.",
     );
     process.exitCode = 1;
   }
