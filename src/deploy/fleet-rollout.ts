@@ -130,16 +130,7 @@ export class FleetRollout extends RolloutBase {
       target,
     );
     this.badTrafficAtMs ??= this.ports.now() - this.started;
-    const slot = this.plan.targetSlot;
-    this.note({
-      step: "switch",
-      ok: true,
-      slot,
-      weight: 100,
-      detail: `all traffic switched to ${slot}`,
-    });
-    await this.health(this.plan.environmentUrl, "the environment after the switch");
-    await this.watchBuffer();
+    await this.afterSwitch();
   }
 
   private group(which: "target" | "stable"): string[] {
@@ -260,13 +251,7 @@ export class FleetRollout extends RolloutBase {
       ok =
         (await this.soft(() => this.setWeights(back, `${previous} back in traffic`, batch))) && ok;
     }
-    this.note({
-      step: "rollback",
-      ok,
-      instances: bad,
-      detail: ok ? `${previous} redeployed` : `redeploying ${previous} failed`,
-    });
-    return ok;
+    return this.redeployed(ok, bad, previous);
   }
 
   /** Too few stable instances to carry everything: the new version replaced batch by batch. */
@@ -280,12 +265,12 @@ export class FleetRollout extends RolloutBase {
           this.setWeights(this.serving(), `${previous} back in traffic`, batch),
         )) && ok;
     }
-    this.note({
-      step: "rollback",
-      ok,
-      instances: bad,
-      detail: ok ? `${previous} redeployed` : `redeploying ${previous} failed`,
-    });
+    return this.redeployed(ok, bad, previous);
+  }
+
+  private redeployed(ok: boolean, bad: string[], previous: string): boolean {
+    const detail = ok ? `${previous} redeployed` : `redeploying ${previous} failed`;
+    this.note({ step: "rollback", ok, instances: bad, detail });
     return ok;
   }
 

@@ -22,23 +22,35 @@ export interface PortContext {
   secrets: SecretRegistry;
 }
 
+/** A command template rendered with `values` and run in the workspace, its output in a log group. */
+function runRendered(
+  context: PortContext,
+  what: string,
+  template: string,
+  values: HookValues,
+  onStdout?: (line: string) => void,
+): Promise<HookRun> {
+  const all = { ...values, config_file: context.configFile ?? "" };
+  const command = renderHook(template, all);
+  return context.log.group(`${what}: ${command}`, () =>
+    runHook({
+      command,
+      env: hookEnvironment(all),
+      timeoutMs: context.settings.hookTimeoutMs,
+      cwd: context.workspace,
+      onLine: (line) => context.log.info(line),
+      ...(onStdout ? { onStdout } : {}),
+    }),
+  );
+}
+
 /** Runs the hook of `kind` with `values`; a missing hook is a success that did nothing. */
 export function hookPort(context: PortContext) {
   return async (kind: HookKind, values: HookValues): Promise<HookRun> => {
     const template = context.settings.hooks[kind];
     if (!template)
       return { exitCode: 0, timedOut: false, durationMs: 0, tail: [`no ${kind} hook`] };
-    const all = { ...values, config_file: context.configFile ?? "" };
-    const command = renderHook(template, all);
-    const run = await context.log.group(`${kind} hook: ${command}`, () =>
-      runHook({
-        command,
-        env: hookEnvironment(all),
-        timeoutMs: context.settings.hookTimeoutMs,
-        cwd: context.workspace,
-        onLine: (line) => context.log.info(line),
-      }),
-    );
+    const run = await runRendered(context, `${kind} hook`, template, values);
     // Scrubbed here, whole: the tail is cut into details and 140-character statuses later, and a
     // secret cut in two would no longer be recognised.
     return { ...run, tail: run.tail.map((line) => context.secrets.scrub(line)) };
@@ -105,19 +117,8 @@ export function gatePort(gate: GatePlan | undefined, log: Logger, signal: AbortS
  */
 export function outputPort(context: PortContext) {
   return async (what: string, template: string, values: HookValues): Promise<string> => {
-    const all = { ...values, config_file: context.configFile ?? "" };
-    const command = renderHook(template, all);
     const lines: string[] = [];
-    const run = await context.log.group(`${what}: ${command}`, () =>
-      runHook({
-        command,
-        env: hookEnvironment(all),
-        timeoutMs: context.settings.hookTimeoutMs,
-        cwd: context.workspace,
-        onLine: (line) => context.log.info(line),
-        onStdout: (line) => lines.push(line),
-      }),
-    );
+    const run = await runRendered(context, what, template, values, (line) => lines.push(line));
     if (run.exitCode !== 0) {
       const last = run.tail
         .map((line) => context.secrets.scrub(line))

@@ -351,6 +351,15 @@ export abstract class RolloutBase {
     this.note({ step: "drain", ok: true, ...noted, detail: `${what} drained for ${ms / 1000}s` });
   }
 
+  /** Blue-green, once all traffic is on the new slot: the environment checked, the buffer kept. */
+  protected async afterSwitch(): Promise<void> {
+    const slot = this.plan.targetSlot;
+    const detail = `all traffic switched to ${slot}`;
+    this.note({ step: "switch", ok: true, slot, weight: 100, detail });
+    await this.health(this.plan.environmentUrl, "the environment after the switch");
+    await this.watchBuffer();
+  }
+
   /** Blue-green: keep the old slot for the switch buffer, watching health, before promoting. */
   protected async watchBuffer(): Promise<void> {
     const bufferMs = this.settings.switchBufferMs;
@@ -406,16 +415,7 @@ export class SlotRollout extends RolloutBase {
   private async blueGreen(): Promise<void> {
     await this.deployIdleSlot();
     await this.moveTraffic(100);
-    const slot = this.plan.targetSlot;
-    this.note({
-      step: "switch",
-      ok: true,
-      slot,
-      weight: 100,
-      detail: `all traffic switched to ${slot}`,
-    });
-    await this.health(this.plan.environmentUrl, "the environment after the switch");
-    await this.watchBuffer();
+    await this.afterSwitch();
   }
 
   private async canary(): Promise<void> {
