@@ -1,8 +1,9 @@
 // cost-report: what a pull request does to each environment's bill (mode pr), and scheduled digests
 // of what was actually spent from FOCUS exports (mode digest).
+import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import * as z from "zod/mini";
-import { BEHAVIORS, parseThreshold } from "../cost/comment-plan.js";
+import { BEHAVIORS, parseThreshold, TAG } from "../cost/comment-plan.js";
 import { loadRateCards } from "../cost/defaults.js";
 import { publishDigestIssue } from "../cost/digest-issue.js";
 import { expandFocusFiles, runDigest } from "../cost/digest-mode.js";
@@ -39,7 +40,12 @@ const Inputs = z.object({
       }),
     ),
   ),
+  tag: z.optional(
+    z.string().check(z.regex(TAG, { error: "expected letters, digits, '.', '_' or '-'" })),
+  ),
   "fail-on-budget": booleanInput(false),
+  "terraform-plan": z.optional(z.string()),
+  "usage-file": z.optional(z.string()),
   "focus-files": z.optional(z.string()),
   period: z._default(z.string(), "month"),
   "tag-key": z._default(z.string().check(z.minLength(1)), "environment"),
@@ -77,7 +83,12 @@ function loadPricing(step: StepContext, inputs: Inputs) {
 
 async function pullRequestMode(step: StepContext, inputs: Inputs): Promise<void> {
   const event = pullRequestFromPayload((await step.event()) ?? {});
-  const directory = await step.environments(inputs["config-dir"]);
+  const plan = inputs["terraform-plan"];
+  // With plans, environments are optional: a repository may price its Terraform alone.
+  const directory =
+    plan && !existsSync(resolve(step.workspace, inputs["config-dir"]))
+      ? undefined
+      : await step.environments(inputs["config-dir"]);
   const [catalog, rateCards, overlay] = await loadPricing(step, inputs);
   const threshold = inputs["comment-threshold"]
     ? parseThreshold(inputs["comment-threshold"])
@@ -85,7 +96,9 @@ async function pullRequestMode(step: StepContext, inputs: Inputs): Promise<void>
   const runId = Number(step.env.GITHUB_RUN_ID);
   const outcome = await runPullRequestMode({
     workspace: step.workspace,
-    directory,
+    ...(directory ? { directory } : {}),
+    ...(plan ? { terraformPlan: plan } : {}),
+    ...(inputs["usage-file"] ? { usageFile: inputs["usage-file"] } : {}),
     configPath: relative(step.workspace, resolve(step.workspace, inputs["config-dir"])) || ".",
     repository: step.repository(),
     event,
@@ -95,6 +108,7 @@ async function pullRequestMode(step: StepContext, inputs: Inputs): Promise<void>
     overlay,
     behavior: inputs.behavior,
     ...(threshold ? { threshold } : {}),
+    ...(inputs.tag ? { tag: inputs.tag } : {}),
     client: step.github(inputs.token ?? ""),
     ...(Number.isSafeInteger(runId) ? { runId } : {}),
     now: () => new Date(),
@@ -112,7 +126,8 @@ async function pullRequestMode(step: StepContext, inputs: Inputs): Promise<void>
     const done = comment.plan.action === "update" ? "updated" : "posted";
     step.log.info(`Comment ${done}: ${comment.url ?? ""}`);
   }
-  await reportBudgets(step, inputs, directory, outcome.report.environments);
+  // Budgets belong to environment files; plan projects have none.
+  if (directory) await reportBudgets(step, inputs, directory, outcome.report.environments);
 }
 
 /** Environments this pull request pushes over budget: warned (or failed), and announced. */

@@ -18,8 +18,12 @@ import { readFocusCsv, type ReadSummary } from "./focus/csv.js";
 import { readFocusParquet } from "./focus/parquet.js";
 import type { Notice } from "./notice.js";
 
-/** Files a path or glob names, relative to the workspace, sorted. */
-export async function expandFocusFiles(workspace: string, pattern: string): Promise<string[]> {
+/** Files a path or glob names, relative to the workspace, sorted; `input` names it in errors. */
+export async function expandFocusFiles(
+  workspace: string,
+  pattern: string,
+  input = "focus-files",
+): Promise<string[]> {
   const absolute = isAbsolute(pattern) ? pattern : resolve(workspace, pattern);
   if (!/[*?[{]/.test(pattern)) {
     try {
@@ -28,7 +32,7 @@ export async function expandFocusFiles(workspace: string, pattern: string): Prom
       // Reported below as matching nothing.
     }
     throw new ConfigurationError({
-      path: 'input "focus-files"',
+      path: `input "${input}"`,
       message: `${pattern} does not exist`,
     });
   }
@@ -48,7 +52,7 @@ export async function expandFocusFiles(workspace: string, pattern: string): Prom
   }
   if (matches.length === 0)
     throw new ConfigurationError({
-      path: 'input "focus-files"',
+      path: `input "${input}"`,
       message: `${pattern} matches no file`,
     });
   return matches;

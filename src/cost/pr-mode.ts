@@ -18,6 +18,9 @@ import {
 } from "./pr-report.js";
 import type { Notice } from "./notice.js";
 import { recommendForPullRequest } from "./recommendations.js";
+import { priceTerraformPlans } from "./terraform/load.js";
+import { planProjectsJson, projectComparison, withPlanSections } from "./terraform/report.js";
+import type { PlanProject } from "./terraform/price.js";
 
 export interface PullRequestEvent {
   number: number;
@@ -54,7 +57,12 @@ export function pullRequestFromPayload(payload: unknown): PullRequestEvent {
 
 export interface PullRequestSettings {
   workspace: string;
-  directory: EnvironmentDirectory;
+  /** Undefined when only Terraform plans are priced (the config directory does not exist). */
+  directory?: EnvironmentDirectory;
+  /** Input `terraform-plan`: a plan JSON file or a glob of them, each priced as one project. */
+  terraformPlan?: string;
+  /** Input `usage-file`: monthly usage of the plans' resources. */
+  usageFile?: string;
   /** The config directory relative to the workspace, as git and the contents API name it. */
   configPath: string;
   repository: Repository;
@@ -73,6 +81,8 @@ export interface PullRequestSettings {
 
 export interface PullRequestOutcome {
   report: PullRequestReport;
+  /** The Terraform plans priced (input `terraform-plan`), each also in the report's environments. */
+  projects: PlanProject[];
   markdown: string;
   json: unknown;
   comment?: CommentOutcome;
@@ -85,8 +95,56 @@ export async function runPullRequestMode(
   settings: PullRequestSettings,
 ): Promise<PullRequestOutcome> {
   const notices: Notice[] = [];
-  // Head first: its problems are the author's to fix and fail the run before any API call.
-  const head = await priceHead(settings.directory, settings.catalog);
+  // Plans and head first: their problems are the author's to fix and fail the run before any API call.
+  const projects = settings.terraformPlan
+    ? await priceTerraformPlans({
+        workspace: settings.workspace,
+        plans: settings.terraformPlan,
+        ...(settings.usageFile ? { usageFile: settings.usageFile } : {}),
+        catalog: settings.catalog,
+      })
+    : [];
+  const environments = settings.directory
+    ? await compareEnvironmentFiles(settings, settings.directory, notices)
+    : undefined;
+  const comparisons = [...(environments?.comparisons ?? []), ...projects.map(projectComparison)];
+  const ci = await pullRequestCi(settings, notices);
+  const pricingSources = [
+    ...settings.catalog.origins,
+    ...(environments ? [environments.source] : []),
+    ...projects.map((project) => `Terraform plan ${project.name}`),
+    ...(ci ? [`GitHub Actions rate cards ${ci.rateCards.join(", ") || "(none used)"}`] : []),
+  ];
+  const report = buildPullRequestReport(
+    comparisons,
+    recommendForPullRequest(comparisons),
+    ci,
+    pricingSources,
+  );
+  const markdown = withPlanSections(renderPullRequestReport(report), projects);
+  const outcome: PullRequestOutcome = {
+    report,
+    projects,
+    markdown,
+    json: {
+      ...(pullRequestReportJson(report) as object),
+      ...(projects.length > 0 ? { terraform: planProjectsJson(projects) } : {}),
+    },
+    commentFallback: false,
+    notices,
+  };
+
+  await commentOnPullRequest(settings, outcome);
+  return outcome;
+}
+
+/** The environment files priced on the head (from disk) and the base (git or the API), compared. */
+async function compareEnvironmentFiles(
+  settings: PullRequestSettings,
+  directory: EnvironmentDirectory,
+  notices: Notice[],
+) {
+  const head = await priceHead(directory, settings.catalog);
   const currencies = new Set([...head.values()].map((side) => side.priced.currency));
   if (currencies.size > 1) {
     throw new ConfigurationError({
@@ -101,7 +159,7 @@ export async function runPullRequestMode(
   const baseFiles = await readBase(settings, ref);
   const base = priceBase(
     baseFiles.files,
-    settings.directory.display,
+    directory.display,
     `base ${ref.slice(0, 12)}`,
     settings.catalog,
   );
@@ -111,30 +169,10 @@ export async function runPullRequestMode(
       message: `the base version of ${name} could not be priced (${reason}); it is compared as new`,
     });
   }
-  const comparisons = compareEnvironments(base.sides, head);
-  const ci = await pullRequestCi(settings, notices);
-  const pricingSources = [
-    ...settings.catalog.origins,
-    `base read from ${baseFiles.via} at ${ref.slice(0, 12)}`,
-    ...(ci ? [`GitHub Actions rate cards ${ci.rateCards.join(", ") || "(none used)"}`] : []),
-  ];
-  const report = buildPullRequestReport(
-    comparisons,
-    recommendForPullRequest(comparisons),
-    ci,
-    pricingSources,
-  );
-  const markdown = renderPullRequestReport(report);
-  const outcome: PullRequestOutcome = {
-    report,
-    markdown,
-    json: pullRequestReportJson(report),
-    commentFallback: false,
-    notices,
+  return {
+    comparisons: compareEnvironments(base.sides, head),
+    source: `base read from ${baseFiles.via} at ${ref.slice(0, 12)}`,
   };
-
-  await commentOnPullRequest(settings, outcome);
-  return outcome;
 }
 
 /**
