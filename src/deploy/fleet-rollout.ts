@@ -58,13 +58,12 @@ export class FleetRollout extends RolloutBase {
       await this.replace(batch, this.plan.version);
       await this.setWeights(this.serving(), `batch ${this.batchNumber} back in traffic`, batch);
       this.badTrafficAtMs ??= this.ports.now() - this.started;
-      await this.health(
-        this.plan.environmentUrl,
-        `the environment after batch ${this.batchNumber}`,
-        {
-          instances: batch,
-        },
-      );
+      // Until the last batch the environment serves both versions: it must be healthy, but any
+      // answer may come from either, so only the last check expects the new version.
+      const mixed = this.changed.size < this.order.length;
+      const what = `the environment after batch ${this.batchNumber}`;
+      const version = mixed ? "" : this.plan.version;
+      await this.health(this.plan.environmentUrl, what, { instances: batch }, version);
     }
   }
 

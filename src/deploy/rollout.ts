@@ -49,7 +49,10 @@ export interface GateOutcome {
 
 export interface RolloutPorts {
   hook(kind: HookKind, values: HookValues): Promise<HookRun>;
-  /** Health checks against `url` (a slot's own URL, or the environment's); undefined when there are none. */
+  /**
+   * Health checks against `url` (a slot's own URL, or the environment's), expecting `expectVersion`
+   * ("" for any: a fleet part-way through serves both); undefined when there are none.
+   */
   health(url: string | undefined, expectVersion: string): Promise<HealthOutcome | undefined>;
   /** The canary gate at a traffic step. */
   gate(weight: number): Promise<GateOutcome>;

@@ -94,6 +94,8 @@ class SimulatedFleet {
   minServing = INSTANCES.length;
   readonly violations: string[] = [];
   readonly calls: string[] = [];
+  /** The version each environment health check expected ("" for any). */
+  readonly expected: string[] = [];
 
   constructor(private readonly failDeployOf?: { instance: string; version: string }) {}
 
@@ -144,6 +146,7 @@ function plan(extra: Partial<DeploySettings>, more: Partial<RolloutPlan> = {}): 
     previousVersion: "1.0.0",
     stableSlot: "fleet",
     targetSlot: "fleet",
+    environmentUrl: "http://fleet.internal",
     settings: settings(extra),
     fleet: {
       instances: INSTANCES.map((name) => ({ name })),
@@ -163,7 +166,10 @@ function ports(fleet: SimulatedFleet, gates: GateOutcome["verdict"][] = []): Rol
       durationMs: 100,
       tail: [],
     }),
-    health: async () => undefined,
+    health: async (url, version) => {
+      if (url === "http://fleet.internal") fleet.expected.push(version);
+      return { healthy: true, detail: "healthy" };
+    },
     gate: async () => ({ verdict: gates.shift() ?? "promote", score: null, detail: "judged" }),
     now: () => (now += 10),
     sleep: async (ms) => {
@@ -184,6 +190,8 @@ describe("a fleet's rollout", () => {
     expect(fleet.violations).toEqual([]);
     expect(fleet.minServing).toBe(2);
     expect(fleet.weights).toEqual({ vm1: 34, vm2: 33, vm3: 33 });
+    // The environment serves both versions until the last batch: only then is 1.1.0 expected.
+    expect(fleet.expected).toEqual(["", "", "1.1.0"]);
     expect(fleet.calls.slice(0, 3)).toEqual([
       "traffic  vm1=0,vm2=50,vm3=50",
       "deploy vm1 ",
