@@ -306,3 +306,57 @@ describe("a fleet's rollout", () => {
     expect(fleet.violations).toEqual([]);
   });
 });
+
+describe("two slots: drained before a version, held, resumed", () => {
+  /** Slot hooks recorded as `kind slot weight`, every one succeeding. */
+  function slotPorts(calls: string[], gates: GateOutcome["verdict"][] = []): RolloutPorts {
+    const recorded = new SimulatedFleet();
+    return {
+      ...ports(recorded, gates),
+      hook: async (kind, values) => {
+        calls.push(`${kind} ${values.slot} ${values.weight}`);
+        return { exitCode: 0, timedOut: false, durationMs: 10, tail: [] };
+      },
+    };
+  }
+
+  const canary = (more: Partial<RolloutPlan> = {}): RolloutPlan => {
+    const { fleet, ...slots } = plan(
+      { strategy: "canary", steps: [10, 50, 100], holdAt: 10 },
+      { stableSlot: "blue", targetSlot: "green", ...more },
+    );
+    void fleet;
+    return slots;
+  };
+
+  it("takes the idle slot out of traffic before it gets the version, unless read idle", async () => {
+    const calls: string[] = [];
+    const held = await runRollout(canary(), slotPorts(calls));
+    expect(held.result).toBe("held");
+    expect(calls).toEqual(["traffic green 0", "deploy green 0", "traffic green 10"]);
+    const idle: string[] = [];
+    await runRollout(canary({ targetIdle: true }), slotPorts(idle));
+    expect(idle[0]).toBe("deploy green 0");
+  });
+
+  it("carries a held canary on from the next step, or rolls it back from where it was held", async () => {
+    const calls: string[] = [];
+    const promoted = await runRollout(
+      canary({ resume: { from: 10, action: "promote" } }),
+      slotPorts(calls),
+    );
+    expect(promoted.result).toBe("deployed");
+    expect(calls).toEqual(["traffic green 50", "traffic green 100"]);
+    expect(promoted.timeline.filter((event) => event.step === "gate").map((e) => e.weight)).toEqual(
+      [50],
+    );
+    const back: string[] = [];
+    const aborted = await runRollout(
+      canary({ resume: { from: 10, action: "abort" } }),
+      slotPorts(back),
+    );
+    expect(aborted.result).toBe("rolled-back");
+    expect(aborted.reason).toBe("the held rollout was aborted at 10%");
+    expect(back).toEqual(["traffic blue 100"]);
+  });
+});
