@@ -36,7 +36,8 @@ export async function priceTerraformPlans(settings: PlanSettings): Promise<PlanP
         message: `cannot read ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
       });
     }
-    projects.push(pricePlan(name, parsePlan(name, text), settings.catalog, usage));
+    const first = projects.length === 0;
+    projects.push(pricePlan(name, parsePlan(name, text), settings.catalog, usage, first));
   }
   return projects;
 }

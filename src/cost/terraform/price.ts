@@ -221,16 +221,20 @@ function environmentOf(
   };
 }
 
-/** Prices one plan file as one project. */
+/**
+ * Prices one plan file as one project. The usage file's own resources (data transfer) belong to
+ * no plan: they are priced once, with the first project (`withUsageOnly`).
+ */
 export function pricePlan(
   name: string,
   plan: Plan,
   catalog: Catalog,
   usage: UsageFile,
+  withUsageOnly = true,
 ): PlanProject {
   const resources = [
     ...plan.resources.map((resource) => priceResource(plan, resource, catalog, usage)),
-    ...usageOnlyResources(catalog, usage),
+    ...(withUsageOnly ? usageOnlyResources(catalog, usage) : []),
   ];
   const currencies = new Set(
     resources.flatMap((resource) =>
