@@ -5,7 +5,7 @@
 // workspace is left). A held rollout whose promotion was rejected outlives its run: it refuses a
 // fresh deploy, naming resume, and a separate run of examples/canary-with-approval.yml aborts it.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
@@ -43,6 +43,8 @@ const SHIPGATE_SHA = "5b1e7c0ffee0d15ea5e0ba5eba11c0de0ddba115";
 const DEPLOY_YML = ".github/workflows/deploy.yml";
 const EXAMPLE = "examples/canary-with-approval.yml";
 const APPROVAL = "production-approval";
+/** A config-dir whose production.yml holds at 50% itself. */
+const HELD_BY_FILE = "environments-held";
 
 const SECRETS = { DB_PASSWORD: "Db-Pa55word-8831", HEALTH_TOKEN: "Health-T0ken-2207" };
 /** Production's Prometheus answers only with this token: the approval environment holds it too. */
@@ -94,6 +96,15 @@ beforeAll(async () => {
       recursive: true,
     },
   );
+  // The same files with the hold in production's file (deploy.hold-at) rather than an input.
+  await cp(join(workspace, "environments"), join(workspace, HELD_BY_FILE), { recursive: true });
+  const production = join(workspace, HELD_BY_FILE, "production.yml");
+  const text = await readFile(production, "utf8");
+  await writeFile(
+    production,
+    text.replace("  steps: [50, 100]\n", "  steps: [50, 100]\n  hold-at: 50\n"),
+  );
+  expect(await readFile(production, "utf8")).toMatch(/\n {2}hold-at: 50\n/);
   checkedIn = await readdir(workspace);
 
   const dir = await mkdtemp(join(tmpdir(), "shipgate-lab-held-"));
@@ -541,6 +552,28 @@ describe("a held rollout whose promotion the reviewers rejected", () => {
     expect(github.requestViolations).toEqual([]);
     expect(findSecrets({ ...places(held), ...places(run) }, PLANTED)).toEqual([]);
   }, 120_000);
+});
+
+describe("a hold from the environment file, with no approval environment", () => {
+  it("ends held without a promote job, and a call with resume: abort rolls it back", async () => {
+    const stable = await freshRecord();
+    const configDir = { environment: "production", "config-dir": HELD_BY_FILE };
+    const run = await rehearse(DEPLOY_YML, { ...configDir, version: "1.1.7" });
+    // No one named to approve it: the promote job never runs unreviewed; the rollout waits.
+    expect(run.result).toBe("success");
+    expect(run.outputs.result).toBe("held");
+    expect(run.jobs.promote?.result).toBe("skipped");
+    expect(step(run.jobs.deploy, "conclude")?.log).toMatch(
+      /::warning title=shipgate::the rollout is held \(deploy\.hold-at\) and no approval-environment/,
+    );
+    expect((await slots()).weights).toEqual({ [stable.slot]: 50, [other(stable.slot)]: 50 });
+
+    const aborted = await rehearse(DEPLOY_YML, { ...configDir, version: "1.1.7", resume: "abort" });
+    expect(aborted.result).toBe("success");
+    expect(aborted.outputs).toMatchObject({ result: "rolled-back", version: "1.1.7" });
+    expect(await labLive(lab.dir)).toEqual(stable);
+    expect(await served()).toEqual([stable.version]);
+  }, 180_000);
 });
 
 describe("the promote job's wiring", () => {
