@@ -158,6 +158,25 @@ function minimizeComment(state: GitHubState, input: { subjectId: string; classif
   throw new Error(`Could not resolve to a node with the global id of '${input.subjectId}'`);
 }
 
+/** An issue comment by its global id, as `node`/`nodes` answer it; null for any other id. */
+function commentNode(state: GitHubState, id: string) {
+  const decoded = Buffer.from(id, "base64").toString("utf8");
+  const number = Number(/^0:IssueComment(\d+)$/.exec(decoded)?.[1]);
+  for (const repository of state.allRepositories()) {
+    const comment = repository.comments.get(number);
+    if (!comment) continue;
+    return {
+      __typename: "IssueComment",
+      id,
+      databaseId: comment.id,
+      body: comment.body,
+      isMinimized: comment.minimizedAs !== undefined,
+      minimizedReason: comment.minimizedAs?.toLowerCase() ?? null,
+    };
+  }
+  return null;
+}
+
 /** The root fields the stand-in answers; any other valid field resolves to null, as absent data. */
 function rootValue(state: GitHubState) {
   return {
@@ -174,5 +193,7 @@ function rootValue(state: GitHubState) {
     },
     minimizeComment: ({ input }: { input: { subjectId: string; classifier: string } }) =>
       minimizeComment(state, input),
+    node: ({ id }: { id: string }) => commentNode(state, id),
+    nodes: ({ ids }: { ids: string[] }) => ids.map((id) => commentNode(state, id)),
   };
 }
