@@ -3,6 +3,8 @@
 //    `node -e 0`, runs interleaved so machine noise hits both alike. Target: at most 1.5x.
 // 2. health-verify throughput: 200 checks against loopback endpoints that answer in 200 ms, with
 //    concurrency 20, against the ideal of 10 rounds x 200 ms. Target: within 1.2x.
+// 3. scripts/bench/*: engine benchmarks (below); gate-quality runs only when named, as it takes
+//    about ten minutes (`npm run bench -- gate-quality [--quick]`; flags go to the named benchmarks).
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -63,7 +65,10 @@ const stats = (samples) => {
 /** How a ratio stands against its target, as the figures print it. */
 const against = (ratio, target) => (ratio <= target ? "(met)" : "(over target)");
 
-const only = process.argv.slice(2);
+const only = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+const flags = process.argv.slice(2).filter((arg) => arg.startsWith("--"));
+/** Engine benchmarks that run only when named: gate-quality runs the canary-gate bundle for minutes. */
+const ON_REQUEST = new Set(["gate-quality"]);
 if (only.length === 0) {
   console.log(
     `cold start, ${RUNS} runs each after ${WARMUP} warm-up runs, node ${process.version}`,
@@ -210,13 +215,17 @@ async function benchEngines(only) {
     .sort();
   for (const file of entries) {
     const name = file.replace(/\.(ts|mjs)$/, "");
-    if (only.length > 0 && !only.includes(name)) continue;
+    if (only.length > 0 ? !only.includes(name) : ON_REQUEST.has(name)) continue;
     console.log("");
     const loader = file.endsWith(".ts") ? ["--import", "./scripts/typescript/register.mjs"] : [];
-    const result = spawnSync(process.execPath, ["--expose-gc", ...loader, join(dir, file)], {
-      cwd: root,
-      stdio: "inherit",
-    });
+    const result = spawnSync(
+      process.execPath,
+      ["--expose-gc", ...loader, join(dir, file), ...flags],
+      {
+        cwd: root,
+        stdio: "inherit",
+      },
+    );
     if (result.status !== 0) throw new Error(`scripts/bench/${file} exited ${result.status}`);
   }
 }
