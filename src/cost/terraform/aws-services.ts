@@ -102,7 +102,9 @@ export function awsLambdaFunction(values: Attributes, mapped: Mapped, context: M
     "memory_size",
     orDefault(values.number("memory_size"), 128),
   );
-  const architecture = orDefault(values.text("architectures", 0), "x86_64");
+  // Unset, architectures is computed (known after apply) and AWS's default, x86_64.
+  const listed = values.text("architectures", 0);
+  const architecture = typeof listed === "string" ? listed : "x86_64";
   fromUsage(mapped, context, {
     label: "requests",
     key: "aws.lambda.requests",
@@ -116,7 +118,7 @@ export function awsLambdaFunction(values: Attributes, mapped: Mapped, context: M
     mapped.unpricedPart("duration", "usage-based: set request_duration_ms in the usage file");
     return;
   }
-  if (memory === undefined || typeof architecture !== "string") return;
+  if (memory === undefined) return;
   // requests × ms × MB / (1,000 ms/s × 1,024 MB/GB); both figures are in pico-units.
   const quantity = {
     numerator: requests.amount * duration.amount * BigInt(memory),
