@@ -9,11 +9,16 @@ export type Behavior = (typeof BEHAVIORS)[number];
 export const COMMENT_LIMIT = 65_536;
 
 const MARKER_PREFIX = "<!-- shipgate:cost-report";
-const MARKER = /^<!-- shipgate:cost-report run-time="([^"]+)" -->\n/;
+const MARKER = /^<!-- shipgate:cost-report(?: tag="([\w.-]+)")? run-time="([^"]+)" -->\n/;
+/** What a `tag` may be: it goes into the marker, an HTML comment. */
+export const TAG = /^[\w.-]+$/;
 
-/** The hidden first line of our comment; it carries the run's time so a late older run cannot win. */
-export function marker(runTime: string): string {
-  return `${MARKER_PREFIX} run-time="${runTime}" -->\n`;
+/**
+ * The hidden first line of our comment; it carries the run's time so a late older run cannot win,
+ * and the step's tag (input `tag`) so two cost-report steps on one pull request keep a comment each.
+ */
+export function marker(runTime: string, tag?: string): string {
+  return `${MARKER_PREFIX}${tag ? ` tag="${tag}"` : ""} run-time="${runTime}" -->\n`;
 }
 
 export interface MarkedComment {
@@ -23,6 +28,8 @@ export interface MarkedComment {
   runTime: string;
   /** The body without the marker. */
   content: string;
+  /** Hidden already (GraphQL `isMinimized`), when that was read. */
+  minimized?: boolean;
 }
 
 export interface ExistingComment {
@@ -32,17 +39,17 @@ export interface ExistingComment {
   body?: string | null;
 }
 
-/** Our comments among a pull request's, oldest first. */
-export function findMarked(comments: readonly ExistingComment[]): MarkedComment[] {
+/** Our comments (those of this tag, or the untagged ones) among a pull request's, oldest first. */
+export function findMarked(comments: readonly ExistingComment[], tag?: string): MarkedComment[] {
   return comments.flatMap((comment) => {
     const match = MARKER.exec(comment.body ?? "");
-    if (!match) return [];
+    if (!match || match[1] !== (tag || undefined)) return [];
     return [
       {
         id: comment.id,
         nodeId: comment.node_id,
         url: comment.html_url,
-        runTime: match[1]!,
+        runTime: match[2]!,
         content: (comment.body ?? "").slice(match[0].length),
       },
     ];
@@ -81,7 +88,8 @@ export type CommentPlan =
 
 /**
  * Decides what to do. In order: a newer run's report wins (ours is older); an identical report is
- * not posted again; a change below the threshold is not commented; then the behaviour decides.
+ * not posted again; a change below the threshold gets no first comment (a posted one is always
+ * brought up to date, never left stale); then the behaviour decides.
  */
 export function planComment(options: {
   existing: readonly MarkedComment[];
@@ -104,11 +112,10 @@ export function planComment(options: {
       reason: "the report is identical to the one posted",
       existing: latest,
     };
-  if (!options.material) {
+  if (!options.material && !latest) {
     return {
       action: "skip",
       reason: "no environment's monthly cost changed by the comment-threshold",
-      ...(latest ? { existing: latest } : {}),
     };
   }
   switch (options.behavior) {
@@ -119,7 +126,11 @@ export function planComment(options: {
     case "new":
       return { action: "create", hide: [], remove: [] };
     case "hide-and-new":
-      return { action: "create", hide: [...options.existing], remove: [] };
+      return {
+        action: "create",
+        hide: options.existing.filter((comment) => !comment.minimized),
+        remove: [],
+      };
     case "delete-and-new":
       return { action: "create", hide: [], remove: [...options.existing] };
   }

@@ -8,6 +8,7 @@ import {
   type Behavior,
   type CommentPlan,
   type ExistingComment,
+  type MarkedComment,
 } from "./comment-plan.js";
 
 export interface CommentTarget {
@@ -24,6 +25,10 @@ export interface CommentOutcome {
   deleted: number;
 }
 
+const MINIMIZED = `query($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on IssueComment { id isMinimized } }
+}`;
+
 const MINIMIZE = `mutation($subjectId: ID!) {
   minimizeComment(input: { subjectId: $subjectId, classifier: OUTDATED }) { minimizedComment { isMinimized } }
 }`;
@@ -36,13 +41,33 @@ function isForbidden(error: unknown): boolean {
   return status === 403 || status === 404;
 }
 
+/** Which of our comments are hidden already (one GraphQL query), so hide-and-new hides each once. */
+async function readMinimized(
+  client: GitHubClient,
+  comments: MarkedComment[],
+): Promise<MarkedComment[]> {
+  if (comments.length === 0) return comments;
+  const { nodes } = await client.graphql<{
+    nodes: ({ id: string; isMinimized: boolean } | null)[];
+  }>(MINIMIZED, { ids: comments.map((comment) => comment.nodeId) });
+  const minimized = new Set(nodes.flatMap((node) => (node && node.isMinimized ? [node.id] : [])));
+  return comments.map((comment) => ({ ...comment, minimized: minimized.has(comment.nodeId) }));
+}
+
 export async function publishComment(
   client: GitHubClient,
   target: CommentTarget,
-  options: { content: string; runTime: string; behavior: Behavior; material: boolean },
+  options: {
+    content: string;
+    runTime: string;
+    behavior: Behavior;
+    material: boolean;
+    tag?: string;
+  },
 ): Promise<CommentOutcome> {
   const where = { owner: target.owner, repo: target.repo, issue_number: target.issueNumber };
-  const body = fitComment(`${marker(options.runTime)}${options.content}`);
+  const mark = marker(options.runTime, options.tag);
+  const body = fitComment(`${mark}${options.content}`);
   try {
     const comments = (await client.paginate(
       "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
@@ -51,7 +76,9 @@ export async function publishComment(
         per_page: 100,
       },
     )) as ExistingComment[];
-    const plan = planComment({ existing: findMarked(comments), ...options });
+    let existing = findMarked(comments, options.tag);
+    if (options.behavior === "hide-and-new") existing = await readMinimized(client, existing);
+    const plan = planComment({ existing, ...options });
     switch (plan.action) {
       case "skip":
         return {
@@ -87,9 +114,7 @@ export async function publishComment(
               "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
               { ...where, per_page: 100 },
             )) as ExistingComment[];
-            return again.find((comment) =>
-              (comment.body ?? "").startsWith(marker(options.runTime)),
-            );
+            return again.find((comment) => (comment.body ?? "").startsWith(mark));
           },
         );
         // The new comment goes up first, so a failure below never leaves the pull request without one.

@@ -73,6 +73,8 @@ export interface PullRequestSettings {
   overlay: RateOverlay;
   behavior: Behavior;
   threshold?: Threshold;
+  /** Keys the sticky comment (input `tag`), so several cost-report steps keep a comment each. */
+  tag?: string;
   client: GitHubClient;
   /** This workflow run (GITHUB_RUN_ID): its start time goes into the comment's marker. */
   runId?: number;
@@ -193,6 +195,7 @@ async function commentOnPullRequest(
         runTime,
         behavior: settings.behavior,
         material: isMaterial(outcome.report, settings.threshold),
+        ...(settings.tag ? { tag: settings.tag } : {}),
       },
     );
     if (outcome.comment.plan.action === "skip")

@@ -299,6 +299,82 @@ describe("pull request mode", () => {
     expect(comments()).toHaveLength(1);
   });
 
+  it("updates a posted comment when a later push brings the change under comment-threshold", async () => {
+    await setCount("production", 4, 6); // +$119.14
+    const first = await run(
+      { "comment-threshold": "100" },
+      { runId: seedRun("2026-03-02T10:00:00Z") },
+    );
+    expect(comments()).toHaveLength(1);
+    await setCount("production", 6, 5); // +$59.57, under the threshold
+    const second = await run(
+      { "comment-threshold": "100" },
+      { runId: seedRun("2026-03-02T11:00:00Z") },
+    );
+    expect(second.exitCode).toBe(0);
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain("+$59.57");
+    expect(comments()[0]!.body).not.toContain("+$119.14");
+    expect(second.outputs["comment-url"]).toBe(first.outputs["comment-url"]);
+    expect(github.callsTo("issues/update-comment")).toHaveLength(1);
+  });
+
+  it("hide-and-new hides each old comment once, never one already hidden", async () => {
+    for (const [index, [from, to]] of [
+      [4, 5],
+      [5, 6],
+      [6, 7],
+      [7, 8],
+    ].entries()) {
+      await setCount("production", from!, to!);
+      const result = await run(
+        { behavior: "hide-and-new" },
+        { runId: seedRun(`2026-03-02T1${index}:00:00Z`) },
+      );
+      expect(result.exitCode).toBe(0);
+    }
+    expect(comments()).toHaveLength(4);
+    expect(comments().map((comment) => comment.minimizedAs ?? null)).toEqual([
+      "OUTDATED",
+      "OUTDATED",
+      "OUTDATED",
+      null,
+    ]);
+    // One hide per push after the first: 3, where re-hiding made 1 + 2 + 3 = 6.
+    expect(github.callsTo("graphql/minimizeComment")).toHaveLength(3);
+  });
+
+  it("keys the sticky comment by tag, so two cost-report steps on one pull request keep their own", async () => {
+    await setCount("production", 4, 6);
+    await ws.write(
+      "infra/production.yml",
+      "resources:\n  storage:\n    - { name: logs, type: aws.ebs.gp3, gb: 100 }\n",
+    );
+    const apps = await run({ tag: "apps" }, { runId: seedRun("2026-03-02T10:00:00Z") });
+    const infra = await run(
+      { tag: "infra", "config-dir": "infra" },
+      { runId: seedRun("2026-03-02T10:00:00Z") },
+    );
+    expect([apps.exitCode, infra.exitCode]).toEqual([0, 0]);
+    expect(comments()).toHaveLength(2);
+    expect(comments()[0]!.body).toMatch(
+      /^<!-- shipgate:cost-report tag="apps" run-time="[^"]+" -->\n/,
+    );
+    expect(comments()[0]!.body).toContain("+$119.14");
+    expect(comments()[1]!.body).toMatch(
+      /^<!-- shipgate:cost-report tag="infra" run-time="[^"]+" -->\n/,
+    );
+    expect(comments()[1]!.body).toContain("+$8.00"); // 100 GB × $0.08, new
+    expect(apps.outputs["comment-url"]).not.toBe(infra.outputs["comment-url"]);
+
+    await setCount("production", 6, 5);
+    const again = await run({ tag: "apps" }, { runId: seedRun("2026-03-02T11:00:00Z") });
+    expect(again.outputs["comment-url"]).toBe(apps.outputs["comment-url"]);
+    expect(comments()).toHaveLength(2);
+    expect(comments()[0]!.body).toContain("+$59.57");
+    expect(comments()[1]!.body).toContain("+$8.00");
+  });
+
   it("falls back to the job summary with a warning when the token cannot write (a fork's pull request)", async () => {
     github.override("issues/create-comment", () => ({
       status: 403,

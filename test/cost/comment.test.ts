@@ -48,6 +48,27 @@ describe("finding our comments", () => {
   });
 });
 
+describe("tags", () => {
+  it("keys the sticky comment by tag: each step finds only its own comments", () => {
+    const run = "2026-03-02T10:00:00.000Z";
+    expect(marker(run, "infra")).toBe(
+      `<!-- shipgate:cost-report tag="infra" run-time="${run}" -->\n`,
+    );
+    expect(marker(run)).toBe(`<!-- shipgate:cost-report run-time="${run}" -->\n`);
+    const comments = [
+      { id: 1, node_id: "a", html_url: "h1", body: `${marker(run)}untagged` },
+      { id: 2, node_id: "b", html_url: "h2", body: `${marker(run, "infra")}infra` },
+      { id: 3, node_id: "c", html_url: "h3", body: `${marker(run, "apps")}apps` },
+    ];
+    expect(findMarked(comments).map((comment) => comment.id)).toEqual([1]);
+    expect(findMarked(comments, "infra").map((comment) => [comment.id, comment.content])).toEqual([
+      [2, "infra"],
+    ]);
+    expect(findMarked(comments, "apps").map((comment) => comment.id)).toEqual([3]);
+    expect(findMarked(comments, "other")).toEqual([]);
+  });
+});
+
 describe("planning", () => {
   const base = { content: "new", runTime: "2026-03-02T11:00:00.000Z", material: true };
 
@@ -76,6 +97,37 @@ describe("planning", () => {
       ours(2, "2026-03-02T10:00:00.000Z", "b"),
     ];
     expect(planComment({ ...base, existing, behavior })).toEqual(plan);
+  });
+
+  it("hides only the comments that are not hidden yet under hide-and-new", () => {
+    const existing = [
+      { ...ours(1, "2026-03-02T08:00:00.000Z", "a"), minimized: true },
+      { ...ours(2, "2026-03-02T09:00:00.000Z", "b"), minimized: true },
+      { ...ours(3, "2026-03-02T10:00:00.000Z", "c"), minimized: false },
+    ];
+    expect(planComment({ ...base, existing, behavior: "hide-and-new" })).toEqual({
+      action: "create",
+      hide: [expect.objectContaining({ id: 3 })],
+      remove: [],
+    });
+  });
+
+  it("never leaves a posted comment stale below comment-threshold: the threshold only holds back a first one", () => {
+    const existing = [ours(2, "2026-03-02T10:00:00.000Z", "old")];
+    const below = { ...base, material: false };
+    expect(planComment({ ...below, existing, behavior: "update" })).toEqual({
+      action: "update",
+      target: expect.objectContaining({ id: 2 }),
+    });
+    expect(planComment({ ...below, existing, behavior: "delete-and-new" })).toEqual({
+      action: "create",
+      hide: [],
+      remove: [expect.objectContaining({ id: 2 })],
+    });
+    expect(planComment({ ...below, existing: [], behavior: "update" })).toMatchObject({
+      action: "skip",
+      reason: expect.stringContaining("comment-threshold"),
+    });
   });
 
   it("creates the first comment under update", () => {
