@@ -115,6 +115,7 @@ export async function runPullRequestMode(
     ...settings.catalog.origins,
     ...(environments ? [environments.source] : []),
     ...projects.map((project) => `Terraform plan ${project.name}`),
+    ...(settings.usageFile && projects.length > 0 ? [`usage from ${settings.usageFile}`] : []),
     ...(ci ? [`GitHub Actions rate cards ${ci.rateCards.join(", ") || "(none used)"}`] : []),
   ];
   const report = buildPullRequestReport(

@@ -126,7 +126,7 @@ export function awsLambdaFunction(values: Attributes, mapped: Mapped, context: M
   };
   mapped.components.push({
     label: "duration",
-    kind: "compute",
+    kind: "custom",
     key: `aws.lambda.duration.${architecture}`,
     unit: "GB-second",
     quantity,

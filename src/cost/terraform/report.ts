@@ -71,8 +71,14 @@ function projectSection(project: PlanProject): string {
       formatDelta(resource.delta, project.currency),
     ]);
   const unchanged = project.resources.filter(
-    (resource) => !resource.free && !shown(resource) && resource.after,
+    (resource) => !resource.free && !resource.usageOnly && !shown(resource) && resource.after,
   );
+  const usageOnly = project.resources
+    .filter((resource) => resource.usageOnly)
+    .map(
+      (resource) =>
+        `${code(resource.address)} ${formatMoney(resource.after?.monthly ?? 0n, project.currency)}`,
+    );
   const unchangedCost = unchanged.reduce(
     (sum, resource) => sum + (resource.after?.monthly ?? 0n),
     0n,
@@ -92,6 +98,9 @@ function projectSection(project: PlanProject): string {
     unchanged.length > 0
       ? `${unchanged.length} resource(s) the plan leaves as they are: ` +
         `${formatMoney(unchangedCost, project.currency)} a month.`
+      : "",
+    usageOnly.length > 0
+      ? `From the usage file alone, the same before and after: ${usageOnly.join(", ")} a month.`
       : "",
   ];
   return details(
