@@ -204,7 +204,9 @@ async function main(step: StepContext): Promise<void> {
     step.fail();
     step.log.error(recordFailure, { title: "deploy: record" });
   }
-  if (report.result !== "deployed" && report.result !== "held") {
+  const aborted = inputs.resume === "abort" && report.result === "rolled-back";
+  if (aborted) step.log.info(`the held rollout of ${report.version} was aborted: ${report.reason}`);
+  if (report.result !== "deployed" && report.result !== "held" && !aborted) {
     step.fail();
     const ending =
       report.result === "rolled-back" ? `was rolled back to ${report.previousVersion}` : "failed";

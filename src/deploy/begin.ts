@@ -3,7 +3,7 @@
 import type { GatePlan } from "../analysis/gate.js";
 import { ConfigurationError } from "../shared/errors.js";
 import { planDeployGate } from "./canary-gate.js";
-import type { DeployIo, DeployRequest } from "./deploy.js";
+import type { DeployIo, DeployRequest } from "./request.js";
 import type { HookValues } from "./hooks.js";
 import { planDeploy, type DeployPlan } from "./dry-run.js";
 import { planFleetSteps } from "./dry-run-fleet.js";

@@ -1,16 +1,10 @@
 // One deploy from start to record: where it starts (recent deployments), the gate for a canary,
 // the deployment record, the rollout, the final status and the rollback's own record, then what
 // follows (alerts, incident issue, Pushgateway figures). Side effects come in through `DeployIo`.
-import type { LayeredEnvironment } from "../config/layering.js";
-import type { VariableLookup } from "../config/references.js";
-import type { GitHubClient, Repository } from "../runtime/github.js";
-import type { Logger } from "../shared/log.js";
-import type { SecretRegistry } from "../shared/secrets.js";
 import { afterDeploy, type AfterDeployResult } from "./after-deploy.js";
 import { beginFresh, resumeHeld, type Begun } from "./begin.js";
-import type { DeployConfiguration } from "./configure.js";
+import type { DeployIo, DeployRequest } from "./request.js";
 import { gatePort, healthPort, hookPort } from "./ports.js";
-import type { DeploymentRecords } from "./records.js";
 import type { recorder, RecordedOutcome, RecordPlan } from "./recorder.js";
 import { buildReport, type DeployReport } from "./report.js";
 import type { RolloutOutcome, RolloutPlan } from "./rollout.js";
@@ -30,39 +24,6 @@ export interface SavedDeployment extends RecordPlan {
   id: number;
 }
 
-export interface DeployRequest {
-  environment: LayeredEnvironment;
-  configuration: DeployConfiguration;
-  version: string;
-  rollbackTo?: string;
-  force: boolean;
-  /** The ref recorded on the deployment. */
-  ref: string;
-  repository: Repository;
-  runUrl?: string;
-  serverUrl: string;
-  workspace: string;
-  lookup: VariableLookup;
-  /** The rendered configuration handed to hooks ({{ config_file }}, SHIPGATE_CONFIG_FILE). */
-  configFile?: string;
-  /** Send alerts, incidents and figures after the record is complete. */
-  notify: boolean;
-  /** Carry a held canary on (promote) or roll it back (abort); version may then be "". */
-  resume?: "promote" | "abort";
-}
-
-export interface DeployIo {
-  records: DeploymentRecords;
-  client: GitHubClient;
-  log: Logger;
-  secrets: SecretRegistry;
-  saveState(name: string, value: string): void;
-  /** Aborted when the deploy is being cancelled (SIGTERM, SIGINT). */
-  signal: AbortSignal;
-  /** Called once the record is complete, before what follows it: outputs and summary go here. */
-  recorded(report: DeployReport, outcome: RolloutOutcome): Promise<void>;
-}
-
 export interface DeployResult {
   report: DeployReport;
   outcome: RolloutOutcome;
@@ -71,6 +32,8 @@ export interface DeployResult {
   /** Why the result is not on the deployment yet (the post step writes it). */
   recordFailure?: string;
 }
+
+export type { DeployIo, DeployRequest } from "./request.js";
 
 export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<DeployResult> {
   const name = request.environment.name;
@@ -113,9 +76,11 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
     outcome,
   );
   await io.recorded(report, outcome);
-  // A held rollout has not ended: what follows a deploy comes when it is promoted or aborted.
+  // A held rollout has not ended: what follows a deploy comes when it is promoted. An abort is a
+  // reviewer's decision, not a failure: it is recorded, and raises no alert and no incident.
+  const decided = outcome.result === "held" || request.resume === "abort";
   const notifications =
-    request.notify && outcome.result !== "held"
+    request.notify && !decided
       ? await notifyAfter(request, io, report, begun.startedAtMs)
       : undefined;
   return {

@@ -49,13 +49,18 @@ export function selectCurrent(
   );
 }
 
-/** Deployments still running (latest status queued, pending or in_progress). */
+/**
+ * shipgate's deployments still running (latest status queued, pending or in_progress). Others are
+ * left out: GitHub itself records a deployment for every job with an `environment:`, in progress
+ * while the job runs, so the job running deploy would otherwise wait for itself.
+ */
 export function selectRunning(deployments: readonly DeploymentSummary[]): DeploymentSummary[] {
   return deployments.filter(
     (deployment) =>
-      deployment.state === "in_progress" ||
-      deployment.state === "queued" ||
-      deployment.state === "pending",
+      deployment.payload.strategy !== undefined &&
+      (deployment.state === "in_progress" ||
+        deployment.state === "queued" ||
+        deployment.state === "pending"),
   );
 }
 

@@ -354,6 +354,10 @@ function chooseHoldAt(layers: Layers, strategy: string, steps: number[]): number
   if (value === undefined) return undefined;
   const problem = (message: string) =>
     layers.problems.push({ ...placeOf(layers, "hold-at"), message });
+  // The file's hold is for the file's steps: a run given other steps (a switch back at 100%)
+  // does not hold, where a hold-at input that is not among the steps is a mistake.
+  if (given === undefined && layers.overrides.steps !== undefined && !steps.includes(value))
+    return undefined;
   if (strategy !== "canary") problem(`hold-at is a canary step; ${strategy} has none`);
   else if (!steps.includes(value) || value >= 100)
     problem(

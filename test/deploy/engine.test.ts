@@ -174,7 +174,7 @@ const deployment = (
   ref: "main",
   environment: "production",
   createdAt: "2026-11-23T12:00:00Z",
-  payload: version ? { version, ...(slot ? { slot } : {}) } : {},
+  payload: version ? { version, strategy: "canary", ...(slot ? { slot } : {}) } : {},
   ...(state ? { state } : {}),
 });
 
@@ -195,13 +195,36 @@ describe("the record", () => {
   });
 
   it("finds what runs now and what is still running", () => {
-    expect(selectCurrent(history)?.payload).toEqual({ version: "1.3.0", slot: "green" });
+    expect(selectCurrent(history)?.payload).toEqual({
+      version: "1.3.0",
+      strategy: "canary",
+      slot: "green",
+    });
     expect(selectRunning(history).map((entry) => entry.id)).toEqual([9]);
     expect(
       selectRunning([deployment(3, "1.0.0", "queued"), deployment(2, "1.0.0", undefined)]).map(
         (entry) => entry.id,
       ),
     ).toEqual([3]);
+    // GitHub's own deployment of the job running deploy (a job with `environment:`): no payload.
+    expect(selectRunning([deployment(11, undefined, "in_progress"), ...history])).toHaveLength(1);
+  });
+
+  it("holds only at the file's own steps: a run given other steps does not hold", () => {
+    const locate = () => undefined;
+    const section = {
+      strategy: "canary",
+      steps: [25, 50, 100],
+      "hold-at": 50,
+      hooks: { deploy: "d", traffic: "t" },
+    };
+    const held = resolveDeploySettings(section, { hooks: {} }, locate);
+    expect("holdAt" in held && held.holdAt).toBe(50);
+    const switchBack = resolveDeploySettings(section, { steps: "100", hooks: {} }, locate);
+    expect("problems" in switchBack).toBe(false);
+    expect("holdAt" in switchBack).toBe(false);
+    const wrong = resolveDeploySettings(section, { "hold-at": "30", hooks: {} }, locate);
+    expect("problems" in wrong && wrong.problems[0]?.message).toMatch(/one of the steps below 100/);
   });
 
   it("records the pull request's head commit on pull_request events, and links the run attempt", () => {

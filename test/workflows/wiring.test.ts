@@ -124,11 +124,11 @@ const NEGATIVES: [Rule, string, RegExp][] = [
     workflowWith(
       `      - uses: ./.shipgate/actions/deploy
         with:
-          environment: staging
+          version: 1.0.0
 `,
       "    environment: staging\n    concurrency:\n      group: deploy-staging\n",
     ),
-    /actions\/deploy requires input version/,
+    /actions\/deploy requires input environment/,
   ],
   [
     "step-output",
