@@ -135,8 +135,9 @@ describe("terraform-plan", () => {
     expect(body).toContain("+$683.82");
     expect(body).toContain("#### terraform/app/plan.json");
     expect(body).toContain("#### terraform/platform/plan.json");
+    // The environment-style table: one row per priced line (its Change column is the report's own).
     expect(body).toMatch(
-      /`compute\/aws_instance\.worker \(instance\)` \| changed \| \$70\.08 \| \$140\.16 \| \+\$70\.08/,
+      /\| `compute\/aws_instance\.worker \(instance\)` \| [^|\n]+ \| \$70\.08 \| \$140\.16 \| \+\$70\.08 \|/,
     );
     expect(body).toContain("| `aws_instance.legacy` | delete | $70.88 | – | -$70.88 |");
     expect(body).toContain(
@@ -150,6 +151,11 @@ describe("terraform-plan", () => {
     expect(result.summary).toContain(
       "| `aws_instance.worker` | replace | $71.68 | $141.76 | +$70.08 |",
     );
+    expect(body).toContain("1 resource(s) the plan leaves as they are: $4.44 a month.");
+    expect(body).toContain(
+      "From the usage file alone, the same before and after: `aws_data_transfer.egress` $94.00 a month.",
+    );
+    expect(body).toContain("usage from terraform/usage.yml");
     expect(result.lines.join("\n")).not.toContain(TOKEN);
   });
 
