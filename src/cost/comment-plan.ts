@@ -69,12 +69,13 @@ export function parseThreshold(text: string): Threshold | undefined {
 
 /**
  * Whether a report is worth a comment: some environment's monthly change reaches the threshold
- * (a new or removed environment with any change always does), or a budget breaks.
+ * (a new or removed environment with any change always does), a budget breaks, or an unpriced
+ * item is added, removed or changed (its cost is unknown, so it is never below a threshold).
  */
 export function isMaterial(report: PullRequestReport, threshold: Threshold | undefined): boolean {
   if (!threshold) return true;
   return report.environments.some((environment) => {
-    if (environment.budget?.broken) return true;
+    if (environment.budget?.broken || environment.unpricedChanges.length > 0) return true;
     if (environment.delta === 0n) return false;
     if (threshold.kind === "amount") return absolute(environment.delta) >= threshold.amount;
     return environment.percent === undefined || Math.abs(environment.percent) >= threshold.percent;

@@ -14,6 +14,7 @@ import {
   buildPullRequestReport,
   pullRequestReportJson,
   renderPullRequestReport,
+  unpricedNotices,
   type PullRequestReport,
 } from "./pr-report.js";
 import type { Notice } from "./notice.js";
@@ -124,6 +125,7 @@ export async function runPullRequestMode(
     ci,
     pricingSources,
   );
+  notices.push(...unpricedNotices(report));
   const markdown = withPlanSections(renderPullRequestReport(report), projects);
   const outcome: PullRequestOutcome = {
     report,

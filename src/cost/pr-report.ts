@@ -1,7 +1,7 @@
 // The pull request report: headline, a table per environment, budgets, advice, CI minutes; markdown and JSON.
 import { alert, code, details, raw, table } from "../shared/markdown.js";
 import { ciTotalsJson, type CiCost } from "./ci-cost.js";
-import type { EnvironmentComparison } from "./compare.js";
+import type { EnvironmentComparison, UnpricedChange } from "./compare.js";
 import {
   formatDelta,
   formatMoney,
@@ -10,6 +10,7 @@ import {
   plainDecimal,
   type Amount,
 } from "./money.js";
+import type { Notice } from "./notice.js";
 import type { PricedLine } from "./pricing.js";
 import { recommendationJson, type Recommendation } from "./recommendations.js";
 
@@ -46,17 +47,72 @@ export function buildPullRequestReport(
 }
 
 const lineLabel = (line: { kind: string; name: string }): string => `${line.kind}/${line.name}`;
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? "" : "s"}`;
+/** How many unpriced items the headline names before it says how many more there are. */
+const HEADLINE_ITEMS = 5;
+
+function unpricedChanges(report: PullRequestReport) {
+  return report.environments.flatMap((environment) =>
+    environment.unpricedChanges.map((change) => ({ environment: environment.name, change })),
+  );
+}
+
+function unpricedWhat(change: UnpricedChange): string {
+  const type = (change.after ?? change.before)!.type;
+  return `${type}, ${change.details.join(", ") || change.change}`;
+}
+
+/** `adds 1 unpriced item, not counted: development `compute/worker` (acme.vm.huge, added)`. */
+function unpricedClause(report: PullRequestReport): string | undefined {
+  const items = unpricedChanges(report);
+  if (items.length === 0) return undefined;
+  const kinds = new Set(items.map((item) => item.change.change));
+  const verb =
+    kinds.size > 1
+      ? "changes"
+      : kinds.has("added")
+        ? "adds"
+        : kinds.has("removed")
+          ? "removes"
+          : "changes";
+  const named = items
+    .slice(0, HEADLINE_ITEMS)
+    .map(
+      ({ environment, change }) => `${environment} ${code(change.key)} (${unpricedWhat(change)})`,
+    );
+  const more = items.length > HEADLINE_ITEMS ? ` and ${items.length - HEADLINE_ITEMS} more` : "";
+  return `${verb} ${plural(items.length, "unpriced item")}, not counted: ${named.join(", ")}${more}`;
+}
+
+/** A warning annotation for each unpriced item the pull request adds or changes. */
+export function unpricedNotices(report: PullRequestReport): Notice[] {
+  return unpricedChanges(report).flatMap(({ environment, change }) =>
+    change.after
+      ? [
+          {
+            level: "warning" as const,
+            message:
+              `${environment}: ${change.key} (${change.after.type}) is not priced: ` +
+              `${change.after.reason}; its cost is not counted. Add the type to your pricing catalog (input pricing).`,
+          },
+        ]
+      : [],
+  );
+}
 
 /** The headline sentence: what the pull request does to the monthly bill, in one line. */
 export function headline(report: PullRequestReport): string {
   const changed = report.environments.filter((environment) => environment.delta !== 0n);
   const money = (amount: Amount): string => formatDelta(amount, report.currency);
+  const unpriced = unpricedClause(report);
   let sentence: string;
   if (changed.length === 0) {
     const count = report.environments.length;
     const environments = count === 1 ? "the environment" : `the ${count} environments`;
     const total = formatMoney(report.totalAfter, report.currency);
-    sentence = `This pull request does not change the monthly cost of ${environments} (${total} a month in all).`;
+    sentence =
+      `This pull request does not change the ${unpriced ? "priced " : ""}monthly cost of ` +
+      `${environments} (${total} a month in all)${unpriced ? `, but ${unpriced}` : ""}.`;
   } else {
     const direction =
       report.totalDelta > 0n ? "raises" : report.totalDelta < 0n ? "lowers" : "reshuffles";
@@ -67,6 +123,7 @@ export function headline(report: PullRequestReport): string {
     sentence =
       `This pull request ${direction} the monthly cost by **${money(report.totalDelta)}** ` +
       `(${percent}): ${parts}.`;
+    if (unpriced) sentence += ` It also ${unpriced}.`;
   }
   if (report.ci) {
     const { ci } = report;
@@ -99,11 +156,19 @@ function environmentSection(environment: EnvironmentComparison): string {
   const state = !environment.before ? " (new)" : !environment.after ? " (removed)" : "";
   const rows = environment.changes.map((change) => [
     raw(code(change.key)),
-    change.change,
+    change.details.join("; ") || change.change,
     change.before ? formatMoney(change.before.monthly, currency) : "–",
     change.after ? formatMoney(change.after.monthly, currency) : "–",
     formatDelta(change.delta, currency),
   ]);
+  for (const change of environment.unpricedChanges)
+    rows.push([
+      raw(code(change.key)),
+      `${change.details.join("; ") || change.change} (${(change.after ?? change.before)!.type})`,
+      change.before ? "unpriced" : "–",
+      change.after ? "unpriced" : "–",
+      "not counted",
+    ]);
   rows.push([
     raw("**Total**"),
     "",
@@ -113,7 +178,9 @@ function environmentSection(environment: EnvironmentComparison): string {
   ]);
   const parts = [
     `#### ${environment.name}${state}${environment.production ? " · production" : ""}`,
-    environment.changes.length === 0 ? "No priced resource changes." : "",
+    environment.changes.length + environment.unpricedChanges.length === 0
+      ? "No priced resource changes."
+      : "",
     table(["Resource", "Change", "Before / month", "After / month", "Difference"], rows, [
       "left",
       "left",
@@ -285,11 +352,24 @@ export function pullRequestReportJson(report: PullRequestReport): unknown {
       changes: environment.changes.map((change) => ({
         resource: change.key,
         change: change.change,
+        details: change.details,
         before: line(change.before) ?? null,
         after: line(change.after) ?? null,
         delta: plainDecimal(change.delta),
       })),
-      unpriced: environment.unpriced,
+      unpriced: environment.unpriced.map(({ kind, name, type, reason }) => ({
+        kind,
+        name,
+        type,
+        reason,
+      })),
+      unpricedChanges: environment.unpricedChanges.map((change) => ({
+        resource: change.key,
+        change: change.change,
+        type: (change.after ?? change.before)!.type,
+        details: change.details,
+        reason: (change.after ?? change.before)!.reason,
+      })),
       budget: environment.budget
         ? {
             monthly: plainDecimal(environment.budget.budget.monthly),

@@ -30,6 +30,8 @@ export interface PricedLine {
   monthly: Amount;
   count?: number;
   schedule?: Schedule;
+  /** Hours a month as written (`hours: 100`), when given instead of a schedule. */
+  hoursGiven?: string;
   pricing?: PricingModel;
   /** Extra facts the report shows (spot priced at on-demand, committed discount applied). */
   note?: string;
@@ -41,6 +43,12 @@ export interface UnpricedLine {
   name: string;
   type: string;
   reason: string;
+  /** What was declared, so a change to an unpriced item shows (count, schedule or hours, size). */
+  count?: number;
+  scheduleText?: string;
+  hoursGiven?: string;
+  quantityText?: string;
+  pricing?: PricingModel;
 }
 
 export interface PricedEnvironment {
@@ -132,9 +140,17 @@ function priceHourly(run: PricingRun, kind: HourlyKind, item: HourlyItem, index:
   if (!running) return;
   const { hours, schedule } = running;
   const count = item.count ?? 1;
-  const entry = catalogEntryFor(run, kind, item, index);
-  if (!entry) return;
   const pricing = item.pricing ?? "on-demand";
+  const declared: Omit<UnpricedLine, "kind" | "name" | "type" | "reason"> & {
+    quantityText: string;
+  } = {
+    count,
+    ...(schedule ? { scheduleText: schedule.text } : { hoursGiven: String(item.hours) }),
+    quantityText: `${count} × ${formatRatio(hours)} h`,
+    pricing,
+  };
+  const entry = catalogEntryFor(run, kind, item, index, declared);
+  if (!entry) return;
   const unitPrice = pricing === "committed" ? committedPrice(entry) : entry.price;
   const quantity = {
     numerator: hours.numerator * BigInt(count),
@@ -145,13 +161,13 @@ function priceHourly(run: PricingRun, kind: HourlyKind, item: HourlyItem, index:
     name: item.name,
     type: item.type,
     quantity,
-    quantityText: `${count} × ${formatRatio(hours)} h`,
+    quantityText: declared.quantityText,
     unitPrice,
     unit: "hour",
     currency: entry.currency,
     monthly: roundTo(multiplyRatio(unitPrice, quantity.numerator, quantity.denominator)),
     count,
-    ...(schedule ? { schedule } : {}),
+    ...(schedule ? { schedule } : { hoursGiven: String(item.hours) }),
     pricing,
     ...pricingNote(pricing, entry),
     entry,
@@ -193,6 +209,7 @@ function catalogEntryFor(
   kind: ResourceKind,
   item: { name: string; type: string },
   index: number,
+  declared: Omit<UnpricedLine, "kind" | "name" | "type" | "reason">,
 ): CatalogEntry | undefined {
   const entry = run.catalog.entries.get(item.type);
   if (!entry) {
@@ -201,6 +218,7 @@ function catalogEntryFor(
       name: item.name,
       type: item.type,
       reason: "not in the pricing catalog",
+      ...declared,
     });
     return undefined;
   }
@@ -233,7 +251,7 @@ function pricingNote(pricing: PricingModel, entry: CatalogEntry): Pick<PricedLin
 }
 
 function priceStorage(run: PricingRun, item: StorageItem, index: number): void {
-  const entry = catalogEntryFor(run, "storage", item, index);
+  const entry = catalogEntryFor(run, "storage", item, index, { quantityText: `${item.gb} GB` });
   if (!entry) return;
   const gb = parseAmount(String(item.gb))?.amount ?? 0n;
   run.lines.push({

@@ -375,6 +375,38 @@ describe("pull request mode", () => {
     expect(comments()[1]!.body).toContain("+$8.00");
   });
 
+  it("comments and warns on an unpriced addition, even below comment-threshold", async () => {
+    await ws.write(
+      "environments/development.yml",
+      (await ws.read("environments/development.yml")).replace(
+        "      type: aws.ec2.t3.medium\n",
+        "      type: aws.ec2.t3.medium\n    - name: worker\n      type: acme.vm.huge\n",
+      ),
+    );
+    const result = await run({ "comment-threshold": "10" });
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs["total-monthly-delta"]).toBe("0");
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain(
+      "but adds 1 unpriced item, not counted: development `compute/worker` (acme.vm.huge, added).",
+    );
+    expect(warnings(result)).toContainEqual(
+      expect.stringContaining(
+        "development: compute/worker (acme.vm.huge) is not priced: not in the pricing catalog",
+      ),
+    );
+  });
+
+  it("shows what changed on a line, before -> after, in the Change column", async () => {
+    await setCount("production", 4, 6);
+    const result = await run();
+    expect(result.summary).toContain(
+      "| `compute/api` | count 4 → 6 | $238.27 | $357.41 | +$119.14 |",
+    );
+    const report = JSON.parse(result.outputs.report ?? "");
+    expect(report.environments[1].changes[0].details).toEqual(["count 4 → 6"]);
+  });
+
   it("falls back to the job summary with a warning when the token cannot write (a fork's pull request)", async () => {
     github.override("issues/create-comment", () => ({
       status: 403,

@@ -205,6 +205,50 @@ describe("thresholds", () => {
   });
 });
 
+describe("unpriced changes", () => {
+  const unpricedAdded = () => {
+    const before = {
+      priced: { lines: [], unpriced: [], currency: "USD", total: usd("50") },
+      production: false,
+    };
+    const after = {
+      priced: {
+        lines: [],
+        unpriced: [
+          {
+            kind: "compute" as const,
+            name: "worker",
+            type: "acme.vm.huge",
+            reason: "not in the pricing catalog",
+          },
+        ],
+        currency: "USD",
+        total: usd("50"),
+      },
+      production: false,
+    };
+    return buildPullRequestReport(
+      [compareEnvironment("development", before, after)],
+      [],
+      undefined,
+      [],
+    );
+  };
+
+  it("always count as significant, whatever the comment-threshold", () => {
+    expect(isMaterial(unpricedAdded(), parseThreshold("10"))).toBe(true);
+    expect(isMaterial(unpricedAdded(), parseThreshold("5%"))).toBe(true);
+  });
+
+  it("are named in the headline", () => {
+    expect(headline(unpricedAdded())).toBe(
+      "This pull request does not change the priced monthly cost of the environment " +
+        "($50.00 a month in all), but adds 1 unpriced item, not counted: " +
+        "development `compute/worker` (acme.vm.huge, added).",
+    );
+  });
+});
+
 describe("size", () => {
   it("cuts a body over GitHub's limit at a line, closes open details and says where the rest is", () => {
     const body = `head\n<details><summary>x</summary>\n\n${"| row | 1 |\n".repeat(10_000)}\n</details>`;

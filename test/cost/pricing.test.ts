@@ -61,7 +61,7 @@ describe("pricing catalogs", () => {
         }).toEqual({
           key: entry.key,
           source: true,
-          checked: "2026-11-23",
+          checked: expect.stringMatching(/^2026-(11-23|12-01)$/),
           currency: "USD",
         });
       }
@@ -199,7 +199,17 @@ describe("pricing resources", () => {
       ],
     });
     expect(priced.unpriced).toEqual([
-      { kind: "compute", name: "x", type: "nowhere.vm", reason: "not in the pricing catalog" },
+      {
+        kind: "compute",
+        name: "x",
+        type: "nowhere.vm",
+        reason: "not in the pricing catalog",
+        // What was declared, so a later change to the unpriced item shows.
+        count: 1,
+        scheduleText: "24/7",
+        quantityText: "1 × 730 h",
+        pricing: "on-demand",
+      },
     ]);
     expect(problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
       expect.stringMatching(/^resources\.compute\[1\]\.schedule: cannot read "weekdays 9-5pm"/),
@@ -243,6 +253,66 @@ describe("comparing base and head", () => {
       comparison.delta,
     );
     expect(comparison.percent).toBe(74.7); // 45.99 / 61.54
+  });
+
+  it("says what changed on each line, before -> after: type, count, schedule, size, pricing, unit price", () => {
+    const base = side({
+      compute: [
+        { name: "api", type: "vm.small", count: 2, schedule: "weekdays 07-21" },
+        { name: "batch", type: "vm.small", hours: 100 },
+        { name: "web", type: "vm.small" },
+      ],
+      storage: [{ name: "data", type: "disk.ssd", gb: 100 }],
+      custom: [{ name: "seats", "unit-price": 15, quantity: 4, unit: "seat" }],
+    });
+    const head = side({
+      compute: [
+        { name: "api", type: "vm.large", count: 3 },
+        { name: "batch", type: "vm.small", hours: 200 },
+        { name: "web", type: "vm.small", pricing: "committed" },
+      ],
+      storage: [{ name: "data", type: "disk.ssd", gb: 500 }],
+      custom: [{ name: "seats", "unit-price": 20, quantity: 5, unit: "seat" }],
+    });
+    const details = Object.fromEntries(
+      compareEnvironment("staging", base, head).changes.map((change) => [
+        change.key,
+        change.details,
+      ]),
+    );
+    expect(details).toEqual({
+      "compute/api": ["type vm.small → vm.large", "count 2 → 3", "schedule weekdays 07-21 → 24/7"],
+      "compute/batch": ["hours 100 → 200 a month"],
+      "compute/web": ["pricing on-demand → committed"],
+      "storage/data": ["size 100 GB → 500 GB"],
+      "custom/seats": ["quantity 4 seat → 5 seat", "unit price $15.00 → $20.00"],
+    });
+  });
+
+  it("counts unpriced items the pull request adds, removes or changes, never as zero", () => {
+    const base = side({
+      compute: [
+        { name: "kept", type: "nowhere.vm" },
+        { name: "grown", type: "nowhere.vm", count: 1 },
+        { name: "gone", type: "nowhere.db" },
+      ],
+    });
+    const head = side({
+      compute: [
+        { name: "kept", type: "nowhere.vm" },
+        { name: "grown", type: "nowhere.vm", count: 4 },
+        { name: "new", type: "acme.vm.huge" },
+      ],
+    });
+    const comparison = compareEnvironment("development", base, head);
+    expect(comparison.delta).toBe(0n);
+    expect(
+      comparison.unpricedChanges.map((change) => [change.key, change.change, change.details]),
+    ).toEqual([
+      ["compute/grown", "changed", ["count 1 → 4"]],
+      ["compute/new", "added", []],
+      ["compute/gone", "removed", []],
+    ]);
   });
 
   it("a new environment has no base and no percentage", () => {
