@@ -12,6 +12,8 @@ export interface BaseFiles {
   via: "git" | "contents API";
   /** File name (within the config directory) to its text. */
   files: Map<string, string>;
+  /** Why the base has no config directory, when it has none: every environment is then new. */
+  missing?: string;
 }
 
 /**
@@ -41,6 +43,8 @@ export async function readBaseFromGit(
     });
     files.set(path.slice(prefix.length + 1), stdout);
   }
+  if (listing.trim() === "")
+    return { ref, via: "git", files, missing: `${prefix}/ does not exist at ${ref.slice(0, 12)}` };
   return { ref, via: "git", files };
 }
 
@@ -67,9 +71,16 @@ export async function readBaseFromApi(
     });
     entries = Array.isArray(data) ? (data as ContentEntry[]) : [];
   } catch (error) {
-    if ((error as { status?: unknown }).status === 404)
-      return { ref, via: "contents API", files: new Map() };
-    throw error;
+    if ((error as { status?: unknown }).status !== 404) throw error;
+    // No such directory at that commit, or a token that may not read contents: both answer 404.
+    return {
+      ref,
+      via: "contents API",
+      files: new Map(),
+      missing:
+        `the contents API answered 404 for ${path} at ${ref.slice(0, 12)} ` +
+        "(no such directory at that commit, or the token cannot read contents)",
+    };
   }
   const files = new Map<string, string>();
   for (const entry of entries.filter((item) => item.type === "file" && YAML_FILE.test(item.name))) {

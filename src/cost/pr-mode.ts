@@ -124,6 +124,7 @@ export async function runPullRequestMode(
     recommendForPullRequest(comparisons),
     ci,
     pricingSources,
+    environments?.notes,
   );
   notices.push(...unpricedNotices(report));
   const markdown = withPlanSections(renderPullRequestReport(report), projects);
@@ -174,9 +175,16 @@ async function compareEnvironmentFiles(
       message: `the base version of ${name} could not be priced (${reason}); it is compared as new`,
     });
   }
+  const notes = baseFiles.missing
+    ? [
+        `The base has no environment files: ${baseFiles.missing}; every environment is compared as new.`,
+      ]
+    : [];
+  for (const note of notes) notices.push({ level: "warning", message: note });
   return {
     comparisons: compareEnvironments(base.sides, head),
     source: `base read from ${baseFiles.via} at ${ref.slice(0, 12)}`,
+    notes,
   };
 }
 

@@ -24,6 +24,8 @@ export interface PullRequestReport {
   recommendations: Recommendation[];
   /** Where prices came from (catalog files, rate cards), for the footer. */
   pricingSources: string[];
+  /** What the reader must know to trust the figures (a base that could not be read). */
+  notes: string[];
 }
 
 export function buildPullRequestReport(
@@ -31,6 +33,7 @@ export function buildPullRequestReport(
   recommendations: Recommendation[],
   ci: CiCost | undefined,
   pricingSources: string[],
+  notes: string[] = [],
 ): PullRequestReport {
   const totalBefore = environments.reduce((sum, environment) => sum + environment.beforeTotal, 0n);
   const totalAfter = environments.reduce((sum, environment) => sum + environment.afterTotal, 0n);
@@ -43,6 +46,7 @@ export function buildPullRequestReport(
     ...(ci ? { ci } : {}),
     recommendations,
     pricingSources,
+    notes,
   };
 }
 
@@ -272,6 +276,7 @@ function ciSection(ci: CiCost): string {
 /** The full markdown report (job summary and comment body, before the marker). */
 export function renderPullRequestReport(report: PullRequestReport): string {
   const parts = ["### 💰 Cost report", headline(report)];
+  for (const note of report.notes) parts.push(alert("WARNING", note));
   const broken = report.environments.filter((environment) => environment.budget?.broken);
   if (broken.length > 0) {
     const names = broken.map((environment) => environment.name).join(", ");
@@ -341,6 +346,7 @@ export function pullRequestReportJson(report: PullRequestReport): unknown {
     totalMonthlyBefore: plainDecimal(report.totalBefore),
     totalMonthlyAfter: plainDecimal(report.totalAfter),
     totalMonthlyDelta: plainDecimal(report.totalDelta),
+    notes: report.notes,
     environments: report.environments.map((environment) => ({
       name: environment.name,
       production: environment.production,

@@ -581,6 +581,24 @@ describe("pull request mode", () => {
     expect(result.summary).toContain(`base read from contents API at ${baseSha.slice(0, 12)}`);
   });
 
+  it(
+    "warns and says so in the comment when the contents API has no base directory (404), " +
+      "instead of treating every environment as new in silence",
+    async () => {
+      execFileSync("rm", ["-rf", join(ws.dir, ".git")]);
+      const result = await run();
+      expect(result.exitCode).toBe(0);
+      expect(github.callsTo("repos/get-content").map((call) => call.status)).toEqual([404]);
+      const why = `the contents API answered 404 for environments at ${baseSha.slice(0, 12)}`;
+      expect(warnings(result)).toContainEqual(expect.stringContaining(why));
+      expect(warnings(result)).toContainEqual(
+        expect.stringContaining("every environment is compared as new"),
+      );
+      expect(comments()[0]!.body).toContain(why);
+      expect(JSON.parse(result.outputs.report ?? "").notes).toEqual([expect.stringContaining(why)]);
+    },
+  );
+
   it("lists unknown types as unpriced (never zero) and advises with estimated savings", async () => {
     const text = await ws.read("environments/staging.yml");
     await ws.write(
