@@ -55,7 +55,9 @@ export function declaredProtection(
   environment: LayeredEnvironment,
 ): DeclaredProtection | undefined {
   const section = environment.document.protection;
-  if (!section) return undefined;
+  // freeze is read by deploy, not GitHub: a section holding only freeze manages no GitHub rule.
+  const { freeze, ...rules } = section ?? {};
+  if (!section || (freeze !== undefined && Object.keys(rules).length === 0)) return undefined;
   // A protection section comes from a file, so every key of it has a place.
   const locate = (path: KeyPath): SourcePosition =>
     environment.locate([PROTECTION, ...path]) ?? { file: `${environment.name}.yml` };

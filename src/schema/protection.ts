@@ -1,6 +1,7 @@
 // The shape of an environment's `protection` section: the GitHub environment's rules as code.
 import * as z from "zod/mini";
 import { flag } from "./fields.js";
+import { FreezeSchema } from "./freeze.js";
 
 /** GitHub's longest wait timer: 30 days, in minutes. */
 export const MAX_WAIT_MINUTES = 43_200;
@@ -136,11 +137,13 @@ export const ProtectionSchema = z
         ),
     ),
     "deployment-branch-policy": z.optional(DeploymentBranchPolicySchema),
+    freeze: z.optional(FreezeSchema),
   })
   .check(
     z.describe(
       "Required reviewers, wait timer and branch policies for the GitHub environment of the same " +
-        "name, compared and applied by env-config (mode: protection). A rule left out is off.",
+        "name, compared and applied by env-config (mode: protection). A rule left out is off. " +
+        "freeze is deploy's own: a section holding only freeze leaves the GitHub environment unmanaged.",
     ),
   );
 
