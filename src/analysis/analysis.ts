@@ -1,11 +1,13 @@
-// The analysis over time (Argo Rollouts' AnalysisRun semantics): every metric is measured once per
-// interval until it has `count` measurements, with failure, inconclusive and consecutive-error
-// limits, an early finish once the canary has proven itself, and an early stop as soon as the
-// verdict can no longer be promote.
+// The analysis over time (Argo Rollouts' AnalysisRun semantics, limits.ts): every metric is
+// measured once per interval until it is done by its limits or its `count`, sequential metrics
+// until their test rejects or `count`; an early stop as soon as the verdict can no longer be
+// promote, and an end once every deciding metric is done.
 import type { PreparedMetric } from "./definitions.js";
 import type { AnalysisSettings } from "./settings.js";
 import type { Measurement } from "./measure.js";
 import type { EndRule, MetricTally } from "./reasons.js";
+import { isSequential } from "./definitions.js";
+import { assessMetric } from "./limits.js";
 import {
   decide,
   scoreMetrics,
@@ -84,7 +86,39 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
     result.counts.error += 1;
     result.consecutiveErrors += 1;
     result.consecutiveSuccesses = 0;
-    if (result.consecutiveErrors > settings.consecutiveErrorLimit) {
+  } else {
+    tracker.taken += 1;
+    result.consecutiveErrors = 0;
+    if (measurement.phase === "Successful") {
+      result.counts.successful += 1;
+      result.consecutiveSuccesses += 1;
+    } else {
+      result.consecutiveSuccesses = 0;
+      if (measurement.phase === "Failed") result.counts.failed += 1;
+      else if (measurement.phase === "Inconclusive") result.counts.inconclusive += 1;
+    }
+  }
+  if (isSequential(tracker.metric)) return recordSequential(tracker, measurement, settings);
+  const assessed = assessMetric(settings, { ...result.counts, ...result, taken: tracker.taken });
+  if (!assessed) return;
+  const last =
+    assessed.phase === "Error" ? (measurement.error ?? measurement.reason) : measurement.reason;
+  finish(tracker, assessed.phase, assessed.rule, `${assessed.message}; last: ${last}`);
+}
+
+/**
+ * A sequential metric ends Failed as soon as its test rejects; at `count` it passes when it saw
+ * min-events (and traffic on both sides), else it is inconclusive. Only the consecutive-error limit
+ * of Argo's applies: its rounds are one test, not measurements judged one by one.
+ */
+function recordSequential(
+  tracker: Tracker,
+  measurement: Measurement,
+  settings: AnalysisSettings,
+): void {
+  const { result } = tracker;
+  if (measurement.phase === "Error") {
+    if (result.consecutiveErrors > settings.consecutiveErrorLimit)
       finish(
         tracker,
         "Error",
@@ -92,49 +126,29 @@ function record(tracker: Tracker, measurement: Measurement, settings: AnalysisSe
         `${result.consecutiveErrors} consecutive query errors ` +
           `(limit ${settings.consecutiveErrorLimit}); last: ${measurement.error ?? measurement.reason}`,
       );
-    }
     return;
   }
-  tracker.taken += 1;
-  result.consecutiveErrors = 0;
-  if (measurement.phase === "Successful") {
-    result.counts.successful += 1;
-    result.consecutiveSuccesses += 1;
-  } else {
-    result.consecutiveSuccesses = 0;
-    if (measurement.phase === "Failed") result.counts.failed += 1;
-    else result.counts.inconclusive += 1;
+  if (measurement.phase === "Failed") {
+    finish(tracker, "Failed", "sequential-rejection", measurement.reason);
+    return;
   }
-  if (result.counts.failed > settings.failureLimit) {
-    finish(
-      tracker,
-      "Failed",
-      "failure-limit",
-      `failed ${result.counts.failed} time(s) (failure limit ${settings.failureLimit}): ${measurement.reason}`,
-    );
-  } else if (result.counts.inconclusive > settings.inconclusiveLimit) {
-    finish(
-      tracker,
-      "Inconclusive",
-      "inconclusive-limit",
-      `inconclusive ${result.counts.inconclusive} time(s) ` +
-        `(inconclusive limit ${settings.inconclusiveLimit}): ${measurement.reason}`,
-    );
-  } else if (tracker.taken >= settings.count) {
-    if (result.counts.successful > 0)
-      finish(
-        tracker,
-        "Successful",
-        "count",
-        `${result.counts.successful} of ${tracker.taken} measurement(s) successful`,
-      );
-    else
-      finish(
-        tracker,
-        "Inconclusive",
-        "count",
-        `no successful measurement in ${tracker.taken}: ${measurement.reason}`,
-      );
+  if (tracker.taken < settings.count) return;
+  const enough = measurement.sequential?.enough === true;
+  measurement.phase = enough ? "Successful" : "Inconclusive";
+  if (enough) {
+    result.counts.successful += 1;
+    const seen = measurement.reason.replace(/^no regression so far: /, "");
+    measurement.reason = `passed: no regression in ${tracker.taken} rounds; ${seen}`;
+    finish(tracker, "Successful", "count", measurement.reason);
+  } else {
+    result.counts.inconclusive += 1;
+    const minEvents = isSequential(tracker.metric) ? tracker.metric.judge.minEvents : 0;
+    const what =
+      measurement.sequential?.kind === "histogram"
+        ? "observations on each side"
+        : "events on both sides together, with traffic on each";
+    measurement.reason = `too little data: fewer than ${minEvents} ${what} by the last round; ${measurement.reason}`;
+    finish(tracker, "Inconclusive", "count", measurement.reason);
   }
 }
 
@@ -165,7 +179,10 @@ function deciding(tracker: Tracker, settings: AnalysisSettings): DecidingMetric 
 function settledAgainst(trackers: readonly Tracker[]): string | undefined {
   for (const { metric, result, done } of trackers) {
     if (metric.dryRun || !done) continue;
-    if (result.phase === "Failed" && (metric.critical || metric.kind === "threshold"))
+    if (
+      result.phase === "Failed" &&
+      (metric.critical || metric.kind === "threshold" || isSequential(metric))
+    )
       return `${metric.name} failed`;
     if (result.phase === "Inconclusive" || result.phase === "Error")
       return `${metric.name} is ${result.phase === "Error" ? "in error" : "inconclusive"}`;
@@ -173,13 +190,10 @@ function settledAgainst(trackers: readonly Tracker[]): string | undefined {
   return undefined;
 }
 
-function proven(trackers: readonly Tracker[], limit: number): boolean {
+/** Whether every deciding metric is done (dry-run metrics never hold the analysis up). */
+function decided(trackers: readonly Tracker[]): boolean {
   const deciding = trackers.filter((tracker) => !tracker.metric.dryRun);
-  return (
-    limit > 0 &&
-    deciding.length > 0 &&
-    deciding.every((tracker) => tracker.result.consecutiveSuccesses >= limit)
-  );
+  return deciding.length > 0 && deciding.every((tracker) => tracker.done);
 }
 
 function newTracker(metric: PreparedMetric): Tracker {
@@ -190,6 +204,7 @@ function newTracker(metric: PreparedMetric): Tracker {
     result: {
       name: metric.name,
       kind: metric.kind,
+      method: metric.kind === "comparison" ? metric.method : undefined,
       phase: "Inconclusive",
       weight: metric.weight,
       group: metric.group,
@@ -266,12 +281,10 @@ async function runRounds(
     });
     const settled = settledAgainst(trackers);
     if (settled) return { rounds: round, stoppedEarly: `stopped after round ${round}: ${settled}` };
-    if (proven(trackers, settings.consecutiveSuccessLimit)) {
+    if (decided(trackers) && trackers.some((tracker) => !tracker.done)) {
       return {
         rounds: round,
-        stoppedEarly:
-          `finished after round ${round}: every deciding metric passed ` +
-          `${settings.consecutiveSuccessLimit} time(s) in a row`,
+        stoppedEarly: `finished after round ${round}: every deciding metric is done`,
       };
     }
     if (trackers.some((tracker) => !tracker.done))

@@ -41,13 +41,56 @@ export interface ThresholdMetric extends MetricCommon {
 
 export interface ComparisonMetric extends MetricCommon {
   kind: "comparison";
+  method: "mann-whitney";
   queries: { canary: string; baseline: string };
   judge: ComparisonOptions;
   lookbackMs: number;
   stepMs: number;
 }
 
-export type PreparedMetric = ThresholdMetric | ComparisonMetric;
+/** The counters a `rate` metric reads on each side: events among the total (exposure). */
+export interface CounterQueries {
+  events: string;
+  total: string;
+}
+
+/** What a sequential metric tests, with its queries rendered. */
+export type SequentialTest =
+  | {
+      kind: "rate";
+      sides: { canary: CounterQueries; baseline: CounterQueries };
+      /** A canary rate above the baseline's by this relative margin is still no regression. */
+      tolerance: number;
+      direction: "increase";
+      alpha: number;
+      minEvents: number;
+    }
+  | {
+      kind: "histogram";
+      sides: { canary: string; baseline: string };
+      direction: "increase" | "decrease" | "either";
+      alpha: number;
+      minEvents: number;
+    };
+
+/**
+ * A sequential comparison: raw counters read with instant queries at every round, tested with an
+ * anytime-valid test. A comparison of canary and baseline like Mann-Whitney's, told apart by its
+ * method; `queries` shows each side's queries in one line.
+ */
+export interface SequentialMetric extends MetricCommon {
+  kind: "comparison";
+  method: "sequential";
+  queries: { canary: string; baseline: string };
+  judge: SequentialTest;
+  /** Where the definition is, for problems found when its queries first answer. */
+  origin: Pick<Problem, "path" | "at">;
+}
+
+export type PreparedMetric = ThresholdMetric | ComparisonMetric | SequentialMetric;
+
+export const isSequential = (metric: PreparedMetric): metric is SequentialMetric =>
+  metric.kind === "comparison" && metric.method === "sequential";
 
 /** Where a list of metric definitions came from, for messages and annotations. */
 export interface MetricSource {
@@ -272,22 +315,24 @@ function prepareMetric(draft: MetricDraft): PreparedMetric | undefined {
     metric.condition !== undefined ||
     metric.min !== undefined ||
     metric.max !== undefined;
-  if (metric.compare && hasThreshold) {
+  const forms = [hasThreshold, metric.compare !== undefined, metric.sequential !== undefined];
+  if (forms.filter(Boolean).length > 1) {
     problems.push({
-      ...where("compare"),
+      ...where(metric.sequential ? "sequential" : "compare"),
       message:
-        "a metric is either a threshold check (query with condition, min or max) or a comparison " +
-        "(compare), not both",
+        "a metric is one of a threshold check (query with condition, min or max), a comparison " +
+        "(compare) or a sequential comparison (sequential), not more",
     });
     return undefined;
   }
   if (metric.compare) return comparisonMetric(draft, metric.compare);
+  if (metric.sequential) return sequentialMetric(draft, metric.sequential);
   if (metric.query === undefined) {
     problems.push({
       ...where(),
       message:
         "a threshold check needs a query (with a condition, min or max); a comparison needs " +
-        "compare.canary and compare.baseline",
+        "compare.canary and compare.baseline, or a sequential section",
     });
     return undefined;
   }
@@ -309,6 +354,7 @@ function comparisonMetric(
   return {
     ...draft.common,
     kind: "comparison",
+    method: "mann-whitney",
     queries: { canary, baseline },
     judge: {
       direction: compare.direction,
@@ -348,5 +394,60 @@ function thresholdMetric(draft: MetricDraft, queryTemplate: string): ThresholdMe
     threshold,
     aggregate: metric.aggregate,
     ...(metric.element !== undefined ? { element: metric.element } : {}),
+  };
+}
+
+/** A sequential comparison, its queries rendered and checked; the http provider cannot serve one. */
+function sequentialMetric(
+  draft: MetricDraft,
+  sequential: NonNullable<MetricDefinition["sequential"]>,
+): SequentialMetric | undefined {
+  const { where, render, problems } = draft;
+  if (draft.common.source.provider !== "prometheus") {
+    problems.push({
+      ...where("sequential"),
+      message: "sequential metrics read Prometheus counters: use the prometheus provider",
+    });
+    return undefined;
+  }
+  const common = {
+    ...draft.common,
+    kind: "comparison" as const,
+    method: "sequential" as const,
+    origin: where("sequential"),
+  };
+  const key = (...path: string[]) => ["sequential", ...path];
+  if (sequential.kind === "histogram") {
+    const canary = render(sequential.canary, key("canary"));
+    const baseline = render(sequential.baseline, key("baseline"));
+    if (canary === undefined || baseline === undefined) return undefined;
+    const { direction, alpha } = sequential;
+    const judge = { kind: "histogram" as const, sides: { canary, baseline }, direction, alpha };
+    return {
+      ...common,
+      queries: { canary, baseline },
+      judge: { ...judge, minEvents: sequential["min-events"] },
+    };
+  }
+  const side = (name: "canary" | "baseline"): CounterQueries | undefined => {
+    const events = render(sequential[name].events, key(name, "events"));
+    const total = render(sequential[name].total, key(name, "total"));
+    return events === undefined || total === undefined ? undefined : { events, total };
+  };
+  const canary = side("canary");
+  const baseline = side("baseline");
+  if (canary === undefined || baseline === undefined) return undefined;
+  const shown = (counters: CounterQueries) => `${counters.events} per ${counters.total}`;
+  return {
+    ...common,
+    queries: { canary: shown(canary), baseline: shown(baseline) },
+    judge: {
+      kind: "rate",
+      sides: { canary, baseline },
+      tolerance: sequential.tolerance,
+      direction: "increase",
+      alpha: sequential.alpha,
+      minEvents: sequential["min-events"],
+    },
   };
 }

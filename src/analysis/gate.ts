@@ -8,7 +8,9 @@ import { ConfigurationError, type Problem } from "../shared/errors.js";
 import { issuesToProblems } from "../shared/validation.js";
 import { runAnalysis, type AnalysisResult, type Clock } from "./analysis.js";
 import { AnalysisSectionSchema, type RawSettings } from "../schema/analysis.js";
+import { newSequentialMemory, sequentialShapeProblem } from "./sequential-measure.js";
 import {
+  isSequential,
   prepareMetrics,
   type MetricSource,
   type PreparedMetric,
@@ -210,14 +212,40 @@ export function abortableClock(signal: AbortSignal): Clock {
   };
 }
 
+/**
+ * Reads every sequential metric's queries once and throws one ConfigurationError naming each
+ * metric whose answers cannot be tested, with where it is defined, before the first round.
+ */
+export async function checkSequentialQueries(
+  metrics: readonly PreparedMetric[],
+  providerFor: (metric: PreparedMetric) => MetricsProvider,
+  at: Date,
+): Promise<void> {
+  const sequential = metrics.filter(isSequential);
+  const found = await Promise.all(
+    sequential.map(async (metric) => {
+      const problem = await sequentialShapeProblem(metric, providerFor(metric), at);
+      return problem ? [{ ...metric.origin, message: problem }] : [];
+    }),
+  );
+  const problems: Problem[] = found.flat();
+  if (problems.length > 0) throw new ConfigurationError(problems);
+}
+
 /** Runs a planned gate against its providers. */
-export function runGate(plan: GatePlan, options: RunGateOptions = {}): Promise<AnalysisResult> {
+export async function runGate(
+  plan: GatePlan,
+  options: RunGateOptions = {},
+): Promise<AnalysisResult> {
   const auth = hasCredentials(options.auth) ? options.auth : plan.auth;
   const providerFor = options.providerFor ?? providerFactory(plan.settings, auth);
   const clock = options.clock ?? (options.signal ? abortableClock(options.signal) : undefined);
+  const now = clock ? () => clock.now() : Date.now;
+  await checkSequentialQueries(plan.metrics, providerFor, new Date(now()));
+  const memory = newSequentialMemory();
   return runAnalysis(plan.metrics, plan.settings, {
     measure: (metric, round, at, firstAt) =>
-      measureMetric(metric, providerFor, round, at, firstAt, clock ? () => clock.now() : Date.now),
+      measureMetric(metric, providerFor, round, at, firstAt, now, memory),
     ...(clock ? { clock } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

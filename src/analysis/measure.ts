@@ -6,8 +6,15 @@ import { redactUserinfo } from "./endpoint.js";
 import { classifyComparison, type ComparisonLabel } from "./judge.js";
 import type { MetricsProvider, Series } from "./provider.js";
 import { evaluateThreshold } from "./threshold.js";
+import {
+  measureSequential,
+  newSequentialMemory,
+  type SequentialDetail,
+  type SequentialMemory,
+} from "./sequential-measure.js";
 
-export type MeasurementPhase = "Successful" | "Failed" | "Inconclusive" | "Error";
+/** A measurement's phase; `Running` is a sequential metric's round that decided nothing yet. */
+export type MeasurementPhase = "Successful" | "Failed" | "Inconclusive" | "Error" | "Running";
 
 export interface SideSummary {
   n: number;
@@ -47,6 +54,8 @@ export interface Measurement {
   /** Threshold checks: the values judged (NaN and infinities as strings in JSON). */
   values?: number[];
   comparison?: ComparisonDetail;
+  /** Sequential metrics: the test's state after this round (estimate, interval, e-value). */
+  sequential?: SequentialDetail;
   /** Range of a comparison's queries. */
   window?: { start: string; end: string; stepSeconds: number };
   error?: string;
@@ -177,7 +186,8 @@ function side(summary: {
 
 /**
  * Measures a metric at `at`. Comparisons judge everything from `lookback` before the first
- * measurement (`firstAt`) up to `at`, so each round sees more data than the last.
+ * measurement (`firstAt`) up to `at`, so each round sees more data than the last; sequential
+ * metrics keep their readings in `memory`, one per analysis.
  */
 export async function measureMetric(
   metric: PreparedMetric,
@@ -186,6 +196,7 @@ export async function measureMetric(
   at: Date,
   firstAt: Date,
   now: () => number = Date.now,
+  memory: SequentialMemory = newSequentialMemory(),
 ): Promise<Measurement> {
   const started = now();
   const head = { metric: metric.name, round, at: at.toISOString() };
@@ -194,7 +205,13 @@ export async function measureMetric(
     const body =
       metric.kind === "threshold"
         ? await measureThreshold(metric, provider, at)
-        : await measureComparison(metric, provider, at, firstAt);
+        : metric.method === "sequential"
+          ? {
+              ...reportedQueries(metric),
+              condition: `sequential ${metric.judge.kind}, ${metric.judge.direction}`,
+              ...(await measureSequential(metric, provider, at, memory)),
+            }
+          : await measureComparison(metric, provider, at, firstAt);
     return { ...head, ...body, queryMs: now() - started };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

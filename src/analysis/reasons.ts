@@ -9,7 +9,11 @@ export type EndRule =
   | "failure-limit"
   | "inconclusive-limit"
   | "consecutive-error-limit"
-  /** Every deciding metric passed `consecutive-success-limit` times in a row. */
+  /** It passed `consecutive-success-limit` times in a row. */
+  | "consecutive-success-limit"
+  /** Its sequential test rejected: a regression, detected at once. */
+  | "sequential-rejection"
+  /** A dry-run metric left running when every deciding metric was done. */
   | "early-finish"
   /** Cut short: another metric had settled the verdict against promote. */
   | "stopped-early";
@@ -33,9 +37,13 @@ export interface MetricTally {
 export interface ReasonSubject {
   name: string;
   kind: "threshold" | "comparison";
+  /** Comparisons: Mann-Whitney's (the default) or a sequential test's. */
+  method?: "mann-whitney" | "sequential";
   phase: "Successful" | "Failed" | "Inconclusive" | "Error";
   critical: boolean;
   tally?: MetricTally;
+  /** Why the metric ended in its phase, as the analysis put it. */
+  message?: string;
 }
 
 /** One thing that keeps the verdict from promote, and why. */
@@ -64,6 +72,10 @@ function failedFinding(metric: ReasonSubject): Finding | undefined {
     const what = noData ? "had no data (on-no-data: fail)" : "failed";
     return { verdict: "rollback", reason: `critical metric ${metric.name} ${what}` };
   }
+  if (metric.method === "sequential") {
+    const what = metric.message ? `: ${metric.message}` : "";
+    return { verdict: "rollback", reason: `${metric.name} detected a regression${what}` };
+  }
   if (metric.kind !== "threshold") return undefined;
   const what = noData ? "had no data (on-no-data: fail)" : "broke its threshold";
   return { verdict: "rollback", reason: `${metric.name} ${what}` };
@@ -77,6 +89,16 @@ function inconclusiveFinding(metric: ReasonSubject): Finding {
   if (tally.ended === "inconclusive-limit") {
     const limit = `inconclusive limit ${tally.inconclusiveLimit}`;
     const reason = `${name} was inconclusive in ${tally.inconclusive} of ${taken} measurement(s) (${limit})`;
+    return { verdict: "inconclusive", reason };
+  }
+  if (metric.method === "sequential" && tally.ended === "count")
+    return {
+      verdict: "inconclusive",
+      reason: `${name} is inconclusive: ${metric.message ?? "too little data"}`,
+    };
+  if (tally.ended === "count" && tally.successful > 0) {
+    // Argo's rule at count: passes, but not the consecutive success limit in a row.
+    const reason = `${name} is inconclusive: ${metric.message ?? "its consecutive success limit was not reached"}`;
     return { verdict: "inconclusive", reason };
   }
   if (tally.ended === "count") {

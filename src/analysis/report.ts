@@ -6,6 +6,7 @@ import type { PreparedMetric } from "./definitions.js";
 import type { AnalysisSettings } from "./settings.js";
 import { redactUserinfo } from "./endpoint.js";
 import type { Measurement } from "./measure.js";
+import type { SequentialDetail } from "./sequential-measure.js";
 import { formatDuration } from "../shared/duration.js";
 
 const VERDICT_TITLE = {
@@ -55,6 +56,15 @@ function checkCell(metric: PreparedMetric): string {
           : ` (${metric.aggregate})`;
     return `${metric.threshold.text}${vector}`;
   }
+  if (metric.method === "sequential") {
+    const { judge } = metric;
+    const tolerance =
+      judge.kind === "rate" && judge.tolerance > 0 ? `, tolerance ${judge.tolerance}` : "";
+    return (
+      `sequential ${judge.kind}: canary vs baseline, ${judge.direction}${tolerance}; ` +
+      `alpha ${judge.alpha}, min-events ${judge.minEvents}`
+    );
+  }
   const limits = metric.judge.effectSize
     ? `, effect size ${JSON.stringify(metric.judge.effectSize)}`
     : "";
@@ -69,6 +79,8 @@ function valuesCell(result: MetricResult): string {
     );
     return seen.length > 0 ? truncate(seen.join(", "), 200) : "—";
   }
+  const lastSequential = measured[measured.length - 1]?.sequential;
+  if (lastSequential) return sequentialCell(lastSequential);
   const last = measured[measured.length - 1]?.comparison;
   if (!last) return "—";
   const shift =
@@ -79,6 +91,42 @@ function valuesCell(result: MetricResult): string {
     `canary median ${show(last.canary.median)} (n=${last.canary.n}) ` +
     `vs baseline ${show(last.baseline.median)} (n=${last.baseline.n})${shift}; ` +
     `ratio ${show(last.effectSize)}`
+  );
+}
+
+/** A sequential test's running estimate, its anytime-valid interval and the evidence so far. */
+export function sequentialCell(detail: SequentialDetail): string {
+  const interval = `[${show(detail.lower)}, ${show(detail.upper)}]`;
+  const evidence = `e-value ${show(detail.eValue)} (rejects at ${show(detail.threshold)})`;
+  const resets =
+    detail.resets.canary + detail.resets.baseline > 0
+      ? `; counter resets: canary ${detail.resets.canary}, baseline ${detail.resets.baseline}`
+      : "";
+  if (detail.kind === "rate") {
+    const rate = (side: "canary" | "baseline") => {
+      const exposure = detail.exposure?.[side] ?? 0;
+      return exposure > 0 ? `${show((100 * detail.events[side]) / exposure)}%` : "no traffic";
+    };
+    return (
+      `canary ${rate("canary")} vs baseline ${rate("baseline")} ` +
+      `(${show(detail.events.canary)} + ${show(detail.events.baseline)} events); ` +
+      `ratio ${show(detail.estimate)} ${interval}; ${evidence}${resets}`
+    );
+  }
+  const quantiles = (detail.quantiles ?? [])
+    .map((one) => {
+      const change =
+        one.change === null ? "" : ` (${one.change >= 0 ? "+" : ""}${show(100 * one.change)}%)`;
+      return `p${show(100 * one.q)} ${show(one.canary)} vs ${show(one.baseline)}${change}`;
+    })
+    .join(", ");
+  const bound =
+    detail.le !== undefined
+      ? `; above ${show(detail.le)}: ratio ${show(detail.estimate)} ${interval}`
+      : "";
+  return (
+    `${show(detail.events.canary)} vs ${show(detail.events.baseline)} observations; ` +
+    `${quantiles || "no quantiles yet"}${bound}; ${evidence}${resets}`
   );
 }
 
@@ -115,6 +163,17 @@ export function metricChart(metric: PreparedMetric, result: MetricResult): strin
     const limit =
       metric.threshold.clauses.length === 1 ? metric.threshold.clauses[0]?.value : undefined;
     if (limit !== undefined && rows.length > 0) series.push(rows.map(() => limit));
+  } else if (metric.method === "sequential") {
+    const rows = measured.filter(
+      (measurement) =>
+        measurement.sequential?.estimate != null &&
+        Number.isFinite(measurement.sequential.lower ?? Number.NaN) &&
+        Number.isFinite(measurement.sequential.upper ?? Number.NaN),
+    );
+    labels = rows.map(time);
+    series.push(rows.map((measurement) => measurement.sequential?.estimate ?? Number.NaN));
+    series.push(rows.map((measurement) => measurement.sequential?.lower ?? Number.NaN));
+    series.push(rows.map((measurement) => measurement.sequential?.upper ?? Number.NaN));
   } else {
     const rows = measured.filter(
       (measurement) =>
@@ -130,7 +189,9 @@ export function metricChart(metric: PreparedMetric, result: MetricResult): strin
   const legend =
     metric.kind === "threshold"
       ? "value per round; flat line: the threshold"
-      : "median per round: canary, then baseline";
+      : metric.method === "sequential"
+        ? "canary/baseline ratio per round, then its anytime-valid bounds"
+        : "median per round: canary, then baseline";
   return [
     "```mermaid",
     "xychart-beta",
@@ -146,6 +207,7 @@ export function metricChart(metric: PreparedMetric, result: MetricResult): strin
 
 function measurementValuesCell(measurement: Measurement): string {
   if (measurement.values) return measurement.values.map(show).join(", ") || "none";
+  if (measurement.sequential) return sequentialCell(measurement.sequential);
   const comparison = measurement.comparison;
   if (!comparison) return "—";
   return `${comparison.label}: canary n=${comparison.canary.n}, baseline n=${comparison.baseline.n}`;
@@ -188,7 +250,11 @@ function settingsLine(settings: AnalysisSettings): string {
   return (
     `Every ${formatDuration(settings.intervalMs)}, ${settings.count} measurement(s) per metric${delay}; ` +
     `failure limit ${settings.failureLimit}, inconclusive limit ${settings.inconclusiveLimit}, ` +
-    `consecutive error limit ${settings.consecutiveErrorLimit}; ` +
+    `consecutive error limit ${settings.consecutiveErrorLimit}` +
+    (settings.consecutiveSuccessLimit > 0
+      ? `, consecutive success limit ${settings.consecutiveSuccessLimit}`
+      : "") +
+    "; " +
     `pass score ${settings.passScore}, marginal ${settings.marginalScore}.`
   );
 }

@@ -11,6 +11,8 @@ export type Verdict = "promote" | "inconclusive" | "rollback";
 export interface ScoredMetric {
   name: string;
   kind: "threshold" | "comparison";
+  /** Comparisons: Mann-Whitney's (the default) or a sequential test's. */
+  method?: "mann-whitney" | "sequential";
   phase: MetricPhase;
   weight: number;
   group: string;
@@ -104,10 +106,12 @@ const RANK: Readonly<Record<Verdict, number>> = { promote: 0, inconclusive: 1, r
 
 /**
  * The verdict is the worst of:
- * - a failed threshold metric (a hard limit, as in Argo Rollouts) or a failed critical metric: rollback;
+ * - a failed threshold metric (a hard limit, as in Argo Rollouts), a sequential metric whose test
+ *   rejected (a regression detected with its false-detection probability bounded) or a failed
+ *   critical metric: rollback;
  * - the score band: below `marginal-score` rollback, below `pass-score` inconclusive;
  * - any deciding metric inconclusive or in error, or no metric judged at all: inconclusive.
- * Failed comparison metrics that are not critical act through the score (as in Kayenta).
+ * Failed Mann-Whitney comparisons that are not critical act through the score (as in Kayenta).
  */
 export function decide(
   metrics: readonly DecidingMetric[],

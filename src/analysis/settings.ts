@@ -4,6 +4,7 @@ import type { ProviderKind, RawSettings } from "../schema/analysis.js";
 import { parseDuration, promDuration, timerLimitProblem } from "../shared/duration.js";
 import type { Problem } from "../shared/errors.js";
 import { httpUrlProblem } from "./endpoint.js";
+import { limitsProblem } from "./limits.js";
 
 export interface AnalysisSettings {
   provider: ProviderKind;
@@ -148,5 +149,14 @@ export function resolveSettings(
     queryTimeoutMs: ms("query-timeout", "30s"),
     groupWeights,
   };
+  const limits = limitsProblem(settings);
+  if (limits) {
+    const where = (
+      ["consecutive-success-limit", "failure-limit", "inconclusive-limit", "count"] as const
+    )
+      .map((key) => pick(key)?.where)
+      .find((given) => given !== undefined);
+    problems.push({ path: "count", ...where, message: limits });
+  }
   return problems.length > 0 ? { problems } : settings;
 }

@@ -40,6 +40,40 @@ const CompareSchema = z.strictObject({
   step: z.optional(duration),
 });
 
+const query = z.string({ error: "expected a PromQL query" }).check(z.minLength(1));
+const alpha = z
+  .number({ error: "expected a number between 0 and 0.5 (0 excluded)" })
+  .check(z.gt(0), z.lte(0.5));
+/** Raw cumulative counters of one side of a `rate` comparison: events among the total. */
+const CountersSchema = z.strictObject({ events: query, total: query });
+
+/** Events per unit of exposure (errors per request), canary against baseline. */
+const SequentialRateSchema = z.strictObject({
+  kind: z.literal("rate"),
+  canary: CountersSchema,
+  baseline: CountersSchema,
+  tolerance: z._default(nonNegative, 0),
+  alpha: z._default(alpha, 0.01),
+  "min-events": z._default(wholeFrom(1), 20),
+});
+
+/** Prometheus histogram bucket counters (label `le`), canary against baseline. */
+const SequentialHistogramSchema = z.strictObject({
+  kind: z.literal("histogram"),
+  canary: query,
+  baseline: query,
+  direction: z._default(z.enum(["increase", "decrease", "either"]), "increase"),
+  alpha: z._default(alpha, 0.01),
+  "min-events": z._default(wholeFrom(1), 100),
+});
+
+/** A sequential comparison: anytime-valid tests on raw counters, read at every interval. */
+export const SequentialSchema = z.discriminatedUnion(
+  "kind",
+  [SequentialRateSchema, SequentialHistogramSchema],
+  { error: 'expected kind "rate" (with events and total per side) or "histogram"' },
+);
+
 /** One metric as written in `analysis.metrics` or the `metrics` input. */
 export const MetricSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
@@ -57,6 +91,7 @@ export const MetricSchema = z.strictObject({
     }),
   ),
   compare: z.optional(CompareSchema),
+  sequential: z.optional(SequentialSchema),
   "on-no-data": z._default(z.enum(["fail", "inconclusive", "pass"]), "inconclusive"),
   weight: z._default(positive, 1),
   group: z.optional(z.string().check(z.minLength(1))),
@@ -72,7 +107,9 @@ export const SettingsSchema = z.strictObject({
   count: z.optional(wholeFrom(1)),
   duration: z.optional(duration),
   "initial-delay": z.optional(duration),
-  "failure-limit": z.optional(wholeFrom(0)),
+  "failure-limit": z.optional(
+    z.int({ error: "expected a whole number, 0 or more (or -1: no limit)" }).check(z.gte(-1)),
+  ),
   "inconclusive-limit": z.optional(wholeFrom(0)),
   "consecutive-error-limit": z.optional(wholeFrom(0)),
   "consecutive-success-limit": z.optional(wholeFrom(0)),

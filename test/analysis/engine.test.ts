@@ -335,10 +335,11 @@ describe("settings and metric definitions", () => {
       '14 analysis.metrics[1].query (metric "typo"): ' +
         "unknown placeholder {{ canery }}: use {{ canary }}, {{ baseline }}, {{ interval }} or {{ version }}",
       '14 analysis.metrics[2].compare (metric "both"): ' +
-        "a metric is either a threshold check (query with condition, min or max) or a comparison (compare), not both",
+        "a metric is one of a threshold check (query with condition, min or max), a comparison (compare) " +
+        "or a sequential comparison (sequential), not more",
       '13 analysis.metrics[3] (metric "neither"): ' +
         "a threshold check needs a query (with a condition, min or max); " +
-        "a comparison needs compare.canary and compare.baseline",
+        "a comparison needs compare.canary and compare.baseline, or a sequential section",
       '14 analysis.metrics[4].condition (metric "bad-condition"): ' +
         'cannot read "x > 1" in condition "x > 1": ' +
         'write comparisons of result with a number, such as "result <= 0.01" or "result > 0 && result < 5"',
@@ -636,11 +637,11 @@ describe("analysis over time", () => {
     );
     expect(allUnknown.metrics[0]).toMatchObject({
       phase: "Inconclusive",
-      message: "no successful measurement in 2: Inconclusive",
+      message: "no successful measurement in 2; last: Inconclusive",
     });
   });
 
-  it("finishes early once every deciding metric passed consecutive-success-limit times", async () => {
+  it("ends each metric once it passed consecutive-success-limit times in a row (Argo)", async () => {
     const result = await runAnalysis(
       [threshold("a"), threshold("dry", { dryRun: true })],
       settings({ count: 10, failureLimit: 1, consecutiveSuccessLimit: 2 }),
@@ -652,11 +653,8 @@ describe("analysis over time", () => {
         clock: fakeClock(),
       },
     );
-    expect(result).toMatchObject({
-      verdict: "promote",
-      rounds: 3,
-      stoppedEarly: "finished after round 3: every deciding metric passed 2 time(s) in a row",
-    });
+    expect(result).toMatchObject({ verdict: "promote", rounds: 3 });
+    expect(result.stoppedEarly).toBeUndefined();
     expect(result.metrics[0]).toMatchObject({
       phase: "Successful",
       counts: { successful: 2, failed: 1 },

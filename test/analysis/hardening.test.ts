@@ -162,7 +162,7 @@ describe("range messages", () => {
         "pass-score": 101,
         "marginal-score": -1,
         count: 0,
-        "failure-limit": -1,
+        "failure-limit": -2,
         "inconclusive-limit": 1.5,
         "consecutive-error-limit": "2",
         "consecutive-success-limit": -3,
@@ -171,7 +171,7 @@ describe("range messages", () => {
       }),
     ).toEqual([
       "count: expected a whole number, 1 or more",
-      "failure-limit: expected a whole number, 0 or more",
+      "failure-limit: expected a whole number, 0 or more (or -1: no limit)",
       "inconclusive-limit: expected a whole number, 0 or more",
       "consecutive-error-limit: expected a whole number, 0 or more",
       "consecutive-success-limit: expected a whole number, 0 or more",
