@@ -3,6 +3,7 @@ import { alert, code, details, raw, table } from "../shared/markdown.js";
 import { ciTotalsJson, type CiCost } from "./ci-cost.js";
 import type { EnvironmentComparison, UnpricedChange } from "./compare.js";
 import {
+  absolute,
   formatDelta,
   formatMoney,
   formatPercent,
@@ -110,7 +111,10 @@ export function headline(report: PullRequestReport): string {
   const money = (amount: Amount): string => formatDelta(amount, report.currency);
   const unpriced = unpricedClause(report);
   let sentence: string;
-  if (changed.length === 0) {
+  if (report.environments.length === 0) {
+    sentence =
+      "This pull request has no monthly cost to compare: no environment declares resources or a budget.";
+  } else if (changed.length === 0) {
     const count = report.environments.length;
     const environments = count === 1 ? "the environment" : `the ${count} environments`;
     const total = formatMoney(report.totalAfter, report.currency);
@@ -124,9 +128,13 @@ export function headline(report: PullRequestReport): string {
       .map((environment) => `${environment.name} ${money(environment.delta)}`)
       .join(", ");
     const percent = formatPercent(percentChange(report.totalBefore, report.totalAfter));
-    sentence =
-      `This pull request ${direction} the monthly cost by **${money(report.totalDelta)}** ` +
-      `(${percent}): ${parts}.`;
+    // "lowers" carries the sign: it takes the size of the cut ("lowers by $25.81", not "by -$25.81").
+    const amount =
+      report.totalDelta < 0n
+        ? formatMoney(absolute(report.totalDelta), report.currency)
+        : money(report.totalDelta);
+    const by = direction === "reshuffles" ? "" : ` by **${amount}**`;
+    sentence = `This pull request ${direction} the monthly cost${by} (${percent}): ${parts}.`;
     if (unpriced) sentence += ` It also ${unpriced}.`;
   }
   if (report.ci) {
@@ -152,6 +160,24 @@ function budgetLine(environment: EnvironmentComparison): string | undefined {
   return (
     `Budget ${formatMoney(budget.monthly, budget.currency)}/month: ` +
     `${after.usedPercent.toFixed(1)}% used after this change (${status}; ${thresholds}).`
+  );
+}
+
+/** ` · production`, unless the name says so already (`production`, `prod-eu`). */
+function productionTag(environment: EnvironmentComparison): string {
+  return environment.production && !/\bprod(uction)?\b/i.test(environment.name)
+    ? " · production"
+    : "";
+}
+
+/** Present on both sides with nothing added, removed or changed, and no budget broken. */
+function unchanged(environment: EnvironmentComparison): boolean {
+  return (
+    environment.before !== undefined &&
+    environment.after !== undefined &&
+    environment.changes.length === 0 &&
+    environment.unpricedChanges.length === 0 &&
+    !environment.budget?.broken
   );
 }
 
@@ -181,7 +207,7 @@ function environmentSection(environment: EnvironmentComparison): string {
     raw(`**${formatDelta(environment.delta, currency)}** (${formatPercent(environment.percent)})`),
   ]);
   const parts = [
-    `#### ${environment.name}${state}${environment.production ? " · production" : ""}`,
+    `#### ${environment.name}${state}${productionTag(environment)}`,
     environment.changes.length + environment.unpricedChanges.length === 0
       ? "No priced resource changes."
       : "",
@@ -282,7 +308,16 @@ export function renderPullRequestReport(report: PullRequestReport): string {
     const names = broken.map((environment) => environment.name).join(", ");
     parts.push(alert("CAUTION", `This pull request pushes ${names} over budget.`));
   }
-  for (const environment of report.environments) parts.push(environmentSection(environment));
+  for (const environment of report.environments)
+    if (!unchanged(environment)) parts.push(environmentSection(environment));
+  const same = report.environments.filter(unchanged);
+  if (same.length > 0) {
+    const list = same.map(
+      (environment) =>
+        `${environment.name} (${formatMoney(environment.afterTotal, environment.currency)} a month)`,
+    );
+    parts.push(`Unchanged: ${list.join(", ")}.`);
+  }
   if (report.recommendations.length > 0) {
     parts.push(
       "#### Recommendations",
@@ -296,6 +331,8 @@ export function renderPullRequestReport(report: PullRequestReport): string {
         ]),
         ["left", "left", "left", "right"],
       ),
+      "<sub>On what this pull request adds or changes; the scheduled digest (mode: digest) " +
+        "advises on the rest.</sub>",
     );
   }
   if (report.ci) parts.push(ciSection(report.ci));

@@ -46,7 +46,11 @@ export function commitmentSaving(monthly: Amount, discountPercent: number): Amou
   return roundTo(multiplyRatio(monthly, BigInt(Math.round(discountPercent * 100)), 10_000n));
 }
 
-/** Recommendations for the head side of each compared environment, biggest saving first. */
+/**
+ * Recommendations for the lines each pull request adds or changes, biggest saving first. Lines it
+ * does not touch are the digest's to advise on: at hundreds of resources their advice would crowd
+ * out what the pull request does.
+ */
 export function recommendForPullRequest(
   comparisons: readonly EnvironmentComparison[],
 ): Recommendation[] {
@@ -56,8 +60,12 @@ export function recommendForPullRequest(
     const before = new Map(
       (environment.before?.lines ?? []).map((line) => [`${line.kind}/${line.name}`, line]),
     );
+    const touched = new Set(
+      environment.changes.filter((change) => change.after).map((change) => change.key),
+    );
     for (const line of environment.after.lines) {
       const subject = `${line.kind}/${line.name}`;
+      if (!touched.has(subject)) continue;
       const base = { environment: environment.name, subject, currency: line.currency };
       if (
         line.kind === "compute" &&

@@ -12,7 +12,11 @@ import {
 } from "../../src/cost/comment-plan.js";
 import { compareEnvironment } from "../../src/cost/compare.js";
 import { parseAmount } from "../../src/cost/money.js";
-import { buildPullRequestReport, headline } from "../../src/cost/pr-report.js";
+import {
+  buildPullRequestReport,
+  headline,
+  renderPullRequestReport,
+} from "../../src/cost/pr-report.js";
 
 const usd = (text: string): bigint => parseAmount(text)!.amount;
 
@@ -199,9 +203,76 @@ describe("thresholds", () => {
     expect(isMaterial(report("200", "190"), parseThreshold("5.1%"))).toBe(false);
     expect(isMaterial(report("200", "190"), undefined)).toBe(true);
     expect(isMaterial(report("0", "1"), parseThreshold("50%"))).toBe(true); // new cost: no percentage to compare
-    expect(headline(report("200", "190"))).toBe(
-      "This pull request lowers the monthly cost by **-$10.00** (-4.0%): staging -$10.00.",
+  });
+});
+
+describe("wording", () => {
+  const side = (total: string, production = false) => ({
+    priced: {
+      lines: [
+        {
+          kind: "custom" as const,
+          name: "box",
+          type: "custom",
+          quantity: { numerator: 1n, denominator: 1n },
+          quantityText: "1 unit",
+          unitPrice: usd(total),
+          unit: "unit",
+          currency: "USD",
+          monthly: usd(total),
+        },
+      ],
+      unpriced: [],
+      currency: "USD",
+      total: usd(total),
+    },
+    production,
+  });
+  const render = (...environments: ReturnType<typeof compareEnvironment>[]) =>
+    renderPullRequestReport(buildPullRequestReport(environments, [], undefined, []));
+
+  it("says how much a pull request lowers the cost, not 'lowers by -$'", () => {
+    const report = buildPullRequestReport(
+      [compareEnvironment("staging", side("200"), side("174.19"))],
+      [],
+      undefined,
+      [],
     );
+    expect(headline(report)).toBe(
+      "This pull request lowers the monthly cost by **$25.81** (-12.9%): staging -$25.81.",
+    );
+  });
+
+  it("does not repeat production after an environment named production", () => {
+    const markdown = render(
+      compareEnvironment("production", side("100", true), side("120", true)),
+      compareEnvironment("eu-live", side("100", true), side("120", true)),
+    );
+    expect(markdown).toContain("#### production\n");
+    expect(markdown).not.toContain("production · production");
+    expect(markdown).toContain("#### eu-live · production\n");
+  });
+
+  it("has no 'the 0 environments' when nothing declares a cost", () => {
+    const sentence = headline(buildPullRequestReport([], [], undefined, []));
+    expect(sentence).not.toContain("0 environments");
+    expect(sentence).toBe(
+      "This pull request has no monthly cost to compare: no environment declares resources or a budget.",
+    );
+  });
+
+  it("collapses unchanged environments into one line", () => {
+    const markdown = render(
+      compareEnvironment("development", side("30.37"), side("30.37")),
+      compareEnvironment("production", side("100", true), side("120", true)),
+      compareEnvironment("staging", side("49.64"), side("49.64")),
+    );
+    expect(markdown).not.toContain("#### development");
+    expect(markdown).not.toContain("#### staging");
+    expect(markdown).toContain(
+      "Unchanged: development ($30.37 a month), staging ($49.64 a month).",
+    );
+    expect(markdown).toContain("#### production\n");
   });
 });
 

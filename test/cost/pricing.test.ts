@@ -333,65 +333,74 @@ describe("recommendations", () => {
     expect(formatDecimal(commitmentSaving(usd("238.27"), 25))).toBe("59.57"); // 59.5675
   });
 
-  it("advises scheduling 24/7 non-production, committing steady production and double-checking jumps", () => {
-    const comparisons = [
-      compareEnvironment(
-        "dev",
-        side({
-          compute: [
-            { name: "api", type: "vm.small" },
-            { name: "night", type: "vm.small", schedule: "weekdays 08-20" },
-          ],
-        }),
-        side({
-          compute: [
-            { name: "api", type: "vm.small" },
-            { name: "night", type: "vm.small", schedule: "weekdays 08-20" },
-          ],
-        }),
-      ),
-      compareEnvironment(
-        "prod",
-        side(
-          {
+  it(
+    "advises on what the pull request adds or changes: scheduling 24/7 non-production, " +
+      "committing steady production, double-checking jumps; untouched lines are the digest's",
+    () => {
+      const comparisons = [
+        compareEnvironment(
+          "dev",
+          side({
             compute: [
-              { name: "web", type: "vm.large", count: 2 },
-              { name: "grow", type: "vm.small", count: 2 },
+              { name: "api", type: "vm.small" },
+              { name: "night", type: "vm.small", schedule: "weekdays 08-20" },
             ],
-            storage: [{ name: "db", type: "disk.ssd", gb: 100 }],
-          },
-          true,
-        ),
-        side(
-          {
+          }),
+          side({
             compute: [
-              { name: "web", type: "vm.large", count: 2 },
-              { name: "grow", type: "vm.small", count: 5 },
+              { name: "api", type: "vm.small" }, // untouched, 24/7: advised in the digest, not here
+              { name: "night", type: "vm.small", schedule: "weekdays 08-20" },
+              { name: "worker", type: "vm.small" }, // added, 24/7
             ],
-            storage: [{ name: "db", type: "disk.ssd", gb: 300 }],
-          },
-          true,
+          }),
         ),
-      ),
-    ];
-    expect(
-      recommendForPullRequest(comparisons).map((item) => [
-        item.kind,
-        item.environment,
-        item.subject,
-        formatDecimal(item.monthlySaving),
-      ]),
-    ).toEqual([
-      // grow: 0.0416 × 730 × 5 = 151.84 vs 60.74: +91.10 (count 2 → 5).
-      ["double-check-jump", "prod", "compute/grow", "91.10"],
-      // web: 0.0832 × 730 × 2 = 121.47, at its own 40% discount = 48.588 → 48.59.
-      ["commit-production", "prod", "compute/web", "48.59"],
-      // dev api 24/7: 30.37 × 9/14 = 19.52; the scheduled one is left alone.
-      ["schedule-non-production", "dev", "compute/api", "19.52"],
-      // db: 100 → 300 GB, 8.00 → 24.00.
-      ["double-check-jump", "prod", "storage/db", "16.00"],
-    ]);
-  });
+        compareEnvironment(
+          "prod",
+          side(
+            {
+              compute: [
+                { name: "web", type: "vm.small", count: 2 },
+                { name: "grow", type: "vm.small", count: 2 },
+                { name: "steady", type: "vm.large", count: 2 },
+              ],
+              storage: [{ name: "db", type: "disk.ssd", gb: 100 }],
+            },
+            true,
+          ),
+          side(
+            {
+              compute: [
+                { name: "web", type: "vm.large", count: 2 },
+                { name: "grow", type: "vm.small", count: 5 },
+                { name: "steady", type: "vm.large", count: 2 }, // untouched
+              ],
+              storage: [{ name: "db", type: "disk.ssd", gb: 300 }],
+            },
+            true,
+          ),
+        ),
+      ];
+      expect(
+        recommendForPullRequest(comparisons).map((item) => [
+          item.kind,
+          item.environment,
+          item.subject,
+          formatDecimal(item.monthlySaving),
+        ]),
+      ).toEqual([
+        // grow: 0.0416 × 730 × 5 = 151.84 vs 60.74: +91.10 (count 2 → 5).
+        ["double-check-jump", "prod", "compute/grow", "91.10"],
+        // web: vm.small → vm.large (unit price ×2.0): 121.47 vs 60.74, +60.73.
+        ["double-check-jump", "prod", "compute/web", "60.73"],
+        // web: 0.0832 × 730 × 2 = 121.47, at vm.large's own 40% discount = 48.588 → 48.59.
+        ["commit-production", "prod", "compute/web", "48.59"],
+        // dev worker 24/7: 30.37 × 9/14 = 19.52; the untouched api and the scheduled night are left alone.
+        ["schedule-non-production", "dev", "compute/worker", "19.52"],
+        // db: 100 → 300 GB, 8.00 → 24.00.
+        ["double-check-jump", "prod", "storage/db", "16.00"],
+      ]);
+    },
+  );
 });
 
 describe("CI minutes", () => {
