@@ -8,7 +8,17 @@ const allowedBelow = {
   config: ["shared", "schema"],
   runtime: ["shared", "schema", "config"],
   leaf: ["shared", "schema", "config", "runtime"],
-  deploy: ["shared", "schema", "config", "runtime", "health", "analysis", "notify", "incidents"],
+  deploy: [
+    "shared",
+    "schema",
+    "config",
+    "runtime",
+    "health",
+    "analysis",
+    "notify",
+    "incidents",
+    "protection",
+  ],
 };
 const folders = (names) => `^src/(${names.join("|")})/`;
 

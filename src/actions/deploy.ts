@@ -48,6 +48,9 @@ const Inputs = z.object({
   resume: z.optional(
     z.enum(["promote", "abort"], { error: "expected promote or abort (or leave it empty)" }),
   ),
+  "override-freeze": z.optional(
+    z.string().check(z.maxLength(500, { error: "expected a reason of at most 500 characters" })),
+  ),
 });
 type Inputs = z.infer<typeof Inputs>;
 
@@ -126,6 +129,12 @@ async function prepare(step: StepContext) {
   return { inputs, version, rollbackTo, environment, configuration, client, records };
 }
 
+/** The override-freeze reason, trimmed; none when empty. */
+function overrideFreeze(inputs: Inputs): { overrideFreeze?: string } {
+  const reason = inputs["override-freeze"]?.trim();
+  return reason ? { overrideFreeze: reason } : {};
+}
+
 /** What `prepare` read and checked, for the deploy or its dry run. */
 type Prepared = Awaited<ReturnType<typeof prepare>>;
 
@@ -178,6 +187,7 @@ async function main(step: StepContext): Promise<void> {
     notify: inputs.notify,
     ...configFileOf(step, inputs),
     ...(inputs.resume ? { resume: inputs.resume } : {}),
+    ...overrideFreeze(inputs),
   };
   const { report, outcome, notifications, recordFailure } = await runDeploy(request, {
     records,
@@ -245,6 +255,7 @@ async function dryRun(step: StepContext, prepared: Prepared): Promise<void> {
     lookup: step.lookup,
     notify: false,
     ...configFileOf(step, inputs),
+    ...overrideFreeze(inputs),
   };
   const checks = (environment.document.health?.checks ?? []).map((check) => check.name);
   const plan = await planFresh(request, { log: step.log, secrets: step.secrets, records }, checks);

@@ -7,6 +7,7 @@ import type { DeployIo, DeployRequest } from "./request.js";
 import type { HookValues } from "./hooks.js";
 import { planDeploy, type DeployPlan } from "./dry-run.js";
 import { planFleetSteps } from "./dry-run-fleet.js";
+import { admitFreshDeploy, freezeLine, freezesNow } from "./freeze.js";
 import { outputPort } from "./ports.js";
 import type { DeploymentSummary } from "./records.js";
 import { recorder, type RecordPlan } from "./recorder.js";
@@ -82,6 +83,13 @@ export async function beginFresh(
   recent: readonly DeploymentSummary[],
 ): Promise<Begun> {
   const name = request.environment.name;
+  // A freeze window stops a fresh deploy before anything runs or is recorded.
+  const freezeOverride = admitFreshDeploy(
+    request.environment,
+    request.overrideFreeze,
+    Date.now(),
+    io.log,
+  );
   const { targets, skipped, settings, gate } = freshStart(request, recent, io);
   const read = outputPort({ ...request, ...io, settings });
   const values = startValues(request, request.version, targets);
@@ -92,6 +100,7 @@ export async function beginFresh(
     ...(settings.holdAt !== undefined ? { holdAt: settings.holdAt } : {}),
     ...(state.fleet ? { instances: state.fleet.instances.map((instance) => instance.name) } : {}),
     ...(skipped ? { analysisSkipped: skipped } : {}),
+    ...(freezeOverride ? { freezeOverride } : {}),
   });
   const record = recorder(plan, io.records);
   if (io.signal.aborted) throw new Error("the deploy was cancelled before anything was deployed");
@@ -158,6 +167,9 @@ export async function planFresh(
         ),
       }
     : undefined;
+  const freeze = request.environment.document.protection?.freeze?.length
+    ? { freeze: freezeLine(freezesNow(request.environment, Date.now()), request.overrideFreeze) }
+    : {};
   return planDeploy({
     environment: request.environment.name,
     version: request.version,
@@ -166,6 +178,7 @@ export async function planFresh(
     ...(gate ? { gate } : {}),
     ...common,
     ...(fleet ? { fleet } : {}),
+    ...freeze,
   });
 }
 
@@ -231,7 +244,7 @@ function recordPlan(
   request: DeployRequest,
   version: string,
   targets: DeployTargets,
-  extra: Pick<RecordPlan, "holdAt" | "instances" | "analysisSkipped" | "ref">,
+  extra: Pick<RecordPlan, "holdAt" | "instances" | "analysisSkipped" | "ref" | "freezeOverride">,
 ): RecordPlan {
   const { configuration } = request;
   return {

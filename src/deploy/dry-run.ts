@@ -24,6 +24,8 @@ export interface DryRunRequest {
   configFile?: string;
   /** A fleet: its instances and the steps its rollout would take (dry-run-fleet.ts). */
   fleet?: { instances: string[]; steps: PlannedStep[]; batch: number; minHealthy: number };
+  /** With freeze windows declared: whether one is in force now, and what a deploy would do. */
+  freeze?: string;
 }
 
 export interface PlannedStep {
@@ -106,6 +108,8 @@ export interface DeployPlan {
   steps: PlannedStep[];
   gate?: PlannedGate;
   rollback: PlannedRollback;
+  /** With freeze windows declared: whether one is in force now, and what a deploy would do. */
+  freeze?: string;
 }
 
 /** The plan of one deploy. Pure: the caller has read and validated everything it takes. */
@@ -136,6 +140,7 @@ export function planDeploy(request: DryRunRequest): DeployPlan {
     steps: request.fleet ? request.fleet.steps : plan.steps(),
     ...(request.gate ? { gate: plannedGate(request.gate, settings) } : {}),
     rollback: request.fleet ? fleetRollback(request) : plan.rollback(),
+    ...(request.freeze ? { freeze: request.freeze } : {}),
   };
 }
 
@@ -417,6 +422,7 @@ export function planLines(plan: DeployPlan): string[] {
     : plan.rollback.detail;
   return [
     ...opening(plan),
+    ...(plan.freeze ? [plan.freeze] : []),
     `Steps, each hook under a ${formatDuration(plan.hookTimeoutMs)} timeout:`,
     ...steps,
     `If a step fails: ${rollback}`,
@@ -457,5 +463,6 @@ export function renderPlanSummary(plan: DeployPlan): string {
         ),
       ]
     : [];
-  return `${[heading, opening(plan).join(" "), steps, failure, ...gate].join("\n\n")}\n`;
+  const freeze = plan.freeze ? [plan.freeze] : [];
+  return `${[heading, opening(plan).join(" "), ...freeze, steps, failure, ...gate].join("\n\n")}\n`;
 }

@@ -2,6 +2,7 @@
 // deployment of its own. Everything it needs is plain data, saved for the post step, so a record
 // the main step could not finish is finished by the post step with the same result.
 import type { DeploymentState } from "../schema/deployment.js";
+import type { FreezeOverride } from "./freeze.js";
 import type { DeploymentRecords } from "./records.js";
 import type { RolloutOutcome } from "./rollout.js";
 
@@ -26,6 +27,8 @@ export interface RecordPlan {
   instances?: string[];
   /** Why the canary gate is skipped (a first deployment, skip-analysis); undefined when it runs. */
   analysisSkipped?: string;
+  /** A freeze window held and override-freeze gave the reason to deploy anyway. */
+  freezeOverride?: FreezeOverride;
 }
 
 /** The part of a rollout's outcome the record holds, saved before it is written. */
@@ -50,9 +53,13 @@ export function recorder(plan: RecordPlan, records: DeploymentRecords) {
         ...(plan.holdAt !== undefined ? { hold_at: plan.holdAt } : {}),
         ...(plan.instances ? { instances: plan.instances } : {}),
         ...(plan.analysisSkipped ? { analysis: "skipped" as const } : {}),
+        ...(plan.freezeOverride ? { freeze_override: plan.freezeOverride } : {}),
       };
       const skipped = plan.analysisSkipped ? `, analysis skipped: ${plan.analysisSkipped}` : "";
-      const description = `${version} (${strategy}${skipped})`;
+      const frozen = plan.freezeOverride
+        ? `; freeze ${plan.freezeOverride.window} overridden: ${plan.freezeOverride.reason}`
+        : "";
+      const description = `${version} (${strategy}${skipped})${frozen}`;
       const { ref } = plan;
       const id = await records.create({
         ref,
@@ -62,7 +69,7 @@ export function recorder(plan: RecordPlan, records: DeploymentRecords) {
         production,
         transient,
       });
-      await status(id, "in_progress", `deploying ${version} (${strategy})`);
+      await status(id, "in_progress", `deploying ${version} (${strategy})${frozen}`);
       return id;
     },
     /** The final status, and for a rollback a deployment of its own; returns the rollback's id. */

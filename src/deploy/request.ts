@@ -29,6 +29,8 @@ export interface DeployRequest {
   notify: boolean;
   /** Carry a held canary on (promote) or roll it back (abort); version may then be "". */
   resume?: "promote" | "abort";
+  /** Why a fresh deploy starts inside a freeze window (override-freeze); recorded when one holds. */
+  overrideFreeze?: string;
 }
 
 export interface DeployIo {

@@ -23,6 +23,8 @@ export interface DeploymentPayload {
   instances?: string[];
   /** "skipped" when a canary was promoted without the gate (first deployment, skip-analysis). */
   analysis?: "skipped";
+  /** The freeze window(s) a deploy started in, and the override-freeze reason it was given. */
+  freeze_override?: { window: string; reason: string };
 }
 
 /** Strategies deploy records, "rollback" for the record of a rollback. */
@@ -54,5 +56,14 @@ export function readDeploymentPayload(raw: unknown): Partial<DeploymentPayload> 
       : {}),
     ...(names ? { instances: names } : {}),
     ...(payload.analysis === "skipped" ? { analysis: "skipped" as const } : {}),
+    ...freezeOverrideOf(payload.freeze_override),
   };
+}
+
+/** A recorded freeze override: two strings of bounded length, or nothing. */
+function freezeOverrideOf(raw: unknown): Pick<DeploymentPayload, "freeze_override"> {
+  const { window, reason } = objectFromJson(raw);
+  const fits = (text: unknown): text is string =>
+    typeof text === "string" && text !== "" && text.length <= 2000;
+  return fits(window) && fits(reason) ? { freeze_override: { window, reason } } : {};
 }
