@@ -8,7 +8,8 @@
 // 2x at a 0.5% baseline rate with a 10% canary of 100 requests/s, and p95 latency +20%.
 // Targets (issue 14): sequential A/A false rollbacks <= 1% at alpha 0.01; 2x errors detected in
 // >= 95%, with a median time to detect at most half that of Mann-Whitney tuned to the same
-// false-alarm rate. Run: npm run bench -- gate-quality [--quick]; BENCH_RUNS sets the A/A runs,
+// false-alarm rate. Run: npm run bench -- gate-quality [--quick] [--interval=30s] [--count=20];
+// BENCH_RUNS sets the A/A runs,
 // BENCH_CONCURRENCY the analyses in flight (default 4: the gate mostly waits between rounds).
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -30,11 +31,18 @@ const CONCURRENCY = Number(
   process.env.BENCH_CONCURRENCY ?? Math.max(2, availableParallelism() * 2),
 );
 
-/** The README's recommended analysis (interval 1m, count 5), each minute a 120 ms gate round. */
+/** A `--name=value` flag of the bench. */
+const flag = (name: string) =>
+  process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+/**
+ * The README's recommended analysis: interval 1m and count 5 in its first example, 30s and 20 for
+ * sequential metrics (--interval=30s --count=20). Every simulated interval is a 120 ms gate round.
+ */
+const INTERVAL_SECONDS = Number(/^(\d+)s$/.exec(flag("interval") ?? "60s")?.[1] ?? Number.NaN);
 const SETTINGS: GateSettings = {
-  virtualIntervalMs: 60_000,
+  virtualIntervalMs: INTERVAL_SECONDS * 1000,
   wallIntervalMs: 120,
-  count: 5,
+  count: Number(flag("count") ?? 5),
   alpha: 0.01,
 };
 
@@ -279,7 +287,7 @@ function printStepWarning(): void {
   const perRound = (SETTINGS.wallIntervalMs / coarsestStep).toFixed(2);
   console.log(
     `\nwarning: the bundle sent range queries with a ${coarsestStep} ms step where ${asked} ms was set ` +
-      `(interval / 12, the README's 5 s at 1m): Mann-Whitney saw ${perRound} point(s) per round instead of 12, ` +
+      `(interval / 12): Mann-Whitney saw ${perRound} point(s) per round instead of 12, ` +
       "so its rows do not stand for the README's settings. src/analysis/prometheus.ts rounds a range query's step " +
       "up to a whole second (Math.ceil(seconds / MAX_POINTS)); Prometheus takes fractional steps.",
   );
@@ -339,7 +347,8 @@ async function main(): Promise<void> {
       : [...SEQUENTIAL_METHODS, ...CLASSIC_METHODS];
     console.log(
       `gate quality: the canary-gate bundle against the traffic simulator, ${CONCURRENCY} analyses at a time, ` +
-        `node ${process.version}\n  interval 1m (a ${SETTINGS.wallIntervalMs} ms round), count ${SETTINGS.count}, ` +
+        `node ${process.version}\n  interval ${INTERVAL_SECONDS}s (a ${SETTINGS.wallIntervalMs} ms round), ` +
+        `count ${SETTINGS.count}, ` +
         `failure-limit 0, sequential alpha ${SETTINGS.alpha}; 100 requests/s, canary 10%, baseline error rate ` +
         `${BASELINE_RATE * 100}%, p95 ${(MEDIAN_LATENCY * Math.exp(1.645 * SIGMA) * 1000).toFixed(0)} ms\n` +
         `  sequential metrics: ${sequentialMissing ? "not available in this bundle" : "available"}`,
@@ -363,7 +372,8 @@ async function main(): Promise<void> {
     );
     for (const mismatch of check.mismatches) console.log(`  ${mismatch}`);
     console.log(
-      "(ttd: minutes from the canary taking traffic to the failing measurement; the first comes after 1 min)",
+      "(ttd: minutes from the canary taking traffic to the failing measurement; " +
+        `the first comes one interval, ${INTERVAL_SECONDS} s, after it)`,
     );
   } finally {
     await simulator.close();
