@@ -64,7 +64,7 @@ export interface SequentialDetail {
    * observations above `le`, the bucket bound where the evidence is strongest.
    */
   estimate: number | null;
-  /** The anytime-valid (1 - alpha) interval for the estimate: it holds at every round at once. */
+  /** Anytime-valid bounds for the estimate, each at level 1 - alpha at every round at once. */
   lower: number | null;
   upper: number | null;
   le?: number;
@@ -234,8 +234,9 @@ function rateOutcome(
   const seen =
     `canary ${rate("canary")} (${show(events.canary)} of ${show(exposure.canary)}) vs baseline ` +
     `${rate("baseline")} (${show(events.baseline)} of ${show(exposure.baseline)}); ` +
-    `ratio ${show(result.estimate)}, ${show(100 * (1 - test.alpha))}% anytime-valid interval ` +
-    `[${show(result.interval.lower)}, ${show(result.interval.upper)}]; e-value ${show(result.eValue)}`;
+    `ratio ${show(result.estimate)}, anytime-valid interval ` +
+    `[${show(result.interval.lower)}, ${show(result.interval.upper)}] ` +
+    `(each bound ${show(100 * (1 - test.alpha))}%); e-value ${show(result.eValue)}`;
   const margin = test.tolerance > 0 ? ` by more than ${show(test.tolerance * 100)}%` : "";
   if (result.rejected)
     return {

@@ -17,9 +17,10 @@
 // nonnegative supermartingale under any theta <= theta0, so their mixture is too, and Ville's
 // inequality bounds P(E_t >= 1/alpha at any t) by alpha however often it is looked at.
 //
-// Confidence sequence. With the two-sided prior centred on theta = 1, m_t = sum_i w_i L_t(theta_i)
-// and {theta : L_t(theta) >= alpha m_t} covers the true ratio at every t at once with probability
-// at least 1 - alpha. log L_t is concave in log theta, so the set is an interval.
+// Confidence sequence. Inverting the one-sided tests: the lower bound is the least theta0 the
+// increase test does not reject, the upper the greatest one the decrease test does not reject;
+// each holds at every t at once with probability at least 1 - alpha (so both, 1 - 2 alpha), and
+// the lower bound passes theta0 exactly when the test rejects.
 
 /** Which shift of the canary is a regression: more events (slower), fewer, or either. */
 export type Direction = "increase" | "decrease" | "either";
@@ -47,7 +48,7 @@ export interface RatioTest {
   rejected: boolean;
   /** Canary rate over baseline rate, pooled over the intervals; null without baseline events. */
   estimate: number | null;
-  /** The anytime-valid (1 - alpha) confidence sequence for the ratio at this time. */
+  /** The anytime-valid bounds for the ratio at this time (each one-sided at level alpha). */
   interval: { lower: number; upper: number };
   events: { canary: number; baseline: number };
   exposure: { canary: number; baseline: number };
@@ -144,24 +145,64 @@ function logMixture(grid: Float64Array, weights: Float64Array): number {
   return logSumExp(terms);
 }
 
-/** The confidence sequence {theta : L(theta) >= alpha m} as an interval of ratios. */
+/**
+ * log E at log theta0 = OFFSETS[j] for the one-sided test on `side`: the prior's points lie on the
+ * same grid, so the likelihood ratios are differences of grid values (points past the grid's end
+ * drop out, which only lowers E).
+ */
+function logEAt(
+  grid: Float64Array,
+  j: number,
+  weights: Float64Array,
+  side: "increase" | "decrease",
+): number {
+  const terms: number[] = [];
+  const sign = side === "increase" ? 1 : -1;
+  for (let step = 0; step <= CENTRE_INDEX; step++) {
+    const at = j + sign * step;
+    if (at < 0 || at >= grid.length) break;
+    terms.push((weights[CENTRE_INDEX + sign * step] ?? Number.NEGATIVE_INFINITY) + (grid[at] ?? 0));
+  }
+  return logSumExp(terms) - (grid[j] ?? 0);
+}
+
+/**
+ * The anytime-valid interval for the ratio: each bound is where the one-sided test at `alpha`
+ * stops rejecting (the lower one is the rejection test's own, so the test rejects exactly when the
+ * lower bound passes theta0, to the grid's 2%). Each holds at every round with probability at least
+ * 1 - alpha. log L is concave in log theta, so each test's e-value is monotone in theta0 and a
+ * bisection finds the bound.
+ */
 function confidenceSequence(
   grid: Float64Array,
   alpha: number,
   a: number,
 ): { lower: number; upper: number } {
-  const floor = logMixture(grid, priorLogWeights(a, "either")) + Math.log(alpha);
-  let first = -1;
-  let last = -1;
-  grid.forEach((value, index) => {
-    if (value < floor) return;
-    if (first < 0) first = index;
-    last = index;
-  });
-  if (first < 0) return { lower: Number.NaN, upper: Number.NaN };
-  const bound = (index: number, open: number) =>
-    index === 0 || index === OFFSETS.length - 1 ? open : Math.exp(OFFSETS[index] ?? 0);
-  return { lower: bound(first, 0), upper: bound(last, Number.POSITIVE_INFINITY) };
+  const limit = -Math.log(alpha);
+  const last = OFFSETS.length - 1;
+  const rejects = (j: number, side: "increase" | "decrease") =>
+    logEAt(grid, j, priorLogWeights(a, side), side) >= limit;
+  // Lower: the first theta0 the increase test does not reject (it rejects every theta0 below it).
+  let low = 0;
+  let high = last;
+  if (!rejects(0, "increase")) high = 0;
+  while (high - low > 1) {
+    const mid = (low + high) >> 1;
+    if (rejects(mid, "increase")) low = mid;
+    else high = mid;
+  }
+  const lower = high === 0 ? 0 : Math.exp(OFFSETS[high] ?? 0);
+  // Upper: the last theta0 the decrease test does not reject.
+  low = 0;
+  high = last;
+  if (!rejects(last, "decrease")) low = last;
+  while (high - low > 1) {
+    const mid = (low + high) >> 1;
+    if (rejects(mid, "decrease")) high = mid;
+    else low = mid;
+  }
+  const upper = low === last ? Number.POSITIVE_INFINITY : Math.exp(OFFSETS[low] ?? 0);
+  return { lower, upper };
 }
 
 /**

@@ -22,6 +22,8 @@ const BASELINE = "1.1.0";
 const GOOD = "1.1.1";
 const BAD = "1.2.0";
 const IDLE = "1.4.0";
+/** Three times the baseline's latency, the same error rate. */
+const SLOW = "1.3.0";
 
 /** The error rate of a version over a short window: 5xx answers over all answers. */
 const errorRate = (placeholder: string, window = "5s") => {
@@ -75,6 +77,7 @@ beforeAll(async () => {
     [GOOD, 0.01],
     [BAD, 0.05],
     [IDLE, 0],
+    [SLOW, 0.01],
   ] as const) {
     instances.push(
       cleanup.track(
@@ -82,7 +85,7 @@ beforeAll(async () => {
           version,
           slot: version === BASELINE ? "blue" : "green",
           errorRate,
-          latencyMs: 10,
+          latencyMs: version === SLOW ? 30 : 10,
           latencyJitterMs: 2,
         }),
       ),
@@ -100,7 +103,7 @@ beforeAll(async () => {
     }),
   );
   // Steady traffic to every instance but the idle one, for the whole file.
-  for (const instance of instances.slice(0, 3))
+  for (const instance of instances.filter((one) => one.version !== IDLE))
     loads.push(startLoad({ url: `${instance.url}/api/work`, rps: 40, durationMs: 240_000 }));
   cleanup.add(() => Promise.all(loads.map((load) => load.stop())));
   // Ready once Prometheus has a few seconds of error rates for the canaries and the baseline.
@@ -272,6 +275,123 @@ describe("canary-gate against Prometheus", () => {
       "  path: data.result[0].value[1]\n  condition: result > 10\n";
     const result = await gate({ metrics, canary: GOOD, count: "1" });
     expect(result.outputs.verdict).toBe("promote");
+  });
+});
+
+/** Raw counters of a version, as sequential metrics read them (instant queries each round). */
+const counter = (placeholder: string, extra = "") =>
+  `sum(http_requests_total{version="{{ ${placeholder} }}",route="/api/work"${extra}})`;
+const SEQUENTIAL = `
+- name: errors
+  sequential:
+    kind: rate
+    canary:
+      events: ${JSON.stringify(counter("canary", ',code=~"5.."'))}
+      total: ${JSON.stringify(counter("canary"))}
+    baseline:
+      events: ${JSON.stringify(counter("baseline", ',code=~"5.."'))}
+      total: ${JSON.stringify(counter("baseline"))}
+    alpha: 0.01
+    min-events: 4
+- name: latency
+  sequential:
+    kind: histogram
+    canary: 'sum by (le) (http_request_duration_seconds_bucket{version="{{ canary }}",route="/api/work"})'
+    baseline: 'sum by (le) (http_request_duration_seconds_bucket{version="{{ baseline }}",route="/api/work"})'
+    direction: increase
+    alpha: 0.01
+    min-events: 50
+`;
+
+interface SequentialReport {
+  verdict: string;
+  metrics: {
+    name: string;
+    phase: string;
+    measurements: {
+      phase: string;
+      sequential?: {
+        estimate: number | null;
+        lower: number | null;
+        upper: number | string | null;
+        eValue: number;
+        enough: boolean;
+        quantiles?: { q: number; canary: number | null; baseline: number | null }[];
+      };
+    }[];
+  }[];
+}
+
+describe("canary-gate's sequential metrics against Prometheus (raw counters)", () => {
+  const sequential = (canary: string, count = "6") =>
+    gate({ canary, metrics: SEQUENTIAL, interval: "2s", count });
+
+  it("promotes equal versions at count, with each round's estimate and interval", async () => {
+    const result = await sequential(GOOD);
+    const report = JSON.parse(result.outputs.report ?? "{}") as SequentialReport;
+    expect(report.metrics.map((metric) => [metric.name, metric.phase])).toEqual([
+      ["errors", "Successful"],
+      ["latency", "Successful"],
+    ]);
+    expect(result.outputs.verdict).toBe("promote");
+    const errors = report.metrics[0]?.measurements ?? [];
+    expect(errors.map((measurement) => measurement.phase)).toEqual([
+      "Running",
+      "Running",
+      "Running",
+      "Running",
+      "Running",
+      "Successful",
+    ]);
+    const last = errors.at(-1)?.sequential;
+    expect(last?.enough).toBe(true);
+    expect(last?.lower).toBeLessThan(1);
+    expect(last?.eValue).toBeLessThan(100);
+    // A handful of events: the anytime-valid bounds are wide, and may be open at the top.
+    expect(result.summary).toMatch(
+      /ratio [\d.]+ \[[\d.]+, ([\d.]+|Infinity)\]; e-value [\d.]+ \(rejects at 100\)/,
+    );
+  });
+
+  it("rolls back a 5% error canary as soon as the test rejects", async () => {
+    const result = await sequential(BAD, "30");
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.verdict).toBe("rollback");
+    const report = JSON.parse(result.outputs.report ?? "{}") as SequentialReport;
+    const errors = report.metrics.find((metric) => metric.name === "errors");
+    expect(errors?.phase).toBe("Failed");
+    // Far fewer rounds than the count: the analysis stops in the round the test rejects.
+    expect(errors?.measurements.length).toBeLessThan(15);
+    const last = errors?.measurements.at(-1)?.sequential;
+    expect(last?.lower).toBeGreaterThan(1);
+    expect(last?.eValue).toBeGreaterThanOrEqual(100);
+    expect(result.outputs.verdict).toBe("rollback");
+  });
+
+  it("catches a slower version with the histogram test, naming the quantiles that moved", async () => {
+    const result = await sequential(SLOW, "30");
+    expect(result.outputs.verdict).toBe("rollback");
+    const report = JSON.parse(result.outputs.report ?? "{}") as SequentialReport;
+    const latency = report.metrics.find((metric) => metric.name === "latency");
+    expect(latency?.phase).toBe("Failed");
+    const p50 = latency?.measurements.at(-1)?.sequential?.quantiles?.find((one) => one.q === 0.5);
+    expect(p50?.canary).toBeGreaterThan(2 * (p50?.baseline ?? Infinity));
+    expect(result.summary).toMatch(
+      /latency detected a regression: regression: the canary is slower/,
+    );
+  });
+
+  it("names a counter query that returns more than one series, before the first round", async () => {
+    const metrics =
+      "- name: errors\n  sequential:\n    kind: rate\n" +
+      '    canary: { events: "http_requests_total", total: "sum(http_requests_total)" }\n' +
+      '    baseline: { events: "sum(http_requests_total)", total: "sum(http_requests_total)" }\n';
+    const result = await gate({ canary: GOOD, metrics });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.verdict).toBeUndefined();
+    expect(result.annotations.find((annotation) => annotation.level === "error")?.message).toMatch(
+      /metrics\[0\]\.sequential \(metric "errors"\): the canary events query returned \d+ series/,
+    );
   });
 });
 

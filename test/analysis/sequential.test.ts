@@ -105,6 +105,17 @@ describe("the rate-ratio e-value", () => {
 });
 
 describe("the confidence sequence", () => {
+  it("has its lower bound past 1 exactly when the one-sided test rejects (to the grid's 2%)", () => {
+    for (const canary of [6, 8, 10, 12, 14, 16, 20]) {
+      const data = Array.from({ length: 3 }, () => interval(canary, 1000, 30, 9000));
+      for (const alpha of [0.01, 0.05, 0.1]) {
+        const result = ratioTest(data, { nullRatio: 1, alpha, direction: "increase" });
+        if (Math.abs(Math.log(result.interval.lower)) > 0.02)
+          expect(result.interval.lower > 1).toBe(result.rejected);
+      }
+    }
+  });
+
   it("holds the estimate, narrows with data, and excludes 1 when the canary is clearly worse", () => {
     const few = ratioTest([interval(6, 1000, 30, 9000)], {
       nullRatio: 1,
