@@ -111,6 +111,7 @@ async function pullRequestMode(step: StepContext, inputs: Inputs): Promise<void>
     ...(inputs.tag ? { tag: inputs.tag } : {}),
     client: step.github(inputs.token ?? ""),
     ...(Number.isSafeInteger(runId) ? { runId } : {}),
+    ...(step.runUrl ? { runUrl: step.runUrl } : {}),
     now: () => new Date(),
   });
   report(step, outcome.notices);

@@ -63,6 +63,8 @@ export interface CatalogEntry {
   description?: string;
   source?: string;
   checked?: string;
+  /** How far the price was confirmed: true, false (not confirmed), or where a secondary source is. */
+  verified?: boolean | string;
   /** Percentage a 1-year commitment typically saves on this price (for recommendations). */
   commitmentDiscount: number;
   /** Which file the price came from. */
@@ -117,6 +119,7 @@ export function parseCatalog(source: YamlSource): Catalog {
       currency: resolvedCurrency,
       ...(entry.description === undefined ? {} : { description: entry.description }),
       ...(entry.source === undefined ? {} : { source: entry.source }),
+      ...(entry.verified === undefined ? {} : { verified: entry.verified }),
       ...((entry.checked ?? parsed.data.checked)
         ? { checked: entry.checked ?? parsed.data.checked }
         : {}),

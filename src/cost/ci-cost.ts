@@ -39,6 +39,9 @@ export interface RunnerSku {
   pricePerMinute: Amount;
   description?: string;
   labels: string[];
+  /** Where the price comes from: the SKU's own source, else its rate card's. */
+  source?: string;
+  verified?: boolean | string;
 }
 
 export interface RateCard {
@@ -56,17 +59,25 @@ export interface RateOverlay {
   labels: Map<string, string>;
 }
 
-function parseSkus(skus: Record<string, z.infer<typeof SkuSchema>>): Map<string, RunnerSku> {
+function parseSkus(
+  skus: Record<string, z.infer<typeof SkuSchema>>,
+  cardSource?: string,
+): Map<string, RunnerSku> {
   return new Map(
-    Object.entries(skus).map(([sku, entry]) => [
-      sku,
-      {
+    Object.entries(skus).map(([sku, entry]) => {
+      const source = entry.source ?? cardSource;
+      return [
         sku,
-        pricePerMinute: parseAmount(String(entry.price))?.amount ?? 0n,
-        ...(entry.description ? { description: entry.description } : {}),
-        labels: entry.labels ?? [],
-      },
-    ]),
+        {
+          sku,
+          pricePerMinute: parseAmount(String(entry.price))?.amount ?? 0n,
+          ...(entry.description ? { description: entry.description } : {}),
+          labels: entry.labels ?? [],
+          ...(source ? { source } : {}),
+          ...(entry.verified === undefined ? {} : { verified: entry.verified }),
+        },
+      ];
+    }),
   );
 }
 
@@ -82,7 +93,7 @@ export function parseRateCard(source: YamlSource): RateCard {
     currency: data.currency,
     source: data.source,
     checked: data.checked,
-    skus: parseSkus(data.skus),
+    skus: parseSkus(data.skus, data.source),
   };
 }
 
@@ -119,6 +130,9 @@ export interface PricedJob {
   minutes: number;
   sku: string;
   cost: Amount;
+  /** The price's source and how far it was verified, from the SKU. */
+  source?: string;
+  verified?: boolean | string;
 }
 
 export interface UnpricedJob {
@@ -206,7 +220,14 @@ export function priceJobs(
     }
     used.add(card.effective);
     currency = card.currency;
-    priced.push({ job, minutes, sku: sku.sku, cost: sku.pricePerMinute * BigInt(minutes) });
+    priced.push({
+      job,
+      minutes,
+      sku: sku.sku,
+      cost: sku.pricePerMinute * BigInt(minutes),
+      ...(sku.source ? { source: sku.source } : {}),
+      ...(sku.verified === undefined ? {} : { verified: sku.verified }),
+    });
   }
   return {
     runs,

@@ -12,11 +12,11 @@ import { compareEnvironments } from "./compare.js";
 import { priceBase, priceHead } from "./environments.js";
 import {
   buildPullRequestReport,
-  pullRequestReportJson,
   renderPullRequestReport,
   unpricedNotices,
   type PullRequestReport,
 } from "./pr-report.js";
+import { pullRequestReportJson } from "./pr-report-json.js";
 import type { Notice } from "./notice.js";
 import { recommendForPullRequest } from "./recommendations.js";
 import { priceTerraformPlans } from "./terraform/load.js";
@@ -79,6 +79,8 @@ export interface PullRequestSettings {
   client: GitHubClient;
   /** This workflow run (GITHUB_RUN_ID): its start time goes into the comment's marker. */
   runId?: number;
+  /** This workflow run's page, linked from the report. */
+  runUrl?: string;
   now: () => Date;
 }
 
@@ -124,7 +126,7 @@ export async function runPullRequestMode(
     recommendForPullRequest(comparisons),
     ci,
     pricingSources,
-    environments?.notes,
+    { notes: environments?.notes ?? [], ...(settings.runUrl ? { runUrl: settings.runUrl } : {}) },
   );
   notices.push(...unpricedNotices(report));
   const markdown = withPlanSections(renderPullRequestReport(report), projects);

@@ -1,6 +1,6 @@
-// The pull request report: headline, a table per environment, budgets, advice, CI minutes; markdown and JSON.
-import { alert, code, details, raw, table } from "../shared/markdown.js";
-import { ciTotalsJson, type CiCost } from "./ci-cost.js";
+// The pull request report: headline, a table per environment, budgets, advice, CI minutes, as markdown.
+import { alert, code, details, escapeCell, raw, table } from "../shared/markdown.js";
+import type { CiCost } from "./ci-cost.js";
 import type { EnvironmentComparison, UnpricedChange } from "./compare.js";
 import {
   absolute,
@@ -8,12 +8,11 @@ import {
   formatMoney,
   formatPercent,
   percentChange,
-  plainDecimal,
   type Amount,
 } from "./money.js";
 import type { Notice } from "./notice.js";
 import type { PricedLine } from "./pricing.js";
-import { recommendationJson, type Recommendation } from "./recommendations.js";
+import type { Recommendation } from "./recommendations.js";
 
 export interface PullRequestReport {
   currency: string;
@@ -27,6 +26,8 @@ export interface PullRequestReport {
   pricingSources: string[];
   /** What the reader must know to trust the figures (a base that could not be read). */
   notes: string[];
+  /** The workflow run that wrote the report. */
+  runUrl?: string;
 }
 
 export function buildPullRequestReport(
@@ -34,7 +35,7 @@ export function buildPullRequestReport(
   recommendations: Recommendation[],
   ci: CiCost | undefined,
   pricingSources: string[],
-  notes: string[] = [],
+  extras: { notes?: string[]; runUrl?: string } = {},
 ): PullRequestReport {
   const totalBefore = environments.reduce((sum, environment) => sum + environment.beforeTotal, 0n);
   const totalAfter = environments.reduce((sum, environment) => sum + environment.afterTotal, 0n);
@@ -47,8 +48,21 @@ export function buildPullRequestReport(
     ...(ci ? { ci } : {}),
     recommendations,
     pricingSources,
-    notes,
+    notes: extras.notes ?? [],
+    ...(extras.runUrl ? { runUrl: extras.runUrl } : {}),
   };
+}
+
+const UNVERIFIED = "⚠ unverified";
+
+/** A price linked to its source when that is a URL, flagged when marked `verified: false`. */
+function priceCell(text: string, source: string | undefined, verified: unknown) {
+  const label = text.replace(/[[\]\\]/g, "\\$&");
+  const linked =
+    source && /^https?:\/\/\S+$/.test(source)
+      ? `[${label}](${source.replace(/\(/g, "%28").replace(/\)/g, "%29")})`
+      : escapeCell(text);
+  return raw(verified === false ? `${linked} ${UNVERIFIED}` : linked);
 }
 
 const lineLabel = (line: { kind: string; name: string }): string => `${line.kind}/${line.name}`;
@@ -243,7 +257,7 @@ function environmentSection(environment: EnvironmentComparison): string {
   return parts.filter(Boolean).join("\n\n");
 }
 
-function lineDetail(line: PricedLine): (string | ReturnType<typeof raw>)[] {
+function lineDetail(line: PricedLine) {
   const schedule = line.schedule
     ? line.schedule.text
     : line.kind === "storage" || line.kind === "custom"
@@ -253,7 +267,11 @@ function lineDetail(line: PricedLine): (string | ReturnType<typeof raw>)[] {
     raw(code(lineLabel(line))),
     raw(code(line.type)),
     line.quantityText,
-    `${formatMoney(line.unitPrice, line.currency, 4)}/${line.unit}`,
+    priceCell(
+      `${formatMoney(line.unitPrice, line.currency, 4)}/${line.unit}`,
+      line.entry?.source,
+      line.entry?.verified,
+    ),
     [schedule, line.note ?? ""].filter(Boolean).join("; "),
     formatMoney(line.monthly, line.currency),
   ];
@@ -263,7 +281,7 @@ function ciSection(ci: CiCost): string {
   const rows = ci.priced.map((job) => [
     job.job.name,
     job.job.labels.join(", "),
-    job.sku,
+    priceCell(job.sku, job.source, job.verified),
     String(job.minutes),
     formatMoney(job.cost, ci.currency, 3),
   ]);
@@ -359,92 +377,20 @@ export function renderPullRequestReport(report: PullRequestReport): string {
       ),
     );
   }
+  const unverified =
+    report.environments.some((environment) =>
+      (environment.after?.lines ?? []).some((line) => line.entry?.verified === false),
+    ) || (report.ci?.priced ?? []).some((job) => job.verified === false);
   parts.push(
     "<sub>Monthly = 730 hours; weekly schedules in UTC scale by 730/168; " +
       "each line rounded to the cent, totals are the sums of the lines. " +
-      `Prices: ${report.pricingSources.join("; ")}.</sub>`,
+      `Prices: ${report.pricingSources.join("; ")}; each unit price links to its source.` +
+      (unverified
+        ? ` ${UNVERIFIED}: marked \`verified: false\` in its catalog or rate card, not confirmed ` +
+          "on the provider's page; check it before relying on it."
+        : "") +
+      (report.runUrl ? ` Written by [this workflow run](${report.runUrl}).` : "") +
+      "</sub>",
   );
   return parts.join("\n\n");
-}
-
-/** Money in JSON: plain decimal strings, exact. */
-export function pullRequestReportJson(report: PullRequestReport): unknown {
-  const line = (item: PricedLine | undefined) =>
-    item && {
-      type: item.type,
-      quantity: item.quantityText,
-      unitPrice: plainDecimal(item.unitPrice),
-      unit: item.unit,
-      monthly: plainDecimal(item.monthly),
-    };
-  return {
-    mode: "pr",
-    currency: report.currency,
-    totalMonthlyBefore: plainDecimal(report.totalBefore),
-    totalMonthlyAfter: plainDecimal(report.totalAfter),
-    totalMonthlyDelta: plainDecimal(report.totalDelta),
-    notes: report.notes,
-    environments: report.environments.map((environment) => ({
-      name: environment.name,
-      production: environment.production,
-      currency: environment.currency,
-      monthlyBefore: plainDecimal(environment.beforeTotal),
-      monthlyAfter: plainDecimal(environment.afterTotal),
-      delta: plainDecimal(environment.delta),
-      percent: environment.percent ?? null,
-      changes: environment.changes.map((change) => ({
-        resource: change.key,
-        change: change.change,
-        details: change.details,
-        before: line(change.before) ?? null,
-        after: line(change.after) ?? null,
-        delta: plainDecimal(change.delta),
-      })),
-      unpriced: environment.unpriced.map(({ kind, name, type, reason }) => ({
-        kind,
-        name,
-        type,
-        reason,
-      })),
-      unpricedChanges: environment.unpricedChanges.map((change) => ({
-        resource: change.key,
-        change: change.change,
-        type: (change.after ?? change.before)!.type,
-        details: change.details,
-        reason: (change.after ?? change.before)!.reason,
-      })),
-      budget: environment.budget
-        ? {
-            monthly: plainDecimal(environment.budget.budget.monthly),
-            warnPercent: environment.budget.budget.warnPercent,
-            failPercent: environment.budget.budget.failPercent,
-            usedPercentAfter: environment.budget.after.usedPercent,
-            status: environment.budget.after.status,
-            broken: environment.budget.broken,
-          }
-        : null,
-    })),
-    recommendations: report.recommendations.map(recommendationJson),
-    ci: report.ci
-      ? {
-          ...ciTotalsJson(report.ci),
-          rateCards: report.ci.rateCards,
-          jobs: report.ci.priced.map((job) => ({
-            id: job.job.id,
-            name: job.job.name,
-            labels: job.job.labels,
-            minutes: job.minutes,
-            sku: job.sku,
-            cost: plainDecimal(job.cost),
-          })),
-          unpriced: report.ci.unpriced.map((job) => ({
-            id: job.job.id,
-            name: job.job.name,
-            labels: job.job.labels,
-            minutes: job.minutes,
-            reason: job.reason,
-          })),
-        }
-      : null,
-  };
 }

@@ -407,6 +407,41 @@ describe("pull request mode", () => {
     expect(report.environments[1].changes[0].details).toEqual(["count 4 → 6"]);
   });
 
+  it("links the run, each price's source and flags unverified prices, in the comment and the report", async () => {
+    await setCount("production", 4, 6);
+    const runId = seedRun("2026-03-02T10:00:00Z");
+    github.seedJob(REPO, runId, {
+      name: "test",
+      labels: ["ubuntu-latest"],
+      started_at: "2026-03-02T10:00:00Z",
+      completed_at: "2026-03-02T10:01:00Z",
+      status: "completed",
+      conclusion: "success",
+    });
+    const result = await run({}, { runId });
+    const body = comments()[0]!.body;
+    expect(body).toMatch(
+      new RegExp(`\\[this workflow run\\]\\([^)]*/${REPO}/actions/runs/${runId}`),
+    );
+    // t3.medium is marked verified: false in the bundled catalog; m7g.large has a secondary source.
+    expect(body).toContain(
+      "| development | `compute/api` | `aws.ec2.t3.medium` | 1 × 730 h | " +
+        "[$0.0416/hour](https://aws.amazon.com/ec2/pricing/on-demand/) ⚠ unverified |",
+    );
+    expect(body).toContain(
+      "| production | `compute/api` | `aws.ec2.m7g.large` | 6 × 730 h | " +
+        "[$0.0816/hour](https://aws.amazon.com/ec2/pricing/on-demand/) |",
+    );
+    expect(body).toContain(
+      "| test | ubuntu-latest | [actions_linux](https://docs.github.com/en/billing/reference/actions-runner-pricing) |",
+    );
+    const report = JSON.parse(result.outputs.report ?? "");
+    expect(report.environments[1].changes[0].after).toMatchObject({
+      source: "https://aws.amazon.com/ec2/pricing/on-demand/",
+      verified: expect.stringContaining("secondary"),
+    });
+  });
+
   it("falls back to the job summary with a warning when the token cannot write (a fork's pull request)", async () => {
     github.override("issues/create-comment", () => ({
       status: 403,

@@ -276,6 +276,56 @@ describe("wording", () => {
   });
 });
 
+describe("links", () => {
+  const entry = (verified: boolean | string) => ({
+    key: "aws.ec2.t3.medium",
+    price: usd("0.0416"),
+    unit: "hour" as const,
+    currency: "USD",
+    source: "https://aws.amazon.com/ec2/pricing/on-demand/",
+    verified,
+    commitmentDiscount: 25,
+    origin: "default.yml",
+  });
+  const line = (name: string, verified: boolean | string) => ({
+    kind: "compute" as const,
+    name,
+    type: "aws.ec2.t3.medium",
+    quantity: { numerator: 730n * 10n ** 12n, denominator: 10n ** 12n },
+    quantityText: "1 × 730 h",
+    unitPrice: usd("0.0416"),
+    unit: "hour",
+    currency: "USD",
+    monthly: usd("30.37"),
+    entry: entry(verified),
+  });
+  const side = (lines: ReturnType<typeof line>[]) => ({
+    priced: { lines, unpriced: [], currency: "USD", total: usd("30.37") * BigInt(lines.length) },
+    production: false,
+  });
+
+  it("link the run and each price's source, and flag verified: false prices", () => {
+    const report = buildPullRequestReport(
+      [compareEnvironment("dev", side([]), side([line("api", false), line("web", true)]))],
+      [],
+      undefined,
+      ["default.yml"],
+      { runUrl: "https://github.com/o/r/actions/runs/7" },
+    );
+    const markdown = renderPullRequestReport(report);
+    expect(markdown).toContain(
+      "| dev | `compute/api` | `aws.ec2.t3.medium` | 1 × 730 h | " +
+        "[$0.0416/hour](https://aws.amazon.com/ec2/pricing/on-demand/) ⚠ unverified |",
+    );
+    expect(markdown).toContain(
+      "| dev | `compute/web` | `aws.ec2.t3.medium` | 1 × 730 h | " +
+        "[$0.0416/hour](https://aws.amazon.com/ec2/pricing/on-demand/) |",
+    );
+    expect(markdown).toContain("⚠ unverified: marked `verified: false`");
+    expect(markdown).toContain("[this workflow run](https://github.com/o/r/actions/runs/7)");
+  });
+});
+
 describe("unpriced changes", () => {
   const unpricedAdded = () => {
     const before = {
