@@ -68,7 +68,7 @@ const against = (ratio, target) => (ratio <= target ? "(met)" : "(over target)")
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 const flags = process.argv.slice(2).filter((arg) => arg.startsWith("--"));
 /** Engine benchmarks that run only when named: gate-quality runs the canary-gate bundle for minutes. */
-const ON_REQUEST = new Set(["gate-quality"]);
+const ON_REQUEST = new Set(["gate-quality", "gate-lab"]);
 if (only.length === 0) {
   console.log(
     `cold start, ${RUNS} runs each after ${WARMUP} warm-up runs, node ${process.version}`,

@@ -54,7 +54,8 @@ const SequentialRateSchema = z.strictObject({
   baseline: CountersSchema,
   tolerance: z._default(nonNegative, 0),
   alpha: z._default(alpha, 0.01),
-  "min-events": z._default(wholeFrom(1), 20),
+  // 0: no errors on either side over real traffic is a pass (a service whose errors are rare).
+  "min-events": z._default(wholeFrom(0), 20),
 });
 
 /** Prometheus histogram bucket counters (label `le`), canary against baseline. */

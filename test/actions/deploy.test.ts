@@ -189,7 +189,7 @@ describe("deploy against the lab", () => {
       `${before.version} rollback: success`,
     ]);
     expect(result.annotations.find((annotation) => annotation.level === "error")?.message).toMatch(
-      /was rolled back to .*canary gate said roll back at 10%.*error-rate broke its threshold/,
+      /was rolled back to .*canary gate said roll back at 10%: errors detected a regression.*anytime-valid interval/,
     );
     expect(lab.github.requestViolations).toEqual([]);
   }, 180_000);

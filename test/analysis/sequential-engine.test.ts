@@ -193,6 +193,20 @@ describe("sequential metrics in the gate", () => {
     expect(idle.metrics[0]?.message).toMatch(/^too little data: fewer than 20 events/);
   });
 
+  it("passes a clean canary on traffic alone with min-events 0, and never without traffic", async () => {
+    const clean = { ...rate, sequential: { ...rate.sequential, "min-events": 0 } };
+    const none = await runGate(plan([clean], { count: 3 }), {
+      providerFor: once(traffic(0, 0)),
+      clock: clock(),
+    });
+    expect(none.verdict).toBe("promote");
+    const idle = await runGate(plan([clean], { count: 3 }), {
+      providerFor: once((query) => one(query.includes('"2"') ? 0 : 5)),
+      clock: clock(),
+    });
+    expect(idle.verdict).toBe("inconclusive");
+  });
+
   it("treats a counter that went down as reset, and says so", async () => {
     const answer = traffic(0.01, 0.01);
     const result = await runGate(plan([rate], { count: 4 }), {
