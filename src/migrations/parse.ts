@@ -1,10 +1,13 @@
 // SQL files through PostgreSQL's own parser (libpg-query, WebAssembly): statements with their text,
 // positions and the comments before them. Nothing here reads SQL with a regular expression.
-import { dirname } from "node:path";
+import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as LibPgQuery from "libpg-query";
 import type { Node } from "libpg-query";
 import { ConfigurationError, type SourcePosition } from "../shared/errors.js";
+import { PARSER_WASM } from "./parser-wasm.js";
 
 type Parser = typeof LibPgQuery;
 
@@ -35,25 +38,30 @@ export interface ParsedFile {
 let parser: Promise<Parser> | undefined;
 
 /**
- * The parser, loaded once. Its Emscripten loader finds the .wasm beside `__dirname`, which an ESM
- * bundle does not define: it is pointed at the file ncc copies next to the bundle (each
- * `new URL(literal, import.meta.url)` becomes an asset, and a path string in the bundle).
+ * The parser, loaded once. Its Emscripten loader reads `libpg-query.wasm` beside `__dirname`, which
+ * an ESM bundle does not define, and ncc copies the file under a hashed name (each
+ * `new URL(literal, import.meta.url)` becomes an asset): the loader is pointed at a temporary
+ * directory where that name links to the copy, removed once the module is compiled.
  */
 export function loadParser(): Promise<Parser> {
   parser ??= (async () => {
-    const wasm: URL | string = new URL(
-      "../../node_modules/libpg-query/wasm/libpg-query.wasm",
-      import.meta.url,
-    );
+    const wasmPath = typeof PARSER_WASM === "string" ? PARSER_WASM : fileURLToPath(PARSER_WASM);
     const scope = globalThis as { __dirname?: string };
     const had = "__dirname" in scope;
-    if (!had) scope.__dirname = dirname(typeof wasm === "string" ? wasm : fileURLToPath(wasm));
+    const dir = had ? undefined : await mkdtemp(join(tmpdir(), "shipgate-pgquery-"));
+    if (dir) {
+      await symlink(wasmPath, join(dir, "libpg-query.wasm"));
+      scope.__dirname = dir;
+    }
     try {
       const loaded = await import("libpg-query");
       await loaded.loadModule();
       return loaded;
     } finally {
-      if (!had) delete scope.__dirname;
+      if (dir) {
+        delete scope.__dirname;
+        await rm(dir, { recursive: true, force: true });
+      }
     }
   })();
   return parser;
