@@ -13,8 +13,10 @@ fi
 
 # Debian packages the tests use: openssl makes the short-lived certificates of the https checks;
 # Prometheus, Pushgateway, Alertmanager and nginx are the real servers of the lab and the tests;
-# chromium opens the delivery-report dashboard headless.
-DEBIAN_PACKAGES=(openssl prometheus prometheus-pushgateway prometheus-alertmanager nginx chromium)
+# chromium opens the delivery-report dashboard headless; postgresql is the server migration-check
+# proves migrations on (a throwaway cluster per run: its initdb and pg_ctl are found under
+# /usr/lib/postgresql/<version>/bin, off PATH, and run as the postgres user when the tests run as root).
+DEBIAN_PACKAGES=(openssl prometheus prometheus-pushgateway prometheus-alertmanager nginx chromium postgresql)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
