@@ -130,7 +130,9 @@ export function createPrometheusProvider(options: PrometheusOptions): MetricsPro
     },
     async range(query, range) {
       const seconds = (range.end.getTime() - range.start.getTime()) / 1000;
-      const step = Math.max(range.stepSeconds, Math.ceil(seconds / MAX_POINTS));
+      // Prometheus takes fractional steps: rounding the points' bound up to whole seconds made
+      // every step at least 1 s, so a `step: 500ms` (or a sub-second analysis) lost its points.
+      const step = Math.max(range.stepSeconds, seconds / MAX_POINTS);
       const form = new URLSearchParams({
         query,
         start: String(range.start.getTime() / 1000),
