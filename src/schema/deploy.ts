@@ -76,7 +76,7 @@ export const DeploySectionSchema = z.strictObject({
             "updates them in batches and canary puts the new version on some of them, each " +
             "instance taken out of traffic (weight 0, drained) before it gets a new version, " +
             "through the traffic hook's {{ weights }}. An instance's url is where its health is " +
-            "checked before it takes traffic again. Default: none (two slots take turns).",
+            "checked before it takes traffic again; without it, two slots take turns. Default: none.",
         ),
       ),
   ),
@@ -117,8 +117,8 @@ export const DeploySectionSchema = z.strictObject({
     duration.check(
       z.describe(
         "How long a slot or instance taken out of traffic is left to finish its requests " +
-          "before it gets a new version, a duration with a unit. Default: 0s (the traffic hook " +
-          "returns once drained).",
+          "before it gets a new version, a duration with a unit; 0s when the traffic hook " +
+          "returns once drained. Default: 0s.",
       ),
     ),
   ),

@@ -121,15 +121,33 @@ describe("the defaults the deploy keys document", () => {
     const documented: Record<string, unknown> = {};
     for (const [key, property] of Object.entries(schema.properties)) {
       const fallback = /\s*Default: (.+)\.$/s.exec(property.description ?? "")?.[1];
-      if (fallback !== undefined) documented[key] = parse(fallback);
+      // "none": the key is absent unless given.
+      if (fallback !== undefined && fallback !== "none") documented[key] = parse(fallback);
     }
     expect(Object.keys(documented).sort()).toEqual(
-      ["on-inconclusive", "slots", "steps", "strategy", "switch-buffer", "timeout"].sort(),
+      [
+        "batch",
+        "drain",
+        "min-healthy",
+        "on-inconclusive",
+        "skip-analysis",
+        "slots",
+        "steps",
+        "strategy",
+        "switch-buffer",
+        "timeout",
+      ].sort(),
     );
     const overrides = { hooks: { deploy: "true", traffic: "true" } };
     const locate = () => undefined;
-    expect(resolveDeploySettings(documented, overrides, locate)).toEqual(
+    // batch and min-healthy are a fleet's: their defaults are checked on one.
+    const { batch, "min-healthy": minHealthy, ...slots } = documented;
+    expect(resolveDeploySettings(slots, overrides, locate)).toEqual(
       resolveDeploySettings({}, overrides, locate),
     );
+    const fleet = { instances: ["vm1", "vm2", "vm3"] };
+    expect(
+      resolveDeploySettings({ ...fleet, batch, "min-healthy": minHealthy }, overrides, locate),
+    ).toEqual(resolveDeploySettings(fleet, overrides, locate));
   });
 });
