@@ -215,8 +215,8 @@ function runDeploy(stage: DemoStage, version: string, strategy: string): Promise
 
 function demoFigures(good: DemoRun, bad: DemoRun, blueGreen: DemoRun): DemoFigures {
   // The analysis section of lab/environments/base.yml: the sequential error test looks every 2 s
-  // after a 2 s delay, for at most 10 rounds; the bound is the whole analysis plus 2 s of switching.
-  const restoreTargetSeconds = 2 + 10 * 2 + 2;
+  // after a 5 s delay, for at most 10 rounds; the bound is the whole analysis plus 2 s of switching.
+  const restoreTargetSeconds = 5 + 10 * 2 + 2;
   return {
     runs: [good, bad, blueGreen],
     blueGreenFailed: blueGreen.load.failed,
