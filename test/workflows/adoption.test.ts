@@ -4,31 +4,25 @@
 // the shipgate actions run at the commit the OIDC token names. Each environment of the "orders"
 // service (test/fixtures/orders) runs on a lab of its own, production's Prometheus behind a token.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
-import {
-  Cleanup,
-  killLabProcesses,
-  labDown,
-  labLive,
-  labStop,
-  labUp,
-  labVariables,
-  startLoad,
-} from "../../tools/lab/lab.js";
+import type { GitHubClient } from "../../src/runtime/github.js";
+import type { GitHubStandIn } from "../../tools/github-standin/index.js";
+import { Cleanup, labLive, labStop, startLoad } from "../../tools/lab/lab.js";
 import { runWorkflow, type JobRun, type WorkflowRun } from "../../tools/rehearsal/executor.js";
-import { startOidcStandIn, type OidcStandIn } from "../../tools/rehearsal/oidc.js";
+import type { OidcStandIn } from "../../tools/rehearsal/oidc.js";
 import type { EnvironmentSettings } from "../../tools/rehearsal/run-record.js";
 import { ROOT } from "../../tools/runner/run-action.js";
-import { startAuthProxy } from "../support/auth-proxy.js";
-import { startReceiver, type Receiver } from "../support/receivers.js";
+import type { Receiver } from "../support/receivers.js";
+import {
+  ordersWorkspace,
+  recordLive,
+  REPOSITORY,
+  SHIPGATE_SHA,
+  startOrdersLab,
+  startOrdersStage,
+  type OrdersLab,
+} from "../support/orders.js";
 import { findSecrets, githubPlaces } from "../support/secrets.js";
 
-const REPOSITORY = "octo-org/orders";
-const SHIPGATE_SHA = "5b1e7c0ffee0d15ea5e0ba5eba11c0de0ddba115";
 const ENVIRONMENTS = ["development", "staging", "production"] as const;
 type Name = (typeof ENVIRONMENTS)[number];
 
@@ -45,68 +39,18 @@ let client: GitHubClient;
 let oidc: OidcStandIn;
 let receiver: Receiver;
 let workspace: string;
-const labs = {} as Record<Name, { dir: string; vars: Record<string, string> }>;
+const labs = {} as Record<Name, OrdersLab>;
 
 beforeAll(async () => {
-  github = await startGitHubStandIn({ repositories: [REPOSITORY] });
-  cleanup.add(() => github.stop());
-  client = createGitHubClient({
-    token: "t0ken",
-    baseUrl: github.url,
-    secondMs: 1,
-    getCache: false,
-  });
-  oidc = await startOidcStandIn({
-    caller: {
-      repository: REPOSITORY,
-      ref: "refs/heads/main",
-      sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
-      workflow: "examples/release.yml",
-    },
-    self: { repository: "shipgate/shipgate", ref: SHIPGATE_SHA, sha: SHIPGATE_SHA },
-  });
-  cleanup.add(() => oidc.stop());
-  receiver = await startReceiver();
-  cleanup.add(() => receiver.stop());
-  workspace = await mkdtemp(join(tmpdir(), "shipgate-orders-"));
-  cleanup.add(() => rm(workspace, { recursive: true, force: true }));
-  await cp(
-    join(ROOT, "test", "fixtures", "orders", "environments"),
-    join(workspace, "environments"),
-    {
-      recursive: true,
-    },
-  );
-  for (const name of ENVIRONMENTS) labs[name] = await startLab(name);
+  ({ github, client, oidc, receiver } = await startOrdersStage(cleanup, "examples/release.yml"));
+  workspace = await ordersWorkspace(cleanup, "shipgate-orders-");
+  for (const name of ENVIRONMENTS) {
+    const metricsToken = name === "production" ? { metricsToken: METRICS_TOKEN } : {};
+    labs[name] = await startOrdersLab(cleanup, name, metricsToken);
+  }
 }, 180_000);
 
 afterAll(() => cleanup.run(), 60_000);
-
-async function startLab(name: Name) {
-  const dir = await mkdtemp(join(tmpdir(), `shipgate-lab-${name}-`));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
-  cleanup.add(() => killLabProcesses(dir));
-  const lab = await labUp(dir, { version: "1.1.0" });
-  cleanup.add(() => labDown(dir));
-  const variables = labVariables(dir, lab);
-  let prometheus = variables.LAB_PROMETHEUS_URL ?? "";
-  if (name === "production") {
-    const proxy = await startAuthProxy(prometheus, METRICS_TOKEN);
-    cleanup.add(() => proxy.stop());
-    prometheus = proxy.url;
-  }
-  return {
-    dir,
-    vars: {
-      LAB_DIR: dir,
-      LAB_CLI: join(ROOT, "lab", "lab.mjs"),
-      ORDERS_URL: variables.LAB_URL ?? "",
-      ORDERS_BLUE_URL: variables.LAB_BLUE_URL ?? "",
-      ORDERS_GREEN_URL: variables.LAB_GREEN_URL ?? "",
-      PROMETHEUS_URL: prometheus,
-    },
-  };
-}
 
 /** GitHub's environments as the team set them up: variables and secrets per environment. */
 function environments(): Record<string, EnvironmentSettings> {
@@ -122,25 +66,7 @@ function environments(): Record<string, EnvironmentSettings> {
 
 /** What every lab serves now, recorded as the last successful deployment of each environment. */
 async function seedRecords(): Promise<void> {
-  const [owner, repo] = REPOSITORY.split("/") as [string, string];
-  for (const name of ENVIRONMENTS) {
-    const live = await labLive(labs[name].dir);
-    const created = await client.request("POST /repos/{owner}/{repo}/deployments", {
-      owner,
-      repo,
-      ref: "main",
-      environment: name,
-      payload: { version: live.version, strategy: "blue-green", slot: live.slot },
-      required_contexts: [],
-      auto_merge: false,
-    });
-    await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
-      owner,
-      repo,
-      deployment_id: Number((created.data as { id: number }).id),
-      state: "success",
-    });
-  }
+  for (const name of ENVIRONMENTS) await recordLive(client, name, labs[name].dir);
 }
 
 beforeEach(async () => {

@@ -5,20 +5,15 @@
 // workspace is left). A held rollout whose promotion was rejected outlives its run: it refuses a
 // fresh deploy, naming resume, and a separate run of examples/canary-with-approval.yml aborts it.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.js";
-import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
+import type { GitHubClient } from "../../src/runtime/github.js";
+import type { GitHubStandIn } from "../../tools/github-standin/index.js";
 import {
   Cleanup,
   httpGet,
-  killLabProcesses,
-  labDown,
   labLive,
   labStatus,
-  labUp,
-  labVariables,
   labWeights,
   startLoad,
 } from "../../tools/lab/lab.js";
@@ -29,17 +24,23 @@ import {
   type ReviewRequest,
   type WorkflowRun,
 } from "../../tools/rehearsal/executor.js";
-import { startOidcStandIn, type OidcStandIn } from "../../tools/rehearsal/oidc.js";
+import type { OidcStandIn } from "../../tools/rehearsal/oidc.js";
 import { checkWiring, wiringContext } from "../../tools/rehearsal/wiring.js";
 import { loadWorkflow } from "../../tools/rehearsal/workflow-file.js";
 import { ROOT } from "../../tools/runner/run-action.js";
-import { startAuthProxy } from "../support/auth-proxy.js";
-import { startReceiver, type Receiver } from "../support/receivers.js";
+import type { Receiver } from "../support/receivers.js";
+import {
+  ordersWorkspace,
+  recordLive,
+  REPOSITORY,
+  SHIPGATE_SHA,
+  startOrdersLab,
+  startOrdersStage,
+  type OrdersLab,
+} from "../support/orders.js";
 import { findSecrets, githubPlaces } from "../support/secrets.js";
 
-const REPOSITORY = "octo-org/orders";
 const [OWNER, REPO] = REPOSITORY.split("/") as [string, string];
-const SHIPGATE_SHA = "5b1e7c0ffee0d15ea5e0ba5eba11c0de0ddba115";
 const DEPLOY_YML = ".github/workflows/deploy.yml";
 const EXAMPLE = "examples/canary-with-approval.yml";
 const APPROVAL = "production-approval";
@@ -64,38 +65,11 @@ let receiver: Receiver;
 let workspace: string;
 /** The caller's checked-in files: what a fresh runner's checkout has, and nothing else. */
 let checkedIn: string[];
-let lab: { dir: string; url: string; vars: Record<string, string> };
+let lab: OrdersLab;
 
 beforeAll(async () => {
-  github = await startGitHubStandIn({ repositories: [REPOSITORY] });
-  cleanup.add(() => github.stop());
-  client = createGitHubClient({
-    token: "t0ken",
-    baseUrl: github.url,
-    secondMs: 1,
-    getCache: false,
-  });
-  oidc = await startOidcStandIn({
-    caller: {
-      repository: REPOSITORY,
-      ref: "refs/heads/main",
-      sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
-      workflow: EXAMPLE,
-    },
-    self: { repository: "shipgate/shipgate", ref: SHIPGATE_SHA, sha: SHIPGATE_SHA },
-  });
-  cleanup.add(() => oidc.stop());
-  receiver = await startReceiver();
-  cleanup.add(() => receiver.stop());
-  workspace = await mkdtemp(join(tmpdir(), "shipgate-orders-held-"));
-  cleanup.add(() => rm(workspace, { recursive: true, force: true }));
-  await cp(
-    join(ROOT, "test", "fixtures", "orders", "environments"),
-    join(workspace, "environments"),
-    {
-      recursive: true,
-    },
-  );
+  ({ github, client, oidc, receiver } = await startOrdersStage(cleanup, EXAMPLE));
+  workspace = await ordersWorkspace(cleanup, "shipgate-orders-held-");
   // The same files with the hold in production's file (deploy.hold-at) rather than an input.
   await cp(join(workspace, "environments"), join(workspace, HELD_BY_FILE), { recursive: true });
   const production = join(workspace, HELD_BY_FILE, "production.yml");
@@ -107,26 +81,7 @@ beforeAll(async () => {
   expect(await readFile(production, "utf8")).toMatch(/\n {2}hold-at: 50\n/);
   checkedIn = await readdir(workspace);
 
-  const dir = await mkdtemp(join(tmpdir(), "shipgate-lab-held-"));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
-  cleanup.add(() => killLabProcesses(dir));
-  const started = await labUp(dir, { version: "1.1.0" });
-  cleanup.add(() => labDown(dir));
-  const variables = labVariables(dir, started);
-  const proxy = await startAuthProxy(variables.LAB_PROMETHEUS_URL ?? "", METRICS_TOKEN);
-  cleanup.add(() => proxy.stop());
-  lab = {
-    dir,
-    url: variables.LAB_URL ?? "",
-    vars: {
-      LAB_DIR: dir,
-      LAB_CLI: join(ROOT, "lab", "lab.mjs"),
-      ORDERS_URL: variables.LAB_URL ?? "",
-      ORDERS_BLUE_URL: variables.LAB_BLUE_URL ?? "",
-      ORDERS_GREEN_URL: variables.LAB_GREEN_URL ?? "",
-      PROMETHEUS_URL: proxy.url,
-    },
-  };
+  lab = await startOrdersLab(cleanup, "held", { metricsToken: METRICS_TOKEN });
 }, 180_000);
 
 afterAll(() => cleanup.run(), 60_000);
@@ -138,23 +93,7 @@ afterAll(() => cleanup.run(), 60_000);
 async function freshRecord(): Promise<{ slot: "blue" | "green"; version: string }> {
   github.reset();
   receiver.received.length = 0;
-  const live = await labLive(lab.dir);
-  const created = await client.request("POST /repos/{owner}/{repo}/deployments", {
-    owner: OWNER,
-    repo: REPO,
-    ref: "main",
-    environment: "production",
-    payload: { version: live.version, strategy: "blue-green", slot: live.slot },
-    required_contexts: [],
-    auto_merge: false,
-  });
-  await client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
-    owner: OWNER,
-    repo: REPO,
-    deployment_id: Number((created.data as { id: number }).id),
-    state: "success",
-  });
-  return live;
+  return recordLive(client, "production", lab.dir);
 }
 
 /**
