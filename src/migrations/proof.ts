@@ -1,11 +1,13 @@
 // The proof on a real PostgreSQL: the base's migrations applied and its tables seeded, then each of
 // the pull request's statements in a transaction of its own while a second connection reads the
-// locks it holds, whether it rewrote or scanned a table, and which of the previous version's
-// queries stop working after it.
+// locks it holds, how long it holds them, whether it rewrote or scanned a table, whether the
+// lock_timeout in force makes it give up behind a conflicting transaction, and which of the
+// previous version's queries stop working after it; then the down migrations, in reverse.
 import type { Node } from "libpg-query";
 import pg from "pg";
 import type { SourcePosition } from "../shared/errors.js";
 import type { ParsedFile, Statement } from "./parse.js";
+import { blocksWrites, lockRank, weakestConflicting } from "./locks.js";
 import { seedTables, type Seeded } from "./seed.js";
 
 export interface LockHeld {
@@ -28,6 +30,15 @@ export interface StatementProof {
   locks: LockHeld[];
   outsideTransaction: boolean;
   durationMs: number;
+  /**
+   * How long its locks were held: the statement and its COMMIT (a lock is released at commit), as a
+   * migration tool running it alone in a transaction holds them.
+   */
+  lockHeldMs: number;
+  /** The session's lock_timeout when it ran, in ms (0: none, it would wait for ever). */
+  lockTimeoutMs: number;
+  /** A conflicting transaction held open while the statement ran again, when it locks out writes. */
+  lockTimeoutProbe?: LockTimeoutProbe;
   /** Tables whose file was rewritten (relfilenode changed), with their rows. */
   rewritten: { table: string; rows: number }[];
   /** Rows read by sequential scans of existing tables (a validation or a rewrite shows here). */
@@ -36,6 +47,34 @@ export interface StatementProof {
   broken: QueryBroken[];
   /** PostgreSQL's error when the statement itself failed (the proof stops there). */
   error?: string;
+  /** Where in the file PostgreSQL's error points (its position), else the statement's start. */
+  errorAt?: Required<SourcePosition>;
+}
+
+/**
+ * The statement run again (then rolled back) while another session holds the weakest lock that
+ * conflicts with the strongest one it takes (a long read blocks a rewrite): with lock_timeout
+ * honoured it fails with lock_not_available after about that long, instead of queueing and
+ * blocking everything behind it.
+ */
+export interface LockTimeoutProbe {
+  table: string;
+  /** The lock the other session held. */
+  heldBy: string;
+  /** It failed with lock_not_available within the lock_timeout (and a margin). */
+  honoured: boolean;
+  waitedMs: number;
+  /** What PostgreSQL said (canceling statement due to lock timeout), or why it was not honoured. */
+  outcome: string;
+}
+
+export interface DownProof {
+  /** The down migrations' statements, in the order they ran. */
+  statements: StatementProof[];
+  /** The previous version's queries that fail once the down migrations ran (they should all work). */
+  broken: QueryBroken[];
+  /** False when an up failed: the downs were not run. */
+  ran: boolean;
 }
 
 export interface Proof {
@@ -43,6 +82,8 @@ export interface Proof {
   statements: StatementProof[];
   /** Old-version queries that already fail on the base schema: not the pull request's doing. */
   invalidOnBase: QueryBroken[];
+  /** The down migrations applied after the ups, when there are any. */
+  down?: DownProof;
 }
 
 export interface ProofInput {
@@ -52,6 +93,10 @@ export interface ProofInput {
   seedRows: number;
   changes: readonly ParsedFile[];
   oldQueries: readonly Statement[];
+  /** Down migrations, in the order they run (the last up's down first), applied after every up. */
+  downs?: readonly ParsedFile[];
+  /** Probe lock_timeout for statements that lock out writes (true by default). */
+  probeLockTimeout?: boolean;
 }
 
 const SYSTEM =
@@ -101,11 +146,102 @@ async function tableFiles(client: pg.Client): Promise<Map<number, { name: string
   return new Map(rows.map((row) => [row.oid, row]));
 }
 
+/** How a statement runs: SET LOCALs of its transaction in the file, and whether to probe lock_timeout. */
+interface RunContext {
+  file: ParsedFile;
+  /** `SET LOCAL ...` statements the file ran in the transaction this statement belongs to. */
+  local: readonly string[];
+  probe: boolean;
+}
+
+/** The longest lock_timeout probed (the probe waits that long); longer ones are not probed. */
+const PROBE_CAP_MS = 5_000;
+const LOCK_NOT_AVAILABLE = "55P03";
+
+/** file:line:column of PostgreSQL's error position (1-based characters into the statement's text). */
+function errorPosition(
+  file: ParsedFile,
+  statement: Statement,
+  error: unknown,
+): Required<SourcePosition> {
+  const position = Number((error as { position?: string }).position);
+  if (!Number.isInteger(position) || position < 1) return statement.at;
+  const raw = Buffer.from(file.source, "utf8")
+    .subarray(statement.bytes.start, statement.bytes.end)
+    .toString("utf8");
+  const leading = Buffer.byteLength(raw.slice(0, raw.length - raw.trimStart().length), "utf8");
+  const within = Buffer.byteLength(statement.text.slice(0, position - 1), "utf8");
+  return file.position(statement.bytes.start + leading + within);
+}
+
+async function begin(client: pg.Client, local: readonly string[]): Promise<void> {
+  await client.query("BEGIN");
+  for (const set of local) await client.query(set);
+}
+
+async function lockTimeoutMs(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ ms: string }>(
+    "SELECT extract(epoch FROM current_setting('lock_timeout')::interval) * 1000 AS ms",
+  );
+  return Number(rows[0]?.ms ?? 0);
+}
+
+/** The strongest lock the statement took on a table, when it keeps writers out. */
+function strongest(locks: readonly LockHeld[]): LockHeld | undefined {
+  const top = [...locks].sort((a, b) => lockRank(b.mode) - lockRank(a.mode))[0];
+  return top && blocksWrites(top.mode) ? top : undefined;
+}
+
+/**
+ * Runs the statement again while `holder` keeps a conflicting lock on its table in an open
+ * transaction, bounded by a statement_timeout a little past the lock_timeout, and rolls both back.
+ */
+async function probeLockTimeout(
+  client: pg.Client,
+  holder: pg.Client,
+  statement: Statement,
+  context: RunContext,
+  lock: LockHeld,
+  timeoutMs: number,
+): Promise<LockTimeoutProbe | undefined> {
+  const conflicting = weakestConflicting(lock.mode);
+  if (!conflicting) return undefined;
+  await holder.query("BEGIN");
+  try {
+    await holder.query(
+      `LOCK TABLE ${pg.escapeIdentifier(lock.table)} IN ${conflicting.lockTable} MODE`,
+    );
+    await begin(client, context.local);
+    await client.query(`SET LOCAL statement_timeout = ${Math.ceil(timeoutMs) + 2_000}`);
+    const started = performance.now();
+    let code: string | undefined;
+    let outcome = "ran without waiting for the other session";
+    try {
+      await client.query(statement.text);
+    } catch (error) {
+      code = (error as { code?: string }).code;
+      outcome = messageOf(error);
+    }
+    const waitedMs = performance.now() - started;
+    await client.query("ROLLBACK");
+    return {
+      table: lock.table,
+      heldBy: conflicting.mode,
+      honoured: code === LOCK_NOT_AVAILABLE,
+      waitedMs,
+      outcome,
+    };
+  } finally {
+    await holder.query("ROLLBACK");
+  }
+}
+
 /** Runs one statement inside a transaction of its own and measures it from both connections. */
 async function measure(
   client: pg.Client,
   observer: pg.Client,
   statement: Statement,
+  context: RunContext,
 ): Promise<Omit<StatementProof, "broken">> {
   const base = {
     at: statement.at,
@@ -114,9 +250,12 @@ async function measure(
     locks: [],
     rewritten: [],
     rowsScanned: 0,
+    lockHeldMs: 0,
+    lockTimeoutMs: 0,
   };
   const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
-  await client.query("BEGIN");
+  await begin(client, context.local);
+  const timeoutMs = await lockTimeoutMs(client);
   const before = await tableFiles(client);
   const scansBefore = Number((await client.query<{ rows: string }>(SCANS)).rows[0]?.rows ?? 0);
   const started = performance.now();
@@ -125,15 +264,16 @@ async function measure(
   } catch (error) {
     await client.query("ROLLBACK");
     if ((error as { code?: string }).code !== ACTIVE_SQL_TRANSACTION)
-      return { ...base, outsideTransaction: false, durationMs: 0, error: messageOf(error) };
-    return outsideTransaction(client, statement, base);
+      return failed({ ...base, lockTimeoutMs: timeoutMs }, false, context.file, statement, error);
+    return outsideTransaction(client, statement, { ...base, lockTimeoutMs: timeoutMs }, context);
   }
   const durationMs = performance.now() - started;
   const after = await tableFiles(client);
   const rowsScanned =
     Number((await client.query<{ rows: string }>(SCANS)).rows[0]?.rows ?? 0) - scansBefore;
   const existing = new Set([...before.values()].map((table) => table.name));
-  const { rows: locks } = await observer.query<LockHeld>(LOCKS, [pid]);
+  const { rows: all } = await observer.query<LockHeld>(LOCKS, [pid]);
+  const locks = all.filter((lock) => existing.has(lock.table));
   const rewritten: StatementProof["rewritten"] = [];
   for (const [oid, table] of before) {
     const now = after.get(oid);
@@ -143,14 +283,50 @@ async function measure(
     );
     rewritten.push({ table: now.name, rows: Number(count.rows[0]?.n ?? 0) });
   }
-  await client.query("COMMIT");
+  const top = strongest(locks);
+  const probing = context.probe && top && timeoutMs > 0 && timeoutMs <= PROBE_CAP_MS;
+  let lockHeldMs: number;
+  let lockTimeoutProbe: LockTimeoutProbe | undefined;
+  if (probing) {
+    // Measured once, then rolled back: the probe runs it against a blocker, then it runs for real.
+    await client.query("ROLLBACK");
+    lockTimeoutProbe = await probeLockTimeout(client, observer, statement, context, top, timeoutMs);
+    await begin(client, context.local);
+    const again = performance.now();
+    await client.query(statement.text);
+    await client.query("COMMIT");
+    lockHeldMs = performance.now() - again;
+  } else {
+    const committing = performance.now();
+    await client.query("COMMIT");
+    lockHeldMs = durationMs + (performance.now() - committing);
+  }
   return {
     ...base,
     outsideTransaction: false,
     durationMs,
-    locks: locks.filter((lock) => existing.has(lock.table)),
+    lockHeldMs,
+    lockTimeoutMs: timeoutMs,
+    ...(lockTimeoutProbe ? { lockTimeoutProbe } : {}),
+    locks,
     rewritten,
     rowsScanned,
+  };
+}
+
+function failed(
+  base: Omit<StatementProof, "broken" | "outsideTransaction" | "durationMs">,
+  outside: boolean,
+  file: ParsedFile,
+  statement: Statement,
+  error: unknown,
+): Omit<StatementProof, "broken"> {
+  return {
+    ...base,
+    outsideTransaction: outside,
+    durationMs: 0,
+    error: messageOf(error),
+    errorAt: errorPosition(file, statement, error),
   };
 }
 
@@ -158,15 +334,17 @@ async function measure(
 async function outsideTransaction(
   client: pg.Client,
   statement: Statement,
-  base: Pick<StatementProof, "at" | "statement" | "sql" | "locks" | "rewritten" | "rowsScanned">,
+  base: Omit<StatementProof, "broken" | "outsideTransaction" | "durationMs">,
+  context: RunContext,
 ): Promise<Omit<StatementProof, "broken">> {
   const started = performance.now();
   try {
     await client.query(statement.text);
   } catch (error) {
-    return { ...base, outsideTransaction: true, durationMs: 0, error: messageOf(error) };
+    return failed(base, true, context.file, statement, error);
   }
-  return { ...base, outsideTransaction: true, durationMs: performance.now() - started };
+  const durationMs = performance.now() - started;
+  return { ...base, outsideTransaction: true, durationMs, lockHeldMs: durationMs };
 }
 
 async function applyAll(client: pg.Client, files: readonly ParsedFile[]): Promise<void> {
@@ -176,10 +354,43 @@ async function applyAll(client: pg.Client, files: readonly ParsedFile[]): Promis
       try {
         await client.query(statement.text);
       } catch (error) {
-        throw new Error(`${file.file}:${statement.at.line}: ${messageOf(error)}`, { cause: error });
+        const at = errorPosition(file, statement, error);
+        throw new Error(`${at.file}:${at.line}:${at.column}: ${messageOf(error)}`, {
+          cause: error,
+        });
       }
     }
   }
+}
+
+/**
+ * Each statement of `files` measured in order, in a transaction of its own; a file's SET LOCALs are
+ * replayed in the transactions of the statements after them until its COMMIT. Stops at a failure.
+ */
+async function measureFiles(
+  client: pg.Client,
+  observer: pg.Client,
+  files: readonly ParsedFile[],
+  probe: boolean,
+  afterEach: (proof: Omit<StatementProof, "broken">) => Promise<QueryBroken[]>,
+): Promise<StatementProof[]> {
+  const statements: StatementProof[] = [];
+  for (const file of files) {
+    let local: string[] = [];
+    for (const statement of file.statements) {
+      const node = statement.node;
+      if (isTransactionControl(node)) {
+        local = [];
+        continue;
+      }
+      const measured = await measure(client, observer, statement, { file, local, probe });
+      if ("VariableSetStmt" in node && node.VariableSetStmt.is_local)
+        local = [...local, statement.text];
+      statements.push({ ...measured, broken: await afterEach(measured) });
+      if (measured.error) return statements;
+    }
+  }
+  return statements;
 }
 
 /** The whole proof on a database of its own (see postgres.ts), with two connections to it. */
@@ -188,6 +399,7 @@ export async function runProof(config: pg.ClientConfig, input: ProofInput): Prom
   const observer = new pg.Client(config);
   await client.connect();
   await observer.connect();
+  const probe = input.probeLockTimeout ?? true;
   try {
     await applyAll(client, input.base);
     if (input.seed) await applyAll(client, [input.seed]);
@@ -195,17 +407,25 @@ export async function runProof(config: pg.ClientConfig, input: ProofInput): Prom
     const invalidOnBase = await failingQueries(observer, input.oldQueries);
     const valid = input.oldQueries.filter((q) => !invalidOnBase.some((bad) => bad.at === q.at));
     let failing = new Set<string>();
-    const statements: StatementProof[] = [];
-    for (const statement of input.changes.flatMap((file) => file.statements)) {
-      if (isTransactionControl(statement.node)) continue;
-      const measured = await measure(client, observer, statement);
+    const statements = await measureFiles(client, observer, input.changes, probe, async () => {
       const now = await failingQueries(observer, valid);
       const broken = now.filter((query) => !failing.has(query.query));
       failing = new Set(now.map((query) => query.query));
-      statements.push({ ...measured, broken });
-      if (measured.error) break;
-    }
-    return { seeded, statements, invalidOnBase };
+      return broken;
+    });
+    if (!input.downs?.length) return { seeded, statements, invalidOnBase };
+    if (statements.some((statement) => statement.error))
+      return {
+        seeded,
+        statements,
+        invalidOnBase,
+        down: { statements: [], broken: [], ran: false },
+      };
+    const downs = await measureFiles(client, observer, input.downs, probe, async () => []);
+    const broken = downs.some((statement) => statement.error)
+      ? []
+      : await failingQueries(observer, valid);
+    return { seeded, statements, invalidOnBase, down: { statements: downs, broken, ran: true } };
   } finally {
     await Promise.allSettled([client.end(), observer.end()]);
   }

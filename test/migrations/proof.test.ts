@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import pg from "pg";
 import { parseSqlFile } from "../../src/migrations/parse.js";
 import { findPostgresBin, startThrowaway, type Database } from "../../src/migrations/postgres.js";
 import { runProof } from "../../src/migrations/proof.js";
@@ -21,30 +22,31 @@ afterAll(async () => {
   await db?.remove();
 });
 
-async function prove(changes: string, extra: { seedRows?: number } = {}) {
-  const base = [await sqlFile("base/db/migrations/001_users.sql")];
-  const old = await sqlFile("old-queries.sql");
-  const client = await import("pg").then(({ default: pg }) => new pg.Client(db.config));
-  await client.connect();
+/** A database of its own on the test's cluster for one proof, dropped afterwards. */
+async function withDatabase<T>(body: (config: pg.ClientConfig) => Promise<T>): Promise<T> {
+  const admin = new pg.Client(db.config);
+  await admin.connect();
   const name = `proof_${Math.random().toString(36).slice(2, 8)}`;
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
+  await admin.query(`CREATE DATABASE ${name}`);
   try {
-    return await runProof(
-      { ...db.config, database: name },
-      {
-        base,
-        changes: [await inline("m/002.sql", changes)],
-        seedRows: extra.seedRows ?? 500,
-        oldQueries: old.statements,
-      },
-    );
+    return await body({ ...db.config, database: name });
   } finally {
-    const admin = new (await import("pg")).default.Client(db.config);
-    await admin.connect();
     await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+async function prove(changes: string, extra: { seedRows?: number } = {}) {
+  const base = [await sqlFile("base/db/migrations/001_users.sql")];
+  const old = await sqlFile("old-queries.sql");
+  return withDatabase(async (config) =>
+    runProof(config, {
+      base,
+      changes: [await inline("m/002.sql", changes)],
+      seedRows: extra.seedRows ?? 500,
+      oldQueries: old.statements,
+    }),
+  );
 }
 
 describe("proof on a throwaway PostgreSQL", () => {
@@ -90,5 +92,98 @@ describe("proof on a throwaway PostgreSQL", () => {
     expect(proof.statements[0]?.error).toContain(
       'column "age" of relation "users" contains null values',
     );
+  });
+});
+
+describe("lock hold times and lock_timeout", () => {
+  it("records how long each lock was held, and probes the lock_timeout set in the file", async () => {
+    const proof = await prove(
+      "SET lock_timeout = '150ms';\n" +
+        "ALTER TABLE users ALTER COLUMN id TYPE integer;\n" +
+        "ALTER TABLE users ADD COLUMN note text;\n",
+    );
+    const [, rewrite, add] = proof.statements;
+    expect(rewrite?.lockTimeoutMs).toBe(150);
+    expect(rewrite?.lockHeldMs).toBeGreaterThan(0);
+    expect(rewrite?.lockHeldMs).toBeGreaterThanOrEqual(rewrite?.durationMs ?? Infinity);
+    expect(rewrite?.rewritten).toEqual([{ table: "users", rows: 500 }]);
+    expect(rewrite?.lockTimeoutProbe).toMatchObject({
+      table: "users",
+      heldBy: "AccessShareLock",
+      honoured: true,
+      outcome: "canceling statement due to lock timeout",
+    });
+    expect(rewrite?.lockTimeoutProbe?.waitedMs).toBeGreaterThanOrEqual(140);
+    // The probe rolled back; the statement then ran for real once: the column is integer now.
+    expect(add?.error).toBeUndefined();
+    expect(add?.lockTimeoutProbe?.honoured).toBe(true);
+  });
+
+  it("replays a SET LOCAL lock_timeout in the statements of its transaction, and probes none without one", async () => {
+    const proof = await prove(
+      "BEGIN;\nSET LOCAL lock_timeout = '100ms';\nCREATE INDEX users_email ON users (email);\nCOMMIT;\n" +
+        "CREATE INDEX users_id ON users (id);\n",
+    );
+    const [, withTimeout, without] = proof.statements;
+    expect(withTimeout?.lockTimeoutMs).toBe(100);
+    expect(withTimeout?.locks).toContainEqual({ table: "users", mode: "ShareLock" });
+    expect(withTimeout?.lockTimeoutProbe).toMatchObject({
+      heldBy: "RowExclusiveLock",
+      honoured: true,
+    });
+    expect(without?.lockTimeoutMs).toBe(0);
+    expect(without?.lockTimeoutProbe).toBeUndefined();
+  });
+});
+
+describe("down migrations", () => {
+  it("applies the downs after the ups and checks the previous version's queries after them", async () => {
+    const base = [await sqlFile("base/db/migrations/001_users.sql")];
+    const up = await inline(
+      "m/002.up.sql",
+      "ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users ADD COLUMN age bigint;",
+    );
+    const good = await inline(
+      "m/002.down.sql",
+      "ALTER TABLE users DROP COLUMN age;\nALTER TABLE users RENAME COLUMN full_name TO name;",
+    );
+    const forgetful = await inline("m/002.down.sql", "ALTER TABLE users DROP COLUMN age;");
+    const broken = await inline(
+      "m/002.down.sql",
+      "ALTER TABLE users DROP COLUMN age;\n  ALTER TABLE users RENAME COLUMN fullname TO name;",
+    );
+    const old = (await sqlFile("old-queries.sql")).statements;
+    const run = (downs: typeof good) =>
+      withDatabase((config) =>
+        runProof(config, { base, changes: [up], downs: [downs], seedRows: 50, oldQueries: old }),
+      );
+
+    const restored = await run(good);
+    expect(restored.statements[0]?.broken).toHaveLength(3);
+    expect(restored.down).toMatchObject({ ran: true, broken: [] });
+    expect(restored.down?.statements.map((s) => s.sql)).toEqual([
+      "ALTER TABLE users DROP COLUMN age",
+      "ALTER TABLE users RENAME COLUMN full_name TO name",
+    ]);
+    expect(restored.down?.statements[1]?.locks).toEqual([
+      { table: "users", mode: "AccessExclusiveLock" },
+    ]);
+
+    const incomplete = await run(forgetful);
+    expect(incomplete.down?.broken.map((b) => b.error)).toContain('column "name" does not exist');
+
+    const failing = await run(broken);
+    expect(failing.down?.statements[1]).toMatchObject({
+      error: 'column "fullname" does not exist',
+      errorAt: { file: "m/002.down.sql", line: 2, column: 3 },
+    });
+  });
+
+  it("reports where in the file PostgreSQL's error points", async () => {
+    const proof = await prove("SELECT 1;\n\n  UPDATE users SET email = nosuch;");
+    expect(proof.statements[1]).toMatchObject({
+      error: 'column "nosuch" does not exist',
+      errorAt: { file: "m/002.sql", line: 3, column: 28 },
+    });
   });
 });
