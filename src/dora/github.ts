@@ -3,6 +3,8 @@
 import type { GitHubClient, Repository } from "../runtime/github.js";
 import { readDeploymentPayload } from "../schema/deployment.js";
 import type { DeploymentState } from "../schema/deployment.js";
+import { objectFromJson } from "../shared/json-object.js";
+import { readDrill } from "./drills.js";
 import { leadTimeBases, type HistoryDeployment } from "./metrics.js";
 
 const CONCURRENCY = 8;
@@ -28,6 +30,8 @@ export async function fetchHistory(
     id: number;
     environment: string;
     sha: string;
+    task: string;
+    creator?: string;
     created_at: string;
     payload: unknown;
   }[] = [];
@@ -41,6 +45,8 @@ export async function fetchHistory(
         id: Number(deployment.id),
         environment: deployment.environment,
         sha: deployment.sha,
+        task: deployment.task,
+        ...(deployment.creator ? { creator: deployment.creator.login } : {}),
         created_at: deployment.created_at,
         payload: deployment.payload,
       })),
@@ -55,17 +61,25 @@ export async function fetchHistory(
       { ...repository, deployment_id: deployment.id, per_page: 100 },
     );
     const payload = readDeploymentPayload(deployment.payload);
+    const drill = readDrill(objectFromJson(deployment.payload).drill);
     return {
       id: deployment.id,
       environment: deployment.environment,
       sha: deployment.sha,
       createdAt: deployment.created_at,
+      task: deployment.task,
+      ...(deployment.creator ? { creator: deployment.creator } : {}),
       ...(typeof payload.version === "string" ? { version: payload.version } : {}),
       ...(typeof payload.strategy === "string" ? { strategy: payload.strategy } : {}),
       ...(typeof payload.rollback_of === "number" ? { rollbackOf: payload.rollback_of } : {}),
+      ...(payload.analysis === "skipped" ? { analysisSkipped: true } : {}),
+      ...(payload.freeze_override ? { freezeOverride: payload.freeze_override } : {}),
+      ...(drill ? { drill } : {}),
       statuses: statuses.map((status) => ({
         state: status.state as DeploymentState,
         at: status.created_at,
+        ...(status.description ? { description: status.description } : {}),
+        ...(status.log_url ? { logUrl: status.log_url } : {}),
       })),
     };
   });

@@ -8,12 +8,60 @@ export interface HistoryDeployment {
   environment: string;
   sha: string;
   createdAt: string;
+  /** GitHub's deployment task: `deploy` (the default) for a change, `deploy:drill` for a drill. */
+  task?: string;
+  /** Who created the deployment record (the token's user). */
+  creator?: string;
   /** shipgate's payload: version, strategy (`rollback` marks a rollback record), rollback_of. */
   version?: string;
   strategy?: string;
   rollbackOf?: number;
+  /** Canary: promoted without the gate (a first deployment, skip-analysis). */
+  analysisSkipped?: boolean;
+  /** The freeze window a deploy started in and the override-freeze reason it was given. */
+  freezeOverride?: { window: string; reason: string };
+  /** A drill's result (`payload.drill`), as a recovery drill records it. */
+  drill?: DrillResult;
   /** Any order. */
-  statuses: readonly { state: DeploymentState; at: string }[];
+  statuses: readonly DeploymentStatusEntry[];
+}
+
+export interface DeploymentStatusEntry {
+  state: DeploymentState;
+  at: string;
+  description?: string;
+  /** The workflow run that wrote it (shipgate sets the run's page). */
+  logUrl?: string;
+}
+
+/** `payload.drill` of a drill deployment. */
+export interface DrillResult {
+  kind: "rollback" | "restore";
+  rtoSeconds: number;
+  /** Null when it did not recover. */
+  recoverySeconds: number | null;
+  rpoSeconds?: number;
+  backupAgeSeconds?: number;
+  passed: boolean;
+}
+
+/** The task of a change deployment; anything else (drills) is left out of the DORA keys. */
+export const CHANGE_TASK = "deploy";
+
+/**
+ * The deployments the DORA keys count: task `deploy`, and rollback records of such deployments
+ * only (a drill's rollback restores nothing users saw).
+ */
+export function changeHistory(history: readonly HistoryDeployment[]): HistoryDeployment[] {
+  const changes = history.filter((deployment) => (deployment.task ?? CHANGE_TASK) === CHANGE_TASK);
+  const others = new Set(
+    history
+      .filter((deployment) => (deployment.task ?? CHANGE_TASK) !== CHANGE_TASK)
+      .map((deployment) => deployment.id),
+  );
+  return changes.filter(
+    (deployment) => deployment.rollbackOf === undefined || !others.has(deployment.rollbackOf),
+  );
 }
 
 /** Commit times (ISO) of the changes each deployment brought, by deployment id (see `leadTimeBases`). */
@@ -130,7 +178,8 @@ export function leadTimeBases(
   history: readonly HistoryDeployment[],
 ): { id: number; environment: string; base: string; head: string }[] {
   const byEnvironment = new Map<string, ClassifiedDeployment[]>();
-  for (const deployment of classify(history).filter((item) => item.outcome === "success")) {
+  const good = classify(changeHistory(history)).filter((item) => item.outcome === "success");
+  for (const deployment of good) {
     byEnvironment.set(deployment.environment, [
       ...(byEnvironment.get(deployment.environment) ?? []),
       deployment,
@@ -155,7 +204,9 @@ export function environmentMetrics(
   changes: ChangeTimes,
   window: Window,
 ): EnvironmentMetrics {
-  const mine = history.filter((deployment) => deployment.environment === environment);
+  const mine = changeHistory(history).filter(
+    (deployment) => deployment.environment === environment,
+  );
   const classified = classify(mine);
   const counted = classified.filter(
     (deployment) => deployment.outcome !== "running" && inWindow(deployment.createdAt, window),

@@ -1,6 +1,7 @@
 // The DORA report: its shape (the JSON output), the job summary, and a self-contained HTML page.
 // The page's charts are inline SVG: no script, no CDN, and a CSP of default-src 'none'.
 import { code, table } from "../shared/markdown.js";
+import type { DrillRecord } from "./drills.js";
 import type { EnvironmentMetrics } from "./metrics.js";
 import { barChart, escapeXml } from "./svg.js";
 
@@ -8,6 +9,8 @@ export interface DeliveryReport {
   repository: string;
   window: { text: string; start: string; end: string };
   environments: EnvironmentMetrics[];
+  /** Recovery drills in the window (never counted in the DORA keys). */
+  drills: DrillRecord[];
 }
 
 export function formatHours(hours: number | null): string {
@@ -62,8 +65,72 @@ export function renderSummary(report: DeliveryReport): string {
         rows,
       ),
       ...charts,
+      ...drillsSummary(report.drills),
     ].join("\n\n") + "\n"
   );
+}
+
+/** `12 s`, `4 min 5 s`, `1 h 2 min`: a drill's times at the precision they are measured. */
+export function formatSeconds(seconds: number): string {
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole} s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)} min${whole % 60 ? ` ${whole % 60} s` : ""}`;
+  const minutes = Math.round((whole % 3600) / 60);
+  return `${Math.floor(whole / 3600)} h${minutes ? ` ${minutes} min` : ""}`;
+}
+
+/** One drill as table cells: when, where, kind, time to restore vs RTO, backup age vs RPO, result. */
+function drillCells(drill: DrillRecord): string[] {
+  const restored =
+    drill.recoverySeconds === null ? "not restored" : formatSeconds(drill.recoverySeconds);
+  const rpo =
+    drill.backupAgeSeconds !== undefined
+      ? `${formatSeconds(drill.backupAgeSeconds)} / ${drill.rpoSeconds !== undefined ? formatSeconds(drill.rpoSeconds) : "—"}`
+      : "—";
+  return [
+    drill.createdAt.slice(0, 16).replace("T", " "),
+    drill.environment,
+    drill.kind,
+    `${restored} / ${formatSeconds(drill.rtoSeconds)}${drill.withinRto ? "" : " (over)"}`,
+    `${rpo}${drill.withinRpo === false ? " (over)" : ""}`,
+    drill.passed ? "passed" : "failed",
+  ];
+}
+
+const DRILL_HEADERS = [
+  "When (UTC)",
+  "Environment",
+  "Drill",
+  "Time to restore / RTO",
+  "Backup age / RPO",
+  "Result",
+];
+
+export function drillsSummary(drills: readonly DrillRecord[]): string[] {
+  if (drills.length === 0) return [];
+  const passed = drills.filter((drill) => drill.passed).length;
+  return [
+    "#### Recovery drills",
+    `${passed} of ${drills.length} passed. Drills are not counted in the figures above.`,
+    table(DRILL_HEADERS, drills.map(drillCells)),
+  ];
+}
+
+/** The drills as an HTML table with each time against its objective; empty when none. */
+export function drillsSection(drills: readonly DrillRecord[]): string {
+  if (drills.length === 0) return "";
+  const passed = drills.filter((drill) => drill.passed).length;
+  const rows = drills.map((drill) => {
+    const cells = drillCells(drill).map((cell) => `<td>${escapeXml(cell)}</td>`);
+    return `<tr class="${drill.passed ? "ok" : "bad"}">${cells.join("")}</tr>`;
+  });
+  return [
+    '<section class="drills"><h2>Recovery drills</h2>',
+    `<p class="meta">${passed} of ${drills.length} passed; drills are not counted in the DORA figures.</p>`,
+    `<table><thead><tr>${DRILL_HEADERS.map((name) => `<th>${escapeXml(name)}</th>`).join("")}</tr></thead>`,
+    `<tbody>${rows.join("")}</tbody></table>`,
+    "</section>",
+  ].join("\n");
 }
 
 /** Deployments per week as a Mermaid bar chart: all of them, and the failed ones over them. */
@@ -165,12 +232,23 @@ const STYLE = [
   ".detail{font-size:12px;color:#57606a}",
   ".charts{display:flex;flex-wrap:wrap;gap:16px;margin-top:12px}",
   "svg.chart{border:1px solid #d0d7de;border-radius:6px;background:#fff}",
+  "table{border-collapse:collapse;font-size:13px;width:100%;margin-top:8px}",
+  "th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}",
+  "th{background:#f6f8fa}",
+  "tr.bad td:last-child{color:#cf222e;font-weight:600}tr.ok td:last-child{color:#1a7f37}",
+  ".flag{display:inline-block;background:#ffebe9;color:#cf222e;border:1px solid #ff8182;" +
+    "border-radius:10px;padding:0 6px;margin:1px 2px;font-size:12px}",
+  ".clean{color:#1a7f37;font-weight:600}",
+  ".muted{color:#57606a}",
 ].join("\n");
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
-/** One HTML file with everything inline; a strict CSP forbids any request it might make. */
-export function renderHtml(report: DeliveryReport): string {
+/**
+ * One HTML file with everything inline; a strict CSP forbids any request it might make. `first`
+ * are sections (already escaped HTML) shown before the DORA figures, e.g. the audit's.
+ */
+export function renderHtml(report: DeliveryReport, first: readonly string[] = []): string {
   return [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
@@ -180,7 +258,9 @@ export function renderHtml(report: DeliveryReport): string {
     `<style>${STYLE}</style></head><body>`,
     `<h1>Delivery report: ${escapeXml(report.repository)}</h1>`,
     `<p class="meta">${escapeXml(windowSentence(report))}</p>`,
+    ...first,
     ...report.environments.map(environmentSection),
+    drillsSection(report.drills),
     "</body></html>",
     "",
   ].join("\n");

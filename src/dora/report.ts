@@ -2,7 +2,8 @@
 // changes each deployment brought, and the DORA keys per environment.
 import type { GitHubClient, Repository } from "../runtime/github.js";
 import { fetchChanges, fetchHistory } from "./github.js";
-import { environmentMetrics } from "./metrics.js";
+import { drillsOf } from "./drills.js";
+import { environmentMetrics, type HistoryDeployment } from "./metrics.js";
 import type { DeliveryReport } from "./render.js";
 
 export interface ReportRequest {
@@ -17,7 +18,7 @@ export interface ReportRequest {
 export async function buildDeliveryReport(
   client: GitHubClient,
   request: ReportRequest,
-): Promise<{ report: DeliveryReport; deploymentsRead: number }> {
+): Promise<{ report: DeliveryReport; deploymentsRead: number; history: HistoryDeployment[] }> {
   const { repository, endMs } = request;
   const window = { startMs: endMs - request.window.lengthMs, endMs };
   // One window's worth before the window: the first deployments in it need one to compare with.
@@ -40,6 +41,7 @@ export async function buildDeliveryReport(
       end: new Date(endMs).toISOString(),
     },
     environments: names.map((name) => environmentMetrics(name, history, changes, window)),
+    drills: drillsOf(history, window),
   };
-  return { report, deploymentsRead: history.length };
+  return { report, deploymentsRead: history.length, history };
 }

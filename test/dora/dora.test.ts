@@ -168,6 +168,7 @@ describe("helpers", () => {
         end: new Date(END).toISOString(),
       },
       environments: [production, staging],
+      drills: [],
     };
     const summary = renderSummary(report);
     expect(summary).toContain(

@@ -140,7 +140,7 @@ export function renderBranchPattern(pattern: BranchPatternRecord): JsonObject {
 }
 
 /** Renders a user known by login; a login nobody seeded is a bug in the stand-in. */
-function renderLogin(state: GitHubState, login: string): JsonObject {
+export function renderLogin(state: GitHubState, login: string): JsonObject {
   const user = state.user(login);
   if (!user) throw new Error(`The stand-in has no user ${login}`);
   return renderUser(state, user);

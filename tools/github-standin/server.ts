@@ -19,6 +19,10 @@ import {
 import { loadSpec, type JsonObject } from "./spec.js";
 import {
   GitHubState,
+  type CheckRunRecord,
+  type CommitStatusRecord,
+  type ReviewRecord,
+  type RunApprovalRecord,
   type CommentRecord,
   type DeploymentRecord,
   type DeploymentState,
@@ -231,7 +235,11 @@ export class GitHubStandIn {
       payload?: unknown;
       createdAt: string;
       production?: boolean;
-      statuses: { state: DeploymentState; at: string; description?: string }[];
+      /** `deploy` by default; shipgate's drills are `deploy:drill`. */
+      task?: string;
+      /** Who created it (seeded as a user when new); the Actions bot by default. */
+      creator?: string;
+      statuses: { state: DeploymentState; at: string; description?: string; logUrl?: string }[];
     },
   ): number {
     const repository = this.repository(fullName);
@@ -240,14 +248,16 @@ export class GitHubStandIn {
       id,
       sha: deployment.sha,
       ref: deployment.ref ?? deployment.sha,
-      task: "deploy",
+      task: deployment.task ?? "deploy",
       payload: deployment.payload ?? {},
       environment: deployment.environment,
       originalEnvironment: deployment.environment,
       description: null,
       transient: false,
       production: deployment.production ?? deployment.environment === "production",
-      creator: this.state.actor.login,
+      creator: deployment.creator
+        ? this.state.addUser(deployment.creator).login
+        : this.state.actor.login,
       createdAt: deployment.createdAt,
       updatedAt: deployment.statuses.at(-1)?.at ?? deployment.createdAt,
       statuses: deployment.statuses.map((status) => ({
@@ -255,8 +265,8 @@ export class GitHubStandIn {
         state: status.state,
         description: status.description ?? "",
         environment: deployment.environment,
-        targetUrl: "",
-        logUrl: "",
+        targetUrl: status.logUrl ?? "",
+        logUrl: status.logUrl ?? "",
         environmentUrl: "",
         creator: this.state.actor.login,
         createdAt: status.at,
@@ -264,6 +274,108 @@ export class GitHubStandIn {
     };
     repository.deployments.set(id, record);
     return id;
+  }
+
+  /**
+   * Adds a pull request (its author seeded as a user) that brought `commits` (its head last) and,
+   * when merged, landed as `mergeCommitSha`. Returns its number, shared with the issues'.
+   */
+  seedPullRequest(
+    fullName: string,
+    pull: {
+      title: string;
+      author: string;
+      commits: string[];
+      mergeCommitSha?: string;
+      mergedAt?: string;
+      createdAt?: string;
+      headRef?: string;
+      baseRef?: string;
+    },
+  ): number {
+    const repository = this.repository(fullName);
+    const headSha = pull.commits.at(-1);
+    if (!headSha) throw new Error("A pull request needs at least one commit");
+    const number = repository.nextIssueNumber();
+    repository.pullRequests.set(number, {
+      id: this.state.nextId(),
+      number,
+      title: pull.title,
+      author: this.state.addUser(pull.author).login,
+      headSha,
+      headRef: pull.headRef ?? `change-${number}`,
+      baseRef: pull.baseRef ?? "main",
+      commits: pull.commits,
+      mergeCommitSha: pull.mergeCommitSha ?? null,
+      mergedAt: pull.mergedAt ?? null,
+      createdAt: pull.createdAt ?? pull.mergedAt ?? this.state.now(),
+    });
+    return number;
+  }
+
+  /** Adds a review of a seeded pull request by `user` of commit `commitId`. */
+  seedReview(
+    fullName: string,
+    pullNumber: number,
+    review: Pick<ReviewRecord, "user" | "state" | "commitId" | "submittedAt"> & { body?: string },
+  ): void {
+    const repository = this.repository(fullName);
+    if (!repository.pullRequests.has(pullNumber))
+      throw new Error(`${fullName} has no pull request #${pullNumber}`);
+    repository.reviews.push({
+      id: this.state.nextId(),
+      pullNumber,
+      body: review.body ?? "",
+      ...review,
+      user: this.state.addUser(review.user).login,
+    });
+  }
+
+  /** Adds a check run on a commit. */
+  seedCheckRun(
+    fullName: string,
+    run: Pick<CheckRunRecord, "headSha" | "name" | "conclusion"> & {
+      status?: CheckRunRecord["status"];
+      at?: string;
+    },
+  ): void {
+    const at = run.at ?? this.state.now();
+    const status = run.status ?? "completed";
+    this.repository(fullName).checkRuns.push({
+      id: this.state.nextId(),
+      headSha: run.headSha,
+      name: run.name,
+      status,
+      conclusion: status === "completed" ? run.conclusion : null,
+      startedAt: at,
+      completedAt: status === "completed" ? at : null,
+    });
+  }
+
+  /** Adds a commit status (the older Statuses API) on a commit. */
+  seedCommitStatus(
+    fullName: string,
+    status: Pick<CommitStatusRecord, "sha" | "context" | "state"> & { description?: string },
+  ): void {
+    this.repository(fullName).commitStatuses.push({
+      id: this.state.nextId(),
+      description: status.description ?? null,
+      createdAt: this.state.now(),
+      ...status,
+    });
+  }
+
+  /** Makes `branch` protected with these required status checks. */
+  seedRequiredChecks(fullName: string, branch: string, contexts: string[], strict = true): void {
+    this.repository(fullName).requiredChecks.set(branch, { strict, contexts });
+  }
+
+  /** Adds a review of a seeded run's environment gate (the reviewer seeded as a user). */
+  seedRunApproval(fullName: string, approval: RunApprovalRecord): void {
+    const repository = this.repository(fullName);
+    if (!repository.workflowRuns.has(approval.runId))
+      throw new Error(`${fullName} has no workflow run ${approval.runId}`);
+    repository.runApprovals.push({ ...approval, user: this.state.addUser(approval.user).login });
   }
 
   /** The comments of an issue or pull request as stored, oldest first, with what GraphQL minimized. */

@@ -135,6 +135,70 @@ export interface CommitRecord {
   parents: string[];
 }
 
+/** A pull request of the seeded history: who opened it, its head and, once merged, its merge. */
+export interface PullRequestRecord {
+  id: number;
+  number: number;
+  title: string;
+  author: string;
+  /** The head commit when it was merged (or now, while open). */
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  /** The commits it brought (its head among them); the merge commit is found by `mergeCommitSha`. */
+  commits: string[];
+  mergeCommitSha: string | null;
+  mergedAt: string | null;
+  createdAt: string;
+}
+
+export interface ReviewRecord {
+  id: number;
+  pullNumber: number;
+  user: string;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
+  /** The commit the reviewer saw. */
+  commitId: string;
+  submittedAt: string;
+  body: string;
+}
+
+export interface CheckRunRecord {
+  id: number;
+  headSha: string;
+  name: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion:
+    | "success"
+    | "failure"
+    | "neutral"
+    | "cancelled"
+    | "skipped"
+    | "timed_out"
+    | "action_required"
+    | null;
+  startedAt: string;
+  completedAt: string | null;
+}
+
+export interface CommitStatusRecord {
+  id: number;
+  sha: string;
+  context: string;
+  state: "error" | "failure" | "pending" | "success";
+  description: string | null;
+  createdAt: string;
+}
+
+/** A review of a run's environment gate (`GET .../actions/runs/{run_id}/approvals`). */
+export interface RunApprovalRecord {
+  runId: number;
+  environments: string[];
+  state: "approved" | "rejected" | "pending";
+  user: string;
+  comment: string;
+}
+
 export class RepositoryState {
   readonly issues = new Map<number, IssueRecord>();
   /** Seeded commits by full sha. */
@@ -150,6 +214,14 @@ export class RepositoryState {
   readonly jobs = new Map<number, JsonObject>();
   /** Seeded file contents by ref (a branch, tag or commit id as the test names it), then path. */
   readonly files = new Map<string, Map<string, string>>();
+  /** By number (pull requests share the issues' numbers). */
+  readonly pullRequests = new Map<number, PullRequestRecord>();
+  readonly reviews: ReviewRecord[] = [];
+  readonly checkRuns: CheckRunRecord[] = [];
+  readonly commitStatuses: CommitStatusRecord[] = [];
+  readonly runApprovals: RunApprovalRecord[] = [];
+  /** Required status check contexts by protected branch; a branch not here is not protected. */
+  readonly requiredChecks = new Map<string, { strict: boolean; contexts: string[] }>();
   private lastIssueNumber = 0;
 
   constructor(

@@ -3,6 +3,7 @@ import type { Handler } from "../http.js";
 import { repositoryOf } from "../http.js";
 import { renderRepository } from "../render.js";
 import { actionsHandlers } from "./actions.js";
+import { changeHandlers } from "./changes.js";
 import { commentHandlers } from "./comments.js";
 import { commitHandlers } from "./commits.js";
 import { contentHandlers } from "./contents.js";
@@ -26,4 +27,5 @@ export const handlers: Readonly<Record<string, Handler>> = {
   ...contentHandlers,
   ...commitHandlers,
   ...peopleHandlers,
+  ...changeHandlers,
 };
