@@ -5,6 +5,10 @@
 //    concurrency 20, against the ideal of 10 rounds x 200 ms. Target: within 1.2x.
 // 3. scripts/bench/*: engine benchmarks (below); gate-quality runs only when named, as it takes
 //    about ten minutes (`npm run bench -- gate-quality [--quick]`; flags go to the named benchmarks).
+//    Among them migrations-lint (1,000 generated migration files through migration-check's parse
+//    and rules against libpg-query's bare parse, and squawk's CLI when installed: SQUAWK=path) and
+//    migrations-proof (a 20-migration pull request proven on a throwaway PostgreSQL, by phase),
+//    about 25 s and 50 s.
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";

@@ -226,7 +226,7 @@ const row = (name: string, ms: number, ratio = "") =>
     `  ${name.padEnd(48)}${ms.toFixed(0).padStart(8)}${(FILES / (ms / 1000)).toFixed(0).padStart(10)}${ratio}`,
   );
 console.log(
-  "  in process                                 median ms   files/s   ratio to the bare parse",
+  "  in process                                       median ms   files/s   ratio to the bare parse",
 );
 row("libpg-query parse alone (baseline)", parse);
 row("libpg-query parse + scan (both passes)", scan, `   ${(scan / parse).toFixed(2)}x`);
