@@ -1,5 +1,6 @@
 // The audit of one environment over a window: the deployment history and DORA figures (with the
-// drills) from the delivery report, then each change deployment's evidence read and judged.
+// drills of every environment) from the delivery report, then each change deployment's evidence
+// read and judged.
 import { buildDeliveryReport } from "../dora/report.js";
 import type { DeliveryReport } from "../dora/render.js";
 import type { GitHubClient, Repository } from "../runtime/github.js";
@@ -19,16 +20,18 @@ export async function buildAudit(
   client: GitHubClient,
   request: AuditRequest,
 ): Promise<{ audit: AuditReport; delivery: DeliveryReport; deploymentsRead: number }> {
-  const {
-    report: delivery,
-    history,
-    deploymentsRead,
-  } = await buildDeliveryReport(client, {
+  // Every environment's history: drills run on other environments than the audited one.
+  const { report, history, deploymentsRead } = await buildDeliveryReport(client, {
     repository: request.repository,
     window: request.window,
-    environments: [request.environment],
     endMs: request.endMs,
   });
+  const delivery: DeliveryReport = {
+    ...report,
+    environments: report.environments.filter(
+      (metrics) => metrics.environment === request.environment,
+    ),
+  };
   const reader = new EvidenceReader(client, request.repository);
   const window = { startMs: request.endMs - request.window.lengthMs, endMs: request.endMs };
   const [requiredChecks, facts] = await Promise.all([
@@ -41,7 +44,7 @@ export async function buildAudit(
     window: delivery.window,
     requiredChecks,
     facts,
-    drills: delivery.drills,
+    drills: delivery.drills ?? [],
   });
   return { audit, delivery, deploymentsRead };
 }

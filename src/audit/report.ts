@@ -17,6 +17,7 @@ export interface AuditReport {
   requiredChecks: RequiredChecks;
   /** Oldest first. */
   deployments: AuditedDeployment[];
+  /** Every environment's recovery drills in the window: listed, never judged. */
   drills: DrillRecord[];
   totals: {
     deployments: number;
@@ -53,7 +54,7 @@ export function buildAuditReport(options: {
     window: options.window,
     requiredChecks: options.requiredChecks,
     deployments,
-    drills: options.drills.filter((drill) => drill.environment === options.environment),
+    drills: [...options.drills],
     totals: {
       deployments: deployments.length,
       clean: deployments.length - flagged.length,

@@ -265,6 +265,7 @@ describe("the report and its CSV", () => {
       ["deployment", "1", "deployed-in-freeze"],
       ["deployment", "2", "no-pull-request"],
       ["drill", "9", ""],
+      ["drill", "10", ""],
     ]);
     // A cell a spreadsheet would run as a formula is defused.
     expect(rows[0]?.freeze_override).toBe('\'=HYPERLINK("x"): @reason, with a comma');
