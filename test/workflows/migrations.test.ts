@@ -130,6 +130,11 @@ const report = (job: JobRun | undefined) =>
 describe("pr-checks.yml with migrations-path", () => {
   it("flags the pull request that renames a column: the rule, and 1.4's queries proven broken", async () => {
     const { base, head } = await history("rename");
+    const number = github.seedPullRequest(REPOSITORY, {
+      title: "Call a customer's name display_name",
+      author: "octocat",
+      commits: [head],
+    });
     // The base checkout (path .base) the migrations job reads the running version's queries from.
     await cp(join(DEMO, "db"), join(workspace, ".base", "db"), { recursive: true });
     const run = await rehearse(
@@ -142,7 +147,7 @@ describe("pr-checks.yml with migrations-path", () => {
       {
         sha: head,
         eventName: "pull_request",
-        event: { number: 7, pull_request: { number: 7, base: { sha: base }, head: { sha: head } } },
+        event: { number, pull_request: { number, base: { sha: base }, head: { sha: head } } },
       },
     );
     const job = run.jobs.migrations;
@@ -159,6 +164,12 @@ describe("pr-checks.yml with migrations-path", () => {
     expect(rename?.findings).toEqual(["renaming-column"]);
     expect(rename?.oldQueriesBroken).toHaveLength(5);
     expect(step(job, "check")?.summary).toContain('column "name" does not exist');
+    // The report as the pull request's sticky comment, through the workflow's token.
+    const comments = github
+      .callsTo("issues/create-comment")
+      .map((call) => (call.requestBody as { body: string }).body);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]).toContain("renaming-column");
   });
 });
 
