@@ -2,6 +2,7 @@
 import { ConfigurationError } from "../shared/errors.js";
 import type { GitHubClient, Repository } from "../runtime/github.js";
 import type { EnvironmentDirectory } from "../runtime/environment-directory.js";
+import { runStartTime } from "../runtime/sticky-comment.js";
 import { readBaseFromApi, readBaseFromGit, type BaseFiles } from "./base-ref.js";
 import type { Catalog } from "./catalog.js";
 import { priceJobs, type CiCost, type RateCard, type RateOverlay } from "./ci-cost.js";
@@ -198,7 +199,12 @@ async function commentOnPullRequest(
   settings: PullRequestSettings,
   outcome: PullRequestOutcome,
 ): Promise<void> {
-  const runTime = await runStartTime(settings);
+  const runTime = await runStartTime(
+    settings.client,
+    settings.repository,
+    settings.runId,
+    settings.now,
+  );
   try {
     outcome.comment = await publishComment(
       settings.client,
@@ -234,23 +240,6 @@ async function readBase(settings: PullRequestSettings, ref: string): Promise<Bas
     fromGit ??
     (await readBaseFromApi(settings.client, settings.repository, settings.configPath, ref))
   );
-}
-
-/** The run's start, so a late older run never overwrites a newer report; now when it cannot be read. */
-async function runStartTime(settings: PullRequestSettings): Promise<string> {
-  if (settings.runId !== undefined) {
-    try {
-      const { data } = await settings.client.request(
-        "GET /repos/{owner}/{repo}/actions/runs/{run_id}",
-        { ...settings.repository, run_id: settings.runId },
-      );
-      const started = data.run_started_at ?? data.created_at;
-      if (started) return new Date(started).toISOString();
-    } catch {
-      // Without actions: read the run is unknown; the time of this step stands in.
-    }
-  }
-  return settings.now().toISOString();
 }
 
 interface RunSummary {

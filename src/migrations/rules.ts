@@ -24,11 +24,15 @@ export interface Finding {
   message: string;
   /** The reason given by the suppression that silences it. */
   suppressed?: string;
+  /** Found in a down migration (absent: the up). */
+  direction?: "down";
 }
 
 export interface LintOptions {
   /** The migration tool wraps each file in a transaction (CONCURRENTLY then always fails). */
   assumeInTransaction?: boolean;
+  /** Per file, whether its tool wraps it in a transaction (dbmate unless transaction:false); overrides the above. */
+  inTransaction?: (file: string) => boolean | undefined;
 }
 
 /** What the rules know while walking the files in order. */
@@ -333,7 +337,7 @@ export function lintMigrations(files: readonly ParsedFile[], options: LintOption
   const findings: Finding[] = [];
   for (const file of files) {
     walk.lockTimeout = false;
-    walk.inTransaction = options.assumeInTransaction ?? false;
+    walk.inTransaction = options.inTransaction?.(file.file) ?? options.assumeInTransaction ?? false;
     const fileWide = readSuppressions(file.comments, "file");
     findings.push(...fileWide.bad.map((bad) => badSuppression(file, bad.message)));
     for (const statement of file.statements) {
@@ -356,4 +360,21 @@ function badSuppression(file: ParsedFile, message: string, statement?: Statement
     statement: statement?.index ?? 0,
     message: `suppression-without-reason: a migration-check suppression ${message}`,
   };
+}
+
+/**
+ * Lints the down migrations with the same rules. A down runs only to roll back, where losing what the
+ * up added is its purpose: what breaks or drops data (DROP COLUMN, DROP TABLE, a rename back) is a
+ * warning there, not unsafe; locking rules keep their level (a rollback runs under load too).
+ */
+export function lintDownMigrations(
+  files: readonly ParsedFile[],
+  options: LintOptions = {},
+): Finding[] {
+  return lintMigrations(files, options).map((finding) => ({
+    ...finding,
+    level: finding.kind === "breaking" ? "warning" : finding.level,
+    message: `down migration: ${finding.message}`,
+    direction: "down",
+  }));
 }

@@ -2,7 +2,7 @@
 // comment of the pull request (paginated), then updated in place, posted anew, or replaced (the old
 // ones hidden or deleted), never duplicated by a lost answer. The decisions are pure (planSticky);
 // publishSticky does the requests. Used by cost-report and migration-check.
-import { createOnce, SENT_ONCE, type GitHubClient } from "./github.js";
+import { createOnce, SENT_ONCE, type GitHubClient, type Repository } from "./github.js";
 
 export const BEHAVIORS = ["update", "new", "hide-and-new", "delete-and-new"] as const;
 export type Behavior = (typeof BEHAVIORS)[number];
@@ -259,4 +259,29 @@ export async function publishSticky(
     if (isForbidden(error)) throw new CannotWriteError((error as Error).message);
     throw error;
   }
+}
+
+/**
+ * The workflow run's start (the comment's run time), so a late older run never overwrites a newer
+ * report; `now` when the run cannot be read (no actions: read, or outside a run).
+ */
+export async function runStartTime(
+  client: GitHubClient,
+  repository: Repository,
+  runId: number | undefined,
+  now: () => Date = () => new Date(),
+): Promise<string> {
+  if (runId !== undefined) {
+    try {
+      const { data } = await client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}", {
+        ...repository,
+        run_id: runId,
+      });
+      const started = data.run_started_at ?? data.created_at;
+      if (started) return new Date(started).toISOString();
+    } catch {
+      // Without actions: read the run is unknown; the time of this step stands in.
+    }
+  }
+  return now().toISOString();
 }
