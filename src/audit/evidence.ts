@@ -208,7 +208,9 @@ export function auditDeployment(
     ];
     violations.push({
       kind: "no-independent-approval",
-      message: `#${verdict.number} merged without an independent approval of its last commit${why.length ? ` (${why.join("; ")})` : ""}`,
+      message:
+        `#${verdict.number} merged without an independent approval of its last commit` +
+        (why.length ? ` (${why.join("; ")})` : ""),
     });
   }
   const approvers = facts.approvals.filter((approval) => approval.state === "approved");
@@ -226,7 +228,9 @@ export function auditDeployment(
     if (roles.length > 0)
       violations.push({
         kind: "self-approved-deployment",
-        message: `${approval.reviewer} approved the ${facts.environment} deployment and ${[...new Set(roles.map((role) => role.role))].join(" and ")}`,
+        message:
+          `${approval.reviewer} approved the ${facts.environment} deployment and ` +
+          [...new Set(roles.map((role) => role.role))].join(" and "),
       });
   }
   if (problems.length > 0)

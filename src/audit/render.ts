@@ -100,7 +100,8 @@ function deploymentRow(deployment: AuditedDeployment): string {
       : deployment.violations
           .map(
             (violation) =>
-              `<span class="flag" title="${escapeXml(violation.message)}">${escapeXml(VIOLATION_TITLES[violation.kind])}</span>`,
+              `<span class="flag" title="${escapeXml(violation.message)}">` +
+              `${escapeXml(VIOLATION_TITLES[violation.kind])}</span>`,
           )
           .join("");
   const cells = [
@@ -121,8 +122,9 @@ function deploymentRow(deployment: AuditedDeployment): string {
 /** The audit section of the dashboard: the counts and one row per deployment with its flags. */
 export function renderAuditSection(report: AuditReport): string {
   const { totals } = report;
+  const div = (name: string, text: string) => `<div class="${name}">${escapeXml(text)}</div>`;
   const tile = (label: string, value: string, detail: string) =>
-    `<div class="tile"><div class="label">${escapeXml(label)}</div><div class="value">${escapeXml(value)}</div><div class="detail">${escapeXml(detail)}</div></div>`;
+    `<div class="tile">${div("label", label)}${div("value", value)}${div("detail", detail)}</div>`;
   const worst = VIOLATIONS.filter((kind) => totals.byKind[kind] > 0)
     .map((kind) => `${VIOLATION_TITLES[kind]}: ${totals.byKind[kind]}`)
     .join(", ");

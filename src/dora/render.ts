@@ -9,8 +9,8 @@ export interface DeliveryReport {
   repository: string;
   window: { text: string; start: string; end: string };
   environments: EnvironmentMetrics[];
-  /** Recovery drills in the window (never counted in the DORA keys). */
-  drills: DrillRecord[];
+  /** Recovery drills in the window (never counted in the DORA keys); none when absent. */
+  drills?: DrillRecord[];
 }
 
 export function formatHours(hours: number | null): string {
@@ -65,7 +65,7 @@ export function renderSummary(report: DeliveryReport): string {
         rows,
       ),
       ...charts,
-      ...drillsSummary(report.drills),
+      ...drillsSummary(report.drills ?? []),
     ].join("\n\n") + "\n"
   );
 }
@@ -83,9 +83,10 @@ export function formatSeconds(seconds: number): string {
 function drillCells(drill: DrillRecord): string[] {
   const restored =
     drill.recoverySeconds === null ? "not restored" : formatSeconds(drill.recoverySeconds);
+  const objective = drill.rpoSeconds !== undefined ? formatSeconds(drill.rpoSeconds) : "—";
   const rpo =
     drill.backupAgeSeconds !== undefined
-      ? `${formatSeconds(drill.backupAgeSeconds)} / ${drill.rpoSeconds !== undefined ? formatSeconds(drill.rpoSeconds) : "—"}`
+      ? `${formatSeconds(drill.backupAgeSeconds)} / ${objective}`
       : "—";
   return [
     drill.createdAt.slice(0, 16).replace("T", " "),
@@ -260,7 +261,7 @@ export function renderHtml(report: DeliveryReport, first: readonly string[] = []
     `<p class="meta">${escapeXml(windowSentence(report))}</p>`,
     ...first,
     ...report.environments.map(environmentSection),
-    drillsSection(report.drills),
+    drillsSection(report.drills ?? []),
     "</body></html>",
     "",
   ].join("\n");

@@ -84,7 +84,8 @@ const requiredStatusChecks: Handler = (request, state) => {
   const branch = String(request.path.branch);
   const checks = repository.requiredChecks.get(branch);
   if (!checks) throw new ReplyError({ status: 404, body: errorBody(404, "Branch not protected") });
-  const url = `${state.baseUrl}/repos/${repository.fullName}/branches/${encodeURIComponent(branch)}/protection/required_status_checks`;
+  const api = `${state.baseUrl}/repos/${repository.fullName}`;
+  const url = `${api}/branches/${encodeURIComponent(branch)}/protection/required_status_checks`;
   return {
     status: 200,
     body: {
