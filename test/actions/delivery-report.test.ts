@@ -22,7 +22,32 @@ beforeAll(async () => {
   github = await startGitHubStandIn({ repositories: [REPOSITORY] });
   workspace = await mkdtemp(join(tmpdir(), "shipgate-dora-"));
   // The window ends when the action runs: a minute from now leaves room for the run itself.
-  seedHistory(github, REPOSITORY, Math.floor(Date.now() / 1000) * 1000 + 60_000);
+  const end = Math.floor(Date.now() / 1000) * 1000 + 60_000;
+  const ids = seedHistory(github, REPOSITORY, end);
+  // A recovery drill on production (task deploy:drill) that failed and was rolled back: counted,
+  // it would make 8 deployments and 4 failures; the known answers below hold only without it.
+  const drillAt = new Date(end - 3 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const drillSha = github.seedCommit(REPOSITORY, { message: "drill build", date: drillAt });
+  const drill = github.seedDeployment(REPOSITORY, {
+    environment: "production",
+    sha: drillSha,
+    task: "deploy:drill",
+    createdAt: drillAt,
+    payload: {
+      version: "9.9.9",
+      strategy: "canary",
+      drill: { kind: "rollback", rto_seconds: 300, recovery_seconds: 95, passed: true },
+    },
+    statuses: [{ state: "failure", at: drillAt }],
+  });
+  github.seedDeployment(REPOSITORY, {
+    environment: "production",
+    sha: drillSha,
+    createdAt: drillAt,
+    payload: { version: "1.4.0", strategy: "rollback", rollback_of: drill },
+    statuses: [{ state: "success", at: drillAt }],
+  });
+  expect(ids.D7).toBeDefined();
   result = await runAction({
     action: "delivery-report",
     workspace,
@@ -68,6 +93,8 @@ describe("delivery-report", () => {
       "| production | 1 per week (4 of 7) | 11.8 h (8 commits) | 42.9% (3 of 7) | 5 min |",
     );
     expect(result.summary.match(/```mermaid\nxychart-beta/g)).toHaveLength(2);
+    // The drill is reported apart, never in the figures above.
+    expect(result.summary).toContain("| production | rollback | 1 min 35 s / 5 min | — | passed |");
     expect(result.outputs["output-file"]).toBe(join(workspace, "site", "dora.html"));
     expect(result.masked).toContain("test-token");
     expect(github.requestViolations).toEqual([]);
