@@ -16,6 +16,7 @@ import { createGitHubClient, type GitHubClient } from "../../src/runtime/github.
 import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 import { runWorkflow, type JobRun, type WorkflowRun } from "../../tools/rehearsal/executor.js";
 import { ROOT } from "../../tools/runner/run-action.js";
+import { findSecrets, githubPlaces } from "../support/secrets.js";
 
 const REPOSITORY = "octo-org/orders";
 const [OWNER, REPO] = REPOSITORY.split("/") as [string, string];
@@ -23,6 +24,7 @@ const SHIPGATE_SHA = "5b1e7c0ffee0d15ea5e0ba5eba11c0de0ddba115";
 const DEMO = join(ROOT, "examples/migrations");
 const MIGRATIONS = "db/migrations";
 const OLD_QUERIES = "db/old-queries.sql";
+const TOKEN = "ghs_RehearsalToken4471";
 
 /** A canary with shell hooks that leave a trace and no gate; its health check asks `health`. */
 const production = () => `production: true
@@ -109,12 +111,28 @@ const rehearse = (file: string, inputs: Record<string, string | boolean>, github
     github: {
       repository: REPOSITORY,
       apiUrl: github.url,
-      token: "ghs_RehearsalToken4471",
+      token: TOKEN,
       ...github_,
     },
     stepTimeoutMs: 180_000,
     ...(process.env.REHEARSAL_LOG ? { onLine: (line: string) => console.log(line) } : {}),
   });
+
+/** Every step's log (less the ::add-mask:: commands the runner consumes), outputs and summary; every GitHub write. */
+function places(run: WorkflowRun): Record<string, string> {
+  const texts: Record<string, string> = githubPlaces(github);
+  for (const job of Object.values(run.jobs))
+    for (const each of job.steps) {
+      const where = `${job.id}/${each.id}`;
+      texts[`${where} log`] = each.log
+        .split("\n")
+        .filter((line) => !line.startsWith("::add-mask::"))
+        .join("\n");
+      texts[`${where} outputs`] = JSON.stringify(each.outputs);
+      texts[`${where} summary`] = each.summary;
+    }
+  return texts;
+}
 
 const step = (job: JobRun | undefined, id: string) =>
   job?.steps.find((candidate) => candidate.id === id);
@@ -170,6 +188,7 @@ describe("pr-checks.yml with migrations-path", () => {
       .map((call) => (call.requestBody as { body: string }).body);
     expect(comments).toHaveLength(1);
     expect(comments[0]).toContain("renaming-column");
+    expect(findSecrets(places(run), [TOKEN])).toEqual([]);
   });
 });
 
@@ -239,6 +258,7 @@ describe("deploy.yml with require-safe-migrations", () => {
     );
     expect(created()).toEqual([]);
     expect(await hooks()).toBe("");
+    expect(findSecrets(places(run), [TOKEN])).toEqual([]);
   });
 
   it("lets the expand/contract rewrite through: compared with the deployed commit, safe, deployed", async () => {
