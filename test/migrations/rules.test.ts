@@ -2,7 +2,11 @@
 import { describe, expect, it } from "@jest/globals";
 import { parseSqlFile } from "../../src/migrations/parse.js";
 import { RULE_IDS, type RuleId } from "../../src/migrations/rule-table.js";
-import { lintMigrations, type LintOptions } from "../../src/migrations/rules.js";
+import {
+  lintDownMigrations,
+  lintMigrations,
+  type LintOptions,
+} from "../../src/migrations/rules.js";
 import { ConfigurationError } from "../../src/shared/errors.js";
 
 const TIMEOUT = "SET lock_timeout = '2s';\n";
@@ -164,5 +168,33 @@ ALTER TABLE users DROP COLUMN other_flag;`;
       column: 29,
     });
     expect((error as ConfigurationError).message).toContain("syntax error");
+  });
+});
+
+describe("down migrations and per-file transactions", () => {
+  it("lints a down with the same rules: what drops data is a warning there, locking keeps its level", async () => {
+    const down = await parseSqlFile(
+      "m/002.down.sql",
+      "SET lock_timeout = '1s';\nALTER TABLE users DROP COLUMN age;\nCREATE INDEX users_age ON users (email);",
+    );
+    const findings = lintDownMigrations([down]);
+    expect(findings.map((f) => [f.rule, f.level, f.direction])).toEqual([
+      ["dropping-column", "warning", "down"],
+      ["require-concurrent-index", "unsafe", "down"],
+    ]);
+    expect(findings[0]?.message).toMatch(/^down migration: dropping-column: /);
+    expect(lintMigrations([down]).map((f) => f.level)).toEqual(["unsafe", "unsafe"]);
+  });
+
+  it("asks per file whether its tool wraps it in a transaction (dbmate unless transaction:false)", async () => {
+    const inTx = await parseSqlFile("a.sql", "CREATE INDEX CONCURRENTLY i ON users (email);");
+    const outside = await parseSqlFile("b.sql", "CREATE INDEX CONCURRENTLY j ON users (email);");
+    const findings = lintMigrations([inTx, outside], {
+      assumeInTransaction: true,
+      inTransaction: (file) => (file === "b.sql" ? false : undefined),
+    });
+    expect(findings.map((f) => [f.at.file, f.rule])).toEqual([
+      ["a.sql", "concurrently-in-transaction"],
+    ]);
   });
 });
