@@ -165,6 +165,10 @@ describe("deploy.yml as GitHub runs it", () => {
       "shipgate run success",
       expect.stringMatching(/ no-op success$/),
       "config action success",
+      // require-safe-migrations is off: no dry run, no migration check.
+      "plan action skipped",
+      "migrations-base run skipped",
+      "migrations action skipped",
       "deploy action success",
       "verify action success",
       "rollback action skipped",

@@ -311,6 +311,10 @@ describe("deploy.yml with hold-at and an approval environment", () => {
       "shipgate run success",
       expect.stringMatching(/ no-op success$/),
       "config action success",
+      // require-safe-migrations is off: no dry run, no migration check.
+      "plan action skipped",
+      "migrations-base run skipped",
+      "migrations action skipped",
       "deploy action success",
       "verify action skipped",
       "rollback action skipped",
