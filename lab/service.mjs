@@ -11,7 +11,13 @@ import { VERSIONS_FILE, parseVersion, versionBehaviour } from "./lib/versions.mj
 const USAGE = `usage: node lab/service.mjs --version V [--port P] [--slot NAME] [--host 127.0.0.1]
        [--error-rate 0..1] [--latency-ms MS] [--latency-jitter-ms MS] [--versions-file FILE]
 Error rate and latency default to the version's entry in lab/versions.yml; LAB_ERROR_RATE,
-LAB_LATENCY_MS and LAB_LATENCY_JITTER_MS override it, and the flags override those.`;
+LAB_LATENCY_MS and LAB_LATENCY_JITTER_MS override it, and the flags override those.
+SHIPGATE_DRILL=1 (a recovery drill's fault switch, set by deploy for a drill's faulty build)
+fails at least LAB_DRILL_ERROR_RATE (default 0.25) of the traffic requests; /healthz stays UP,
+so it is the canary gate, not the health check, that must catch it.`;
+
+/** The share of traffic requests a drill's faulty build fails unless LAB_DRILL_ERROR_RATE says. */
+const DRILL_ERROR_RATE = 0.25;
 
 /**
  * @param {string | undefined} flag
@@ -75,7 +81,19 @@ async function main() {
   const port = numberSetting(values.port, undefined, "--port", 0, 65535);
   if (!Number.isInteger(port)) throw new Error(`--port: expected an integer, got ${values.port}`);
   const base = await versionBehaviour(version, values["versions-file"]);
-  const service = createDemoService({ version, slot: values.slot, ...behaviour(values, base) });
+  const drill = process.env.SHIPGATE_DRILL === "1";
+  const settings = behaviour(values, base);
+  if (drill) {
+    const rate = numberSetting(
+      undefined,
+      process.env.LAB_DRILL_ERROR_RATE,
+      "LAB_DRILL_ERROR_RATE",
+      DRILL_ERROR_RATE,
+      1,
+    );
+    settings.errorRate = Math.max(settings.errorRate, rate);
+  }
+  const service = createDemoService({ version, slot: values.slot, drill, ...settings });
   service.server.listen(port, values.host, () => {
     const address = service.server.address();
     const bound = typeof address === "object" && address ? address.port : port;
@@ -85,6 +103,7 @@ async function main() {
         port: bound,
         version,
         slot: values.slot,
+        ...(drill ? { drill: true, errorRate: settings.errorRate } : {}),
         pid: process.pid,
       }),
     );

@@ -19,6 +19,8 @@ const ROUTES = new Set([...TRAFFIC_ROUTES, "/healthz", "/readyz", "/version", "/
  * @property {number} errorRate share of traffic requests that fail with HTTP 500, 0..1
  * @property {number} latencyMs
  * @property {number} latencyJitterMs
+ * @property {boolean} [drill] a recovery drill's faulty build (SHIPGATE_DRILL=1): said on /healthz
+ *   and /version
  */
 
 /**
@@ -149,6 +151,7 @@ function trafficBehaviour(options) {
  */
 async function handle(req, res, { options, metrics, traffic, draining }) {
   const { version, slot } = options;
+  const drill = options.drill ? { drill: true } : {};
   const started = process.hrtime.bigint();
   const path = new URL(req.url ?? "/", "http://lab").pathname;
   const route = ROUTES.has(path) ? path : "other";
@@ -180,13 +183,13 @@ async function handle(req, res, { options, metrics, traffic, draining }) {
   }
   switch (route) {
     case "/healthz":
-      return json(res, 200, { status: "UP", version });
+      return json(res, 200, { status: "UP", version, ...drill });
     case "/readyz":
       return draining
         ? json(res, 503, { status: "DOWN", checks: { database: "ok", shutdown: "draining" } })
         : json(res, 200, { status: "UP", checks: { database: "ok" } });
     case "/version":
-      return json(res, 200, { version });
+      return json(res, 200, { version, ...drill });
     case "/metrics": {
       const text = await metrics.register.metrics();
       res.writeHead(200, { "content-type": metrics.register.contentType });

@@ -12,6 +12,9 @@ import { finishRecord, needsPost, type Leftover } from "../deploy/post.js";
 import { DeploymentRecords } from "../deploy/records.js";
 import { deploymentRef } from "../deploy/ref.js";
 import { renderDeploySummary } from "../deploy/report.js";
+import { admitDrill, drillObjectives, type DrillVerdict } from "../deploy/drill.js";
+import { renderDrillVerdict, renderRestoreDrillSummary } from "../deploy/drill-report.js";
+import { runRestoreDrill } from "../deploy/restore-drill.js";
 import type { DeployOverrides } from "../deploy/settings.js";
 import { parseVersion } from "../shared/version.js";
 import { booleanInput, optionalBooleanInput, readInputs } from "../runtime/inputs.js";
@@ -48,6 +51,9 @@ const Inputs = z.object({
   resume: z.optional(
     z.enum(["promote", "abort"], { error: "expected promote or abort (or leave it empty)" }),
   ),
+  drill: z.optional(
+    z.enum(["rollback", "restore"], { error: "expected rollback or restore (or leave it empty)" }),
+  ),
   "override-freeze": z.optional(
     z.string().check(z.maxLength(500, { error: "expected a reason of at most 500 characters" })),
   ),
@@ -62,6 +68,7 @@ interface Outputs {
   "environment-url": string;
   report: string;
   notifications?: string;
+  drill?: string;
 }
 
 /** A version input checked as semver, named by its input when it is not. */
@@ -86,6 +93,7 @@ function overrides(inputs: Inputs): DeployOverrides {
     ...given("on-inconclusive", inputs["on-inconclusive"]),
     ...given("hold-at", inputs["hold-at"]),
     ...(inputs["skip-analysis"] !== undefined ? { "skip-analysis": inputs["skip-analysis"] } : {}),
+    ...(inputs.drill === "restore" ? { restoreDrill: true } : {}),
     hooks: {
       ...given("deploy", inputs["deploy-command"]),
       ...given("traffic", inputs["traffic-command"]),
@@ -126,7 +134,25 @@ async function prepare(step: StepContext) {
   step.secrets.add(token, ...configuration.secrets);
   const client = step.github(token);
   const records = new DeploymentRecords(client, step.repository());
-  return { inputs, version, rollbackTo, environment, configuration, client, records };
+  const drill = drillOf(inputs, environment);
+  return { inputs, version, rollbackTo, environment, configuration, client, records, drill };
+}
+
+/**
+ * The drill asked for, checked before anything runs: the environment may be drilled, declares
+ * recovery.rto, and the run is a fresh one (a drill is never resumed, held or planned).
+ */
+function drillOf(inputs: Inputs, environment: Parameters<typeof admitDrill>[0]) {
+  const kind = inputs.drill;
+  if (!kind) return undefined;
+  const clash = inputs.resume ? "resume" : inputs["dry-run"] ? "dry-run" : undefined;
+  if (clash)
+    throw new ConfigurationError({
+      path: 'input "drill"',
+      message: `a drill runs a fresh deploy or restore; it does not take ${clash}`,
+    });
+  admitDrill(environment, kind);
+  return { kind, objectives: drillObjectives(environment, kind) };
 }
 
 /** The override-freeze reason, trimmed; none when empty. */
@@ -171,7 +197,9 @@ async function main(step: StepContext): Promise<void> {
   const signal = cancellation(step);
   const prepared = await prepare(step);
   if (prepared.inputs["dry-run"]) return dryRun(step, prepared);
+  if (prepared.drill?.kind === "restore") return restoreDrill(step, prepared);
   const { inputs, version, rollbackTo, environment, configuration, client, records } = prepared;
+  const drill = prepared.drill?.kind === "rollback" ? prepared.drill : undefined;
   const request = {
     environment,
     configuration,
@@ -188,15 +216,16 @@ async function main(step: StepContext): Promise<void> {
     ...configFileOf(step, inputs),
     ...(inputs.resume ? { resume: inputs.resume } : {}),
     ...overrideFreeze(inputs),
+    ...(drill ? { drill: { kind: "rollback" as const, objectives: drill.objectives } } : {}),
   };
-  const { report, outcome, notifications, recordFailure } = await runDeploy(request, {
+  const result = await runDeploy(request, {
     records,
     client,
     log: step.log,
     secrets: step.secrets,
     saveState: step.saveState,
     signal,
-    recorded: async (recorded) => {
+    recorded: async (recorded, _outcome, verdict) => {
       step.setOutputs<Outputs>({
         "deployment-id": String(recorded.deploymentId),
         result: recorded.result,
@@ -204,10 +233,13 @@ async function main(step: StepContext): Promise<void> {
         "previous-version": recorded.previousVersion ?? "",
         "environment-url": configuration.environmentUrl ?? "",
         report: JSON.stringify(recorded),
+        ...(verdict ? { drill: JSON.stringify(verdict.payload) } : {}),
       });
-      await step.appendSummary(renderDeploySummary(recorded));
+      const drillPart = verdict ? `\n${renderDrillVerdict(verdict)}\n` : "";
+      await step.appendSummary(renderDeploySummary(recorded) + drillPart);
     },
   });
+  const { report, outcome, notifications, recordFailure } = result;
   if (notifications)
     step.setOutputs<Partial<Outputs>>({ notifications: JSON.stringify(notifications) });
   if (recordFailure) {
@@ -216,7 +248,8 @@ async function main(step: StepContext): Promise<void> {
   }
   const aborted = inputs.resume === "abort" && report.result === "rolled-back";
   if (aborted) step.log.info(`the held rollout of ${report.version} was aborted: ${report.reason}`);
-  if (report.result !== "deployed" && report.result !== "held" && !aborted) {
+  if (result.drill) drillEnding(step, environment.name, result.drill);
+  else if (report.result !== "deployed" && report.result !== "held" && !aborted) {
     step.fail();
     const ending =
       report.result === "rolled-back" ? `was rolled back to ${report.previousVersion}` : "failed";
@@ -229,6 +262,52 @@ async function main(step: StepContext): Promise<void> {
   }
   // A cancelled deploy must not linger: its listeners would keep waiting for work that never comes.
   if (outcome.cancelled) process.exit(1);
+}
+
+/** A drill's step passes when the drill did, whatever the faulty build's own result. */
+function drillEnding(step: StepContext, environment: string, drill: DrillVerdict): void {
+  if (drill.payload.passed) {
+    step.log.info(`${drill.payload.kind} drill of ${environment}: ${drill.reason}`);
+    return;
+  }
+  step.fail();
+  step.log.error(`${drill.payload.kind} drill of ${environment}: ${drill.reason}`, {
+    title: "deploy drill",
+  });
+}
+
+/** A restore drill: the restore hook, the health checks, the verdict, one record. */
+async function restoreDrill(step: StepContext, prepared: Prepared): Promise<void> {
+  const { inputs, version, environment, configuration, client, records, drill } = prepared;
+  if (!drill) return;
+  const result = await runRestoreDrill(
+    {
+      environment,
+      configuration,
+      version,
+      objectives: drill.objectives,
+      ref: deploymentRef(await step.event(), step.env.GITHUB_SHA, inputs.ref),
+      repository: step.repository(),
+      ...(step.runUrl ? { runUrl: step.runUrl } : {}),
+      serverUrl: step.serverUrl,
+      workspace: step.workspace,
+      lookup: step.lookup,
+      notify: inputs.notify,
+      ...configFileOf(step, inputs),
+    },
+    { records, client, log: step.log, secrets: step.secrets, signal: new AbortController().signal },
+  );
+  step.setOutputs<Partial<Outputs>>({
+    "deployment-id": String(result.deploymentId),
+    result: result.drill.payload.passed ? "drill-passed" : "drill-failed",
+    version,
+    "environment-url": configuration.environmentUrl ?? "",
+    report: JSON.stringify(result),
+    drill: JSON.stringify(result.drill.payload),
+    ...(result.notifications ? { notifications: JSON.stringify(result.notifications) } : {}),
+  });
+  await step.appendSummary(renderRestoreDrillSummary(environment.name, version, result));
+  drillEnding(step, environment.name, result.drill);
 }
 
 /**

@@ -3,6 +3,7 @@
 import type { GatePlan } from "../analysis/gate.js";
 import { ConfigurationError } from "../shared/errors.js";
 import { planDeployGate } from "./canary-gate.js";
+import { drillAtStart } from "./drill.js";
 import type { DeployIo, DeployRequest } from "./request.js";
 import type { HookValues } from "./hooks.js";
 import { planDeploy, type DeployPlan } from "./dry-run.js";
@@ -56,10 +57,13 @@ function freshStart(
   const name = request.environment.name;
   const targets = chooseTargets(recent, configured, { ...request, environment: name });
   const skipped = analysisSkipped(configured, targets);
-  // Without analysis a canary is promoted at once: one step, to all traffic, and no hold.
+  // Without analysis a canary is promoted at once: one step, to all traffic, and no hold. A drill
+  // never holds either: it runs unattended, and a held faulty build would wait for no one.
   const settings: DeploySettings = skipped
     ? { ...withoutHold(configured), steps: [100] }
-    : configured;
+    : request.drill
+      ? withoutHold(configured)
+      : configured;
   const gate = planDeployGate(
     request.environment,
     settings,
@@ -91,6 +95,13 @@ export async function beginFresh(
     io.log,
   );
   const { targets, skipped, settings, gate } = freshStart(request, recent, io);
+  if (request.drill && !targets.previousVersion)
+    throw new ConfigurationError({
+      path: 'input "drill"',
+      message:
+        `a rollback drill needs a stable version to return to, and ${name} has no successful ` +
+        "deployment yet: deploy a good version first",
+    });
   const read = outputPort({ ...request, ...io, settings });
   const values = startValues(request, request.version, targets);
   const state = await readStartState(settings, targets, values, read);
@@ -101,6 +112,7 @@ export async function beginFresh(
     ...(state.fleet ? { instances: state.fleet.instances.map((instance) => instance.name) } : {}),
     ...(skipped ? { analysisSkipped: skipped } : {}),
     ...(freezeOverride ? { freezeOverride } : {}),
+    ...(request.drill ? { drill: drillAtStart("rollback", request.drill.objectives) } : {}),
   });
   const record = recorder(plan, io.records);
   if (io.signal.aborted) throw new Error("the deploy was cancelled before anything was deployed");
@@ -244,7 +256,10 @@ function recordPlan(
   request: DeployRequest,
   version: string,
   targets: DeployTargets,
-  extra: Pick<RecordPlan, "holdAt" | "instances" | "analysisSkipped" | "ref" | "freezeOverride">,
+  extra: Pick<
+    RecordPlan,
+    "holdAt" | "instances" | "analysisSkipped" | "ref" | "freezeOverride" | "drill"
+  >,
 ): RecordPlan {
   const { configuration } = request;
   return {

@@ -2,10 +2,13 @@
 // the deployment record, the rollout, the final status and the rollback's own record, then what
 // follows (alerts, incident issue, Pushgateway figures). Side effects come in through `DeployIo`.
 import { afterDeploy, type AfterDeployResult } from "./after-deploy.js";
+import { afterDrill } from "./drill-after.js";
+import { judgeRollbackDrill, type DrillVerdict } from "./drill.js";
 import { beginFresh, resumeHeld, type Begun } from "./begin.js";
 import type { DeployIo, DeployRequest } from "./request.js";
 import { gatePort, healthPort, hookPort } from "./ports.js";
 import type { recorder, RecordedOutcome, RecordPlan } from "./recorder.js";
+import { deployEvidence } from "./incident-evidence.js";
 import { buildReport, type DeployReport } from "./report.js";
 import type { RolloutOutcome, RolloutPlan } from "./rollout.js";
 import { runRollout } from "./strategies.js";
@@ -31,6 +34,8 @@ export interface DeployResult {
   notifications?: AfterDeployResult;
   /** Why the result is not on the deployment yet (the post step writes it). */
   recordFailure?: string;
+  /** A drill's verdict: passed within its objectives, or failed (and its incident opened). */
+  drill?: DrillVerdict;
 }
 
 export type { DeployIo, DeployRequest } from "./request.js";
@@ -44,7 +49,12 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
   const { settings, targets, plan, record, deploymentId, state } = begun;
   const version = plan.version;
   io.saveState(STATE.deployment, JSON.stringify({ ...plan, id: deploymentId }));
-  const context = { ...request, ...io, settings };
+  const context = {
+    ...request,
+    ...io,
+    settings,
+    ...(request.drill ? { drillVersion: version } : {}),
+  };
   const outcome = await runRollout(rolloutPlan(request, begun), {
     hook: hookPort(context),
     health: healthPort(context),
@@ -55,7 +65,9 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
     checkpoint: (stage) => io.saveState(STATE.stage, stage),
     signal: io.signal,
   });
-  const recorded = await recordOutcome(record, deploymentId, outcome, io);
+  const drill = request.drill ? judgeRollbackDrill(outcome, request.drill.objectives) : undefined;
+  if (drill) io.log.info(drill.reason);
+  const recorded = await recordOutcome(record, deploymentId, outcome, io, drill);
 
   const report = buildReport(
     {
@@ -75,17 +87,23 @@ export async function runDeploy(request: DeployRequest, io: DeployIo): Promise<D
     },
     outcome,
   );
-  await io.recorded(report, outcome);
+  await io.recorded(report, outcome, drill);
   // A held rollout has not ended: what follows a deploy comes when it is promoted. An abort is a
-  // reviewer's decision, not a failure: it is recorded, and raises no alert and no incident.
+  // reviewer's decision, not a failure: it is recorded, and raises no alert and no incident. A
+  // drill's rollback is what it is for: its figures are pushed, and only a failed drill opens an
+  // incident.
   const decided = outcome.result === "held" || request.resume === "abort";
-  const notifications =
-    request.notify && !decided
-      ? await notifyAfter(request, io, report, begun.startedAtMs)
-      : undefined;
+  const notifications = !request.notify
+    ? undefined
+    : drill
+      ? await afterDrill(drillFacts(request, report), drill, io)
+      : decided
+        ? undefined
+        : await notifyAfter(request, io, report, begun.startedAtMs);
   return {
     report,
     outcome,
+    ...(drill ? { drill } : {}),
     ...(notifications ? { notifications } : {}),
     ...(recorded.failure ? { recordFailure: recorded.failure.message } : {}),
   };
@@ -100,9 +118,16 @@ async function recordOutcome(
   id: number,
   outcome: RolloutOutcome,
   io: DeployIo,
+  drill?: DrillVerdict,
 ): Promise<{ rollbackDeploymentId?: number; failure?: Error }> {
   const { result, reason, cancelled, liveSlot } = outcome;
-  const saved: RecordedOutcome = { result, reason, cancelled, liveSlot };
+  const saved: RecordedOutcome = {
+    result,
+    reason,
+    cancelled,
+    liveSlot,
+    ...(drill ? { drill: drill.payload } : {}),
+  };
   io.saveState(STATE.outcome, JSON.stringify(saved));
   io.saveState(STATE.stage, "outcome");
   try {
@@ -132,6 +157,25 @@ function rolloutPlan(request: DeployRequest, begun: Begun): RolloutPlan {
     ...(state.fleet ? { fleet: state.fleet } : {}),
     ...(state.targetIdle ? { targetIdle: true } : {}),
     ...(begun.resume ? { resume: begun.resume } : {}),
+  };
+}
+
+/** What a rollback drill's metrics and incident say of it, from its report. */
+function drillFacts(request: DeployRequest, report: DeployReport) {
+  const { owner, repo } = request.repository;
+  return {
+    environment: report.environment,
+    service: request.configuration.service ?? repo,
+    repository: request.repository,
+    pushgateway: request.configuration.notify.pushgateway,
+    evidence: deployEvidence(report, "drill-failed", {
+      service: request.configuration.service ?? repo,
+      ...(request.runUrl ? { runUrl: request.runUrl } : {}),
+      deploymentsUrl:
+        `${request.serverUrl}/${owner}/${repo}/deployments/` +
+        encodeURIComponent(report.environment),
+      at: new Date().toISOString(),
+    }),
   };
 }
 

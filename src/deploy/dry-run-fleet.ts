@@ -22,7 +22,9 @@ export async function planFleetSteps(
         : undefined;
       const instances = (values.instance || values.instances || "").split(",").filter(Boolean);
       steps.push({
-        step: kind === "weights" ? "traffic" : kind,
+        // A rollout never runs the restore hook (a restore drill's own).
+        step:
+          kind === "weights" ? "traffic" : (kind as Exclude<typeof kind, "weights" | "restore">),
         slot,
         ...(command !== undefined ? { command } : {}),
         ...(instances.length > 0 ? { instances } : {}),

@@ -3,7 +3,7 @@
 // also exported to the hook as SHIPGATE_* variables.
 import { formatPlaceholders, placeholders, replacePlaceholders } from "../shared/template.js";
 
-export const HOOKS = ["deploy", "traffic", "promote", "rollback", "weights"] as const;
+export const HOOKS = ["deploy", "traffic", "promote", "rollback", "weights", "restore"] as const;
 export type HookKind = (typeof HOOKS)[number];
 
 export interface HookValues {
@@ -64,9 +64,14 @@ export function renderHook(template: string, values: HookValues): string {
   });
 }
 
-/** The SHIPGATE_* variables a hook sees. */
-export function hookEnvironment(values: HookValues): Record<string, string> {
+/**
+ * The SHIPGATE_* variables a hook sees. In a drill, SHIPGATE_DRILL is "1" for the hooks that put
+ * out or serve the faulty build (or rebuild from a backup), the service's own fault switch, and ""
+ * for those that restore stable; outside a drill it is not set.
+ */
+export function hookEnvironment(values: HookValues, drill?: boolean): Record<string, string> {
   return {
+    ...(drill !== undefined ? { SHIPGATE_DRILL: drill ? "1" : "" } : {}),
     SHIPGATE_VERSION: values.version,
     SHIPGATE_PREVIOUS_VERSION: values.previous_version,
     SHIPGATE_SLOT: values.slot,

@@ -20,6 +20,8 @@ export interface PortContext {
   lookup: VariableLookup;
   log: Logger;
   secrets: SecretRegistry;
+  /** A drill's faulty build, whose hooks get SHIPGATE_DRILL=1 (a restore drill: every hook). */
+  drillVersion?: string;
 }
 
 /** A command template rendered with `values` and run in the workspace, its output in a log group. */
@@ -29,13 +31,14 @@ function runRendered(
   template: string,
   values: HookValues,
   onStdout?: (line: string) => void,
+  drill?: boolean,
 ): Promise<HookRun> {
   const all = { ...values, config_file: context.configFile ?? "" };
   const command = renderHook(template, all);
   return context.log.group(`${what}: ${command}`, () =>
     runHook({
       command,
-      env: hookEnvironment(all),
+      env: hookEnvironment(all, drill),
       timeoutMs: context.settings.hookTimeoutMs,
       cwd: context.workspace,
       onLine: (line) => context.log.info(line),
@@ -44,13 +47,42 @@ function runRendered(
   );
 }
 
+/**
+ * Whether a drill's hook gets SHIPGATE_DRILL=1: every hook that puts out or serves the faulty
+ * build, never one that restores stable (the rollback hook, a redeploy of the previous version).
+ */
+export function drillHook(
+  context: Pick<PortContext, "drillVersion">,
+  kind: HookKind,
+  values: HookValues,
+  restoring: boolean,
+): boolean {
+  if (context.drillVersion === undefined || restoring || kind === "rollback") return false;
+  return kind === "restore" || values.version === context.drillVersion;
+}
+
 /** Runs the hook of `kind` with `values`; a missing hook is a success that did nothing. */
 export function hookPort(context: PortContext) {
-  return async (kind: HookKind, values: HookValues): Promise<HookRun> => {
+  return async (
+    kind: HookKind,
+    values: HookValues,
+    options: { restoring?: boolean; onStdout?: (line: string) => void } = {},
+  ): Promise<HookRun> => {
     const template = context.settings.hooks[kind];
     if (!template)
       return { exitCode: 0, timedOut: false, durationMs: 0, tail: [`no ${kind} hook`] };
-    const run = await runRendered(context, `${kind} hook`, template, values);
+    const drill =
+      context.drillVersion !== undefined
+        ? drillHook(context, kind, values, options.restoring ?? false)
+        : undefined;
+    const run = await runRendered(
+      context,
+      `${kind} hook${drill ? " (drill: SHIPGATE_DRILL=1)" : ""}`,
+      template,
+      values,
+      options.onStdout,
+      drill,
+    );
     // Scrubbed here, whole: the tail is cut into details and 140-character statuses later, and a
     // secret cut in two would no longer be recognised.
     return { ...run, tail: run.tail.map((line) => context.secrets.scrub(line)) };

@@ -6,6 +6,7 @@ import type { GitHubClient, Repository } from "../runtime/github.js";
 import type { Logger } from "../shared/log.js";
 import type { SecretRegistry } from "../shared/secrets.js";
 import type { DeployConfiguration } from "./configure.js";
+import type { DrillObjectives, DrillVerdict } from "./drill.js";
 import type { DeploymentRecords } from "./records.js";
 import type { DeployReport } from "./report.js";
 import type { RolloutOutcome } from "./rollout.js";
@@ -31,6 +32,11 @@ export interface DeployRequest {
   resume?: "promote" | "abort";
   /** Why a fresh deploy starts inside a freeze window (override-freeze); recorded when one holds. */
   overrideFreeze?: string;
+  /**
+   * A rollback drill: `version` is a deliberately faulty build (its hooks get SHIPGATE_DRILL=1),
+   * recorded with task deploy:drill and judged against the objectives.
+   */
+  drill?: { kind: "rollback"; objectives: DrillObjectives };
 }
 
 export interface DeployIo {
@@ -42,5 +48,5 @@ export interface DeployIo {
   /** Aborted when the deploy is being cancelled (SIGTERM, SIGINT). */
   signal: AbortSignal;
   /** Called once the record is complete, before what follows it: outputs and summary go here. */
-  recorded(report: DeployReport, outcome: RolloutOutcome): Promise<void>;
+  recorded(report: DeployReport, outcome: RolloutOutcome, drill?: DrillVerdict): Promise<void>;
 }

@@ -48,7 +48,8 @@ export interface GateOutcome {
 }
 
 export interface RolloutPorts {
-  hook(kind: HookKind, values: HookValues): Promise<HookRun>;
+  /** `restoring`: the hook puts stable back (a drill's fault switch stays off for it). */
+  hook(kind: HookKind, values: HookValues, options?: { restoring?: boolean }): Promise<HookRun>;
   /**
    * Health checks against `url` (a slot's own URL, or the environment's), expecting `expectVersion`
    * ("" for any: a fleet part-way through serves both); undefined when there are none.
@@ -129,7 +130,7 @@ export abstract class RolloutBase {
   protected badTrafficAtMs: number | undefined;
   protected gateMs = 0;
   /** Set while stable is being put back: a cancellation no longer stops a step. */
-  private restoring = false;
+  protected restoring = false;
 
   constructor(
     protected readonly plan: RolloutPlan,
@@ -310,7 +311,7 @@ export abstract class RolloutBase {
   ): Promise<boolean> {
     this.cancelled();
     const values = this.values(given);
-    const run = await this.ports.hook(kind, values);
+    const run = await this.ports.hook(kind, values, { restoring: this.restoring });
     const ok = run.exitCode === 0;
     const failure = ok ? undefined : failedHook(kind, run, this.settings.hookTimeoutMs);
     const done = `${kind} hook done in ${(run.durationMs / 1000).toFixed(1)}s`;
@@ -475,7 +476,7 @@ export class SlotRollout extends RolloutBase {
       slot: plan.stableSlot,
       version: plan.previousVersion ?? plan.version,
     });
-    const run = await this.ports.hook(kind, values);
+    const run = await this.ports.hook(kind, values, { restoring: true });
     const ok = run.exitCode === 0;
     this.note({
       step: "rollback",

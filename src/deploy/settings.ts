@@ -27,6 +27,8 @@ export interface DeployOverrides {
   "hold-at"?: string;
   "skip-analysis"?: boolean;
   hooks: Partial<Record<HookKind, string>>;
+  /** A restore drill runs the restore hook alone: the rollout's hooks are not required. */
+  restoreDrill?: boolean;
 }
 
 /** A count of instances, or a share of the fleet in percent (rounded up). */
@@ -122,7 +124,7 @@ export function resolveDeploySettings(
   const switchBufferMs = durationMs(layers, "switch-buffer", "0s");
   const drainMs = durationMs(layers, "drain", "0s");
   const hooks = chooseHooks(layers);
-  requireHooks(layers, strategy, hooks);
+  if (!layers.overrides.restoreDrill) requireHooks(layers, strategy, hooks);
   const fleet = chooseFleet(layers, strategy, hooks);
   const holdAt = chooseHoldAt(layers, strategy, steps);
   const skipAnalysis = layers.overrides["skip-analysis"] ?? layers.file["skip-analysis"] ?? false;

@@ -2,7 +2,7 @@
 // that find the issue (per environment and cause) and its comments again on a re-run.
 import { code, escapeCell, table } from "../shared/markdown.js";
 
-export const INCIDENT_CAUSES = ["rollback", "verification-failed"] as const;
+export const INCIDENT_CAUSES = ["rollback", "verification-failed", "drill-failed"] as const;
 export type IncidentCause = (typeof INCIDENT_CAUSES)[number];
 
 export interface GateRow {
@@ -66,6 +66,7 @@ export const resolutionMarker = (deploymentId: number): string =>
 const CAUSE_TITLE: Readonly<Record<IncidentCause, string>> = {
   rollback: "deploy rolled back",
   "verification-failed": "verification failed",
+  "drill-failed": "recovery drill failed",
 };
 
 export function incidentTitle(evidence: IncidentEvidence): string {

@@ -216,6 +216,19 @@ export const DeploySectionSchema = z.strictObject({
               ),
             ),
         ),
+        restore: z.optional(
+          z
+            .string()
+            .check(
+              z.describe(
+                "A restore drill (the drill input, restore): rebuilds {{ environment }}, a " +
+                  "scratch environment, from the latest backup with {{ version }} of the service, " +
+                  "and prints the backup's time (ISO 8601 with a zone, such as " +
+                  "2026-12-01T21:00:00Z, optionally after backup-time:) as its last such line " +
+                  "of standard output. The environment's health checks then prove it serves.",
+              ),
+            ),
+        ),
       })
       .check(
         z.describe(

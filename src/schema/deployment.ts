@@ -25,10 +25,33 @@ export interface DeploymentPayload {
   analysis?: "skipped";
   /** The freeze window(s) a deploy started in, and the override-freeze reason it was given. */
   freeze_override?: { window: string; reason: string };
+  /** A recovery drill's record (task "deploy:drill"): see docs/drills.md for how it is read. */
+  drill?: DrillPayload;
 }
 
-/** Strategies deploy records, "rollback" for the record of a rollback. */
-const RECORDED_STRATEGIES = new Set(["rolling", "blue-green", "canary", "rollback"]);
+export const DRILL_KINDS = ["rollback", "restore"] as const;
+export type DrillKind = (typeof DRILL_KINDS)[number];
+
+/**
+ * A drill's figures on its deployments. A rollback drill's faulty deployment is created before
+ * the outcome is known (recovery_seconds null, passed false, which stays true of a drill that
+ * never recovered); its rollback deployment, when there is one, carries the verdict. A restore
+ * drill is recorded once it is over, with its verdict.
+ */
+export interface DrillPayload {
+  kind: DrillKind;
+  rto_seconds: number;
+  recovery_seconds: number | null;
+  rpo_seconds?: number;
+  backup_age_seconds?: number;
+  passed: boolean;
+}
+
+/** The GitHub deployment task of a drill's records; deploys use "deploy". */
+export const DRILL_TASK = "deploy:drill";
+
+/** Strategies deploy records, "rollback" for the record of a rollback, "restore" for a restore drill. */
+const RECORDED_STRATEGIES = new Set(["rolling", "blue-green", "canary", "rollback", "restore"]);
 
 /** The fields of a payload (object or JSON text) that are what shipgate writes; the rest dropped. */
 export function readDeploymentPayload(raw: unknown): Partial<DeploymentPayload> {
@@ -57,6 +80,30 @@ export function readDeploymentPayload(raw: unknown): Partial<DeploymentPayload> 
     ...(names ? { instances: names } : {}),
     ...(payload.analysis === "skipped" ? { analysis: "skipped" as const } : {}),
     ...freezeOverrideOf(payload.freeze_override),
+    ...drillOf(payload.drill),
+  };
+}
+
+/** A recorded drill: its kind, finite non-negative figures and a boolean verdict, or nothing. */
+export function drillOf(raw: unknown): Pick<DeploymentPayload, "drill"> {
+  const drill = objectFromJson(raw);
+  const seconds = (value: unknown): value is number =>
+    typeof value === "number" && Number.isFinite(value) && value >= 0;
+  const { kind, rto_seconds: rto, recovery_seconds: recovery, passed } = drill;
+  if (!(DRILL_KINDS as readonly unknown[]).includes(kind) || !seconds(rto)) return {};
+  if (recovery !== null && !seconds(recovery)) return {};
+  if (typeof passed !== "boolean") return {};
+  const optional = (name: "rpo_seconds" | "backup_age_seconds") =>
+    seconds(drill[name]) ? { [name]: drill[name] } : {};
+  return {
+    drill: {
+      kind: kind as DrillKind,
+      rto_seconds: rto,
+      recovery_seconds: recovery,
+      ...optional("rpo_seconds"),
+      ...optional("backup_age_seconds"),
+      passed,
+    },
   };
 }
 

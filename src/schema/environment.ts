@@ -7,6 +7,7 @@ import { flag } from "./fields.js";
 import { HealthSectionSchema } from "./health.js";
 import { NotifySchema } from "./notify.js";
 import { ProtectionSchema } from "./protection.js";
+import { RecoverySchema } from "./recovery.js";
 
 // `config` is the one open section: its keys are the application's own, checked after rendering
 // by the optional config.schema.json beside the environment files (env-config), not here.
@@ -86,6 +87,7 @@ export const EnvironmentFileSchema = z
     budget: z.optional(BudgetSchema),
     protection: z.optional(ProtectionSchema),
     notify: z.optional(NotifySchema),
+    recovery: z.optional(RecoverySchema),
   })
   .check(
     z.describe(

@@ -1,0 +1,89 @@
+// What follows a drill, each part best-effort: its figures pushed to the Pushgateway, and for a
+// failed drill the incident issue. A drill's rollback raises no alert: it is what a drill is for.
+import { reportIncident, type IncidentAction } from "../incidents/incidents.js";
+import type { IncidentEvidence } from "../incidents/render.js";
+import { describeResult, deliverWithRetry, type DeliveryResult } from "../notify/deliver.js";
+import { scrubbedSend } from "../notify/http.js";
+import type { Repository } from "../runtime/github.js";
+import type { AfterDeployResult } from "./after-deploy.js";
+import { drillEvidence, drillMetricsDelivery, type DrillVerdict } from "./drill.js";
+import type { DeployIo } from "./request.js";
+
+export interface DrillFacts {
+  environment: string;
+  service: string;
+  repository: Repository;
+  pushgateway?: string;
+  /** The incident's facts, should the drill fail (its cause, result and reason are the drill's). */
+  evidence: Omit<IncidentEvidence, "cause" | "reason" | "result">;
+}
+
+export async function afterDrill(
+  facts: DrillFacts,
+  drill: DrillVerdict,
+  io: Pick<DeployIo, "client" | "log" | "secrets">,
+): Promise<AfterDeployResult> {
+  const warnings: string[] = [];
+  const warn = (line: string): void => {
+    warnings.push(line);
+    io.log.warning(line, { title: "deploy drill" });
+  };
+  const [pushed, incidents] = await Promise.all([
+    pushFigures(facts, drill, io),
+    drill.payload.passed ? Promise.resolve([]) : openIncident(facts, drill, io, warn),
+  ]);
+  if (pushed) (pushed.ok ? io.log.info : warn)(`notify: ${describeResult(pushed)}`);
+  return { deliveries: pushed ? [pushed] : [], incidents, warnings };
+}
+
+async function pushFigures(
+  facts: DrillFacts,
+  drill: DrillVerdict,
+  io: Pick<DeployIo, "secrets">,
+): Promise<DeliveryResult | undefined> {
+  if (!facts.pushgateway) return undefined;
+  try {
+    const delivery = await drillMetricsDelivery(facts.pushgateway, {
+      environment: facts.environment,
+      service: facts.service,
+      drill: drill.payload,
+      finishedAtMs: Date.now(),
+    });
+    return await deliverWithRetry(delivery, {
+      send: scrubbedSend((text) => io.secrets.scrub(text)),
+    });
+  } catch (error) {
+    return {
+      channel: "pushgateway",
+      type: "pushgateway",
+      what: "drill metrics",
+      ok: false,
+      attempts: 0,
+      error: (error as Error).message,
+    };
+  }
+}
+
+async function openIncident(
+  facts: DrillFacts,
+  drill: DrillVerdict,
+  io: Pick<DeployIo, "client" | "log">,
+  warn: (line: string) => void,
+): Promise<IncidentAction[]> {
+  try {
+    const action = await reportIncident(
+      io.client,
+      facts.repository,
+      drillEvidence(drill, facts.evidence),
+    );
+    io.log.info(`incident #${action.issue} ${action.action}: ${action.url}`);
+    return [action];
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    const why = status
+      ? `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}`
+      : (error as Error).message;
+    warn(`incident issue not updated: ${why}`);
+    return [];
+  }
+}
