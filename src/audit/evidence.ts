@@ -61,8 +61,13 @@ export interface DeploymentFacts {
   resultDescription?: string;
   analysisSkipped: boolean;
   freezeOverride?: { window: string; reason: string };
-  /** The commits it brought (the compare from the deployment live before it), its own last. */
+  /**
+   * The commits it brought (the compare from the deployment live before it), its own last: the
+   * first 100 of a larger change, and its own.
+   */
   commits: readonly string[];
+  /** How many commits it brought in all; more than `commits` holds when they were too many. */
+  commitsTotal: number;
   /** Of those, the ones no merged pull request brought. */
   commitsWithoutPullRequest: readonly string[];
   pullRequests: readonly PullRequestFact[];

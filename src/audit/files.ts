@@ -18,6 +18,7 @@ export const CSV_COLUMNS = [
   "environment",
   "version",
   "commit",
+  "commits_brought",
   "strategy",
   "outcome",
   "result",
@@ -45,6 +46,10 @@ export function renderAuditCsv(report: AuditReport): string {
     environment: deployment.environment,
     version: deployment.version ?? "",
     commit: deployment.sha,
+    commits_brought:
+      deployment.commitsTotal > deployment.commits.length
+        ? `${deployment.commitsTotal} (the first ${deployment.commits.length - 1} and the head traced)`
+        : deployment.commitsTotal,
     strategy: deployment.strategy ?? "",
     outcome: deployment.outcome,
     result: deployment.resultDescription ?? "",
@@ -70,6 +75,7 @@ export function renderAuditCsv(report: AuditReport): string {
     environment: drill.environment,
     version: drill.version ?? "",
     commit: "",
+    commits_brought: "",
     strategy: drill.kind,
     outcome: drill.passed ? "passed" : "failed",
     result:

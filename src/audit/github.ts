@@ -15,7 +15,7 @@ import type {
 } from "./evidence.js";
 
 const CONCURRENCY = 6;
-/** At most this many commits of one deployment are traced to pull requests (compare lists 250). */
+/** At most this many commits of one deployment (and its head) are traced to pull requests. */
 const MAX_COMMITS = 100;
 
 async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
@@ -146,7 +146,7 @@ export class EvidenceReader {
             Date.parse(other.createdAt) < Date.parse(deployment.createdAt),
         )
         .at(-1);
-      const commits = await this.commitsBetween(before?.sha, deployment.sha);
+      const { shas: commits, total } = await this.commitsBetween(before?.sha, deployment.sha);
       const pullsPerCommit = await inBatches(commits, (sha) => this.pullsOf(sha));
       const pulls = new Map<number, PullRequestFact>();
       pullsPerCommit.flat().forEach((pull) => pulls.set(pull.number, pull));
@@ -175,6 +175,7 @@ export class EvidenceReader {
         analysisSkipped: record.analysisSkipped === true,
         ...(record.freezeOverride ? { freezeOverride: record.freezeOverride } : {}),
         commits,
+        commitsTotal: total,
         commitsWithoutPullRequest: commits.filter(
           (_, index) => pullsPerCommit[index]?.length === 0,
         ),
@@ -196,16 +197,25 @@ export class EvidenceReader {
     });
   }
 
-  /** `base...head`'s commits (oldest first, at most MAX_COMMITS, the newest kept); head alone without a base. */
-  private async commitsBetween(base: string | undefined, head: string): Promise<string[]> {
-    if (base === undefined || base === head) return [head];
+  /**
+   * `base...head`'s commits, oldest first: the first page of the comparison (MAX_COMMITS) and the
+   * head itself when it is beyond it; the head alone without a base. `total` counts them all.
+   */
+  private async commitsBetween(
+    base: string | undefined,
+    head: string,
+  ): Promise<{ shas: string[]; total: number }> {
+    if (base === undefined || base === head) return { shas: [head], total: 1 };
     const { data } = await this.client.request("GET /repos/{owner}/{repo}/compare/{basehead}", {
       ...this.repository,
       basehead: `${base}...${head}`,
-      per_page: 100,
+      per_page: MAX_COMMITS,
     });
     const shas = data.commits.map((commit) => commit.sha);
-    return shas.length > 0 ? shas.slice(-MAX_COMMITS) : [head];
+    return {
+      shas: shas.includes(head) ? shas : [...shas, head],
+      total: Math.max(data.total_commits, shas.length, 1),
+    };
   }
 
   /** The merged pull requests a commit belongs to, with their reviews. */

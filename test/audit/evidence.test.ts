@@ -40,6 +40,7 @@ const clean = (overrides: Partial<DeploymentFacts> = {}): DeploymentFacts => ({
   resultDescription: "1.2.0 is live",
   analysisSkipped: false,
   commits: ["c".repeat(40)],
+  commitsTotal: 1,
   commitsWithoutPullRequest: [],
   pullRequests: [pull()],
   run: {
