@@ -146,14 +146,9 @@ export class EvidenceReader {
             Date.parse(other.createdAt) < Date.parse(deployment.createdAt),
         )
         .at(-1);
-      const { shas: commits, total } = await this.commitsBetween(before?.sha, deployment.sha);
-      const pullsPerCommit = await inBatches(commits, (sha) => this.pullsOf(sha));
-      const pulls = new Map<number, PullRequestFact>();
-      pullsPerCommit.flat().forEach((pull) => pulls.set(pull.number, pull));
-      const runId = runIdOf(record.statuses.find((status) => status.logUrl)?.logUrl);
-      const [run, approvals, checks] = await Promise.all([
-        runId === undefined ? undefined : this.run(runId),
-        runId === undefined ? [] : this.approvals(runId, environment),
+      const [brought, runFacts, checks] = await Promise.all([
+        this.broughtBy(before?.sha, deployment.sha),
+        this.runFacts(record, environment),
         this.checks(deployment.sha),
       ]);
       const rollback = rollbacks.get(deployment.id);
@@ -174,14 +169,8 @@ export class EvidenceReader {
         ...(last?.description ? { resultDescription: last.description } : {}),
         analysisSkipped: record.analysisSkipped === true,
         ...(record.freezeOverride ? { freezeOverride: record.freezeOverride } : {}),
-        commits,
-        commitsTotal: total,
-        commitsWithoutPullRequest: commits.filter(
-          (_, index) => pullsPerCommit[index]?.length === 0,
-        ),
-        pullRequests: [...pulls.values()].sort((a, b) => a.number - b.number),
-        ...(run ? { run } : {}),
-        approvals,
+        ...brought,
+        ...runFacts,
         checks,
         ...(rollback
           ? {
@@ -195,6 +184,39 @@ export class EvidenceReader {
         ...(incident ? { incident } : {}),
       };
     });
+  }
+
+  /** The commits `head` brought since `base`, and the merged pull requests behind them. */
+  private async broughtBy(
+    base: string | undefined,
+    head: string,
+  ): Promise<
+    Pick<DeploymentFacts, "commits" | "commitsTotal" | "commitsWithoutPullRequest" | "pullRequests">
+  > {
+    const { shas, total } = await this.commitsBetween(base, head);
+    const pullsPerCommit = await inBatches(shas, (sha) => this.pullsOf(sha));
+    const pulls = new Map<number, PullRequestFact>();
+    pullsPerCommit.flat().forEach((pull) => pulls.set(pull.number, pull));
+    return {
+      commits: shas,
+      commitsTotal: total,
+      commitsWithoutPullRequest: shas.filter((_, index) => pullsPerCommit[index]?.length === 0),
+      pullRequests: [...pulls.values()].sort((a, b) => a.number - b.number),
+    };
+  }
+
+  /** The run named in the deployment's statuses, and its reviews for the environment. */
+  private async runFacts(
+    record: HistoryDeployment,
+    environment: string,
+  ): Promise<Pick<DeploymentFacts, "run" | "approvals">> {
+    const runId = runIdOf(record.statuses.find((status) => status.logUrl)?.logUrl);
+    if (runId === undefined) return { approvals: [] };
+    const [run, approvals] = await Promise.all([
+      this.run(runId),
+      this.approvals(runId, environment),
+    ]);
+    return { ...(run ? { run } : {}), approvals };
   }
 
   /**
