@@ -11,6 +11,7 @@ import {
   type RequiredChecks,
 } from "../../src/audit/evidence.js";
 import { renderAuditCsv } from "../../src/audit/files.js";
+import { renderAuditSection, renderAuditSummary } from "../../src/audit/render.js";
 import { buildAuditReport } from "../../src/audit/report.js";
 
 const HEAD = "a".repeat(40);
@@ -270,5 +271,35 @@ describe("the report and its CSV", () => {
     ]);
     // A cell a spreadsheet would run as a formula is defused.
     expect(rows[0]?.freeze_override).toBe('\'=HYPERLINK("x"): @reason, with a comma');
+  });
+});
+
+describe("the summary and the dashboard section", () => {
+  it("escape what others wrote: a pull request title, a comment, a freeze reason", () => {
+    const report = buildAuditReport({
+      repository: "o/r",
+      environment: "production",
+      window: { text: "90d", start: "2026-02-01T00:00:00Z", end: "2026-05-02T00:00:00Z" },
+      requiredChecks: { names: [], source: "none", note: "main has no required status checks" },
+      facts: [
+        clean({
+          pullRequests: [pull({ title: '<script>alert("x")</script>', author: "alice" })],
+          approvals: [{ reviewer: "dave", state: "approved", comment: "<img src=x> | ok" }],
+          freezeOverride: { window: "holidays", reason: "</td><b>urgent</b>" },
+        }),
+      ],
+      drills: [],
+    });
+    const section = renderAuditSection(report);
+    expect(section).not.toMatch(/<script|<img|<b>/);
+    expect(section).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    expect(section).toContain(
+      '<span class="flag" title="deployed during holidays; override: &lt;/td&gt;',
+    );
+    const summary = renderAuditSummary(report);
+    expect(summary).not.toMatch(/<img|<b>/);
+    expect(summary).toContain('dave approved: "&lt;img src=x&gt; \\| ok"');
+    expect(summary).toContain("No required checks (main has no required status checks)");
+    expect(summary).toContain("| Deployed during a freeze | 1 |");
   });
 });
