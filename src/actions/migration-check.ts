@@ -6,6 +6,7 @@ import {
   diffMigrations,
   downPathOf,
   downSql,
+  verifyPathOf,
   globPattern,
   LAYOUTS,
   selectMigrations,
@@ -68,6 +69,8 @@ interface Migrations {
   changes: ParsedFile[];
   /** Down migrations in the order they run: the last up's first. */
   downs: ParsedFile[];
+  /** sqitch's verify scripts by the deploy script they verify. */
+  verify: Map<string, ParsedFile>;
   base: ParsedFile[];
   lint: LintOptions;
   downLint: LintOptions;
@@ -117,7 +120,8 @@ async function discover(
   const diff = diffMigrations(base, head, inputs.order, plan);
   const changes = diff.changes.map((change) => {
     const down = downPathOf(layout, change.path, onDisk);
-    return down ? { ...change, down } : change;
+    const verify = layout === "sqitch" ? verifyPathOf(change.path, onDisk) : undefined;
+    return { ...change, ...(down ? { down } : {}), ...(verify ? { verify } : {}) };
   });
   return { discovery: { layout, base: diff.base, changes }, onDisk, ...(plan ? { plan } : {}) };
 }
@@ -125,7 +129,7 @@ async function discover(
 /** Reads and parses the pull request's ups, their downs and the base's ups (dbmate: the sections). */
 async function readMigrations(step: StepContext, discovery: Discovery): Promise<Migrations> {
   const { layout } = discovery;
-  const paths = discovery.changes.flatMap((change) => [change.path, change.down ?? []].flat());
+  const paths = discovery.changes.flatMap((c) => [c.path, c.down ?? [], c.verify ?? []].flat());
   const texts = await readFiles(step.workspace, [...new Set(paths)]);
   const changes = await Promise.all(
     discovery.changes.map((c) => parseSqlFile(c.path, upSql(layout, texts.get(c.path) ?? ""))),
@@ -135,6 +139,10 @@ async function readMigrations(step: StepContext, discovery: Discovery): Promise<
     const sql = change.down ? downSql(layout, texts.get(change.down) ?? "") : undefined;
     if (change.down && sql !== undefined) downs.push(await parseSqlFile(change.down, sql));
   }
+  const verify = new Map<string, ParsedFile>();
+  for (const change of discovery.changes)
+    if (change.verify)
+      verify.set(change.path, await parseSqlFile(change.verify, texts.get(change.verify) ?? ""));
   const base = await Promise.all(
     discovery.base.map((file) => parseSqlFile(file.path, upSql(layout, file.sql))),
   );
@@ -147,6 +155,7 @@ async function readMigrations(step: StepContext, discovery: Discovery): Promise<
     discovery,
     changes,
     downs,
+    verify,
     base,
     lint: { inTransaction: inTransaction("upOptions") },
     downLint: { inTransaction: inTransaction("downOptions") },
@@ -188,6 +197,7 @@ async function prove(
       seedRows: inputs["seed-rows"],
       oldQueries: files.old.flatMap((file) => file.statements),
       downs: files.downs,
+      ...(files.verify.size > 0 ? { verify: files.verify } : {}),
       probeLockTimeout: inputs["probe-lock-timeout"],
     });
     return { ...proof, database: database.origin };
@@ -314,6 +324,11 @@ async function main(step: StepContext): Promise<void> {
       step.log.error(row.reasons.join("; "), {
         ...(row.errorAt ?? { file: row.file, line: row.line }),
         title: `migration-check: proof${row.direction === "down" ? " of the down migration" : ""}`,
+      });
+    for (const check of report.verified?.filter((v) => v.error) ?? [])
+      step.log.error(`${check.change} fails its verify script: ${check.error}`, {
+        ...(check.errorAt ?? { file: check.file }),
+        title: "migration-check: sqitch verify",
       });
     for (const broken of report.down?.oldQueriesBroken ?? [])
       step.log.error(`the previous version's query fails after the down migrations: ${broken}`, {

@@ -65,9 +65,13 @@ export function detectLayout(
 
 const basename = (path: string) => path.split("/").at(-1) ?? "";
 
-/** Down and undo files, which run only to roll back: never part of the up sequence. */
+/** Down, undo and verify files, which run only to roll back or to check: never part of the up sequence. */
 function isDownFile(path: string): boolean {
-  return path.endsWith(".down.sql") || /^U\d/.test(basename(path)) || path.includes("/revert/");
+  return (
+    path.endsWith(".down.sql") ||
+    /^U\d/.test(basename(path)) ||
+    /(^|\/)(revert|verify)\//.test(path)
+  );
 }
 
 /** The migrations among `paths` (down migrations and files outside the glob left out). */
@@ -114,6 +118,15 @@ export function downPathOf(
     default:
       return undefined;
   }
+}
+
+/** sqitch's verify script of a deploy script (`verify/<change>.sql`), when there is one. */
+export function verifyPathOf(path: string, paths: readonly string[]): string | undefined {
+  const rooted = `/${path}`;
+  const at = rooted.lastIndexOf("/deploy/");
+  if (at < 0) return undefined;
+  const verify = `${rooted.slice(1, at + 1)}verify/${rooted.slice(at + "/deploy/".length)}`;
+  return paths.includes(verify) ? verify : undefined;
 }
 
 /** A file's up and down sections; a section absent from the file is undefined. */
@@ -214,6 +227,8 @@ export interface MigrationChange {
   status: "added" | "changed";
   /** Its down migration's file (dbmate: the path itself, whose down section it is). */
   down?: string;
+  /** sqitch's verify script for it. */
+  verify?: string;
 }
 
 export interface Discovery {

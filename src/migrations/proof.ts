@@ -84,6 +84,17 @@ export interface Proof {
   invalidOnBase: QueryBroken[];
   /** The down migrations applied after the ups, when there are any. */
   down?: DownProof;
+  /** sqitch's verify scripts, each run (and rolled back) after its change's deploy script. */
+  verified?: Verification[];
+}
+
+export interface Verification {
+  /** The deploy script it verifies. */
+  change: string;
+  file: string;
+  /** PostgreSQL's error: the change did not do what its verify script checks. */
+  error?: string;
+  errorAt?: Required<SourcePosition>;
 }
 
 export interface ProofInput {
@@ -97,6 +108,8 @@ export interface ProofInput {
   downs?: readonly ParsedFile[];
   /** Probe lock_timeout for statements that lock out writes (true by default). */
   probeLockTimeout?: boolean;
+  /** Verify scripts by the path of the change they verify (sqitch's verify/). */
+  verify?: ReadonlyMap<string, ParsedFile>;
 }
 
 const SYSTEM =
@@ -363,9 +376,37 @@ async function applyAll(client: pg.Client, files: readonly ParsedFile[]): Promis
   }
 }
 
+/** A verify script's statements in one transaction, rolled back (BEGIN/ROLLBACK in it skipped). */
+async function verifyChange(
+  client: pg.Client,
+  change: string,
+  file: ParsedFile,
+): Promise<Verification> {
+  await client.query("BEGIN");
+  try {
+    for (const statement of file.statements) {
+      if (isTransactionControl(statement.node)) continue;
+      try {
+        await client.query(statement.text);
+      } catch (error) {
+        return {
+          change,
+          file: file.file,
+          error: messageOf(error),
+          errorAt: errorPosition(file, statement, error),
+        };
+      }
+    }
+    return { change, file: file.file };
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
+
 /**
  * Each statement of `files` measured in order, in a transaction of its own; a file's SET LOCALs are
  * replayed in the transactions of the statements after them until its COMMIT. Stops at a failure.
+ * A file's verify script, when it has one, runs after its last statement.
  */
 async function measureFiles(
   client: pg.Client,
@@ -373,6 +414,7 @@ async function measureFiles(
   files: readonly ParsedFile[],
   probe: boolean,
   afterEach: (proof: Omit<StatementProof, "broken">) => Promise<QueryBroken[]>,
+  verify?: { scripts: ReadonlyMap<string, ParsedFile>; results: Verification[] },
 ): Promise<StatementProof[]> {
   const statements: StatementProof[] = [];
   for (const file of files) {
@@ -389,6 +431,8 @@ async function measureFiles(
       statements.push({ ...measured, broken: await afterEach(measured) });
       if (measured.error) return statements;
     }
+    const script = verify?.scripts.get(file.file);
+    if (script) verify?.results.push(await verifyChange(client, file.file, script));
   }
   return statements;
 }
@@ -407,25 +451,29 @@ export async function runProof(config: pg.ClientConfig, input: ProofInput): Prom
     const invalidOnBase = await failingQueries(observer, input.oldQueries);
     const valid = input.oldQueries.filter((q) => !invalidOnBase.some((bad) => bad.at === q.at));
     let failing = new Set<string>();
-    const statements = await measureFiles(client, observer, input.changes, probe, async () => {
-      const now = await failingQueries(observer, valid);
-      const broken = now.filter((query) => !failing.has(query.query));
-      failing = new Set(now.map((query) => query.query));
-      return broken;
-    });
-    if (!input.downs?.length) return { seeded, statements, invalidOnBase };
+    const verified: Verification[] = [];
+    const statements = await measureFiles(
+      client,
+      observer,
+      input.changes,
+      probe,
+      async () => {
+        const now = await failingQueries(observer, valid);
+        const broken = now.filter((query) => !failing.has(query.query));
+        failing = new Set(now.map((query) => query.query));
+        return broken;
+      },
+      input.verify ? { scripts: input.verify, results: verified } : undefined,
+    );
+    const ups = { seeded, statements, invalidOnBase, ...(input.verify ? { verified } : {}) };
+    if (!input.downs?.length) return ups;
     if (statements.some((statement) => statement.error))
-      return {
-        seeded,
-        statements,
-        invalidOnBase,
-        down: { statements: [], broken: [], ran: false },
-      };
+      return { ...ups, down: { statements: [], broken: [], ran: false } };
     const downs = await measureFiles(client, observer, input.downs, probe, async () => []);
     const broken = downs.some((statement) => statement.error)
       ? []
       : await failingQueries(observer, valid);
-    return { seeded, statements, invalidOnBase, down: { statements: downs, broken, ran: true } };
+    return { ...ups, down: { statements: downs, broken, ran: true } };
   } finally {
     await Promise.allSettled([client.end(), observer.end()]);
   }

@@ -3,7 +3,14 @@
 import { code, escapeCell, raw, table } from "../shared/markdown.js";
 import { blocksWrites, lockRank, LOCK_MODES } from "./locks.js";
 import type { ParsedFile } from "./parse.js";
-import type { LockHeld, LockTimeoutProbe, Proof, QueryBroken, StatementProof } from "./proof.js";
+import type {
+  LockHeld,
+  LockTimeoutProbe,
+  Proof,
+  QueryBroken,
+  StatementProof,
+  Verification,
+} from "./proof.js";
 import type { Finding } from "./rules.js";
 
 export type Verdict = "safe" | "warning" | "unsafe" | "error";
@@ -48,6 +55,8 @@ export interface MigrationReport {
   proof?: Pick<Proof, "seeded" | "invalidOnBase"> & { database: string };
   /** The down migrations: whether they ran, and the previous version's queries failing after them. */
   down?: { ran: boolean; oldQueriesBroken: string[] };
+  /** sqitch's verify scripts after their changes: one that fails is an error. */
+  verified?: Verification[];
   error?: string;
 }
 
@@ -170,7 +179,14 @@ export function buildReport(input: {
     ? { ran: proof.down.ran, oldQueriesBroken: proof.down.broken.map(brokenText) }
     : undefined;
   const downBroken = down?.oldQueriesBroken.length ? ["unsafe" as Verdict] : [];
-  const level = worst([...statements.map((s) => s.verdict), ...stray, ...invalid, ...downBroken]);
+  const unverified = proof?.verified?.some((v) => v.error) ? ["error" as Verdict] : [];
+  const level = worst([
+    ...statements.map((s) => s.verdict),
+    ...stray,
+    ...invalid,
+    ...downBroken,
+    ...unverified,
+  ]);
   return {
     result: level === "warning" ? "safe" : level,
     level,
@@ -187,6 +203,7 @@ export function buildReport(input: {
         }
       : {}),
     ...(down ? { down } : {}),
+    ...(proof?.verified ? { verified: proof.verified } : {}),
   };
 }
 
@@ -244,6 +261,16 @@ export function renderSummary(report: MigrationReport): string {
   const ups = report.statements.filter((s) => s.direction === "up");
   const downs = report.statements.filter((s) => s.direction === "down");
   const lines = [heading, "", statementTable(ups)];
+  if (report.verified?.length)
+    lines.push(
+      "",
+      "sqitch verify scripts, each run after its change:",
+      ...report.verified.map((check) =>
+        check.error
+          ? `- 💥 ${escapeCell(check.file)}: ${escapeCell(check.error)}`
+          : `- ✅ ${escapeCell(check.file)}`,
+      ),
+    );
   if (downs.length > 0 || report.down) {
     lines.push("", "### Down migrations");
     if (report.down && !report.down.ran)

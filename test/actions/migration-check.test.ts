@@ -344,7 +344,7 @@ describe("layouts, down migrations and the pull request comment (on a given serv
     expect(result.outputs["comment-url"]).toBeUndefined();
   });
 
-  it("sqitch: deploy/ in sqitch.plan's order, revert/ as the downs, the last change reverted first", async () => {
+  it("sqitch: deploy/ in sqitch.plan's order, verify/ after each, revert/ as the downs, last first", async () => {
     await ws.write(
       "db/sqitch.plan",
       "%syntax-version=1.0.0\n%project=shop\n\nusers 2024-01-01T00:00:00Z A <a@example.com>\n" +
@@ -366,6 +366,14 @@ describe("layouts, down migrations and the pull request comment (on a given serv
     );
     await ws.write("db/revert/audit.sql", "BEGIN;\nDROP TABLE audit;\nCOMMIT;\n");
     await ws.write("db/verify/users.sql", "SELECT id FROM users WHERE false;\n");
+    await ws.write(
+      "db/verify/orders.sql",
+      "BEGIN;\nSELECT id, user_id FROM orders WHERE false;\nROLLBACK;\n",
+    );
+    await ws.write(
+      "db/verify/audit.sql",
+      "BEGIN;\nSELECT at, actor FROM audit WHERE false;\nROLLBACK;\n",
+    );
     const result = await runAction({
       action: "migration-check",
       workspace: ws.dir,
@@ -398,8 +406,28 @@ describe("layouts, down migrations and the pull request comment (on a given serv
       "down db/revert/audit.sql",
       "down db/revert/orders.sql",
     ]);
-    expect(report.statements.every((s: { verdict: string }) => s.verdict !== "error")).toBe(true);
+    expect(report.statements.map((s: { verdict: string }) => s.verdict)).toEqual([
+      "safe",
+      "safe",
+      "warning", // a down that drops a table loses its rows
+      "warning",
+    ]);
     expect(report.down.ran).toBe(true);
+    // audit's deploy script lacks the column its verify script checks: the change is an error.
+    expect(report.verified).toEqual([
+      { change: "db/deploy/orders.sql", file: "db/verify/orders.sql" },
+      {
+        change: "db/deploy/audit.sql",
+        file: "db/verify/audit.sql",
+        error: 'column "actor" does not exist',
+        errorAt: { file: "db/verify/audit.sql", line: 2, column: 12 },
+      },
+    ]);
+    expect(result.outputs.result).toBe("error");
+    expect(result.annotations).toContainEqual(
+      expect.objectContaining({ level: "error", file: "db/verify/audit.sql", line: 2, column: 12 }),
+    );
+    expect(result.summary).toContain('- 💥 db/verify/audit.sql: column "actor" does not exist');
     expect(github.storedComments(REPO, PR)).toEqual([]);
   });
 
