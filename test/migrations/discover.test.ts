@@ -12,6 +12,7 @@ import {
   selectMigrations,
   sqitchPlan,
   upSql,
+  verifyPathOf,
 } from "../../src/migrations/discover.js";
 
 const DBMATE = `-- migrate:up
@@ -138,6 +139,8 @@ describe("layouts", () => {
     ]);
     expect(downPathOf("sqitch", "db/deploy/orders.sql", paths)).toBe("db/revert/orders.sql");
     expect(downPathOf("sqitch", "db/deploy/appschema.sql", paths)).toBeUndefined();
+    expect(verifyPathOf("db/deploy/users.sql", paths)).toBe("db/verify/users.sql");
+    expect(verifyPathOf("db/deploy/orders.sql", paths)).toBeUndefined();
     expect(sqitchPlan(".", "users 2024-01-01T00:00:00Z a <a@b>")).toEqual(["deploy/users.sql"]);
     expect(downPathOf("sqitch", "deploy/users.sql", ["revert/users.sql"])).toBe("revert/users.sql");
   });
