@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findPostgresBin, startThrowaway, type Database } from "../../src/migrations/postgres.js";
 import {
+  errorBody,
   startGitHubStandIn,
   type GitHubStandIn,
   type JsonObject,
@@ -429,6 +430,33 @@ describe("layouts, down migrations and the pull request comment (on a given serv
     );
     expect(result.summary).toContain('- 💥 db/verify/audit.sql: column "actor" does not exist');
     expect(github.storedComments(REPO, PR)).toEqual([]);
+  });
+
+  it("keeps the report in the summary, with a warning, when the token cannot comment (a fork)", async () => {
+    github.override("issues/create-comment", () => ({
+      status: 403,
+      body: errorBody(403, "Resource not accessible by integration"),
+    }));
+    await ws.write("migrations/001_a.sql", "ALTER TABLE users DROP COLUMN legacy;\n");
+    const result = await runAction({
+      action: "migration-check",
+      workspace: ws.dir,
+      inputs: { "changed-files": "migrations/001_a.sql", proof: "false", token: TOKEN },
+      event: event("0".repeat(40)),
+      apiUrl: github.url,
+      repository: REPO,
+      timeoutMs: 60_000,
+    });
+    expect(result.outputs.result).toBe("unsafe");
+    expect(github.storedComments(REPO, PR)).toEqual([]);
+    expect(result.outputs["comment-url"]).toBeUndefined();
+    expect(result.summary).toContain("dropping-column");
+    expect(result.annotations).toContainEqual(
+      expect.objectContaining({
+        level: "warning",
+        message: expect.stringContaining("pull requests from forks get a read-only token"),
+      }),
+    );
   });
 
   it("refuses comment: true without a token before doing anything", async () => {
