@@ -21,6 +21,8 @@ export const SERVICE_SCRIPT = fileURLToPath(new URL("../service.mjs", import.met
  * @property {string} [logFile] append stdout/stderr here; without it they are kept in memory
  * @property {boolean} [detached] let the instance outlive this process (needs logFile)
  * @property {number} [timeoutMs] how long to wait for it to listen and answer /healthz (10 s)
+ * @property {NodeJS.ProcessEnv} [env] its environment (this process's by default), such as a
+ *   drill's SHIPGATE_DRILL=1
  */
 
 /**
@@ -72,8 +74,8 @@ export async function startService(options) {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const args = serviceArgs(options, version, slot);
   const launched = options.logFile
-    ? await launchLogged(args, options.logFile, options.detached)
-    : await launchPiped(args, options.detached);
+    ? await launchLogged(args, options.logFile, options.detached, options.env)
+    : await launchPiped(args, options.detached, options.env);
   const { pid } = launched;
   /** @type {number} */
   let port;
@@ -137,14 +139,19 @@ function serviceArgs(options, version, slot) {
  * @param {string[]} args
  * @param {string} logFile
  * @param {boolean | undefined} detached
+ * @param {NodeJS.ProcessEnv | undefined} env
  * @returns {Promise<Launched>}
  */
-async function launchLogged(args, logFile, detached) {
+async function launchLogged(args, logFile, detached, env) {
   const from = await stat(logFile).then(
     (s) => s.size,
     () => 0,
   );
-  const spawned = await spawnLogged(process.execPath, args, { logFile, detached });
+  const spawned = await spawnLogged(process.execPath, args, {
+    logFile,
+    detached,
+    ...(env ? { env } : {}),
+  });
   const pid = spawned.pid;
   return { pid, output: () => readFrom(logFile, from), exited: () => !isAlive(pid) };
 }
@@ -153,11 +160,15 @@ async function launchLogged(args, logFile, detached) {
  * Starts the service with its output kept in memory (the last 64 KiB), tied to this process.
  * @param {string[]} args
  * @param {boolean | undefined} detached
+ * @param {NodeJS.ProcessEnv | undefined} env
  * @returns {Promise<Launched>}
  */
-async function launchPiped(args, detached) {
+async function launchPiped(args, detached, env) {
   if (detached) throw new Error("startService: a detached instance needs a logFile");
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(env ? { env } : {}),
+  });
   let text = "";
   const keep = (/** @type {Buffer} */ chunk) => {
     text = (text + chunk.toString("utf8")).slice(-65_536);

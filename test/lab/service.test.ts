@@ -127,6 +127,38 @@ describe("lab/service.mjs", () => {
     await expect(httpGet(`${slow.url}/healthz`)).rejects.toMatchObject({ code: "ECONNREFUSED" });
   });
 
+  it("fails a quarter of its traffic under a drill's SHIPGATE_DRILL=1, health still UP", async () => {
+    const faulty = cleanup.track(
+      await startService({
+        version: "1.1.0",
+        slot: "green",
+        latencyMs: 1,
+        latencyJitterMs: 0,
+        env: { ...process.env, SHIPGATE_DRILL: "1" },
+      }),
+    );
+    const codes: number[] = [];
+    for (let n = 0; n < 12; n += 1) codes.push((await httpGet(`${faulty.url}/api/work`)).status);
+    expect(codes).toEqual([200, 200, 200, 500, 200, 200, 200, 500, 200, 200, 200, 500]);
+    const health = await httpGet(`${faulty.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toEqual({ status: "UP", version: "1.1.0", drill: true });
+    // An empty switch (what deploy gives the hooks that restore stable) is off.
+    const switchedOff = cleanup.track(
+      await startService({
+        version: "1.1.0",
+        latencyMs: 1,
+        latencyJitterMs: 0,
+        env: { ...process.env, SHIPGATE_DRILL: "" },
+      }),
+    );
+    for (let n = 0; n < 4; n += 1)
+      expect((await httpGet(`${switchedOff.url}/api/work`)).status).toBe(200);
+    expect(JSON.parse((await httpGet(`${switchedOff.url}/healthz`)).body)).not.toHaveProperty(
+      "drill",
+    );
+  });
+
   it("refuses a version that is not semver, before listening", async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       execFile(
