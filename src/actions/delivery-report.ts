@@ -8,8 +8,12 @@ import { buildAudit } from "../audit/audit.js";
 import { renderAuditCsv, renderAuditJson } from "../audit/files.js";
 import { renderAuditSection, renderAuditSummary } from "../audit/render.js";
 import { parseWindow } from "../dora/metrics.js";
-import { renderHtml, renderSummary } from "../dora/render.js";
+import { DORA_PUSH_JOB, doraMetricsText } from "../dora/pushgateway-metrics.js";
+import { renderHtml, renderSummary, type DeliveryReport } from "../dora/render.js";
 import { buildDeliveryReport } from "../dora/report.js";
+import { deliverWithRetry, describeResult } from "../notify/deliver.js";
+import { scrubbedSend } from "../notify/http.js";
+import { pushDelivery, pushUrl } from "../notify/pushgateway.js";
 import { writeFileAtomic } from "../runtime/files.js";
 import { readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
@@ -36,6 +40,7 @@ const Inputs = z.object({
     z.string().check(z.regex(/^[^/\s]+\/[^/\s]+$/, { error: "expected owner/name" })),
   ),
   token: z.optional(z.string()),
+  "pushgateway-url": z.optional(z.url({ protocol: /^https?$/, error: "expected an http(s) URL" })),
 });
 type Settings = z.infer<typeof Inputs>;
 
@@ -86,6 +91,27 @@ async function main(step: StepContext): Promise<void> {
   await writeFileAtomic(file, renderHtml(report));
   step.setOutputs<Partial<Outputs>>({ report: JSON.stringify(report), "output-file": file });
   await step.appendSummary(renderSummary(report));
+  if (inputs["pushgateway-url"]) await pushFigures(step, inputs["pushgateway-url"], report);
+}
+
+/**
+ * The DORA figures to a Pushgateway (job shipgate_dora, grouped by repository) for the Grafana
+ * dashboard. Retried like any notification; a failure is a warning, never the step's result.
+ */
+async function pushFigures(step: StepContext, base: string, report: DeliveryReport): Promise<void> {
+  const { password } = new URL(base);
+  step.secrets.add(base, ...(password ? [decodeURIComponent(password)] : []));
+  const delivery = pushDelivery(
+    pushUrl(base, DORA_PUSH_JOB, [["repository", report.repository]]),
+    "DORA figures",
+    await doraMetricsText(report, Date.now()),
+  );
+  const result = await deliverWithRetry(delivery, {
+    send: scrubbedSend((text) => step.secrets.scrub(text)),
+  });
+  const line = `notify: ${describeResult(result)}`;
+  if (result.ok) step.log.info(line);
+  else step.log.warning(line);
 }
 
 async function audit(

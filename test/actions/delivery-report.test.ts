@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { startGitHubStandIn, type GitHubStandIn } from "../../tools/github-standin/index.js";
 import { seedHistory } from "../fixtures/dora/history.js";
+import { startPushgateway } from "../support/receivers.js";
 import { ROOT, runAction, type ActionResult } from "../../tools/runner/run-action.js";
 
 const REPOSITORY = "octo-org/demo-api";
@@ -114,6 +115,55 @@ describe("delivery-report", () => {
       'input "window": expected a length such as 30d, 12w or 48h (got "a month")',
     );
   });
+});
+
+describe("the DORA figures pushed to a real Pushgateway", () => {
+  it("pushes each environment's figures under job shipgate_dora, grouped by repository", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shipgate-dora-push-"));
+    const pushgateway = await startPushgateway(dir);
+    try {
+      const pushed = await runAction({
+        action: "delivery-report",
+        workspace,
+        repository: REPOSITORY,
+        apiUrl: github.url,
+        inputs: { window: "28d", token: "test-token", "pushgateway-url": pushgateway.url },
+      });
+      expect(pushed.exitCode).toBe(0);
+      expect(pushed.stdout).toContain(
+        "notify: pushgateway (pushgateway): DORA figures delivered (HTTP 200",
+      );
+      const report = JSON.parse(pushed.outputs.report ?? "") as Report;
+      const metrics = await (await fetch(`${pushgateway.url}/metrics`)).text();
+      for (const { environment, deployments, changeFailureRate } of report.environments) {
+        const labels = `environment="${environment}",instance="",job="shipgate_dora",repository="${REPOSITORY}"`;
+        expect(metrics).toContain(`shipgate_dora_deployments{${labels}} ${deployments}`);
+        expect(metrics).toContain(
+          `shipgate_dora_change_failure_rate{${labels}} ${changeFailureRate}`,
+        );
+      }
+    } finally {
+      await pushgateway.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("a Pushgateway that is down is a warning, never the step's result", async () => {
+    const down = await startPushgateway(await mkdtemp(join(tmpdir(), "shipgate-dora-down-")));
+    await down.stop();
+    const pushed = await runAction({
+      action: "delivery-report",
+      workspace,
+      repository: REPOSITORY,
+      apiUrl: github.url,
+      inputs: { window: "28d", token: "test-token", "pushgateway-url": down.url },
+    });
+    expect(pushed.exitCode).toBe(0);
+    expect(pushed.annotations.map((annotation) => annotation.message).join("\n")).toMatch(
+      /notify: pushgateway \(pushgateway\): DORA figures NOT delivered/,
+    );
+    expect(pushed.outputs["output-file"]).toBeDefined();
+  }, 60_000);
 });
 
 // --- Headless Chromium -----------------------------------------------------------------------
