@@ -1,6 +1,7 @@
 // The import rules of src/, checked by `npm run lint`: no cycles, and every folder imports only the
 // floors below it. Floors, lowest first: shared -> schema -> config -> runtime -> the domains
-// (leaves: health, analysis, notify, incidents, protection, dora, cost, migrations) -> deploy -> actions.
+// (leaves: health, analysis, notify, incidents, protection, dora, cost, migrations) -> audit (change
+// evidence over DORA's history and the incidents' records) and deploy -> actions.
 const LEAVES = "(health|analysis|notify|incidents|protection|dora|cost|migrations)";
 const allowedBelow = {
   shared: [],
@@ -8,6 +9,7 @@ const allowedBelow = {
   config: ["shared", "schema"],
   runtime: ["shared", "schema", "config"],
   leaf: ["shared", "schema", "config", "runtime"],
+  audit: ["shared", "schema", "config", "runtime", "dora", "incidents"],
   deploy: [
     "shared",
     "schema",
@@ -32,7 +34,7 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    ...["shared", "schema", "config", "runtime", "deploy"].map((folder) => ({
+    ...["shared", "schema", "config", "runtime", "audit", "deploy"].map((folder) => ({
       name: `${folder}-imports-only-below`,
       comment: `src/${folder} may import only ${allowedBelow[folder].join(", ") || "itself"}.`,
       severity: "error",
