@@ -18,6 +18,7 @@ import {
   shipgateDashboard,
   type PanelTitle,
 } from "../../tools/grafana/dashboard.js";
+import { canaryReport } from "../support/deploy-report.js";
 import { startPushgateway } from "../support/receivers.js";
 
 const committed = JSON.parse(
@@ -64,29 +65,11 @@ describe("the committed dashboard", () => {
   });
 });
 
-const report = (result: DeployReport["result"], version: string): DeployReport => ({
-  environment: "staging",
-  version,
-  previousVersion: "1.1.0",
-  strategy: "canary",
-  deploymentId: 7,
-  result,
-  reason: result === "deployed" ? `${version} is live` : "the canary gate said roll back at 10%",
-  cancelled: false,
-  timeline: [
-    {
-      at: new Date().toISOString(),
-      elapsedMs: 9000,
-      step: "gate",
-      ok: result === "deployed",
-      weight: 10,
-      verdict: result === "deployed" ? "promote" : "rollback",
-      score: result === "deployed" ? 100 : 20,
-      detail: "error-rate",
-    },
-  ],
-  figures: { gateMs: 9000, ...(result === "rolled-back" ? { secondsToRestore: 10.5 } : {}) },
-});
+const report = (result: DeployReport["result"], version: string): DeployReport =>
+  canaryReport(result, version, {
+    environment: "staging",
+    score: { promoted: 100, rolledBack: 20 },
+  });
 
 const dora: EnvironmentMetrics = {
   environment: "staging",

@@ -20,6 +20,7 @@ import {
   type RealServer,
   type Receiver,
 } from "../support/receivers.js";
+import { canaryReport } from "../support/deploy-report.js";
 
 const cleanup = new Cleanup();
 let dir: string;
@@ -47,32 +48,8 @@ beforeAll(async () => {
 
 afterAll(() => cleanup.run(), 30_000);
 
-const report = (result: DeployReport["result"], version: string): DeployReport => ({
-  environment: "production",
-  version,
-  previousVersion: "1.1.0",
-  strategy: "canary",
-  deploymentId: 7,
-  result,
-  reason:
-    result === "deployed"
-      ? `${version} is live on production`
-      : "the canary gate said roll back at 10%: error-rate broke its threshold",
-  cancelled: false,
-  timeline: [
-    {
-      at: new Date().toISOString(),
-      elapsedMs: 9000,
-      step: "gate",
-      ok: result === "deployed",
-      weight: 10,
-      verdict: result === "deployed" ? "promote" : "rollback",
-      score: result === "deployed" ? 100 : 0,
-      detail: "error-rate",
-    },
-  ],
-  figures: { gateMs: 9000, ...(result === "rolled-back" ? { secondsToRestore: 10.5 } : {}) },
-});
+const report = (result: DeployReport["result"], version: string): DeployReport =>
+  canaryReport(result, version);
 
 const settings = NotifySchema.parse({
   channels: [

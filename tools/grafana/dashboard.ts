@@ -110,6 +110,19 @@ function series(title: PanelTitle, legend: string, unit: string, width = 12): Ti
   return panel;
 }
 
+/** A multi-value variable over a label's values, "All" matching every value. */
+function labelVariable(name: string, label: string, query: string): QueryVariableBuilder {
+  return new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(DATASOURCE)
+    .query(query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .allValue(".*");
+}
+
 export function shipgateDashboard(): Dashboard {
   return new DashboardBuilder("shipgate: deploys, drills and DORA")
     .uid(DASHBOARD_UID)
@@ -126,26 +139,18 @@ export function shipgateDashboard(): Dashboard {
       new DatasourceVariableBuilder("datasource").label("Prometheus").type("prometheus"),
     )
     .withVariable(
-      new QueryVariableBuilder("environment")
-        .label("Environment")
-        .datasource(DATASOURCE)
-        .query("label_values(shipgate_deploy_info, environment)")
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .sort(VariableSort.AlphabeticalAsc)
-        .multi(true)
-        .includeAll(true)
-        .allValue(".*"),
+      labelVariable(
+        "environment",
+        "Environment",
+        "label_values(shipgate_deploy_info, environment)",
+      ),
     )
     .withVariable(
-      new QueryVariableBuilder("service")
-        .label("Service")
-        .datasource(DATASOURCE)
-        .query('label_values(shipgate_deploy_info{environment=~"$environment"}, service)')
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .sort(VariableSort.AlphabeticalAsc)
-        .multi(true)
-        .includeAll(true)
-        .allValue(".*"),
+      labelVariable(
+        "service",
+        "Service",
+        'label_values(shipgate_deploy_info{environment=~"$environment"}, service)',
+      ),
     )
     .withVariable(
       new ConstantVariableBuilder("change_step")
