@@ -125,7 +125,8 @@ async function recordRollback(
       previous_version: version,
       slot: outcome.liveSlot,
       rollback_of: id,
-      ...(outcome.drill ? { drill: outcome.drill } : {}),
+      // The post step finishing a drill has no verdict: the drill as it started (not passed).
+      ...(plan.drill ? { drill: outcome.drill ?? plan.drill } : {}),
     },
     description: `${plan.drill ? "drill: " : ""}rollback to ${previousVersion} after ${version} failed`,
     production,
