@@ -205,12 +205,19 @@ describe("a rollback drill on the lab", () => {
     expect(await drillGauges("drill")).toMatchObject({ shipgate_drill_passed: 0 });
   }, 120_000);
 
-  it("refuses to drill production before anything is deployed or recorded", async () => {
+  it("refuses to drill production, or to plan a drill, before anything is recorded", async () => {
     const result = await drill({ environment: "production", version: "1.1.1", drill: "rollback" });
     expect(result.exitCode).toBe(1);
     const refusal = errorsOf(result);
-    expect(refusal).toMatch(/input "drill": .*production is refused: it is marked production: true/);
+    expect(refusal).toMatch(
+      /input "drill": .*production is refused: it is marked production: true/,
+    );
     expect(refusal).toMatch(/\(.*lab\/environments\/production\.yml:3\)/);
     expect(createdDeployments()).toEqual([]);
+    const planned = await drill({ version: "1.1.1", drill: "rollback", "dry-run": "true" });
+    expect(planned.exitCode).toBe(1);
+    expect(errorsOf(planned)).toContain(
+      "a drill runs a fresh deploy or restore; it does not take dry-run",
+    );
   }, 60_000);
 });
