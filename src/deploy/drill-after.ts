@@ -1,6 +1,6 @@
 // What follows a drill, each part best-effort: its figures pushed to the Pushgateway, and for a
 // failed drill the incident issue. A drill's rollback raises no alert: it is what a drill is for.
-import { reportIncident, type IncidentAction } from "../incidents/incidents.js";
+import { reportIncident, resolveIncidents, type IncidentAction } from "../incidents/incidents.js";
 import type { IncidentEvidence } from "../incidents/render.js";
 import { describeResult, deliverWithRetry, type DeliveryResult } from "../notify/deliver.js";
 import { scrubbedSend } from "../notify/http.js";
@@ -30,7 +30,9 @@ export async function afterDrill(
   };
   const [pushed, incidents] = await Promise.all([
     pushFigures(facts, drill, io),
-    drill.payload.passed ? Promise.resolve([]) : openIncident(facts, drill, io, warn),
+    drill.payload.passed
+      ? closeIncidents(facts, drill, io, warn)
+      : openIncident(facts, drill, io, warn),
   ]);
   if (pushed) (pushed.ok ? io.log.info : warn)(`notify: ${describeResult(pushed)}`);
   return { deliveries: pushed ? [pushed] : [], incidents, warnings };
@@ -79,11 +81,45 @@ async function openIncident(
     io.log.info(`incident #${action.issue} ${action.action}: ${action.url}`);
     return [action];
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    const why = status
-      ? `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}`
-      : (error as Error).message;
-    warn(`incident issue not updated: ${why}`);
+    warn(`incident issue not updated: ${whyNotUpdated(error)}`);
     return [];
   }
+}
+
+/** A drill that passes closes the environment's open incident of a failed drill, if any. */
+async function closeIncidents(
+  facts: DrillFacts,
+  drill: DrillVerdict,
+  io: Pick<DeployIo, "client" | "log">,
+  warn: (line: string) => void,
+): Promise<IncidentAction[]> {
+  try {
+    const actions = await resolveIncidents(
+      io.client,
+      facts.repository,
+      {
+        environment: facts.environment,
+        version: facts.evidence.version,
+        deploymentId: facts.evidence.deploymentId,
+        ...(facts.evidence.runUrl ? { runUrl: facts.evidence.runUrl } : {}),
+        at: facts.evidence.at,
+        by: `the ${drill.payload.kind} drill passed`,
+      },
+      ["drill-failed"],
+    );
+    for (const action of actions)
+      if (action.action === "closed")
+        io.log.info(`incident #${action.issue} closed: the ${drill.payload.kind} drill passed`);
+    return actions;
+  } catch (error) {
+    warn(`incident issue not updated: ${whyNotUpdated(error)}`);
+    return [];
+  }
+}
+
+/** GitHub's answer when it gave one (a 403 names the permission to grant), else the error. */
+function whyNotUpdated(error: unknown): string {
+  const status = (error as { status?: number }).status;
+  if (!status) return (error as Error).message;
+  return `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}`;
 }

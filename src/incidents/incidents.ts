@@ -13,6 +13,8 @@ import {
   occurrenceMarker,
   resolutionComment,
   resolutionMarker,
+  DEPLOY_CAUSES,
+  type IncidentCause,
   type IncidentEvidence,
   type Resolution,
 } from "./render.js";
@@ -129,13 +131,20 @@ async function openOrUpdate(
   return { action: "opened", number: created.number, url: created.html_url };
 }
 
-/** Comments on and closes every open incident of the environment; none open: nothing happens. */
+/**
+ * Comments on and closes every open incident of the environment with one of `causes` (those a
+ * successful deploy resolves, by default); none open: nothing happens.
+ */
 export async function resolveIncidents(
   client: GitHubClient,
   repository: Repository,
   resolution: Resolution,
+  causes: readonly IncidentCause[] = DEPLOY_CAUSES,
 ): Promise<IncidentAction[]> {
-  const open = await openIncidents(client, repository, resolution.environment);
+  const markers = causes.map((cause) => incidentMarker(resolution.environment, cause));
+  const open = (await openIncidents(client, repository, resolution.environment)).filter((issue) =>
+    markers.some((marker) => (issue.body ?? "").includes(marker)),
+  );
   const actions: IncidentAction[] = [];
   for (const issue of open) {
     const marker = resolutionMarker(resolution.deploymentId);

@@ -39,7 +39,12 @@ export interface Resolution {
   deploymentId: number;
   runUrl?: string;
   at: string;
+  /** What resolved it, when not a successful deploy: "the rollback drill passed". */
+  by?: string;
 }
+
+/** The causes a successful deploy resolves; a failed drill is resolved by a drill that passes. */
+export const DEPLOY_CAUSES: readonly IncidentCause[] = ["rollback", "verification-failed"];
 
 export const INCIDENT_LABEL = "incident";
 export const environmentLabel = (environment: string): string => `env:${environment}`.slice(0, 50);
@@ -136,8 +141,11 @@ export function incidentBody(evidence: IncidentEvidence): string {
     ...failures,
     "### Links",
     ...linksOf(evidence),
-    "_Opened by shipgate deploy. It is updated when this happens again " +
-      "and closed by the next successful deploy to this environment._",
+    evidence.cause === "drill-failed"
+      ? "_Opened by a shipgate recovery drill. It is updated when a drill fails again " +
+        "and closed by the next drill of this environment that passes._"
+      : "_Opened by shipgate deploy. It is updated when this happens again " +
+        "and closed by the next successful deploy to this environment._",
   ].join("\n\n");
 }
 
@@ -153,9 +161,12 @@ export function occurrenceComment(evidence: IncidentEvidence): string {
 export function resolutionComment(resolution: Resolution): string {
   return [
     resolutionMarker(resolution.deploymentId),
-    `Resolved: ${code(resolution.version)} was deployed successfully ` +
-      `to ${code(resolution.environment)} at ${resolution.at} ` +
-      `(deployment #${resolution.deploymentId}).`,
+    resolution.by
+      ? `Resolved: ${resolution.by} on ${code(resolution.environment)} at ${resolution.at} ` +
+        `(deployment #${resolution.deploymentId}, ${code(resolution.version)}).`
+      : `Resolved: ${code(resolution.version)} was deployed successfully ` +
+        `to ${code(resolution.environment)} at ${resolution.at} ` +
+        `(deployment #${resolution.deploymentId}).`,
     ...(resolution.runUrl ? [`Workflow run: ${resolution.runUrl}`] : []),
   ].join("\n\n");
 }

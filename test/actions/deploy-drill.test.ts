@@ -7,6 +7,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { httpGet } from "../../lab/lib/http.mjs";
+import { incidentMarker } from "../../src/incidents/render.js";
 import { Cleanup, labLive, startLoad } from "../../tools/lab/lab.js";
 import { ROOT, runAction, type ActionResult } from "../../tools/runner/run-action.js";
 import { useDeployLab } from "../support/deploy-lab.js";
@@ -97,10 +98,33 @@ const createdDeployments = () =>
     .filter((call) => call.operationId === "repos/create-deployment")
     .map((call) => call.requestBody as CreatedDeployment);
 
+/** An open incident issue of the environment, as an earlier run left it; returns its number. */
+async function seedIncident(environment: string, cause: "drill-failed" | "rollback") {
+  const { data } = await lab.client.request("POST /repos/{owner}/{repo}/issues", {
+    owner: OWNER,
+    repo: REPO,
+    title: `Incident on ${environment}: ${cause}`,
+    body: `${incidentMarker(environment, cause)}\n\nan earlier failure`,
+    labels: ["incident", `env:${environment}`],
+  });
+  return data.number;
+}
+
+const issuesClosed = () =>
+  lab.github.calls
+    .filter(
+      (call) =>
+        call.operationId === "issues/update" &&
+        (call.requestBody as { state?: string }).state === "closed",
+    )
+    .map((call) => Number(/issues\/(\d+)$/.exec(call.path)?.[1]));
+
+/** The incident issues the drill opened (the test's own seeds left out). */
 const issuesOpened = () =>
   lab.github.calls
     .filter((call) => call.operationId === "issues/create")
-    .map((call) => call.requestBody as { title: string; body: string });
+    .map((call) => call.requestBody as { title: string; body: string })
+    .filter((issue) => !issue.body.endsWith("an earlier failure"));
 
 /** The drill's gauges for an environment, from the Pushgateway's own exposition. */
 async function drillGauges(environment: string): Promise<Record<string, number>> {
@@ -122,6 +146,8 @@ async function drillGauges(environment: string): Promise<Record<string, number>>
 describe("a rollback drill on the lab", () => {
   it("rolls the faulty build back within the RTO, records it as a drill, and passes", async () => {
     await seedLive("drill");
+    const failedDrill = await seedIncident("drill", "drill-failed");
+    await seedIncident("drill", "rollback");
     const before = await labLive(lab.dir);
     const { result, endedAtMs, load } = await underLoad(() =>
       drill({ version: "1.1.1", drill: "rollback" }),
@@ -167,7 +193,9 @@ describe("a rollback drill on the lab", () => {
       environment: "drill",
       payload: { version: before.version, strategy: "rollback", drill: verdict },
     });
+    // The passed drill resolves the open incident of a failed drill, and that one alone.
     expect(issuesOpened()).toEqual([]);
+    expect(issuesClosed()).toEqual([failedDrill]);
     expect(result.summary).toContain("rollback drill — ✅ passed");
     expect(await drillGauges("drill")).toEqual({
       shipgate_drill_passed: 1,
