@@ -6,6 +6,7 @@ import type { Dashboard, Panel, RowPanel } from "@grafana/grafana-foundation-sdk
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drillMetricsDelivery, type DrillPayload } from "../../src/deploy/drill.js";
 import { deployMetricsText, deployPushUrl } from "../../src/deploy/pushgateway-metrics.js";
 import type { DeployReport } from "../../src/deploy/report.js";
 import { DORA_PUSH_JOB, doraMetricsText } from "../../src/dora/pushgateway-metrics.js";
@@ -140,6 +141,28 @@ describe("every panel's query on a real Prometheus scraping a real Pushgateway",
       ),
     );
     await prometheus.waitFor(`shipgate_dora_timestamp_seconds == ${generatedAt / 1000}`);
+    const drills: DrillPayload[] = [
+      { kind: "rollback", rto_seconds: 300, recovery_seconds: 9.3, passed: true },
+      {
+        kind: "restore",
+        rto_seconds: 600,
+        recovery_seconds: 42,
+        rpo_seconds: 86_400,
+        backup_age_seconds: 3600,
+        passed: true,
+      },
+    ];
+    const drilledAt = Date.now();
+    for (const drill of drills) {
+      const delivery = await drillMetricsDelivery(pushgateway.url, {
+        environment: "staging",
+        service: "orders",
+        drill,
+        finishedAtMs: drilledAt,
+      });
+      await push(delivery.url, delivery.body);
+    }
+    await prometheus.waitFor(`count(shipgate_drill_timestamp_seconds == ${drilledAt / 1000}) == 2`);
 
     const resolve = (expr: string) =>
       expr
@@ -181,5 +204,20 @@ describe("every panel's query on a real Prometheus scraping a real Pushgateway",
     expect(value("Lead time for changes (median)")).toEqual([3.5]);
     expect(value("Change failure rate")).toEqual([0.2]);
     expect(value("Time to restore (median)")).toEqual([0.25]);
+  });
+
+  it("shows each kind of drill against its objectives", () => {
+    const byKind = (title: PanelTitle, index = 0) =>
+      Object.fromEntries(
+        (answers.get(title)?.[index] ?? []).map((sample) => [
+          sample.metric.kind,
+          Number(sample.value[1]),
+        ]),
+      );
+    expect(byKind("Drill recovery time vs RTO")).toEqual({ rollback: 9.3, restore: 42 });
+    expect(byKind("Drill recovery time vs RTO", 1)).toEqual({ rollback: 300, restore: 600 });
+    expect(byKind("Restore drill: backup age vs RPO")).toEqual({ restore: 3600 });
+    expect(byKind("Restore drill: backup age vs RPO", 1)).toEqual({ restore: 86_400 });
+    expect(byKind("Last drill passed")).toEqual({ rollback: 1, restore: 1 });
   });
 });

@@ -65,6 +65,10 @@ export const QUERIES = {
     perGroup("shipgate_drill_recovery_seconds", ", kind"),
     perGroup("shipgate_drill_rto_seconds", ", kind"),
   ],
+  "Restore drill: backup age vs RPO": [
+    perGroup("shipgate_drill_backup_age_seconds", ", kind"),
+    perGroup("shipgate_drill_rpo_seconds", ", kind"),
+  ],
   "Last drill passed": perGroup("shipgate_drill_passed", ", kind"),
 } as const satisfies Record<string, string | readonly string[]>;
 
@@ -75,7 +79,7 @@ function targets(title: PanelTitle, legend: string): DataqueryBuilder[] {
   return queries.map((expr, index) =>
     new DataqueryBuilder()
       .expr(expr)
-      .legendFormat(index === 0 ? legend : `${legend} RTO`)
+      .legendFormat(index === 0 ? legend : `${legend} objective`)
       .refId(String.fromCharCode(65 + index))
       .datasource(DATASOURCE),
   );
@@ -177,7 +181,8 @@ export function shipgateDashboard(): Dashboard {
     .withPanel(stat("Time to restore (median)", "{{environment}}", "h"))
     .withRow(new RowBuilder("Recovery drills"))
     .withPanel(series("Drill recovery time vs RTO", "{{service}} {{environment}} {{kind}}", "s"))
-    .withPanel(stat("Last drill passed", "{{service}} {{environment}} {{kind}}", "bool_yes_no", 8))
+    .withPanel(series("Restore drill: backup age vs RPO", "{{service}} {{environment}}", "s"))
+    .withPanel(stat("Last drill passed", "{{service}} {{environment}} {{kind}}", "bool_yes_no"))
     .build();
 }
 
