@@ -197,7 +197,7 @@ async function main(step: StepContext): Promise<void> {
   const signal = cancellation(step);
   const prepared = await prepare(step);
   if (prepared.inputs["dry-run"]) return dryRun(step, prepared);
-  if (prepared.drill?.kind === "restore") return restoreDrill(step, prepared);
+  if (prepared.drill?.kind === "restore") return restoreDrill(step, prepared, signal);
   const { inputs, version, rollbackTo, environment, configuration, client, records } = prepared;
   const drill = prepared.drill?.kind === "rollback" ? prepared.drill : undefined;
   const request = {
@@ -277,7 +277,11 @@ function drillEnding(step: StepContext, environment: string, drill: DrillVerdict
 }
 
 /** A restore drill: the restore hook, the health checks, the verdict, one record. */
-async function restoreDrill(step: StepContext, prepared: Prepared): Promise<void> {
+async function restoreDrill(
+  step: StepContext,
+  prepared: Prepared,
+  signal: AbortSignal,
+): Promise<void> {
   const { inputs, version, environment, configuration, client, records, drill } = prepared;
   if (!drill) return;
   const result = await runRestoreDrill(
@@ -295,7 +299,7 @@ async function restoreDrill(step: StepContext, prepared: Prepared): Promise<void
       notify: inputs.notify,
       ...configFileOf(step, inputs),
     },
-    { records, client, log: step.log, secrets: step.secrets, signal: new AbortController().signal },
+    { records, client, log: step.log, secrets: step.secrets, signal },
   );
   step.setOutputs<Partial<Outputs>>({
     "deployment-id": String(result.deploymentId),
