@@ -43,19 +43,35 @@ export interface DrillRecord extends DrillResult {
   withinRpo: boolean | null;
 }
 
-/** The drills created in the window, oldest first; a drill deployment without a result is left out. */
+/**
+ * The drills created in the window, oldest first, one per drill. A rollback drill leaves two
+ * records: the faulty deployment (its drill as known at the start: no recovery, not passed) and
+ * the rollback's, which carries the verdict (a payload cannot change once created). The verdict
+ * of the rollback is the drill's, shown on the faulty deployment; one without a rollback keeps its
+ * own (it never recovered). A drill deployment without a result is left out.
+ */
 export function drillsOf(
   history: readonly HistoryDeployment[],
   window: { startMs: number; endMs: number },
 ): DrillRecord[] {
-  return history
-    .filter((deployment) => deployment.task === DRILL_TASK && deployment.drill !== undefined)
+  const drills = history.filter(
+    (deployment) => deployment.task === DRILL_TASK && deployment.drill !== undefined,
+  );
+  const started = new Set(drills.map((deployment) => deployment.id));
+  const verdictOf = new Map<number, DrillResult>();
+  for (const deployment of drills)
+    if (deployment.rollbackOf !== undefined && started.has(deployment.rollbackOf))
+      verdictOf.set(deployment.rollbackOf, deployment.drill as DrillResult);
+  return drills
+    .filter(
+      (deployment) => deployment.rollbackOf === undefined || !started.has(deployment.rollbackOf),
+    )
     .filter((deployment) => {
       const at = Date.parse(deployment.createdAt);
       return at >= window.startMs && at < window.endMs;
     })
     .map((deployment): DrillRecord => {
-      const drill = deployment.drill as DrillResult;
+      const drill = verdictOf.get(deployment.id) ?? (deployment.drill as DrillResult);
       return {
         id: deployment.id,
         environment: deployment.environment,

@@ -41,19 +41,22 @@ const drill = (id: number, day: number, result: Record<string, unknown>): Histor
 const history: HistoryDeployment[] = [
   change(1, 1, "success"),
   change(2, 8, "success"),
-  drill(3, 10, { kind: "rollback", rto_seconds: 300, recovery_seconds: 42, passed: true }),
-  // The drill's rollback record, with task deploy: not a restore of anything users saw.
+  // A rollback drill as deploy records it: the faulty deployment with the drill as known at the
+  // start, then its rollback (task deploy:drill too) carrying the verdict.
+  drill(3, 10, { kind: "rollback", rto_seconds: 300, recovery_seconds: null, passed: false }),
   {
     id: 4,
     environment: "staging",
     sha: "sha2",
     createdAt: at(10, 1),
-    task: "deploy",
+    task: "deploy:drill",
     version: "1.2.0",
     strategy: "rollback",
     rollbackOf: 3,
+    drill: readDrill({ kind: "rollback", rto_seconds: 300, recovery_seconds: 42, passed: true }),
     statuses: [{ state: "success", at: at(10, 2) }],
   },
+  // A drill that never rolled back: its own record is the verdict.
   drill(5, 17, { kind: "rollback", rto_seconds: 60, recovery_seconds: null, passed: false }),
   drill(6, 20, {
     kind: "restore",
