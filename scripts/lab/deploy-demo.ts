@@ -4,14 +4,24 @@
 //   1. 1.1.0 (good) goes through every canary step and is promoted;
 //   2. 1.2.0 (5% errors) is caught by the gate at the first step and rolled back;
 //   3. 1.2.1 (good) is switched blue-green under load, counting the requests the switch failed;
-//   4. a fleet of three instances (scripts/lab/fleet-demo.ts): a first canary promoted without
+//   4. a recovery drill on the lab's drill environment: a faulty build (its hooks given
+//      SHIPGATE_DRILL=1, so the demo service fails a quarter of its requests) must be rolled back
+//      by the gate within the environment's recovery.rto;
+//   5. a fleet of three instances (scripts/lab/fleet-demo.ts): a first canary promoted without
 //      analysis, then a rolling deploy in batches of one, never fewer than two instances serving.
 // Run through scripts/typescript/register.mjs (see scripts/demo.sh): it imports tools/ directly.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createGitHubClient } from "../../src/runtime/github.js";
 import { startGitHubStandIn } from "../../tools/github-standin/index.js";
-import { labDown, labUp, labVariables, seedDeployment, startLoad } from "../../tools/lab/lab.js";
+import {
+  labDown,
+  labLive,
+  labUp,
+  labVariables,
+  seedDeployment,
+  startLoad,
+} from "../../tools/lab/lab.js";
 import { ROOT, runAction, type ActionResult } from "../../tools/runner/run-action.js";
 import { runFleetDemo, type FleetDemo } from "./fleet-demo.js";
 
@@ -54,6 +64,8 @@ export interface DemoRun {
     retried: number;
     byVersion: Record<string, number>;
   };
+  /** A drill's verdict. */
+  drill?: DrillVerdict;
 }
 
 export interface DemoFigures {
@@ -68,6 +80,16 @@ export interface DemoFigures {
   restoreTargetSeconds: number;
   /** How much of that time the gate spent (queries and waits). */
   gateSeconds: number;
+  /** The recovery drill's verdict, as deploy's `drill` output gives it. */
+  drill?: DrillVerdict;
+}
+
+/** deploy's `drill` output (payload.drill of the drill's records). */
+interface DrillVerdict {
+  kind: string;
+  rto_seconds: number;
+  recovery_seconds: number | null;
+  passed: boolean;
 }
 
 function timelineText(report: DeployReport): string {
@@ -123,23 +145,44 @@ export async function runDeployDemo(
     const good = await deployUnderLoad(stage, "1. A good release", "1.1.0", "canary");
     const bad = await deployUnderLoad(stage, "2. A bad release (5% errors)", "1.2.0", "canary");
     const blueGreen = await deployUnderLoad(stage, "3. A blue-green switch", "1.2.1", "blue-green");
+    // The drill environment's record of what runs now: the version a drill must return to.
+    const live = await labLive(labDir);
+    await seedStable(github.url, { ...live, environment: "drill" });
+    const drill = await deployUnderLoad(
+      { ...stage, environment: "drill" },
+      "4. A recovery drill (a faulty build, SHIPGATE_DRILL=1)",
+      "1.3.0",
+      "canary",
+      { drill: "rollback" },
+    );
     const fleet = await runFleetDemo({ apiUrl: github.url, log });
-    return { ...demoFigures(good, bad, blueGreen), fleet };
+    return {
+      ...demoFigures(good, bad, blueGreen),
+      fleet,
+      ...(drill.drill ? { drill: drill.drill } : {}),
+    };
   } finally {
     await github.stop();
     await labDown(labDir);
   }
 }
 
-/** The deployment record of the stable version the demo starts from: 1.0.0 in the blue slot. */
-async function seedStable(apiUrl: string): Promise<void> {
+/** The deployment record of the stable version: by default 1.0.0 in production's blue slot. */
+async function seedStable(
+  apiUrl: string,
+  stable: { version: string; slot: string; environment: string } = {
+    version: "1.0.0",
+    slot: "blue",
+    environment: "production",
+  },
+): Promise<void> {
   const client = createGitHubClient({
     token: "demo-token",
     baseUrl: apiUrl,
     secondMs: 1,
     getCache: false,
   });
-  await seedDeployment(client, REPOSITORY, { version: "1.0.0", slot: "blue", state: "success" });
+  await seedDeployment(client, REPOSITORY, { ...stable, state: "success" });
 }
 
 /** Prometheus needs a few scrapes of the stable version before the first gate can compare. */
@@ -155,6 +198,7 @@ export async function deployUnderLoad(
   title: string,
   version: string,
   strategy: string,
+  extraInputs: Record<string, string> = {},
 ): Promise<DemoRun> {
   stage.log(
     `\n=== ${title}: deploy ${version} (${strategy}) under 100 requests/s through nginx ===`,
@@ -163,7 +207,7 @@ export async function deployUnderLoad(
   let result: ActionResult;
   let counted: Awaited<ReturnType<typeof traffic.stop>>;
   try {
-    result = await runDeploy(stage, version, strategy);
+    result = await runDeploy(stage, version, strategy, extraInputs);
   } finally {
     counted = await traffic.stop();
   }
@@ -177,6 +221,7 @@ export async function deployUnderLoad(
     report,
     summary: result.summary,
     load: { sent, ok, failed, retried, byVersion },
+    ...(result.outputs.drill ? { drill: JSON.parse(result.outputs.drill) as DrillVerdict } : {}),
   };
   stage.log(
     `--- result: ${report.result ?? "none"} (exit ${result.exitCode}): ` +
@@ -191,7 +236,12 @@ export async function deployUnderLoad(
 }
 
 /** The real deploy bundle against the lab, printing the lines that tell the story. */
-function runDeploy(stage: DemoStage, version: string, strategy: string): Promise<ActionResult> {
+function runDeploy(
+  stage: DemoStage,
+  version: string,
+  strategy: string,
+  extraInputs: Record<string, string>,
+): Promise<ActionResult> {
   return runAction({
     action: "deploy",
     workspace: ROOT,
@@ -205,10 +255,11 @@ function runDeploy(stage: DemoStage, version: string, strategy: string): Promise
       token: "demo-token",
       // The lab's addresses, as a workflow passes its configuration variables.
       vars: JSON.stringify(stage.env),
+      ...extraInputs,
     },
     timeoutMs: 600_000,
     onLine: (line) => {
-      if (/^(✓|✗|canary gate|rolling back)/.test(line)) stage.log(`  ${line}`);
+      if (/^(✓|✗|canary gate|rolling back|rollback drill)/.test(line)) stage.log(`  ${line}`);
     },
   });
 }
@@ -234,6 +285,7 @@ export function figuresText(figures: DemoFigures): string {
     `requests failed by the blue-green switch under 100 req/s: ${switchFailed} ` +
       `(target 0: ${switchFailed === 0 ? "met" : "over"})`,
     `bad canary on traffic -> 100% stable restored: ${restoreText(figures)}`,
+    `recovery drill: ${drillText(figures.drill)}`,
     ...(figures.fleet
       ? [
           `fleet of three: requests failed ${figures.fleet.failed} (target 0), fewest instances ` +
@@ -242,6 +294,16 @@ export function figuresText(figures: DemoFigures): string {
         ]
       : []),
   ].join("\n");
+}
+
+function drillText(drill: DrillVerdict | undefined): string {
+  if (!drill) return "no verdict (the drill did not run to its end)";
+  const recovered =
+    drill.recovery_seconds === null
+      ? "not rolled back"
+      : "faulty build rolled back, stable serving everything " +
+        `${drill.recovery_seconds.toFixed(1)} s after its first traffic`;
+  return `${recovered} (RTO ${drill.rto_seconds} s: ${drill.passed ? "passed" : "failed"})`;
 }
 
 function restoreText(figures: DemoFigures): string {
@@ -282,11 +344,12 @@ if (process.env.SHIPGATE_DEMO_MAIN === "1") {
     good?.report.result === "deployed" &&
     bad?.report.result === "rolled-back" &&
     blueGreen?.report.result === "deployed" &&
+    figures.drill?.passed === true &&
     figures.fleet?.runs.every((run) => run.report.result === "deployed") === true;
   if (!expected) {
     console.error(
       "The demo did not end as expected: 1.1.0 deployed, 1.2.0 rolled back, 1.2.1 deployed, " +
-        "and the fleet's two deploys deployed.",
+        "the drill passed, and the fleet's two deploys deployed.",
     );
     process.exitCode = 1;
   }

@@ -203,20 +203,26 @@ export function readLabEvents(dir: string): Promise<LabEvent[]> {
 }
 
 /**
- * Records a deployment to production with one status, as an earlier deploy would have left it:
- * what deploy reads as the version running now (and as the last good one when `success`).
+ * Records a deployment (to production unless told) with one status, as an earlier deploy would
+ * have left it: what deploy reads as the version running now (and as the last good one when
+ * `success`).
  */
 export async function seedDeployment(
   client: GitHubClient,
   repository: string,
-  deployment: { version: string; slot: string; state: "success" | "in_progress" },
+  deployment: {
+    version: string;
+    slot: string;
+    state: "success" | "in_progress";
+    environment?: string;
+  },
 ): Promise<number> {
   const [owner, repo] = repository.split("/") as [string, string];
   const created = await client.request("POST /repos/{owner}/{repo}/deployments", {
     owner,
     repo,
     ref: "main",
-    environment: "production",
+    environment: deployment.environment ?? "production",
     payload: { version: deployment.version, strategy: "rolling", slot: deployment.slot },
     required_contexts: [],
     auto_merge: false,
