@@ -206,14 +206,7 @@ async function main(step: StepContext): Promise<void> {
     version,
     ...(rollbackTo ? { rollbackTo } : {}),
     force: inputs.force,
-    ref: deploymentRef(await step.event(), step.env.GITHUB_SHA, inputs.ref),
-    repository: step.repository(),
-    ...(step.runUrl ? { runUrl: step.runUrl } : {}),
-    serverUrl: step.serverUrl,
-    workspace: step.workspace,
-    lookup: step.lookup,
-    notify: inputs.notify,
-    ...configFileOf(step, inputs),
+    ...(await runContext(step, inputs)),
     ...(inputs.resume ? { resume: inputs.resume } : {}),
     ...overrideFreeze(inputs),
     ...(drill ? { drill: { kind: "rollback" as const, objectives: drill.objectives } } : {}),
@@ -264,6 +257,20 @@ async function main(step: StepContext): Promise<void> {
   if (outcome.cancelled) process.exit(1);
 }
 
+/** What a deploy and a restore drill both take from the run: the ref, where, who, the config file. */
+async function runContext(step: StepContext, inputs: Prepared["inputs"]) {
+  return {
+    ref: deploymentRef(await step.event(), step.env.GITHUB_SHA, inputs.ref),
+    repository: step.repository(),
+    ...(step.runUrl ? { runUrl: step.runUrl } : {}),
+    serverUrl: step.serverUrl,
+    workspace: step.workspace,
+    lookup: step.lookup,
+    notify: inputs.notify,
+    ...configFileOf(step, inputs),
+  };
+}
+
 /** A drill's step passes when the drill did, whatever the faulty build's own result. */
 function drillEnding(step: StepContext, environment: string, drill: DrillVerdict): void {
   if (drill.payload.passed) {
@@ -290,14 +297,7 @@ async function restoreDrill(
       configuration,
       version,
       objectives: drill.objectives,
-      ref: deploymentRef(await step.event(), step.env.GITHUB_SHA, inputs.ref),
-      repository: step.repository(),
-      ...(step.runUrl ? { runUrl: step.runUrl } : {}),
-      serverUrl: step.serverUrl,
-      workspace: step.workspace,
-      lookup: step.lookup,
-      notify: inputs.notify,
-      ...configFileOf(step, inputs),
+      ...(await runContext(step, inputs)),
     },
     { records, client, log: step.log, secrets: step.secrets, signal },
   );

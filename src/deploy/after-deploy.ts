@@ -143,7 +143,7 @@ async function incidentStep(
 }
 
 /** GitHub's answer when it gave one (a 403 names the permission to grant), else the error. */
-function whyNotUpdated(error: unknown): string {
+export function whyNotUpdated(error: unknown): string {
   const status = (error as { status?: number }).status;
   if (!status) return (error as Error).message;
   return `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}`;

@@ -5,7 +5,7 @@ import type { IncidentEvidence } from "../incidents/render.js";
 import { describeResult, deliverWithRetry, type DeliveryResult } from "../notify/deliver.js";
 import { scrubbedSend } from "../notify/http.js";
 import type { Repository } from "../runtime/github.js";
-import type { AfterDeployResult } from "./after-deploy.js";
+import { whyNotUpdated, type AfterDeployResult } from "./after-deploy.js";
 import { drillEvidence, drillMetricsDelivery, type DrillVerdict } from "./drill.js";
 import type { DeployIo } from "./request.js";
 
@@ -115,11 +115,4 @@ async function closeIncidents(
     warn(`incident issue not updated: ${whyNotUpdated(error)}`);
     return [];
   }
-}
-
-/** GitHub's answer when it gave one (a 403 names the permission to grant), else the error. */
-function whyNotUpdated(error: unknown): string {
-  const status = (error as { status?: number }).status;
-  if (!status) return (error as Error).message;
-  return `GitHub answered ${status}${status === 403 ? " (the token needs issues: write)" : ""}`;
 }
