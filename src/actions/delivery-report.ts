@@ -11,9 +11,9 @@ import { parseWindow } from "../dora/metrics.js";
 import { DORA_PUSH_JOB, doraMetricsText } from "../dora/pushgateway-metrics.js";
 import { renderHtml, renderSummary, type DeliveryReport } from "../dora/render.js";
 import { buildDeliveryReport } from "../dora/report.js";
-import { deliverWithRetry, describeResult } from "../notify/deliver.js";
+import { describeResult } from "../notify/deliver.js";
 import { scrubbedSend } from "../notify/http.js";
-import { pushDelivery, pushUrl } from "../notify/pushgateway.js";
+import { pushDelivery, pushUrl, pushWithRetry } from "../notify/pushgateway.js";
 import { writeFileAtomic } from "../runtime/files.js";
 import { readInputs } from "../runtime/inputs.js";
 import { runAction } from "../runtime/run.js";
@@ -101,14 +101,12 @@ async function main(step: StepContext): Promise<void> {
 async function pushFigures(step: StepContext, base: string, report: DeliveryReport): Promise<void> {
   const { password } = new URL(base);
   step.secrets.add(base, ...(password ? [decodeURIComponent(password)] : []));
-  const delivery = pushDelivery(
-    pushUrl(base, DORA_PUSH_JOB, [["repository", report.repository]]),
+  const url = pushUrl(base, DORA_PUSH_JOB, [["repository", report.repository]]);
+  const result = await pushWithRetry(
     "DORA figures",
-    await doraMetricsText(report, Date.now()),
+    async () => pushDelivery(url, "DORA figures", await doraMetricsText(report, Date.now())),
+    { send: scrubbedSend((text) => step.secrets.scrub(text)) },
   );
-  const result = await deliverWithRetry(delivery, {
-    send: scrubbedSend((text) => step.secrets.scrub(text)),
-  });
   const line = `notify: ${describeResult(result)}`;
   if (result.ok) step.log.info(line);
   else step.log.warning(line);

@@ -5,12 +5,12 @@ import type { GitHubClient, Repository } from "../runtime/github.js";
 import {
   deliverAll,
   describeResult,
-  deliverWithRetry,
   type DeliveryResult,
   type RetryPolicy,
   type Send,
 } from "../notify/deliver.js";
 import { planDeliveries } from "../notify/plan.js";
+import { pushWithRetry } from "../notify/pushgateway.js";
 import type { ResolvedNotify } from "../notify/settings.js";
 import { deployEvent, failedFirstDeploy, type DeployLinks } from "./deploy-event.js";
 import { deployEvidence, incidentCause } from "./incident-evidence.js";
@@ -66,23 +66,20 @@ export async function afterDeploy(
   const options = { send: ports.send, ...(ports.policy ? { policy: ports.policy } : {}) };
 
   const deliveries = planDeliveries(notify.plan, event);
-  const pushing = notify.pushgateway
-    ? deployMetricsDelivery(notify.pushgateway, {
-        environment: report.environment,
-        service: input.service,
-        report,
-        durationSeconds,
-        finishedAtMs,
-      })
-        .then((delivery) => deliverWithRetry(delivery, options))
-        .catch((error: unknown): DeliveryResult => ({
-          channel: "pushgateway",
-          type: "pushgateway",
-          what: "deploy metrics",
-          ok: false,
-          attempts: 0,
-          error: (error as Error).message,
-        }))
+  const base = notify.pushgateway;
+  const pushing = base
+    ? pushWithRetry(
+        "deploy metrics",
+        () =>
+          deployMetricsDelivery(base, {
+            environment: report.environment,
+            service: input.service,
+            report,
+            durationSeconds,
+            finishedAtMs,
+          }),
+        options,
+      )
     : Promise.resolve(undefined);
   const [sent, pushed, incidents] = await Promise.all([
     deliverAll(deliveries, { ...options, quiet: notify.plan.quiet }),

@@ -2,8 +2,9 @@
 // failed drill the incident issue. A drill's rollback raises no alert: it is what a drill is for.
 import { reportIncident, resolveIncidents, type IncidentAction } from "../incidents/incidents.js";
 import type { IncidentEvidence } from "../incidents/render.js";
-import { describeResult, deliverWithRetry, type DeliveryResult } from "../notify/deliver.js";
+import { describeResult, type DeliveryResult } from "../notify/deliver.js";
 import { scrubbedSend } from "../notify/http.js";
+import { pushWithRetry } from "../notify/pushgateway.js";
 import type { Repository } from "../runtime/github.js";
 import { whyNotUpdated, type AfterDeployResult } from "./after-deploy.js";
 import { drillEvidence, drillMetricsDelivery, type DrillVerdict } from "./drill.js";
@@ -43,27 +44,19 @@ async function pushFigures(
   drill: DrillVerdict,
   io: Pick<DeployIo, "secrets">,
 ): Promise<DeliveryResult | undefined> {
-  if (!facts.pushgateway) return undefined;
-  try {
-    const delivery = await drillMetricsDelivery(facts.pushgateway, {
-      environment: facts.environment,
-      service: facts.service,
-      drill: drill.payload,
-      finishedAtMs: Date.now(),
-    });
-    return await deliverWithRetry(delivery, {
-      send: scrubbedSend((text) => io.secrets.scrub(text)),
-    });
-  } catch (error) {
-    return {
-      channel: "pushgateway",
-      type: "pushgateway",
-      what: "drill metrics",
-      ok: false,
-      attempts: 0,
-      error: (error as Error).message,
-    };
-  }
+  const base = facts.pushgateway;
+  if (!base) return undefined;
+  return pushWithRetry(
+    "drill metrics",
+    () =>
+      drillMetricsDelivery(base, {
+        environment: facts.environment,
+        service: facts.service,
+        drill: drill.payload,
+        finishedAtMs: Date.now(),
+      }),
+    { send: scrubbedSend((text) => io.secrets.scrub(text)) },
+  );
 }
 
 async function openIncident(

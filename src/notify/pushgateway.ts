@@ -1,5 +1,6 @@
 // Pushing a group of metrics to a Pushgateway: the group's URL (job and grouping labels) and a PUT
 // of the text exposition format, delivered like any other notification.
+import { deliverWithRetry, type DeliverOptions, type DeliveryResult } from "./deliver.js";
 import type { Delivery } from "./plan.js";
 
 /** A grouping-key value in the URL path; base64url when it holds a slash (the Pushgateway's rule). */
@@ -27,4 +28,21 @@ export function pushDelivery(url: string, what: string, metricsText: string): De
     contentType: "text/plain; version=0.0.4",
     body: metricsText,
   };
+}
+
+/**
+ * A push whose metrics are built first (prom-client loads then): a failure to build them is a
+ * failed delivery like a failed push, never a throw, so a push never changes an action's result.
+ */
+export async function pushWithRetry(
+  what: string,
+  build: () => Promise<Delivery>,
+  options: DeliverOptions,
+): Promise<DeliveryResult> {
+  try {
+    return await deliverWithRetry(await build(), options);
+  } catch (error) {
+    const failed = { ok: false, attempts: 0, error: (error as Error).message };
+    return { channel: "pushgateway", type: "pushgateway", what, ...failed };
+  }
 }
